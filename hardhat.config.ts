@@ -18,6 +18,7 @@ export default defineConfig({
   },
   paths: {
     tests: { mocha: "test" },
+    ignition: "scripts/ignition",
   },
   test: {
     mocha: { timeout: 120_000 },

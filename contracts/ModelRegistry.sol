@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+
+/// @title ModelRegistry
+/// @notice The model catalogue half of the escrow: model admins register, update and
+/// (de)activate models; the request path reads one storage slot per model.
+abstract contract ModelRegistry is IModelRegistry, AccessControl {
+    bytes32 public constant MODEL_ADMIN_ROLE = keccak256("MODEL_ADMIN_ROLE");
+
+    /// @notice Most models a registry holds: pausing writes every model's slot, so this
+    /// bounds the gas of `pause`.
+    uint32 public constant MAX_MODELS = 1_000;
+
+    /// @dev Everything a request reads, packed in one slot (224 bits). `paused` mirrors
+    /// the contract-wide pause so that requests need no second storage read.
+    struct ModelTerms {
+        uint96 fee;
+        uint64 callbackGasPrice;
+        uint32 responseWindow;
+        TaskKind task;
+        bool active;
+        bool tokenPriced;
+        bool paused;
+    }
+
+    /// @dev Read by views and token payments only.
+    struct ModelInfo {
+        address feeToken;
+        bytes32 weightsSha256;
+        bytes32 providerImageHash;
+        string name;
+        bytes manifestCid;
+    }
+
+    uint32 private _modelCount;
+    mapping(uint32 modelId => ModelTerms) internal _terms;
+    mapping(uint32 modelId => ModelInfo) internal _info;
+
+    /// @inheritdoc IModelRegistry
+    function registerModel(ModelConfig calldata config)
+        external
+        onlyRole(MODEL_ADMIN_ROLE)
+        returns (uint32 modelId)
+    {
+        if (_modelCount == MAX_MODELS) revert TooManyModels(MAX_MODELS);
+        modelId = ++_modelCount;
+        _terms[modelId].paused = _registryPaused();
+        _info[modelId].feeToken = config.feeToken;
+        _terms[modelId].task = config.task;
+        _terms[modelId].tokenPriced = config.feeToken != address(0);
+        _terms[modelId].active = true;
+        emit ModelRegistered(modelId, config.name, config.task, config.feeToken);
+        _configure(modelId, config);
+        emit ModelActivationChanged(modelId, true);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function updateModel(uint32 modelId, ModelConfig calldata config) external onlyRole(MODEL_ADMIN_ROLE) {
+        _requireRegistered(modelId);
+        if (config.task != _terms[modelId].task) revert ImmutableModelField("task");
+        if (config.feeToken != _info[modelId].feeToken) revert ImmutableModelField("feeToken");
+        _configure(modelId, config);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function setModelActive(uint32 modelId, bool active) external onlyRole(MODEL_ADMIN_ROLE) {
+        _requireRegistered(modelId);
+        _terms[modelId].active = active;
+        emit ModelActivationChanged(modelId, active);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelCount() external view returns (uint32) {
+        return _modelCount;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function getModel(uint32 modelId) external view returns (Model memory model) {
+        _requireRegistered(modelId);
+        ModelTerms memory terms = _terms[modelId];
+        ModelInfo storage info = _info[modelId];
+        model = Model({
+            id: modelId,
+            active: terms.active,
+            name: info.name,
+            task: terms.task,
+            feeToken: info.feeToken,
+            fee: terms.fee,
+            callbackGasPrice: terms.callbackGasPrice,
+            responseWindow: terms.responseWindow,
+            weightsSha256: info.weightsSha256,
+            providerImageHash: info.providerImageHash,
+            manifestCid: info.manifestCid
+        });
+    }
+
+    function _configure(uint32 modelId, ModelConfig calldata config) private {
+        if (bytes(config.name).length == 0 || bytes(config.name).length > 64) revert InvalidModelConfig("name");
+        if (config.responseWindow == 0) revert InvalidModelConfig("responseWindow");
+        if (config.weightsSha256 == bytes32(0)) revert InvalidModelConfig("weightsSha256");
+        if (config.manifestCid.length == 0 || config.manifestCid.length > 128) revert InvalidModelConfig("manifestCid");
+
+        ModelTerms storage terms = _terms[modelId];
+        terms.fee = config.fee;
+        terms.callbackGasPrice = config.callbackGasPrice;
+        terms.responseWindow = config.responseWindow;
+
+        ModelInfo storage info = _info[modelId];
+        info.name = config.name;
+        info.weightsSha256 = config.weightsSha256;
+        info.providerImageHash = config.providerImageHash;
+        info.manifestCid = config.manifestCid;
+
+        emit ModelConfigured(
+            modelId,
+            config.fee,
+            config.callbackGasPrice,
+            config.responseWindow,
+            config.weightsSha256,
+            config.providerImageHash,
+            config.manifestCid,
+            config.name
+        );
+    }
+
+    /// @dev Writes the contract-wide pause flag into every model's terms.
+    function _setModelsPaused(bool paused) internal {
+        uint32 count = _modelCount;
+        for (uint32 modelId = 1; modelId <= count; ++modelId) {
+            _terms[modelId].paused = paused;
+        }
+    }
+
+    /// @dev Whether the contract is paused; new models start in that state.
+    function _registryPaused() internal view virtual returns (bool);
+
+    function _requireRegistered(uint32 modelId) internal view {
+        if (modelId == 0 || modelId > _modelCount) revert UnknownModel(modelId);
+    }
+}

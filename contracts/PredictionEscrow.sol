@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IPredictionConsumer} from "./interfaces/IPredictionConsumer.sol";
+import {IPredictionEscrow} from "./interfaces/IPredictionEscrow.sol";
+import {ModelRegistry} from "./ModelRegistry.sol";
+
+/// @title PredictionEscrow
+/// @notice Argus's on-chain half: sells predictions from registered models, holds each
+/// fee in escrow until the oracle answers (fee to the oracle, minus the protocol fee),
+/// rejects (fee back) or the deadline passes (fee back to whoever is owed it, on demand).
+/// @dev Request ids are hashes, not a counter, and the pause flag is mirrored into each
+/// model's terms slot: both keep a request at one cold storage read plus one new slot.
+/// Invariant: for every currency, the contract's balance equals the fees of pending
+/// requests plus all withdrawable balances. Every payout is a pull (`withdraw`).
+contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    uint32 public constant MAX_CALLBACK_GAS_LIMIT = 2_500_000;
+    /// @dev Gas the CALL itself may need beyond what it forwards (cold account access, memory).
+    uint256 private constant CALLBACK_CALL_OVERHEAD = 5_000;
+
+    /// @dev Which deadline rule a settlement obeys.
+    enum DeadlineRule {
+        Any, // rejection: the input is unusable whatever the time
+        NotPassed, // fulfilment: the answer must arrive in time
+        Passed // reclaim: only once the oracle has missed the deadline
+    }
+
+    /// @dev Fees of consecutive fulfilled items in the same currency, credited at once.
+    struct FeeRun {
+        address token;
+        uint256 total;
+    }
+
+    struct FeeConfig {
+        address treasury;
+        uint16 feeBps;
+    }
+
+    FeeConfig private _protocolFee;
+    mapping(uint256 requestId => bytes32 commitment) private _commitments;
+    uint256 private transient _requestsInTransaction;
+    mapping(address token => mapping(address account => uint256)) private _balances;
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the model-admin and oracle roles).
+    /// @param treasury Receiver of the protocol fee.
+    /// @param feeBps Protocol fee in basis points of each fulfilled request's fee.
+    constructor(address admin, address treasury, uint16 feeBps) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setProtocolFee(treasury, feeBps);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /// @inheritdoc IPredictionEscrow
+    function requestPrediction(uint32 modelId, bytes calldata imageCid) external payable returns (uint256) {
+        return _request(modelId, imageCid, 0);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function requestPredictionWithCallback(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
+        external
+        payable
+        returns (uint256)
+    {
+        return _request(modelId, imageCid, callbackGasLimit);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function requestPredictionWithPermit(
+        uint32 modelId,
+        bytes calldata imageCid,
+        uint32 callbackGasLimit,
+        PermitSignature calldata permit
+    ) external returns (uint256) {
+        ModelTerms memory model = _terms[modelId];
+        if (!model.tokenPriced) revert NotTokenPriced(modelId);
+        uint256 fee = _price(model, callbackGasLimit);
+        // A permit can be front-run by anyone who saw it; the allowance it set still counts.
+        try IERC20Permit(_info[modelId].feeToken).permit(
+            msg.sender, address(this), fee, permit.deadline, permit.v, permit.r, permit.s
+        ) {} catch {}
+        return _request(modelId, imageCid, callbackGasLimit);
+    }
+
+    function _request(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
+        private
+        returns (uint256 requestId)
+    {
+        ModelTerms memory model = _terms[modelId];
+        // `paused` is mirrored into every model's slot so this one read covers both checks.
+        if (model.paused) revert EnforcedPause();
+        if (!model.active) revert ModelNotActive(modelId);
+        if (imageCid.length < 2 || imageCid.length > 128) revert InvalidImageCid();
+        if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
+            revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+        }
+        uint96 fee = _price(model, callbackGasLimit);
+        uint256 expectedValue = model.tokenPriced ? 0 : fee;
+        if (msg.value != expectedValue) revert IncorrectPayment(expectedValue, msg.value);
+
+        requestId = _newRequestId();
+        uint40 deadline = uint40(block.timestamp) + model.responseWindow;
+        _commitments[requestId] = _commitment(msg.sender, modelId, fee, deadline, callbackGasLimit);
+        emit PredictionRequested(requestId, msg.sender, modelId, imageCid, fee, deadline, callbackGasLimit);
+
+        if (model.tokenPriced) _pullToken(_info[modelId].feeToken, fee);
+    }
+
+    /// @dev A fresh id without a storage counter (a counter write would cost a request
+    /// ~3,000 gas): the hash of the caller, the block and a per-transaction sequence,
+    /// moved on past any id still in use. Reading the slot first is free: the SSTORE
+    /// that follows then pays no cold-access surcharge.
+    function _newRequestId() private returns (uint256 requestId) {
+        requestId = uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++)));
+        while (_commitments[requestId] != 0) {
+            unchecked {
+                ++requestId;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @inheritdoc IPredictionEscrow
+    function fulfillBatch(Fulfillment[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
+        FeeRun memory run;
+        for (uint256 i; i < batch.length; ++i) {
+            Fulfillment calldata item = batch[i];
+            RequestTerms calldata terms = item.terms;
+            if (!_close(terms, DeadlineRule.NotPassed)) continue;
+
+            address token = _info[terms.modelId].feeToken;
+            if (token != run.token) {
+                _creditFees(run);
+                run = FeeRun(token, 0);
+            }
+            run.total += terms.fee;
+
+            emit PredictionFulfilled(terms.requestId, item.resultDigest, item.topClass, item.topScore);
+            if (terms.callbackGasLimit != 0) _deliver(terms, item.resultDigest, item.topClass, item.topScore);
+        }
+        _creditFees(run);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function rejectBatch(Rejection[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
+        for (uint256 i; i < batch.length; ++i) {
+            RequestTerms calldata terms = batch[i].terms;
+            if (!_close(terms, DeadlineRule.Any)) continue;
+            _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
+            emit PredictionRejected(terms.requestId, batch[i].reason);
+        }
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function reclaim(RequestTerms calldata terms) external nonReentrant returns (bool refunded) {
+        if (!_close(terms, DeadlineRule.Passed)) return false;
+        _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
+        emit PredictionExpired(terms.requestId);
+        return true;
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function withdraw(address token, address to) external nonReentrant {
+        uint256 amount = _balances[token][msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        _balances[token][msg.sender] = 0;
+        emit Withdrawn(msg.sender, token, to, amount);
+        if (token == address(0)) Address.sendValue(payable(to), amount);
+        else IERC20(token).safeTransfer(to, amount);
+    }
+
+    // --------------------------------------------------------------------- admin
+
+    /// @inheritdoc IPredictionEscrow
+    function setProtocolFee(address treasury, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setProtocolFee(treasury, feeBps);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+        _setModelsPaused(true);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+        _setModelsPaused(false);
+    }
+
+    // --------------------------------------------------------------------- views
+
+    /// @inheritdoc IPredictionEscrow
+    function quote(uint32 modelId, uint32 callbackGasLimit) external view returns (address token, uint256 amount) {
+        _requireRegistered(modelId);
+        return (_info[modelId].feeToken, _price(_terms[modelId], callbackGasLimit));
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function isPending(uint256 requestId) external view returns (bool) {
+        return _commitments[requestId] != 0;
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function commitmentOf(uint256 requestId) external view returns (bytes32) {
+        return _commitments[requestId];
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function balanceOf(address token, address account) external view returns (uint256) {
+        return _balances[token][account];
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function protocolFee() external view returns (address treasury, uint16 feeBps) {
+        return (_protocolFee.treasury, _protocolFee.feeBps);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Deletes a pending request's commitment if `terms` match it and `rule` allows;
+    /// otherwise reports why not and changes nothing.
+    function _close(RequestTerms calldata terms, DeadlineRule rule) private returns (bool) {
+        bytes32 stored = _commitments[terms.requestId];
+        SkipReason reason;
+        if (stored == 0) {
+            reason = SkipReason.NotPending;
+        } else if (stored != _commitment(terms.requester, terms.modelId, terms.fee, terms.deadline, terms.callbackGasLimit)) {
+            reason = SkipReason.TermsMismatch;
+        } else if (rule == DeadlineRule.NotPassed && block.timestamp > terms.deadline) {
+            reason = SkipReason.Expired;
+        } else if (rule == DeadlineRule.Passed && block.timestamp <= terms.deadline) {
+            reason = SkipReason.NotExpired;
+        } else {
+            delete _commitments[terms.requestId];
+            return true;
+        }
+        emit SettlementSkipped(terms.requestId, reason);
+        return false;
+    }
+
+    /// @dev Calls the consumer with exactly its paid gas limit and copies no return data,
+    /// so neither a revert, a gas burner nor a return-data bomb can fail the batch.
+    function _deliver(RequestTerms calldata terms, bytes32 digest, uint16 topClass, uint16 topScore) private {
+        uint256 gasLimit = terms.callbackGasLimit;
+        // EIP-150 forwards at most 63/64 of the remaining gas: without this check an oracle
+        // could starve a callback on purpose and still collect the fee.
+        if (gasleft() < (gasLimit * 64) / 63 + CALLBACK_CALL_OVERHEAD) {
+            revert InsufficientGasForCallback(terms.requestId);
+        }
+        bytes memory data =
+            abi.encodeCall(IPredictionConsumer.onPredictionResult, (terms.requestId, digest, topClass, topScore));
+        address consumer = terms.requester;
+        bool success;
+        assembly ("memory-safe") {
+            success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        if (!success) emit CallbackFailed(terms.requestId);
+    }
+
+    function _creditFees(FeeRun memory run) private {
+        if (run.total == 0) return;
+        FeeConfig memory config = _protocolFee;
+        uint256 cut = (run.total * config.feeBps) / 10_000;
+        _balances[run.token][msg.sender] += run.total - cut;
+        if (cut != 0) _balances[run.token][config.treasury] += cut;
+        emit FeesCredited(msg.sender, run.token, run.total - cut, cut);
+    }
+
+    function _pullToken(address token, uint256 amount) private {
+        IERC20 erc20 = IERC20(token);
+        uint256 balanceBefore = erc20.balanceOf(address(this));
+        erc20.safeTransferFrom(msg.sender, address(this), amount);
+        // Fee-on-transfer and rebasing tokens would break the escrow invariant.
+        if (erc20.balanceOf(address(this)) - balanceBefore != amount) revert UnsupportedToken(token);
+    }
+
+    function _setProtocolFee(address treasury, uint16 feeBps) private {
+        if (feeBps > MAX_PROTOCOL_FEE_BPS || (feeBps != 0 && treasury == address(0))) revert InvalidProtocolFee();
+        _protocolFee = FeeConfig(treasury, feeBps);
+        emit ProtocolFeeChanged(treasury, feeBps);
+    }
+
+    function _registryPaused() internal view override returns (bool) {
+        return paused();
+    }
+
+    function _price(ModelTerms memory model, uint32 callbackGasLimit) private pure returns (uint96) {
+        uint256 total = uint256(model.fee) + uint256(callbackGasLimit) * model.callbackGasPrice;
+        if (total > type(uint96).max) revert FeeOverflow();
+        return uint96(total);
+    }
+
+    function _commitment(address requester, uint32 modelId, uint96 fee, uint40 deadline, uint32 callbackGasLimit)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(requester, modelId, fee, deadline, callbackGasLimit));
+    }
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IPredictionConsumer} from "../interfaces/IPredictionConsumer.sol";
+import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
+
+/// @title CatBadge
+/// @notice An example Argus consumer: submit a photo's CID and pay the quote; if the
+/// ImageNet classifier says it is a cat (classes 281–285, "tabby" to "Egyptian cat")
+/// with enough confidence, the submitter receives a badge NFT.
+/// @dev The decision happens in the escrow's callback, so it costs the submitter the
+/// callback gas in the quote. If the oracle cannot answer in time, the submitter gets
+/// the fee back through `claimExpired`.
+contract CatBadge is ERC721, IPredictionConsumer {
+    uint16 public constant FIRST_CAT_CLASS = 281;
+    uint16 public constant LAST_CAT_CLASS = 285;
+    /// @dev Enough for the checks, one mint and one event, with headroom.
+    uint32 public constant CALLBACK_GAS_LIMIT = 120_000;
+
+    struct Submission {
+        address submitter;
+        uint96 fee;
+    }
+
+    IPredictionEscrow public immutable escrow;
+    uint32 public immutable modelId;
+    uint16 public immutable minScoreBps;
+    uint256 public badgeCount;
+    mapping(uint256 requestId => Submission) public submissions;
+
+    /// @notice A submitted photo was judged.
+    event CatJudged(uint256 indexed requestId, address indexed submitter, bool isCat, uint16 topClass, uint16 topScore);
+
+    error NotEscrow();
+    error UnknownSubmission(uint256 requestId);
+    error NotSubmitter(uint256 requestId);
+    error NotExpired(uint256 requestId);
+
+    /// @param escrow_ The Argus escrow.
+    /// @param modelId_ A native-priced ImageNet classifier registered there.
+    /// @param minScoreBps_ Least confidence (basis points) that counts as a cat.
+    constructor(IPredictionEscrow escrow_, uint32 modelId_, uint16 minScoreBps_) ERC721("Argus Cat Badge", "MEOW") {
+        escrow = escrow_;
+        modelId = modelId_;
+        minScoreBps = minScoreBps_;
+    }
+
+    /// @notice The exact `msg.value` `submit` takes.
+    function quote() external view returns (uint256 fee) {
+        (, fee) = escrow.quote(modelId, CALLBACK_GAS_LIMIT);
+    }
+
+    /// @notice Asks whether the image at `imageCid` shows a cat. Pay `quote()`.
+    /// @param imageCid Raw bytes of the image's IPFS CID.
+    /// @return requestId The escrow's request id.
+    function submit(bytes calldata imageCid) external payable returns (uint256 requestId) {
+        requestId = escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, CALLBACK_GAS_LIMIT);
+        submissions[requestId] = Submission(msg.sender, uint96(msg.value));
+    }
+
+    /// @inheritdoc IPredictionConsumer
+    function onPredictionResult(uint256 requestId, bytes32, uint16 topClass, uint16 topScore) external {
+        if (msg.sender != address(escrow)) revert NotEscrow();
+        address submitter = submissions[requestId].submitter;
+        if (submitter == address(0)) revert UnknownSubmission(requestId);
+        delete submissions[requestId];
+
+        bool isCat = topClass >= FIRST_CAT_CLASS && topClass <= LAST_CAT_CLASS && topScore >= minScoreBps;
+        // _mint, not _safeMint: a receiver hook would spend gas the callback limit does not cover.
+        if (isCat) _mint(submitter, ++badgeCount);
+        emit CatJudged(requestId, submitter, isCat, topClass, topScore);
+    }
+
+    /// @notice Refunds an unanswered submission after its deadline to its submitter.
+    /// @param terms The request's terms, from its `PredictionRequested` event.
+    function claimExpired(IPredictionEscrow.RequestTerms calldata terms) external {
+        Submission memory submission = submissions[terms.requestId];
+        if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
+        if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
+        if (!escrow.reclaim(terms)) revert NotExpired(terms.requestId);
+        delete submissions[terms.requestId];
+        // The refund was credited to this contract; hand exactly that amount on.
+        escrow.withdraw(address(0), address(this));
+        (bool sent,) = payable(msg.sender).call{value: submission.fee}("");
+        if (!sent) revert NotSubmitter(terms.requestId);
+    }
+
+    /// @dev Receives refunds withdrawn from the escrow.
+    receive() external payable {
+        if (msg.sender != address(escrow)) revert NotEscrow();
+    }
+}
