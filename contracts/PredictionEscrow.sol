@@ -35,12 +35,6 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         Passed // reclaim: only once the oracle has missed the deadline
     }
 
-    /// @dev Fees of consecutive fulfilled items in the same currency, credited at once.
-    struct FeeRun {
-        address token;
-        uint256 total;
-    }
-
     struct FeeConfig {
         address treasury;
         uint16 feeBps;
@@ -133,30 +127,25 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @inheritdoc IPredictionEscrow
     function fulfillBatch(Fulfillment[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
-        FeeRun memory run;
+        address runToken;
+        uint256 runTotal;
         for (uint256 i; i < batch.length; ++i) {
-            Fulfillment calldata item = batch[i];
-            RequestTerms calldata terms = item.terms;
-            if (!_close(terms, DeadlineRule.NotPassed)) continue;
-
-            address token = _info[terms.modelId].feeToken;
-            if (token != run.token) {
-                _creditFees(run);
-                run = FeeRun(token, 0);
+            (bool settled, address token, uint96 fee) = _fulfill(batch[i]);
+            if (!settled) continue;
+            if (token != runToken) {
+                _creditFees(runToken, runTotal);
+                (runToken, runTotal) = (token, 0);
             }
-            run.total += terms.fee;
-
-            emit PredictionFulfilled(terms.requestId, item.resultDigest, item.topClass, item.topScore);
-            if (terms.callbackGasLimit != 0) _deliver(terms, item.resultDigest, item.topClass, item.topScore);
+            runTotal += fee;
         }
-        _creditFees(run);
+        _creditFees(runToken, runTotal);
     }
 
     /// @inheritdoc IPredictionEscrow
     function rejectBatch(Rejection[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
         for (uint256 i; i < batch.length; ++i) {
             RequestTerms calldata terms = batch[i].terms;
-            if (!_close(terms, DeadlineRule.Any)) continue;
+            if (!_close(terms.requestId, _commitment(terms), terms.deadline, DeadlineRule.Any)) continue;
             _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
             emit PredictionRejected(terms.requestId, batch[i].reason);
         }
@@ -164,7 +153,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @inheritdoc IPredictionEscrow
     function reclaim(RequestTerms calldata terms) external nonReentrant returns (bool refunded) {
-        if (!_close(terms, DeadlineRule.Passed)) return false;
+        if (!_close(terms.requestId, _commitment(terms), terms.deadline, DeadlineRule.Passed)) return false;
         _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
         emit PredictionExpired(terms.requestId);
         return true;
@@ -229,53 +218,77 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Deletes a pending request's commitment if `terms` match it and `rule` allows;
-    /// otherwise reports why not and changes nothing.
-    function _close(RequestTerms calldata terms, DeadlineRule rule) private returns (bool) {
-        bytes32 stored = _commitments[terms.requestId];
+    /// @dev Settles one packed answer: checks and deletes its commitment, emits the
+    /// result and delivers the callback. Returns whether it settled, and its fee.
+    function _fulfill(Fulfillment calldata item) private returns (bool settled, address token, uint96 fee) {
+        uint256 requestId = item.requestId;
+        address requester = address(uint160(item.requesterAndFee >> 96));
+        fee = uint96(item.requesterAndFee);
+        uint256 details = item.details;
+        uint32 modelId = uint32(details >> 224);
+        uint40 deadline = uint40(details >> 184);
+        uint32 callbackGasLimit = uint32(details >> 152);
+        bytes32 commitment = _commitment(requester, modelId, fee, deadline, callbackGasLimit);
+        if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, address(0), 0);
+
+        emit PredictionFulfilled(requestId, item.resultDigest, uint16(details >> 16), uint16(details));
+        if (callbackGasLimit != 0) _deliver(requestId, requester, callbackGasLimit, item.resultDigest, details);
+        return (true, _info[modelId].feeToken, fee);
+    }
+
+    /// @dev Deletes a pending request's commitment if `commitment` matches it and `rule`
+    /// allows; otherwise reports why not and changes nothing.
+    function _close(uint256 requestId, bytes32 commitment, uint40 deadline, DeadlineRule rule)
+        private
+        returns (bool)
+    {
+        bytes32 stored = _commitments[requestId];
         SkipReason reason;
         if (stored == 0) {
             reason = SkipReason.NotPending;
-        } else if (stored != _commitment(terms.requester, terms.modelId, terms.fee, terms.deadline, terms.callbackGasLimit)) {
+        } else if (stored != commitment) {
             reason = SkipReason.TermsMismatch;
-        } else if (rule == DeadlineRule.NotPassed && block.timestamp > terms.deadline) {
+        } else if (rule == DeadlineRule.NotPassed && block.timestamp > deadline) {
             reason = SkipReason.Expired;
-        } else if (rule == DeadlineRule.Passed && block.timestamp <= terms.deadline) {
+        } else if (rule == DeadlineRule.Passed && block.timestamp <= deadline) {
             reason = SkipReason.NotExpired;
         } else {
-            delete _commitments[terms.requestId];
+            delete _commitments[requestId];
             return true;
         }
-        emit SettlementSkipped(terms.requestId, reason);
+        emit SettlementSkipped(requestId, reason);
         return false;
     }
 
     /// @dev Calls the consumer with exactly its paid gas limit and copies no return data,
     /// so neither a revert, a gas burner nor a return-data bomb can fail the batch.
-    function _deliver(RequestTerms calldata terms, bytes32 digest, uint16 topClass, uint16 topScore) private {
-        uint256 gasLimit = terms.callbackGasLimit;
+    function _deliver(
+        uint256 requestId,
+        address consumer,
+        uint256 gasLimit,
+        bytes32 digest,
+        uint256 details
+    ) private {
         // EIP-150 forwards at most 63/64 of the remaining gas: without this check an oracle
         // could starve a callback on purpose and still collect the fee.
-        if (gasleft() < (gasLimit * 64) / 63 + CALLBACK_CALL_OVERHEAD) {
-            revert InsufficientGasForCallback(terms.requestId);
-        }
+        if (gasleft() < (gasLimit * 64) / 63 + CALLBACK_CALL_OVERHEAD) revert InsufficientGasForCallback(requestId);
         bytes memory data =
-            abi.encodeCall(IPredictionConsumer.onPredictionResult, (terms.requestId, digest, topClass, topScore));
-        address consumer = terms.requester;
+            abi.encodeCall(IPredictionConsumer.onPredictionResult, (requestId, digest, uint16(details >> 16), uint16(details)));
         bool success;
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
         }
-        if (!success) emit CallbackFailed(terms.requestId);
+        if (!success) emit CallbackFailed(requestId);
     }
 
-    function _creditFees(FeeRun memory run) private {
-        if (run.total == 0) return;
+    /// @dev Credits the fees of a run of fulfilled requests in one currency.
+    function _creditFees(address token, uint256 total) private {
+        if (total == 0) return;
         FeeConfig memory config = _protocolFee;
-        uint256 cut = (run.total * config.feeBps) / 10_000;
-        _balances[run.token][msg.sender] += run.total - cut;
-        if (cut != 0) _balances[run.token][config.treasury] += cut;
-        emit FeesCredited(msg.sender, run.token, run.total - cut, cut);
+        uint256 cut = (total * config.feeBps) / 10_000;
+        _balances[token][msg.sender] += total - cut;
+        if (cut != 0) _balances[token][config.treasury] += cut;
+        emit FeesCredited(msg.sender, token, total - cut, cut);
     }
 
     function _pullToken(address token, uint256 amount) private {
@@ -302,11 +315,25 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         return uint96(total);
     }
 
+    /// @dev keccak256(abi.encode(requester, modelId, fee, deadline, callbackGasLimit)),
+    /// hashed in scratch memory: a batch computes one per item and must not grow memory.
     function _commitment(address requester, uint32 modelId, uint96 fee, uint40 deadline, uint32 callbackGasLimit)
         private
         pure
-        returns (bytes32)
+        returns (bytes32 commitment)
     {
-        return keccak256(abi.encode(requester, modelId, fee, deadline, callbackGasLimit));
+        assembly ("memory-safe") {
+            let free := mload(0x40)
+            mstore(free, requester)
+            mstore(add(free, 0x20), modelId)
+            mstore(add(free, 0x40), fee)
+            mstore(add(free, 0x60), deadline)
+            mstore(add(free, 0x80), callbackGasLimit)
+            commitment := keccak256(free, 0xa0)
+        }
+    }
+
+    function _commitment(RequestTerms calldata terms) private pure returns (bytes32) {
+        return _commitment(terms.requester, terms.modelId, terms.fee, terms.deadline, terms.callbackGasLimit);
     }
 }

@@ -21,15 +21,19 @@ interface IPredictionEscrow is IModelRegistry {
         uint32 callbackGasLimit;
     }
 
-    /// @notice One answer in a `fulfillBatch`.
+    /// @notice One answer in a `fulfillBatch`, packed into four words: calldata is the
+    /// largest per-request cost of a batch, and ABI-encoding nine fields would double it.
+    /// @param requestId The request.
+    /// @param requesterAndFee `uint256(uint160(requester)) << 96 | fee`.
+    /// @param details `modelId << 224 | deadline << 184 | callbackGasLimit << 152 |
+    /// topClass << 16 | topScore`, where topClass is the top prediction's class index
+    /// (65535: nothing detected) and topScore its score in basis points (0..10000).
     /// @param resultDigest sha256 of the canonical result JSON (pinned to IPFS as a raw block).
-    /// @param topClass Class index of the top prediction (65535: nothing detected).
-    /// @param topScore Its score in basis points (0..10000).
     struct Fulfillment {
-        RequestTerms terms;
+        uint256 requestId;
+        uint256 requesterAndFee;
+        uint256 details;
         bytes32 resultDigest;
-        uint16 topClass;
-        uint16 topScore;
     }
 
     /// @notice One unusable input in a `rejectBatch`.

@@ -120,6 +120,20 @@ export async function request(
   return terms;
 }
 
+/**
+ * A `fulfillBatch` item for `terms` (the contract's packed four-word layout; see
+ * `IPredictionEscrow.Fulfillment`).
+ */
 export function fulfillment(terms: RequestTerms, topClass = 281, topScore = 9_000, digest?: string) {
-  return { terms, resultDigest: digest ?? "0x" + randomBytes(32).toString("hex"), topClass, topScore };
+  return {
+    requestId: terms.requestId,
+    requesterAndFee: (BigInt(terms.requester) << 96n) | terms.fee,
+    details:
+      (terms.modelId << 224n) |
+      (terms.deadline << 184n) |
+      (terms.callbackGasLimit << 152n) |
+      (BigInt(topClass) << 16n) |
+      BigInt(topScore),
+    resultDigest: digest ?? "0x" + randomBytes(32).toString("hex"),
+  };
 }
