@@ -10,7 +10,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import type { ContractTransactionReceipt } from "ethers";
 import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
 import type { PredictionEscrow, TestGLM } from "../../types/ethers-contracts/index.ts";
-import type { IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
+import type { IModelRegistry, IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
 
 export type RequestTerms = IPredictionEscrow.RequestTermsStruct & {
   requestId: bigint;
@@ -34,7 +34,7 @@ export function randomImageCid(): string {
   return "0x01701220" + randomBytes(32).toString("hex");
 }
 
-export function modelConfig(overrides: Partial<IPredictionEscrow.ModelConfigStruct> = {}): IPredictionEscrow.ModelConfigStruct {
+export function modelConfig(overrides: Partial<IModelRegistry.ModelConfigStruct> = {}): IModelRegistry.ModelConfigStruct {
   return {
     name: "mobilenetv2-12-int8",
     task: TASK.Classification,
@@ -68,6 +68,7 @@ export interface EscrowFixture {
 export async function deployEscrowFixture(connection: NetworkConnection): Promise<EscrowFixture> {
   const { ethers, ignition } = connection;
   const [admin, oracle, treasury, ...users] = await ethers.getSigners();
+  if (!admin || !oracle || !treasury || users.length < 8) throw new Error("the fixture needs at least 11 funded accounts");
   const { escrow } = await ignition.deploy(ArgusModule, {
     parameters: { Argus: { treasury: treasury.address, protocolFeeBps: PROTOCOL_FEE_BPS, oracle: oracle.address } },
   });
