@@ -8,6 +8,8 @@ import { randomBytes } from "node:crypto";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { ContractTransactionReceipt } from "ethers";
+import type { Address, Hex } from "viem";
+import { packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
 import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
 import type { PredictionEscrow, TestGLM } from "../../types/ethers-contracts/index.ts";
 import type { IModelRegistry, IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
@@ -121,20 +123,11 @@ export async function request(
   return terms;
 }
 
-/**
- * A `fulfillBatch` item for `terms` (the contract's packed four-word layout; see
- * `IPredictionEscrow.Fulfillment`).
- */
+/** A `fulfillBatch` item for `terms`, packed by the oracle's own encoder. */
 export function fulfillment(terms: RequestTerms, topClass = 281, topScore = 9_000, digest?: string) {
-  return {
-    requestId: terms.requestId,
-    requesterAndFee: (BigInt(terms.requester) << 96n) | terms.fee,
-    details:
-      (terms.modelId << 224n) |
-      (terms.deadline << 184n) |
-      (terms.callbackGasLimit << 152n) |
-      (BigInt(topClass) << 16n) |
-      BigInt(topScore),
-    resultDigest: digest ?? "0x" + randomBytes(32).toString("hex"),
-  };
+  return packFulfillment(
+    { ...terms, requester: terms.requester as Address, modelId: Number(terms.modelId), callbackGasLimit: Number(terms.callbackGasLimit) },
+    (digest ?? "0x" + randomBytes(32).toString("hex")) as Hex,
+    { topClass, topScore },
+  );
 }
