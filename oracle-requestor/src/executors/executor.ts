@@ -1,0 +1,55 @@
+/**
+ * Where chunks run. A chunk is one batch of at most 16 requests for one model, with
+ * its image bytes; an executor runs the provider image's entry command on it and
+ * returns the validated results. Two implementations: `local` (a child process on
+ * this machine, the default) and `golem` (rented provider nodes through golem-js).
+ */
+import type { BatchDescription } from "@argus/provider-image/protocol/batch";
+import type { InferenceResult } from "@argus/provider-image/protocol/result";
+
+export interface Chunk {
+  /** Unique and stable across retries, for logs and metrics. */
+  id: string;
+  /** Exactly what `batch.json` will contain. */
+  batch: BatchDescription;
+  /** Each request's image, by the `imageFile` name the batch gives it. */
+  images: ReadonlyMap<string, Uint8Array>;
+  /** The registry's sha256 of the model's weights (hex); results must report the same. */
+  weightsSha256: string;
+  /** The registry's Golem image hash (hex, no 0x), where the model runs on Golem. */
+  providerImageHash?: string;
+}
+
+export interface ChunkOutcome {
+  /** One per request, in the batch's order, validated against the batch. */
+  results: InferenceResult[];
+  /** How many runs it took (1 when the first provider answered correctly). */
+  attempts: number;
+  /** Who computed it (a provider id on Golem, `local` here). */
+  worker: string;
+  /** What the computation cost, in the payment platform's token (GLM); 0 locally. */
+  cost: number;
+}
+
+export interface Executor {
+  readonly kind: "local" | "golem";
+  /** How many chunks it runs at once; the oracle never gives it more. */
+  readonly capacity: number;
+  /**
+   * Runs one chunk. Rejects only when the chunk could not be computed at all after the
+   * executor's own retries; per-image problems are error entries in the results.
+   */
+  run(chunk: Chunk, signal?: AbortSignal): Promise<ChunkOutcome>;
+  /** Finishes or abandons work in flight and releases every resource. */
+  close(): Promise<void>;
+}
+
+/** The chunk could not be computed (after the executor's own retries). */
+export class ExecutorError extends Error {
+  override name = "ExecutorError";
+  readonly attempts: number;
+  constructor(message: string, attempts: number, options?: ErrorOptions) {
+    super(message, options);
+    this.attempts = attempts;
+  }
+}
