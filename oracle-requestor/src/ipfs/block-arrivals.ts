@@ -13,7 +13,7 @@
  */
 import type { BlockBroker, BlockRetrievalOptions } from "helia";
 import type { CID } from "multiformats/cid";
-import { base32 } from "multiformats/bases/base32";
+import { blockKey } from "./block-store.ts";
 
 /** Thrown when a read's deadline passed before the block it needs was available. */
 export class BlockUnavailableError extends Error {
@@ -26,7 +26,7 @@ export class BlockArrivals {
 
   /** Called by the blockstore once `cid`'s block is stored. */
   notifyStored(cid: CID): void {
-    const key = keyOf(cid);
+    const key = blockKey(cid);
     const waiters = this.#waiters.get(key);
     if (waiters === undefined) return;
     this.#waiters.delete(key);
@@ -35,7 +35,7 @@ export class BlockArrivals {
 
   /** Resolves when `cid` is stored; rejects when `signal` aborts. */
   waitFor(cid: CID, signal: AbortSignal): { arrived: Promise<void>; cancel: () => void } {
-    const key = keyOf(cid);
+    const key = blockKey(cid);
     let cancel = () => {};
     const arrived = new Promise<void>((resolve, reject) => {
       const waiters = this.#waiters.get(key) ?? new Set<() => void>();
@@ -68,11 +68,6 @@ export class BlockArrivals {
   get pending(): number {
     return this.#waiters.size;
   }
-}
-
-function keyOf(cid: CID): string {
-  // Blocks are stored by multihash, so a CIDv0 and a CIDv1 of the same bytes are one block.
-  return base32.encode(cid.multihash.bytes);
 }
 
 interface LocalBlockSource {

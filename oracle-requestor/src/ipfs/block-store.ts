@@ -44,6 +44,14 @@ export class BlockHashMismatchError extends Error {
   override name = "BlockHashMismatchError";
 }
 
+/**
+ * The identity of a block: its multihash. A CIDv0 and a CIDv1 (raw or dag-pb) of the
+ * same bytes name one stored block.
+ */
+export function blockKey(cid: CID): string {
+  return base32upper.encode(cid.multihash.bytes);
+}
+
 /** True when `bytes` hash to the multihash in `cid`. */
 export function blockMatchesCid(cid: CID, bytes: Uint8Array): boolean {
   const hashName = NODE_HASH_NAMES.get(cid.multihash.code);

@@ -10,7 +10,6 @@
  * short body that looks complete.
  */
 import type { ServerResponse } from "node:http";
-import { once } from "node:events";
 
 export interface OpenedStream {
   first: Uint8Array | undefined;
@@ -41,9 +40,17 @@ export async function pipeOpenedStream(response: ServerResponse, stream: OpenedS
 
 async function writeChunk(response: ServerResponse, chunk: Uint8Array): Promise<void> {
   if (response.destroyed) throw new Error("the client closed the connection");
-  if (!response.write(chunk)) {
-    await Promise.race([once(response, "drain"), once(response, "close")]);
-  }
+  if (response.write(chunk)) return;
+  // Wait for the client to catch up, or to go away; both listeners are removed either way.
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      response.off("drain", settle);
+      response.off("close", settle);
+      resolve();
+    };
+    response.on("drain", settle);
+    response.on("close", settle);
+  });
 }
 
 /**

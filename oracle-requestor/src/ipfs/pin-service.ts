@@ -9,9 +9,10 @@
  * - Helia keys pins by CIDv1; the version the caller pinned is kept in the pin's
  *   metadata so listings show `Qm…` for what was added as `Qm…`, as Kubo does.
  */
-import { depthFirstWalker } from "@helia/utils";
 import type { Helia } from "helia";
 import { CID } from "multiformats/cid";
+import { blockKey } from "./block-store.ts";
+import { sequentialDepthFirstWalker } from "./dag-walker.ts";
 import { RpcError } from "./rpc/errors.ts";
 
 export type PinType = "recursive" | "direct" | "indirect";
@@ -30,6 +31,8 @@ interface StoredPin {
 
 const METADATA_VERSION = "cidVersion";
 const METADATA_NAME = "name";
+/** See dag-walker.ts for why Helia's default walker is not used. */
+const WALKER = sequentialDepthFirstWalker();
 
 export class PinService {
   readonly #helia: Helia;
@@ -49,11 +52,13 @@ export class PinService {
         if (existingRecursive && !recursive) throw new RpcError(`pin: ${cid} already pinned recursively`);
         if (existingRecursive === recursive) return;
         // Upgrade a direct pin to a recursive one.
-        await drain(this.#helia.pins.rm(cid, { signal: options.signal }));
+        await drain(this.#helia.pins.rm(cid, { signal: options.signal, walker: WALKER }));
       }
       const metadata: Record<string, string | number> = { [METADATA_VERSION]: cid.version };
       if (options.name) metadata[METADATA_NAME] = options.name;
-      await drain(this.#helia.pins.add(cid, { depth: recursive ? Infinity : 0, metadata, signal: options.signal }));
+      await drain(
+        this.#helia.pins.add(cid, { depth: recursive ? Infinity : 0, metadata, signal: options.signal, walker: WALKER }),
+      );
     });
   }
 
@@ -64,7 +69,7 @@ export class PinService {
       const existing = await this.#stored(cid, options.signal);
       if (existing === undefined) throw new RpcError("not pinned or pinned indirectly");
       if (existing.depth === Infinity && !recursive) throw new RpcError(`${cid} is pinned recursively`);
-      await drain(this.#helia.pins.rm(cid, { signal: options.signal }));
+      await drain(this.#helia.pins.rm(cid, { signal: options.signal, walker: WALKER }));
     });
   }
 
@@ -91,16 +96,16 @@ export class PinService {
     const explicitlyPinned = new Set<string>();
     for await (const pin of this.#helia.pins.ls({ signal })) {
       const entry = toEntry(pin.cid, pin);
-      explicitlyPinned.add(pin.cid.multihash.toString());
+      explicitlyPinned.add(blockKey(pin.cid));
       if (entry.type === "recursive") recursiveRoots.push(pin.cid);
       if (type === "all" || type === entry.type) yield entry;
     }
     if (type !== "all" && type !== "indirect") return;
-    const walker = depthFirstWalker()({ blockstore: this.#helia.blockstore, getCodec: this.#helia.getCodec });
+    const walker = WALKER({ blockstore: this.#helia.blockstore, getCodec: this.#helia.getCodec });
     const reported = new Set<string>();
     for (const root of recursiveRoots) {
       for await (const node of walker.walk(root, { signal })) {
-        const key = node.block.cid.multihash.toString();
+        const key = blockKey(node.block.cid);
         if (explicitlyPinned.has(key) || reported.has(key)) continue;
         reported.add(key);
         yield { cid: node.block.cid, type: "indirect" };

@@ -140,7 +140,8 @@ export async function handleAdd(call: RpcCall): Promise<void> {
   const reported =
     settings.report === "all" ? results : settings.report === "root" ? results.slice(-1) : ([] as ImportResult[]);
   for (const entry of reported) {
-    output.write({ Name: entry.path || entry.cid.toString(), Hash: entry.cid.toString(), Size: String(entry.size) });
+    // Kubo names an unnamed file by its CID; a wrapping directory keeps its empty name.
+    output.write({ Name: entry.path ?? entry.cid.toString(), Hash: entry.cid.toString(), Size: String(entry.size) });
   }
   output.end();
 }
