@@ -1,0 +1,209 @@
+/**
+ * The inference engine: a batch of images in, one result per request out, in order.
+ * The Golem entry command, `npm run predict` and the oracle's in-process executor all
+ * go through `createEngine(…).run(…)` / `.runBatch(…)`.
+ *
+ *   const engine = createEngine({ modelsDir: "/models" });
+ *   const results = await engine.runBatch(batch, "/golem/input");
+ *
+ * A model that cannot be trusted or loaded (unknown id, missing or corrupt file,
+ * manifest that disagrees with the graph) fails the whole call with an error that
+ * says why; it is not the requests' fault. A bad image only turns its own request
+ * into an error entry.
+ */
+import { join } from "node:path";
+import type { Tensor } from "onnxruntime-node";
+import { defaultManifestsDirs, loadManifest } from "./catalog.ts";
+import { defaultDecodeConcurrency } from "./concurrency.ts";
+import { type ImageLimits, imageLimitsFromEnv } from "./image-limits.ts";
+import type { ImageRejection } from "./image-rejection.ts";
+import { decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
+import { inputDims, toOrtTensor } from "./input-tensor.ts";
+import { type LoadedModel, loadModel } from "./loaded-model.ts";
+import { type DownloadOptions, downloadOptionsFromEnv, ensureModelFiles } from "./model-files.ts";
+import { type ModelsDir, resolveModelsDir } from "./models-dir.ts";
+import { classifyOrDetect } from "./predictions.ts";
+import { type BatchDescription, MAX_BATCH_SIZE } from "./protocol/batch.ts";
+import { ImageCidSchema, RequestIdSchema } from "./protocol/ids.ts";
+import type { ModelManifest } from "./protocol/manifest.ts";
+import { type InferenceResult, InferenceResultSchema, RESULT_SCHEMA_VERSION } from "./protocol/result.ts";
+import { roundHundredths } from "./rounding.ts";
+import { RUNTIME_VERSIONS } from "./runtime-versions.ts";
+
+export interface EngineOptions {
+  /** Folder with the model files; a string is taken as explicitly chosen. Default: `resolveModelsDir()`. */
+  modelsDir?: string | ModelsDir;
+  /** Folders with `<id>.json` manifests. Default: the built-in folder plus ARGUS_MANIFESTS_DIR. */
+  manifestsDirs?: readonly string[];
+  /** Per-image caps. Default: 2 MiB, 40 MP, or ARGUS_MAX_IMAGE_BYTES / ARGUS_MAX_IMAGE_PIXELS. */
+  limits?: Partial<ImageLimits>;
+  /** Images decoding at once. Default: two per core, at most libuv's pool size. */
+  decodeConcurrency?: number;
+  /** onnxruntime intra-op threads. Default: one per core. */
+  intraOpThreads?: number;
+  /** Where missing models are downloaded from, when the models folder is the cache. */
+  download?: DownloadOptions;
+}
+
+/** One request for `Engine.run`: ids to echo into the result, and the image as a file or bytes. */
+export interface ImageRequest {
+  requestId: string;
+  imageCid: string;
+  image: ImageSource;
+}
+
+export interface Engine {
+  readonly modelsDir: ModelsDir;
+  readonly limits: Readonly<ImageLimits>;
+  /** The manifest of `modelId`. */
+  manifest(modelId: string): Promise<ModelManifest>;
+  /** Fetches (cache only), verifies and loads `modelId`; later runs reuse the session. */
+  load(modelId: string): Promise<LoadedModel>;
+  /** One result per request, in order. */
+  run(modelId: string, requests: readonly ImageRequest[]): Promise<InferenceResult[]>;
+  /** `run` for a batch description whose image files are in `inputDir`. */
+  runBatch(batch: BatchDescription, inputDir: string): Promise<InferenceResult[]>;
+  /** Decodes the images into input chunks without running the network (what `run` costs before inference). */
+  decodeOnly(modelId: string, images: readonly ImageSource[]): Promise<InputChunk[]>;
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const modelsDir = typeof options.modelsDir === "string" ? resolveModelsDir(options.modelsDir) : (options.modelsDir ?? resolveModelsDir());
+  const manifestsDirs = options.manifestsDirs ?? defaultManifestsDirs();
+  const limits = { ...imageLimitsFromEnv(), ...options.limits };
+  const chunking = {
+    limits,
+    decodeConcurrency: options.decodeConcurrency ?? defaultDecodeConcurrency(),
+    maxChunk: MAX_BATCH_SIZE,
+  };
+  const download = options.download ?? downloadOptionsFromEnv();
+
+  const manifest = (modelId: string) => loadManifest(modelId, manifestsDirs);
+
+  const load = async (modelId: string) => {
+    const modelManifest = await manifest(modelId);
+    await ensureModelFiles(modelManifest, modelsDir, download);
+    return loadModel(modelManifest, modelsDir.path, { intraOpThreads: options.intraOpThreads });
+  };
+
+  const run = async (modelId: string, requests: readonly ImageRequest[]) => {
+    for (const request of requests) {
+      RequestIdSchema.parse(request.requestId);
+      ImageCidSchema.parse(request.imageCid);
+    }
+    const model = await load(modelId);
+    const results: InferenceResult[] = new Array(requests.length);
+    const rejections = await decodeIntoChunks(
+      model,
+      requests.map((request) => request.image),
+      chunking,
+      async (chunk) => {
+        for (const [slotIndex, outcome] of (await inferChunk(model, chunk)).entries()) {
+          const slot = chunk.slots[slotIndex]!;
+          const request = requests[slot.imageIndex]!;
+          results[slot.imageIndex] =
+            "rejection" in outcome
+              ? errorResult(modelId, request, outcome.rejection)
+              : {
+                  schemaVersion: RESULT_SCHEMA_VERSION,
+                  requestId: request.requestId,
+                  imageCid: request.imageCid,
+                  modelId,
+                  weightsSha256: model.manifest.weights.sha256,
+                  image: slot.decoded.image,
+                  ...classifyOrDetect(model, outcome.values, outcome.offset, slot.decoded),
+                  timings: {
+                    decodeMs: roundHundredths(slot.decodeMs),
+                    inferenceMs: roundHundredths(outcome.runMs / outcome.imagesInRun),
+                    batchSize: outcome.imagesInRun,
+                  },
+                  runtime: RUNTIME_VERSIONS,
+                };
+        }
+      },
+    );
+    for (const [imageIndex, rejection] of rejections) results[imageIndex] = errorResult(modelId, requests[imageIndex]!, rejection);
+    // Never hand out something the oracle's validation would reject.
+    return results.map((result) => InferenceResultSchema.parse(result));
+  };
+
+  return {
+    modelsDir,
+    limits,
+    manifest,
+    load,
+    run,
+    runBatch: (batch, inputDir) =>
+      run(
+        batch.modelId,
+        batch.requests.map((request) => ({
+          requestId: request.requestId,
+          imageCid: request.imageCid,
+          image: { path: join(inputDir, request.imageFile) },
+        })),
+      ),
+    decodeOnly: async (modelId, images) => {
+      const model = await load(modelId);
+      const chunks: InputChunk[] = [];
+      await decodeIntoChunks(model, images, chunking, async (chunk) => void chunks.push(chunk));
+      return chunks;
+    },
+  };
+}
+
+type SlotOutcome =
+  | { values: ArrayLike<number>; offset: number; runMs: number; imagesInRun: number }
+  | { rejection: Pick<ImageRejection, "code" | "message"> };
+
+/**
+ * Runs a chunk through the network: one `session.run` for the whole chunk. Should that
+ * fail, a dynamic-batch model retries image by image so that one image the network
+ * chokes on costs only its own request.
+ */
+async function inferChunk(model: LoadedModel, chunk: InputChunk): Promise<SlotOutcome[]> {
+  try {
+    const started = performance.now();
+    const values = await runSession(model, chunk.data, chunk.runSize);
+    const runMs = performance.now() - started;
+    return chunk.slots.map((_, slotIndex) => ({
+      values,
+      offset: slotIndex * model.outputValuesPerImage,
+      runMs,
+      imagesInRun: chunk.slots.length,
+    }));
+  } catch (error) {
+    if (model.fixedBatchSize !== null || chunk.slots.length === 1) {
+      return chunk.slots.map(() => ({ rejection: inferenceFailure(error) }));
+    }
+    const perImage = chunk.data.length / chunk.runSize;
+    const outcomes: SlotOutcome[] = [];
+    for (let slotIndex = 0; slotIndex < chunk.slots.length; slotIndex++) {
+      const single = chunk.data.subarray(slotIndex * perImage, (slotIndex + 1) * perImage);
+      outcomes.push(...(await inferChunk(model, { data: single, runSize: 1, slots: [chunk.slots[slotIndex]!] })));
+    }
+    return outcomes;
+  }
+}
+
+async function runSession(model: LoadedModel, data: InputChunk["data"], runSize: number): Promise<ArrayLike<number>> {
+  const { input, output } = model.manifest;
+  const feeds: Record<string, Tensor> = { [input.name]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
+  const outputs = await model.session.run(feeds, [output.name]);
+  const tensor = outputs[output.name];
+  if (tensor === undefined) throw new Error(`the network returned no "${output.name}"`);
+  return tensor.data as ArrayLike<number>;
+}
+
+function inferenceFailure(error: unknown): Pick<ImageRejection, "code" | "message"> {
+  return { code: "INFERENCE_FAILED", message: `the network failed on this image: ${(error as Error)?.message ?? String(error)}` };
+}
+
+function errorResult(modelId: string, request: ImageRequest, rejection: Pick<ImageRejection, "code" | "message">): InferenceResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    requestId: request.requestId,
+    imageCid: request.imageCid,
+    modelId,
+    error: { code: rejection.code, message: rejection.message.slice(0, 1000) },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Where the model files (ONNX weights and label files) live, decided in one place:
+ * `--models-dir` flag > ARGUS_MODELS_DIR > a per-user cache folder.
+ *
+ * Only the cache folder is filled on demand (downloads from each manifest's pinned
+ * URLs, checked by sha256): a folder the user named is theirs, and a missing file in
+ * it is an error that says so rather than a surprise download.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface ModelsDir {
+  path: string;
+  /** Where the choice came from; `cache` is the only one downloaded into. */
+  origin: "flag" | "env" | "cache";
+}
+
+export const MODELS_DIR_ENV = "ARGUS_MODELS_DIR";
+
+export function resolveModelsDir(flag?: string, env: NodeJS.ProcessEnv = process.env): ModelsDir {
+  if (flag) return { path: resolve(flag), origin: "flag" };
+  const fromEnv = env[MODELS_DIR_ENV];
+  if (fromEnv) return { path: resolve(fromEnv), origin: "env" };
+  return { path: defaultModelsCacheDir(env), origin: "cache" };
+}
+
+/** `$XDG_CACHE_HOME/argus/models`, else `~/.cache/argus/models`. */
+export function defaultModelsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cacheHome = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
+  return join(resolve(cacheHome), "argus", "models");
+}
+
+export function describeModelsDir(dir: ModelsDir): string {
+  const why = { flag: "from --models-dir", env: `from ${MODELS_DIR_ENV}`, cache: "the download cache" }[dir.origin];
+  return `${dir.path} (${why})`;
+}
