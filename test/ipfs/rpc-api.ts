@@ -82,13 +82,18 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
       }
       // Kubo turns raw leaves on by itself for CIDv1.
       expect((await client.add(encode("hello world\n"), { cidVersion: 1 })).cid.toString()).to.equal(
-        "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4",
+        "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
       );
     });
 
     it("always gives the same CID for the same bytes and options, and another CID for other options", async function () {
       const bytes = testBytes(600_000, 7);
-      const optionSets = [{}, { cidVersion: 1 as const }, { cidVersion: 1 as const, rawLeaves: false }, { chunker: "size-65536" }];
+      const optionSets = [
+        {},
+        { cidVersion: 1 as const },
+        { cidVersion: 1 as const, rawLeaves: false },
+        { chunker: "size-65536" },
+      ];
       const cids: string[] = [];
       for (const options of optionSets) {
         const first = (await client.add(bytes, options)).cid.toString();
@@ -136,7 +141,7 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
           { path: "photo.jpg", content: encode("jpeg bytes") },
           { path: "notes.txt", content: encode("some notes") },
         ],
-        { wrapWithDirectory: true },
+        { wrapWithDirectory: true }
       )) {
         added.push(entry);
       }
@@ -358,7 +363,9 @@ describe("IPFS embedded node: upload cap and CORS", function () {
     // the refusal comes in-stream (X-Stream-Error, a last error line); the add still fails.
     let progressed = 0;
     try {
-      await client.add(testBytes(DEFAULT_MAX_UPLOAD_BYTES + 1, 34), { progress: (bytes: number) => (progressed = bytes) });
+      await client.add(testBytes(DEFAULT_MAX_UPLOAD_BYTES + 1, 34), {
+        progress: (bytes: number) => (progressed = bytes),
+      });
       expect.fail("an upload over the cap must be refused");
     } catch (error) {
       expect((error as Error).message).to.not.match(/must be refused/);
@@ -393,7 +400,11 @@ describe("IPFS embedded node: upload cap and CORS", function () {
   it("lets the web UI's origin upload and refuses other origins", async function () {
     const preflight = await fetch(`${node.apiUrl}/api/v0/add`, {
       method: "OPTIONS",
-      headers: { Origin: allowedOrigin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      headers: {
+        Origin: allowedOrigin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+      },
     });
     expect(preflight.status).to.equal(204);
     expect(preflight.headers.get("access-control-allow-origin")).to.equal(allowedOrigin);
@@ -401,14 +412,22 @@ describe("IPFS embedded node: upload cap and CORS", function () {
 
     const form = new FormData();
     form.append("file", new Blob([encode("from the browser")]), "");
-    const upload = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, { method: "POST", body: form, headers: { Origin: allowedOrigin } });
+    const upload = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, {
+      method: "POST",
+      body: form,
+      headers: { Origin: allowedOrigin },
+    });
     expect(upload.status).to.equal(200);
     expect(upload.headers.get("access-control-allow-origin")).to.equal(allowedOrigin);
     const line = JSON.parse((await upload.text()).trim()) as { Hash: string };
     expect(line.Hash).to.equal(await rawLeafCid(encode("from the browser")));
 
     // A simple (preflight-free) POST from another page must not add content.
-    const evil = await fetch(`${node.apiUrl}/api/v0/add`, { method: "POST", body: form, headers: { Origin: "http://evil.example" } });
+    const evil = await fetch(`${node.apiUrl}/api/v0/add`, {
+      method: "POST",
+      body: form,
+      headers: { Origin: "http://evil.example" },
+    });
     expect(evil.status).to.equal(403);
     const evilPreflight = await fetch(`${node.apiUrl}/api/v0/add`, {
       method: "OPTIONS",

@@ -29,7 +29,7 @@ export async function removeDir(dir: string): Promise<void> {
 
 /** An embedded node on ephemeral ports in a fresh data directory; `stop()` also deletes the directory. */
 export async function startTestNode(
-  overrides: Partial<EmbeddedIpfsOptions> = {},
+  overrides: Partial<EmbeddedIpfsOptions> = {}
 ): Promise<EmbeddedIpfs & { dataDir: string }> {
   const dataDir = overrides.dataDir ?? (await makeTempDir("node"));
   const node = await startEmbeddedIpfs({ apiPort: 0, gatewayPort: 0, corsOrigins: [], ...overrides, dataDir });
@@ -150,7 +150,9 @@ export async function checkStoredBlocks(dataDir: string): Promise<StoredBlockChe
         continue;
       }
       const multihash = Digest.decode(base32upper.decode(name.slice(0, -".data".length)));
-      const actual = createHash("sha256").update(await readFile(filePath)).digest();
+      const actual = createHash("sha256")
+        .update(await readFile(filePath))
+        .digest();
       if (multihash.code === 0x12 && Buffer.compare(actual, multihash.digest) === 0) result.verified++;
       else result.corrupt.push(filePath);
     }

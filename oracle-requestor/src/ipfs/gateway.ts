@@ -71,7 +71,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
   const signal = requestSignal(response);
   response.setHeader("X-Ipfs-Path", url.pathname);
 
-  const wantsRawBlock = url.searchParams.get("format") === "raw" || (request.headers.accept ?? "").includes(RAW_BLOCK_TYPE);
+  const wantsRawBlock =
+    url.searchParams.get("format") === "raw" || (request.headers.accept ?? "").includes(RAW_BLOCK_TYPE);
   if (wantsRawBlock && path === "") {
     await serveRawBlock(request, response, context, cid, signal);
     return;
@@ -92,13 +93,16 @@ async function serveFile(
   cid: CID,
   size: number,
   path: string,
-  signal: AbortSignal,
+  signal: AbortSignal
 ): Promise<void> {
   const etag = `"${cid}"`;
   if (notModified(request, response, etag)) return;
   const range = parseRange(request.headers.range, size);
   const stream = await openStream(
-    context.fs.cat(cid, { signal, ...(range === undefined ? {} : { offset: range.start, length: range.end - range.start + 1 }) }),
+    context.fs.cat(cid, {
+      signal,
+      ...(range === undefined ? {} : { offset: range.start, length: range.end - range.start + 1 }),
+    })
   );
   const headers: Record<string, string | number> = {
     "Content-Type": contentTypeFor(path, stream.first),
@@ -129,7 +133,7 @@ async function serveRawBlock(
   response: ServerResponse,
   context: GatewayContext,
   cid: CID,
-  signal: AbortSignal,
+  signal: AbortSignal
 ): Promise<void> {
   const etag = `"${cid}.raw"`;
   if (notModified(request, response, etag)) return;
@@ -152,7 +156,7 @@ async function serveDirectory(
   context: GatewayContext,
   cid: CID,
   urlPath: string,
-  signal: AbortSignal,
+  signal: AbortSignal
 ): Promise<void> {
   const entries = [];
   for await (const entry of context.fs.ls(cid, { signal })) entries.push(entry);
@@ -164,9 +168,13 @@ async function serveDirectory(
   }
   const base = urlPath.endsWith("/") ? urlPath : `${urlPath}/`;
   const items = entries
-    .map((entry) => `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`)
+    .map(
+      (entry) => `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`
+    )
     .join("");
-  const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(urlPath)}</title><h1>${escapeHtml(urlPath)}</h1><ul>${items}</ul>`;
+  const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(urlPath)}</title><h1>${escapeHtml(
+    urlPath
+  )}</h1><ul>${items}</ul>`;
   const etag = `"DirIndex-${cid}"`;
   if (notModified(request, response, etag)) return;
   response.writeHead(200, {
@@ -215,7 +223,8 @@ function classify(error: unknown): GatewayError {
   const name = (error as Error)?.name ?? "";
   const message = (error as Error)?.message ?? String(error);
   if (["NotFoundError", "DoesNotExistError", "ERR_NOT_FOUND"].includes(name)) return new GatewayError(404, message);
-  if (["NotUnixFSError", "InvalidParametersError", "NotAFileError"].includes(name)) return new GatewayError(400, message);
+  if (["NotUnixFSError", "InvalidParametersError", "NotAFileError"].includes(name))
+    return new GatewayError(400, message);
   return new GatewayError(500, message);
 }
 

@@ -38,19 +38,27 @@ async function main(): Promise<void> {
       (error: unknown) => {
         console.error("ipfs: shutdown failed:", error);
         process.exit(1);
-      },
+      }
     );
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
 
   console.error(
-    `ipfs: embedded node ${ipfs.peerId} (${options.networking ? "networking on" : "offline"}), data in ${options.dataDir}\n` +
+    `ipfs: embedded node ${ipfs.peerId} (${options.networking ? "networking on" : "offline"}), data in ${
+      options.dataDir
+    }\n` +
       `ipfs: RPC API ${ipfs.apiUrl}/api/v0, gateway ${ipfs.gatewayUrl}/ipfs/<cid>, ` +
-      `uploads up to ${options.maxUploadBytes} bytes, browser origins: ${options.corsOrigins.join(", ") || "none"}`,
+      `uploads up to ${options.maxUploadBytes} bytes, browser origins: ${options.corsOrigins.join(", ") || "none"}`
   );
   process.stdout.write(
-    `${JSON.stringify({ event: "ready", api: ipfs.apiUrl, gateway: ipfs.gatewayUrl, peerId: ipfs.peerId, dataDir: options.dataDir })}\n`,
+    `${JSON.stringify({
+      event: "ready",
+      api: ipfs.apiUrl,
+      gateway: ipfs.gatewayUrl,
+      peerId: ipfs.peerId,
+      dataDir: options.dataDir,
+    })}\n`
   );
 }
 

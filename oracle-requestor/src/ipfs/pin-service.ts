@@ -54,11 +54,14 @@ export class PinService {
         // Upgrade a direct pin to a recursive one.
         await drain(this.#helia.pins.rm(cid, { signal: options.signal, walker: WALKER }));
       }
+      // Load (or wait for) every block first: Helia counts a block as pinned as soon as its
+      // walk reaches it, so a walk that fails half-way would leave counts with no pin.
+      const depth = recursive ? Infinity : 0;
+      const walker = WALKER({ blockstore: this.#helia.blockstore, getCodec: this.#helia.getCodec });
+      await drain(walker.walk(cid, { depth, signal: options.signal }));
       const metadata: Record<string, string | number> = { [METADATA_VERSION]: cid.version };
       if (options.name) metadata[METADATA_NAME] = options.name;
-      await drain(
-        this.#helia.pins.add(cid, { depth: recursive ? Infinity : 0, metadata, signal: options.signal, walker: WALKER }),
-      );
+      await drain(this.#helia.pins.add(cid, { depth, metadata, signal: options.signal, walker: WALKER }));
     });
   }
 

@@ -85,10 +85,13 @@ function chunkSizeFrom(chunker: string | undefined): number {
   if (chunker === undefined || chunker === "" || chunker === "default") return KUBO_CHUNK_SIZE;
   const match = /^size-(\d+)$/.exec(chunker);
   if (match === null) {
-    throw badRequest(`chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`);
+    throw badRequest(
+      `chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`
+    );
   }
   const size = Number(match[1]);
-  if (size <= 0 || size > MAX_CHUNK_SIZE) throw badRequest(`chunker size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
+  if (size <= 0 || size > MAX_CHUNK_SIZE)
+    throw badRequest(`chunker size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
   return size;
 }
 

@@ -60,7 +60,8 @@ function blockFormatFrom(params: QueryParams): BlockFormat {
   if (codec === undefined) throw badRequest(`unknown cid-codec "${codecName}"`);
   const hashName = params.string("mhtype") ?? "sha2-256";
   const { hasher, digestBytes } = HASHERS_BY_NAME.get(hashName) ?? {};
-  if (hasher === undefined || digestBytes === undefined) throw badRequest(`mhtype "${hashName}" is not supported by this node (sha2-256, sha2-512)`);
+  if (hasher === undefined || digestBytes === undefined)
+    throw badRequest(`mhtype "${hashName}" is not supported by this node (sha2-256, sha2-512)`);
   const mhlen = params.integer("mhlen");
   if (mhlen !== undefined && mhlen !== digestBytes) {
     throw badRequest(`mhlen ${mhlen} is not supported: ${hashName} digests are ${digestBytes} bytes`);
@@ -91,13 +92,15 @@ export async function handleBlockPut(call: RpcCall): Promise<void> {
   if (bytes.byteLength > KUBO_BLOCK_SIZE_LIMIT && !allowBigBlock) {
     throw new RpcError(
       `produced block is over 1MiB: big blocks can't be exchanged with other peers. ` +
-        "consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override",
+        "consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override"
     );
   }
   if (format.codec !== 0x55) await assertDecodes(call, format.codec, bytes);
 
-  const digest = await format.hasher.digest(bytes);
-  const cid = format.version === 0 ? CID.createV0(digest as never) : CID.createV1(format.codec, digest);
+  const cid =
+    format.version === 0
+      ? CID.createV0(await sha256.digest(bytes)) // blockFormatFrom allows v0 only for dag-pb + sha2-256
+      : CID.createV1(format.codec, await format.hasher.digest(bytes));
   await context.node.helia.blockstore.put(cid, bytes, { signal });
   if (pin) await context.pins.pin(cid, { recursive: true, signal });
   sendJson(response, { Key: cid.toString(), Size: bytes.byteLength });

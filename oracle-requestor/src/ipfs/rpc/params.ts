@@ -8,7 +8,15 @@ import { badRequest } from "./errors.ts";
 
 const TRUE_WORDS = new Set(["", "1", "t", "true"]);
 const FALSE_WORDS = new Set(["0", "f", "false"]);
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 export class QueryParams {
   readonly #search: URLSearchParams;
@@ -93,7 +101,13 @@ export function parseContentPath(text: string): ContentPath {
   } catch (error) {
     throw badRequest(`invalid path "${text}": ${(error as Error).message}`);
   }
-  return { cid, path: segments.filter((segment) => segment !== "").map(decodeURIComponent).join("/") };
+  return {
+    cid,
+    path: segments
+      .filter((segment) => segment !== "")
+      .map(decodeURIComponent)
+      .join("/"),
+  };
 }
 
 /** Parses a CID argument (a bare CID, or an `/ipfs/` path with nothing below the root). */
