@@ -317,6 +317,8 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @dev keccak256(abi.encode(requester, modelId, fee, deadline, callbackGasLimit)),
     /// hashed in scratch memory: a batch computes one per item and must not grow memory.
+    /// Values narrower than a word may reach assembly with dirty high bits (the packed
+    /// fulfilment fields are narrowed lazily), so each is masked as abi.encode would.
     function _commitment(address requester, uint32 modelId, uint96 fee, uint40 deadline, uint32 callbackGasLimit)
         private
         pure
@@ -324,11 +326,11 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     {
         assembly ("memory-safe") {
             let free := mload(0x40)
-            mstore(free, requester)
-            mstore(add(free, 0x20), modelId)
-            mstore(add(free, 0x40), fee)
-            mstore(add(free, 0x60), deadline)
-            mstore(add(free, 0x80), callbackGasLimit)
+            mstore(free, and(requester, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(free, 0x20), and(modelId, 0xffffffff))
+            mstore(add(free, 0x40), and(fee, 0xffffffffffffffffffffffff))
+            mstore(add(free, 0x60), and(deadline, 0xffffffffff))
+            mstore(add(free, 0x80), and(callbackGasLimit, 0xffffffff))
             commitment := keccak256(free, 0xa0)
         }
     }
