@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import {
   ContentMismatchError,
+  configuredHeaders,
   ContentTooLargeError,
   createIpfsClient,
   DEFAULT_IPFS_API,
@@ -38,6 +39,10 @@ describe("IPFS client helpers", function () {
     expect(ipfsApiUrl({})).to.equal(DEFAULT_IPFS_API);
     expect(ipfsApiUrl({ ARGUS_IPFS_API: " " })).to.equal(DEFAULT_IPFS_API);
     expect(ipfsApiUrl({ ARGUS_IPFS_API: "https://pin.example/rpc" })).to.equal("https://pin.example/rpc");
+    expect(configuredHeaders({})).to.deep.equal({});
+    expect(configuredHeaders({ ARGUS_IPFS_API_AUTHORIZATION: "Bearer s3cret" })).to.deep.equal({
+      Authorization: "Bearer s3cret",
+    });
   });
 
   it("pins a result as one raw block whose digest is sha256(bytes), and reads it back by digest", async function () {
@@ -95,9 +100,11 @@ describe("IPFS client helpers", function () {
   describe("against an endpoint that returns other bytes", function () {
     let liar: Server;
     let liarClient: KuboRPCClient;
+    const authorizations: Array<string | undefined> = [];
 
     before(async function () {
       liar = createServer((request, response) => {
+        authorizations.push(request.headers.authorization);
         request.resume();
         if (request.url?.startsWith("/api/v0/block/get")) {
           response.end("not the bytes you asked for");
@@ -111,7 +118,9 @@ describe("IPFS client helpers", function () {
         }
       });
       await new Promise<void>((resolve) => liar.listen(0, "127.0.0.1", resolve));
-      liarClient = createIpfsClient(`http://127.0.0.1:${(liar.address() as AddressInfo).port}`);
+      liarClient = createIpfsClient(`http://127.0.0.1:${(liar.address() as AddressInfo).port}`, {
+        headers: { Authorization: "Bearer s3cret" },
+      });
     });
 
     after(async function () {
@@ -132,6 +141,9 @@ describe("IPFS client helpers", function () {
           expect(error).to.be.instanceOf(ContentMismatchError);
         }
       }
+      // The credentials for a pinning service go with every request.
+      expect(authorizations.length).to.be.greaterThan(0);
+      expect(new Set(authorizations)).to.deep.equal(new Set(["Bearer s3cret"]));
     });
   });
 });

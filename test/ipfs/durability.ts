@@ -50,7 +50,7 @@ describe("IPFS embedded node: process lifecycle and durability", function () {
     return node;
   }
 
-  it("`npm run ipfs` prints a ready line and takes its settings from the environment", async function () {
+  it("`npm run ipfs` prints a ready line, serves add/cat/pin to another process, and reads its settings from the environment", async function () {
     const child = spawn("npm", ["run", "--silent", "ipfs"], {
       cwd: REPO_ROOT,
       env: {
@@ -78,6 +78,11 @@ describe("IPFS embedded node: process lifecycle and durability", function () {
       const client = create({ url: ready.api });
       const { cid } = await client.add(new TextEncoder().encode("through npm run ipfs"));
       expect(new TextDecoder().decode(await collect(client.cat(cid)))).to.equal("through npm run ipfs");
+      expect(await pinnedCids(client)).to.deep.equal([cid.toString()]);
+      await client.pin.rm(cid);
+      expect(await pinnedCids(client)).to.deep.equal([]);
+      await client.pin.add(cid);
+      expect(await pinnedCids(client)).to.deep.equal([cid.toString()]);
       try {
         await client.add(new Uint8Array(1001));
         expect.fail("ARGUS_IPFS_MAX_UPLOAD_BYTES=1000 must apply");

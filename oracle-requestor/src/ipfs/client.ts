@@ -3,8 +3,9 @@
  * endpoint, the embedded node (`npm run ipfs`), a Kubo daemon, IPFS Desktop or a
  * Kubo-compatible pinning service alike.
  *
- * The endpoint comes from ARGUS_IPFS_API (default http://127.0.0.1:5001), read here
- * and nowhere else. The helpers do not trust the endpoint: every block they read is
+ * The endpoint comes from ARGUS_IPFS_API (default http://127.0.0.1:5001) and, for a
+ * service that wants credentials, ARGUS_IPFS_API_AUTHORIZATION; both are read here and
+ * nowhere else. The helpers do not trust the endpoint: every block they read is
  * hashed and checked against its CID, so a misbehaving or compromised service cannot
  * make the oracle classify another image or accept another result.
  */
@@ -20,21 +21,35 @@ export type { KuboRPCClient };
 
 export const DEFAULT_IPFS_API = "http://127.0.0.1:5001";
 export const IPFS_API_ENV = "ARGUS_IPFS_API";
+/** Sent as the Authorization header, for pinning services that want one ("Bearer …", "Basic …"). */
+export const IPFS_API_AUTHORIZATION_ENV = "ARGUS_IPFS_API_AUTHORIZATION";
+
+type Env = Record<string, string | undefined>;
+
+function processEnv(): Env {
+  return globalThis.process?.env ?? {};
+}
 
 /** The configured RPC endpoint: ARGUS_IPFS_API, else the embedded node's default address. */
-export function ipfsApiUrl(env: Record<string, string | undefined> = globalThis.process?.env ?? {}): string {
+export function ipfsApiUrl(env: Env = processEnv()): string {
   const configured = env[IPFS_API_ENV]?.trim();
   return configured ? configured : DEFAULT_IPFS_API;
 }
 
 export interface IpfsClientOptions {
-  /** Extra headers for every request, e.g. `Authorization` for a pinning service. */
+  /** Extra headers for every request; default: Authorization from ARGUS_IPFS_API_AUTHORIZATION, if set. */
   headers?: Record<string, string>;
 }
 
-/** A kubo-rpc-client for `url` (default: the configured endpoint). */
+/** A kubo-rpc-client for `url` (default: the configured endpoint and its credentials). */
 export function createIpfsClient(url: string = ipfsApiUrl(), options: IpfsClientOptions = {}): KuboRPCClient {
-  return create({ url, ...(options.headers === undefined ? {} : { headers: options.headers }) });
+  const headers = options.headers ?? configuredHeaders(processEnv());
+  return create({ url, ...(Object.keys(headers).length === 0 ? {} : { headers }) });
+}
+
+export function configuredHeaders(env: Env): Record<string, string> {
+  const authorization = env[IPFS_API_AUTHORIZATION_ENV]?.trim();
+  return authorization ? { Authorization: authorization } : {};
 }
 
 /** The content did not arrive within the caller's time budget. */
