@@ -48,7 +48,7 @@ describe("IPFS CID conventions", function () {
       expect((await resultCidForBytes(HELLO)).toString()).to.equal(HELLO_V1_RAW);
       expect(await resultBytesMatchDigest(HELLO, `0x${HELLO_SHA256}`)).to.equal(true);
       expect(await resultBytesMatchDigest(new TextEncoder().encode("hello world"), `0x${HELLO_SHA256}`)).to.equal(
-        false
+        false,
       );
     });
 

@@ -111,7 +111,7 @@ describe("IPFS client helpers", function () {
         } else if (request.url?.startsWith("/api/v0/block/put")) {
           response.setHeader("Content-Type", "application/json");
           response.end(
-            JSON.stringify({ Key: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4", Size: 12 })
+            JSON.stringify({ Key: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4", Size: 12 }),
           );
         } else {
           response.writeHead(404).end();

@@ -139,11 +139,11 @@ describe("IPFS embedded node: process lifecycle and durability", function () {
               yield testBytes(65_536, round * 1_000 + sent / 65_536);
               await new Promise((resolve) => setTimeout(resolve, 2));
             }
-          })()
+          })(),
         )
         .then(
           () => "finished",
-          () => "interrupted"
+          () => "interrupted",
         );
       // ...while small uploads keep committing (and fsyncing) blocks to disk.
       let killed = false;
@@ -225,7 +225,7 @@ describe("IPFS embedded node: a corrupt block on disk", function () {
         dataDir,
         "blocks",
         shardDirs[0]!,
-        (await readdir(join(dataDir, "blocks", shardDirs[0]!)))[0]!
+        (await readdir(join(dataDir, "blocks", shardDirs[0]!)))[0]!,
       );
       const bytes = await readFile(blockFile);
       bytes[100]! ^= 0xff;

@@ -59,7 +59,7 @@ describe("IPFS embedded node: path gateway", function () {
         { path: "site/index.txt", content: new TextEncoder().encode("plain text") },
         { path: "site/data.json", content: new TextEncoder().encode("[1,2,3]") },
       ],
-      { wrapWithDirectory: true }
+      { wrapWithDirectory: true },
     )) {
       root = entry.cid;
     }
@@ -83,7 +83,7 @@ describe("IPFS embedded node: path gateway", function () {
     expect(response.status).to.equal(206);
     expect(response.headers.get("content-range")).to.equal(`bytes 262140-262149/${bytes.length}`);
     expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(bytes.subarray(262_140, 262_150)))).to.equal(
-      true
+      true,
     );
     const outside = await fetch(`${gateway}/ipfs/${cid}`, { headers: { Range: `bytes=${bytes.length}-` } });
     expect(outside.status).to.equal(416);

@@ -82,7 +82,7 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
       }
       // Kubo turns raw leaves on by itself for CIDv1.
       expect((await client.add(encode("hello world\n"), { cidVersion: 1 })).cid.toString()).to.equal(
-        "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
+        "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4",
       );
     });
 
@@ -141,7 +141,7 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
           { path: "photo.jpg", content: encode("jpeg bytes") },
           { path: "notes.txt", content: encode("some notes") },
         ],
-        { wrapWithDirectory: true }
+        { wrapWithDirectory: true },
       )) {
         added.push(entry);
       }

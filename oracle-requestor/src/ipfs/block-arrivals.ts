@@ -52,7 +52,9 @@ export class BlockArrivals {
       const onAbort = () => {
         stopWaiting();
         reject(
-          new BlockUnavailableError(`block ${cid} is not available: ${String(signal.reason?.message ?? signal.reason)}`)
+          new BlockUnavailableError(
+            `block ${cid} is not available: ${String(signal.reason?.message ?? signal.reason)}`,
+          ),
         );
       };
       cancel = () => {

@@ -20,6 +20,7 @@ import { FsBlockstore } from "blockstore-fs";
 import type { Blockstore, InputPair, Pair } from "interface-blockstore";
 import { base32upper } from "multiformats/bases/base32";
 import { CID } from "multiformats/cid";
+import { collectBytes } from "./bytes.ts";
 
 type AbortOptions = { signal?: AbortSignal };
 type BlockInput = InputPair["bytes"];
@@ -57,7 +58,7 @@ export function blockMatchesCid(cid: CID, bytes: Uint8Array): boolean {
   const hashName = NODE_HASH_NAMES.get(cid.multihash.code);
   if (hashName === undefined) {
     throw new BlockHashMismatchError(
-      `cannot verify ${cid}: multihash 0x${cid.multihash.code.toString(16)} is not supported`
+      `cannot verify ${cid}: multihash 0x${cid.multihash.code.toString(16)} is not supported`,
     );
   }
   const digest = createHash(hashName).update(bytes).digest();
@@ -211,11 +212,4 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function collectBytes(input: BlockInput): Promise<Uint8Array> {
-  if (input instanceof Uint8Array) return input;
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of input) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }

@@ -83,7 +83,7 @@ export interface ReadOptions {
 export async function pinResult(
   client: KuboRPCClient,
   bytes: Uint8Array,
-  options: { signal?: AbortSignal } = {}
+  options: { signal?: AbortSignal } = {},
 ): Promise<ResultCid> {
   const expected = await resultCidForBytes(bytes);
   const stored = await client.block.put(bytes, {
@@ -104,14 +104,14 @@ export async function pinResult(
 export async function fetchResult(
   client: KuboRPCClient,
   digest: DigestInput | ResultCid,
-  options: ReadOptions
+  options: ReadOptions,
 ): Promise<Uint8Array> {
   const cid = digest instanceof Uint8Array || typeof digest === "string" ? resultCidFromDigest(digest) : digest;
   return withDeadline(cid, options, async (signal) => {
     const bytes = await getVerifiedBlock(client, cid, signal, options.timeoutMs);
     if (bytes.byteLength > options.maxBytes) {
       throw new ContentTooLargeError(
-        `result ${cid} is ${bytes.byteLength} bytes, more than the ${options.maxBytes} accepted`
+        `result ${cid} is ${bytes.byteLength} bytes, more than the ${options.maxBytes} accepted`,
       );
     }
     return bytes;
@@ -130,7 +130,7 @@ export async function fetchImage(client: KuboRPCClient, cid: CID | string, optio
     if (stats.type === "directory") throw new Error(`${root} is a directory, not an image file`);
     if (stats.size > BigInt(options.maxBytes)) {
       throw new ContentTooLargeError(
-        `image ${root} is ${stats.size} bytes, more than the ${options.maxBytes} accepted`
+        `image ${root} is ${stats.size} bytes, more than the ${options.maxBytes} accepted`,
       );
     }
     const chunks: Uint8Array[] = [];
@@ -166,7 +166,7 @@ async function getVerifiedBlock(
   client: KuboRPCClient,
   cid: CID,
   signal: AbortSignal,
-  timeoutMs: number
+  timeoutMs: number,
 ): Promise<Uint8Array> {
   // `timeout` is Kubo's own option: the node stops looking for the block when we stop waiting.
   const bytes = await client.block.get(cid, { signal, timeout: timeoutMs });

@@ -136,7 +136,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv): Embedded
 function assign<K extends keyof EmbeddedIpfsOptions>(
   options: EmbeddedIpfsOptions,
   setting: SettingSpec<K>,
-  value: EmbeddedIpfsOptions[K]
+  value: EmbeddedIpfsOptions[K],
 ): void {
   options[setting.key] = value;
 }

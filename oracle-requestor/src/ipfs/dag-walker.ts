@@ -10,21 +10,20 @@
 import type { GraphNode, GraphWalkerFactory } from "helia";
 import { createUnsafe } from "multiformats/block";
 import type { CID } from "multiformats/cid";
+import { collectBytes } from "./bytes.ts";
 
 export function sequentialDepthFirstWalker(): GraphWalkerFactory {
   return (components) => ({
     async *walk<T = unknown>(
       root: CID,
-      options: { depth?: number; signal?: AbortSignal } = {}
+      options: { depth?: number; signal?: AbortSignal } = {},
     ): AsyncGenerator<GraphNode<T>> {
       const maxDepth = options.depth ?? Infinity;
       const pending: Array<{ cid: CID; depth: number; path: CID[] }> = [{ cid: root, depth: 0, path: [root] }];
       while (pending.length > 0) {
         const { cid, depth, path } = pending.pop()!;
         options.signal?.throwIfAborted();
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of components.blockstore.get(cid, options)) chunks.push(chunk);
-        const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        const bytes = await collectBytes(components.blockstore.get(cid, options));
         const block = createUnsafe({ cid, bytes, codec: await components.getCodec(cid.code) });
         yield { block, depth, path } as unknown as GraphNode<T>;
         if (depth >= maxDepth) continue;

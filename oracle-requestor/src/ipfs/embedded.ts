@@ -53,7 +53,7 @@ export async function startEmbeddedIpfs(overrides: Partial<EmbeddedIpfsOptions> 
 
     const fs = unixfs(node.helia);
     const rpcServer = createServer(
-      createRpcListener({ node, fs, pins: new PinService(node.helia), options }, new OriginPolicy(options.corsOrigins))
+      createRpcListener({ node, fs, pins: new PinService(node.helia), options }, new OriginPolicy(options.corsOrigins)),
     );
     const gatewayServer = createServer(createGatewayListener({ node, fs }));
     const apiAddress = await listen(rpcServer, options.host, options.apiPort, "RPC API");
@@ -81,7 +81,7 @@ async function listen(server: Server, host: string, port: number, what: string):
       reject(
         error.code === "EADDRINUSE"
           ? new Error(`the ${what} port ${host}:${port} is in use (another IPFS node?); choose another port`)
-          : error
+          : error,
       );
     };
     server.once("error", onError);

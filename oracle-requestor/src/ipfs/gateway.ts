@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UnixFS } from "@helia/unixfs";
 import type { CID } from "multiformats/cid";
+import { collectBytes } from "./bytes.ts";
 import { openStream, pipeOpenedStream, requestSignal } from "./http-stream.ts";
 import { contentTypeFor } from "./content-type.ts";
 import type { HeliaNode } from "./helia-node.ts";
@@ -23,6 +24,14 @@ import { parseContentPath } from "./rpc/params.ts";
 export interface GatewayContext {
   node: HeliaNode;
   fs: UnixFS;
+}
+
+/** One request being served. */
+interface GatewayCall {
+  request: IncomingMessage;
+  response: ServerResponse;
+  context: GatewayContext;
+  signal: AbortSignal;
 }
 
 const IMMUTABLE = "public, max-age=29030400, immutable";
@@ -69,32 +78,26 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
     throw new GatewayError(400, (error as Error).message);
   }
   const signal = requestSignal(response);
+  const call: GatewayCall = { request, response, context, signal };
   response.setHeader("X-Ipfs-Path", url.pathname);
 
   const wantsRawBlock =
     url.searchParams.get("format") === "raw" || (request.headers.accept ?? "").includes(RAW_BLOCK_TYPE);
   if (wantsRawBlock && path === "") {
-    await serveRawBlock(request, response, context, cid, signal);
+    await serveRawBlock(call, cid);
     return;
   }
 
   const stats = await context.fs.stat(cid, { ...(path === "" ? {} : { path }), signal });
   if (stats.type === "directory") {
-    await serveDirectory(request, response, context, stats.cid, url.pathname, signal);
+    await serveDirectory(call, stats.cid, url.pathname);
     return;
   }
-  await serveFile(request, response, context, stats.cid, Number(stats.size), path, signal);
+  await serveFile(call, stats.cid, Number(stats.size), path);
 }
 
-async function serveFile(
-  request: IncomingMessage,
-  response: ServerResponse,
-  context: GatewayContext,
-  cid: CID,
-  size: number,
-  path: string,
-  signal: AbortSignal
-): Promise<void> {
+async function serveFile(call: GatewayCall, cid: CID, size: number, path: string): Promise<void> {
+  const { request, response, context, signal } = call;
   const etag = `"${cid}"`;
   if (notModified(request, response, etag)) return;
   const range = parseRange(request.headers.range, size);
@@ -102,15 +105,9 @@ async function serveFile(
     context.fs.cat(cid, {
       signal,
       ...(range === undefined ? {} : { offset: range.start, length: range.end - range.start + 1 }),
-    })
+    }),
   );
-  const headers: Record<string, string | number> = {
-    "Content-Type": contentTypeFor(path, stream.first),
-    ETag: etag,
-    "Cache-Control": IMMUTABLE,
-    "Accept-Ranges": "bytes",
-    "X-Content-Type-Options": "nosniff",
-  };
+  const headers = { ...contentHeaders(etag, contentTypeFor(path, stream.first)), "Accept-Ranges": "bytes" };
   if (range === undefined) {
     response.writeHead(200, { ...headers, "Content-Length": size });
   } else {
@@ -128,62 +125,47 @@ async function serveFile(
   await pipeOpenedStream(response, stream);
 }
 
-async function serveRawBlock(
-  request: IncomingMessage,
-  response: ServerResponse,
-  context: GatewayContext,
-  cid: CID,
-  signal: AbortSignal
-): Promise<void> {
+async function serveRawBlock(call: GatewayCall, cid: CID): Promise<void> {
+  const { request, response, context, signal } = call;
   const etag = `"${cid}.raw"`;
   if (notModified(request, response, etag)) return;
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of context.node.helia.blockstore.get(cid, { signal })) chunks.push(chunk);
-  const block = Buffer.concat(chunks);
-  response.writeHead(200, {
-    "Content-Type": RAW_BLOCK_TYPE,
-    "Content-Length": block.byteLength,
-    ETag: etag,
-    "Cache-Control": IMMUTABLE,
-    "X-Content-Type-Options": "nosniff",
-  });
+  const block = await collectBytes(context.node.helia.blockstore.get(cid, { signal }));
+  response.writeHead(200, { ...contentHeaders(etag, RAW_BLOCK_TYPE), "Content-Length": block.byteLength });
   response.end(request.method === "HEAD" ? undefined : block);
 }
 
-async function serveDirectory(
-  request: IncomingMessage,
-  response: ServerResponse,
-  context: GatewayContext,
-  cid: CID,
-  urlPath: string,
-  signal: AbortSignal
-): Promise<void> {
+async function serveDirectory(call: GatewayCall, cid: CID, urlPath: string): Promise<void> {
+  const { request, response, context, signal } = call;
   const entries = [];
   for await (const entry of context.fs.ls(cid, { signal })) entries.push(entry);
   const index = entries.find((entry) => entry.name === "index.html");
   if (index !== undefined) {
     const stats = await context.fs.stat(index.cid, { signal });
-    await serveFile(request, response, context, index.cid, Number(stats.size), "index.html", signal);
+    await serveFile(call, index.cid, Number(stats.size), "index.html");
     return;
   }
   const base = urlPath.endsWith("/") ? urlPath : `${urlPath}/`;
   const items = entries
     .map(
-      (entry) => `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`
+      (entry) =>
+        `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`,
     )
     .join("");
   const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(urlPath)}</title><h1>${escapeHtml(
-    urlPath
+    urlPath,
   )}</h1><ul>${items}</ul>`;
   const etag = `"DirIndex-${cid}"`;
   if (notModified(request, response, etag)) return;
   response.writeHead(200, {
-    "Content-Type": "text/html; charset=utf-8",
+    ...contentHeaders(etag, "text/html; charset=utf-8"),
     "Content-Length": Buffer.byteLength(body),
-    ETag: etag,
-    "Cache-Control": IMMUTABLE,
   });
   response.end(request.method === "HEAD" ? undefined : body);
+}
+
+/** Content under a CID never changes: cacheable forever, validated by the CID. */
+function contentHeaders(etag: string, contentType: string): Record<string, string> {
+  return { "Content-Type": contentType, ETag: etag, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff" };
 }
 
 function notModified(request: IncomingMessage, response: ServerResponse, etag: string): boolean {

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       (error: unknown) => {
         console.error("ipfs: shutdown failed:", error);
         process.exit(1);
-      }
+      },
     );
   };
   process.on("SIGINT", shutdown);
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       options.dataDir
     }\n` +
       `ipfs: RPC API ${ipfs.apiUrl}/api/v0, gateway ${ipfs.gatewayUrl}/ipfs/<cid>, ` +
-      `uploads up to ${options.maxUploadBytes} bytes, browser origins: ${options.corsOrigins.join(", ") || "none"}`
+      `uploads up to ${options.maxUploadBytes} bytes, browser origins: ${options.corsOrigins.join(", ") || "none"}`,
   );
   process.stdout.write(
     `${JSON.stringify({
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       gateway: ipfs.gatewayUrl,
       peerId: ipfs.peerId,
       dataDir: options.dataDir,
-    })}\n`
+    })}\n`,
   );
 }
 

@@ -56,7 +56,7 @@ export async function lockRepo(paths: RepoPaths): Promise<() => Promise<void>> {
       const holder = Number.parseInt(await readFile(paths.lockFile, "utf8").catch(() => ""), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
         throw new RepoLockedError(
-          `the IPFS data directory ${paths.dataDir} is in use by process ${holder}; stop it or pass another --data-dir`
+          `the IPFS data directory ${paths.dataDir} is in use by process ${holder}; stop it or pass another --data-dir`,
         );
       }
       // The holder is gone (or the file is unreadable): the lock is stale.

@@ -49,8 +49,8 @@ export function digestFromResultCid(cid: CID | string): Uint8Array {
   if (parsed.version !== 1 || parsed.code !== RAW_CODEC) {
     throw new InvalidCidError(
       `result CID ${parsed} must be CIDv1 with codec raw (0x55), not v${parsed.version} codec 0x${parsed.code.toString(
-        16
-      )}`
+        16,
+      )}`,
     );
   }
   assertSha256(parsed, "result CID");
@@ -106,7 +106,7 @@ export function isValidImageCid(cid: string): boolean {
 function assertImageCid(cid: CID): void {
   if (cid.code !== DAG_PB_CODEC && cid.code !== RAW_CODEC) {
     throw new InvalidCidError(
-      `image CID ${cid} has codec 0x${cid.code.toString(16)}; a UnixFS file is dag-pb (0x70) or raw (0x55)`
+      `image CID ${cid} has codec 0x${cid.code.toString(16)}; a UnixFS file is dag-pb (0x70) or raw (0x55)`,
     );
   }
   assertSha256(cid, "image CID");
@@ -116,7 +116,7 @@ function assertSha256(cid: CID, what: string): void {
   if (cid.multihash.code !== SHA2_256_CODE || cid.multihash.digest.length !== SHA2_256_DIGEST_BYTES) {
     throw new InvalidCidError(
       `${what} ${cid} must use a full sha2-256 multihash, not hash 0x${cid.multihash.code.toString(16)} ` +
-        `of ${cid.multihash.digest.length} bytes`
+        `of ${cid.multihash.digest.length} bytes`,
     );
   }
 }

@@ -15,6 +15,7 @@ import type { ImportCandidate, ImporterOptions, ImportResult } from "ipfs-unixfs
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced, trickle } from "ipfs-unixfs-importer/layout";
 import type { CID } from "multiformats/cid";
+import { collectBytes } from "../bytes.ts";
 import type { RpcCall } from "./context.ts";
 import { badRequest, RpcError, toRpcError } from "./errors.ts";
 import { MultipartUpload } from "./multipart.ts";
@@ -86,7 +87,7 @@ function chunkSizeFrom(chunker: string | undefined): number {
   const match = /^size-(\d+)$/.exec(chunker);
   if (match === null) {
     throw badRequest(
-      `chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`
+      `chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`,
     );
   }
   const size = Number(match[1]);
@@ -165,7 +166,7 @@ async function commitStagedBlocks(staging: MemoryBlockstore, call: RpcCall): Pro
   const blockstore = call.context.node.helia.blockstore;
   for await (const { cid, bytes } of staging.getAll()) {
     call.signal.throwIfAborted();
-    await blockstore.put(cid, await collect(bytes), { signal: call.signal });
+    await blockstore.put(cid, await collectBytes(bytes), { signal: call.signal });
   }
 }
 
@@ -177,10 +178,4 @@ function pinnedRoots(results: ImportResult[], wrapped: boolean): CID[] {
     return [root.cid];
   }
   return results.filter((entry) => !(entry.path ?? "").includes("/")).map((entry) => entry.cid);
-}
-
-async function collect(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of source) chunks.push(chunk);
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
 }

@@ -5,6 +5,7 @@
 import { CID } from "multiformats/cid";
 import type { MultihashHasher } from "multiformats/hashes/interface";
 import { sha256, sha512 } from "multiformats/hashes/sha2";
+import { collectBytes } from "../bytes.ts";
 import type { RpcCall } from "./context.ts";
 import { badRequest, RpcError, toRpcError } from "./errors.ts";
 import { MultipartUpload } from "./multipart.ts";
@@ -30,9 +31,7 @@ const HASHERS_BY_NAME = new Map<string, { hasher: MultihashHasher<number>; diges
 ]);
 
 async function readBlock(call: RpcCall, cid: CID): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of call.context.node.helia.blockstore.get(cid, { signal: call.signal })) chunks.push(chunk);
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+  return collectBytes(call.context.node.helia.blockstore.get(cid, { signal: call.signal }));
 }
 
 export async function handleBlockGet(call: RpcCall): Promise<void> {
@@ -92,7 +91,7 @@ export async function handleBlockPut(call: RpcCall): Promise<void> {
   if (bytes.byteLength > KUBO_BLOCK_SIZE_LIMIT && !allowBigBlock) {
     throw new RpcError(
       `produced block is over 1MiB: big blocks can't be exchanged with other peers. ` +
-        "consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override"
+        "consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override",
     );
   }
   if (format.codec !== 0x55) await assertDecodes(call, format.codec, bytes);
@@ -109,9 +108,7 @@ export async function handleBlockPut(call: RpcCall): Promise<void> {
 async function firstFileBytes(upload: MultipartUpload): Promise<Uint8Array> {
   for await (const part of upload.parts()) {
     if (part.kind !== "file") continue;
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of part.content) chunks.push(chunk);
-    return Buffer.concat(chunks);
+    return collectBytes(part.content);
   }
   throw badRequest(`argument "data" is required`);
 }

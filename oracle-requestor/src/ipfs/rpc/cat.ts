@@ -14,7 +14,7 @@ export async function handleCat(call: RpcCall): Promise<void> {
       ...(path === "" ? {} : { path }),
       ...(offset === undefined ? {} : { offset }),
       ...(length === undefined ? {} : { length }),
-    })
+    }),
   );
   response.writeHead(200, {
     "Content-Type": "text/plain",

@@ -32,7 +32,7 @@ export function badRequest(message: string): RpcError {
 export function payloadTooLarge(limit: number): RpcError {
   return new RpcError(
     `upload exceeds this node's limit of ${limit} bytes (--max-upload-bytes); nothing was stored`,
-    413
+    413,
   );
 }
 

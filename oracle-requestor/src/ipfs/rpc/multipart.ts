@@ -110,7 +110,7 @@ export class MultipartUpload {
   async *#countedContent(
     stream: Readable,
     path: string,
-    onProgress?: (path: string, bytes: number) => void
+    onProgress?: (path: string, bytes: number) => void,
   ): AsyncGenerator<Uint8Array> {
     let fileBytes = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -42,13 +42,13 @@ async function route(
   request: IncomingMessage,
   response: ServerResponse,
   context: RpcContext,
-  origins: OriginPolicy
+  origins: OriginPolicy,
 ): Promise<void> {
   if (!origins.allows(request.headers.origin)) {
     request.resume();
     sendError(
       response,
-      new RpcError(`origin ${request.headers.origin} is not allowed to use this API (--cors-origins)`, 403)
+      new RpcError(`origin ${request.headers.origin} is not allowed to use this API (--cors-origins)`, 403),
     );
     return;
   }
