@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
+import { contentTypeFor } from "../../oracle-requestor/src/ipfs/content-type.ts";
 import { startTestNode, testBytes } from "./support.ts";
 
 const PNG_HEADER = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -120,5 +121,28 @@ describe("IPFS embedded node: path gateway", function () {
     expect(elsewhere.status).to.equal(404);
     const write = await fetch(`${gateway}/ipfs/${unknown}`, { method: "POST" });
     expect(write.status).to.equal(405);
+  });
+});
+
+describe("IPFS gateway: content types", function () {
+  const bytes = (...values: number[]) => new Uint8Array(values);
+  const text = (value: string) => new TextEncoder().encode(value);
+
+  it("names images and documents by their first bytes when the path has no extension", function () {
+    expect(contentTypeFor("", bytes(...PNG_HEADER, 0))).to.equal("image/png");
+    expect(contentTypeFor("", bytes(0xff, 0xd8, 0xff, 0xe0))).to.equal("image/jpeg");
+    expect(contentTypeFor("", text("GIF89a..."))).to.equal("image/gif");
+    expect(contentTypeFor("", text("RIFF\u0000\u0000\u0000\u0000WEBPVP8 "))).to.equal("image/webp");
+    expect(contentTypeFor("", text('{"label":"cat","p":0.9}'))).to.equal("application/json");
+    expect(contentTypeFor("", text("{ not json"))).to.equal("text/plain; charset=utf-8");
+    expect(contentTypeFor("", text("plain words\n"))).to.equal("text/plain; charset=utf-8");
+    expect(contentTypeFor("", bytes(0, 1, 2, 3))).to.equal("application/octet-stream");
+    expect(contentTypeFor("", bytes(0xc3, 0x28))).to.equal("application/octet-stream"); // invalid UTF-8
+  });
+
+  it("prefers the file name's extension", function () {
+    expect(contentTypeFor("dir/photo.JPG", text("anything"))).to.equal("image/jpeg");
+    expect(contentTypeFor("data.json", text("[1"))).to.equal("application/json");
+    expect(contentTypeFor("archive.unknownext", bytes(...PNG_HEADER))).to.equal("image/png");
   });
 });

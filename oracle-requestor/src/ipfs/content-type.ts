@@ -48,7 +48,8 @@ export function sniff(bytes: Uint8Array): string {
     if (signature.matches(bytes)) return signature.type;
   }
   const text = decodeUtf8(bytes);
-  if (text === undefined) return "application/octet-stream";
+  // Valid UTF-8 can still be binary: control characters other than whitespace give it away.
+  if (text === undefined || /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text)) return "application/octet-stream";
   const start = text.trimStart()[0];
   // Results are JSON documents; browsers show JSON nicely when told it is JSON.
   if ((start === "{" || start === "[") && isJson(text)) return "application/json";
@@ -72,12 +73,15 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** JSON, or a prefix of JSON that was cut at the end of the first chunk. */
+/**
+ * Whether the first chunk is a whole JSON document. Results are single blocks, so they
+ * always arrive whole; a JSON file bigger than its first chunk is served as text.
+ */
 function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;
-  } catch (error) {
-    return /end of (JSON|data)|Unterminated|Unexpected end/i.test((error as Error).message);
+  } catch {
+    return false;
   }
 }
