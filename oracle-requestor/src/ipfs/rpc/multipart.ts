@@ -30,6 +30,8 @@ export class MultipartUpload {
   #received = 0;
   #parser: busboy.Busboy | undefined;
   #failure: Error | undefined;
+  /** The part being read, so a client that goes away mid-part ends its read. */
+  #currentStream: Readable | undefined;
 
   constructor(request: IncomingMessage, maxBytes: number) {
     this.#request = request;
@@ -85,6 +87,13 @@ export class MultipartUpload {
       this.#failure ??= error;
       notify();
     });
+    this.#request.once("close", () => {
+      if (this.#request.complete) return;
+      const error = new Error("the client closed the connection before the upload was complete");
+      this.#failure ??= error;
+      this.#currentStream?.destroy(error);
+      notify();
+    });
     this.#request.pipe(parser);
 
     while (true) {
@@ -96,6 +105,7 @@ export class MultipartUpload {
           next.stream.resume();
           yield { kind: "directory", path, content: emptyContent() };
         } else {
+          this.#currentStream = next.stream;
           yield { kind: "file", path, content: this.#countedContent(next.stream, path, onProgress) };
         }
         continue;
