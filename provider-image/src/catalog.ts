@@ -11,7 +11,7 @@ import { type ModelManifest, parseManifest } from "./protocol/manifest.ts";
 import { ModelIdSchema } from "./protocol/ids.ts";
 import { canonicalJson } from "./protocol/canonical-json.ts";
 
-export const BUILTIN_MANIFESTS_DIR = fileURLToPath(new URL("../manifests/", import.meta.url));
+export const BUILTIN_MANIFESTS_DIR = fileURLToPath(new URL("../manifests", import.meta.url));
 export const MANIFESTS_DIR_ENV = "ARGUS_MANIFESTS_DIR";
 
 export class UnknownModelError extends Error {

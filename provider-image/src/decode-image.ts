@@ -35,17 +35,32 @@ export interface DecodedImage {
 const KERNELS = { bilinear: "linear", bicubic: "cubic", lanczos3: "lanczos3", nearest: "nearest" } as const;
 const FLATTEN_ONTO = { r: 255, g: 255, b: 255 };
 
-export async function decodeImage(bytes: Uint8Array, target: DecodeTarget, limits: ImageLimits): Promise<DecodedImage> {
-  checkByteSize(bytes.length, limits.maxBytes);
-  const format = acceptedFormat(bytes);
-  const options: SharpOptions = {
+/** What `inspectImage` learns from the header of an acceptable image. */
+export interface InspectedImage extends ImageInfo {
+  hasAlpha: boolean;
+}
+
+/** sharp input options for untrusted images. */
+function inputOptions(limits: ImageLimits): SharpOptions {
+  return {
     pages: 1, // animated GIF/WebP: the first frame only
     page: 0,
     autoOrient: true,
     failOn: "warning", // sharp's advice for untrusted input: truncated or corrupt data is an error
     limitInputPixels: limits.maxPixels,
   };
-  const metadata = await readHeader(bytes, options, format);
+}
+
+/**
+ * Every check that needs no decoding — byte size, signature, header, pixel cap —
+ * so the oracle can refuse a bad upload as soon as it fetches it. Throws an
+ * ImageRejection (with its reason `code`) exactly as decoding would. Corrupt pixel
+ * data (a truncated JPEG) only shows when decoding: that stays the provider's check.
+ */
+export async function inspectImage(bytes: Uint8Array, limits: ImageLimits): Promise<InspectedImage> {
+  checkByteSize(bytes.length, limits.maxBytes);
+  const format = acceptedFormat(bytes);
+  const metadata = await readHeader(bytes, inputOptions(limits), format);
   const { width, height } = metadata.autoOrient;
   if (width * height > limits.maxPixels) {
     throw new ImageRejection(
@@ -53,11 +68,15 @@ export async function decodeImage(bytes: Uint8Array, target: DecodeTarget, limit
       `the image declares ${width} × ${height} = ${width * height} pixels; the limit is ${limits.maxPixels}`,
     );
   }
+  return { width, height, format, hasAlpha: metadata.hasAlpha };
+}
 
+export async function decodeImage(bytes: Uint8Array, target: DecodeTarget, limits: ImageLimits): Promise<DecodedImage> {
+  const { width, height, format, hasAlpha } = await inspectImage(bytes, limits);
   const { input, preprocess } = target;
   const plan = planResize(preprocess.resize, { width, height }, input);
-  let pipeline = sharp(bytes, options);
-  if (metadata.hasAlpha) pipeline = pipeline.flatten({ background: FLATTEN_ONTO });
+  let pipeline = sharp(bytes, inputOptions(limits));
+  if (hasAlpha) pipeline = pipeline.flatten({ background: FLATTEN_ONTO });
   pipeline = pipeline
     .toColourspace("srgb")
     .resize(plan.resizeWidth, plan.resizeHeight, { fit: "fill", kernel: KERNELS[preprocess.interpolation] });
@@ -104,7 +123,9 @@ function acceptedFormat(bytes: Uint8Array): SupportedFormat {
 async function readHeader(bytes: Uint8Array, options: SharpOptions, format: SupportedFormat): Promise<Metadata> {
   let metadata: Metadata;
   try {
-    metadata = await sharp(bytes, options).metadata();
+    // Without libvips' own pixel limit: it would refuse the header of a bomb with a
+    // generic error, and the caller's check names the cause (TOO_MANY_PIXELS).
+    metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ImageRejection("DECODE_FAILED", `the ${format} header cannot be read: ${(error as Error).message}`, { cause: error });
   }

@@ -9,14 +9,15 @@
  * sizes are checked against the graph, so a wrong manifest fails here with a message
  * rather than later with a wrong prediction.
  *
- * One session per model per process: sessions are cached by weights digest and
- * location, and concurrent loads of the same model share one promise.
+ * One session per model per process: sessions are cached by models folder and
+ * manifest, and concurrent loads of the same model share one promise.
  */
 import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { InferenceSession } from "onnxruntime-node";
 import { ModelIntegrityError } from "./model-files.ts";
+import { canonicalJson } from "./protocol/canonical-json.ts";
 import { type ModelManifest, parseLabels } from "./protocol/manifest.ts";
 import { sha256Hex } from "./sha256-file.ts";
 
@@ -45,7 +46,8 @@ export interface SessionOptions {
 const cache = new Map<string, Promise<LoadedModel>>();
 
 export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<LoadedModel> {
-  const key = [join(modelsDir, manifest.weights.file), manifest.weights.sha256, manifest.labels.sha256, manifest.id].join("\n");
+  // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
+  const key = `${resolve(modelsDir)}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
   if (loading === undefined) {
     loading = createLoadedModel(manifest, modelsDir, options);
