@@ -1,0 +1,59 @@
+/** The on-chain model registry as a list to pick from: name, task, fee, deadline. */
+import type { Model } from "../chain/escrow.ts";
+import { formatAmount, formatDuration } from "../lib/format.ts";
+import { useCurrency, useDeployment, useModels } from "../hooks.ts";
+import { ErrorNotice } from "./ErrorNotice.tsx";
+
+export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: Model) => void }) {
+  const models = useModels();
+  const deployment = useDeployment();
+  if (models.isPending) return <p className="muted" aria-busy="true">Reading the model registry…</p>;
+  if (models.error) {
+    return (
+      <ErrorNotice
+        error={new Error(
+          `The model registry at ${deployment.contracts.predictionEscrow.address} on ${deployment.chain.rpcUrl} could not be read: is the chain running and the deployment record current?`,
+          { cause: models.error },
+        )}
+        onRetry={() => void models.refetch()}
+      />
+    );
+  }
+  if (models.data.length === 0) return <p className="muted">No model is registered yet.</p>;
+  return (
+    <fieldset className="models">
+      <legend className="visually-hidden">Model</legend>
+      {models.data.map((model) => (
+        <ModelOption key={model.id} model={model} checked={model.id === selected} onSelect={onSelect} />
+      ))}
+    </fieldset>
+  );
+}
+
+function ModelOption({ model, checked, onSelect }: { model: Model; checked: boolean; onSelect: (model: Model) => void }) {
+  const { currency } = useCurrency(model.feeToken);
+  const id = `model-${model.id}`;
+  return (
+    <label className={`model${checked ? " selected" : ""}${model.active ? "" : " inactive"}`} htmlFor={id}>
+      <input
+        type="radio"
+        id={id}
+        name="model"
+        value={model.id}
+        checked={checked}
+        disabled={!model.active}
+        onChange={() => onSelect(model)}
+      />
+      <span className="model-name">{model.name}</span>
+      <span className={`badge task-${model.task}`}>{model.task === "classification" ? "Classifier" : "Detector"}</span>
+      <span className="model-terms">
+        <span>
+          Fee <strong>{currency ? formatAmount(model.fee, currency) : "…"}</strong>
+          {currency && "token" in currency && currency.token ? " (permit)" : ""}
+        </span>
+        <span>Answer within {formatDuration(model.responseWindow)}</span>
+        {!model.active && <span className="warning-text">Not accepting requests</span>}
+      </span>
+    </label>
+  );
+}

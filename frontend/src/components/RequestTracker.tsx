@@ -1,0 +1,110 @@
+/** One request followed live from the escrow's events: its lifecycle, deadline, and result. */
+import { lazy, Suspense, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { confirm, reclaim } from "../chain/actions.ts";
+import type { Model, RequestRecord } from "../chain/escrow.ts";
+import { formatAmount, formatDuration, formatTime, requestIdHex, shortHex } from "../lib/format.ts";
+import { deriveStatus, lifecycleSteps, type RequestStatus } from "../lib/status.ts";
+import { useChainTime, useCurrency, useDeployment, useTarget, useWallet } from "../hooks.ts";
+import { ErrorNotice } from "./ErrorNotice.tsx";
+import { TxLink } from "./TxLink.tsx";
+
+const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
+
+export function useRequestStatus(record: RequestRecord): RequestStatus {
+  const chainTime = useChainTime();
+  return deriveStatus({ deadline: record.terms.deadline, settlement: record.settlement, chainTime });
+}
+
+export function StatusBadge({ status }: { status: RequestStatus }) {
+  return <span className={`badge status-${status.phase}`}>{status.label}</span>;
+}
+
+export function RequestTracker({ record, model, previewUrl }: { record: RequestRecord; model?: Model; previewUrl?: string }) {
+  const status = useRequestStatus(record);
+  const steps = lifecycleSteps(status);
+  const { currency } = useCurrency(model?.feeToken);
+  const id = requestIdHex(record.terms.requestId);
+  return (
+    <div className="tracker" data-testid="request-tracker" data-phase={status.phase}>
+      <ol className="steps" aria-label="Request progress">
+        {steps.map((step) => (
+          <li key={step.id} className={`step step-${step.state}`} aria-current={step.state === "current" ? "step" : undefined}>
+            <span className="step-mark" aria-hidden="true">
+              {step.state === "done" ? "✓" : step.state === "failed" ? "✕" : step.state === "current" ? "●" : "○"}
+            </span>
+            <span className="step-label">{step.label}</span>
+          </li>
+        ))}
+      </ol>
+      <p className="status-line" role="status">
+        <StatusBadge status={status} /> {status.detail}
+        {status.secondsLeft !== undefined && status.secondsLeft > 0 && (
+          <span className="muted"> Deadline in {formatDuration(status.secondsLeft)}.</span>
+        )}
+      </p>
+      <dl className="summary">
+        <dt>Request</dt>
+        <dd>
+          <code title={id} data-testid="request-id">{shortHex(id, 8, 6)}</code>
+        </dd>
+        <dt>Model</dt>
+        <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
+        <dt>Fee</dt>
+        <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
+        <dt>Deadline</dt>
+        <dd>{formatTime(record.terms.deadline)}</dd>
+        <dt>Image</dt>
+        <dd>
+          <code className="cid">{shortHex(record.imageCid, 10, 8)}</code>
+        </dd>
+        <dt>Paid in</dt>
+        <dd>
+          <TxLink hash={record.transactionHash} />
+        </dd>
+      </dl>
+      {status.reclaimable && <ReclaimButton record={record} />}
+      {record.settlement?.kind === "fulfilled" && (
+        <Suspense fallback={<p className="muted" aria-busy="true">Loading the result viewer…</p>}>
+          <ResultPanel
+            requestId={record.terms.requestId}
+            answer={record.settlement}
+            imageUrl={previewUrl}
+            imageCid={record.imageCid}
+          />
+        </Suspense>
+      )}
+    </div>
+  );
+}
+
+function ReclaimButton({ record }: { record: RequestRecord }) {
+  const target = useTarget();
+  const deployment = useDeployment();
+  const { connected } = useWallet();
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
+  async function run() {
+    if (!target) return;
+    setState({ busy: true });
+    try {
+      await confirm(target, await reclaim(target, record.terms));
+      setState({ busy: false });
+      await queryClient.invalidateQueries({ queryKey: ["requests"] });
+      await queryClient.invalidateQueries({ queryKey: ["balances"] });
+    } catch (error) {
+      setState({ busy: false, error });
+    }
+  }
+  return (
+    <div className="reclaim">
+      <button type="button" onClick={() => void run()} disabled={!target || state.busy}>
+        {state.busy ? "Reclaiming…" : "Reclaim the fee"}
+      </button>
+      {!target && (
+        <span className="muted"> {connected ? `Switch to ${deployment.chain.name} to reclaim.` : "Connect a wallet to reclaim."}</span>
+      )}
+      {state.error !== undefined && <ErrorNotice error={state.error} onRetry={() => void run()} />}
+    </div>
+  );
+}

@@ -1,0 +1,110 @@
+/** The app's shared state and chain reads, as hooks over TanStack Query and wagmi. */
+import { createContext, useContext } from "react";
+import { type Address, zeroAddress } from "viem";
+import { useBlock, useConfig, useConnection, usePublicClient } from "wagmi";
+import { useQuery } from "@tanstack/react-query";
+import type { Deployment } from "./deployment.ts";
+import type { Target } from "./chain/actions.ts";
+import { fetchBalances, fetchRequests, listModels, readToken, type Model, type Token } from "./chain/escrow.ts";
+import type { Currency } from "./lib/format.ts";
+
+export const DeploymentContext = createContext<Deployment | undefined>(undefined);
+
+export function useDeployment(): Deployment {
+  const deployment = useContext(DeploymentContext);
+  if (deployment === undefined) throw new Error("useDeployment outside DeploymentContext");
+  return deployment;
+}
+
+export function useEscrowAddress(): Address {
+  return useDeployment().contracts.predictionEscrow.address;
+}
+
+/** Polling period of event and balance queries. */
+export const POLL_MS = 1_500;
+
+function useClient() {
+  const deployment = useDeployment();
+  const client = usePublicClient({ chainId: deployment.chain.id });
+  if (client === undefined) throw new Error(`chain ${deployment.chain.id} is not configured`);
+  return client;
+}
+
+/** The connected wallet, and whether it is on the deployment's chain. */
+export function useWallet() {
+  const deployment = useDeployment();
+  const connection = useConnection();
+  const connected = connection.status === "connected" && connection.address !== undefined;
+  return {
+    connection,
+    account: connected ? connection.address : undefined,
+    connected,
+    wrongNetwork: connected && connection.chainId !== deployment.chain.id,
+  };
+}
+
+/** What the action helpers need, once a wallet is connected on the right chain. */
+export function useTarget(): Target | undefined {
+  const config = useConfig();
+  const deployment = useDeployment();
+  const { account, wrongNetwork } = useWallet();
+  if (account === undefined || wrongNetwork) return undefined;
+  return { config, chainId: deployment.chain.id, escrow: deployment.contracts.predictionEscrow.address, account };
+}
+
+export function useModels() {
+  const client = useClient();
+  const escrow = useEscrowAddress();
+  return useQuery({
+    queryKey: ["models", escrow],
+    queryFn: (): Promise<Model[]> => listModels(client, escrow),
+    refetchInterval: 30_000,
+  });
+}
+
+/** The ERC-20 behind a token-priced model, or the native currency for address(0). */
+export function useCurrency(token: Address | undefined): { currency?: Currency & { token?: Token }; error?: unknown } {
+  const client = useClient();
+  const deployment = useDeployment();
+  const isToken = token !== undefined && token !== zeroAddress;
+  const query = useQuery({
+    queryKey: ["token", token],
+    queryFn: () => readToken(client, token!),
+    enabled: isToken,
+    staleTime: Infinity,
+  });
+  if (token === undefined) return {};
+  if (!isToken) return { currency: deployment.chain.nativeCurrency };
+  if (query.data) return { currency: { symbol: query.data.symbol, decimals: query.data.decimals, token: query.data } };
+  return { error: query.error ?? undefined };
+}
+
+/** The latest block's timestamp: the clock the escrow's deadlines run on. */
+export function useChainTime(): bigint | undefined {
+  const deployment = useDeployment();
+  const block = useBlock({ chainId: deployment.chain.id, watch: { pollingInterval: POLL_MS } });
+  return block.data?.timestamp;
+}
+
+export function useRequests(account: Address | undefined) {
+  const client = useClient();
+  const deployment = useDeployment();
+  const escrow = deployment.contracts.predictionEscrow;
+  return useQuery({
+    queryKey: ["requests", escrow.address, account],
+    queryFn: () => fetchRequests(client, escrow.address, account!, BigInt(escrow.deployBlock)),
+    enabled: account !== undefined,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useRefundBalances(account: Address | undefined, tokens: readonly Address[]) {
+  const client = useClient();
+  const escrow = useEscrowAddress();
+  return useQuery({
+    queryKey: ["balances", escrow, account, tokens.join(",")],
+    queryFn: () => fetchBalances(client, escrow, account!, tokens),
+    enabled: account !== undefined,
+    refetchInterval: POLL_MS * 2,
+  });
+}

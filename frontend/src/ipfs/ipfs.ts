@@ -1,0 +1,87 @@
+/**
+ * The app's IPFS calls, through kubo-rpc-client against the deployment's API endpoint.
+ * Loaded on demand (kubo-rpc-client is the heaviest dependency and is only needed once a
+ * user uploads an image or opens a result).
+ */
+import { resultCidFromDigest } from "@argus/provider-image/protocol/cid";
+import { create, type KuboRPCClient } from "kubo-rpc-client";
+import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
+
+/** A result is one small JSON block; anything bigger is refused. */
+const MAX_RESULT_BYTES = 1024 * 1024;
+const READ_TIMEOUT_MS = 20_000;
+
+const clients = new Map<string, KuboRPCClient>();
+function client(apiUrl: string): KuboRPCClient {
+  let existing = clients.get(apiUrl);
+  if (existing === undefined) {
+    existing = create({ url: apiUrl });
+    clients.set(apiUrl, existing);
+  }
+  return existing;
+}
+
+function classify(error: unknown, apiUrl: string): Error {
+  const failure = error as { name?: string; message?: string; response?: { status?: number } };
+  if (failure?.name === "HTTPError") {
+    return new IpfsOperationError(`The IPFS endpoint answered: ${failure.message ?? "an HTTP error"}.`, { cause: error });
+  }
+  if (failure?.name === "TimeoutError" || failure?.name === "AbortError") {
+    return new IpfsUnavailableError(apiUrl, { cause: error });
+  }
+  if (error instanceof TypeError) return new IpfsUnavailableError(apiUrl, { cause: error });
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Adds and pins a file as a UnixFS file, CIDv1 with raw leaves (a small image is then
+ * one raw block: `bafk…`). `onProgress` gets the bytes the node has taken so far.
+ */
+export async function uploadImage(
+  apiUrl: string,
+  file: Blob,
+  onProgress: (bytes: number) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  try {
+    const added = await client(apiUrl).add(file, {
+      cidVersion: 1,
+      rawLeaves: true,
+      pin: true,
+      progress: (bytes: number) => onProgress(bytes),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return added.cid.toString();
+  } catch (error) {
+    throw classify(error, apiUrl);
+  }
+}
+
+/** The bytes of the result block named by an on-chain digest (not yet checked: see verify.ts). */
+export async function readResultBytes(apiUrl: string, digest: `0x${string}`, signal?: AbortSignal): Promise<Uint8Array> {
+  const cid = resultCidFromDigest(digest);
+  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
+  try {
+    const bytes = await client(apiUrl).block.get(cid, {
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      timeout: READ_TIMEOUT_MS,
+    });
+    if (bytes.byteLength > MAX_RESULT_BYTES) {
+      throw new IpfsOperationError(`The result block is ${bytes.byteLength} bytes, more than a result can be.`);
+    }
+    return bytes;
+  } catch (error) {
+    if (error instanceof IpfsOperationError) throw error;
+    throw classify(error, apiUrl);
+  }
+}
+
+/** Reachability probe for the status bar: the node's `id`. */
+export async function probe(apiUrl: string): Promise<boolean> {
+  try {
+    await client(apiUrl).version({ signal: AbortSignal.timeout(4000) });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,37 @@
+/** Results shaped exactly as the engine writes them, for the component and verification tests. */
+import type { ClassificationResult, DetectionResult } from "@argus/provider-image/protocol/result";
+
+export const IMAGE_CID = "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy";
+
+const common = {
+  schemaVersion: 1 as const,
+  requestId: "123456789012345678901234567890",
+  imageCid: IMAGE_CID,
+  weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+  image: { width: 640, height: 480, format: "jpeg" as const },
+  timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
+  runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0" },
+};
+
+export const classification: ClassificationResult = {
+  ...common,
+  modelId: "mobilenetv2-12-int8",
+  task: "classification",
+  top5: [
+    { classIndex: 281, label: "tabby, tabby cat", score: 0.6123 },
+    { classIndex: 282, label: "tiger cat", score: 0.2011 },
+    { classIndex: 285, label: "Egyptian cat", score: 0.1502 },
+    { classIndex: 287, label: "lynx, catamount", score: 0.0101 },
+    { classIndex: 728, label: "plastic bag", score: 0.0042 },
+  ],
+};
+
+export const detection: DetectionResult = {
+  ...common,
+  modelId: "fastestdet-coco80",
+  task: "detection",
+  detections: [
+    { classIndex: 5, label: "bus", score: 0.75, box: { x: 10, y: 40, width: 600, height: 380 } },
+    { classIndex: 0, label: "person", score: 0.83, box: { x: 500, y: 200, width: 60, height: 200 } },
+  ],
+};
