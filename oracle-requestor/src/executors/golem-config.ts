@@ -1,0 +1,171 @@
+/**
+ * Settings of the Golem executor: one zod schema with defaults, read from environment
+ * variables and overlaid by explicit values (the oracle's config file, tests). Validated
+ * once, with one message per bad field; see GOLEM.md for what each one means in practice.
+ *
+ * The payment network must be named: golem-js 3.6 still defaults to Holesky, which no
+ * longer exists. `hoodi` is the testnet (tGLM), `polygon` the mainnet (real GLM).
+ */
+import { z } from "zod";
+
+/** Where the provider image's files live inside the VM, and how its entry command is started. */
+export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/entry.ts"] as const;
+
+const positive = z.coerce.number().positive();
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((text) => (text === "" ? undefined : text))
+  .optional();
+
+/** A Golem image hash: the sha3-224 that gvmkit-build prints (56 hex digits). */
+const ImageHashSchema = z
+  .string()
+  .transform((text, context) => {
+    const hash = golemImageHash(text);
+    if (hash === undefined) context.addIssue({ code: "custom", message: "an image hash is the 56-hex-digit sha3-224 gvmkit-build prints" });
+    return hash ?? "";
+  });
+
+export const GolemConfigSchema = z
+  .strictObject({
+    /** yagna app key (`yagna app-key create requestor`). */
+    apiKey: optionalText,
+    /** yagna's REST API. */
+    apiUrl: z.url().default("http://127.0.0.1:7465"),
+    /** Golem subnet the demand is published in. */
+    subnetTag: z.string().min(1).default("public"),
+    paymentNetwork: z
+      .string()
+      .default("hoodi")
+      .pipe(
+        z.enum(["hoodi", "polygon"], {
+          error: (issue) =>
+            issue.input === "holesky"
+              ? "holesky is shut down (golem-js 3.6 still defaults to it): use hoodi for the testnet or polygon for the mainnet"
+              : "the payment network is hoodi (testnet, tGLM) or polygon (mainnet, GLM)",
+        }),
+      ),
+    paymentDriver: z.string().min(1).default("erc20"),
+    /** Image to order when a chunk carries no registry image hash. */
+    imageHash: ImageHashSchema.optional(),
+    /** Registry tag (e.g. `argus/provider:0.1.0`), the last fallback when there is no hash. */
+    imageTag: optionalText,
+    /**
+     * Where providers download the image from instead of the Golem registry; `{hash}` is
+     * replaced by the image hash. Without it golem-js asks registry.golem.network.
+     */
+    imageUrl: optionalText,
+    minCpuThreads: count(1, 256).default(2),
+    minMemGib: positive.default(2),
+    minStorageGib: positive.default(4),
+    maxStartPriceGlm: z.coerce.number().min(0).default(0.5),
+    maxCpuPerHourGlm: z.coerce.number().min(0).default(1),
+    maxEnvPerHourGlm: z.coerce.number().min(0).default(0.5),
+    /** Longest an agreement (one provider, reused across chunks) lasts. */
+    rentHours: positive.max(24).default(1),
+    /** Providers rented at once per image, hence chunks run at once: the executor's capacity. */
+    poolSize: count(1, 100).default(2),
+    /** Longest wait for a provider before the chunk fails without an attempt. */
+    acquireTimeoutMs: count(1_000, 3_600_000).default(600_000),
+    /** One attempt on a rented provider: deploy (first use), upload, run, download. */
+    attemptTimeoutMs: count(100, 3_600_000).default(300_000),
+    /** Providers tried per chunk before it fails. */
+    maxAttempts: count(1, 20).default(3),
+    /** Most GLM the executor's allocation can spend. */
+    budgetGlm: positive.default(5),
+    /** How long the allocation stays valid; restart the executor before it runs out. */
+    allocationHours: positive.max(24 * 30).default(24),
+    /** Longest wait for a finished agreement's invoice (destroying a provider, closing). */
+    finalizeTimeoutMs: count(1_000, 3_600_000).default(120_000),
+    /** How long a provider that failed, timed out or returned bad results is avoided. */
+    providerBanMinutes: z.coerce.number().min(0).default(60),
+    /** Program and arguments that run a batch inside the VM (default volumes /golem/input, /golem/output). */
+    entryCommand: z
+      .union([z.string().transform((text) => text.trim().split(/\s+/)), z.array(z.string())])
+      .pipe(z.array(z.string().regex(/^\S+$/, "no spaces inside one argument")).min(1))
+      .default([...DEFAULT_ENTRY_COMMAND]),
+  })
+  .refine((config) => config.maxStartPriceGlm + config.maxCpuPerHourGlm + config.maxEnvPerHourGlm > 0, {
+    message: "at least one price limit must be above 0",
+  });
+
+export type GolemExecutorConfig = z.output<typeof GolemConfigSchema>;
+export type GolemExecutorConfigInput = z.input<typeof GolemConfigSchema>;
+
+/** The environment variable of each setting (yagna's own names where it has them). */
+export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string>> = {
+  apiKey: "YAGNA_APPKEY",
+  apiUrl: "YAGNA_API_URL",
+  subnetTag: "YAGNA_SUBNET",
+  paymentNetwork: "ARGUS_GOLEM_PAYMENT_NETWORK",
+  paymentDriver: "ARGUS_GOLEM_PAYMENT_DRIVER",
+  imageHash: "ARGUS_GOLEM_IMAGE_HASH",
+  imageTag: "ARGUS_GOLEM_IMAGE_TAG",
+  imageUrl: "ARGUS_GOLEM_IMAGE_URL",
+  minCpuThreads: "ARGUS_GOLEM_MIN_CPU_THREADS",
+  minMemGib: "ARGUS_GOLEM_MIN_MEM_GIB",
+  minStorageGib: "ARGUS_GOLEM_MIN_STORAGE_GIB",
+  maxStartPriceGlm: "ARGUS_GOLEM_MAX_START_PRICE",
+  maxCpuPerHourGlm: "ARGUS_GOLEM_MAX_CPU_PER_HOUR",
+  maxEnvPerHourGlm: "ARGUS_GOLEM_MAX_ENV_PER_HOUR",
+  rentHours: "ARGUS_GOLEM_RENT_HOURS",
+  poolSize: "ARGUS_GOLEM_POOL_SIZE",
+  acquireTimeoutMs: "ARGUS_GOLEM_ACQUIRE_TIMEOUT_MS",
+  attemptTimeoutMs: "ARGUS_GOLEM_ATTEMPT_TIMEOUT_MS",
+  maxAttempts: "ARGUS_GOLEM_MAX_ATTEMPTS",
+  budgetGlm: "ARGUS_GOLEM_BUDGET_GLM",
+  allocationHours: "ARGUS_GOLEM_ALLOCATION_HOURS",
+  finalizeTimeoutMs: "ARGUS_GOLEM_FINALIZE_TIMEOUT_MS",
+  providerBanMinutes: "ARGUS_GOLEM_PROVIDER_BAN_MINUTES",
+  entryCommand: "ARGUS_GOLEM_ENTRY_COMMAND",
+};
+
+export class GolemConfigError extends Error {
+  override name = "GolemConfigError";
+}
+
+/**
+ * The validated settings: defaults, then the environment, then `values`. Throws a
+ * GolemConfigError naming every bad field and where its value came from.
+ */
+export function loadGolemConfig(values: GolemExecutorConfigInput = {}, env: NodeJS.ProcessEnv = process.env): GolemExecutorConfig {
+  const raw: Record<string, unknown> = {};
+  const source: Record<string, string> = {};
+  for (const [key, name] of Object.entries(GOLEM_CONFIG_ENV)) {
+    const text = env[name];
+    if (text === undefined || text === "") continue;
+    raw[key] = text;
+    source[key] = name;
+  }
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    raw[key] = value;
+    source[key] = "value";
+  }
+  const parsed = GolemConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? "");
+    return key ? `${key} (${source[key] ?? "default"}): ${issue.message}` : issue.message;
+  });
+  throw new GolemConfigError(`invalid Golem executor configuration:\n  ${problems.join("\n  ")}`);
+}
+
+/**
+ * A registry image hash as golem-js wants it (56 lower-case hex digits), from the forms
+ * it travels in: bare or `0x`-prefixed, or right-padded with zeros to the 32 bytes the
+ * contract stores. Undefined for anything else; all zeros means "no image".
+ */
+export function golemImageHash(text: string): string | undefined {
+  const digits = text.trim().replace(/^0x/i, "").toLowerCase();
+  if (/^[0-9a-f]{56}$/.test(digits)) return digits;
+  if (/^[0-9a-f]{56}0{8}$/.test(digits)) return digits.slice(0, 56);
+  return undefined;
+}
+
+/** True for the contract's "no image" value (empty or all zeros). */
+export function isNoImageHash(text: string | undefined): boolean {
+  return text === undefined || /^(0x)?0*$/i.test(text.trim());
+}

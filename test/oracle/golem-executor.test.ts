@@ -1,0 +1,287 @@
+/**
+ * The Golem executor through golem-js's real rental, ExeUnit and transfer code: only
+ * the yagna-facing services are fakes (support/golem-fakes.ts), and the fake providers
+ * run the real provider entry command with the real ONNX models.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "chai";
+import { rawCidOfBytes } from "../../provider-image/src/file-cid.ts";
+import type { BatchRequest } from "../../provider-image/src/protocol/batch.ts";
+import type { Chunk } from "../../oracle-requestor/src/executors/executor.ts";
+import { ExecutorError } from "../../oracle-requestor/src/executors/executor.ts";
+import { createGolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
+import type { AttemptReport, GolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
+import type { AgreementCost } from "../../oracle-requestor/src/executors/golem-costs.ts";
+import { DEFAULT_ENTRY_COMMAND, GolemConfigError, loadGolemConfig } from "../../oracle-requestor/src/executors/golem-config.ts";
+import type { GolemExecutorConfigInput } from "../../oracle-requestor/src/executors/golem-config.ts";
+import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { FakeGolem } from "./support/golem-fakes.ts";
+import type { FakeProviderSpec } from "./support/golem-fakes.ts";
+
+const MODEL_ID = "mobilenetv2-12-int8";
+/** A gvmkit-build image hash (sha3-224); chunks carry it as the registry's right-padded bytes32. */
+const IMAGE_HASH = "5c385688be6ed4e339a43d8a68bfb674d60951b4970448ba20d1934d";
+const REGISTRY_IMAGE_HASH = `0x${IMAGE_HASH}00000000`;
+const [VM_NODE, VM_ENTRY] = DEFAULT_ENTRY_COMMAND;
+
+const TEST_CONFIG: GolemExecutorConfigInput = {
+  paymentNetwork: "hoodi",
+  // Providers download the image from here; without it golem-js would ask the public registry.
+  imageUrl: "http://images.argus.test/{hash}.gvmi",
+  poolSize: 2,
+  maxAttempts: 3,
+  acquireTimeoutMs: 20_000,
+  attemptTimeoutMs: 60_000,
+  finalizeTimeoutMs: 10_000,
+};
+
+interface Harness {
+  golem: FakeGolem;
+  executor: GolemExecutor;
+  attempts: AttemptReport[];
+  costs: AgreementCost[];
+}
+
+describe("Golem executor (golem-js with fake yagna services)", function () {
+  let weightsSha256: string;
+  let current: Harness | undefined;
+  let chunkCount = 0;
+
+  before(async function () {
+    requireSharedData(this);
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as { weights: { sha256: string } };
+    weightsSha256 = manifest.weights.sha256;
+  });
+
+  afterEach(async function () {
+    if (!current) return;
+    await current.executor.close();
+    await current.golem.dispose();
+    current = undefined;
+  });
+
+  async function start(providers: FakeProviderSpec[], config: GolemExecutorConfigInput = {}): Promise<Harness> {
+    const golem = await FakeGolem.create(providers, {
+      layout: {
+        paths: { [VM_NODE]: process.execPath, [VM_ENTRY]: join(REPO_ROOT, "provider-image/src/entry.ts") },
+        env: { ARGUS_MODELS_DIR: SHARED_MODELS_DIR },
+        entryProgram: VM_NODE,
+      },
+    });
+    const attempts: AttemptReport[] = [];
+    const costs: AgreementCost[] = [];
+    const executor = createGolemExecutor(
+      { ...TEST_CONFIG, ...config },
+      { override: golem.override(), hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) } },
+    );
+    current = { golem, executor, attempts, costs };
+    return current;
+  }
+
+  /** A chunk of the named shared images (`broken.bin` is bytes that are no image). */
+  async function chunk(files: string[]): Promise<Chunk> {
+    const id = `chunk-${++chunkCount}`;
+    const images = new Map<string, Uint8Array>();
+    const requests: BatchRequest[] = [];
+    for (const [index, file] of files.entries()) {
+      const bytes = file === "broken.bin" ? new TextEncoder().encode("<html>not an image</html>") : new Uint8Array(await readFile(sharedImage(file)));
+      images.set(file, bytes);
+      requests.push({ requestId: String(chunkCount * 100 + index), imageCid: await rawCidOfBytes(bytes), imageFile: file });
+    }
+    return { id, batch: { batchVersion: 1, modelId: MODEL_ID, requests }, images, weightsSha256, providerImageHash: REGISTRY_IMAGE_HASH };
+  }
+
+  function topClass(result: unknown): number | undefined {
+    return (result as { top5?: { classIndex: number }[] }).top5?.[0]?.classIndex;
+  }
+
+  it("rents a matching provider, uploads the batch, runs the entry command and returns the validated results; reuses released providers", async function () {
+    const { golem, executor, attempts, costs } = await start([
+      { name: "too-expensive", startPrice: 5 },
+      { name: "too-small", cpuThreads: 1 },
+      { name: "alpha" },
+      { name: "beta" },
+    ]);
+    expect(executor.kind).to.equal("golem");
+    expect(executor.capacity).to.equal(2);
+
+    const first = await chunk(["glow_dog_207.png", "dlb_ILSVRC2012_val_00000023.JPEG", "glow_dog_207.png", "broken.bin"]);
+    const outcome = await executor.run(first);
+    expect(outcome.attempts).to.equal(1);
+    expect(outcome.worker).to.equal(golem.provider("alpha").id);
+    expect(outcome.cost).to.be.greaterThan(0.01); // alpha's start price, plus time
+    expect(outcome.results.map((result) => result.requestId)).to.deep.equal(first.batch.requests.map((request) => request.requestId));
+    expect(outcome.results.map(topClass)).to.deep.equal([207, 948, 207, undefined]);
+    expect((outcome.results[3] as { error?: { code: string } }).error?.code).to.equal("NOT_AN_IMAGE");
+    expect(outcome.results[0]).to.include({ weightsSha256 });
+
+    // The demand: image, hardware minimums and the hoodi payment platform.
+    const demand = golem.market.demands[0]!.details;
+    expect(demand.paymentPlatform).to.equal("erc20-hoodi-tglm");
+    const properties = Object.fromEntries(demand.prototype.properties.map(({ key, value }) => [key, value]));
+    expect(properties["golem.srv.comp.task_package"]).to.equal(`hash:sha3:${IMAGE_HASH}:http://images.argus.test/${IMAGE_HASH}.gvmi`);
+    expect(demand.prototype.constraints).to.include.members(["(golem.inf.cpu.threads>=2)", "(golem.inf.mem.gib>=2)", "(golem.inf.storage.gib>=4)"]);
+
+    // One script: clear, upload batch.json and each image once, run the entry, download results.json.
+    const script = golem.activity.executed.filter((command) => command.command === "transfer" || command.command === "run");
+    const described = script.map(({ command, args }) => (command === "run" ? `run ${[args.entry_point, ...(args.args as string[])].join(" ")}` : `transfer ${String(args.to).startsWith("container:") ? args.to : args.from}`));
+    expect(described).to.deep.equal([
+      "run /bin/sh -c rm -rf /golem/input/* /golem/output/results.json",
+      "transfer container:/golem/input/batch.json",
+      "transfer container:/golem/input/glow_dog_207.png",
+      "transfer container:/golem/input/dlb_ILSVRC2012_val_00000023.JPEG",
+      "transfer container:/golem/input/broken.bin",
+      `run ${VM_NODE} ${VM_ENTRY}`,
+      "transfer container:/golem/output/results.json",
+    ]);
+
+    // Two chunks at once: alpha (back in the pool) takes one, beta is rented for the other.
+    const [second, third] = await Promise.all([chunk(["glow_cat_285.png"]), chunk(["dlb_ILSVRC2012_val_00000023.JPEG"])]);
+    const outcomes = await Promise.all([executor.run(second), executor.run(third)]);
+    expect(outcomes.map((entry) => entry.worker).sort()).to.deep.equal([golem.provider("alpha").id, golem.provider("beta").id].sort());
+    expect(outcomes[1]!.results.map(topClass)).to.deep.equal([948]);
+    expect(golem.agreementLog().map((entry) => entry.provider)).to.deep.equal(["alpha", "beta"]);
+    expect(attempts.map((report) => report.outcome)).to.deep.equal(["ok", "ok", "ok"]);
+
+    // Closing ends both agreements and pays their invoices before the allocation is released.
+    await executor.close();
+    expect(golem.agreementLog().map((entry) => entry.state)).to.deep.equal(["Terminated", "Terminated"]);
+    expect(golem.activity.liveActivities()).to.deep.equal([]);
+    expect(golem.payment.accepted.map((invoice) => invoice.agreementId).sort()).to.deep.equal(golem.agreementLog().map((entry) => entry.id).sort());
+    expect([...golem.payment.allocations.values()].map((entry) => entry.released)).to.deep.equal([true]);
+    expect(golem.storage.openUrls()).to.equal(0);
+    const report = executor.costReport();
+    expect(report.totalGlm).to.be.closeTo(0.02, 1e-12);
+    expect(report.awaitingInvoice).to.deep.equal([]);
+    const alphaCost = costs.find((cost) => cost.provider.name === "alpha")!;
+    expect(alphaCost.chunks.map((entry) => entry.chunkId).sort()).to.deep.equal([first.id, outcomes[0]!.worker === golem.provider("alpha").id ? second.id : third.id].sort());
+    expect(alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0)).to.be.closeTo(0.01, 1e-12);
+  });
+
+  it("destroys a provider that fails mid-batch and completes the chunk on another", async function () {
+    const { golem, executor, attempts, costs } = await start([{ name: "crashing", fault: "crash" }, { name: "healthy" }]);
+    const work = await chunk(["glow_dog_207.png", "glow_cat_285.png"]);
+    const outcome = await executor.run(work);
+    expect(outcome.attempts).to.equal(2);
+    expect(outcome.worker).to.equal(golem.provider("healthy").id);
+    expect(outcome.results.map(topClass)).to.deep.equal([207, 281]);
+    expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
+      ["crashing", "failed"],
+      ["healthy", "ok"],
+    ]);
+    expect(attempts[0]!.error).to.match(/running the entry command failed: ExeScript command exited with code 137/);
+
+    // Destroyed, not released: its agreement ends (and is paid) while the healthy one stays in the pool.
+    await eventually(() => golem.payment.accepted.length === 1);
+    const [crashed, healthy] = golem.agreementLog();
+    expect([crashed!.provider, crashed!.state, healthy!.provider, healthy!.state]).to.deep.equal(["crashing", "Terminated", "healthy", "Approved"]);
+    expect(costs[0]).to.deep.include({ agreementId: crashed!.id, amount: 0.01, chunks: [{ chunkId: work.id, amount: 0.01 }] });
+
+    // The next chunk goes straight to the healthy provider; the crashing one is not rented again.
+    const next = await executor.run(await chunk(["dlb_ILSVRC2012_val_00000023.JPEG"]));
+    expect([next.attempts, next.worker]).to.deep.equal([1, golem.provider("healthy").id]);
+    expect(golem.agreementLog()).to.have.length(2);
+  });
+
+  it("rejects a results file that does not answer the batch (wrong request id, wrong weights) and retries elsewhere", async function () {
+    const { golem, executor, attempts } = await start(
+      [{ name: "renumbering", fault: "wrong-request-id" }, { name: "other-weights", fault: "wrong-weights" }, { name: "honest" }],
+      { poolSize: 1 },
+    );
+    const work = await chunk(["glow_dog_207.png", "dlb_ILSVRC2012_val_00000023.JPEG"]);
+    const outcome = await executor.run(work);
+    expect([outcome.attempts, outcome.worker]).to.deep.equal([3, golem.provider("honest").id]);
+    expect(outcome.results.map((result) => result.requestId)).to.deep.equal(work.batch.requests.map((request) => request.requestId));
+    expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
+      ["renumbering", "invalid-results"],
+      ["other-weights", "invalid-results"],
+      ["honest", "ok"],
+    ]);
+    expect(attempts[0]!.error).to.include(`expected ${work.batch.requests[0]!.requestId}`);
+    expect(attempts[1]!.error).to.include(`expected ${weightsSha256}`);
+  });
+
+  it("destroys a provider that does not answer within the attempt timeout and moves on", async function () {
+    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }, { name: "responsive" }], { attemptTimeoutMs: 3_000 });
+    const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
+    expect([outcome.attempts, outcome.worker]).to.deep.equal([2, golem.provider("responsive").id]);
+    expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
+      ["hanging", "timeout"],
+      ["responsive", "ok"],
+    ]);
+    expect(attempts[0]!.durationMs).to.be.within(3_000, 10_000);
+    await eventually(() => golem.agreementLog()[0]!.state === "Terminated");
+    expect(golem.activity.liveActivities()).to.have.length(1); // the responsive provider's, kept for the next chunk
+  });
+
+  it("fails the chunk with an ExecutorError once every attempt failed", async function () {
+    const { golem, executor } = await start([{ name: "crashing", fault: "crash" }, { name: "deploy-broken", fault: "deploy-fails" }], { maxAttempts: 2 });
+    const error = await executor.run(await chunk(["glow_cat_285.png"])).then(
+      () => expect.fail("the chunk should fail"),
+      (reason: unknown) => reason,
+    );
+    expect(error).to.be.instanceOf(ExecutorError);
+    expect((error as ExecutorError).attempts).to.equal(2);
+    expect((error as Error).message).to.include(golem.provider("crashing").id).and.to.include(golem.provider("deploy-broken").id);
+    expect((error as Error).message).to.match(/deploy/);
+  });
+
+  it("abandons a chunk when the caller aborts, destroying the provider it was on", async function () {
+    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }]);
+    const controller = new AbortController();
+    const work = executor.run(await chunk(["glow_cat_285.png"]), controller.signal);
+    await eventually(() => golem.activity.executed.some((command) => command.command === "transfer"));
+    controller.abort(new Error("the oracle is shutting down"));
+    const error = await work.then(
+      () => expect.fail("the chunk should be abandoned"),
+      (reason: unknown) => reason as ExecutorError,
+    );
+    expect(error).to.be.instanceOf(ExecutorError);
+    expect(error.message).to.include("the oracle is shutting down");
+    expect(attempts.map((report) => report.outcome)).to.deep.equal(["aborted"]);
+    await eventually(() => golem.agreementLog()[0]?.state === "Terminated");
+  });
+
+  it("fails a chunk without an image at once, and refuses to run without a yagna app key", async function () {
+    const { executor, golem } = await start([{ name: "alpha" }]);
+    const work = { ...(await chunk(["glow_cat_285.png"])), providerImageHash: `0x${"0".repeat(64)}` };
+    const error = await executor.run(work).then(
+      () => expect.fail("the chunk should fail"),
+      (reason: unknown) => reason as ExecutorError,
+    );
+    expect(error).to.be.instanceOf(ExecutorError);
+    expect(error.attempts).to.equal(0);
+    expect(error.message).to.match(/no Golem image/);
+    expect(golem.market.demands).to.deep.equal([]);
+    expect(() => createGolemExecutor({ ...TEST_CONFIG, apiKey: "" })).to.throw(GolemConfigError, /YAGNA_APPKEY/);
+  });
+
+  describe("configuration", function () {
+    it("defaults to the hoodi testnet, accepts polygon and refuses the shut-down holesky", function () {
+      expect(loadGolemConfig({}, {}).paymentNetwork).to.equal("hoodi");
+      expect(loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "polygon" }).paymentNetwork).to.equal("polygon");
+      expect(() => loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "holesky" })).to.throw(GolemConfigError, /holesky is shut down/);
+    });
+
+    it("reads yagna's variables and ours, lets explicit values win, and names every bad field with its source", function () {
+      const config = loadGolemConfig(
+        { poolSize: 4 },
+        { YAGNA_APPKEY: "key", YAGNA_API_URL: "http://10.0.0.2:7465", ARGUS_GOLEM_POOL_SIZE: "3", ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts" },
+      );
+      expect(config).to.deep.include({ apiKey: "key", apiUrl: "http://10.0.0.2:7465", poolSize: 4, entryCommand: ["/usr/bin/node", "/srv/entry.ts"] });
+      expect(() => loadGolemConfig({ maxAttempts: 0 }, { ARGUS_GOLEM_IMAGE_HASH: "abc", ARGUS_GOLEM_MIN_MEM_GIB: "-1" })).to.throw(
+        GolemConfigError,
+        /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,
+      );
+    });
+  });
+});
+
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("the condition did not become true in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
