@@ -12,12 +12,29 @@ abstract contract TestConsumer is IPredictionConsumer {
         escrow = escrow_;
     }
 
+    /// @dev What the last `request` returned.
+    uint256 public requestedId;
+
     function request(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
         external
         payable
         returns (uint256)
     {
-        return escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, callbackGasLimit);
+        requestedId = escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, callbackGasLimit);
+        return requestedId;
+    }
+
+    /// @dev `count` requests in one transaction, each paying `msg.value / count`.
+    function requestMany(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit, uint256 count)
+        external
+        payable
+        returns (uint256[] memory requestIds)
+    {
+        requestIds = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            requestIds[i] =
+                escrow.requestPredictionWithCallback{value: msg.value / count}(modelId, imageCid, callbackGasLimit);
+        }
     }
 
     function withdrawTo(address to) external {
@@ -83,24 +100,93 @@ contract ReturnDataBombConsumer is TestConsumer {
     }
 }
 
-/// @dev Tries to re-enter the escrow from its callback.
+/// @dev Tries to re-enter the escrow from its callback, one entry point at a time, and
+/// records how the escrow answered. In `strict` mode a failed re-entry reverts the callback.
 contract ReentrantConsumer is TestConsumer {
+    enum Target {
+        RejectBatch,
+        FulfillBatch,
+        Reclaim,
+        Withdraw,
+        Request
+    }
+
+    Target public target;
+    bool public strict;
     IPredictionEscrow.RequestTerms public victim;
     bool public reentered;
+    bytes public lastError;
+    uint256 public lastRequestId;
 
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
-    function setVictim(IPredictionEscrow.RequestTerms calldata terms) external {
+    receive() external payable {}
+
+    function setAttack(Target target_, bool strict_, IPredictionEscrow.RequestTerms calldata terms) external {
+        target = target_;
+        strict = strict_;
         victim = terms;
     }
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external {
-        IPredictionEscrow.Rejection[] memory batch = new IPredictionEscrow.Rejection[](1);
-        batch[0] = IPredictionEscrow.Rejection(victim, IPredictionEscrow.RejectReason.NotAnImage);
-        escrow.rejectBatch(batch); // reverts: not an oracle, and the guard is held
-        escrow.reclaim(victim);
+        bytes memory call_;
+        uint256 value;
+        if (target == Target.RejectBatch) {
+            IPredictionEscrow.Rejection[] memory batch = new IPredictionEscrow.Rejection[](1);
+            batch[0] = IPredictionEscrow.Rejection(victim, IPredictionEscrow.RejectReason.NotAnImage);
+            call_ = abi.encodeCall(IPredictionEscrow.rejectBatch, (batch));
+        } else if (target == Target.FulfillBatch) {
+            IPredictionEscrow.Fulfillment[] memory batch = new IPredictionEscrow.Fulfillment[](1);
+            batch[0] = IPredictionEscrow.Fulfillment(
+                victim.requestId,
+                (uint256(uint160(victim.requester)) << 96) | victim.fee,
+                (uint256(victim.modelId) << 224) | (uint256(victim.deadline) << 184)
+                    | (uint256(victim.callbackGasLimit) << 152),
+                bytes32(0)
+            );
+            call_ = abi.encodeCall(IPredictionEscrow.fulfillBatch, (batch));
+        } else if (target == Target.Reclaim) {
+            call_ = abi.encodeCall(IPredictionEscrow.reclaim, (victim));
+        } else if (target == Target.Withdraw) {
+            call_ = abi.encodeCall(IPredictionEscrow.withdraw, (address(0), address(this)));
+        } else {
+            value = address(this).balance;
+            call_ = abi.encodeCall(IPredictionEscrow.requestPrediction, (victim.modelId, hex"0155"));
+        }
+        (bool ok, bytes memory result) = address(escrow).call{value: value}(call_);
+        if (!ok && strict) {
+            assembly {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+        reentered = ok;
+        if (ok) {
+            if (target == Target.Request) lastRequestId = abi.decode(result, (uint256));
+        } else {
+            lastError = result;
+        }
+    }
+}
+
+/// @dev Records the gas its callback was given.
+contract GasMeteringConsumer is TestConsumer {
+    uint256 public gasAtEntry;
+
+    constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
+
+    function onPredictionResult(uint256, bytes32, uint16, uint16) external {
+        gasAtEntry = gasleft();
+    }
+}
+
+/// @dev Receives its withdrawal by trying to re-enter the escrow.
+contract ReentrantReceiver is TestConsumer {
+    constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
+
+    function onPredictionResult(uint256, bytes32, uint16, uint16) external {}
+
+    receive() external payable {
         escrow.withdraw(address(0), address(this));
-        reentered = true;
     }
 }
 

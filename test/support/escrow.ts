@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
-import type { ContractTransactionReceipt } from "ethers";
+import { Signature, type BaseContract, type ContractTransactionReceipt, type ContractTransactionResponse, type Log } from "ethers";
 import type { Address, Hex } from "viem";
 import { packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
 import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
@@ -130,4 +130,116 @@ export function fulfillment(terms: RequestTerms, topClass = 281, topScore = 9_00
     (digest ?? "0x" + randomBytes(32).toString("hex")) as Hex,
     { topClass, topScore },
   );
+}
+
+// ------------------------------------------------------------------------------------
+// Helpers shared by the contract suites (test/contracts/).
+
+/** `IPredictionEscrow.SkipReason`. */
+export const SKIP = { NotPending: 0n, TermsMismatch: 1n, Expired: 2n, NotExpired: 3n } as const;
+
+/** `IPredictionEscrow.RejectReason`. */
+export const REJECT = {
+  Unspecified: 0n,
+  NotAnImage: 1n,
+  TooLarge: 2n,
+  Unretrievable: 3n,
+  UnsupportedFormat: 4n,
+  InvalidCid: 5n,
+  DecodeFailed: 6n,
+} as const;
+
+export const MAX_CALLBACK_GAS_LIMIT = 2_500_000n;
+export const MAX_PROTOCOL_FEE_BPS = 2_000n;
+export const MAX_MODELS = 1_000n;
+
+/** A `rejectBatch` item. */
+export function rejection(terms: RequestTerms, reason: bigint = REJECT.NotAnImage) {
+  return { terms, reason };
+}
+
+/** The treasury's share of `total` fulfilled fees at `bps`. */
+export function protocolCut(total: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigint {
+  return (total * bps) / 10_000n;
+}
+
+/** Waits for a transaction and returns its receipt (throws if it was not mined). */
+export async function mined(tx: Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>): Promise<ContractTransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("transaction was not mined");
+  return receipt;
+}
+
+/** `[eventName, ...args]` of every log `contract` emitted in `receipt`, in order. */
+export type EventTuple = [string, ...unknown[]];
+
+export function eventsOf(contract: BaseContract, receipt: { logs: readonly Log[] }): EventTuple[] {
+  const address = String(contract.target).toLowerCase();
+  const events: EventTuple[] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog(log);
+    if (!parsed) throw new Error(`unparsable log from ${address}`);
+    events.push([parsed.name, ...parsed.args.toArray()]);
+  }
+  return events;
+}
+
+/** Terms of a request as `PredictionRequested` carried them, with some fields changed. */
+export function withTerms(terms: RequestTerms, changes: Partial<RequestTerms>): RequestTerms {
+  return { ...terms, ...changes };
+}
+
+/** An EIP-2612 permit by `owner` for `spender` to pull `value` of `token`. */
+export async function signPermit(
+  token: TestGLM,
+  owner: HardhatEthersSigner,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+): Promise<IPredictionEscrow.PermitSignatureStruct & { deadline: bigint; v: number; r: string; s: string }> {
+  const [nonce, name, network] = await Promise.all([token.nonces(owner.address), token.name(), owner.provider!.getNetwork()]);
+  const signature = await owner.signTypedData(
+    { name, version: "1", chainId: network.chainId, verifyingContract: await token.getAddress() },
+    {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { owner: owner.address, spender, value, nonce, deadline },
+  );
+  const { v, r, s } = Signature.from(signature);
+  return { deadline, v, r, s };
+}
+
+/** The timestamp of the block a receipt was mined in. */
+export async function minedAt(ethers: HardhatEthers, receipt: ContractTransactionReceipt): Promise<bigint> {
+  const block = await ethers.provider.getBlock(receipt.blockNumber);
+  if (!block) throw new Error(`block ${receipt.blockNumber} not found`);
+  return BigInt(block.timestamp);
+}
+
+/**
+ * Runs `send`, which must only send transactions (each with an explicit gas limit),
+ * with automining paused, then mines them all in one block and returns their receipts.
+ */
+export async function inOneBlock(
+  connection: NetworkConnection,
+  send: () => Promise<ContractTransactionResponse[]>,
+): Promise<ContractTransactionReceipt[]> {
+  await connection.provider.request({ method: "evm_setAutomine", params: [false] });
+  let sent: ContractTransactionResponse[];
+  try {
+    sent = await send();
+    await connection.provider.request({ method: "evm_mine", params: [] });
+  } finally {
+    await connection.provider.request({ method: "evm_setAutomine", params: [true] });
+  }
+  const receipts = await Promise.all(sent.map((tx) => mined(Promise.resolve(tx))));
+  if (new Set(receipts.map((r) => r.blockNumber)).size !== 1) throw new Error("the transactions did not share a block");
+  return receipts;
 }
