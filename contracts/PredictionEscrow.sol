@@ -15,8 +15,9 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 /// @notice Argus's on-chain half: sells predictions from registered models, holds each
 /// fee in escrow until the oracle answers (fee to the oracle, minus the protocol fee),
 /// rejects (fee back) or the deadline passes (fee back to whoever is owed it, on demand).
-/// @dev Request ids are hashes, not a counter, and the pause flag is mirrored into each
-/// model's terms slot: both keep a request at one cold storage read plus one new slot.
+/// @dev Request ids are hashes under the block number, not a counter, and the pause flag
+/// is mirrored into each model's terms slot: both keep a request at one cold storage read
+/// plus one new slot.
 /// Invariant: for every currency, the contract's balance equals the fees of pending
 /// requests plus all withdrawable balances. Every payout is a pull (`withdraw`).
 contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, ReentrancyGuardTransient {
@@ -27,6 +28,9 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     uint32 public constant MAX_CALLBACK_GAS_LIMIT = 2_500_000;
     /// @dev Gas the CALL itself may need beyond what it forwards (cold account access, memory).
     uint256 private constant CALLBACK_CALL_OVERHEAD = 5_000;
+    /// @dev Left in the slot of a request settled in the block that made it, so that its
+    /// id is not issued again in that block (see `_newRequestId`). Never a commitment.
+    bytes32 private constant SETTLED_IN_BLOCK = bytes32(uint256(1));
 
     /// @dev Which deadline rule a settlement obeys.
     enum DeadlineRule {
@@ -111,11 +115,16 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     }
 
     /// @dev A fresh id without a storage counter (a counter write would cost a request
-    /// ~3,000 gas): the hash of the caller, the block and a per-transaction sequence,
-    /// moved on past any id still in use. Reading the slot first is free: the SSTORE
-    /// that follows then pays no cold-access surcharge.
+    /// ~3,000 gas): the block number in the top 64 bits over 192 bits of the hash of the
+    /// caller, the block and a per-transaction sequence, moved on past any id in use.
+    /// Reading the slot first is free: the SSTORE that follows then pays no cold-access
+    /// surcharge. The hash repeats for a caller's transactions in one block, so an id
+    /// whose request was settled in that block keeps its slot marked (`SETTLED_IN_BLOCK`):
+    /// otherwise an identical request could be given it, and a replayed settlement of the
+    /// first would settle the second. Ids of other blocks differ in their top bits.
     function _newRequestId() private returns (uint256 requestId) {
-        requestId = uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++)));
+        requestId = (block.number << 192)
+            | uint192(uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++))));
         while (_commitments[requestId] != 0) {
             unchecked {
                 ++requestId;
@@ -198,12 +207,14 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @inheritdoc IPredictionEscrow
     function isPending(uint256 requestId) external view returns (bool) {
-        return _commitments[requestId] != 0;
+        bytes32 stored = _commitments[requestId];
+        return stored != 0 && stored != SETTLED_IN_BLOCK;
     }
 
     /// @inheritdoc IPredictionEscrow
     function commitmentOf(uint256 requestId) external view returns (bytes32) {
-        return _commitments[requestId];
+        bytes32 stored = _commitments[requestId];
+        return stored == SETTLED_IN_BLOCK ? bytes32(0) : stored;
     }
 
     /// @inheritdoc IPredictionEscrow
@@ -244,7 +255,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     {
         bytes32 stored = _commitments[requestId];
         SkipReason reason;
-        if (stored == 0) {
+        if (stored == 0 || stored == SETTLED_IN_BLOCK) {
             reason = SkipReason.NotPending;
         } else if (stored != commitment) {
             reason = SkipReason.TermsMismatch;
@@ -253,7 +264,8 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         } else if (rule == DeadlineRule.Passed && block.timestamp <= deadline) {
             reason = SkipReason.NotExpired;
         } else {
-            delete _commitments[requestId];
+            // Settled in its own block: keep the id from being issued again (`_newRequestId`).
+            _commitments[requestId] = requestId >> 192 == block.number ? SETTLED_IN_BLOCK : bytes32(0);
             return true;
         }
         emit SettlementSkipped(requestId, reason);
