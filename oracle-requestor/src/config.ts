@@ -1,0 +1,109 @@
+/**
+ * The oracle's configuration: one schema, read from an optional JSON file
+ * (ARGUS_ORACLE_CONFIG or `--config`) overlaid by environment variables, validated at
+ * start with one message per bad field. Every field has a safe default for the local
+ * stack; `describeConfig()` prints the table the README documents.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { DEFAULT_IPFS_API } from "./ipfs/client.ts";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x followed by 40 hex digits");
+const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Each field: its schema, default, environment variable and meaning. */
+const FIELDS = {
+  rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
+  escrowAddress: { schema: address.optional(), default: undefined, env: "ARGUS_ESCROW_ADDRESS", help: "the PredictionEscrow (default: the deployment record)" },
+  deploymentFile: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/deployment.json"), env: "ARGUS_DEPLOYMENT_FILE", help: "deployment record giving the escrow address and start block" },
+  privateKey: { schema: privateKey.optional(), default: undefined, env: "ARGUS_ORACLE_PRIVATE_KEY", help: "the oracle account's key (or use a keystore)" },
+  keystoreFile: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE", help: "encrypted JSON keystore with the oracle key" },
+  keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
+  startBlock: { schema: z.coerce.bigint().min(0n).optional(), default: undefined, env: "ARGUS_START_BLOCK", help: "first block to read events from (default: the deployment block)" },
+  confirmations: { schema: count(0, 1000), default: 1, env: "ARGUS_CONFIRMATIONS", help: "blocks a request event must be buried under before it is worked on" },
+  logRangeBlocks: { schema: count(1, 100_000), default: 2_000, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
+  pollIntervalMs: { schema: count(50, 600_000), default: 1_000, env: "ARGUS_POLL_INTERVAL_MS", help: "how often to look for new blocks" },
+  ipfsApi: { schema: z.url(), default: DEFAULT_IPFS_API, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint for images and results" },
+  imageMaxBytes: { schema: count(1, 64 * 1024 * 1024), default: 2 * 1024 * 1024, env: "ARGUS_IMAGE_MAX_BYTES", help: "largest image accepted" },
+  fetchTimeoutMs: { schema: count(100, 600_000), default: 20_000, env: "ARGUS_FETCH_TIMEOUT_MS", help: "time to fetch one image before the attempt fails" },
+  fetchAttempts: { schema: count(1, 20), default: 3, env: "ARGUS_FETCH_ATTEMPTS", help: "attempts before an unretrievable image is rejected" },
+  fetchConcurrency: { schema: count(1, 256), default: 8, env: "ARGUS_FETCH_CONCURRENCY", help: "images fetched at once" },
+  flushIntervalMs: { schema: count(0, 3_600_000), default: 10_000, env: "ARGUS_FLUSH_INTERVAL_MS", help: "longest a request waits for its chunk to fill" },
+  maxChunkSize: { schema: count(1, 16), default: 16, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
+  maxChunkBytes: { schema: count(1, 1024 * 1024 * 1024), default: 64 * 1024 * 1024, env: "ARGUS_MAX_CHUNK_BYTES", help: "image bytes per chunk" },
+  maxReadyRequests: { schema: count(16, 100_000), default: 512, env: "ARGUS_MAX_READY_REQUESTS", help: "fetched images held on disk awaiting a chunk (back-pressure)" },
+  chunkAttempts: { schema: count(1, 100), default: 5, env: "ARGUS_CHUNK_ATTEMPTS", help: "executor failures a request survives before it is left to expire" },
+  deadlineMarginS: { schema: count(0, 86_400), default: 30, env: "ARGUS_DEADLINE_MARGIN_S", help: "requests closer than this to their deadline are not started" },
+  resultCacheWindowS: { schema: count(0, 30 * 86_400), default: 3_600, env: "ARGUS_RESULT_CACHE_WINDOW_S", help: "reuse a model's result for the same image CID within this window" },
+  maxSettlementsPerTx: { schema: count(1, 256), default: 64, env: "ARGUS_MAX_SETTLEMENTS_PER_TX", help: "fulfilments or rejections per transaction" },
+  txReceiptTimeoutMs: { schema: count(1_000, 3_600_000), default: 60_000, env: "ARGUS_TX_RECEIPT_TIMEOUT_MS", help: "wait before a pending transaction's fees are bumped" },
+  maxFeePerGasGwei: { schema: z.coerce.number().positive(), default: 500, env: "ARGUS_MAX_FEE_PER_GAS_GWEI", help: "never pay more than this per gas" },
+  executor: { schema: z.enum(["local", "golem"]), default: "local", env: "ARGUS_EXECUTOR", help: "where chunks run" },
+  localConcurrency: { schema: count(1, 64), default: 2, env: "ARGUS_LOCAL_CONCURRENCY", help: "chunks the local executor runs at once" },
+  modelsDir: { schema: z.string().optional(), default: undefined, env: "ARGUS_MODELS_DIR", help: "ONNX models for the local executor" },
+  dataDir: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/oracle"), env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
+  httpHost: { schema: z.string(), default: "127.0.0.1", env: "ARGUS_ORACLE_HOST", help: "interface for /healthz, /metrics and /requests" },
+  httpPort: { schema: count(0, 65_535), default: 9464, env: "ARGUS_ORACLE_PORT", help: "port for /healthz, /metrics and /requests (0: any free port)" },
+  logLevel: { schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), default: "info", env: "ARGUS_LOG_LEVEL", help: "pino log level" },
+} as const;
+
+type Fields = typeof FIELDS;
+export type OracleConfig = { [K in keyof Fields]: z.output<Fields[K]["schema"]> };
+export type ConfigKey = keyof Fields;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Builds the configuration from defaults, then the JSON file (if any), then the
+ * environment, then `overrides` (for tests and embedding). Throws a ConfigError
+ * listing every invalid field with its source.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<ConfigKey, unknown>> = {},
+  configFile: string | undefined = env.ARGUS_ORACLE_CONFIG,
+): OracleConfig {
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(FIELDS) as [ConfigKey, Fields[ConfigKey]][]) {
+    let raw: unknown = field.default;
+    let source = "default";
+    if (key in fromFile) [raw, source] = [fromFile[key], `${configFile}`];
+    const fromEnv = env[field.env];
+    if (fromEnv !== undefined && fromEnv !== "") [raw, source] = [fromEnv, field.env];
+    if (key in overrides) [raw, source] = [overrides[key], "override"];
+    const parsed = (field.schema as z.ZodType).safeParse(raw);
+    if (parsed.success) config[key] = parsed.data;
+    else problems.push(`${key} (${source}): ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+  }
+  const unknown = Object.keys(fromFile).filter((key) => !(key in FIELDS));
+  if (unknown.length > 0) problems.push(`${configFile}: unknown fields ${unknown.join(", ")}`);
+  if (problems.length > 0) throw new ConfigError(`invalid oracle configuration:\n  ${problems.join("\n  ")}`);
+  return config as OracleConfig;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  try {
+    const json: unknown = JSON.parse(readFileSync(path, "utf8"));
+    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error("not a JSON object");
+    return json as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`cannot read the oracle configuration file ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The configuration table (Markdown), generated from the schema so the docs cannot drift. */
+export function describeConfig(): string {
+  const rows = Object.entries(FIELDS).map(
+    ([key, field]) => `| \`${field.env}\` | \`${key}\` | ${field.default === undefined ? "—" : `\`${String(field.default).replace(REPO_ROOT, ".")}\``} | ${field.help} |`,
+  );
+  return ["| environment | file key | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}

@@ -1,0 +1,108 @@
+/**
+ * Reads `PredictionRequested` events into the queue: from a persisted cursor, in
+ * bounded block ranges, only once they are `confirmations` blocks deep. Before each
+ * read it checks that the last block it read is still on the chain; if not (a reorg),
+ * it walks back to the fork point and re-reads from there.
+ */
+import type { Address, PublicClient } from "viem";
+import { getAbiItem } from "viem";
+import { imageCidFromBytes } from "@argus/provider-image/protocol/cid";
+import { predictionEscrowAbi } from "../chain/abi.generated.ts";
+import type { RequestedEvent, RequestStore } from "../store/request-store.ts";
+
+const REQUESTED = getAbiItem({ abi: predictionEscrowAbi, name: "PredictionRequested" });
+
+export interface IntakeOptions {
+  escrow: Address;
+  confirmations: number;
+  logRangeBlocks: number;
+  /** Where to start when the queue has no cursor yet. */
+  startBlock: bigint;
+}
+
+export interface IntakeProgress {
+  /** New requests stored by this poll. */
+  added: number;
+  /** Requests dropped because their blocks were reorganised away. */
+  orphaned: number;
+  /** The chain head seen, and the last block now read. */
+  head: bigint;
+  readUpTo: bigint;
+}
+
+export class RequestIntake {
+  private readonly client: PublicClient;
+  private readonly store: RequestStore;
+  private readonly options: IntakeOptions;
+
+  constructor(client: PublicClient, store: RequestStore, options: IntakeOptions) {
+    this.client = client;
+    this.store = store;
+    this.options = options;
+  }
+
+  /** Reads everything confirmed since the cursor. */
+  async poll(): Promise<IntakeProgress> {
+    const orphaned = await this.followReorg();
+    const head = await this.client.getBlockNumber({ cacheTime: 0 });
+    const safe = head - BigInt(this.options.confirmations);
+    let next = this.nextBlock();
+    let added = 0;
+    while (next <= safe) {
+      const to = next + BigInt(this.options.logRangeBlocks) - 1n < safe ? next + BigInt(this.options.logRangeBlocks) - 1n : safe;
+      const [logs, lastBlock] = await Promise.all([
+        this.client.getLogs({ address: this.options.escrow, event: REQUESTED, fromBlock: next, toBlock: to, strict: true }),
+        this.client.getBlock({ blockNumber: to }),
+      ]);
+      const events: RequestedEvent[] = logs
+        .filter((log) => log.blockHash !== null && !log.removed)
+        .map((log) => ({
+          requestId: log.args.requestId,
+          requester: log.args.requester,
+          modelId: log.args.modelId,
+          fee: log.args.fee,
+          deadline: BigInt(log.args.deadline),
+          callbackGasLimit: log.args.callbackGasLimit,
+          imageCid: imageCidString(log.args.imageCid),
+          blockNumber: log.blockNumber!,
+          blockHash: log.blockHash!,
+          logIndex: log.logIndex!,
+        }));
+      added += this.store.recordRange(events, { number: to, hash: lastBlock.hash! }, to + 1n);
+      next = to + 1n;
+    }
+    return { added, orphaned, head, readUpTo: next - 1n };
+  }
+
+  private nextBlock(): bigint {
+    const stored = this.store.getMeta("next_block");
+    return stored === undefined ? this.options.startBlock : BigInt(stored);
+  }
+
+  /** Compares the newest read blocks with the chain; rewinds past any that changed. */
+  private async followReorg(): Promise<number> {
+    const last = this.nextBlock() - 1n;
+    if (last < this.options.startBlock) return 0;
+    const recorded = this.store.readBlocksDownFrom(last, 64);
+    for (const [index, block] of recorded.entries()) {
+      const onChain = await this.client.getBlock({ blockNumber: block.number }).catch(() => undefined);
+      if (onChain?.hash === block.hash) {
+        return index === 0 ? 0 : this.store.rewindTo(block.number);
+      }
+    }
+    // Nothing recorded matches (or nothing was recorded): re-read from the start.
+    return recorded.length === 0 ? 0 : this.store.rewindTo(this.options.startBlock - 1n);
+  }
+}
+
+/**
+ * The CID as text, or the raw bytes as hex when they are not a valid CID: such a
+ * request is kept (and rejected with a refund), never dropped.
+ */
+function imageCidString(bytes: `0x${string}`): string {
+  try {
+    return imageCidFromBytes(bytes).toString();
+  } catch {
+    return bytes;
+  }
+}

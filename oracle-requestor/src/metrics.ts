@@ -1,0 +1,72 @@
+/**
+ * The oracle's Prometheus metrics, on a registry of its own (no process-wide state).
+ * Queue depth is read from the database at scrape time, so it is never stale.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { RequestStore } from "./store/request-store.ts";
+
+export type OracleMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(store: RequestStore) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "argus_oracle_" });
+
+  const queueDepth = new Gauge({
+    name: "argus_queue_requests",
+    help: "Requests in the durable queue, by model and state",
+    labelNames: ["model", "state"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { modelId, state, count } of store.countsByModelAndState()) this.set({ model: String(modelId), state }, count);
+    },
+  });
+  return {
+    registry,
+    queueDepth,
+    chunkSize: new Histogram({
+      name: "argus_chunk_size",
+      help: "Requests per chunk sent to the executor",
+      buckets: [1, 2, 4, 8, 12, 16],
+      registers: [registry],
+    }),
+    stageSeconds: new Histogram({
+      name: "argus_stage_seconds",
+      help: "Time spent per pipeline stage: execute (one chunk), settle (one transaction to confirmation)",
+      labelNames: ["stage"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    requestLatencySeconds: new Histogram({
+      name: "argus_request_latency_seconds",
+      help: "From a request's arrival at the oracle to its settlement being confirmed",
+      labelNames: ["outcome"] as const,
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 900],
+      registers: [registry],
+    }),
+    executorFailures: new Counter({
+      name: "argus_executor_failures_total",
+      help: "Chunks the executor could not compute (their requests are retried)",
+      registers: [registry],
+    }),
+    settlementTransactions: new Counter({
+      name: "argus_settlement_transactions_total",
+      help: "Settlement transactions confirmed, by kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    gasSpentEth: new Counter({ name: "argus_gas_spent_eth_total", help: "Gas paid for settlements, in ETH", registers: [registry] }),
+    feesEarned: new Counter({
+      name: "argus_fees_earned_total",
+      help: "Fees credited to the oracle (after the protocol fee), in whole tokens; token 0x0 is ETH",
+      labelNames: ["token"] as const,
+      registers: [registry],
+    }),
+    golemCostGlm: new Counter({ name: "argus_golem_cost_glm_total", help: "Accepted Golem invoices, in GLM", registers: [registry] }),
+  };
+}
+
+/** wei (or 18-decimal token units) as a float, for metrics and logs. */
+export function toUnits(amount: bigint, decimals = 18): number {
+  return Number(amount) / 10 ** decimals;
+}

@@ -1,0 +1,242 @@
+/**
+ * Posts results and rejections on-chain in batched transactions and follows them to
+ * confirmation. Crash safety: each transaction is signed, recorded (with its requests
+ * set to `posting`) and only then broadcast, so after a restart every possibly-sent
+ * transaction is known and is either found mined, rebroadcast, fee-bumped, or declared
+ * dropped — and then its requests are simply posted again: the escrow skips anything
+ * already settled, so nothing is ever settled twice.
+ */
+import type { Logger } from "pino";
+import { type Address, encodeFunctionData, type Hex, keccak256, type LocalAccount, parseTransaction, type PublicClient, TransactionReceiptNotFoundError } from "viem";
+import { predictionEscrowAbi } from "../chain/abi.generated.ts";
+import { packFulfillment, type RequestTerms, SkipReason } from "../chain/request-terms.ts";
+import { findSettlement, readSettlementLogs } from "../chain/settlement-logs.ts";
+import type { RequestStore, StoredRequest, TransactionRecord } from "../store/request-store.ts";
+
+export interface SettleStageOptions {
+  escrow: Address;
+  chainId: number;
+  confirmations: number;
+  maxPerTx: number;
+  receiptTimeoutMs: number;
+  maxFeePerGas: bigint;
+  /** Settlement transactions in flight at once. */
+  maxInFlight?: number;
+}
+
+export interface SettlementReport {
+  kind: "fulfil" | "reject";
+  hash: Hex;
+  requests: number;
+  settled: number;
+  skipped: number;
+  gasUsed: bigint;
+  gasCostWei: bigint;
+  feesCredited: Map<Address, bigint>;
+  /** Seconds from each settled request's arrival to its settlement. */
+  latenciesS: number[];
+}
+
+const FEE_BUMP_PERCENT = 125n; // replacements must pay ≥ 10% more; 25% clears congestion faster
+
+export class SettleStage {
+  private readonly client: PublicClient;
+  private readonly account: LocalAccount;
+  private readonly store: RequestStore;
+  private readonly options: Required<SettleStageOptions>;
+  private readonly log: Logger;
+  private readonly onSettled: (report: SettlementReport) => void;
+
+  constructor(deps: {
+    client: PublicClient;
+    account: LocalAccount;
+    store: RequestStore;
+    options: SettleStageOptions;
+    log: Logger;
+    onSettled?: (report: SettlementReport) => void;
+  }) {
+    this.client = deps.client;
+    this.account = deps.account;
+    this.store = deps.store;
+    this.options = { maxInFlight: 4, ...deps.options };
+    this.log = deps.log;
+    this.onSettled = deps.onSettled ?? (() => {});
+  }
+
+  /** Follows sent transactions, then posts what is waiting. Returns how many requests it posted. */
+  async runOnce(chainNowS: bigint): Promise<number> {
+    await this.follow();
+    let posted = 0;
+    for (const kind of ["fulfil", "reject"] as const) {
+      if (this.store.pendingTransactions().length >= this.options.maxInFlight) break;
+      const waiting = this.store.inState(kind === "fulfil" ? "pinned" : "rejecting", this.options.maxPerTx);
+      const live = kind === "fulfil" ? this.dropExpired(waiting, chainNowS) : waiting;
+      if (live.length > 0) posted += await this.post(kind, live);
+    }
+    return posted;
+  }
+
+  /** A result that can no longer land in time is not posted; the requester reclaims the fee. */
+  private dropExpired(requests: StoredRequest[], chainNowS: bigint): StoredRequest[] {
+    return requests.filter((request) => {
+      if (request.deadline >= chainNowS + 1n) return true;
+      this.store.markExpired(request.requestId, "its deadline passed before the result could be posted");
+      return false;
+    });
+  }
+
+  private async post(kind: "fulfil" | "reject", requests: StoredRequest[]): Promise<number> {
+    const data =
+      kind === "fulfil"
+        ? encodeFunctionData({
+            abi: predictionEscrowAbi,
+            functionName: "fulfillBatch",
+            args: [requests.map((request) => packFulfillment(request, request.resultDigest!, { topClass: request.topClass!, topScore: request.topScore! }))],
+          })
+        : encodeFunctionData({
+            abi: predictionEscrowAbi,
+            functionName: "rejectBatch",
+            args: [requests.map((request) => ({ terms: termsOf(request), reason: request.rejectReason! }))],
+          });
+    try {
+      const gas = (await this.client.estimateGas({ account: this.account.address, to: this.options.escrow, data })) * 5n / 4n;
+      const nonce = await this.nextNonce();
+      await this.sign({ kind, requestIds: requests.map((request) => request.requestId), nonce, gas, data }, undefined);
+      return requests.length;
+    } catch (error) {
+      this.log.warn({ kind, count: requests.length, err: (error as Error).message }, "could not post a settlement; will retry");
+      for (const request of requests) {
+        this.store.retryLater(request.requestId, request.state, `posting failed: ${(error as Error).message}`, Date.now() + 5_000, false);
+      }
+      return 0;
+    }
+  }
+
+  /** Signs, records, then broadcasts; `replacing` bumps the fees of a stuck transaction with the same nonce. */
+  private async sign(
+    tx: { kind: "fulfil" | "reject"; requestIds: bigint[]; nonce: number; gas: bigint; data: Hex },
+    replacing: TransactionRecord | undefined,
+  ): Promise<void> {
+    const fees = await this.client.estimateFeesPerGas();
+    let maxFeePerGas = fees.maxFeePerGas;
+    let maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
+    if (replacing) {
+      const bumped = (replacing.maxFeePerGas * FEE_BUMP_PERCENT) / 100n;
+      if (bumped > maxFeePerGas) maxFeePerGas = bumped;
+      maxPriorityFeePerGas = (maxPriorityFeePerGas * FEE_BUMP_PERCENT) / 100n;
+    }
+    if (maxFeePerGas > this.options.maxFeePerGas) maxFeePerGas = this.options.maxFeePerGas;
+    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+    const raw = await this.account.signTransaction({
+      type: "eip1559",
+      chainId: this.options.chainId,
+      to: this.options.escrow,
+      data: tx.data,
+      gas: tx.gas,
+      nonce: tx.nonce,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    const record = { hash: keccak256(raw), nonce: tx.nonce, kind: tx.kind, requestIds: tx.requestIds, raw, maxFeePerGas, sentAt: Date.now() };
+    if (replacing) this.store.replaceTransaction(replacing.hash, record);
+    else this.store.recordTransaction(record);
+    await this.broadcast(record);
+    this.log.info({ kind: tx.kind, hash: record.hash, nonce: tx.nonce, requests: tx.requestIds.length, replacing: replacing?.hash }, "settlement sent");
+  }
+
+  private async broadcast(record: Pick<TransactionRecord, "raw" | "hash">): Promise<void> {
+    try {
+      await this.client.sendRawTransaction({ serializedTransaction: record.raw });
+    } catch (error) {
+      // "already known" and friends are fine; anything else shows up when we follow it.
+      this.log.debug({ hash: record.hash, err: (error as Error).message }, "broadcast answered with an error");
+    }
+  }
+
+  private async nextNonce(): Promise<number> {
+    const pending = await this.client.getTransactionCount({ address: this.account.address, blockTag: "pending" });
+    const recorded = this.store.pendingTransactions().reduce((max, tx) => Math.max(max, tx.nonce + 1), 0);
+    return Math.max(pending, recorded);
+  }
+
+  /** Checks every sent transaction: confirmed, reverted, stuck (bump) or gone (repost). */
+  async follow(): Promise<void> {
+    const pending = this.store.pendingTransactions();
+    if (pending.length === 0) return;
+    const head = await this.client.getBlockNumber({ cacheTime: 0 });
+    const minedNonce = await this.client.getTransactionCount({ address: this.account.address, blockTag: "latest" });
+    for (const tx of pending) {
+      const receipt = await this.client.getTransactionReceipt({ hash: tx.hash }).catch((error: unknown) => {
+        if (error instanceof TransactionReceiptNotFoundError) return undefined;
+        throw error;
+      });
+      if (receipt) {
+        if (head - receipt.blockNumber + 1n < BigInt(Math.max(1, this.options.confirmations))) continue;
+        await this.settle(tx, receipt);
+      } else if (tx.nonce < minedNonce) {
+        // Its nonce was used by another transaction (a replacement we lost track of, or ours
+        // from before a crash): these requests are posted again and the escrow skips settled ones.
+        this.store.finishTransaction(tx.hash, "dropped");
+        for (const id of tx.requestIds) this.store.unpost(id, "its settlement transaction was dropped", Date.now());
+      } else if (Date.now() - tx.sentAt > this.options.receiptTimeoutMs) {
+        const { gas, data } = parseTransaction(tx.raw);
+        await this.sign({ kind: tx.kind, requestIds: tx.requestIds, nonce: tx.nonce, gas: gas!, data: data! }, tx);
+      } else {
+        await this.broadcast(tx);
+      }
+    }
+  }
+
+  private async settle(tx: TransactionRecord, receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>): Promise<void> {
+    const gasCostWei = receipt.gasUsed * receipt.effectiveGasPrice;
+    if (receipt.status === "reverted") {
+      this.store.finishTransaction(tx.hash, "reverted", receipt.gasUsed, gasCostWei);
+      this.log.error({ hash: tx.hash, kind: tx.kind }, "settlement transaction reverted; its requests will be posted again");
+      for (const id of tx.requestIds) this.store.unpost(id, "its settlement transaction reverted", Date.now() + 5_000);
+      return;
+    }
+    const effects = readSettlementLogs(receipt.logs, this.options.escrow);
+    let settled = 0;
+    let skipped = 0;
+    const latenciesS: number[] = [];
+    for (const id of tx.requestIds) {
+      const request = this.store.get(id);
+      const outcome = effects.outcomes.get(id);
+      let final: "fulfilled" | "rejected" | "expired" | undefined;
+      let note: string | undefined;
+      if (outcome?.kind === "fulfilled" || outcome?.kind === "rejected" || outcome?.kind === "expired") {
+        final = outcome.kind;
+        settled++;
+      } else {
+        skipped++;
+        if (outcome?.kind === "skipped" && outcome.reason === SkipReason.Expired) {
+          final = "expired";
+          note = "the escrow refused the result: past the deadline";
+        } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotPending) {
+          final = (await findSettlement(this.client, this.options.escrow, id, request?.blockNumber ?? 0n)) ?? "expired";
+          note = "already settled on-chain";
+        } else {
+          final = "expired";
+          note = `the escrow skipped it (reason ${outcome?.kind === "skipped" ? outcome.reason : "none"}); its requester can reclaim after the deadline`;
+          this.log.error({ requestId: id.toString(), hash: tx.hash }, note);
+        }
+      }
+      this.store.settle(id, final, tx.hash, note);
+      if (request) latenciesS.push((Date.now() - request.receivedAt) / 1000);
+    }
+    this.store.finishTransaction(tx.hash, "mined", receipt.gasUsed, gasCostWei);
+    this.onSettled({ kind: tx.kind, hash: tx.hash, requests: tx.requestIds.length, settled, skipped, gasUsed: receipt.gasUsed, gasCostWei, feesCredited: effects.feesCredited, latenciesS });
+  }
+}
+
+/** The terms in the ABI's shape (uint40 deadline as a number). */
+function termsOf(request: RequestTerms) {
+  return {
+    requestId: request.requestId,
+    requester: request.requester,
+    modelId: request.modelId,
+    fee: request.fee,
+    deadline: Number(request.deadline),
+    callbackGasLimit: request.callbackGasLimit,
+  };
+}

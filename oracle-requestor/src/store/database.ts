@@ -1,0 +1,107 @@
+/**
+ * The oracle's durable queue: one SQLite file (node:sqlite, WAL). Every request and
+ * every state change is written here before anything else happens, so a restart —
+ * even after SIGKILL — resumes from this file alone.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- Hashes of blocks whose events have been read, to notice a reorg beneath the cursor.
+CREATE TABLE IF NOT EXISTS read_blocks (
+  number INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY,          -- uint256, decimal
+  model_id INTEGER NOT NULL,
+  requester TEXT NOT NULL,
+  image_cid TEXT NOT NULL,
+  fee TEXT NOT NULL,                    -- uint96, decimal
+  deadline INTEGER NOT NULL,            -- unix seconds, chain time
+  callback_gas_limit INTEGER NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  received_at INTEGER NOT NULL,         -- ms, local clock
+  updated_at INTEGER NOT NULL,
+  not_before INTEGER NOT NULL DEFAULT 0, -- ms: back-off after a failed attempt
+  attempts INTEGER NOT NULL DEFAULT 0,   -- failed fetch / execute / post attempts
+  image_size INTEGER,
+  chunk_id TEXT,
+  reject_reason INTEGER,
+  error TEXT,
+  result_json BLOB,
+  result_digest TEXT,
+  top_class INTEGER,
+  top_score INTEGER,
+  result_cid TEXT,
+  settle_tx TEXT,
+  started_at INTEGER,
+  settled_at INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS requests_by_state ON requests (state, model_id, received_at);
+
+CREATE TABLE IF NOT EXISTS transactions (
+  hash TEXT PRIMARY KEY,
+  nonce INTEGER NOT NULL,
+  kind TEXT NOT NULL,                   -- fulfil | reject
+  request_ids TEXT NOT NULL,            -- JSON array of decimal ids
+  raw TEXT NOT NULL,                    -- the signed transaction, to rebroadcast
+  state TEXT NOT NULL,                  -- sent | mined | reverted | replaced | dropped
+  max_fee_per_gas TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  gas_used TEXT,
+  gas_cost_wei TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS transactions_by_state ON transactions (state, nonce);
+
+-- The prediction part of recent results, to answer the same image for the same model again.
+CREATE TABLE IF NOT EXISTS result_cache (
+  model_id INTEGER NOT NULL,
+  image_cid TEXT NOT NULL,
+  result_json BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (model_id, image_cid)
+) STRICT;
+`;
+
+export function openDatabase(path: string): DatabaseSync {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  // NORMAL is durable across a process crash (SIGKILL); only power loss could lose the last commit.
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec(SCHEMA);
+  const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  if (version === undefined) {
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  } else if (Number(version.value) !== SCHEMA_VERSION) {
+    throw new Error(`${path} has queue schema ${version.value}; this oracle reads schema ${SCHEMA_VERSION}`);
+  }
+  return db;
+}
+
+/** Runs `work` in one transaction: all its writes land, or none do. */
+export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
