@@ -115,16 +115,17 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     }
 
     /// @dev A fresh id without a storage counter (a counter write would cost a request
-    /// ~3,000 gas): the block number in the top 64 bits over 192 bits of the hash of the
-    /// caller, the block and a per-transaction sequence, moved on past any id in use.
+    /// ~3,000 gas): the block number over 96 bits of the hash of the caller, the block and
+    /// a per-transaction sequence, moved on past any id in use. Ids fit in 128 bits,
+    /// which keeps every settlement item's calldata 16 zero bytes cheaper.
     /// Reading the slot first is free: the SSTORE that follows then pays no cold-access
     /// surcharge. The hash repeats for a caller's transactions in one block, so an id
     /// whose request was settled in that block keeps its slot marked (`SETTLED_IN_BLOCK`):
     /// otherwise an identical request could be given it, and a replayed settlement of the
     /// first would settle the second. Ids of other blocks differ in their top bits.
     function _newRequestId() private returns (uint256 requestId) {
-        requestId = (block.number << 192)
-            | uint192(uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++))));
+        requestId = (block.number << 96)
+            | uint96(uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++))));
         while (_commitments[requestId] != 0) {
             unchecked {
                 ++requestId;
@@ -136,14 +137,20 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @inheritdoc IPredictionEscrow
     function fulfillBatch(Fulfillment[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
+        uint32 runModel;
         address runToken;
         uint256 runTotal;
         for (uint256 i; i < batch.length; ++i) {
-            (bool settled, address token, uint96 fee) = _fulfill(batch[i]);
+            (bool settled, uint32 modelId, uint96 fee) = _fulfill(batch[i]);
             if (!settled) continue;
-            if (token != runToken) {
-                _creditFees(runToken, runTotal);
-                (runToken, runTotal) = (token, 0);
+            // Batches are per model: look the fee token up only when the model changes.
+            if (modelId != runModel) {
+                address token = _info[modelId].feeToken;
+                if (token != runToken) {
+                    _creditFees(runToken, runTotal);
+                    (runToken, runTotal) = (token, 0);
+                }
+                runModel = modelId;
             }
             runTotal += fee;
         }
@@ -230,21 +237,21 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     // ------------------------------------------------------------------ internals
 
     /// @dev Settles one packed answer: checks and deletes its commitment, emits the
-    /// result and delivers the callback. Returns whether it settled, and its fee.
-    function _fulfill(Fulfillment calldata item) private returns (bool settled, address token, uint96 fee) {
+    /// result and delivers the callback. Returns whether it settled, its model and its fee.
+    function _fulfill(Fulfillment calldata item) private returns (bool settled, uint32 modelId, uint96 fee) {
         uint256 requestId = item.requestId;
         address requester = address(uint160(item.requesterAndFee >> 96));
         fee = uint96(item.requesterAndFee);
         uint256 details = item.details;
-        uint32 modelId = uint32(details >> 224);
+        modelId = uint32(details >> 224);
         uint40 deadline = uint40(details >> 184);
         uint32 callbackGasLimit = uint32(details >> 152);
         bytes32 commitment = _commitment(requester, modelId, fee, deadline, callbackGasLimit);
-        if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, address(0), 0);
+        if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, 0, 0);
 
         emit PredictionFulfilled(requestId, item.resultDigest, uint16(details >> 16), uint16(details));
         if (callbackGasLimit != 0) _deliver(requestId, requester, callbackGasLimit, item.resultDigest, details);
-        return (true, _info[modelId].feeToken, fee);
+        return (true, modelId, fee);
     }
 
     /// @dev Deletes a pending request's commitment if `commitment` matches it and `rule`
@@ -265,7 +272,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
             reason = SkipReason.NotExpired;
         } else {
             // Settled in its own block: keep the id from being issued again (`_newRequestId`).
-            _commitments[requestId] = requestId >> 192 == block.number ? SETTLED_IN_BLOCK : bytes32(0);
+            _commitments[requestId] = requestId >> 96 == block.number ? SETTLED_IN_BLOCK : bytes32(0);
             return true;
         }
         emit SettlementSkipped(requestId, reason);

@@ -5,6 +5,7 @@
  * Image CIDs are 36-byte CIDv1s; fulfilment items carry no callback. Fulfilment figures
  * are steady state: the oracle's and treasury's balance slots already exist.
  */
+import type { Log } from "ethers";
 import { network } from "hardhat";
 import {
   deployEscrowFixture,
@@ -20,9 +21,17 @@ const fixture = await deployEscrowFixture(connection);
 const { escrow, oracle, users } = fixture;
 const requester = users[0]!;
 
-async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
+type Receipt = { gasUsed: bigint; logs: readonly Log[] };
+
+/** Gas of a mined transaction; with `expect`, also checks it emitted that event that many times. */
+async function gasOf(tx: Promise<{ wait(): Promise<Receipt | null> }>, expect?: { event: string; count: number }): Promise<number> {
   const receipt = await (await tx).wait();
   if (!receipt) throw new Error("transaction not mined");
+  if (expect) {
+    const emitted = receipt.logs.filter((log) => escrow.interface.parseLog(log)?.name === expect.event).length;
+    // A benchmark of skipped items would measure nothing: every item must really settle.
+    if (emitted !== expect.count) throw new Error(`expected ${expect.count} ${expect.event} events, got ${emitted}`);
+  }
   return Number(receipt.gasUsed);
 }
 
@@ -39,7 +48,7 @@ async function openRequests(count: number): Promise<RequestTerms[]> {
 
 async function fulfillGasPerItem(size: number, f: EscrowFixture): Promise<number> {
   const batch = (await openRequests(size)).map((terms) => fulfillment(terms));
-  return Math.round((await gasOf(f.escrow.connect(oracle).fulfillBatch(batch))) / size);
+  return Math.round((await gasOf(f.escrow.connect(oracle).fulfillBatch(batch), { event: "PredictionFulfilled", count: size })) / size);
 }
 
 const [, fee] = await escrow.quote(fixture.classifierId, 0);
@@ -66,11 +75,11 @@ const fulfillPerItem = {
 
 const toReject = (await openRequests(16)).map((terms) => ({ terms, reason: 1 }));
 await (await escrow.connect(oracle).rejectBatch([{ terms: (await openRequests(1))[0]!, reason: 1 }])).wait(); // warm-up
-const rejectPerItem16 = Math.round((await gasOf(escrow.connect(oracle).rejectBatch(toReject))) / 16);
+const rejectPerItem16 = Math.round((await gasOf(escrow.connect(oracle).rejectBatch(toReject), { event: "PredictionRejected", count: 16 })) / 16);
 
 const [expiring] = await openRequests(1);
 await connection.networkHelpers.time.increase(RESPONSE_WINDOW + 1n);
-const reclaimGas = await gasOf(escrow.connect(users[5]!).reclaim(expiring!));
+const reclaimGas = await gasOf(escrow.connect(users[5]!).reclaim(expiring!), { event: "PredictionExpired", count: 1 });
 
 const figures = { requestGas, requestWithCallbackGas, fulfillPerItem, rejectPerItem16, reclaimGas };
 console.log("targets: request <= 55000, fulfil per item <= 10000 at 16 and <= 8000 at 64");
