@@ -13,7 +13,7 @@ import { ExecutorError } from "../../oracle-requestor/src/executors/executor.ts"
 import { createGolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
 import type { AttemptReport, GolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
 import type { AgreementCost } from "../../oracle-requestor/src/executors/golem-costs.ts";
-import { DEFAULT_ENTRY_COMMAND, GolemConfigError, loadGolemConfig } from "../../oracle-requestor/src/executors/golem-config.ts";
+import { DEFAULT_ENTRY_COMMAND, GOLEM_CONFIG_ENV, GolemConfigError, loadGolemConfig } from "../../oracle-requestor/src/executors/golem-config.ts";
 import type { GolemExecutorConfigInput } from "../../oracle-requestor/src/executors/golem-config.ts";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { FakeGolem } from "./support/golem-fakes.ts";
@@ -257,24 +257,39 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(() => createGolemExecutor({ ...TEST_CONFIG, apiKey: "" })).to.throw(GolemConfigError, /YAGNA_APPKEY/);
   });
 
-  describe("configuration", function () {
-    it("defaults to the hoodi testnet, accepts polygon and refuses the shut-down holesky", function () {
-      expect(loadGolemConfig({}, {}).paymentNetwork).to.equal("hoodi");
-      expect(loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "polygon" }).paymentNetwork).to.equal("polygon");
-      expect(() => loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "holesky" })).to.throw(GolemConfigError, /holesky is shut down/);
-    });
+});
 
-    it("reads yagna's variables and ours, lets explicit values win, and names every bad field with its source", function () {
-      const config = loadGolemConfig(
-        { poolSize: 4 },
-        { YAGNA_APPKEY: "key", YAGNA_API_URL: "http://10.0.0.2:7465", ARGUS_GOLEM_POOL_SIZE: "3", ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts" },
-      );
-      expect(config).to.deep.include({ apiKey: "key", apiUrl: "http://10.0.0.2:7465", poolSize: 4, entryCommand: ["/usr/bin/node", "/srv/entry.ts"] });
-      expect(() => loadGolemConfig({ maxAttempts: 0 }, { ARGUS_GOLEM_IMAGE_HASH: "abc", ARGUS_GOLEM_MIN_MEM_GIB: "-1" })).to.throw(
-        GolemConfigError,
-        /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,
-      );
-    });
+describe("Golem executor configuration", function () {
+  it("defaults to the hoodi testnet, accepts polygon and refuses the shut-down holesky", function () {
+    expect(loadGolemConfig({}, {}).paymentNetwork).to.equal("hoodi");
+    expect(loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "polygon" }).paymentNetwork).to.equal("polygon");
+    expect(() => loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "holesky" })).to.throw(GolemConfigError, /holesky is shut down/);
+  });
+
+  it("reads yagna's variables and ours, lets explicit values win, and names every bad field with its source", function () {
+    const config = loadGolemConfig(
+      { poolSize: 4 },
+      { YAGNA_APPKEY: "key", YAGNA_API_URL: "http://10.0.0.2:7465", ARGUS_GOLEM_POOL_SIZE: "3", ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts" },
+    );
+    expect(config).to.deep.include({ apiKey: "key", apiUrl: "http://10.0.0.2:7465", poolSize: 4, entryCommand: ["/usr/bin/node", "/srv/entry.ts"] });
+    expect(() => loadGolemConfig({ maxAttempts: 0 }, { ARGUS_GOLEM_IMAGE_HASH: "abc", ARGUS_GOLEM_MIN_MEM_GIB: "-1" })).to.throw(
+      GolemConfigError,
+      /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,
+    );
+  });
+
+  it("is documented in GOLEM.md: every variable, its key and its default", async function () {
+    const doc = await readFile(join(REPO_ROOT, "oracle-requestor/GOLEM.md"), "utf8");
+    const rows = doc
+      .split("\n")
+      .filter((line) => /^\| `[A-Z_]+` \|/.test(line))
+      .map((line) => line.split("|").map((cell) => cell.trim()));
+    const defaults = loadGolemConfig({}, {}) as Record<string, unknown>;
+    expect(rows.map(([, env, key]) => [env, key])).to.deep.equal(Object.entries(GOLEM_CONFIG_ENV).map(([key, env]) => [`\`${env}\``, `\`${key}\``]));
+    for (const [, , key, value] of rows) {
+      const fallback = defaults[key!.slice(1, -1)];
+      expect(value, key).to.equal(fallback === undefined ? value?.match(/^—.*/)?.[0] : `\`${Array.isArray(fallback) ? fallback.join(" ") : String(fallback)}\``);
+    }
   });
 });
 

@@ -43,6 +43,7 @@ export interface AgreementCost {
 export interface CostReport {
   /** Sum of every accepted invoice so far. */
   totalGlm: number;
+  /** The latest accepted invoices (at most `KEPT_INVOICED`), oldest first. */
   invoiced: AgreementCost[];
   /** Agreements used or signed whose invoice has not been accepted yet. */
   awaitingInvoice: string[];
@@ -55,9 +56,15 @@ interface AgreementEntry {
   cost?: AgreementCost;
 }
 
+/** How many invoiced agreements the report lists (a long-running oracle signs many). */
+export const KEPT_INVOICED = 1_000;
+
 export class CostLedger {
   readonly #pricing = new Map<string, OfferPricing>();
   readonly #agreements = new Map<string, AgreementEntry>();
+  /** Invoiced agreement ids, oldest first. */
+  readonly #invoiced: string[] = [];
+  #totalGlm = 0;
 
   /** Remembers a provider's latest offered price (every offer the market shows us). */
   notePricing(providerId: string, pricing: OfferPricing): void {
@@ -86,23 +93,23 @@ export class CostLedger {
   /** Records an accepted invoice; returns the agreement's cost, split over its chunks. */
   invoiced(agreementId: string, provider: ProviderRef, amount: number): AgreementCost {
     const entry = this.#entry(agreementId, provider);
+    if (entry.cost) return entry.cost; // one invoice per agreement (golem-js rejects a second)
     const totalMs = [...entry.busyMs.values()].reduce((sum, ms) => sum + ms, 0);
     const chunks = [...entry.busyMs].map(([chunkId, ms]) => ({
       chunkId,
       amount: totalMs > 0 ? (amount * ms) / totalMs : amount / entry.busyMs.size,
     }));
     entry.cost = { agreementId, provider: entry.provider, amount, chunks };
+    this.#totalGlm += amount;
+    this.#invoiced.push(agreementId);
+    if (this.#invoiced.length > KEPT_INVOICED) this.#agreements.delete(this.#invoiced.shift()!);
     return entry.cost;
   }
 
   report(): CostReport {
-    const invoiced: AgreementCost[] = [];
-    const awaitingInvoice: string[] = [];
-    for (const [agreementId, entry] of this.#agreements) {
-      if (entry.cost) invoiced.push(entry.cost);
-      else awaitingInvoice.push(agreementId);
-    }
-    return { totalGlm: invoiced.reduce((sum, cost) => sum + cost.amount, 0), invoiced, awaitingInvoice };
+    const invoiced = this.#invoiced.map((agreementId) => this.#agreements.get(agreementId)!.cost!);
+    const awaitingInvoice = [...this.#agreements].filter(([, entry]) => !entry.cost).map(([agreementId]) => agreementId);
+    return { totalGlm: this.#totalGlm, invoiced, awaitingInvoice };
   }
 
   #entry(agreementId: string, provider: ProviderRef): AgreementEntry {
