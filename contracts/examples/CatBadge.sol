@@ -72,16 +72,21 @@ contract CatBadge is ERC721, IPredictionConsumer {
         emit CatJudged(requestId, submitter, isCat, topClass, topScore);
     }
 
-    /// @notice Refunds an unanswered submission after its deadline to its submitter.
+    /// @notice Refunds an unanswered submission to its submitter: one past its deadline,
+    /// or one the oracle rejected.
+    /// @dev Anyone may reclaim an expired request on the escrow and a rejection refunds at
+    /// once: either way the fee was credited to this contract, so only a request still
+    /// pending is refused. (A fulfilled one has no submission left: the callback deleted it.)
     /// @param terms The request's terms, from its `PredictionRequested` event.
     function claimExpired(IPredictionEscrow.RequestTerms calldata terms) external {
         Submission memory submission = submissions[terms.requestId];
         if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
         if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
-        if (!escrow.reclaim(terms)) revert NotExpired(terms.requestId);
+        if (!escrow.reclaim(terms) && escrow.isPending(terms.requestId)) revert NotExpired(terms.requestId);
         delete submissions[terms.requestId];
-        // The refund was credited to this contract; hand exactly that amount on.
-        escrow.withdraw(address(0), address(this));
+        // Refunds are credited to this contract; an earlier claim may have withdrawn this
+        // one with its own. Hand exactly the fee paid on.
+        if (escrow.balanceOf(address(0), address(this)) != 0) escrow.withdraw(address(0), address(this));
         (bool sent,) = payable(msg.sender).call{value: submission.fee}("");
         if (!sent) revert NotSubmitter(terms.requestId);
     }
