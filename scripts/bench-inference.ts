@@ -2,13 +2,15 @@
  * `npm run bench:inference [-- --model ID --runs N --models-dir DIR]`
  *
  * Times a batch of 16 real photos (../shared/images, repeated to 16) through the
- * engine three ways and prints the median of several runs:
+ * engine three ways and prints the median of several rounds:
  * - full: `engine.run` — read, decode, preprocess, inference, results;
  * - decode only: the same path without the network (`engine.decodeOnly`);
  * - inference only: `session.run` on an already prepared batch tensor.
+ * Also reported: CPU time per image, which other load on the machine barely moves.
  * The last line is one JSON object, for scripts and CI logs.
  */
 import { readdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createEngine } from "../provider-image/src/engine.ts";
@@ -19,7 +21,7 @@ const BATCH = 16;
 const { values: flags } = parseArgs({
   options: {
     model: { type: "string", default: "mobilenetv2-12-int8" },
-    runs: { type: "string", default: "9" },
+    runs: { type: "string", default: "11" },
     "models-dir": { type: "string" },
   },
 });
@@ -43,36 +45,59 @@ const [prepared] = await engine.decodeOnly(modelId, batch);
 if (prepared === undefined) throw new Error("no photo decoded");
 const feeds = { [model.manifest.input.name]: toOrtTensor(prepared.data, inputDims(model.manifest, prepared.runSize)) };
 
-/** Median wall time of `runs` runs of `task`, after one warm-up run. */
-async function medianMs(task: () => Promise<unknown>): Promise<number> {
-  await task();
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const started = performance.now();
-    await task();
-    times.push(performance.now() - started);
-  }
-  if (process.env.BENCH_DEBUG) console.log(times.map((t) => t.toFixed(0)).join(' '));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+interface Stage {
+  name: string;
+  task: () => Promise<unknown>;
+  wallMs: number[];
+  cpuMs: number[];
 }
 
-const fullMs = await medianMs(async () => {
-  const results = await engine.run(modelId, requests);
-  const failed = results.filter((result) => "error" in result);
-  if (failed.length > 0) throw new Error(`${failed.length} photos failed: ${JSON.stringify(failed[0])}`);
-});
-const decodeMs = await medianMs(() => engine.decodeOnly(modelId, batch));
-const inferenceMs = await medianMs(() =>
-  // A fixed-batch model takes its chunk one image at a time: time the same number of runs.
-  model.fixedBatchSize === null ? model.session.run(feeds) : (async () => { for (let i = 0; i < BATCH; i++) await model.session.run(feeds); })(),
-);
+const stages: Stage[] = [
+  {
+    name: "full pipeline",
+    task: async () => {
+      const results = await engine.run(modelId, requests);
+      const failed = results.filter((result) => "error" in result);
+      if (failed.length > 0) throw new Error(`${failed.length} photos failed: ${JSON.stringify(failed[0])}`);
+    },
+  },
+  { name: "decode only", task: () => engine.decodeOnly(modelId, batch) },
+  {
+    name: "inference only",
+    // A fixed-batch model takes its chunk one image at a time: time as many runs.
+    task: async () => {
+      for (let run = 0; run < (model.fixedBatchSize === null ? 1 : BATCH); run++) await model.session.run(feeds);
+    },
+  },
+].map((stage) => ({ ...stage, wallMs: [], cpuMs: [] }));
 
+// Rounds interleave the three measurements, so that whatever else the machine is doing
+// weighs on all three alike; one warm-up round first.
+for (let round = -1; round < runs; round++) {
+  for (const stage of stages) {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await stage.task();
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    if (round < 0) continue;
+    stage.wallMs.push(wallMs);
+    stage.cpuMs.push((cpu.user + cpu.system) / 1000);
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const [fullMs, decodeMs, inferenceMs] = stages.map((stage) => median(stage.wallMs)) as [number, number, number];
 const perSecond = (ms: number) => Math.round((BATCH * 1000 * 10) / ms) / 10;
-console.log(`${modelId}: ${BATCH} photos, median of ${runs} runs (${photoNames.length} distinct photos, ${model.fixedBatchSize === null ? "one batched session.run" : "one session.run per image"})`);
-console.log(`  full pipeline   ${fullMs.toFixed(1)} ms  ${perSecond(fullMs)} images/s`);
-console.log(`  decode only     ${decodeMs.toFixed(1)} ms  ${perSecond(decodeMs)} images/s`);
-console.log(`  inference only  ${inferenceMs.toFixed(1)} ms  ${perSecond(inferenceMs)} images/s`);
+console.log(
+  `${modelId}: ${BATCH} photos (${photoNames.length} distinct), median of ${runs} rounds, ` +
+    `${model.fixedBatchSize === null ? "one batched session.run" : "one session.run per image"}, ${availableParallelism()} cores`,
+);
+for (const stage of stages) {
+  const wall = median(stage.wallMs);
+  const cpuPerImage = median(stage.cpuMs) / BATCH;
+  console.log(`  ${stage.name.padEnd(15)} ${wall.toFixed(1).padStart(7)} ms  ${String(perSecond(wall)).padStart(6)} images/s  ${cpuPerImage.toFixed(1)} CPU-ms per image`);
+}
 console.log(`  full / decode-only = ${(fullMs / decodeMs).toFixed(2)}×`);
 console.log(
   JSON.stringify({

@@ -78,7 +78,13 @@ export async function downloadPinnedFile(pinned: PinnedFile, dirPath: string, op
   const target = join(dirPath, pinned.file);
   const partial = join(dirPath, `.${pinned.file}.${process.pid}.${randomUUID().slice(0, 8)}.part`);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 600_000), redirect: "follow" });
+    const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 600_000), redirect: "follow" }).catch(
+      (error: Error) => {
+        // fetch's own message is just "fetch failed"; the reason (DNS, refused, timeout) is its cause.
+        const reason = error.cause instanceof Error ? error.cause.message : error.message;
+        throw new Error(`GET ${url} failed: ${reason}`, { cause: error });
+      },
+    );
     if (!response.ok || response.body === null) throw new Error(`GET ${url} answered ${response.status} ${response.statusText}`);
     const hash = createHash("sha256");
     const handle = await open(partial, "wx");

@@ -106,26 +106,26 @@ const requestFields = {
   modelId: ModelIdSchema,
 };
 
+/** What every prediction says besides its payload: which weights saw which image, how fast, on what. */
+const predictionContext = { weightsSha256: Sha256HexSchema, image: ImageInfoSchema };
+const runFields = { timings: TimingsSchema, runtime: RuntimeSchema };
+
 /** Top classes by probability (softmax over all classes), best first; 5 unless the model has fewer classes. */
 export const ClassificationResultSchema = z.strictObject({
   ...requestFields,
   task: z.literal("classification"),
-  weightsSha256: Sha256HexSchema,
-  image: ImageInfoSchema,
+  ...predictionContext,
   top5: z.array(ClassScoreSchema).min(1).max(5),
-  timings: TimingsSchema,
-  runtime: RuntimeSchema,
+  ...runFields,
 });
 
 /** Detections after threshold and class-wise NMS, best first; may be empty. */
 export const DetectionResultSchema = z.strictObject({
   ...requestFields,
   task: z.literal("detection"),
-  weightsSha256: Sha256HexSchema,
-  image: ImageInfoSchema,
+  ...predictionContext,
   detections: z.array(DetectionSchema).max(1000),
-  timings: TimingsSchema,
-  runtime: RuntimeSchema,
+  ...runFields,
 });
 
 export const ErrorResultSchema = z.strictObject({
