@@ -61,7 +61,11 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     current = undefined;
   });
 
-  async function start(providers: FakeProviderSpec[], config: GolemExecutorConfigInput = {}): Promise<Harness> {
+  async function start(
+    providers: FakeProviderSpec[],
+    config: GolemExecutorConfigInput = {},
+    adjust: (override: ReturnType<FakeGolem["override"]>) => void = () => {},
+  ): Promise<Harness> {
     const golem = await FakeGolem.create(providers, {
       layout: {
         paths: { [VM_NODE]: process.execPath, [VM_ENTRY]: join(REPO_ROOT, "provider-image/src/entry.ts") },
@@ -71,9 +75,11 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     });
     const attempts: AttemptReport[] = [];
     const costs: AgreementCost[] = [];
+    const override = golem.override();
+    adjust(override);
     const executor = createGolemExecutor(
       { ...TEST_CONFIG, ...config },
-      { override: golem.override(), hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) } },
+      { override, hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) } },
     );
     current = { golem, executor, attempts, costs };
     return current;
@@ -241,6 +247,27 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(error.message).to.include("the oracle is shutting down");
     expect(attempts.map((report) => report.outcome)).to.deep.equal(["aborted"]);
     await eventually(() => golem.agreementLog()[0]?.state === "Terminated");
+  });
+
+  it("reports an unreachable yagna as an ExecutorError and connects again for the next chunk", async function () {
+    let refusals = 1;
+    const { executor, golem } = await start([{ name: "alpha" }], {}, (override) => {
+      const yagna = override.yagna!;
+      const connect = yagna.connect.bind(yagna);
+      yagna.connect = async () => {
+        if (refusals-- > 0) throw new Error("connect ECONNREFUSED 127.0.0.1:7465");
+        return connect();
+      };
+    });
+    const error = await executor.run(await chunk(["glow_cat_285.png"])).then(
+      () => expect.fail("the chunk should fail"),
+      (reason: unknown) => reason as ExecutorError,
+    );
+    expect(error).to.be.instanceOf(ExecutorError);
+    expect(error.attempts).to.equal(0);
+    expect(error.message).to.match(/^cannot order Golem providers for chunk chunk-\d+: connect ECONNREFUSED/);
+    const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
+    expect(outcome.worker).to.equal(golem.provider("alpha").id);
   });
 
   it("fails a chunk without an image at once, and refuses to run without a yagna app key", async function () {

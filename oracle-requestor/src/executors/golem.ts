@@ -155,8 +155,8 @@ export function createGolemExecutor(
       override: deps.override,
     });
     glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
-    await glm.connect();
     try {
+      await glm.connect();
       const allocation = await glm.payment.createAllocation({
         budget: settings.budgetGlm,
         expirationSec: Math.round(settings.allocationHours * 3600),
