@@ -34,3 +34,13 @@ contract FeeOnTransferToken is ERC20 {
         super._update(from, to, value);
     }
 }
+
+/// @title PlainToken
+/// @notice An ERC-20 without EIP-2612: a permit to it fails, the allowance path must still work.
+contract PlainToken is ERC20 {
+    constructor() ERC20("Plain", "PLN") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+}
