@@ -12,21 +12,19 @@
  * into an error entry.
  */
 import { join } from "node:path";
-import type { Tensor } from "onnxruntime-node";
 import { defaultManifestsDirs, loadManifest } from "./catalog.ts";
 import { defaultDecodeConcurrency } from "./concurrency.ts";
 import { type ImageLimits, imageLimitsFromEnv } from "./image-limits.ts";
-import type { ImageRejection } from "./image-rejection.ts";
-import { decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
-import { inputDims, toOrtTensor } from "./input-tensor.ts";
+import { type ChunkSlot, decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
 import { type LoadedModel, loadModel } from "./loaded-model.ts";
+import { inferChunk, type SlotOutcome } from "./infer-chunk.ts";
 import { type DownloadOptions, downloadOptionsFromEnv, ensureModelFiles } from "./model-files.ts";
 import { type ModelsDir, resolveModelsDir } from "./models-dir.ts";
 import { classifyOrDetect } from "./predictions.ts";
 import { type BatchDescription, MAX_BATCH_SIZE } from "./protocol/batch.ts";
 import { ImageCidSchema, RequestIdSchema } from "./protocol/ids.ts";
 import type { ModelManifest } from "./protocol/manifest.ts";
-import { type InferenceResult, InferenceResultSchema, RESULT_SCHEMA_VERSION } from "./protocol/result.ts";
+import { type ErrorCode, type InferenceResult, InferenceResultSchema, RESULT_SCHEMA_VERSION } from "./protocol/result.ts";
 import { roundHundredths } from "./rounding.ts";
 import { RUNTIME_VERSIONS } from "./runtime-versions.ts";
 
@@ -102,23 +100,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           const slot = chunk.slots[slotIndex]!;
           const request = requests[slot.imageIndex]!;
           results[slot.imageIndex] =
-            "rejection" in outcome
-              ? errorResult(modelId, request, outcome.rejection)
-              : {
-                  schemaVersion: RESULT_SCHEMA_VERSION,
-                  requestId: request.requestId,
-                  imageCid: request.imageCid,
-                  modelId,
-                  weightsSha256: model.manifest.weights.sha256,
-                  image: slot.decoded.image,
-                  ...classifyOrDetect(model, outcome.values, outcome.offset, slot.decoded),
-                  timings: {
-                    decodeMs: roundHundredths(slot.decodeMs),
-                    inferenceMs: roundHundredths(outcome.runMs / outcome.imagesInRun),
-                    batchSize: outcome.imagesInRun,
-                  },
-                  runtime: RUNTIME_VERSIONS,
-                };
+            "rejection" in outcome ? errorResult(modelId, request, outcome.rejection) : predictionResult(model, modelId, request, slot, outcome);
         }
       },
     );
@@ -151,54 +133,31 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 }
 
-type SlotOutcome =
-  | { values: ArrayLike<number>; offset: number; runMs: number; imagesInRun: number }
-  | { rejection: Pick<ImageRejection, "code" | "message"> };
-
-/**
- * Runs a chunk through the network: one `session.run` for the whole chunk. Should that
- * fail, a dynamic-batch model retries image by image so that one image the network
- * chokes on costs only its own request.
- */
-async function inferChunk(model: LoadedModel, chunk: InputChunk): Promise<SlotOutcome[]> {
-  try {
-    const started = performance.now();
-    const values = await runSession(model, chunk.data, chunk.runSize);
-    const runMs = performance.now() - started;
-    return chunk.slots.map((_, slotIndex) => ({
-      values,
-      offset: slotIndex * model.outputValuesPerImage,
-      runMs,
-      imagesInRun: chunk.slots.length,
-    }));
-  } catch (error) {
-    if (model.fixedBatchSize !== null || chunk.slots.length === 1) {
-      return chunk.slots.map(() => ({ rejection: inferenceFailure(error) }));
-    }
-    const perImage = chunk.data.length / chunk.runSize;
-    const outcomes: SlotOutcome[] = [];
-    for (let slotIndex = 0; slotIndex < chunk.slots.length; slotIndex++) {
-      const single = chunk.data.subarray(slotIndex * perImage, (slotIndex + 1) * perImage);
-      outcomes.push(...(await inferChunk(model, { data: single, runSize: 1, slots: [chunk.slots[slotIndex]!] })));
-    }
-    return outcomes;
-  }
+function predictionResult(
+  model: LoadedModel,
+  modelId: string,
+  request: ImageRequest,
+  slot: ChunkSlot,
+  outcome: Extract<SlotOutcome, { values: unknown }>,
+): InferenceResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    requestId: request.requestId,
+    imageCid: request.imageCid,
+    modelId,
+    weightsSha256: model.manifest.weights.sha256,
+    image: slot.decoded.image,
+    ...classifyOrDetect(model, outcome.values, outcome.offset, slot.decoded),
+    timings: {
+      decodeMs: roundHundredths(slot.decodeMs),
+      inferenceMs: roundHundredths(outcome.runMs / outcome.imagesInRun),
+      batchSize: outcome.imagesInRun,
+    },
+    runtime: RUNTIME_VERSIONS,
+  };
 }
 
-async function runSession(model: LoadedModel, data: InputChunk["data"], runSize: number): Promise<ArrayLike<number>> {
-  const { input, output } = model.manifest;
-  const feeds: Record<string, Tensor> = { [input.name]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
-  const outputs = await model.session.run(feeds, [output.name]);
-  const tensor = outputs[output.name];
-  if (tensor === undefined) throw new Error(`the network returned no "${output.name}"`);
-  return tensor.data as ArrayLike<number>;
-}
-
-function inferenceFailure(error: unknown): Pick<ImageRejection, "code" | "message"> {
-  return { code: "INFERENCE_FAILED", message: `the network failed on this image: ${(error as Error)?.message ?? String(error)}` };
-}
-
-function errorResult(modelId: string, request: ImageRequest, rejection: Pick<ImageRejection, "code" | "message">): InferenceResult {
+function errorResult(modelId: string, request: ImageRequest, rejection: { code: ErrorCode; message: string }): InferenceResult {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     requestId: request.requestId,

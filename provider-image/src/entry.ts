@@ -18,7 +18,7 @@
  * The same command runs inside the Golem VM and on a developer machine (the oracle's
  * local executor spawns it the same way).
  */
-import { readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.ts";
 import { optionalUserPath, parseCliArgs, runCli, userPath } from "./cli.ts";
@@ -42,6 +42,7 @@ runCli(USAGE, async () => {
   const inputDir = userPath(values.input ?? process.env.ARGUS_INPUT_DIR ?? GOLEM_INPUT_DIR);
   const outputDir = userPath(values.output ?? process.env.ARGUS_OUTPUT_DIR ?? GOLEM_OUTPUT_DIR);
   const resultsPath = join(outputDir, RESULTS_FILE_NAME);
+  await mkdir(outputDir, { recursive: true });
   await rm(resultsPath, { force: true });
 
   const started = performance.now();
