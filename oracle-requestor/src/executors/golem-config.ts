@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 
-/** Where the provider image's files live inside the VM, and how its entry command is started. */
+/** How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry command here. */
 export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/entry.ts"] as const;
 
 const positive = z.coerce.number().positive();
@@ -50,7 +50,7 @@ export const GolemConfigSchema = z
     paymentDriver: z.string().min(1).default("erc20"),
     /** Image to order when a chunk carries no registry image hash. */
     imageHash: ImageHashSchema.optional(),
-    /** Registry tag (e.g. `argus/provider:0.1.0`), the last fallback when there is no hash. */
+    /** Registry tag (e.g. `<user>/argus-provider:0.1.0`), the last fallback when there is no hash. */
     imageTag: optionalText,
     /**
      * Where providers download the image from instead of the Golem registry; `{hash}` is
