@@ -10,10 +10,11 @@
  *   { schemaVersion: 1,
  *     chain: { id, name, rpcUrl, nativeCurrency?: {name, symbol, decimals}, blockExplorerUrl? },
  *     contracts: { predictionEscrow: { address, deployBlock } },
- *     ipfs: { apiUrl, gatewayUrl } }
+ *     ipfs: { apiUrl, gatewayUrl },
+ *     oracle?: { statusUrl } }
  *
- * Environment-neutral (browser and Node): zod only. The Node-side file helpers live in
- * deployment-file.ts.
+ * Environment-neutral (browser and Node): zod only. Reading and writing the file on
+ * disk: deployment-file.ts.
  */
 import { z } from "zod";
 
@@ -53,6 +54,8 @@ export const DeploymentSchema = z.object({
     /** Path gateway (`/ipfs/<cid>`) for showing pinned images. */
     gatewayUrl: HttpUrlSchema,
   }),
+  /** The oracle serving this deployment, when known: its status server (`/healthz`, `/requests/<id>`). */
+  oracle: z.object({ statusUrl: HttpUrlSchema }).optional(),
 });
 
 export type Deployment = z.infer<typeof DeploymentSchema>;

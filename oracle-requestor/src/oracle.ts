@@ -5,7 +5,6 @@
  * reads its work from the queue and writes its progress back, so they can run at
  * their own pace, and a restart resumes exactly where the queue says.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { type Address, createPublicClient, http, type PublicClient, parseGwei, keccak256, toHex } from "viem";
@@ -14,6 +13,7 @@ import { inspectImage } from "@argus/provider-image/decode-image";
 import { predictionEscrowAbi } from "./chain/abi.generated.ts";
 import { ModelRegistryReader } from "./chain/model-registry.ts";
 import type { OracleConfig } from "./config.ts";
+import { readDeploymentFile } from "./deployment-file.ts";
 import type { Executor } from "./executors/executor.ts";
 import { createLocalExecutor } from "./executors/local.ts";
 import { type IntakeProgress, RequestIntake } from "./intake/request-events.ts";
@@ -52,7 +52,7 @@ const ORACLE_ROLE = keccak256(toHex("ORACLE_ROLE"));
 export async function startOracle(config: OracleConfig, deps: OracleDependencies = {}): Promise<RunningOracle> {
   const log = deps.log ?? pino({ level: config.logLevel, base: { service: "argus-oracle" } });
   const client = createPublicClient({ transport: http(config.rpcUrl, { retryCount: 2, timeout: 20_000 }) }) as PublicClient;
-  const { escrow, startBlock } = await locateEscrow(config);
+  const { escrow, startBlock } = await locateEscrow(config, client);
   const chainId = await client.getChainId();
   const account = await loadOracleAccount(config);
   const isOracle = await client.readContract({ address: escrow, abi: predictionEscrowAbi, functionName: "hasRole", args: [ORACLE_ROLE, account.address] });
@@ -254,16 +254,20 @@ async function createExecutor(config: OracleConfig, log: Logger): Promise<Execut
   return createGolemExecutorFromEnv(process.env, log);
 }
 
-/** The escrow address and first block: from the configuration, else the deployment record. */
-async function locateEscrow(config: OracleConfig): Promise<{ escrow: Address; startBlock: bigint }> {
+/**
+ * The escrow address and first block: from the configuration, else the deployment record
+ * (which must describe the chain the RPC endpoint serves: a stale record of an earlier
+ * local chain is refused rather than followed).
+ */
+async function locateEscrow(config: OracleConfig, client: PublicClient): Promise<{ escrow: Address; startBlock: bigint }> {
   if (config.escrowAddress) return { escrow: config.escrowAddress as Address, startBlock: 0n };
-  let record: { contracts?: { predictionEscrow?: { address?: string; deployBlock?: number } } };
-  try {
-    record = JSON.parse(await readFile(config.deploymentFile, "utf8"));
-  } catch (error) {
-    throw new Error(`no escrow address: set ARGUS_ESCROW_ADDRESS, or start the stack so ${config.deploymentFile} exists (${(error as Error).message})`);
+  const record = await readDeploymentFile(config.deploymentFile).catch((error: Error) => {
+    throw new Error(`ARGUS_ESCROW_ADDRESS is not set, and ${error.message}`);
+  });
+  const chainId = await client.getChainId();
+  if (record.chain.id !== chainId) {
+    throw new Error(`${config.deploymentFile} describes chain ${record.chain.id}, but ${config.rpcUrl} serves chain ${chainId}: set ARGUS_RPC_URL or ARGUS_DEPLOYMENT_FILE`);
   }
-  const escrow = record.contracts?.predictionEscrow;
-  if (!escrow?.address) throw new Error(`${config.deploymentFile} names no contracts.predictionEscrow.address`);
-  return { escrow: escrow.address as Address, startBlock: BigInt(escrow.deployBlock ?? 0) };
+  const { address, deployBlock } = record.contracts.predictionEscrow;
+  return { escrow: address, startBlock: BigInt(deployBlock) };
 }
