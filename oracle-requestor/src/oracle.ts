@@ -18,7 +18,7 @@ import type { Executor } from "./executors/executor.ts";
 import { createLocalExecutor } from "./executors/local.ts";
 import { type IntakeProgress, RequestIntake } from "./intake/request-events.ts";
 import { createIpfsClient } from "./ipfs/client.ts";
-import { createMetrics, toUnits } from "./metrics.ts";
+import { createMetrics, type OracleMetrics, toUnits } from "./metrics.ts";
 import { loadOracleAccount } from "./oracle-key.ts";
 import { ExecuteStage } from "./pipeline/execute-stage.ts";
 import { FetchStage } from "./pipeline/fetch-stage.ts";
@@ -68,7 +68,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
 
   const metrics = createMetrics(store);
   const ipfs = createIpfsClient(config.ipfsApi);
-  const executor = deps.executor ?? (await createExecutor(config, log));
+  const executor = deps.executor ?? (await createExecutor(config, log, metrics));
   const registry = new ModelRegistryReader(client, escrow);
 
   const intake = new RequestIntake(client, store, {
@@ -105,7 +105,6 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
       if (report.error) metrics.executorFailures.inc();
       else {
         metrics.chunkSize.observe(report.size);
-        metrics.golemCostGlm.inc(report.outcome?.cost ?? 0);
         golemCostByModel.set(report.modelId, (golemCostByModel.get(report.modelId) ?? 0) + (report.outcome?.cost ?? 0));
       }
     },
@@ -146,7 +145,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
           skipped: report.skipped,
           feesEarnedEth: toUnits(feesWei),
           gasCostEth: toUnits(report.gasCostWei),
-          golemCostGlm: golemCost,
+          golemCostGlmEstimated: golemCost,
           netEth: toUnits(feesWei - report.gasCostWei),
         },
       },
@@ -246,12 +245,17 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
   };
 }
 
-async function createExecutor(config: OracleConfig, log: Logger): Promise<Executor> {
+async function createExecutor(config: OracleConfig, log: Logger, metrics: OracleMetrics): Promise<Executor> {
   if (config.executor === "local") {
     return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
   }
   const { createGolemExecutorFromEnv } = await import("./executors/golem.ts");
-  return createGolemExecutorFromEnv(process.env, log);
+  const executor = createGolemExecutorFromEnv(process.env, log, {
+    // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
+    hooks: { onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount) },
+  });
+  await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
+  return executor;
 }
 
 /**
