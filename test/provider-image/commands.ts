@@ -5,8 +5,6 @@
  */
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -16,7 +14,7 @@ import { type BatchDescription, parseResultsFile, resultsFileBytes } from "../..
 import { parseManifest } from "../../provider-image/src/protocol/manifest.ts";
 import { InferenceResultSchema } from "../../provider-image/src/protocol/result.ts";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
-import { expectClassification, expectDetection, expectError, MOBILENET, SOME_CID } from "./support.ts";
+import { expectClassification, expectDetection, expectError, MOBILENET, type ModelsMirror, SOME_CID, startModelsMirror } from "./support.ts";
 
 const ENTRY = join(REPO_ROOT, "provider-image/src/entry.ts");
 const PREDICT = join(REPO_ROOT, "provider-image/src/predict.ts");
@@ -217,34 +215,25 @@ describe("provider-image: commands", function () {
   });
 
   describe("npm run models:fetch", function () {
-    let server: Server;
-    let mirror: string;
+    let mirror: ModelsMirror;
 
     before(async function () {
-      server = createServer(async (request, response) => {
-        try {
-          response.end(await readFile(join(SHARED_MODELS_DIR, decodeURIComponent((request.url ?? "/").slice(1)).replace(/[/\\]/g, ""))));
-        } catch {
-          response.writeHead(404).end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      mirror = await startModelsMirror();
     });
 
     after(async function () {
-      await new Promise((resolve) => server?.close(resolve));
+      await mirror?.close();
     });
 
     it("fills a folder with verified files, keeps good ones and replaces a corrupt one", async function () {
       const models = await scratchDir("argus-models-");
       await mkdir(models, { recursive: true });
-      const first = await run(FETCH, ["--models-dir", models, MOBILENET, "squeezenet1.1-fp16"], { ARGUS_MODELS_MIRROR: mirror });
+      const first = await run(FETCH, ["--models-dir", models, MOBILENET, "squeezenet1.1-fp16"], { ARGUS_MODELS_MIRROR: mirror.url });
       expect(first.code, first.stderr).to.equal(0);
       expect((await readdir(models)).sort()).to.deep.equal(["imagenet-synset.txt", "mobilenetv2-12-int8.onnx", "squeezenet1.1-fp16.onnx"]);
 
       await writeFile(join(models, "squeezenet1.1-fp16.onnx"), await sharp({ create: { width: 2, height: 2, channels: 3, background: "#000" } }).png().toBuffer());
-      const second = await run(FETCH, ["--models-dir", models, MOBILENET, "squeezenet1.1-fp16"], { ARGUS_MODELS_MIRROR: mirror });
+      const second = await run(FETCH, ["--models-dir", models, MOBILENET, "squeezenet1.1-fp16"], { ARGUS_MODELS_MIRROR: mirror.url });
       expect(second.code, second.stderr).to.equal(0);
       expect(second.stderr).to.match(/ok\s+mobilenetv2-12-int8.onnx/).and.match(/replaced\s+squeezenet1.1-fp16.onnx/);
       const predicted = await run(PREDICT, ["--model", "squeezenet1.1-fp16", "--models-dir", models, sharedImage("wml_cat.jpg")]);

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import { ModelMismatchError } from "../../provider-image/src/loaded-model.ts";
 import { ModelFilesMissingError, ModelIntegrityError } from "../../provider-image/src/model-files.ts";
 import { defaultModelsCacheDir, resolveModelsDir } from "../../provider-image/src/models-dir.ts";
 import { SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
-import { expectClassification, MOBILENET, predict, readSharedImage, SQUEEZENET } from "./support.ts";
+import { expectClassification, MOBILENET, type ModelsMirror, predict, readSharedImage, SQUEEZENET, startModelsMirror } from "./support.ts";
 
 async function expectRejection(promise: Promise<unknown>, type: new (...args: never[]) => Error, ...fragments: string[]): Promise<Error> {
   try {
@@ -146,35 +146,21 @@ describe("provider-image: model files", function () {
   });
 
   describe("models folder and download cache", function () {
-    let server: Server;
+    let mirror: ModelsMirror;
     let baseUrl: string;
-    let requests: string[];
-    /** When set, the server answers every request with these bytes instead of the file. */
-    let tampered: Buffer | undefined;
 
     before(async function () {
-      requests = [];
-      server = createServer(async (request, response) => {
-        requests.push(request.url ?? "");
-        const name = decodeURIComponent((request.url ?? "/").slice(1));
-        try {
-          const bytes = tampered ?? (await readFile(join(SHARED_MODELS_DIR, name.replace(/[/\\]/g, ""))));
-          response.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
-        } catch {
-          response.writeHead(404).end("not found");
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      mirror = await startModelsMirror();
+      baseUrl = mirror.url;
     });
 
     after(async function () {
-      await new Promise((resolve) => server?.close(resolve));
+      await mirror?.close();
     });
 
     beforeEach(function () {
-      requests = [];
-      tampered = undefined;
+      mirror.requests.length = 0;
+      mirror.tampered = undefined;
     });
 
     it("the folder is --models-dir, else ARGUS_MODELS_DIR, else the per-user cache", function () {
@@ -191,18 +177,18 @@ describe("provider-image: model files", function () {
       const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } });
       const [result] = await predict(engine, MOBILENET, [await readSharedImage("wml_cat.jpg")]);
       expect(expectClassification(result).top5[0]!.classIndex).to.equal(285);
-      expect(requests.sort()).to.deep.equal(["/imagenet-synset.txt", "/mobilenetv2-12-int8.onnx"]);
+      expect([...mirror.requests].sort()).to.deep.equal(["/imagenet-synset.txt", "/mobilenetv2-12-int8.onnx"]);
       expect((await readdir(cache)).sort()).to.deep.equal(["imagenet-synset.txt", "mobilenetv2-12-int8.onnx"]);
       // Present files are not fetched again.
-      requests = [];
+      mirror.requests.length = 0;
       await createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } }).load(MOBILENET);
-      expect(requests).to.deep.equal([]);
+      expect(mirror.requests).to.deep.equal([]);
     });
 
     it("bytes that do not match the pinned sha256 are refused and never saved", async function () {
       const cache = await mkdtemp(join(tmpdir(), "argus-cache-"));
       scratch.push(cache);
-      tampered = Buffer.from("definitely not an onnx file");
+      mirror.tampered = Buffer.from("definitely not an onnx file");
       const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } });
       await expectRejection(engine.load(MOBILENET), ModelIntegrityError, "mobilenetv2-12-int8.onnx", "not saved");
       expect(await readdir(cache)).to.deep.equal([]); // no partial file left behind either

@@ -4,6 +4,9 @@
  * ../shared is copied into the repository).
  */
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { deflateSync, crc32 } from "node:zlib";
 import { expect } from "chai";
 import sharp from "sharp";
@@ -110,4 +113,33 @@ export async function animatedGif(frames: readonly Uint8Array[], size = 256): Pr
   return sharp(Buffer.concat(raws), { raw: { width: size, height: size * frames.length, channels: 3, pageHeight: size } })
     .gif({ loop: 0, delay: frames.map(() => 100) })
     .toBuffer();
+}
+
+/**
+ * A local stand-in for raw.githubusercontent.com: serves the shared model files by
+ * name (as ARGUS_MODELS_MIRROR expects), records the paths asked for, and can be told
+ * to answer with other bytes.
+ */
+export interface ModelsMirror {
+  url: string;
+  requests: string[];
+  /** When set, every request is answered with these bytes. */
+  tampered: Buffer | undefined;
+  close(): Promise<void>;
+}
+
+export async function startModelsMirror(): Promise<ModelsMirror> {
+  const mirror: Omit<ModelsMirror, "url" | "close"> = { requests: [], tampered: undefined };
+  const server = createServer(async (request, response) => {
+    mirror.requests.push(request.url ?? "");
+    const name = decodeURIComponent((request.url ?? "/").slice(1)).replace(/[/\\]/g, "");
+    const bytes = mirror.tampered ?? (await readFile(join(SHARED_MODELS_DIR, name)).catch(() => undefined));
+    if (bytes === undefined) response.writeHead(404).end("not found");
+    else response.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(mirror, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
 }
