@@ -159,16 +159,16 @@ export class RequestStore {
 
   /**
    * After a reorg: forgets what was read above `ancestor` and rewinds the cursor to
-   * re-read it. Requests from those blocks that are not yet being settled are dropped
-   * (the re-read brings back the ones that still exist); those already posted stay,
-   * since the contract refuses to settle a request twice.
+   * re-read it. Requests from those blocks are dropped (the re-read brings back the ones
+   * that still exist) — finished ones too: their settlement came after them, so it was
+   * orphaned with them, and a request the new branch gives the same id must not be
+   * mistaken for the old one. Only those with a settlement in flight stay, for the
+   * settle stage to follow; the contract refuses to settle a request twice.
    */
   rewindTo(ancestor: bigint): number {
     return inTransaction(this.db, () => {
       this.db.prepare("DELETE FROM read_blocks WHERE number > ?").run(ancestor);
-      const dropped = this.db
-        .prepare("DELETE FROM requests WHERE block_number > ? AND state IN ('received','ready','running','computed','pinned','rejecting')")
-        .run(ancestor);
+      const dropped = this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state <> 'posting'").run(ancestor);
       this.setMeta("next_block", (ancestor + 1n).toString());
       return Number(dropped.changes);
     });

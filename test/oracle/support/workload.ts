@@ -1,0 +1,136 @@
+/**
+ * Load for the oracle: a mix of distinct real photos and a share of unusable uploads,
+ * pinned to the stack's IPFS node, and a fast way to pay for many requests at once —
+ * each user account signs its own transactions with locally counted nonces, all users
+ * in parallel, one JSON-RPC call per request.
+ */
+import { encodeFunctionData, type Hex, type PublicClient, parseEventLogs } from "viem";
+import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
+import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
+import { RejectReason } from "@argus/oracle-requestor/chain/request-terms";
+import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
+import { photoVariants } from "./images.ts";
+import { pinImage, type Stack } from "./stack.ts";
+
+export const MOBILENET = "mobilenetv2-12-int8";
+export const SQUEEZENET = "squeezenet1.1-fp16";
+
+export type Expectation = { kind: "fulfilled" } | { kind: "rejected"; reason: number };
+
+export interface PlannedRequest {
+  /** Hardhat account index of the requester. */
+  user: number;
+  modelId: number;
+  imageCid: string;
+  expect: Expectation;
+}
+
+export interface SubmittedRequest extends PlannedRequest {
+  terms: RequestTerms;
+  blockNumber: bigint;
+  hash: Hex;
+}
+
+/**
+ * `count` requests spread over `users` and alternating between MobileNetV2 and
+ * SqueezeNet; every `badEvery`-th one (0: none) is an unusable upload (HTML or random
+ * bytes, each distinct) that must be rejected as NotAnImage. Photos are distinct per
+ * model, so the result cache answers none of them.
+ */
+export async function planWorkload(stack: Stack, options: { count: number; users: readonly number[]; badEvery?: number; models?: readonly string[] }): Promise<PlannedRequest[]> {
+  const models = (options.models ?? [MOBILENET, SQUEEZENET]).map((name) => stack.modelId(name));
+  const badEvery = options.badEvery ?? 0;
+  const bad = badEvery > 0 ? Math.floor(options.count / badEvery) : 0;
+  const photos = await photoVariants(Math.ceil((options.count - bad) / models.length));
+  const planned: PlannedRequest[] = [];
+  let photo = 0;
+  for (let index = 0; index < options.count; index++) {
+    const user = options.users[index % options.users.length]!;
+    const modelId = models[index % models.length]!;
+    if (badEvery > 0 && index % badEvery === badEvery - 1) {
+      const bytes = index % 2 === 0 ? new TextEncoder().encode(`<!doctype html><p>request ${index} is not an image</p>`) : crypto.getRandomValues(new Uint8Array(2048 + index));
+      planned.push({ user, modelId, imageCid: await pinImage(stack, bytes), expect: { kind: "rejected", reason: RejectReason.NotAnImage } });
+      continue;
+    }
+    const bytes = photos[Math.floor(photo++ / models.length) % photos.length]!;
+    planned.push({ user, modelId, imageCid: await pinImage(stack, bytes), expect: { kind: "fulfilled" } });
+  }
+  return planned;
+}
+
+const fees = new WeakMap<Stack, Map<number, bigint>>();
+
+async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
+  const known = fees.get(stack) ?? new Map<number, bigint>();
+  fees.set(stack, known);
+  if (!known.has(modelId)) {
+    const [, fee] = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [modelId, 0] });
+    known.set(modelId, fee);
+  }
+  return known.get(modelId)!;
+}
+
+/**
+ * Pays for every planned request (in order per user, users in parallel) and returns
+ * them with their on-chain terms, in the planned order. Works with automine on or off
+ * (then it waits for blocks to be mined by someone else).
+ */
+export async function submitRequests(stack: Stack, planned: readonly PlannedRequest[], options: { receiptTimeoutMs?: number } = {}): Promise<SubmittedRequest[]> {
+  const byUser = new Map<number, number[]>();
+  planned.forEach((request, index) => byUser.set(request.user, [...(byUser.get(request.user) ?? []), index]));
+  const { maxFeePerGas, maxPriorityFeePerGas } = await stack.client.estimateFeesPerGas();
+  const hashes: Hex[] = new Array(planned.length);
+  for (const request of planned) await feeOf(stack, request.modelId);
+  await Promise.all(
+    [...byUser].map(async ([userIndex, indices]) => {
+      const wallet = stack.user(userIndex);
+      let nonce = await stack.client.getTransactionCount({ address: wallet.account.address, blockTag: "pending" });
+      for (const index of indices) {
+        const request = planned[index]!;
+        const cidBytes = `0x${Buffer.from(imageCidToBytes(request.imageCid)).toString("hex")}` as Hex;
+        const raw = await wallet.signTransaction({
+          account: wallet.account,
+          chain: wallet.chain,
+          to: stack.argus.escrow,
+          data: encodeRequest(request.modelId, cidBytes),
+          value: await feeOf(stack, request.modelId),
+          gas: 400_000n,
+          nonce: nonce++,
+          maxFeePerGas: maxFeePerGas * 2n,
+          maxPriorityFeePerGas,
+        } as never);
+        hashes[index] = await stack.client.sendRawTransaction({ serializedTransaction: raw });
+      }
+    }),
+  );
+  return Promise.all(
+    planned.map(async (request, index) => {
+      const receipt = await stack.client.waitForTransactionReceipt({ hash: hashes[index]!, pollingInterval: 50, timeout: options.receiptTimeoutMs ?? 120_000 });
+      if (receipt.status !== "success") throw new Error(`request ${index} reverted (${hashes[index]})`);
+      const [event] = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "PredictionRequested" });
+      const { requestId, requester, fee, deadline, callbackGasLimit } = event!.args;
+      return {
+        ...request,
+        terms: { requestId, requester, modelId: request.modelId, fee, deadline: BigInt(deadline), callbackGasLimit },
+        blockNumber: receipt.blockNumber,
+        hash: hashes[index]!,
+      };
+    }),
+  );
+}
+
+function encodeRequest(modelId: number, cidBytes: Hex): Hex {
+  return encodeFunctionData({ abi: predictionEscrowAbi, functionName: "requestPrediction", args: [modelId, cidBytes] });
+}
+
+/** JSON-RPC helpers of the Hardhat network. */
+export function hardhatRpc(client: PublicClient) {
+  const call = <T>(method: string, params: unknown[] = []) => client.request({ method, params } as never) as Promise<T>;
+  return {
+    snapshot: () => call<Hex>("evm_snapshot"),
+    revert: (id: Hex) => call<boolean>("evm_revert", [id]),
+    mine: (blocks = 1) => call<unknown>("hardhat_mine", [`0x${blocks.toString(16)}`]),
+    increaseTime: (seconds: number) => call<unknown>("evm_increaseTime", [seconds]),
+    setAutomine: (on: boolean) => call<unknown>("evm_setAutomine", [on]),
+  };
+}
