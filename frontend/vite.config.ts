@@ -7,6 +7,11 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   plugins: [react()],
+  resolve: {
+    // The workspace root holds other majors (React 18, zod 3) for other packages; the app
+    // and the shared protocol modules it imports must all use the frontend's copies.
+    dedupe: ["react", "react-dom", "zod", "multiformats"],
+  },
   build: {
     target: "es2022",
     sourcemap: true,

@@ -33,6 +33,7 @@ export function ModelPicker({ selected, onSelect }: { selected?: number; onSelec
 function ModelOption({ model, checked, onSelect }: { model: Model; checked: boolean; onSelect: (model: Model) => void }) {
   const { currency } = useCurrency(model.feeToken);
   const id = `model-${model.id}`;
+  // The radio is named by the model's name alone; its terms describe it.
   return (
     <label className={`model${checked ? " selected" : ""}${model.active ? "" : " inactive"}`} htmlFor={id}>
       <input
@@ -43,10 +44,14 @@ function ModelOption({ model, checked, onSelect }: { model: Model; checked: bool
         checked={checked}
         disabled={!model.active}
         onChange={() => onSelect(model)}
+        aria-labelledby={`${id}-name`}
+        aria-describedby={`${id}-terms`}
       />
-      <span className="model-name">{model.name}</span>
+      <span className="model-name" id={`${id}-name`}>
+        {model.name}
+      </span>
       <span className={`badge task-${model.task}`}>{model.task === "classification" ? "Classifier" : "Detector"}</span>
-      <span className="model-terms">
+      <span className="model-terms" id={`${id}-terms`}>
         <span>
           Fee <strong>{currency ? formatAmount(model.fee, currency) : "…"}</strong>
           {currency && "token" in currency && currency.token ? " (permit)" : ""}

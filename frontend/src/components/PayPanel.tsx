@@ -47,15 +47,12 @@ export function PayPanel({
   const { currency } = useCurrency(quote.data?.token);
 
   const busy = stage.step === "signing-permit" || stage.step === "confirm-tx" || stage.step === "pending";
-  const missing = !model
-    ? "Choose a model."
-    : !imageCid
-      ? "Choose an image and pin it."
-      : !connected
-        ? "Connect a wallet to pay."
-        : wrongNetwork
-          ? `Switch your wallet to ${deployment.chain.name} to pay.`
-          : undefined;
+  const missing = [
+    !model && "Choose a model.",
+    !imageCid && "Choose an image and pin it.",
+    !connected && "Connect a wallet to pay.",
+    wrongNetwork && `Switch your wallet to ${deployment.chain.name} to pay.`,
+  ].filter((reason): reason is string => typeof reason === "string");
 
   async function pay() {
     if (!target || !model || !imageCid || !quote.data || !currency) return;
@@ -105,7 +102,7 @@ export function PayPanel({
         type="button"
         className="primary"
         onClick={() => void pay()}
-        disabled={missing !== undefined || busy || !fee || stage.step === "confirmed"}
+        disabled={missing.length > 0 || busy || !fee || stage.step === "confirmed"}
       >
         {stage.step === "signing-permit"
           ? "Sign the permit in your wallet…"
@@ -121,7 +118,7 @@ export function PayPanel({
                     : `Pay ${fee}`
                   : "Pay"}
       </button>
-      {missing && <p className="muted">{missing}</p>}
+      {missing.length > 0 && stage.step !== "confirmed" && <p className="muted">{missing.join(" ")}</p>}
       <div aria-live="polite">
         {stage.step === "confirm-tx" && stage.permitSigned && <p className="muted">Permit signed.</p>}
         {(stage.step === "pending" || stage.step === "confirmed" || (stage.step === "failed" && stage.hash)) && (

@@ -44,7 +44,10 @@ export async function uploadImage(
   signal?: AbortSignal,
 ): Promise<string> {
   try {
-    const added = await client(apiUrl).add(file, {
+    // A named entry: an unnamed Blob goes out with `filename=""`, which some Kubo-compatible
+    // nodes (the embedded one's multipart parser) take for a form field rather than a file.
+    // The name is not part of the CID (no wrapping directory).
+    const added = await client(apiUrl).add({ path: "image", content: file }, {
       cidVersion: 1,
       rawLeaves: true,
       pin: true,

@@ -28,7 +28,7 @@ describe("formatAmount", () => {
 
 describe("ids and units", () => {
   it("shortens 256-bit request ids as hex", () => {
-    expect(requestIdHex(255n)).toBe(`0x${"0".repeat(62)}ff`);
+    expect(requestIdHex(255n)).toBe("0xff");
     expect(shortHex(2n ** 255n)).toBe("0x800000…0000");
     expect(shortHex("0xabc")).toBe("0xabc");
   });

@@ -23,16 +23,16 @@ export function formatAmount(amount: bigint, currency: Currency, maxFractionDigi
   return `${truncated ? "≈ " : ""}${grouped}${shown ? `.${shown}` : ""} ${currency.symbol}`;
 }
 
-/** `0x1234…abcd`-style shortening for ids, hashes and addresses; decimal ids are shown as hex. */
+/** `0x1234…abcd`-style shortening for ids, hashes and addresses; bigint ids are shown as hex. */
 export function shortHex(value: bigint | string, head = 6, tail = 4): string {
-  const hex = typeof value === "bigint" ? `0x${value.toString(16).padStart(64, "0")}` : value;
+  const hex = typeof value === "bigint" ? requestIdHex(value) : value;
   if (hex.length <= head + tail + 2) return hex;
   return `${hex.slice(0, head + 2)}…${hex.slice(-tail)}`;
 }
 
-/** A request id (uint256) as the 0x-prefixed 64-digit hex used in the UI and URLs. */
+/** A request id (uint256) as 0x-prefixed hex without leading zeros (ids start with the block number). */
 export function requestIdHex(requestId: bigint): `0x${string}` {
-  return `0x${requestId.toString(16).padStart(64, "0")}`;
+  return `0x${requestId.toString(16)}`;
 }
 
 /** Seconds as "45 s", "5 min", "1 h", "1 h 30 min", "2 d". */

@@ -35,7 +35,10 @@ export function checkImage(size: number, head: Uint8Array, name = "The file"): I
     return {
       ok: false,
       reason: "too-large",
-      message: `${name} is ${formatBytes(size)}; images can be at most ${formatBytes(MAX_IMAGE_BYTES)}. Resize or recompress it and choose it again. Nothing was uploaded.`,
+      message:
+        `${name} is ${formatBytes(size)} (${size.toLocaleString("en")} bytes); images can be at most ` +
+        `${formatBytes(MAX_IMAGE_BYTES)} (${MAX_IMAGE_BYTES.toLocaleString("en")} bytes). ` +
+        "Resize or recompress it and choose it again. Nothing was uploaded.",
     };
   }
   const format = sniffImageFormat(head);
