@@ -48,8 +48,12 @@ describe("web UI end to end (headless Chromium)", function () {
     return session.page;
   }
 
+  /** Console errors a flow provokes on purpose (e.g. the browser logging a refused request). */
+  let expectedErrors: RegExp | undefined;
+
   afterEach(async function () {
-    const errors = session?.errors ?? [];
+    const errors = (session?.errors ?? []).filter((error) => !expectedErrors?.test(error));
+    expectedErrors = undefined;
     if (this.currentTest?.state === "failed" && session) {
       // What the user would have seen, and what the page logged: the first thing to look at.
       const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
@@ -121,6 +125,40 @@ describe("web UI end to end (headless Chromium)", function () {
     expect(await page.getByRole("button", { name: "Upload & pin to IPFS" }).count()).to.equal(0);
     await screenshot(page, "oversized-refused");
     expect(uploads).to.deep.equal([]);
+  });
+
+  it("explains an unreachable IPFS endpoint and lets the user retry", async function () {
+    const page = await open(PHONE);
+    await page.route(`${stack.ipfs.apiUrl}/**`, (route) => route.abort("connectionrefused"));
+    expectedErrors = /Failed to load resource: net::ERR_CONNECTION_REFUSED/;
+    await page.locator('input[type="file"]').setInputFiles(sharedImage("ortx_cat_224x224.jpg"));
+    await page.getByRole("button", { name: "Upload & pin to IPFS" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "IPFS endpoint down" });
+    await alert.waitFor();
+    expect(await alert.textContent()).to.contain(`${stack.ipfs.apiUrl} is not reachable`);
+    await screenshot(page, "ipfs-down");
+    await page.unroute(`${stack.ipfs.apiUrl}/**`);
+    await alert.getByRole("button", { name: "Retry upload" }).click();
+    expect(await page.getByTestId("image-cid").textContent({ timeout: 20_000 })).to.match(/^bafk/);
+  });
+
+  it("works with the keyboard alone up to payment", async function () {
+    const page = await open(DESKTOP);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).to.equal("Skip to content");
+    const connectButton = page.getByRole("button", { name: "Connect wallet" });
+    while (!(await connectButton.evaluate((element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement))) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab"); // into the wallet list
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Disconnect" }).waitFor();
+    const radio = page.getByRole("radio", { name: "fastestdet-coco80", exact: true });
+    await radio.focus();
+    await page.keyboard.press("ArrowDown");
+    expect(await page.getByRole("radio", { name: "mobilenetv2-12-int8", exact: true }).isChecked()).to.equal(true);
+    expect(await page.getByTestId("fee-quote").textContent()).to.equal("0.001 ETH");
   });
 
   it("pays for MobileNetV2 on the cat photo and shows a verified tabby (phone width)", async function () {

@@ -24,7 +24,11 @@ function client(apiUrl: string): KuboRPCClient {
 function classify(error: unknown, apiUrl: string): Error {
   const failure = error as { name?: string; message?: string; response?: { status?: number } };
   if (failure?.name === "HTTPError") {
-    return new IpfsOperationError(`The IPFS endpoint answered: ${failure.message ?? "an HTTP error"}.`, { cause: error });
+    // The browser transport reports an unreachable endpoint as an HTTP error without a status.
+    const status = failure.response?.status ?? 0;
+    if (status === 0) return new IpfsUnavailableError(apiUrl, { cause: error });
+    const reason = failure.message?.trim() || `HTTP ${status}`;
+    return new IpfsOperationError(`The IPFS endpoint answered: ${reason}.`, { cause: error });
   }
   if (failure?.name === "TimeoutError" || failure?.name === "AbortError") {
     return new IpfsUnavailableError(apiUrl, { cause: error });

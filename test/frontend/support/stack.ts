@@ -56,7 +56,7 @@ export async function startFrontendStack(): Promise<FrontendStack> {
   const server = await network.createServer("default", "127.0.0.1", 0);
   const { port: chainPort } = await server.listen();
   const rpcUrl = `http://127.0.0.1:${chainPort}`;
-  const connection = await network.connect({ network: "localhost", override: { url: rpcUrl } });
+  const connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
   const { ethers } = connection;
   const [admin, oracle, treasury] = [0, 1, 2].map((index) => account(index).address);
   const user = account(3).address;
