@@ -1,7 +1,7 @@
 /** The app's shared state and chain reads, as hooks over TanStack Query and wagmi. */
 import { createContext, useContext } from "react";
 import { type Address, zeroAddress } from "viem";
-import { useBlock, useConfig, useConnection, usePublicClient } from "wagmi";
+import { useConfig, useConnection, usePublicClient } from "wagmi";
 import { useQuery } from "@tanstack/react-query";
 import type { Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
@@ -81,9 +81,13 @@ export function useCurrency(token: Address | undefined): { currency?: Currency &
 
 /** The latest block's timestamp: the clock the escrow's deadlines run on. */
 export function useChainTime(): bigint | undefined {
-  const deployment = useDeployment();
-  const block = useBlock({ chainId: deployment.chain.id, watch: { pollingInterval: POLL_MS } });
-  return block.data?.timestamp;
+  const client = useClient();
+  const block = useQuery({
+    queryKey: ["latest-block-time"],
+    queryFn: async () => (await client.getBlock({ blockTag: "latest" })).timestamp,
+    refetchInterval: POLL_MS,
+  });
+  return block.data;
 }
 
 export function useRequests(account: Address | undefined) {
