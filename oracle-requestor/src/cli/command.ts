@@ -1,0 +1,16 @@
+/**
+ * The shape of an `argus` command, and its exit codes: 0 done, 1 failed at run time,
+ * 2 bad arguments (with the usage), 3 the request was rejected or expired (when
+ * waiting for it), 130 interrupted.
+ */
+import type { Io } from "./output.ts";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, interrupted: 130 } as const;
+
+export interface Command {
+  /** As typed: `request`, `models list`. */
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: Io): Promise<number>;
+}

@@ -1,0 +1,43 @@
+/**
+ * `argus oracle start [--config FILE] [--print-config-table]`: runs the oracle service in
+ * this process, exactly as `npm run oracle` does, with the chain and IPFS endpoints
+ * taken from the deployment record unless ARGUS_RPC_URL / ARGUS_IPFS_API say otherwise.
+ */
+import { fileURLToPath } from "node:url";
+import { DEPLOYMENT_FILE_ENV, deploymentFilePath, readDeploymentFile } from "../../deployment-file.ts";
+import { COMMON_OPTIONS, noPositionals, parseCommand } from "../args.ts";
+import type { Command } from "../command.ts";
+
+const USAGE = `usage: argus oracle start [--config <file>] [--print-config-table] [--deployment <file>]
+
+Runs the oracle until Ctrl-C (SIGINT/SIGTERM stop it gracefully). Configuration: the
+environment (ARGUS_ORACLE_PRIVATE_KEY, ARGUS_EXECUTOR, …; --print-config-table lists
+every setting) and an optional JSON file. The escrow, chain RPC and IPFS API come from
+the deployment record unless set explicitly.`;
+
+const ORACLE_MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+export const oracleStartCommand: Command = {
+  name: "oracle start",
+  summary: "run the oracle service (as `npm run oracle`)",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommand({
+      args: argv,
+      options: { ...COMMON_OPTIONS, config: { type: "string" }, "print-config-table": { type: "boolean", default: false } },
+      allowPositionals: true,
+    });
+    noPositionals(positionals);
+    const env = io.env;
+    if (values.deployment) env[DEPLOYMENT_FILE_ENV] = values.deployment;
+    if (!values["print-config-table"] && !env.ARGUS_ESCROW_ADDRESS) {
+      const record = await readDeploymentFile(deploymentFilePath(env));
+      env.ARGUS_RPC_URL ||= record.chain.rpcUrl;
+      env.ARGUS_IPFS_API ||= record.ipfs.apiUrl;
+    }
+    // main.ts reads its flags from process.argv and owns the process from here (signals, exit).
+    process.argv = [process.argv[0]!, ORACLE_MAIN, ...(values.config ? ["--config", values.config] : []), ...(values["print-config-table"] ? ["--print-config-table"] : [])];
+    await import(ORACLE_MAIN);
+    return new Promise<number>(() => {}); // runs until main.ts exits the process
+  },
+};
