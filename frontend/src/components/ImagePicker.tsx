@@ -113,7 +113,7 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
           <div className="preview-info">
             <p className="file-name">{state.file.name}</p>
             <p className="muted">{formatBytes(state.file.size)}</p>
-            {(state.stage === "ready" || state.stage === "failed") && (
+            {state.stage === "ready" && (
               <button type="button" onClick={() => void upload()}>
                 Upload &amp; pin to IPFS
               </button>
