@@ -14,7 +14,7 @@ import { type BatchDescription, parseResultsFile, resultsFileBytes } from "../..
 import { parseManifest } from "../../provider-image/src/protocol/manifest.ts";
 import { InferenceResultSchema } from "../../provider-image/src/protocol/result.ts";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
-import { expectClassification, expectDetection, expectError, MOBILENET, type ModelsMirror, SOME_CID, startModelsMirror } from "./support.ts";
+import { expectClassification, expectDetection, expectError, MOBILENET, type ModelsMirror, noiseBytes, SOME_CID, startModelsMirror } from "./support.ts";
 
 const ENTRY = join(REPO_ROOT, "provider-image/src/entry.ts");
 const PREDICT = join(REPO_ROOT, "provider-image/src/predict.ts");
@@ -168,6 +168,18 @@ describe("provider-image: commands", function () {
       const outcome = await run(PREDICT, ["--model", MOBILENET, "--models-dir", "models", "images/wml_cat.jpg"], { INIT_CWD: join(SHARED_MODELS_DIR, "..") });
       expect(outcome.code, outcome.stderr).to.equal(0);
       expect(expectClassification(JSON.parse(outcome.stdout)[0]).top5[0]!.classIndex).to.equal(285);
+    });
+
+    it("applies the service's byte cap, which --max-bytes raises for a look at a bigger photo", async function () {
+      const dir = await scratchDir("argus-photos-");
+      const big = join(dir, "big.png");
+      await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toFile(big);
+      const capped = await run(PREDICT, ["--model", MOBILENET, "--models-dir", SHARED_MODELS_DIR, big]);
+      expect(capped.code, capped.stderr).to.equal(0);
+      expectError(JSON.parse(capped.stdout)[0], "TOO_LARGE_BYTES");
+      expect(capped.stderr).to.contain("--max-bytes");
+      const raised = await run(PREDICT, ["--model", MOBILENET, "--models-dir", SHARED_MODELS_DIR, "--max-bytes", "8000000", big]);
+      expectClassification(JSON.parse(raised.stdout)[0]);
     });
 
     it("usage errors exit 2 with the usage line; an unknown model exits 1 naming the known ones", async function () {
