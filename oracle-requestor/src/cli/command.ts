@@ -7,10 +7,8 @@ import type { Io } from "./output.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, interrupted: 130 } as const;
 
+/** A command module's export; main.ts names it and loads it only when it is run. */
 export interface Command {
-  /** As typed: `request`, `models list`. */
-  name: string;
-  summary: string;
   usage: string;
   run(argv: string[], io: Io): Promise<number>;
 }

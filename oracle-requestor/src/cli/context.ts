@@ -23,6 +23,7 @@ import type { Deployment } from "../deployment-record.ts";
 import { deploymentFilePath, readDeploymentFile } from "../deployment-file.ts";
 import { createIpfsClient, type KuboRPCClient } from "../ipfs/client.ts";
 import { loadAccount, type KeyVariables } from "../oracle-key.ts";
+import { firstLine } from "./output.ts";
 
 export const USER_KEY_VARIABLES: KeyVariables = {
   privateKey: "ARGUS_PRIVATE_KEY",
@@ -94,10 +95,4 @@ export async function openContext(options: { deployment?: string | undefined }, 
       return createWalletClient({ account: signer, chain, transport });
     },
   };
-}
-
-export function firstLine(error: unknown): string {
-  const shortMessage = (error as { shortMessage?: unknown }).shortMessage;
-  const message = typeof shortMessage === "string" ? shortMessage : error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0]!;
 }

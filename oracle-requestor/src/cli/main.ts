@@ -4,28 +4,27 @@
  * One module per command (commands/); this file only dispatches and turns failures
  * into one line on stderr and an exit code (command.ts lists them).
  */
-import { DeploymentError } from "../deployment-record.ts";
-import { UsageError } from "./args.ts";
+import { UsageError } from "@argus/provider-image/cli";
 import { type Command, EXIT } from "./command.ts";
-import { eventsCommand } from "./commands/events.ts";
-import { modelsAddCommand, modelsListCommand } from "./commands/models.ts";
-import { oracleStartCommand } from "./commands/oracle.ts";
-import { reclaimCommand } from "./commands/reclaim.ts";
-import { requestCommand } from "./commands/request.ts";
-import { resultCommand } from "./commands/result.ts";
-import { withdrawCommand } from "./commands/withdraw.ts";
-import { firstLine } from "./context.ts";
-import { type Io, processIo } from "./output.ts";
+import { firstLine, type Io, processIo } from "./output.ts";
 
-export const COMMANDS: readonly Command[] = [
-  modelsListCommand,
-  modelsAddCommand,
-  requestCommand,
-  resultCommand,
-  eventsCommand,
-  reclaimCommand,
-  withdrawCommand,
-  oracleStartCommand,
+interface Entry {
+  /** As typed: `request`, `models list`. */
+  name: string;
+  summary: string;
+  /** Command modules load on use: `argus --help` stays instant. */
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly Entry[] = [
+  { name: "models list", summary: "the on-chain model registry", load: async () => (await import("./commands/models.ts")).modelsListCommand },
+  { name: "models add", summary: "hash an ONNX model, pin its manifest and register it on-chain", load: async () => (await import("./commands/models.ts")).modelsAddCommand },
+  { name: "request", summary: "pin an image, pay for a prediction, optionally wait for the verified answer", load: async () => (await import("./commands/request.ts")).requestCommand },
+  { name: "result", summary: "status and verified result of a request", load: async () => (await import("./commands/result.ts")).resultCommand },
+  { name: "events", summary: "query request and result events", load: async () => (await import("./commands/events.ts")).eventsCommand },
+  { name: "reclaim", summary: "refund a request that missed its deadline", load: async () => (await import("./commands/reclaim.ts")).reclaimCommand },
+  { name: "withdraw", summary: "pay out refunds or earned fees held by the escrow", load: async () => (await import("./commands/withdraw.ts")).withdrawCommand },
+  { name: "oracle start", summary: "run the oracle service (as `npm run oracle`)", load: async () => (await import("./commands/oracle.ts")).oracleStartCommand },
 ];
 
 export function usage(): string {
@@ -43,11 +42,11 @@ export function usage(): string {
 }
 
 /** Finds the command `argv` names (one or two words); undefined when none matches. */
-function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+function findCommand(argv: readonly string[]): { entry: Entry; rest: string[] } | undefined {
   for (const words of [2, 1]) {
     const name = argv.slice(0, words).join(" ");
     const command = COMMANDS.find((candidate) => candidate.name === name);
-    if (command) return { command, rest: argv.slice(words) };
+    if (command) return { entry: command, rest: argv.slice(words) };
   }
   return undefined;
 }
@@ -71,7 +70,8 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
     io.stderr.write(`argus: ${what}\n\n${usage()}\n`);
     return EXIT.usage;
   }
-  const { command, rest } = found;
+  const { entry, rest } = found;
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout.write(`${command.usage}\n`);
     return EXIT.ok;
@@ -80,11 +80,12 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`argus ${command.name}: ${error.message}\n\n${command.usage}\n`);
+      io.stderr.write(`argus ${entry.name}: ${error.message}\n\n${command.usage}\n`);
       return EXIT.usage;
     }
-    const message = error instanceof DeploymentError ? (error as Error).message : firstLine(error);
-    io.stderr.write(`argus ${command.name}: ${message}\n`);
+    // A deployment record's problems are listed one per line; anything else is said in one.
+    const message = (error as Error).name === "DeploymentError" ? (error as Error).message : firstLine(error);
+    io.stderr.write(`argus ${entry.name}: ${message}\n`);
     if (io.env.ARGUS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return EXIT.failure;
   }

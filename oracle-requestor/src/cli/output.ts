@@ -101,3 +101,10 @@ export class Output {
     if (this.spinnerTimer !== undefined && this.tty) this.io.stderr.write("\r\x1b[K");
   }
 }
+
+/** An error's first line (viem's short message when it has one: its full message is a page). */
+export function firstLine(error: unknown): string {
+  const shortMessage = (error as { shortMessage?: unknown }).shortMessage;
+  const message = typeof shortMessage === "string" ? shortMessage : error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!;
+}

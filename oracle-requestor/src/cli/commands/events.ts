@@ -27,8 +27,6 @@ PredictionRejected (reason), PredictionExpired (refunded) — and CallbackFailed
   --json                one JSON object per line (bigints as decimal strings)`;
 
 export const eventsCommand: Command = {
-  name: "events",
-  summary: "query request and result events",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

@@ -27,8 +27,6 @@ Lists the escrow's model registry: id, name, task, fee, response window, whether
 takes requests, and the CID of its manifest.`;
 
 export const modelsListCommand: Command = {
-  name: "models list",
-  summary: "the on-chain model registry",
   usage: LIST_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
@@ -68,8 +66,6 @@ const MODEL_ADMIN_ROLE = keccak256(toHex("MODEL_ADMIN_ROLE"));
 const TASK_CODES = { classification: 0, detection: 1 } as const;
 
 export const modelsAddCommand: Command = {
-  name: "models add",
-  summary: "hash an ONNX model, pin its manifest and register it on-chain",
   usage: ADD_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

@@ -18,8 +18,6 @@ the deployment record unless set explicitly.`;
 const ORACLE_MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
 export const oracleStartCommand: Command = {
-  name: "oracle start",
-  summary: "run the oracle service (as `npm run oracle`)",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

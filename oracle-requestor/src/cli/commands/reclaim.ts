@@ -23,8 +23,6 @@ it. Refused with a reason when the request is settled or its deadline has not pa
 const SKIP_NAMES = Object.fromEntries(Object.entries(SkipReason).map(([name, code]) => [code, name])) as Record<number, string>;
 
 export const reclaimCommand: Command = {
-  name: "reclaim",
-  summary: "refund a request that missed its deadline",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });

@@ -36,8 +36,6 @@ recorded on-chain.
 Signs with ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD.`;
 
 export const requestCommand: Command = {
-  name: "request",
-  summary: "pin an image, pay for a prediction, optionally wait for the verified answer",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

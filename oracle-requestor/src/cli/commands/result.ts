@@ -26,8 +26,6 @@ Exit codes: 0 status shown (and verified, if fulfilled), 1 not found or not veri
 2 bad arguments, 3 rejected or expired while waiting.`;
 
 export const resultCommand: Command = {
-  name: "result",
-  summary: "status and verified result of a request",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

@@ -20,8 +20,6 @@ expired requests, or fees an oracle earned.
   --to <address>     the recipient (default: the signing account)`;
 
 export const withdrawCommand: Command = {
-  name: "withdraw",
-  summary: "pay out refunds or earned fees held by the escrow",
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommand({

@@ -1,0 +1,209 @@
+import { expect } from "chai";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encryptKeystoreJson } from "ethers";
+import { createTestClient, http, parseEther } from "viem";
+import { hardhat } from "viem/chains";
+import type { DeploymentInput } from "@argus/oracle-requestor/deployment-record";
+import { writeDeploymentFile } from "@argus/oracle-requestor/deployment-file";
+import { createIpfsClient } from "@argus/oracle-requestor/ipfs/client";
+import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
+import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
+import { manifestBytes, parseManifest } from "@argus/provider-image/protocol/manifest";
+import { resultCidForBytes } from "@argus/provider-image/protocol/cid";
+import { deployArgus, type DeployedArgus, hardhatAccountAddress, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "../../scripts/lib/local-stack.ts";
+import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { argus, cleanEnv } from "./support/argus.ts";
+
+/**
+ * The commands against a real chain and IPFS node, with no oracle: requests stay
+ * pending, so the paths around them — waiting out a timeout, reclaiming after the
+ * deadline, withdrawing the refund, querying events, registering a model — are
+ * exercised with exact outcomes. The answered path runs in test/stack/smoke.test.ts.
+ */
+describe("argus CLI commands on a local chain (no oracle)", function () {
+  this.timeout(180_000);
+  let workDir: string;
+  let chain: LocalChain;
+  let ipfs: EmbeddedIpfs;
+  let deployed: DeployedArgus;
+  let env: NodeJS.ProcessEnv;
+  const deploymentId = `test-cli-${process.pid}`;
+  const user = hardhatAccountAddress(4);
+
+  before(async function () {
+    requireSharedData(this);
+    workDir = await mkdtemp(join(tmpdir(), "argus-cli-"));
+    chain = await startChain();
+    deployed = await deployArgus({ rpcUrl: chain.rpcUrl, deploymentId, fresh: true, manifestsDirs: [BUILTIN_MANIFESTS_DIR] });
+    ipfs = await startEmbeddedIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(workDir, "ipfs"), readTimeoutMs: 2_000 });
+    const record: DeploymentInput = {
+      schemaVersion: 1,
+      chain: { id: deployed.chainId, name: "test chain", rpcUrl: chain.rpcUrl },
+      contracts: { predictionEscrow: { address: deployed.escrow, deployBlock: deployed.deployBlock } },
+      ipfs: { apiUrl: ipfs.apiUrl, gatewayUrl: ipfs.gatewayUrl },
+    };
+    await writeDeploymentFile(join(workDir, "deployment.json"), record);
+    env = cleanEnv({ ARGUS_DEPLOYMENT_FILE: join(workDir, "deployment.json"), ARGUS_PRIVATE_KEY: hardhatAccountKey(4) });
+  });
+
+  after(async function () {
+    await ipfs?.stop();
+    await chain?.close();
+    await rm(join(IGNITION_DEPLOYMENTS_DIR, deploymentId), { recursive: true, force: true });
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it("models list: the registry, as text and as JSON", async function () {
+    const json = await argus(["models", "list", "--json"], env);
+    expect(json.code, json.stderr).to.equal(0);
+    const models = json.json<{ id: number; name: string; task: string; active: boolean; fee: string; manifestCid: string }[]>();
+    expect(models.map((model) => model.name)).to.deep.equal(["fastestdet-coco80", "mobilenetv2-12-int8", "squeezenet1.1-fp16"]);
+    expect(models[0]).to.deep.include({ id: 1, task: "detection", active: true, fee: parseEther("0.001").toString() });
+    expect(models[0]!.manifestCid).to.match(/^bafkrei/);
+    const text = await argus(["models", "list"], env);
+    expect(text.stdout).to.match(/2\s+mobilenetv2-12-int8\s+classification\s+0\.001 ETH/);
+  });
+
+  it("request without a key: exit 1, naming the variables", async function () {
+    const { ARGUS_PRIVATE_KEY: _key, ...keyless } = env;
+    const run = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg")], keyless);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("no key to sign with: set ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD");
+  });
+
+  it("request with a keystore: signs with the decrypted key", async function () {
+    const keystore = join(workDir, "keystore.json");
+    const account = { address: hardhatAccountAddress(5), privateKey: hardhatAccountKey(5) };
+    await writeFile(keystore, await encryptKeystoreJson(account, "correct horse", { scrypt: { N: 1024 } }));
+    const { ARGUS_PRIVATE_KEY: _key, ...keyless } = env;
+    const wrong = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg")], { ...keyless, ARGUS_KEYSTORE: keystore, ARGUS_KEYSTORE_PASSWORD: "wrong" });
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.include(`cannot decrypt the keystore ${keystore}`);
+    const run = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg"), "--json"], { ...keyless, ARGUS_KEYSTORE: keystore, ARGUS_KEYSTORE_PASSWORD: "correct horse" });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.json().requester).to.equal(hardhatAccountAddress(5));
+  });
+
+  it("request refuses an unknown model and a file the oracle would reject, before paying", async function () {
+    const unknown = await argus(["request", "--model", "resnet", "--image", sharedImage("wml_cat.jpg")], env);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.include('no model "resnet"').and.to.include("2 mobilenetv2-12-int8");
+    const notImage = join(workDir, "notes.txt");
+    await writeFile(notImage, "not an image");
+    const refused = await argus(["request", "--model", "2", "--image", notImage], env);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include("would be rejected by the oracle (NOT_AN_IMAGE)");
+    const events = await argus(["events", "--json", "--requester", user], env);
+    expect(events.lines()).to.deep.equal([]);
+  });
+
+  it("request → pending; result --wait times out (exit 1); reclaim before the deadline is refused; after it, reclaim, result --wait exits 3, withdraw pays the refund", async function () {
+    const sent = await argus(["request", "--model", "mobilenetv2-12-int8", "--image", sharedImage("mlg_kitten.jpg"), "--json"], env);
+    expect(sent.code, sent.stderr).to.equal(0);
+    const request = sent.json<{ requestId: string; status: string; imageCid: string; fee: string; deadline: number }>();
+    expect(request.status).to.equal("pending");
+    // The image was pinned where the record says, as CIDv1 with raw leaves.
+    expect(request.imageCid).to.match(/^bafkrei/);
+    const pinned = await createIpfsClient(ipfs.apiUrl).cat(request.imageCid).next();
+    expect(pinned.done).to.equal(false);
+
+    const status = await argus(["result", request.requestId, "--json"], env);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.json()).to.deep.include({ status: "pending", requestId: request.requestId });
+
+    const waited = await argus(["result", request.requestId, "--wait", "--timeout", "1"], env);
+    expect(waited.code).to.equal(1);
+    expect(waited.stderr).to.include(`request ${request.requestId} is still pending after`);
+
+    const early = await argus(["reclaim", request.requestId], env);
+    expect(early.code).to.equal(1);
+    expect(early.stderr).to.include("is not past its deadline");
+
+    const testClient = createTestClient({ chain: hardhat, mode: "hardhat", transport: http(chain.rpcUrl) });
+    await testClient.increaseTime({ seconds: 3_601 });
+    await testClient.mine({ blocks: 1 });
+    const overdue = await argus(["result", request.requestId, "--json"], env);
+    expect(overdue.json().status).to.equal("overdue");
+
+    const reclaimed = await argus(["reclaim", request.requestId, "--json"], env);
+    expect(reclaimed.code, reclaimed.stderr).to.equal(0);
+    expect(reclaimed.json()).to.deep.include({ refunded: true, amount: request.fee, to: user });
+    const again = await argus(["reclaim", request.requestId], env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.include("already settled (expired)");
+
+    const expired = await argus(["result", request.requestId, "--wait", "--json"], env);
+    expect(expired.code, "rejected or expired while waiting: exit 3").to.equal(3);
+    expect(expired.json()).to.deep.include({ status: "expired" });
+
+    const withdrawn = await argus(["withdraw", "--json"], env);
+    expect(withdrawn.code, withdrawn.stderr).to.equal(0);
+    expect(withdrawn.json()).to.deep.include({ withdrawn: true, amount: request.fee, to: user });
+    const nothing = await argus(["withdraw"], env);
+    expect(nothing.code).to.equal(0);
+    expect(nothing.stdout).to.include("nothing to withdraw");
+
+    const events = await argus(["events", "--json", "--requester", user], env);
+    expect(events.lines<{ event: string; requestId: string }>().map((event) => [event.event, event.requestId])).to.deep.equal([
+      ["PredictionRequested", request.requestId],
+      ["PredictionExpired", request.requestId],
+    ]);
+    const byModel = await argus(["events", "--json", "--model", "squeezenet1.1-fp16"], env);
+    expect(byModel.lines()).to.deep.equal([]);
+    const text = await argus(["events", "--request", request.requestId], env);
+    expect(text.stdout).to.match(/PredictionRequested\s+\d+\s+model 2 mobilenetv2-12-int8 by 0x[0-9a-fA-F]{40}, image bafkrei\w+, fee 0\.001 ETH/);
+  });
+
+  it("result of a request that does not exist: exit 1", async function () {
+    const run = await argus(["result", "12345"], env);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(`no request 12345 on the escrow ${deployed.escrow}`);
+  });
+
+  it("models add: checks the weights' sha256, pins the manifest, registers it (model admin only), refuses a duplicate unless --update", async function () {
+    const manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "squeezenet1.1-fp16.json"), "utf8")));
+    const copy = { ...manifest, id: "squeezenet-copy", name: "SqueezeNet copy" };
+    const manifestFile = join(workDir, "squeezenet-copy.json");
+    await writeFile(manifestFile, JSON.stringify(copy));
+    const onnx = join(workDir, "squeezenet1.1-fp16.onnx");
+    await copyFile(join(SHARED_MODELS_DIR, "squeezenet1.1-fp16.onnx"), onnx);
+
+    const wrongWeights = await argus(["models", "add", join(SHARED_MODELS_DIR, "mobilenetv2-12-int8.onnx"), "--manifest", manifestFile], env);
+    expect(wrongWeights.code).to.equal(1);
+    expect(wrongWeights.stderr).to.include(`but the manifest pins ${manifest.weights.sha256}`);
+
+    const notAdmin = await argus(["models", "add", onnx, "--manifest", manifestFile], env);
+    expect(notAdmin.code).to.equal(1);
+    expect(notAdmin.stderr).to.include(`${user} does not hold MODEL_ADMIN_ROLE`);
+
+    const admin = { ...env, ARGUS_PRIVATE_KEY: hardhatAccountKey(0) };
+    const added = await argus(["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.002", "--response-window", "30m", "--json"], admin);
+    expect(added.code, added.stderr).to.equal(0);
+    const registered = added.json<{ modelId: number; action: string; manifestCid: string }>();
+    expect(registered).to.deep.include({ modelId: 4, action: "registered" });
+    expect(registered.manifestCid).to.equal((await resultCidForBytes(manifestBytes(copy))).toString());
+    const block = await createIpfsClient(ipfs.apiUrl).block.get((await resultCidForBytes(manifestBytes(copy))));
+    expect(Buffer.from(block).equals(Buffer.from(manifestBytes(copy)))).to.equal(true);
+
+    const listed = (await argus(["models", "list", "--json"], env)).json<{ id: number; name: string; fee: string; responseWindow: number; manifestCid: string }[]>();
+    expect(listed[3]).to.deep.include({ id: 4, name: "squeezenet-copy", fee: parseEther("0.002").toString(), responseWindow: 1800, manifestCid: registered.manifestCid });
+
+    const duplicate = await argus(["models", "add", onnx, "--manifest", manifestFile], admin);
+    expect(duplicate.code).to.equal(1);
+    expect(duplicate.stderr).to.include("is registered already (#4); --update changes it");
+    const updated = await argus(["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.003", "--update", "--json"], admin);
+    expect(updated.code, updated.stderr).to.equal(0);
+    expect(updated.json()).to.deep.include({ modelId: 4, action: "updated" });
+  });
+
+  it("a record of another chain is refused", async function () {
+    const file = join(workDir, "other-chain.json");
+    const record = JSON.parse(await readFile(join(workDir, "deployment.json"), "utf8")) as DeploymentInput;
+    await writeDeploymentFile(file, { ...record, chain: { ...record.chain, id: 11155111 } });
+    const run = await argus(["models", "list", "--deployment", file], env);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(`is for chain 11155111, but ${chain.rpcUrl} serves chain 31337`);
+  });
+});
