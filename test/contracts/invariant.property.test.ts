@@ -30,7 +30,6 @@ import {
   modelConfig,
   NATIVE,
   NATIVE_FEE,
-  PROTOCOL_FEE_BPS,
   protocolCut,
   rejection,
   RESPONSE_WINDOW,
@@ -127,9 +126,17 @@ class Random {
 
 // ------------------------------------------------------------------------- fixture
 
+/** Fees and a protocol rate that do not divide evenly, so that every rounding shows. */
+const ODD = { nativeFee: NATIVE_FEE + 7n, tokenFee: TOKEN_FEE + 13n, bps: 333n };
+
 async function propertyFixture(c: NetworkConnection) {
   const f = await deployEscrowFixture(c);
   const { ethers, escrow } = f;
+  const token = await f.token.getAddress();
+  await (await escrow.updateModel(f.classifierId, modelConfig({ fee: ODD.nativeFee }))).wait();
+  await (await escrow.updateModel(f.detectorId, modelConfig({ name: "fastestdet-coco80", task: TASK.Detection, fee: ODD.nativeFee }))).wait();
+  await (await escrow.updateModel(f.tokenModelId, modelConfig({ name: "squeezenet1.1-fp16", feeToken: token, fee: ODD.tokenFee }))).wait();
+  await (await escrow.setProtocolFee(f.treasury.address, ODD.bps)).wait();
   const secondOracle = f.users[6]!;
   await (await escrow.grantRole(await escrow.ORACLE_ROLE(), secondOracle.address)).wait();
   const recording = await ethers.deployContract("RecordingConsumer", [escrow]);
@@ -208,13 +215,13 @@ class Sequence {
     this.#rng = rng;
     this.#tokenAddress = f.addresses.token;
     this.#now = f.startTime;
-    this.#protocol = { treasury: f.treasury.address, bps: PROTOCOL_FEE_BPS };
-    // The fixture's three models (test/support/escrow.ts).
+    this.#protocol = { treasury: f.treasury.address, bps: ODD.bps };
+    // The fixture's three models (test/support/escrow.ts), at the odd fees.
     const base = { callbackGasPrice: CALLBACK_GAS_PRICE, responseWindow: RESPONSE_WINDOW, active: true };
     this.#models = [
-      { ...base, id: f.classifierId, currency: "native", task: TASK.Classification, name: "mobilenetv2-12-int8", fee: NATIVE_FEE },
-      { ...base, id: f.detectorId, currency: "native", task: TASK.Detection, name: "fastestdet-coco80", fee: NATIVE_FEE },
-      { ...base, id: f.tokenModelId, currency: "token", task: TASK.Classification, name: "squeezenet1.1-fp16", fee: TOKEN_FEE },
+      { ...base, id: f.classifierId, currency: "native", task: TASK.Classification, name: "mobilenetv2-12-int8", fee: ODD.nativeFee },
+      { ...base, id: f.detectorId, currency: "native", task: TASK.Detection, name: "fastestdet-coco80", fee: ODD.nativeFee },
+      { ...base, id: f.tokenModelId, currency: "token", task: TASK.Classification, name: "squeezenet1.1-fp16", fee: ODD.tokenFee },
     ];
     const { recording, rejecting, reverting } = f.addresses;
     this.#requesters = [
