@@ -41,7 +41,7 @@ export interface CliContext {
   escrow: Address;
   /** Where event queries start: the escrow's deployment block. */
   deployBlock: bigint;
-  /** Most blocks per eth_getLogs call (ARGUS_LOG_RANGE_BLOCKS, default 10 000). */
+  /** Most blocks per eth_getLogs call (ARGUS_LOG_RANGE_BLOCKS, default 2000, as the oracle). */
   logRangeBlocks: bigint;
   ipfsApiUrl: string;
   ipfs(): KuboRPCClient;
@@ -85,7 +85,7 @@ export async function openContext(options: { deployment?: string | undefined }, 
     client,
     escrow: deployment.contracts.predictionEscrow.address,
     deployBlock: BigInt(deployment.contracts.predictionEscrow.deployBlock),
-    logRangeBlocks: BigInt(Number(env.ARGUS_LOG_RANGE_BLOCKS) > 0 ? Number(env.ARGUS_LOG_RANGE_BLOCKS) : 10_000),
+    logRangeBlocks: BigInt(Number(env.ARGUS_LOG_RANGE_BLOCKS) > 0 ? Number(env.ARGUS_LOG_RANGE_BLOCKS) : 2_000),
     ipfsApiUrl,
     ipfs: () => (ipfs ??= createIpfsClient(ipfsApiUrl)),
     oracleStatusUrl: env.ARGUS_ORACLE_STATUS_URL?.trim() || deployment.oracle?.statusUrl,
