@@ -16,6 +16,7 @@ import {
   mined,
   modelConfig,
   NATIVE,
+  NO_PERMIT,
   NATIVE_FEE,
   PROTOCOL_FEE_BPS,
   protocolCut,
@@ -31,7 +32,6 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-const NO_PERMIT = { deadline: 0n, v: 27, r: "0x" + "00".repeat(32), s: "0x" + "00".repeat(32) };
 
 async function roles(escrow: PredictionEscrow) {
   return {

@@ -463,6 +463,17 @@ describe("CatBadge", () => {
       );
     });
 
+    it("reverts NotSubmitter when the submitter cannot take the refund, and nothing moves", async () => {
+      const f = await loadFixture(catBadgeFixture);
+      const submitter = await f.ethers.deployContract("BadgeSubmitter", [f.badge]);
+      const fee = await f.badge.quote();
+      const [terms] = termsFromReceipt(f.escrow, await mined(submitter.submit(randomImageCid(), { value: fee })));
+      await time.increaseTo(terms!.deadline + 1n);
+      await expect(submitter.claim(terms!)).to.be.revertedWithCustomError(f.badge, "NotSubmitter").withArgs(terms!.requestId);
+      expect(await f.escrow.isPending(terms!.requestId)).to.equal(true);
+      expect(await f.badge.submissions(terms!.requestId)).to.deep.equal([await submitter.getAddress(), fee]);
+    });
+
     it("refunds a rejected submission, and each of several submitters exactly their own fee", async () => {
       const f = await loadFixture(catBadgeFixture);
       const [a, b, c] = f.users;

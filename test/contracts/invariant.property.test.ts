@@ -29,6 +29,7 @@ import {
   fulfillment,
   modelConfig,
   NATIVE,
+  NO_PERMIT,
   NATIVE_FEE,
   protocolCut,
   rejection,
@@ -58,7 +59,6 @@ const SKIP_NAMES = Object.fromEntries(Object.entries(SKIP).map(([name, value]) =
 const MIN_STEPS = 6;
 const MAX_STEPS = 10;
 const GAS = { gasLimit: 5_000_000n };
-const NO_PERMIT = { deadline: 0n, v: 27, r: "0x" + "00".repeat(32), s: "0x" + "00".repeat(32) };
 
 // ---------------------------------------------------------------------------- PRNG
 

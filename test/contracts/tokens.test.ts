@@ -13,6 +13,7 @@ import {
   minedAt,
   modelConfig,
   NATIVE,
+  NO_PERMIT,
   NATIVE_FEE,
   randomImageCid,
   RESPONSE_WINDOW,
@@ -27,7 +28,6 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-const NO_PERMIT = { deadline: 0n, v: 27, r: "0x" + "00".repeat(32), s: "0x" + "00".repeat(32) };
 
 /** A funded account that has not approved the escrow (the fixture's users all have). */
 async function freshHolder(f: EscrowFixture): Promise<HardhatEthersSigner> {

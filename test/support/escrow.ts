@@ -153,6 +153,9 @@ export const MAX_CALLBACK_GAS_LIMIT = 2_500_000n;
 export const MAX_PROTOCOL_FEE_BPS = 2_000n;
 export const MAX_MODELS = 1_000n;
 
+/** A permit that fails: `requestPredictionWithPermit` then relies on the allowance. */
+export const NO_PERMIT = { deadline: 0n, v: 27, r: "0x" + "00".repeat(32), s: "0x" + "00".repeat(32) };
+
 /** A `rejectBatch` item. */
 export function rejection(terms: RequestTerms, reason: bigint = REJECT.NotAnImage) {
   return { terms, reason };
