@@ -16,21 +16,13 @@
  * it can never be mistaken for this batch's. On success one JSON summary line goes to stdout.
  *
  * The same command runs inside the Golem VM and on a developer machine (the oracle's
- * local executor spawns it the same way).
+ * local executor spawns it the same way; a long-lived worker calls `runBatchFolder`,
+ * the same steps as a function).
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { runBatchFolder } from "./batch-folder.ts";
 import { optionalUserPath, parseCliArgs, runCli, userPath } from "./cli.ts";
 import { createEngine } from "./engine.ts";
-import {
-  BATCH_FILE_NAME,
-  GOLEM_INPUT_DIR,
-  GOLEM_OUTPUT_DIR,
-  parseBatchDescription,
-  RESULTS_FILE_NAME,
-  resultsFileBytes,
-} from "./protocol/batch.ts";
+import { GOLEM_INPUT_DIR, GOLEM_OUTPUT_DIR } from "./protocol/batch.ts";
 import { isErrorResult } from "./protocol/result.ts";
 
 const USAGE = "usage: node provider-image/src/entry.ts [--input DIR] [--output DIR] [--models-dir DIR]";
@@ -41,24 +33,11 @@ runCli(USAGE, async () => {
   });
   const inputDir = userPath(values.input ?? process.env.ARGUS_INPUT_DIR ?? GOLEM_INPUT_DIR);
   const outputDir = userPath(values.output ?? process.env.ARGUS_OUTPUT_DIR ?? GOLEM_OUTPUT_DIR);
-  const resultsPath = join(outputDir, RESULTS_FILE_NAME);
-  await mkdir(outputDir, { recursive: true });
-  await rm(resultsPath, { force: true });
-
   const started = performance.now();
-  const batchPath = join(inputDir, BATCH_FILE_NAME);
-  let batchJson: unknown;
-  try {
-    batchJson = JSON.parse(await readFile(batchPath, "utf8"));
-  } catch (error) {
-    throw new Error(`cannot read ${batchPath}: ${(error as Error).message}`);
-  }
-  const batch = parseBatchDescription(batchJson);
   const engine = createEngine({ modelsDir: optionalUserPath(values["models-dir"]) });
-  const results = await engine.runBatch(batch, inputDir);
-  await writeFileAtomic(resultsPath, resultsFileBytes(results));
+  const { modelId, results } = await runBatchFolder(engine, inputDir, outputDir);
 
   const errors = results.filter(isErrorResult).length;
-  const summary = { modelId: batch.modelId, results: results.length, errors, totalMs: Math.round(performance.now() - started) };
+  const summary = { modelId, results: results.length, errors, totalMs: Math.round(performance.now() - started) };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 });
