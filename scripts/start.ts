@@ -75,7 +75,7 @@ try {
   printSummary(summary);
   stack.failed.then((message) => shutdown(message, 1));
 } catch (error) {
-  if (error instanceof Stopped) {
+  if (error instanceof Stopped || stack.stopRequested) {
     // a signal arrived while starting; shutdown() is already under way
   } else {
     log.line("argus", error instanceof StackError ? error.message : `failed to start: ${(error as Error).stack ?? error}`);

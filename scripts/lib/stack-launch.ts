@@ -148,6 +148,11 @@ export class LocalStack {
     return this.stopping;
   }
 
+  /** Whether stop() has been called (a start() failing after it is just being interrupted). */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
+  }
+
   /** Synchronous last resort from a process "exit" handler: kill every component's process group. */
   killAll(): void {
     for (const component of this.components) component.kill();

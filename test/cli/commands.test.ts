@@ -106,7 +106,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(request.status).to.equal("pending");
     // The image was pinned where the record says, as CIDv1 with raw leaves.
     expect(request.imageCid).to.match(/^bafkrei/);
-    const pinned = await createIpfsClient(ipfs.apiUrl).cat(request.imageCid).next();
+    const pinned = await createIpfsClient(ipfs.apiUrl).cat(request.imageCid)[Symbol.asyncIterator]().next();
     expect(pinned.done).to.equal(false);
 
     const status = await argus(["result", request.requestId, "--json"], env);

@@ -16,10 +16,15 @@ export const COMMON_OPTIONS = {
   deployment: { type: "string" },
 } as const;
 
-/** `util.parseArgs` over `args`, strict, with its errors reported as usage errors. */
-export function parseCommand<T extends ParseArgsConfig>(config: T) {
+type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * `util.parseArgs` over a command's arguments: its own options plus COMMON_OPTIONS,
+ * strict, positionals returned to the command; errors become usage errors.
+ */
+export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O) {
   try {
-    return parseArgs({ strict: true, ...config });
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0]!);
   }

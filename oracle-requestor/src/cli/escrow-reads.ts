@@ -2,6 +2,9 @@
  * Reading the escrow for the CLI: the model registry, a request's terms and how it was
  * settled, and event queries in bounded block ranges (public RPC endpoints refuse
  * eth_getLogs over too many blocks). Views and events only; nothing here signs.
+ *
+ * Browser-safe (viem, multiformats, the shared protocol), and each function asks only
+ * for what it reads (a CliContext has it all), so the web UI can use them as well.
  */
 import { CID } from "multiformats/cid";
 import { type Address, erc20Abi, formatUnits, type Hex, type Log, parseEventLogs, zeroAddress } from "viem";
@@ -10,6 +13,11 @@ import { predictionEscrowAbi } from "../chain/abi.generated.ts";
 import type { RequestTerms } from "../chain/request-terms.ts";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
 import type { CliContext } from "./context.ts";
+
+/** The escrow and a client to read it. */
+export type EscrowReader = Pick<CliContext, "client" | "escrow">;
+/** …plus where its events start and how many blocks one eth_getLogs may span. */
+export type EventReader = Pick<CliContext, "client" | "escrow" | "deployBlock" | "logRangeBlocks">;
 
 export type Task = "classification" | "detection";
 
@@ -29,7 +37,7 @@ export interface ModelInfo {
   manifestCid: string;
 }
 
-export async function listModels(ctx: CliContext): Promise<ModelInfo[]> {
+export async function listModels(ctx: EscrowReader): Promise<ModelInfo[]> {
   const count = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "modelCount" });
   const models: ModelInfo[] = [];
   // One call after another: a local node has no Multicall3 to batch them.
@@ -37,7 +45,7 @@ export async function listModels(ctx: CliContext): Promise<ModelInfo[]> {
   return models;
 }
 
-async function readModel(ctx: CliContext, id: number): Promise<ModelInfo> {
+async function readModel(ctx: EscrowReader, id: number): Promise<ModelInfo> {
   const raw = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [id] });
   return {
     id: raw.id,
@@ -63,7 +71,7 @@ function cidText(bytes: Hex): string {
 }
 
 /** A model by registry id (`2`) or name (`mobilenetv2-12-int8`). */
-export async function resolveModel(ctx: CliContext, ref: string): Promise<ModelInfo> {
+export async function resolveModel(ctx: EscrowReader, ref: string): Promise<ModelInfo> {
   const models = await listModels(ctx);
   const found = /^[0-9]+$/.test(ref) ? models.find((model) => model.id === Number(ref)) : models.find((model) => model.name === ref);
   if (found) return found;
@@ -82,7 +90,7 @@ export interface Currency {
 }
 
 /** The fee currency: the chain's native currency for address(0), else the ERC-20's symbol and decimals. */
-export async function currencyOf(ctx: CliContext, token: Address): Promise<Currency> {
+export async function currencyOf(ctx: Pick<CliContext, "client" | "deployment">, token: Address): Promise<Currency> {
   if (token === zeroAddress) return { token, symbol: ctx.deployment.chain.nativeCurrency.symbol, decimals: ctx.deployment.chain.nativeCurrency.decimals };
   const [symbol, decimals] = await Promise.all([
     ctx.client.readContract({ address: token, abi: erc20Abi, functionName: "symbol" }),
@@ -182,7 +190,7 @@ export interface EventQuery {
  * time; a list of request ids is asked in groups (some endpoints refuse a topic filter
  * with hundreds of alternatives).
  */
-export async function queryEvents(ctx: CliContext, query: EventQuery): Promise<EscrowEvent[]> {
+export async function queryEvents(ctx: EventReader, query: EventQuery): Promise<EscrowEvent[]> {
   if (Array.isArray(query.requestId) && query.requestId.length > ID_GROUP) {
     const events: EscrowEvent[] = [];
     for (let start = 0; start < query.requestId.length; start += ID_GROUP) {
@@ -214,7 +222,7 @@ export async function queryEvents(ctx: CliContext, query: EventQuery): Promise<E
 const ID_GROUP = 100;
 
 /** A request's terms from its `PredictionRequested` event (undefined when there is none since `fromBlock`). */
-export async function findRequest(ctx: CliContext, requestId: bigint, fromBlock = ctx.deployBlock): Promise<RequestRecord | undefined> {
+export async function findRequest(ctx: EventReader, requestId: bigint, fromBlock = ctx.deployBlock): Promise<RequestRecord | undefined> {
   const toBlock = await ctx.client.getBlockNumber({ cacheTime: 0 });
   const [event] = await queryEvents(ctx, { fromBlock, toBlock, events: ["PredictionRequested"], requestId });
   if (event?.event !== "PredictionRequested") return undefined;
@@ -234,7 +242,7 @@ export async function findRequest(ctx: CliContext, requestId: bigint, fromBlock 
 }
 
 /** How each of `requestIds` was settled, from its events since `fromBlock` (absent: still pending). */
-export async function findSettlements(ctx: CliContext, requestIds: readonly bigint[], fromBlock: bigint): Promise<Map<bigint, Settlement>> {
+export async function findSettlements(ctx: EventReader, requestIds: readonly bigint[], fromBlock: bigint): Promise<Map<bigint, Settlement>> {
   const settlements = new Map<bigint, Settlement>();
   if (requestIds.length === 0) return settlements;
   const toBlock = await ctx.client.getBlockNumber({ cacheTime: 0 });
@@ -253,6 +261,6 @@ export async function findSettlements(ctx: CliContext, requestIds: readonly bigi
 }
 
 /** The latest block's timestamp: the clock the escrow's deadlines are measured against. */
-export async function chainTime(ctx: CliContext): Promise<bigint> {
+export async function chainTime(ctx: Pick<CliContext, "client">): Promise<bigint> {
   return (await ctx.client.getBlock({ blockTag: "latest" })).timestamp;
 }

@@ -5,7 +5,7 @@
  * CallbackFailed — oldest first; JSON lines with --json.
  */
 import type { Address } from "viem";
-import { COMMON_OPTIONS, noPositionals, parseAddress, parseBlock, parseCommand, parseRequestId, UsageError } from "../args.ts";
+import { noPositionals, parseAddress, parseBlock, parseCommand, parseRequestId, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
 import { type Currency, currencyOf, type EscrowEvent, listModels, queryEvents, resolveModel, SETTLEMENT_EVENTS } from "../escrow-reads.ts";
@@ -29,18 +29,13 @@ PredictionRejected (reason), PredictionExpired (refunded) — and CallbackFailed
 export const eventsCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: {
-        ...COMMON_OPTIONS,
-        "from-block": { type: "string" },
-        "to-block": { type: "string" },
-        model: { type: "string" },
-        requester: { type: "string" },
-        request: { type: "string" },
-        follow: { type: "boolean", default: false },
-      },
-      allowPositionals: true,
+    const { values, positionals } = parseCommand(argv, {
+      "from-block": { type: "string" },
+      "to-block": { type: "string" },
+      model: { type: "string" },
+      requester: { type: "string" },
+      request: { type: "string" },
+      follow: { type: "boolean", default: false },
     });
     noPositionals(positionals);
     const fromArg = parseBlock(values["from-block"], "--from-block");

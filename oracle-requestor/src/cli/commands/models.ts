@@ -14,7 +14,7 @@ import { describeModelsDir, resolveModelsDir } from "@argus/provider-image/model
 import { DEFAULT_MODEL_TERMS } from "../../../../scripts/lib/register-models.ts";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
 import { pinResult } from "../../ipfs/client.ts";
-import { COMMON_OPTIONS, noPositionals, parseAddress, parseAmount, parseCommand, parseSeconds, UsageError } from "../args.ts";
+import { noPositionals, parseAddress, parseAmount, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
 import { currencyOf, formatAmount, listModels } from "../escrow-reads.ts";
@@ -29,7 +29,7 @@ takes requests, and the CID of its manifest.`;
 export const modelsListCommand: Command = {
   usage: LIST_USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
+    const { values, positionals } = parseCommand(argv, {});
     noPositionals(positionals);
     const out = new Output(io, values.json);
     const ctx = await openContext(values, io.env);
@@ -68,19 +68,14 @@ const TASK_CODES = { classification: 0, detection: 1 } as const;
 export const modelsAddCommand: Command = {
   usage: ADD_USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: {
-        ...COMMON_OPTIONS,
-        manifest: { type: "string" },
-        fee: { type: "string" },
-        "fee-token": { type: "string" },
-        "callback-gas-price": { type: "string" },
-        "response-window": { type: "string" },
-        "provider-image-hash": { type: "string" },
-        update: { type: "boolean", default: false },
-      },
-      allowPositionals: true,
+    const { values, positionals } = parseCommand(argv, {
+      manifest: { type: "string" },
+      fee: { type: "string" },
+      "fee-token": { type: "string" },
+      "callback-gas-price": { type: "string" },
+      "response-window": { type: "string" },
+      "provider-image-hash": { type: "string" },
+      update: { type: "boolean", default: false },
     });
     const [onnxPath, ...extra] = positionals;
     if (onnxPath === undefined) throw new UsageError("give the model's ONNX file");

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { DEPLOYMENT_FILE_ENV, deploymentFilePath, readDeploymentFile } from "../../deployment-file.ts";
-import { COMMON_OPTIONS, noPositionals, parseCommand } from "../args.ts";
+import { noPositionals, parseCommand } from "../args.ts";
 import type { Command } from "../command.ts";
 
 const USAGE = `usage: argus oracle start [--config <file>] [--print-config-table] [--deployment <file>]
@@ -20,11 +20,7 @@ const ORACLE_MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const oracleStartCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: { ...COMMON_OPTIONS, config: { type: "string" }, "print-config-table": { type: "boolean", default: false } },
-      allowPositionals: true,
-    });
+    const { values, positionals } = parseCommand(argv, { config: { type: "string" }, "print-config-table": { type: "boolean", default: false } });
     noPositionals(positionals);
     const env = io.env;
     if (values.deployment) env[DEPLOYMENT_FILE_ENV] = values.deployment;

@@ -6,7 +6,7 @@
 import { parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
 import { SkipReason } from "../../chain/request-terms.ts";
-import { COMMON_OPTIONS, parseCommand, parseRequestId, UsageError } from "../args.ts";
+import { parseCommand, parseRequestId, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
 import { currencyOf, formatAmount } from "../escrow-reads.ts";
@@ -25,7 +25,7 @@ const SKIP_NAMES = Object.fromEntries(Object.entries(SkipReason).map(([name, cod
 export const reclaimCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
+    const { values, positionals } = parseCommand(argv, {});
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const requestId = parseRequestId(positionals[0]);
     const out = new Output(io, values.json);

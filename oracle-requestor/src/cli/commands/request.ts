@@ -11,7 +11,7 @@ import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageLimitsFromEnv } from "@argus/provider-image/image-limits";
 import { imageCidToBytes, isValidImageCid } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
-import { COMMON_OPTIONS, noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
+import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
 import { currencyOf, formatAmount, resolveModel, type RequestRecord } from "../escrow-reads.ts";
@@ -38,17 +38,12 @@ Signs with ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD.`;
 export const requestCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: {
-        ...COMMON_OPTIONS,
-        model: { type: "string" },
-        image: { type: "string" },
-        wait: { type: "boolean", default: false },
-        timeout: { type: "string" },
-        "no-check": { type: "boolean", default: false },
-      },
-      allowPositionals: true,
+    const { values, positionals } = parseCommand(argv, {
+      model: { type: "string" },
+      image: { type: "string" },
+      wait: { type: "boolean", default: false },
+      timeout: { type: "string" },
+      "no-check": { type: "boolean", default: false },
     });
     noPositionals(positionals);
     if (values.model === undefined) throw new UsageError("--model is required");

@@ -2,7 +2,7 @@
  * `argus result <requestId> [--wait] [--timeout T] [--json]`: where any request stands,
  * and its result verified against the on-chain digest once it is answered.
  */
-import { COMMON_OPTIONS, parseCommand, parseRequestId, parseSeconds, UsageError } from "../args.ts";
+import { parseCommand, parseRequestId, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
 import { currencyOf } from "../escrow-reads.ts";
@@ -28,11 +28,7 @@ Exit codes: 0 status shown (and verified, if fulfilled), 1 not found or not veri
 export const resultCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: { ...COMMON_OPTIONS, wait: { type: "boolean", default: false }, timeout: { type: "string" } },
-      allowPositionals: true,
-    });
+    const { values, positionals } = parseCommand(argv, { wait: { type: "boolean", default: false }, timeout: { type: "string" } });
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const requestId = parseRequestId(positionals[0]);
     const timeoutMs = parseSeconds(values.timeout, "--timeout", 600) * 1000;

@@ -5,7 +5,7 @@
  */
 import { parseEventLogs, zeroAddress } from "viem";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
-import { COMMON_OPTIONS, noPositionals, parseAddress, parseCommand } from "../args.ts";
+import { noPositionals, parseAddress, parseCommand } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
 import { currencyOf, formatAmount } from "../escrow-reads.ts";
@@ -22,11 +22,7 @@ expired requests, or fees an oracle earned.
 export const withdrawCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommand({
-      args: argv,
-      options: { ...COMMON_OPTIONS, token: { type: "string" }, to: { type: "string" } },
-      allowPositionals: true,
-    });
+    const { values, positionals } = parseCommand(argv, { token: { type: "string" }, to: { type: "string" } });
     noPositionals(positionals);
     const token = values.token === undefined ? zeroAddress : parseAddress(values.token, "--token");
     const to = values.to === undefined ? undefined : parseAddress(values.to, "--to");
