@@ -48,10 +48,7 @@ export async function uploadImage(
   signal?: AbortSignal,
 ): Promise<string> {
   try {
-    // A named entry: an unnamed Blob goes out with `filename=""`, which some Kubo-compatible
-    // nodes (the embedded one's multipart parser) take for a form field rather than a file.
-    // The name is not part of the CID (no wrapping directory).
-    const added = await client(apiUrl).add({ path: "image", content: file }, {
+    const added = await client(apiUrl).add(file, {
       cidVersion: 1,
       rawLeaves: true,
       pin: true,
