@@ -10,6 +10,8 @@
  *   ARGUS_CHAIN_NAME       shown to users (default "Hardhat local")
  *   ARGUS_IPFS_API         Kubo RPC API (default http://127.0.0.1:5001)
  *   ARGUS_IPFS_GATEWAY     path gateway (default http://127.0.0.1:8080)
+ *   ARGUS_ORACLE_STATUS_URL the oracle's status server, for "picked up" before the answer
+ *                          (e.g. http://127.0.0.1:9464; default: none, the app then follows the chain only)
  *   ARGUS_DEPLOYMENT_OUT   output file (default frontend/public/deployment.json)
  *
  * The one-command stack writes the same shape itself (see src/deployment.ts).
@@ -61,6 +63,7 @@ const record: DeploymentInput = {
     apiUrl: env.ARGUS_IPFS_API ?? "http://127.0.0.1:5001",
     gatewayUrl: env.ARGUS_IPFS_GATEWAY ?? "http://127.0.0.1:8080",
   },
+  ...(env.ARGUS_ORACLE_STATUS_URL ? { oracle: { statusUrl: env.ARGUS_ORACLE_STATUS_URL } } : {}),
 };
 parseDeployment(record, "the generated record"); // never write a record the app would refuse
 await mkdir(dirname(out), { recursive: true });

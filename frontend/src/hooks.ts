@@ -5,8 +5,9 @@ import { useConfig, useConnection, usePublicClient } from "wagmi";
 import { useQuery } from "@tanstack/react-query";
 import type { Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
-import { fetchBalances, fetchRequests, listModels, readToken, type Model, type Token } from "./chain/escrow.ts";
+import { fetchBalances, fetchRequests, listModels, readToken, type Model, type RequestRecord, type Token } from "./chain/escrow.ts";
 import type { Currency } from "./lib/format.ts";
+import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
 
 export const DeploymentContext = createContext<Deployment | undefined>(undefined);
 
@@ -111,4 +112,42 @@ export function useRefundBalances(account: Address | undefined, tokens: readonly
     enabled: account !== undefined,
     refetchInterval: POLL_MS * 2,
   });
+}
+
+/** Polling period of the oracle's status server while a request is waiting for its answer. */
+export const ORACLE_POLL_MS = 2_000;
+/** After a failed call (server down, unexpected answer): it is optional, so ask rarely. */
+const ORACLE_RETRY_MS = 15_000;
+
+/**
+ * The oracle's report on a pending request (lib/oracle-status.ts), while `waiting`; undefined
+ * when the deployment names no oracle status server, the server does not answer, or the
+ * oracle has not read the request yet. Polls `/healthz` (shared) until the oracle has read
+ * the request's block, then `/requests/<id>` until the oracle is done with it.
+ */
+export function useOracleProgress(record: RequestRecord, waiting: boolean): OracleProgress | undefined {
+  const deployment = useDeployment();
+  const statusUrl = deployment.oracle?.statusUrl;
+  const escrow = deployment.contracts.predictionEscrow.address;
+  const retryOnError = (query: { state: { status: string } }) => (query.state.status === "error" ? ORACLE_RETRY_MS : ORACLE_POLL_MS);
+  const health = useQuery({
+    queryKey: ["oracle-health", statusUrl],
+    queryFn: ({ signal }) => fetchOracleHealth(statusUrl!, signal),
+    enabled: statusUrl !== undefined && waiting,
+    refetchInterval: retryOnError,
+    retry: false,
+  });
+  const read = health.data !== undefined && oracleHasRead(health.data, escrow, record.blockNumber);
+  const progress = useQuery({
+    queryKey: ["oracle-request", statusUrl, record.terms.requestId.toString()],
+    queryFn: ({ signal }) => fetchOracleProgress(statusUrl!, record.terms.requestId, signal),
+    enabled: statusUrl !== undefined && waiting && read,
+    refetchInterval: (query) => {
+      const data = query.state.data;
+      if (data === null || (data !== undefined && isFinalOracleState(data.state))) return false; // unknown to it, or done
+      return retryOnError(query);
+    },
+    retry: false,
+  });
+  return waiting ? (progress.data ?? undefined) : undefined;
 }

@@ -5,7 +5,7 @@ import { confirm, reclaim } from "../chain/actions.ts";
 import type { Model, RequestRecord } from "../chain/escrow.ts";
 import { formatAmount, formatDuration, formatTime, requestIdHex, shortHex } from "../lib/format.ts";
 import { deriveStatus, lifecycleSteps, type RequestStatus } from "../lib/status.ts";
-import { useChainTime, useCurrency, useDeployment, useTarget, useWallet } from "../hooks.ts";
+import { useChainTime, useCurrency, useDeployment, useOracleProgress, useTarget, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 import { TxLink } from "./TxLink.tsx";
 
@@ -13,7 +13,11 @@ const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
 
 export function useRequestStatus(record: RequestRecord): RequestStatus {
   const chainTime = useChainTime();
-  return deriveStatus({ deadline: record.terms.deadline, settlement: record.settlement, chainTime });
+  const input = { deadline: record.terms.deadline, settlement: record.settlement, chainTime };
+  const onChain = deriveStatus(input);
+  // Only a request still waiting for its answer asks the oracle where it is.
+  const oracle = useOracleProgress(record, onChain.phase === "requested");
+  return oracle === undefined ? onChain : deriveStatus({ ...input, oracle });
 }
 
 export function StatusBadge({ status }: { status: RequestStatus }) {

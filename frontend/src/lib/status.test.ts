@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ORACLE_STATES, type OracleProgress, type OracleState } from "./oracle-status.ts";
 import { deriveStatus, describeRejectReason, lifecycleSteps } from "./status.ts";
 
 const deadline = 1_000_000n;
@@ -18,8 +19,43 @@ describe("deriveStatus", () => {
     expect(deriveStatus({ deadline: 1n })).toMatchObject({ phase: "requested", reclaimable: false });
   });
 
-  it("shows picked up when the oracle signals it", () => {
-    expect(deriveStatus({ deadline, chainTime: 0n, pickedUp: true }).phase).toBe("picked-up");
+  describe("with the oracle's report", () => {
+    const report = (state: OracleState, extra: Partial<OracleProgress> = {}): OracleProgress => ({ state, rejectReason: null, error: null, ...extra });
+    const at = (oracle: OracleProgress) => deriveStatus({ deadline, chainTime: deadline - 600n, oracle });
+
+    it("maps each queue state of a pending request to what the user sees", () => {
+      const phases = Object.fromEntries(ORACLE_STATES.map((state) => [state, at(report(state)).phase]));
+      expect(phases).toEqual({
+        received: "picked-up",
+        ready: "picked-up",
+        running: "computing",
+        computed: "posting",
+        pinned: "posting",
+        posting: "posting",
+        fulfilled: "posting", // posted, but not yet in the events this page has read
+        rejecting: "rejecting",
+        rejected: "rejecting",
+        expired: "abandoned",
+      });
+      for (const state of ORACLE_STATES) expect(at(report(state))).toMatchObject({ final: false, reclaimable: false, secondsLeft: 600 });
+    });
+
+    it("says what the oracle is doing, a refusal's reason, and a retry", () => {
+      expect(at(report("received")).label).toBe("Picked up");
+      expect(at(report("received")).detail).toMatch(/fetching the image/);
+      expect(at(report("ready", { error: "chunk failed" })).detail).toMatch(/last attempt failed; it is trying again/);
+      expect(at(report("running"))).toMatchObject({ label: "Computing", detail: expect.stringMatching(/running the model/) });
+      expect(at(report("rejecting", { rejectReason: 4 })).detail).toMatch(/refusing .*the image format is not supported.*refunded/);
+      expect(at(report("rejected")).detail).toMatch(/input is unusable/);
+      expect(at(report("expired")).detail).toMatch(/will not answer.*reclaim/);
+    });
+
+    it("never overrides the chain: settlement events and a passed deadline win", () => {
+      const fulfilled = { kind: "fulfilled" as const, resultDigest: "0x00" as const, topClass: 1, topScore: 1 };
+      expect(deriveStatus({ deadline, settlement: fulfilled, oracle: report("running") }).phase).toBe("fulfilled");
+      expect(deriveStatus({ deadline, settlement: { kind: "rejected", reason: 1 }, oracle: report("posting") }).phase).toBe("rejected");
+      expect(deriveStatus({ deadline, chainTime: deadline + 1n, oracle: report("ready") })).toMatchObject({ phase: "overdue", reclaimable: true });
+    });
   });
 
   it("lets settlement events win over the clock", () => {
@@ -46,7 +82,14 @@ describe("lifecycleSteps", () => {
   const states = (input: Parameters<typeof deriveStatus>[0]) => lifecycleSteps(deriveStatus(input)).map((step) => step.state);
   it("walks pinned → requested → picked up → fulfilled", () => {
     expect(states({ deadline, chainTime: 0n })).toEqual(["done", "done", "current", "upcoming"]);
-    expect(states({ deadline, chainTime: 0n, pickedUp: true })).toEqual(["done", "done", "done", "current"]);
+    const oracle = (state: OracleState) => ({ state, rejectReason: null, error: null });
+    expect(states({ deadline, chainTime: 0n, oracle: oracle("ready") })).toEqual(["done", "done", "done", "current"]);
+    expect(lifecycleSteps(deriveStatus({ deadline, chainTime: 0n, oracle: oracle("posting") })).at(-1)).toEqual({
+      id: "answered",
+      label: "Posting the answer",
+      state: "current",
+    });
+    expect(states({ deadline, chainTime: 0n, oracle: oracle("expired") })).toEqual(["done", "done", "done", "failed"]);
     expect(states({ deadline, settlement: { kind: "fulfilled", resultDigest: "0x00", topClass: 0, topScore: 0 } })).toEqual([
       "done",
       "done",

@@ -1,17 +1,20 @@
 /**
  * Where a request stands, derived from what can be observed: the escrow's events, the
- * chain's clock and, when one is available, a "picked up" signal from the oracle.
+ * chain's clock and, when the deployment names one, the oracle's status server.
  *
  * The lifecycle a user sees is pinned → requested → picked up → fulfilled, or it ends
  * in rejected or expired. The escrow emits no event when the oracle starts working on
- * a request, so "picked up" is an optional input (`pickedUp`): today nothing supplies
- * it and that step is shown as "waiting for the oracle"; an oracle status endpoint can
- * feed it later without changing anything else here.
+ * a request, so the steps in between come from the oracle's own report (`oracle`,
+ * lib/oracle-status.ts): picked up (image being fetched or fetched), computing,
+ * posting the answer or a refusal, or given up as too close to its deadline. The
+ * report is advisory: settlement events and the deadline win over it, and without it
+ * a pending request is simply "requested".
  *
  * Time is the chain's (the latest block's timestamp), not the browser's: the deadline
  * is enforced by the contract against block time.
  */
 import { RejectReason, type RejectReasonCode } from "@argus/oracle-requestor/chain/request-terms";
+import type { OracleProgress } from "./oracle-status.ts";
 
 export type Settlement =
   | { kind: "fulfilled"; resultDigest: `0x${string}`; topClass: number; topScore: number }
@@ -25,11 +28,21 @@ export interface StatusInput {
   settlement?: Settlement | undefined;
   /** The latest block's timestamp, if known. */
   chainTime?: bigint | undefined;
-  /** The oracle reported it has started on this request (no source yet, see above). */
-  pickedUp?: boolean | undefined;
+  /** The oracle's report on this request, when its status server has one. */
+  oracle?: OracleProgress | undefined;
 }
 
-export type Phase = "requested" | "picked-up" | "overdue" | "fulfilled" | "rejected" | "expired";
+export type Phase =
+  | "requested"
+  | "picked-up"
+  | "computing"
+  | "posting"
+  | "rejecting"
+  | "abandoned"
+  | "overdue"
+  | "fulfilled"
+  | "rejected"
+  | "expired";
 
 export interface RequestStatus {
   phase: Phase;
@@ -83,7 +96,7 @@ export function describeRejectReason(reason: number): { title: string; advice: s
 }
 
 export function deriveStatus(input: StatusInput): RequestStatus {
-  const { settlement, deadline, chainTime, pickedUp } = input;
+  const { settlement, deadline, chainTime, oracle } = input;
   if (settlement?.kind === "fulfilled") {
     return {
       phase: "fulfilled",
@@ -124,46 +137,69 @@ export function deriveStatus(input: StatusInput): RequestStatus {
     };
   }
   const secondsLeft = chainTime === undefined ? undefined : Number(deadline - chainTime);
-  const base = pickedUp
-    ? { phase: "picked-up" as const, label: "Picked up", detail: "The oracle is running the model on your image." }
-    : { phase: "requested" as const, label: "Requested", detail: "Paid and waiting for the oracle to pick it up." };
+  const base = (oracle && oracleStage(oracle)) ?? {
+    phase: "requested" as const,
+    label: "Requested",
+    detail: "Paid and waiting for the oracle to pick it up.",
+  };
   return { ...base, reclaimable: false, final: false, ...(secondsLeft === undefined ? {} : { secondsLeft }) };
 }
 
+/** A pending request's phase from the oracle's queue state. */
+function oracleStage({ state, rejectReason, error }: OracleProgress): Pick<RequestStatus, "phase" | "label" | "detail"> {
+  const retrying = error === null ? "" : " Its last attempt failed; it is trying again.";
+  switch (state) {
+    case "received":
+      return { phase: "picked-up", label: "Picked up", detail: `The oracle has your request and is fetching the image from IPFS.${retrying}` };
+    case "ready":
+      return { phase: "picked-up", label: "Picked up", detail: `The oracle has fetched your image; the model runs next.${retrying}` };
+    case "running":
+      return { phase: "computing", label: "Computing", detail: "The oracle is running the model on your image." };
+    case "computed":
+    case "pinned":
+    case "posting":
+      return { phase: "posting", label: "Posting", detail: "The result is computed; the oracle is pinning it and posting its digest on-chain." };
+    case "fulfilled":
+      return { phase: "posting", label: "Posting", detail: "The oracle has posted the result; it shows here once the chain has it." };
+    case "rejecting":
+    case "rejected": {
+      const reason = rejectReason === null ? "the input is unusable" : describeRejectReason(rejectReason).title;
+      return {
+        phase: "rejecting",
+        label: "Refusing",
+        detail: `The oracle is refusing the request on-chain: ${reason}. Your fee will be refunded.`,
+      };
+    }
+    case "expired":
+      return {
+        phase: "abandoned",
+        label: "Not answered",
+        detail: "The oracle will not answer: the deadline is too close to start now. Once it passes, reclaim the fee.",
+      };
+  }
+}
+
+/** The last two steps of each phase: the oracle's pick-up (label, state) and the answer (label, state). */
+const LAST_STEPS: Record<Phase, [[string, StepState], [string, StepState]]> = {
+  requested: [["Waiting for the oracle", "current"], ["Fulfilled", "upcoming"]],
+  "picked-up": [["Picked up", "done"], ["Running the model", "current"]],
+  computing: [["Picked up", "done"], ["Running the model", "current"]],
+  posting: [["Picked up", "done"], ["Posting the answer", "current"]],
+  rejecting: [["Picked up", "done"], ["Posting the refusal", "current"]],
+  abandoned: [["Picked up", "done"], ["Not answered", "failed"]],
+  fulfilled: [["Picked up", "done"], ["Fulfilled", "done"]],
+  rejected: [["Picked up", "done"], ["Rejected", "failed"]],
+  overdue: [["Picked up", "skipped"], ["Expired", "failed"]],
+  expired: [["Picked up", "skipped"], ["Expired", "failed"]],
+};
+
 /** The lifecycle as steps for a progress display. */
 export function lifecycleSteps(status: RequestStatus): Step[] {
-  const steps = (pickedUp: Step, answered: Step): Step[] => [
+  const [[pickedUp, pickedUpState], [answered, answeredState]] = LAST_STEPS[status.phase];
+  return [
     { id: "pinned", label: "Pinned", state: "done" },
     { id: "requested", label: "Requested", state: "done" },
-    pickedUp,
-    answered,
+    { id: "picked-up", label: pickedUp, state: pickedUpState },
+    { id: "answered", label: answered, state: answeredState },
   ];
-  switch (status.phase) {
-    case "requested":
-      return steps(
-        { id: "picked-up", label: "Waiting for the oracle", state: "current" },
-        { id: "answered", label: "Fulfilled", state: "upcoming" },
-      );
-    case "picked-up":
-      return steps(
-        { id: "picked-up", label: "Picked up", state: "done" },
-        { id: "answered", label: "Running the model", state: "current" },
-      );
-    case "fulfilled":
-      return steps(
-        { id: "picked-up", label: "Picked up", state: "done" },
-        { id: "answered", label: "Fulfilled", state: "done" },
-      );
-    case "rejected":
-      return steps(
-        { id: "picked-up", label: "Picked up", state: "done" },
-        { id: "answered", label: "Rejected", state: "failed" },
-      );
-    case "overdue":
-    case "expired":
-      return steps(
-        { id: "picked-up", label: "Picked up", state: "skipped" },
-        { id: "answered", label: "Expired", state: "failed" },
-      );
-  }
 }
