@@ -249,7 +249,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         bytes32 commitment = _commitment(requester, modelId, fee, deadline, callbackGasLimit);
         if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, 0, 0);
 
-        emit PredictionFulfilled(requestId, item.resultDigest, uint16(details >> 16), uint16(details));
+        emit PredictionFulfilled(requestId, item.resultDigest);
         if (callbackGasLimit != 0) _deliver(requestId, requester, callbackGasLimit, item.resultDigest, details);
         return (true, modelId, fee);
     }

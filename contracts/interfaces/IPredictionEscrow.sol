@@ -81,7 +81,10 @@ interface IPredictionEscrow is IModelRegistry {
     );
 
     /// @notice A request was answered; the result's CID is CIDv1(raw, sha2-256, resultDigest).
-    event PredictionFulfilled(uint256 indexed requestId, bytes32 resultDigest, uint16 topClass, uint16 topScore);
+    /// @dev The top class and score are not repeated here: they are in the result the
+    /// digest names, in the `fulfillBatch` calldata and in the consumer's callback, and
+    /// logging two more words would cost every fulfilment ~500 gas.
+    event PredictionFulfilled(uint256 indexed requestId, bytes32 resultDigest);
 
     /// @notice A consumer's callback reverted or ran out of gas; the result stands.
     event CallbackFailed(uint256 indexed requestId);

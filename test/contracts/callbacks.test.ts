@@ -47,13 +47,7 @@ async function requestFrom(f: EscrowFixture, consumer: TestConsumer, callbackGas
   return termsFromReceipt(f.escrow, receipt)[0]!;
 }
 
-const fulfilled = (t: RequestTerms, item: ReturnType<typeof fulfillment>) => [
-  "PredictionFulfilled",
-  t.requestId,
-  item.resultDigest,
-  281n,
-  9_000n,
-];
+const fulfilled = (t: RequestTerms, item: ReturnType<typeof fulfillment>) => ["PredictionFulfilled", t.requestId, item.resultDigest];
 
 function feesCredited(f: EscrowFixture, total: bigint) {
   return ["FeesCredited", f.oracle.address, NATIVE, total - protocolCut(total), protocolCut(total)];
@@ -67,7 +61,7 @@ describe("PredictionEscrow callbacks", () => {
     const item = fulfillment(terms, 283, 7_777);
     const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item, item]));
     expect(eventsOf(f.escrow, receipt)).to.deep.equal([
-      ["PredictionFulfilled", terms.requestId, item.resultDigest, 283n, 7_777n],
+      ["PredictionFulfilled", terms.requestId, item.resultDigest],
       ["SettlementSkipped", terms.requestId, SKIP.NotPending],
       feesCredited(f, terms.fee),
     ]);

@@ -433,7 +433,7 @@ class Sequence {
       }
       this.#settle(outcome, this.#now === outcome.terms.deadline ? "fulfilled at the deadline second" : "fulfilled");
       if (this.#callbackFails(outcome)) count("callback failed");
-      expected.push(["PredictionFulfilled", terms.requestId, packed[i]!.resultDigest, extra[i]! / 65_536n, extra[i]! % 65_536n]);
+      expected.push(["PredictionFulfilled", terms.requestId, packed[i]!.resultDigest]);
       if (this.#callbackFails(outcome)) expected.push(["CallbackFailed", terms.requestId]);
       if (outcome.currency !== run.currency) {
         flush();

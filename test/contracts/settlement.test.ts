@@ -57,8 +57,8 @@ describe("PredictionEscrow settlement", () => {
       const total = t1.fee + t2.fee;
       const cut = protocolCut(total);
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
-        ["PredictionFulfilled", t1.requestId, items[0]!.resultDigest, 285n, 9_999n],
-        ["PredictionFulfilled", t2.requestId, items[1]!.resultDigest, 65_535n, 0n],
+        ["PredictionFulfilled", t1.requestId, items[0]!.resultDigest],
+        ["PredictionFulfilled", t2.requestId, items[1]!.resultDigest],
         ["FeesCredited", f.oracle.address, NATIVE, total - cut, cut],
       ]);
       expect(cut).to.equal((total * PROTOCOL_FEE_BPS) / 10_000n).and.to.be.greaterThan(0n);
@@ -107,11 +107,11 @@ describe("PredictionEscrow settlement", () => {
       const first = await mined(f.escrow.connect(f.oracle).fulfillBatch(batch));
       const token = await f.token.getAddress();
       expect(eventsOf(f.escrow, first)).to.deep.equal([
-        ["PredictionFulfilled", t1.requestId, batch[0]!.resultDigest, 281n, 9_000n],
+        ["PredictionFulfilled", t1.requestId, batch[0]!.resultDigest],
         ["SettlementSkipped", t1.requestId, SKIP.NotPending],
         ["SettlementSkipped", unknown.requestId, SKIP.NotPending],
         // A run's fees are credited when the next settled item is in another currency.
-        ["PredictionFulfilled", t2.requestId, batch[3]!.resultDigest, 281n, 9_000n],
+        ["PredictionFulfilled", t2.requestId, batch[3]!.resultDigest],
         ["FeesCredited", f.oracle.address, NATIVE, NATIVE_FEE - protocolCut(NATIVE_FEE), protocolCut(NATIVE_FEE)],
         ["FeesCredited", f.oracle.address, token, TOKEN_FEE - protocolCut(TOKEN_FEE), protocolCut(TOKEN_FEE)],
       ]);

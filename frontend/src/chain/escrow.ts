@@ -4,7 +4,8 @@
  * ABI is the generated one shared by every package.
  */
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
+import { type RequestTerms, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
+import { NO_CLASS } from "@argus/provider-image/protocol/result";
 import { imageCidFromBytes } from "@argus/provider-image/protocol/cid";
 import { type Address, erc20Abi, type Hex, type PublicClient, parseEventLogs, zeroAddress } from "viem";
 import type { Currency } from "../lib/format.ts";
@@ -153,13 +154,16 @@ export async function fetchSettlements(
     client.getContractEvents({ ...range, eventName: "PredictionExpired" }),
   ]);
   const settlements = new Map<bigint, Settlement>();
+  // The event carries only the digest; the top result the oracle posted is in its batch's calldata.
+  const inputs = new Map<Hex, Promise<Hex>>();
+  const inputOf = (hash: Hex) => {
+    if (!inputs.has(hash)) inputs.set(hash, client.getTransaction({ hash }).then((tx) => tx.input));
+    return inputs.get(hash)!;
+  };
   for (const log of fulfilled) {
-    settlements.set(log.args.requestId!, {
-      kind: "fulfilled",
-      resultDigest: log.args.resultDigest!,
-      topClass: log.args.topClass!,
-      topScore: log.args.topScore!,
-    });
+    const requestId = log.args.requestId!;
+    const top = topResultFromCalldata(await inputOf(log.transactionHash), requestId) ?? { topClass: NO_CLASS, topScore: 0 };
+    settlements.set(requestId, { kind: "fulfilled", resultDigest: log.args.resultDigest!, ...top });
   }
   for (const log of rejected) settlements.set(log.args.requestId!, { kind: "rejected", reason: log.args.reason! });
   for (const log of expired) settlements.set(log.args.requestId!, { kind: "expired" });

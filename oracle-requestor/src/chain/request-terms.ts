@@ -3,7 +3,8 @@
  * fulfilment items. Every settlement (fulfil, reject, reclaim) presents these terms;
  * they come from the request's `PredictionRequested` event.
  */
-import type { Address, Hex } from "viem";
+import { type Address, decodeFunctionData, type Hex } from "viem";
+import { predictionEscrowAbi } from "./abi.generated.ts";
 
 export interface RequestTerms {
   requestId: bigint;
@@ -64,3 +65,32 @@ export type RejectReasonCode = (typeof RejectReason)[keyof typeof RejectReason];
 
 /** The escrow's `SettlementSkipped` reasons (IPredictionEscrow.SkipReason). */
 export const SkipReason = { NotPending: 0, TermsMismatch: 1, Expired: 2, NotExpired: 3 } as const;
+
+/** The fields of a packed fulfilment item (the inverse of `packFulfillment`). */
+export function unpackFulfillment(item: PackedFulfillment): RequestTerms & TopResult & { resultDigest: Hex } {
+  const mask = (bits: bigint) => (1n << bits) - 1n;
+  return {
+    requestId: item.requestId,
+    requester: `0x${(item.requesterAndFee >> 96n).toString(16).padStart(40, "0")}` as Address,
+    fee: item.requesterAndFee & mask(96n),
+    modelId: Number((item.details >> 224n) & mask(32n)),
+    deadline: (item.details >> 184n) & mask(40n),
+    callbackGasLimit: Number((item.details >> 152n) & mask(32n)),
+    topClass: Number((item.details >> 16n) & mask(16n)),
+    topScore: Number(item.details & mask(16n)),
+    resultDigest: item.resultDigest,
+  };
+}
+
+/**
+ * The top result a fulfilment posted for `requestId`, read from the `fulfillBatch`
+ * transaction's input (the `PredictionFulfilled` event carries only the digest).
+ */
+export function topResultFromCalldata(input: Hex, requestId: bigint): TopResult | undefined {
+  const { functionName, args } = decodeFunctionData({ abi: predictionEscrowAbi, data: input });
+  if (functionName !== "fulfillBatch") return undefined;
+  const item = args[0].find((candidate) => candidate.requestId === requestId);
+  if (!item) return undefined;
+  const { topClass, topScore } = unpackFulfillment(item);
+  return { topClass, topScore };
+}

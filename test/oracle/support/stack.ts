@@ -1,10 +1,10 @@
 /**
- * A whole local Argus stack for the oracle's integration tests: a Hardhat node over
- * HTTP, the escrow deployed by Ignition with the three shared models, the embedded IPFS
- * node, and a user-side viem client. The oracle itself is started by each test, so it
- * can be stopped, killed and restarted.
+ * A whole local Argus stack for the oracle's integration tests and the web UI's
+ * end-to-end flows: a Hardhat node over HTTP, the escrow deployed by Ignition with the
+ * three shared models, the embedded IPFS node, and a user-side viem client. The oracle
+ * itself is started by each test, so it can be stopped, killed and restarted.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
@@ -20,13 +20,17 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { network } from "hardhat";
+import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
 import { loadConfig, type OracleConfig } from "@argus/oracle-requestor/config";
 import { createIpfsClient, type KuboRPCClient } from "@argus/oracle-requestor/ipfs/client";
 import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
-import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
+import { type RequestTerms, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, startChain, type LocalChain } from "../../../scripts/lib/local-stack.ts";
+import { DEFAULT_MODEL_TERMS, registerModels } from "../../../scripts/lib/register-models.ts";
+import type { PredictionEscrow, TestGLM } from "../../../types/ethers-contracts/index.ts";
 import { SHARED_MODELS_DIR } from "../../support/shared.ts";
 
 export interface Stack {
@@ -44,14 +48,26 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(name: string): Promise<Stack> {
+export interface StackOptions {
+  /** Browser origins the IPFS node's API admits (a web UI uploading images); none by default. */
+  ipfsCorsOrigins?: string[];
+}
+
+export async function startStack(name: string, options: StackOptions = {}): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), `argus-${name}-`));
   const chain = await startChain();
   const deploymentId = `test-${name}-${process.pid}`;
   const argus = await deployArgus({ rpcUrl: chain.rpcUrl, deploymentId, fresh: true });
-  const ipfs = await startEmbeddedIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(workDir, "ipfs"), readTimeoutMs: 2_000 });
+  const ipfs = await startEmbeddedIpfs({
+    apiPort: 0,
+    gatewayPort: 0,
+    dataDir: join(workDir, "ipfs"),
+    readTimeoutMs: 2_000,
+    ...(options.ipfsCorsOrigins ? { corsOrigins: options.ipfsCorsOrigins } : {}),
+  });
   const transport = http(chain.rpcUrl);
   const client = createPublicClient({ chain: hardhat, transport }) as PublicClient;
+  const wallets = new Map<number, WalletClient>();
   return {
     chain,
     argus,
@@ -65,7 +81,9 @@ export async function startStack(name: string): Promise<Stack> {
       return Number(model.modelId);
     },
     user(index) {
-      return createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }) as never;
+      // Deriving a key from the mnemonic takes ~20 ms: once per account is enough.
+      if (!wallets.has(index)) wallets.set(index, createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }));
+      return wallets.get(index) as never;
     },
     oracleConfig(overrides = {}) {
       return loadConfig({}, {
@@ -92,6 +110,44 @@ export async function startStack(name: string): Promise<Stack> {
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface TokenPricedModel {
+  name: string;
+  modelId: number;
+  /** The TestGLM contract its fee is paid in. */
+  token: Address;
+  fee: bigint;
+  /** A manifest folder holding the copy (for an engine that should run it). */
+  manifestsDir: string;
+}
+
+/**
+ * Registers a copy of the built-in model `copyOf` as `name`, priced `fee` in a TestGLM
+ * deployed for it, and mints `mint` tokens to each of `holders` (e.g. permit payments).
+ * `stack.modelId(name)` knows it afterwards.
+ */
+export async function addTokenPricedModel(
+  stack: Stack,
+  options: { copyOf: string; name: string; fee: bigint; holders: readonly Address[]; mint: bigint },
+): Promise<TokenPricedModel> {
+  const manifestsDir = join(stack.workDir, `manifests-${options.name}`);
+  await mkdir(manifestsDir, { recursive: true });
+  const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, `${options.copyOf}.json`), "utf8")) as object;
+  await writeFile(join(manifestsDir, `${options.name}.json`), JSON.stringify({ ...manifest, id: options.name }));
+  const connection = await network.create({ network: "localhost", override: { url: stack.chain.rpcUrl } });
+  try {
+    const { ethers } = connection;
+    const tokenContract = (await ethers.deployContract("TestGLM")) as unknown as TestGLM;
+    const token = (await tokenContract.getAddress()) as Address;
+    for (const holder of options.holders) await (await tokenContract.mint(holder, options.mint)).wait();
+    const escrow = (await ethers.getContractAt("PredictionEscrow", stack.argus.escrow)) as unknown as PredictionEscrow;
+    const registered = await registerModels(escrow, [manifestsDir], { ...DEFAULT_MODEL_TERMS, feeToken: token, fee: options.fee });
+    stack.argus.models.push(...registered);
+    return { name: options.name, modelId: stack.modelId(options.name), token, fee: options.fee, manifestsDir };
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Pins `bytes` the way the web UI does (CIDv1, raw leaves) and returns the CID string. */
@@ -133,10 +189,17 @@ export type Settlement =
 export async function settlements(stack: Stack): Promise<Map<bigint, Settlement>> {
   const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: BigInt(stack.argus.deployBlock), toBlock: "latest" });
   const found = new Map<bigint, Settlement>();
+  const inputs = new Map<Hex, Promise<Hex>>();
+  const inputOf = (hash: Hex) => {
+    if (!inputs.has(hash)) inputs.set(hash, stack.client.getTransaction({ hash }).then((tx) => tx.input));
+    return inputs.get(hash)!;
+  };
   for (const event of parseEventLogs({ abi: predictionEscrowAbi, logs })) {
     let settlement: Settlement | undefined;
     if (event.eventName === "PredictionFulfilled") {
-      settlement = { kind: "fulfilled", resultDigest: event.args.resultDigest, topClass: event.args.topClass, topScore: event.args.topScore, blockNumber: event.blockNumber };
+      const top = topResultFromCalldata(await inputOf(event.transactionHash), event.args.requestId);
+      if (!top) throw new Error(`the fulfilment of ${event.args.requestId} is not in its transaction's fulfillBatch input`);
+      settlement = { kind: "fulfilled", resultDigest: event.args.resultDigest, ...top, blockNumber: event.blockNumber };
     } else if (event.eventName === "PredictionRejected") {
       settlement = { kind: "rejected", reason: event.args.reason, blockNumber: event.blockNumber };
     } else if (event.eventName === "PredictionExpired") {
