@@ -4,9 +4,10 @@
  * over EIP-6963 that signs with a funded Hardhat account. Each flow ends with a
  * screenshot of what the user sees, under test-output/frontend/.
  *
- * The flows that need answers use a SIMULATED ORACLE (support/oracle-sim.ts: the real
- * engine, result pinned to IPFS, `fulfillBatch` from the oracle account) until the real
- * oracle process can run here.
+ * Answers come from the real oracle (support/stack.ts starts it in this process, local
+ * executor, shared models), and the page follows it through the oracle's status server
+ * ("picked up", "computing", …) before the answer is on-chain. Flows whose request must
+ * stay unanswered pause the oracle's execution: it still picks the request up.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,7 +17,6 @@ import { erc20Abi, zeroAddress } from "viem";
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
 import { sharedImage, requireSharedData } from "../support/shared.ts";
 import { assertChromium, DESKTOP, openSession, PHONE, type Session } from "./support/browser.ts";
-import { fulfilAsSimulatedOracle, latestPendingRequest } from "./support/oracle-sim.ts";
 import { account, ensureScreenshotsDir, SCREENSHOTS_DIR, startFrontendStack, TOKEN_FEE, TOKEN_MODEL, type FrontendStack } from "./support/stack.ts";
 import { TestWallet } from "./support/wallet.ts";
 
@@ -25,7 +25,7 @@ const CAT_LABELS = /tabby|tiger cat|Egyptian cat/i; // ImageNet 281, 282, 285: s
 
 describe("web UI end to end (headless Chromium)", function () {
   this.timeout(180_000);
-  let stack: FrontendStack;
+  let e2e: FrontendStack;
   let session: Session | undefined;
   let wallet: TestWallet;
 
@@ -33,17 +33,20 @@ describe("web UI end to end (headless Chromium)", function () {
     requireSharedData(this);
     assertChromium();
     await ensureScreenshotsDir();
-    stack = await startFrontendStack();
+    e2e = await startFrontendStack();
   });
 
   after(async function () {
-    await stack?.close();
+    await e2e?.close();
   });
 
+  /** Whether the oracle runs models now; it keeps picking requests up (and fetching their images) either way. */
+  const oracleAnswers = (answers: boolean) => e2e.oracle.pauseExecution(!answers);
+
   async function open(viewport = DESKTOP, startChainId?: number): Promise<Page> {
-    wallet = new TestWallet(USER, stack.chain, stack.rpcUrl, startChainId === undefined ? {} : { startChainId });
+    wallet = new TestWallet(USER, e2e.chain, e2e.stack.chain.rpcUrl, startChainId === undefined ? {} : { startChainId });
     session = await openSession(viewport, (context) => wallet.install(context));
-    await session.page.goto(stack.appUrl);
+    await session.page.goto(e2e.appUrl);
     await session.page.getByRole("heading", { name: "Choose a model" }).waitFor();
     return session.page;
   }
@@ -92,6 +95,24 @@ describe("web UI end to end (headless Chromium)", function () {
 
   const tracker = (page: Page) => page.locator('section[aria-labelledby="step-follow"] [data-testid="request-tracker"]');
 
+  /** Waits for the oracle's answer to be shown and checked; a "Not verified" fails at once with the page's reason. */
+  async function verifiedAnswer(page: Page) {
+    const verified = tracker(page).getByTestId("verified");
+    const refused = tracker(page).getByTestId("not-verified");
+    await verified.or(refused).waitFor({ timeout: 90_000 });
+    if (await refused.isVisible()) expect.fail(`the page did not verify the answer: ${await refused.textContent()}`);
+    return verified;
+  }
+
+  /** Waits until the page shows the oracle holding the request (its model run paused) and returns the oracle's record of it. */
+  async function pickedUp(page: Page) {
+    await tracker(page).and(page.locator('[data-phase="picked-up"]')).getByText("The oracle has fetched your image").waitFor({ timeout: 20_000 });
+    const requestId = BigInt((await tracker(page).getByTestId("request-id").getAttribute("title"))!);
+    const held = e2e.oracle.store.get(requestId);
+    expect(held?.state).to.equal("ready");
+    return held!;
+  }
+
   it("prompts a switch when the wallet is on another network, and switches", async function () {
     const page = await open(DESKTOP, 1);
     await connect(page);
@@ -111,7 +132,7 @@ describe("web UI end to end (headless Chromium)", function () {
     const page = await open(PHONE);
     const uploads: string[] = [];
     page.on("request", (request) => {
-      if (request.url().startsWith(stack.ipfs.apiUrl)) uploads.push(request.url());
+      if (request.url().startsWith(e2e.stack.ipfs.apiUrl)) uploads.push(request.url());
     });
     // A real JPEG header on 2 MiB + 1 byte: refused for its size alone.
     const big = Buffer.alloc(2 * 1024 * 1024 + 1);
@@ -129,15 +150,15 @@ describe("web UI end to end (headless Chromium)", function () {
 
   it("explains an unreachable IPFS endpoint and lets the user retry", async function () {
     const page = await open(PHONE);
-    await page.route(`${stack.ipfs.apiUrl}/**`, (route) => route.abort("connectionrefused"));
+    await page.route(`${e2e.stack.ipfs.apiUrl}/**`, (route) => route.abort("connectionrefused"));
     expectedErrors = /Failed to load resource: net::ERR_CONNECTION_REFUSED/;
     await page.locator('input[type="file"]').setInputFiles(sharedImage("ortx_cat_224x224.jpg"));
     await page.getByRole("button", { name: "Upload & pin to IPFS" }).click();
     const alert = page.getByRole("alert").filter({ hasText: "IPFS endpoint down" });
     await alert.waitFor();
-    expect(await alert.textContent()).to.contain(`${stack.ipfs.apiUrl} is not reachable`);
+    expect(await alert.textContent()).to.contain(`${e2e.stack.ipfs.apiUrl} is not reachable`);
     await screenshot(page, "ipfs-down");
-    await page.unroute(`${stack.ipfs.apiUrl}/**`);
+    await page.unroute(`${e2e.stack.ipfs.apiUrl}/**`);
     await alert.getByRole("button", { name: "Retry upload" }).click();
     expect(await page.getByTestId("image-cid").textContent({ timeout: 20_000 })).to.match(/^bafk/);
   });
@@ -161,7 +182,8 @@ describe("web UI end to end (headless Chromium)", function () {
     expect(await page.getByTestId("fee-quote").textContent()).to.equal("0.001 ETH");
   });
 
-  it("pays for MobileNetV2 on the cat photo and shows a verified tabby (phone width)", async function () {
+  it("pays for MobileNetV2 on the cat photo, shows the oracle picking it up, then a verified cat (phone width)", async function () {
+    oracleAnswers(false); // held after pick-up, so the page is seen showing it
     const page = await open(PHONE);
     await connect(page);
     await pickModel(page, "mobilenetv2-12-int8");
@@ -169,20 +191,18 @@ describe("web UI end to end (headless Chromium)", function () {
     expect(cid).to.match(/^bafk/);
     expect(await page.getByTestId("fee-quote").textContent()).to.equal("0.001 ETH");
     await pay(page, /^Pay 0\.001 ETH$/);
-    await tracker(page).and(page.locator('[data-phase="requested"]')).waitFor();
-    await screenshot(page, "cat-requested");
+    const held = await pickedUp(page);
+    expect(held.imageCid).to.equal(cid);
+    expect(await tracker(page).getByRole("list", { name: "Request progress" }).getByRole("listitem").allTextContents()).to.deep.equal(["✓Pinned", "✓Requested", "✓Picked up", "●Running the model"]);
+    await screenshot(page, "cat-picked-up");
 
-    const terms = await latestPendingRequest(stack, USER.address);
-    expect(terms.imageCid).to.equal(cid);
-    await fulfilAsSimulatedOracle(stack, terms);
-
-    const verified = tracker(page).getByTestId("verified");
-    await verified.waitFor({ timeout: 30_000 });
+    oracleAnswers(true);
+    const verified = await verifiedAnswer(page);
     const top = await tracker(page).locator('[data-testid="top5"] li').first().textContent();
     expect(top).to.match(CAT_LABELS);
     expect(await tracker(page).getAttribute("data-phase")).to.equal("fulfilled");
     await verified.scrollIntoViewIfNeeded();
-    await screenshot(page, "cat-verified-tabby");
+    await screenshot(page, "cat-verified");
   });
 
   it("draws the detector's bus box over the photo", async function () {
@@ -190,9 +210,9 @@ describe("web UI end to end (headless Chromium)", function () {
     await connect(page);
     await pickModel(page, "fastestdet-coco80");
     await uploadImage(page, sharedImage("detect_bus.jpg"));
+    oracleAnswers(true);
     await pay(page, /^Pay 0\.001 ETH$/);
-    await fulfilAsSimulatedOracle(stack, await latestPendingRequest(stack, USER.address));
-    await tracker(page).getByTestId("verified").waitFor({ timeout: 30_000 });
+    await verifiedAnswer(page);
     const bus = tracker(page).locator('[data-testid="boxes"] g[data-label="bus"] rect');
     await bus.waitFor();
     const box = await bus.boundingBox();
@@ -203,11 +223,12 @@ describe("web UI end to end (headless Chromium)", function () {
   });
 
   it("pays a token-priced model with a permit signature, after explaining a declined one", async function () {
+    oracleAnswers(false); // its engine knows no manifest of this copy: it would only fail at it
     const page = await open(DESKTOP);
     await connect(page);
     await pickModel(page, TOKEN_MODEL);
     await uploadImage(page, sharedImage("wml_kitten.jpg"));
-    const before = await stack.client.readContract({ address: stack.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
+    const before = await e2e.stack.client.readContract({ address: e2e.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
 
     wallet.declineNext.add("eth_signTypedData_v4");
     await page.getByRole("button", { name: "Sign permit & pay 1 tGLM" }).click();
@@ -217,23 +238,24 @@ describe("web UI end to end (headless Chromium)", function () {
     await declined.getByRole("button", { name: "Dismiss" }).click();
 
     await pay(page, /^Sign permit & pay 1 tGLM$/);
-    await tracker(page).and(page.locator('[data-phase="requested"]')).waitFor();
-    const after = await stack.client.readContract({ address: stack.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
+    await pickedUp(page);
+    const after = await e2e.stack.client.readContract({ address: e2e.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
     expect(before - after).to.equal(TOKEN_FEE);
     expect(wallet.calls).to.include("eth_signTypedData_v4");
     await screenshot(page, "permit-paid");
   });
 
-  it("lets the user reclaim an expired request and withdraw the refund", async function () {
+  it("lets the user reclaim a request the oracle did not answer in time, and withdraw the refund", async function () {
+    oracleAnswers(false);
     const page = await open(DESKTOP);
     await connect(page);
     await pickModel(page, "squeezenet1.1-fp16");
     await uploadImage(page, sharedImage("glow_dog_207.png"));
     await pay(page, /^Pay 0\.001 ETH$/);
-    await tracker(page).and(page.locator('[data-phase="requested"]')).waitFor();
+    await pickedUp(page);
 
-    await rpc(stack, "evm_increaseTime", [3601]);
-    await rpc(stack, "evm_mine", []);
+    await rpc(e2e.stack.chain.rpcUrl, "evm_increaseTime", [3601]);
+    await rpc(e2e.stack.chain.rpcUrl, "evm_mine", []);
     const reclaim = tracker(page).getByRole("button", { name: "Reclaim the fee" });
     await reclaim.waitFor({ timeout: 15_000 });
     await screenshot(page, "expired-reclaimable");
@@ -243,8 +265,8 @@ describe("web UI end to end (headless Chromium)", function () {
     const refunds = page.getByTestId("refunds");
     await refunds.waitFor({ timeout: 15_000 });
     // Every request of this account still unanswered was expired by the time travel; this one is refunded.
-    const owed = await stack.client.readContract({
-      address: stack.escrow,
+    const owed = await e2e.stack.client.readContract({
+      address: e2e.stack.argus.escrow,
       abi: predictionEscrowAbi,
       functionName: "balanceOf",
       args: [zeroAddress, USER.address],
@@ -256,8 +278,8 @@ describe("web UI end to end (headless Chromium)", function () {
   });
 });
 
-async function rpc(stack: FrontendStack, method: string, params: unknown[]): Promise<unknown> {
-  const response = await fetch(stack.rpcUrl, {
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),

@@ -1,49 +1,51 @@
 /**
  * What the web UI's end-to-end flows run against, all on this machine and on free ports:
- * a Hardhat (EDR) JSON-RPC node, the escrow with the three shared models plus one priced
- * in TestGLM (the permit flow), the embedded IPFS node, and the production build of the
- * app served with its deployment record.
+ * the oracle suites' local stack (test/oracle/support/stack.ts: a Hardhat node, the
+ * escrow deployed by Ignition with the three shared models, the embedded IPFS node),
+ * plus a copy of MobileNetV2 priced in TestGLM (the permit flow), the real oracle
+ * running in this process (answers, and its status server for "picked up"), and the
+ * production build of the app served with its deployment record.
  *
  * Roles follow the oracle suites' convention: account 0 administers, account 1 is the
  * oracle, account 2 the treasury, account 3 the user whose wallet the page gets.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize } from "node:path";
 import { promisify } from "node:util";
-import { network } from "hardhat";
-import { type Address, type Chain, createPublicClient, defineChain, http, type PublicClient } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
-import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
-import { DEFAULT_MODEL_TERMS, registerModels } from "../../../scripts/lib/register-models.ts";
-import type { PredictionEscrow } from "../../../types/ethers-contracts/index.ts";
+import pino from "pino";
+import { type Address, type Chain, defineChain, type LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { startOracle, type RunningOracle } from "@argus/oracle-requestor/oracle";
+import { hardhatAccountKey } from "../../../scripts/lib/local-stack.ts";
 import { type DeploymentInput, parseDeployment } from "../../../frontend/src/deployment.ts";
+import { addTokenPricedModel, startStack, type Stack } from "../../oracle/support/stack.ts";
 import { REPO_ROOT } from "../../support/shared.ts";
-
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
-export const account = (index: number) => mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: index });
 
 export const FRONTEND_DIR = join(REPO_ROOT, "frontend");
 export const SCREENSHOTS_DIR = join(REPO_ROOT, "test-output/frontend");
 /** The token-priced copy of MobileNetV2 (same manifest, another id). */
 export const TOKEN_MODEL = "mobilenetv2-12-int8-tglm";
 export const TOKEN_FEE = 10n ** 18n; // 1 tGLM
+const CHAIN_NAME = "Hardhat local";
+
+/** Hardhat development account `index` as a viem signer. */
+export function account(index: number): LocalAccount {
+  return privateKeyToAccount(hardhatAccountKey(index));
+}
 
 export interface FrontendStack {
-  rpcUrl: string;
+  /** Chain, escrow, IPFS node, public client (the oracle suites' stack). */
+  stack: Stack;
+  /** The chain as the app's record names it, for the test wallet. */
   chain: Chain;
-  client: PublicClient;
-  escrow: Address;
-  deployBlock: number;
+  /** The TestGLM the token-priced model is paid in. */
   token: Address;
-  /** Registry id of each model by name. */
-  models: Map<string, number>;
-  manifestsDirs: string[];
-  ipfs: EmbeddedIpfs;
+  /** The real oracle; the flows pause its execution when a request must stay unanswered. */
+  oracle: RunningOracle;
   appUrl: string;
   close(): Promise<void>;
 }
@@ -53,84 +55,63 @@ export async function startFrontendStack(): Promise<FrontendStack> {
   const appDir = join(workDir, "app");
   const built = buildApp(appDir); // in parallel with the chain
 
-  const server = await network.createServer("default", "127.0.0.1", 0);
-  const { port: chainPort } = await server.listen();
-  const rpcUrl = `http://127.0.0.1:${chainPort}`;
-  const connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
-  const { ethers } = connection;
-  const [admin, oracle, treasury] = [0, 1, 2].map((index) => account(index).address);
-  const user = account(3).address;
-
-  const escrowContract = await ethers.deployContract("PredictionEscrow", [admin!, treasury!, 500]);
-  await escrowContract.waitForDeployment();
-  const escrow = (await escrowContract.getAddress()) as Address;
-  const deployBlock = (await escrowContract.deploymentTransaction()!.wait())!.blockNumber;
-  const typed = escrowContract as unknown as PredictionEscrow;
-  await (await typed.grantRole(await typed.MODEL_ADMIN_ROLE(), admin!)).wait();
-  await (await typed.grantRole(await typed.ORACLE_ROLE(), oracle!)).wait();
-
-  const tokenContract = await ethers.deployContract("TestGLM");
-  const token = (await tokenContract.getAddress()) as Address;
-  await (await (tokenContract as unknown as { mint(to: string, amount: bigint): Promise<{ wait(): Promise<unknown> }> }).mint(user, 100n * TOKEN_FEE)).wait();
-
-  const tokenManifests = join(workDir, "manifests");
-  await mkdir(tokenManifests);
-  const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8"));
-  await writeFile(join(tokenManifests, `${TOKEN_MODEL}.json`), JSON.stringify({ ...manifest, id: TOKEN_MODEL }));
-
-  const registered = [
-    ...(await registerModels(typed, [BUILTIN_MANIFESTS_DIR])),
-    ...(await registerModels(typed, [tokenManifests], { ...DEFAULT_MODEL_TERMS, feeToken: token, fee: TOKEN_FEE })),
-  ];
-  await connection.close();
-  const models = new Map(registered.map((model) => [model.name, Number(model.modelId)]));
-
   // The app's origin must be known before the IPFS node starts: it is the one origin allowed to call its API.
   const deployment: { json?: string } = {};
   const web = await listen(createServer((request, response) => void serveStatic(appDir, deployment, request.url ?? "/", response)));
   const appUrl = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
-  const ipfs = await startEmbeddedIpfs({
-    apiPort: 0,
-    gatewayPort: 0,
-    dataDir: join(workDir, "ipfs"),
-    corsOrigins: [appUrl],
-    readTimeoutMs: 2_000,
-  });
+  let stack: Stack | undefined;
+  let oracle: RunningOracle | undefined;
+  try {
+    stack = await startStack("frontend", { ipfsCorsOrigins: [appUrl] });
+    const tokenModel = await addTokenPricedModel(stack, {
+      copyOf: "mobilenetv2-12-int8",
+      name: TOKEN_MODEL,
+      fee: TOKEN_FEE,
+      holders: [account(3).address],
+      mint: 100n * TOKEN_FEE,
+    });
+    const config = stack.oracleConfig();
+    oracle = await startOracle(config, { log: pino({ level: config.logLevel, base: { service: "argus-oracle" } }) });
 
-  const chainName = "Hardhat local";
-  const record: DeploymentInput = {
-    schemaVersion: 1,
-    chain: { id: 31337, name: chainName, rpcUrl, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } },
-    contracts: { predictionEscrow: { address: escrow, deployBlock } },
-    ipfs: { apiUrl: ipfs.apiUrl, gatewayUrl: ipfs.gatewayUrl },
-  };
-  deployment.json = JSON.stringify(parseDeployment(record));
-  await built;
+    const { rpcUrl } = stack.chain;
+    const record: DeploymentInput = {
+      schemaVersion: 1,
+      chain: { id: 31337, name: CHAIN_NAME, rpcUrl, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } },
+      contracts: { predictionEscrow: { address: stack.argus.escrow, deployBlock: stack.argus.deployBlock } },
+      ipfs: { apiUrl: stack.ipfs.apiUrl, gatewayUrl: stack.ipfs.gatewayUrl },
+      oracle: { statusUrl: oracle.statusUrl },
+    };
+    deployment.json = JSON.stringify(parseDeployment(record));
+    await built;
 
-  const chain = defineChain({
-    id: 31337,
-    name: chainName,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  });
-  return {
-    rpcUrl,
-    chain,
-    client: createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient,
-    escrow,
-    deployBlock,
-    token,
-    models,
-    manifestsDirs: [BUILTIN_MANIFESTS_DIR, tokenManifests],
-    ipfs,
-    appUrl,
-    async close() {
-      await new Promise((resolve) => web.close(resolve));
-      await ipfs.stop();
-      await server.close();
-      await rm(workDir, { recursive: true, force: true });
-    },
-  };
+    const chain = defineChain({
+      id: 31337,
+      name: CHAIN_NAME,
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [rpcUrl] } },
+    });
+    const [started, running] = [stack, oracle];
+    return {
+      stack: started,
+      chain,
+      token: tokenModel.token,
+      oracle: running,
+      appUrl,
+      async close() {
+        await running.stop();
+        await new Promise((resolve) => web.close(resolve));
+        await started.close();
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await oracle?.stop().catch(() => {});
+    web.close();
+    await stack?.close().catch(() => {});
+    await built.catch(() => {});
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** The production build (what `npm run build` makes), into `outDir`. */
@@ -155,7 +136,7 @@ const CONTENT_TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-async function serveStatic(dir: string, deployment: { json?: string }, url: string, response: import("node:http").ServerResponse) {
+async function serveStatic(dir: string, deployment: { json?: string }, url: string, response: ServerResponse) {
   const path = new URL(url, "http://app").pathname;
   if (path === "/deployment.json") {
     response.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
@@ -179,4 +160,3 @@ async function serveStatic(dir: string, deployment: { json?: string }, url: stri
 export async function ensureScreenshotsDir(): Promise<void> {
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
 }
-
