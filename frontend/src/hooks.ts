@@ -134,7 +134,9 @@ export function useOracleProgress(record: RequestRecord, waiting: boolean): Orac
     queryKey: ["oracle-health", statusUrl],
     queryFn: ({ signal }) => fetchOracleHealth(statusUrl!, signal),
     enabled: statusUrl !== undefined && waiting,
-    refetchInterval: retryOnError,
+    // Only until the oracle has read this request's block (then the request's own query takes over).
+    refetchInterval: (query) =>
+      query.state.data !== undefined && oracleHasRead(query.state.data, escrow, record.blockNumber) ? false : retryOnError(query),
     retry: false,
   });
   const read = health.data !== undefined && oracleHasRead(health.data, escrow, record.blockNumber);
