@@ -14,7 +14,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Address, createPublicClient, http, type PublicClient, zeroAddress } from "viem";
-import { type Currency, decodeEvents } from "@argus/oracle-requestor/cli/escrow-reads";
+import { type Currency, decodeEvents, withTopResults } from "@argus/oracle-requestor/cli/escrow-reads";
 import { describeEvent } from "@argus/oracle-requestor/cli/present";
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/oracle-requestor/deployment-record";
 import { writeDeploymentFile } from "@argus/oracle-requestor/deployment-file";
@@ -326,7 +326,7 @@ export class LocalStack {
         if (head < next) return;
         const logs = await client.getLogs({ address: escrow, fromBlock: next, toBlock: head });
         next = head + 1n;
-        for (const event of decodeEvents(logs)) this.log.line("chain", describeEvent(event, models));
+        for (const event of await withTopResults({ client }, decodeEvents(logs))) this.log.line("chain", describeEvent(event, models));
       })()
         .catch(() => {})
         .finally(() => (busy = false));

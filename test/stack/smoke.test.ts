@@ -8,7 +8,8 @@ import { toHex } from "viem";
 import { parseDeployment } from "@argus/oracle-requestor/deployment-record";
 import { createIpfsClient } from "@argus/oracle-requestor/ipfs/client";
 import { resultCidFromDigest } from "@argus/provider-image/protocol/cid";
-import { hardhatAccountKey } from "../../scripts/lib/local-stack.ts";
+import { startEmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
+import { deployArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, startChain } from "../../scripts/lib/local-stack.ts";
 import { argusProcess, cleanEnv } from "../cli/support/argus.ts";
 import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { descendants, freePorts, isAlive, type NpmStart, npmStart, portIsFree } from "./support/npm-start.ts";
@@ -59,7 +60,7 @@ describe("npm start: the whole local stack", function () {
 
   after(async function () {
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
-    await rm(join(import.meta.dirname, "../../scripts/ignition/deployments", deploymentId), { recursive: true, force: true });
+    await rm(join(IGNITION_DEPLOYMENTS_DIR, deploymentId), { recursive: true, force: true });
   });
 
   it("comes up, answers `argus request --wait` with a verified result, lists it in `argus events`, and Ctrl-C leaves nothing behind", async function () {
@@ -105,8 +106,9 @@ describe("npm start: the whole local stack", function () {
 
     const events = await argusProcess(["events", "--json"], userEnv);
     expect(events.code, events.stderr).to.equal(0);
-    const mine = events.lines<{ event: string; requestId: string }>().filter((event) => event.requestId === answer.requestId);
+    const mine = events.lines<{ event: string; requestId: string; resultDigest?: string; topClass?: number }>().filter((event) => event.requestId === answer.requestId);
     expect(mine.map((event) => event.event)).to.deep.equal(["PredictionRequested", "PredictionFulfilled"]);
+    expect(mine[1]).to.deep.include({ resultDigest: answer.settlement.resultDigest, topClass: answer.result.top5[0]!.classIndex });
 
     // Ctrl-C: every process of the tree exits, every port is free again.
     const tree = descendants(stack.pid);
@@ -126,6 +128,52 @@ describe("npm start: the whole local stack", function () {
     expect(events.code, events.stderr).to.equal(0);
     expect(events.lines(), "a new chain has no old requests").to.deep.equal([]);
     expectCleanStop(await stack.interrupt(), stack);
+  });
+
+  it("runs against external infrastructure from settings: a chain at ARGUS_RPC_URL, a Kubo-compatible ARGUS_IPFS_API", async function () {
+    // Stand-ins for a real chain (escrow deployed beforehand) and a Kubo daemon.
+    const chain = await startChain();
+    const externalId = `${deploymentId}-external`;
+    const ipfs = await startEmbeddedIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(stateDir, "kubo"), readTimeoutMs: 2_000 });
+    try {
+      const argus = await deployArgus({ rpcUrl: chain.rpcUrl, deploymentId: externalId, fresh: true });
+      const externalEnv = {
+        ...env,
+        ARGUS_RPC_URL: chain.rpcUrl,
+        ARGUS_ESCROW_ADDRESS: argus.escrow,
+        ARGUS_START_BLOCK: String(argus.deployBlock),
+        ARGUS_CHAIN_NAME: "Staging",
+        ARGUS_IPFS_API: ipfs.apiUrl,
+        ARGUS_IPFS_GATEWAY: ipfs.gatewayUrl,
+        ARGUS_ORACLE_PRIVATE_KEY: hardhatAccountKey(1),
+        ARGUS_CONFIRMATIONS: "0",
+        ARGUS_UI: "off",
+      };
+      stack = npmStart(externalEnv);
+      await stack.waitFor("ready — Ctrl-C stops everything", 180_000);
+      expect(stack.output()).not.to.include("Funded test account");
+      const deploymentFile = join(stateDir, "deployment.json");
+      const record = parseDeployment(JSON.parse(await readFile(deploymentFile, "utf8")));
+      expect(record.chain).to.deep.include({ id: 31337, name: "Staging", rpcUrl: chain.rpcUrl });
+      expect(record.contracts.predictionEscrow).to.deep.equal({ address: argus.escrow, deployBlock: argus.deployBlock });
+      expect(record.ipfs).to.deep.equal({ apiUrl: ipfs.apiUrl, gatewayUrl: ipfs.gatewayUrl });
+
+      const request = await argusProcess(["request", "--model", "squeezenet1.1-fp16", "--image", sharedImage("ortx_pineapple.png"), "--wait", "--json", "--timeout", "120"], {
+        ...env,
+        ARGUS_DEPLOYMENT_FILE: deploymentFile,
+        ARGUS_PRIVATE_KEY: hardhatAccountKey(3),
+      });
+      expect(request.code, request.stderr).to.equal(0);
+      expect(request.json()).to.deep.include({ status: "fulfilled", verified: true });
+
+      expectCleanStop(await stack.interrupt(), stack);
+      // The external chain outlives the stack, and so does its record.
+      expect(parseDeployment(JSON.parse(await readFile(deploymentFile, "utf8")))).to.deep.equal(record);
+    } finally {
+      await ipfs.stop();
+      await chain.close();
+      await rm(join(IGNITION_DEPLOYMENTS_DIR, externalId), { recursive: true, force: true });
+    }
   });
 
   it("refuses to start when a port is taken, naming the port and the variable that moves it", async function () {

@@ -10,7 +10,7 @@ import { CID } from "multiformats/cid";
 import { type Address, erc20Abi, formatUnits, type Hex, type Log, parseEventLogs, zeroAddress } from "viem";
 import { imageCidFromBytes, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
-import type { RequestTerms } from "../chain/request-terms.ts";
+import { type RequestTerms, type TopResult, topResultFromCalldata } from "../chain/request-terms.ts";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
 import type { CliContext } from "./context.ts";
 
@@ -114,14 +114,14 @@ export interface RequestRecord {
 }
 
 export type Settlement =
-  | { kind: "fulfilled"; resultDigest: Hex; resultCid: string; topClass: number; topScore: number; blockNumber: bigint; transactionHash: Hex }
+  | ({ kind: "fulfilled"; resultDigest: Hex; resultCid: string; blockNumber: bigint; transactionHash: Hex } & Partial<TopResult>)
   | { kind: "rejected"; reason: number; reasonName: string; blockNumber: bigint; transactionHash: Hex }
   | { kind: "expired"; blockNumber: bigint; transactionHash: Hex };
 
 /** One event of a request's lifecycle, as `argus events` prints it. */
 export type EscrowEvent =
   | ({ event: "PredictionRequested" } & EventPlace & { requestId: bigint; requester: Address; modelId: number; imageCid: string; fee: bigint; deadline: number; callbackGasLimit: number })
-  | ({ event: "PredictionFulfilled" } & EventPlace & { requestId: bigint; resultDigest: Hex; resultCid: string; topClass: number; topScore: number })
+  | ({ event: "PredictionFulfilled" } & EventPlace & { requestId: bigint; resultDigest: Hex; resultCid: string } & Partial<TopResult>)
   | ({ event: "PredictionRejected" } & EventPlace & { requestId: bigint; reason: number; reasonName: string })
   | ({ event: "PredictionExpired" } & EventPlace & { requestId: bigint })
   | ({ event: "CallbackFailed" } & EventPlace & { requestId: bigint });
@@ -151,8 +151,8 @@ export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
         break;
       }
       case "PredictionFulfilled": {
-        const { requestId, resultDigest, topClass, topScore } = log.args;
-        events.push({ event: log.eventName, ...place, requestId, resultDigest, resultCid: resultCidFromDigest(resultDigest).toString(), topClass, topScore });
+        const { requestId, resultDigest } = log.args;
+        events.push({ event: log.eventName, ...place, requestId, resultDigest, resultCid: resultCidFromDigest(resultDigest).toString() });
         break;
       }
       case "PredictionRejected":
@@ -216,7 +216,30 @@ export async function queryEvents(ctx: EventReader, query: EventQuery): Promise<
     });
     events.push(...decodeEvents(logs as Log[]));
   }
-  return events;
+  return withTopResults(ctx, events);
+}
+
+/**
+ * Adds the posted top class and score to each PredictionFulfilled: the event carries
+ * only the digest, the summary is in the `fulfillBatch` calldata of its transaction
+ * (read once per transaction). Left out when the transaction is not a direct
+ * `fulfillBatch` call (e.g. made through another contract).
+ */
+export async function withTopResults(ctx: Pick<CliContext, "client">, events: EscrowEvent[]): Promise<EscrowEvent[]> {
+  const inputs = new Map<Hex, Promise<Hex>>();
+  return Promise.all(
+    events.map(async (event) => {
+      if (event.event !== "PredictionFulfilled") return event;
+      if (!inputs.has(event.transactionHash)) inputs.set(event.transactionHash, ctx.client.getTransaction({ hash: event.transactionHash }).then((tx) => tx.input));
+      let top: TopResult | undefined;
+      try {
+        top = topResultFromCalldata(await inputs.get(event.transactionHash)!, event.requestId);
+      } catch {
+        top = undefined; // not a fulfillBatch call
+      }
+      return top ? { ...event, ...top } : event;
+    }),
+  );
 }
 
 const ID_GROUP = 100;
@@ -250,7 +273,8 @@ export async function findSettlements(ctx: EventReader, requestIds: readonly big
   for (const event of events) {
     const place = { blockNumber: BigInt(event.blockNumber), transactionHash: event.transactionHash };
     if (event.event === "PredictionFulfilled") {
-      settlements.set(event.requestId, { kind: "fulfilled", resultDigest: event.resultDigest, resultCid: event.resultCid, topClass: event.topClass, topScore: event.topScore, ...place });
+      const { event: _name, blockNumber: _block, logIndex: _index, requestId: _id, ...answer } = event;
+      settlements.set(event.requestId, { kind: "fulfilled", ...answer, ...place });
     } else if (event.event === "PredictionRejected") {
       settlements.set(event.requestId, { kind: "rejected", reason: event.reason, reasonName: event.reasonName, ...place });
     } else if (event.event === "PredictionExpired") {

@@ -98,7 +98,7 @@ export function describeEvent(event: EscrowEvent, models: ReadonlyMap<number, { 
       return `${head}  model ${event.modelId}${model ? ` ${model.name}` : ""} by ${event.requester}, image ${event.imageCid}, fee ${fee}`;
     }
     case "PredictionFulfilled":
-      return `${head}  result ${event.resultCid}, top class ${event.topClass} (${(event.topScore / 100).toFixed(2)}%)`;
+      return `${head}  result ${event.resultCid}${event.topClass === undefined ? "" : `, top class ${event.topClass} (${((event.topScore ?? 0) / 100).toFixed(2)}%)`}`;
     case "PredictionRejected":
       return `${head}  ${event.reasonName}`;
     default:

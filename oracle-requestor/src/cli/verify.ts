@@ -2,8 +2,9 @@
  * A request's answer, checked end to end: the result JSON is fetched by the CID the
  * on-chain digest names and hashed (fetchResult refuses bytes that do not hash to it),
  * then it must follow the result schema, be about this very request — its id, its
- * model, its image — and agree with the summary the escrow recorded (top class and
- * score). Anything else is reported as unverified, never shown as the answer.
+ * model, its image — and agree with the summary the oracle posted with it (top class
+ * and score, from the fulfillBatch calldata; consumers' callbacks got the same). Anything
+ * else is reported as unverified, never shown as the answer.
  */
 import { type InferenceResult, InferenceResultSchema, isErrorResult, onChainSummary } from "@argus/provider-image/protocol/result";
 import { fetchResult } from "../ipfs/client.ts";
@@ -44,11 +45,12 @@ export async function verifyAnswer(
   return problem === undefined ? { verified: true, resultCid, result } : { verified: false, resultCid, problem, result };
 }
 
-function mismatch(result: InferenceResult, request: RequestRecord, modelName: string, answer: { topClass: number; topScore: number }): string | undefined {
+function mismatch(result: InferenceResult, request: RequestRecord, modelName: string, answer: { topClass?: number | undefined; topScore?: number | undefined }): string | undefined {
   if (result.requestId !== request.terms.requestId.toString()) return `the recorded result is about request ${result.requestId}, not this one`;
   if (result.modelId !== modelName) return `the recorded result is from model ${result.modelId}, not ${modelName}`;
   if (result.imageCid !== request.imageCid) return `the recorded result is about image ${result.imageCid}, not ${request.imageCid}`;
-  if (!isErrorResult(result)) {
+  // The posted summary (from the fulfillBatch calldata) is checked when it could be read.
+  if (!isErrorResult(result) && answer.topClass !== undefined) {
     const summary = onChainSummary(result);
     if (summary.topClass !== answer.topClass || summary.topScore !== answer.topScore) {
       return `the result's top prediction (${summary.topClass}, ${summary.topScore} bp) differs from the on-chain summary (${answer.topClass}, ${answer.topScore} bp)`;
