@@ -7,6 +7,7 @@
  * override the record's endpoints.
  */
 import { resolve } from "node:path";
+import { createInterface } from "node:readline";
 import {
   type Address,
   type Chain,
@@ -73,11 +74,14 @@ export async function openContext(options: { deployment?: string | undefined }, 
   let ipfs: KuboRPCClient | undefined;
   let account: Promise<LocalAccount> | undefined;
   const loadUserAccount = () =>
-    (account ??= loadAccount(
-      { privateKey: env.ARGUS_PRIVATE_KEY?.trim() || undefined, keystoreFile: env.ARGUS_KEYSTORE?.trim() || undefined, keystorePassword: env.ARGUS_KEYSTORE_PASSWORD },
-      USER_KEY_VARIABLES,
-      "key to sign with",
-    ));
+    (account ??= (async () => {
+      const source = { privateKey: env.ARGUS_PRIVATE_KEY?.trim() || undefined, keystoreFile: env.ARGUS_KEYSTORE?.trim() || undefined, keystorePassword: env.ARGUS_KEYSTORE_PASSWORD };
+      // A person at a terminal is asked for the keystore's password rather than told to export it.
+      if (!source.privateKey && source.keystoreFile && source.keystorePassword === undefined && process.stdin.isTTY && process.stderr.isTTY) {
+        source.keystorePassword = await askHidden(`password for ${source.keystoreFile}: `);
+      }
+      return loadAccount(source, USER_KEY_VARIABLES, "key to sign with");
+    })());
   return {
     deploymentFile,
     deployment,
@@ -95,4 +99,22 @@ export async function openContext(options: { deployment?: string | undefined }, 
       return createWalletClient({ account: signer, chain, transport });
     },
   };
+}
+
+/** Reads a line from the terminal without echoing it. */
+function askHidden(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const echo = terminal as unknown as { _writeToOutput(text: string): void };
+  let asked = false;
+  echo._writeToOutput = (text: string) => {
+    if (!asked) process.stderr.write(text);
+    asked = true;
+  };
+  return new Promise((resolve) =>
+    terminal.question(question, (answer) => {
+      terminal.close();
+      process.stderr.write("\n");
+      resolve(answer);
+    }),
+  );
 }

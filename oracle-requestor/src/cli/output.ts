@@ -83,9 +83,9 @@ export class Output {
 
   /** Ends the activity, leaving `finalLine` (if any) in its place. */
   done(finalLine?: string): void {
+    this.clearSpinner();
     if (this.spinnerTimer !== undefined) clearInterval(this.spinnerTimer);
     this.spinnerTimer = undefined;
-    this.clearSpinner();
     this.spinnerText = undefined;
     this.lastPlain = "";
     if (finalLine !== undefined && !this.json) this.io.stderr.write(`${finalLine}\n`);
