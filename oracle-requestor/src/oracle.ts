@@ -109,6 +109,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
       }
     },
   });
+  if (config.executionPaused) execute.pause(true);
   const golemCostByModel = new Map<number, number>();
   const pin = new PinStage({ store, ipfs, log });
   const settle = new SettleStage({
@@ -120,6 +121,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
       chainId,
       confirmations: config.confirmations,
       maxPerTx: config.maxSettlementsPerTx,
+      lingerMs: config.settleLingerMs,
       receiptTimeoutMs: config.txReceiptTimeoutMs,
       maxFeePerGas: parseGwei(String(config.maxFeePerGasGwei)),
     },

@@ -21,18 +21,26 @@ export class PinStage {
   async runOnce(signal?: AbortSignal): Promise<number> {
     const computed = this.store.inState("computed", 64);
     let pinned = 0;
-    for (const request of computed) {
-      if (signal?.aborted) break;
-      try {
-        const cid = await pinResult(this.ipfs, request.resultJson!, signal ? { signal } : {});
-        this.store.markPinned(request.requestId, cid.toString());
-        pinned++;
-      } catch (error) {
-        this.log.warn({ requestId: request.requestId.toString(), err: (error as Error).message }, "pinning a result failed; will retry");
-        this.store.retryLater(request.requestId, "computed", (error as Error).message, Date.now() + 2_000, false);
-        break; // the endpoint is likely down: do not hammer it with the rest
+    let failed = false;
+    let next = 0;
+    // A few at a time: a burst's results are pinned in a fraction of the time one by one takes.
+    const worker = async () => {
+      while (next < computed.length && !failed && !signal?.aborted) {
+        const request = computed[next++]!;
+        try {
+          const cid = await pinResult(this.ipfs, request.resultJson!, signal ? { signal } : {});
+          this.store.markPinned(request.requestId, cid.toString());
+          pinned++;
+        } catch (error) {
+          this.log.warn({ requestId: request.requestId.toString(), err: (error as Error).message }, "pinning a result failed; will retry");
+          this.store.retryLater(request.requestId, "computed", (error as Error).message, Date.now() + 2_000, false);
+          failed = true; // the endpoint is likely down: do not hammer it with the rest
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(PIN_CONCURRENCY, computed.length) }, worker));
     return pinned;
   }
 }
+
+const PIN_CONCURRENCY = 8;

@@ -22,6 +22,11 @@ export interface SettleStageOptions {
   maxFeePerGas: bigint;
   /** Settlement transactions in flight at once. */
   maxInFlight?: number;
+  /**
+   * Longest a settled-to-be request waits for its transaction to fill while more results
+   * are on their way (a transaction goes at once when full, or when nothing is upstream).
+   */
+  lingerMs?: number;
 }
 
 export interface SettlementReport {
@@ -36,6 +41,9 @@ export interface SettlementReport {
   /** Seconds from each settled request's arrival to its settlement. */
   latenciesS: number[];
 }
+
+/** States whose requests will reach settlement soon: while any exist, a partial batch may wait for them. */
+const UPSTREAM_STATES = ["received", "ready", "running", "computed"] as const;
 
 const FEE_BUMP_PERCENT = 125n; // replacements must pay ≥ 10% more; 25% clears congestion faster
 
@@ -58,7 +66,7 @@ export class SettleStage {
     this.client = deps.client;
     this.account = deps.account;
     this.store = deps.store;
-    this.options = { maxInFlight: 4, ...deps.options };
+    this.options = { maxInFlight: 4, lingerMs: 0, ...deps.options };
     this.log = deps.log;
     this.onSettled = deps.onSettled ?? (() => {});
   }
@@ -71,9 +79,16 @@ export class SettleStage {
       if (this.store.pendingTransactions().length >= this.options.maxInFlight) break;
       const waiting = this.store.inState(kind === "fulfil" ? "pinned" : "rejecting", this.options.maxPerTx);
       const live = kind === "fulfil" ? this.dropExpired(waiting, chainNowS) : waiting;
-      if (live.length > 0) posted += await this.post(kind, live);
+      if (live.length > 0 && this.due(live)) posted += await this.post(kind, live);
     }
     return posted;
+  }
+
+  /** A full batch goes at once; a partial one once its oldest has lingered, or when no more results are coming. */
+  private due(waiting: StoredRequest[]): boolean {
+    if (waiting.length >= this.options.maxPerTx || this.options.lingerMs === 0) return true;
+    if (Date.now() - Math.min(...waiting.map((request) => request.updatedAt)) >= this.options.lingerMs) return true;
+    return UPSTREAM_STATES.every((state) => this.store.countInState(state) === 0);
   }
 
   /** A result that can no longer land in time is not posted; the requester reclaims the fee. */

@@ -11,9 +11,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { OracleConfig } from "@argus/oracle-requestor/config";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle-requestor/node-flags";
 import { REPO_ROOT } from "../../support/shared.ts";
 
 export const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
+
 
 export interface OracleProcess {
   child: ChildProcess;
@@ -30,11 +32,14 @@ export interface OracleProcess {
 }
 
 /** Starts the oracle and resolves once it has printed its ready line. */
-export async function spawnOracle(config: OracleConfig, options: { env?: NodeJS.ProcessEnv; configFile?: string; readyTimeoutMs?: number } = {}): Promise<OracleProcess> {
+export async function spawnOracle(
+  config: OracleConfig,
+  options: { env?: NodeJS.ProcessEnv; configFile?: string; readyTimeoutMs?: number; nodeFlags?: readonly string[] } = {},
+): Promise<OracleProcess> {
   const configFile = options.configFile ?? join(config.dataDir, "..", `oracle-config-${process.pid}.json`);
   await writeFile(configFile, JSON.stringify(config, (_, value) => (typeof value === "bigint" ? value.toString() : value)));
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"));
-  const child = spawn(process.execPath, [ORACLE_MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? ORACLE_NODE_FLAGS), ORACLE_MAIN], {
     cwd: REPO_ROOT,
     env: { ...env, ...options.env, ARGUS_ORACLE_CONFIG: configFile },
     stdio: ["ignore", "pipe", "pipe"],

@@ -9,6 +9,8 @@ import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated
 import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
 import { RejectReason } from "@argus/oracle-requestor/chain/request-terms";
 import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
+import { existsSync } from "node:fs";
+import { SHARED_DIR, SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../../support/shared.ts";
 import { photoVariants } from "./images.ts";
 import { pinImage, type Stack } from "./stack.ts";
 
@@ -29,6 +31,9 @@ export interface SubmittedRequest extends PlannedRequest {
   terms: RequestTerms;
   blockNumber: bigint;
   hash: Hex;
+  gasUsed: bigint;
+  /** Wall clock when the node accepted it (with automine: when it was mined). */
+  sentAt: number;
 }
 
 /**
@@ -71,15 +76,15 @@ async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
 }
 
 /**
- * Pays for every planned request (in order per user, users in parallel) and returns
- * them with their on-chain terms, in the planned order. Works with automine on or off
- * (then it waits for blocks to be mined by someone else).
+ * Signs and sends a transaction paying for each planned request (in order per user,
+ * users in parallel) without waiting for them to be mined. Returns each one's hash and
+ * when the node accepted it, in the planned order.
  */
-export async function submitRequests(stack: Stack, planned: readonly PlannedRequest[], options: { receiptTimeoutMs?: number } = {}): Promise<SubmittedRequest[]> {
+export async function sendRequestTransactions(stack: Stack, planned: readonly PlannedRequest[]): Promise<{ hash: Hex; sentAt: number }[]> {
   const byUser = new Map<number, number[]>();
   planned.forEach((request, index) => byUser.set(request.user, [...(byUser.get(request.user) ?? []), index]));
   const { maxFeePerGas, maxPriorityFeePerGas } = await stack.client.estimateFeesPerGas();
-  const hashes: Hex[] = new Array(planned.length);
+  const sent: { hash: Hex; sentAt: number }[] = new Array(planned.length);
   for (const request of planned) await feeOf(stack, request.modelId);
   await Promise.all(
     [...byUser].map(async ([userIndex, indices]) => {
@@ -94,29 +99,54 @@ export async function submitRequests(stack: Stack, planned: readonly PlannedRequ
           to: stack.argus.escrow,
           data: encodeRequest(request.modelId, cidBytes),
           value: await feeOf(stack, request.modelId),
-          gas: 400_000n,
+          gas: 150_000n, // a request takes ~53k (~70k the first time an account pays); blocks pack by this limit
           nonce: nonce++,
           maxFeePerGas: maxFeePerGas * 2n,
           maxPriorityFeePerGas,
         } as never);
-        hashes[index] = await stack.client.sendRawTransaction({ serializedTransaction: raw });
+        const hash = await stack.client.sendRawTransaction({ serializedTransaction: raw });
+        sent[index] = { hash, sentAt: Date.now() };
       }
     }),
   );
-  return Promise.all(
-    planned.map(async (request, index) => {
-      const receipt = await stack.client.waitForTransactionReceipt({ hash: hashes[index]!, pollingInterval: 50, timeout: options.receiptTimeoutMs ?? 120_000 });
-      if (receipt.status !== "success") throw new Error(`request ${index} reverted (${hashes[index]})`);
+  return sent;
+}
+
+/**
+ * Pays for every planned request and returns them with their on-chain terms, in the
+ * planned order. Works with automine on or off (then blocks must be mined meanwhile).
+ */
+export async function submitRequests(stack: Stack, planned: readonly PlannedRequest[], options: { receiptTimeoutMs?: number } = {}): Promise<SubmittedRequest[]> {
+  const sent = await sendRequestTransactions(stack, planned);
+  const submitted: SubmittedRequest[] = new Array(planned.length);
+  const until = Date.now() + (options.receiptTimeoutMs ?? 120_000);
+  // A few readers, not one poller per request: a burst's receipts must not load the node it measures.
+  let next = 0;
+  const reader = async () => {
+    while (next < planned.length) {
+      const index = next++;
+      const { hash, sentAt } = sent[index]!;
+      let receipt = await stack.client.getTransactionReceipt({ hash }).catch(() => undefined);
+      while (!receipt) {
+        if (Date.now() > until) throw new Error(`request ${index} (${hash}) not mined in time`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        receipt = await stack.client.getTransactionReceipt({ hash }).catch(() => undefined);
+      }
+      if (receipt.status !== "success") throw new Error(`request ${index} reverted (${hash})`);
       const [event] = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "PredictionRequested" });
       const { requestId, requester, fee, deadline, callbackGasLimit } = event!.args;
-      return {
-        ...request,
-        terms: { requestId, requester, modelId: request.modelId, fee, deadline: BigInt(deadline), callbackGasLimit },
+      submitted[index] = {
+        ...planned[index]!,
+        terms: { requestId, requester, modelId: planned[index]!.modelId, fee, deadline: BigInt(deadline), callbackGasLimit },
         blockNumber: receipt.blockNumber,
-        hash: hashes[index]!,
+        hash,
+        gasUsed: receipt.gasUsed,
+        sentAt,
       };
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, reader));
+  return submitted;
 }
 
 function encodeRequest(modelId: number, cidBytes: Hex): Hex {
@@ -133,4 +163,11 @@ export function hardhatRpc(client: PublicClient) {
     increaseTime: (seconds: number) => call<unknown>("evm_increaseTime", [seconds]),
     setAutomine: (on: boolean) => call<unknown>("evm_setAutomine", [on]),
   };
+}
+
+/** For benchmarks: exit with a message (status 1) when the shared models and photos are absent. */
+export function requireSharedDataOrExit(what: string): void {
+  if (existsSync(SHARED_MODELS_DIR) && existsSync(SHARED_IMAGES_DIR)) return;
+  console.error(`${what} needs the shared models and photos at ${SHARED_DIR} (set ARGUS_SHARED_DIR to their location)`);
+  process.exit(1);
 }

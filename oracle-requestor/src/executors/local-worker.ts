@@ -1,0 +1,44 @@
+/**
+ * A long-lived local inference worker (a child process of the oracle, with IPC). It
+ * does for each chunk exactly what the provider image's entry command does — reads
+ * `batch.json` and the image files from the chunk's input folder, runs the engine,
+ * writes `results.json` atomically to the output folder — but keeps the engine and its
+ * loaded model sessions between chunks, so a chunk no longer pays for starting Node,
+ * loading onnxruntime and creating a session (~1–2.5 s on two cores).
+ *
+ * Messages in: {job, input, output}. Out: {job, ok: true} or {job, ok: false, error}.
+ */
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@argus/provider-image/atomic-write";
+import { createEngine } from "@argus/provider-image/engine";
+import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/provider-image/protocol/batch";
+
+export interface WorkerJob {
+  job: number;
+  input: string;
+  output: string;
+}
+
+export type WorkerReply = { job: number; ok: true } | { job: number; ok: false; error: string };
+
+const [modelsDir, threads] = [process.argv[2] || undefined, Number(process.argv[3]) || undefined];
+// Several workers share the cores: each gets its share of onnxruntime threads.
+const engine = createEngine({ ...(modelsDir ? { modelsDir } : {}), ...(threads ? { intraOpThreads: threads } : {}) });
+
+async function runJob({ input, output }: WorkerJob): Promise<void> {
+  const resultsPath = join(output, RESULTS_FILE_NAME);
+  await mkdir(output, { recursive: true });
+  await rm(resultsPath, { force: true });
+  const batch = parseBatchDescription(JSON.parse(await readFile(join(input, BATCH_FILE_NAME), "utf8")));
+  await writeFileAtomic(resultsPath, resultsFileBytes(await engine.runBatch(batch, input)));
+}
+
+process.on("message", (message: WorkerJob) => {
+  runJob(message).then(
+    () => process.send!({ job: message.job, ok: true } satisfies WorkerReply),
+    (error: Error) => process.send!({ job: message.job, ok: false, error: error.message } satisfies WorkerReply),
+  );
+});
+// The oracle went away (even by SIGKILL): so does its worker.
+process.on("disconnect", () => process.exit(0));
