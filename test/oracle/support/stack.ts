@@ -51,6 +51,8 @@ export interface Stack {
 export interface StackOptions {
   /** Browser origins the IPFS node's API admits (a web UI uploading images); none by default. */
   ipfsCorsOrigins?: string[];
+  /** Largest upload the IPFS node takes (default: its own, 2 MiB); raise it to pin oversized images. */
+  ipfsMaxUploadBytes?: number;
 }
 
 export async function startStack(name: string, options: StackOptions = {}): Promise<Stack> {
@@ -64,6 +66,7 @@ export async function startStack(name: string, options: StackOptions = {}): Prom
     dataDir: join(workDir, "ipfs"),
     readTimeoutMs: 2_000,
     ...(options.ipfsCorsOrigins ? { corsOrigins: options.ipfsCorsOrigins } : {}),
+    ...(options.ipfsMaxUploadBytes ? { maxUploadBytes: options.ipfsMaxUploadBytes } : {}),
   });
   const transport = http(chain.rpcUrl);
   const client = createPublicClient({ chain: hardhat, transport }) as PublicClient;
