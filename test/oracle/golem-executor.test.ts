@@ -18,6 +18,7 @@ import type { GolemExecutorConfigInput } from "../../oracle-requestor/src/execut
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { FakeGolem } from "./support/golem-fakes.ts";
 import type { FakeProviderSpec } from "./support/golem-fakes.ts";
+import { expectClose } from "../support/close-to.ts";
 
 const MODEL_ID = "mobilenetv2-12-int8";
 /** A gvmkit-build image hash (sha3-224); chunks carry it as the registry's right-padded bytes32. */
@@ -158,11 +159,11 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect([...golem.payment.allocations.values()].map((entry) => entry.released)).to.deep.equal([true]);
     expect(golem.storage.openUrls()).to.equal(0);
     const report = executor.costReport();
-    expect(report.totalGlm).to.be.closeTo(0.02, 1e-12);
+    expectClose(report.totalGlm, 0.02, 1e-12);
     expect(report.awaitingInvoice).to.deep.equal([]);
     const alphaCost = costs.find((cost) => cost.provider.name === "alpha")!;
     expect(alphaCost.chunks.map((entry) => entry.chunkId).sort()).to.deep.equal([first.id, outcomes[0]!.worker === golem.provider("alpha").id ? second.id : third.id].sort());
-    expect(alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0)).to.be.closeTo(0.01, 1e-12);
+    expectClose(alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0), 0.01, 1e-12);
   });
 
   it("destroys a provider that fails mid-batch and completes the chunk on another", async function () {

@@ -18,6 +18,7 @@ import {
   SQUEEZENET,
   topClasses,
 } from "./support.ts";
+import { expectClose } from "../support/close-to.ts";
 
 interface Expectation {
   primary: number;
@@ -77,7 +78,7 @@ describe("provider-image: accuracy on the labelled photos", function () {
     for (const [index, photo] of photos.entries()) {
       const [alone] = (await predict(engine, MOBILENET, [photo])).map(expectClassification);
       expect(topClasses(alone!)).to.deep.equal(topClasses(batched[index]!));
-      alone!.top5.forEach((entry, rank) => expect(entry.score).to.be.closeTo(batched[index]!.top5[rank]!.score, 1e-4));
+      alone!.top5.forEach((entry, rank) => expectClose(entry.score, batched[index]!.top5[rank]!.score, 1e-4));
     }
   });
 

@@ -25,6 +25,7 @@ import {
   sharedEngine,
   topClasses,
 } from "./support.ts";
+import { expectClose } from "../support/close-to.ts";
 
 describe("provider-image: bad and unusual inputs", function () {
   let engine: Engine;
@@ -44,7 +45,7 @@ describe("provider-image: bad and unusual inputs", function () {
   async function expectSamePrediction(image: Uint8Array, tolerance: number, reference: Uint8Array = cat) {
     const [expected, candidate] = (await predict(engine, MOBILENET, [reference, image])).map(expectClassification);
     expect(candidate!.top5[0]!.classIndex).to.equal(expected!.top5[0]!.classIndex);
-    expect(candidate!.top5[0]!.score).to.be.closeTo(expected!.top5[0]!.score, tolerance);
+    expectClose(candidate!.top5[0]!.score, expected!.top5[0]!.score, tolerance);
     return candidate!;
   }
 
