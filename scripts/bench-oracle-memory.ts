@@ -16,7 +16,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { photoVariants } from "../test/oracle/support/images.ts";
-import { spawnOracle } from "../test/oracle/support/oracle-process.ts";
+import { queueCounts, spawnOracle } from "../test/oracle/support/oracle-process.ts";
 import { pinImage, startStack } from "../test/oracle/support/stack.ts";
 import { hardhatRpc, MOBILENET, type PlannedRequest, requireSharedDataOrExit, sendRequestTransactions, SQUEEZENET } from "../test/oracle/support/workload.ts";
 
@@ -88,14 +88,6 @@ try {
   await oracle.kill();
   await rpc.setAutomine(true);
   await stack.close();
-}
-
-/** The oracle's queue depth by state, from its /metrics. */
-async function queueCounts(statusUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${statusUrl}/metrics`)).text();
-  const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^argus_queue_requests\{[^}]*state="(\w+)"[^}]*\} (\d+)$/gm)) counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
-  return counts;
 }
 
 function total(counts: Record<string, number>): number {

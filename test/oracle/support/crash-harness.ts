@@ -10,7 +10,7 @@
 import { expect } from "chai";
 import { assertBalanceInvariant, assertSettledOnce, skippedSettlements } from "./escrow-checks.ts";
 import { chaosSeed, seededRandom } from "./images.ts";
-import { requestStatus, spawnOracle, type OracleProcess } from "./oracle-process.ts";
+import { queueCounts, requestStatus, spawnOracle, type OracleProcess } from "./oracle-process.ts";
 import { waitForSettlements, type Stack } from "./stack.ts";
 import { planWorkload, submitRequests, type SubmittedRequest } from "./workload.ts";
 
@@ -28,6 +28,8 @@ export interface CrashRunReport {
   seed: number;
   kills: number;
   killedAtMs: number[];
+  /** Requests per unfinished state just before each kill. */
+  inFlightAtKill: Record<string, number>[];
   seconds: number;
   fulfilled: number;
   rejected: number;
@@ -47,16 +49,20 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
   const waves = Array.from({ length: options.kills }, (_, wave) => planned.slice(Math.floor((wave * planned.length) / options.kills), Math.floor(((wave + 1) * planned.length) / options.kills)));
   const submitted: SubmittedRequest[] = [];
   const killedAtMs: number[] = [];
+  const inFlightAtKill: Record<string, number>[] = [];
   let oracle: OracleProcess | undefined;
   try {
     for (const wave of waves) {
       oracle = await spawnOracle(config);
       const arrivals = submitRequests(stack, wave).then((done) => void submitted.push(...done));
       // A random moment of this life: from just after start-up to well into the wave's work.
-      const lifeMs = 300 + Math.floor(random() * 4_500);
+      const lifeMs = 300 + Math.floor(random() * 3_000);
       await new Promise((resolve) => setTimeout(resolve, lifeMs));
+      // What was in flight (as of a moment before the kill), for the report.
+      const counts = await queueCounts(oracle.statusUrl).catch(() => ({}) as Record<string, number>);
       await oracle.kill();
       killedAtMs.push(lifeMs);
+      inFlightAtKill.push(Object.fromEntries(Object.entries(counts).filter(([state, count]) => count > 0 && !["fulfilled", "rejected", "expired"].includes(state))));
       await arrivals;
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
     }
@@ -87,7 +93,7 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
     expect(skips.get(2) ?? 0, "settlements refused as past the deadline").to.equal(0);
     const books = await assertBalanceInvariant(stack);
     expect(books.pending, "requests still pending").to.equal(0);
-    return { seed, kills: killedAtMs.length, killedAtMs, seconds: (Date.now() - started) / 1000, fulfilled, rejected, replayedSkips: skips.get(0) ?? 0 };
+    return { seed, kills: killedAtMs.length, killedAtMs, inFlightAtKill, seconds: (Date.now() - started) / 1000, fulfilled, rejected, replayedSkips: skips.get(0) ?? 0 };
   } finally {
     await oracle?.kill();
   }

@@ -99,3 +99,11 @@ export async function requestStatus(statusUrl: string, requestId: bigint): Promi
   if (!response.ok) throw new Error(`${statusUrl}/requests/${requestId}: HTTP ${response.status}`);
   return (await response.json()) as Record<string, unknown>;
 }
+
+/** The oracle's queue depth by state, from its /metrics. */
+export async function queueCounts(statusUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${statusUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^argus_queue_requests\{[^}]*state="(\w+)"[^}]*\} (\d+)$/gm)) counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
+  return counts;
+}
