@@ -38,7 +38,6 @@ const FIELDS = {
   maxChunkBytes: { schema: count(1, 1024 * 1024 * 1024), default: 64 * 1024 * 1024, env: "ARGUS_MAX_CHUNK_BYTES", help: "image bytes per chunk" },
   maxReadyRequests: { schema: count(16, 100_000), default: 512, env: "ARGUS_MAX_READY_REQUESTS", help: "fetched images held on disk awaiting a chunk (back-pressure)" },
   executionPaused: { schema: z.union([z.boolean(), z.stringbool()]), default: false, env: "ARGUS_EXECUTION_PAUSED", help: "start with chunk execution paused: requests are read and fetched, none is run" },
-  chunkAttempts: { schema: count(1, 100), default: 5, env: "ARGUS_CHUNK_ATTEMPTS", help: "executor failures a request survives before it is left to expire" },
   deadlineMarginS: { schema: count(0, 86_400), default: 30, env: "ARGUS_DEADLINE_MARGIN_S", help: "requests closer than this to their deadline are not started" },
   resultCacheWindowS: { schema: count(0, 30 * 86_400), default: 3_600, env: "ARGUS_RESULT_CACHE_WINDOW_S", help: "reuse a model's result for the same image CID within this window" },
   settleLingerMs: { schema: count(0, 3_600_000), default: 1_000, env: "ARGUS_SETTLE_LINGER_MS", help: "longest a finished request waits for its settlement transaction to fill while more results are on their way" },

@@ -98,7 +98,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
     executor,
     spool,
     registry,
-    options: { maxSize: config.maxChunkSize, maxBytes: config.maxChunkBytes, flushIntervalMs: config.flushIntervalMs, maxReady: config.maxReadyRequests },
+    options: { maxSize: config.maxChunkSize, maxBytes: config.maxChunkBytes, flushIntervalMs: config.flushIntervalMs, maxReady: config.maxReadyRequests, deadlineMarginS: config.deadlineMarginS },
     log,
     onChunk: (report) => {
       metrics.stageSeconds.observe({ stage: "execute" }, report.durationMs / 1000);
@@ -200,7 +200,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
       return 0;
     }),
     loop("fetch", 200, async () => (chainNowS === 0n ? 0 : fetch.runOnce(chainNowS))),
-    loop("execute", 100, async () => execute.dispatch()),
+    loop("execute", 100, async () => (chainNowS === 0n ? 0 : execute.dispatch(Date.now(), chainNowS))),
     loop("pin", 200, async () => pin.runOnce()),
     loop("settle", Math.min(config.pollIntervalMs, 500), async () => (chainNowS === 0n ? 0 : settle.runOnce(chainNowS))),
   ];

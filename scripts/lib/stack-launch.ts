@@ -27,9 +27,11 @@ import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit } from "./stack-process.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle-requestor/node-flags";
 
 const IPFS_MAIN = join(REPO_ROOT, "oracle-requestor/src/ipfs/main.ts");
 const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
+
 const UI_MAIN = join(REPO_ROOT, "scripts/lib/stack-ui.ts");
 /** The funded account offered to the user (0 administers, 1 is the oracle, 2 the treasury). */
 export const TEST_ACCOUNT_INDEX = 3;
@@ -288,6 +290,7 @@ export class LocalStack {
     delete env.ARGUS_ESCROW_ADDRESS; // the record says which escrow
     // The child runs in the repository root: hand it the folder this process resolved.
     if (this.env.ARGUS_MODELS_DIR) env.ARGUS_MODELS_DIR = resolve(this.env.ARGUS_MODELS_DIR);
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, ...ORACLE_NODE_FLAGS].filter(Boolean).join(" ");
     const component = this.spawn("oracle", ORACLE_MAIN, env);
     await component.ready;
     return component;

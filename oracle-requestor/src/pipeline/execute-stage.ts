@@ -29,7 +29,7 @@ export class ExecuteStage {
   private readonly executor: Executor;
   private readonly spool: ImageSpool;
   private readonly registry: ModelRegistryReader;
-  private readonly options: ChunkPlanOptions & { maxReady: number };
+  private readonly options: ChunkPlanOptions & { maxReady: number; deadlineMarginS: number };
   private readonly log: Logger;
   private readonly onChunk: (report: ChunkReport) => void;
   private readonly running = new Set<Promise<void>>();
@@ -41,7 +41,7 @@ export class ExecuteStage {
     executor: Executor;
     spool: ImageSpool;
     registry: ModelRegistryReader;
-    options: ChunkPlanOptions & { maxReady: number };
+    options: ChunkPlanOptions & { maxReady: number; deadlineMarginS: number };
     log: Logger;
     onChunk?: (report: ChunkReport) => void;
   }) {
@@ -63,11 +63,23 @@ export class ExecuteStage {
     this.paused = paused;
   }
 
-  /** Starts as many chunks as are due and fit; returns how many it started. */
-  dispatch(now = Date.now()): number {
+  /**
+   * Starts as many chunks as are due and fit; returns how many it started. A ready
+   * request too close to its deadline (chain time) is not started: a request whose
+   * chunks kept failing ends there, and its requester reclaims the fee.
+   */
+  dispatch(now: number, chainNowS: bigint): number {
     const free = this.executor.capacity - this.running.size;
     if (this.paused || free <= 0) return 0;
-    const ready = this.store.inState("ready", this.options.maxReady, now).map((request) => ({ ...request, imageSize: request.imageSize ?? 0 }));
+    const ready = this.store
+      .inState("ready", this.options.maxReady, now)
+      .filter((request) => {
+        if (chainNowS + BigInt(this.options.deadlineMarginS) <= request.deadline) return true;
+        this.store.markExpired(request.requestId, `its deadline passed before it could be computed (${request.attempts} failed attempts)`);
+        void this.spool.delete(request.requestId);
+        return false;
+      })
+      .map((request) => ({ ...request, imageSize: request.imageSize ?? 0 }));
     const chunks = planChunks(ready, this.options, now, free);
     for (const requests of chunks) {
       const chunkId = `c${now.toString(36)}-${(this.sequence++).toString(36)}`;
