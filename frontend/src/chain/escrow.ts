@@ -6,7 +6,7 @@
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
 import { type RequestTerms, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
 import { NO_CLASS } from "@argus/provider-image/protocol/result";
-import { imageCidFromBytes } from "@argus/provider-image/protocol/cid";
+import { imageCidText } from "@argus/provider-image/protocol/cid";
 import { type Address, erc20Abi, type Hex, type PublicClient, parseEventLogs, zeroAddress } from "viem";
 import type { Currency } from "../lib/format.ts";
 import type { Settlement } from "../lib/status.ts";
@@ -91,18 +91,10 @@ export function requestsInLogs(logs: Parameters<typeof parseEventLogs>[0]["logs"
       deadline: BigInt(log.args.deadline),
       callbackGasLimit: log.args.callbackGasLimit,
     },
-    imageCid: safeImageCid(log.args.imageCid),
+    imageCid: imageCidText(log.args.imageCid),
     blockNumber: log.blockNumber ?? 0n,
     transactionHash: log.transactionHash ?? "0x",
   }));
-}
-
-function safeImageCid(bytes: Hex): string {
-  try {
-    return imageCidFromBytes(bytes).toString();
-  } catch {
-    return bytes;
-  }
 }
 
 /**

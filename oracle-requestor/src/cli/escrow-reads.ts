@@ -8,7 +8,7 @@
  */
 import { CID } from "multiformats/cid";
 import { type Address, erc20Abi, formatUnits, type Hex, type Log, parseEventLogs, zeroAddress } from "viem";
-import { imageCidFromBytes, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
+import { imageCidText, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
 import { type RequestTerms, type TopResult, topResultFromCalldata } from "../chain/request-terms.ts";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
@@ -165,14 +165,6 @@ export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
     }
   }
   return events;
-}
-
-export function imageCidText(bytes: Hex): string {
-  try {
-    return imageCidFromBytes(bytes).toString();
-  } catch {
-    return bytes;
-  }
 }
 
 export interface EventQuery {

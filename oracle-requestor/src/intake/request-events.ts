@@ -6,7 +6,7 @@
  */
 import type { Address, PublicClient } from "viem";
 import { getAbiItem } from "viem";
-import { imageCidFromBytes } from "@argus/provider-image/protocol/cid";
+import { imageCidText } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
 import type { RequestedEvent, RequestStore } from "../store/request-store.ts";
 
@@ -63,7 +63,7 @@ export class RequestIntake {
           fee: log.args.fee,
           deadline: BigInt(log.args.deadline),
           callbackGasLimit: log.args.callbackGasLimit,
-          imageCid: imageCidString(log.args.imageCid),
+          imageCid: imageCidText(log.args.imageCid),
           blockNumber: log.blockNumber!,
           blockHash: log.blockHash!,
           logIndex: log.logIndex!,
@@ -92,17 +92,5 @@ export class RequestIntake {
     }
     // Nothing recorded matches (or nothing was recorded): re-read from the start.
     return recorded.length === 0 ? 0 : this.store.rewindTo(this.options.startBlock - 1n);
-  }
-}
-
-/**
- * The CID as text, or the raw bytes as hex when they are not a valid CID: such a
- * request is kept (and rejected with a refund), never dropped.
- */
-function imageCidString(bytes: `0x${string}`): string {
-  try {
-    return imageCidFromBytes(bytes).toString();
-  } catch {
-    return bytes;
   }
 }

@@ -154,3 +154,16 @@ function hexToBytes(hex: string): Uint8Array {
   }
   return bytes;
 }
+
+/**
+ * An image CID as the escrow stores it (raw bytes), as text; the bytes as hex when
+ * they are not a valid CID — such a request is shown, and rejected with a refund, never
+ * dropped.
+ */
+export function imageCidText(bytes: Uint8Array | `0x${string}`): string {
+  try {
+    return imageCidFromBytes(bytes).toString();
+  } catch {
+    return typeof bytes === "string" ? bytes : `0x${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  }
+}
