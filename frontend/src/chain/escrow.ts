@@ -4,9 +4,8 @@
  * ABI is the generated one shared by every package.
  */
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import { type RequestTerms, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
+import { type RequestTerms, requestFromEvent, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
 import { NO_CLASS } from "@argus/provider-image/protocol/result";
-import { imageCidText } from "@argus/provider-image/protocol/cid";
 import { type Address, erc20Abi, type Hex, type PublicClient, parseEventLogs, zeroAddress } from "viem";
 import type { Currency } from "../lib/format.ts";
 import type { Settlement } from "../lib/status.ts";
@@ -82,19 +81,15 @@ export async function readToken(client: PublicClient, address: Address): Promise
 
 /** The `PredictionRequested` events of a receipt, as request terms. */
 export function requestsInLogs(logs: Parameters<typeof parseEventLogs>[0]["logs"]): RequestRecord[] {
-  return parseEventLogs({ abi: predictionEscrowAbi, logs, eventName: "PredictionRequested" }).map((log) => ({
-    terms: {
-      requestId: log.args.requestId,
-      requester: log.args.requester,
-      modelId: log.args.modelId,
-      fee: log.args.fee,
-      deadline: BigInt(log.args.deadline),
-      callbackGasLimit: log.args.callbackGasLimit,
-    },
-    imageCid: imageCidText(log.args.imageCid),
-    blockNumber: log.blockNumber ?? 0n,
-    transactionHash: log.transactionHash ?? "0x",
-  }));
+  return parseEventLogs({ abi: predictionEscrowAbi, logs, eventName: "PredictionRequested" }).map((log) => {
+    const { imageCid, ...terms } = requestFromEvent(log.args);
+    return {
+      terms,
+      imageCid,
+      blockNumber: log.blockNumber ?? 0n,
+      transactionHash: log.transactionHash ?? "0x",
+    };
+  });
 }
 
 /**

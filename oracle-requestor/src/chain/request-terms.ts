@@ -4,6 +4,7 @@
  * they come from the request's `PredictionRequested` event.
  */
 import { type Address, decodeFunctionData, type Hex } from "viem";
+import { imageCidText } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "./abi.generated.ts";
 
 export interface RequestTerms {
@@ -93,4 +94,28 @@ export function topResultFromCalldata(input: Hex, requestId: bigint): TopResult 
   if (!item) return undefined;
   const { topClass, topScore } = unpackFulfillment(item);
   return { topClass, topScore };
+}
+
+/** The arguments of a `PredictionRequested` event, as viem decodes them. */
+export interface PredictionRequestedArgs {
+  requestId: bigint;
+  requester: Address;
+  modelId: number;
+  imageCid: Hex;
+  fee: bigint;
+  deadline: number;
+  callbackGasLimit: number;
+}
+
+/** A request's terms and image CID (as text; hex when the bytes are no CID) from its event. */
+export function requestFromEvent(args: PredictionRequestedArgs): RequestTerms & { imageCid: string } {
+  return {
+    requestId: args.requestId,
+    requester: args.requester,
+    modelId: args.modelId,
+    fee: args.fee,
+    deadline: BigInt(args.deadline),
+    callbackGasLimit: args.callbackGasLimit,
+    imageCid: imageCidText(args.imageCid),
+  };
 }

@@ -6,8 +6,8 @@
  */
 import type { Address, PublicClient } from "viem";
 import { getAbiItem } from "viem";
-import { imageCidText } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
+import { requestFromEvent } from "../chain/request-terms.ts";
 import type { RequestedEvent, RequestStore } from "../store/request-store.ts";
 
 const REQUESTED = getAbiItem({ abi: predictionEscrowAbi, name: "PredictionRequested" });
@@ -57,13 +57,7 @@ export class RequestIntake {
       const events: RequestedEvent[] = logs
         .filter((log) => log.blockHash !== null && !log.removed)
         .map((log) => ({
-          requestId: log.args.requestId,
-          requester: log.args.requester,
-          modelId: log.args.modelId,
-          fee: log.args.fee,
-          deadline: BigInt(log.args.deadline),
-          callbackGasLimit: log.args.callbackGasLimit,
-          imageCid: imageCidText(log.args.imageCid),
+          ...requestFromEvent(log.args),
           blockNumber: log.blockNumber!,
           blockHash: log.blockHash!,
           logIndex: log.logIndex!,
