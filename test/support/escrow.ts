@@ -9,7 +9,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkConnection } from "hardhat/types/network";
 import { Signature, type BaseContract, type ContractTransactionReceipt, type ContractTransactionResponse, type Log } from "ethers";
 import type { Address, Hex } from "viem";
-import { packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
+import { PERMIT_TYPES, packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
 import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
 import type { PredictionEscrow, TestGLM } from "../../types/ethers-contracts/index.ts";
 import type { IModelRegistry, IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
@@ -204,15 +204,7 @@ export async function signPermit(
   const [nonce, name, network] = await Promise.all([token.nonces(owner.address), token.name(), owner.provider!.getNetwork()]);
   const signature = await owner.signTypedData(
     { name, version: "1", chainId: network.chainId, verifyingContract: await token.getAddress() },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    { Permit: PERMIT_TYPES.Permit.map((field) => ({ ...field })) },
     { owner: owner.address, spender, value, nonce, deadline },
   );
   const { v, r, s } = Signature.from(signature);

@@ -4,7 +4,7 @@
  * withdraw refunds. Each call is simulated first, so a revert surfaces as the
  * contract's named error before the wallet is asked anything.
  */
-import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
+import { PERMIT_TYPES, type RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
 import { type Address, erc20Abi, type Hex, parseSignature, type TransactionReceipt, zeroAddress } from "viem";
 import type { Config } from "wagmi";
 import {
@@ -86,15 +86,7 @@ export async function payWithPermit(
   const signature = await signTypedData(target.config, {
     account: target.account,
     domain,
-    types: {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    types: PERMIT_TYPES,
     primaryType: "Permit",
     message: { owner: target.account, spender: target.escrow, value: fee, nonce, deadline },
   });

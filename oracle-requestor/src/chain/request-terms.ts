@@ -119,3 +119,14 @@ export function requestFromEvent(args: PredictionRequestedArgs): RequestTerms & 
     imageCid: imageCidText(args.imageCid),
   };
 }
+
+/** EIP-2612's `Permit` typed-data definition, signed to pay a token-priced model in one transaction. */
+export const PERMIT_TYPES = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;

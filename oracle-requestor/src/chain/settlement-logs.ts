@@ -5,7 +5,6 @@
  */
 import { type Address, type Log, type PublicClient, parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "./abi.generated.ts";
-import { SkipReason } from "./request-terms.ts";
 
 export type SettlementOutcome =
   | { kind: "fulfilled" }
@@ -67,8 +66,4 @@ export async function findSettlement(
   });
   const outcome = readSettlementLogs(logs, escrow).outcomes.get(requestId);
   return outcome?.kind === "skipped" ? undefined : outcome?.kind;
-}
-
-export function isNotPending(outcome: SettlementOutcome | undefined): boolean {
-  return outcome?.kind === "skipped" && outcome.reason === SkipReason.NotPending;
 }

@@ -25,7 +25,6 @@ export const RequestState = {
   Expired: "expired",
 } as const;
 export type RequestStateName = (typeof RequestState)[keyof typeof RequestState];
-export const FINAL_STATES: readonly RequestStateName[] = ["fulfilled", "rejected", "expired"];
 
 /** A `PredictionRequested` event as the intake hands it over. */
 export interface RequestedEvent extends RequestTerms {
