@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { oracleExec } from "@argus/oracle-requestor/cli/commands/oracle";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle-requestor/node-flags";
 import { argus, argusProcess, cleanEnv } from "./support/argus.ts";
 
 /** Each bad invocation: one line naming the problem, then the command's usage, exit code 2. */
@@ -110,5 +112,19 @@ describe("argus CLI: arguments and exit codes", function () {
     const failed = await argusProcess(["models", "list"], env);
     expect(failed.code).to.equal(1);
     expect(failed.stderr).to.include("no deployment record");
+  });
+
+  it("oracle start runs main.ts with the oracle's node flags, keeping the caller's", async function () {
+    const exec = oracleExec(["--no-warnings"], ["--config", "oracle.json"]);
+    expect(exec).to.not.equal(undefined);
+    expect(exec!.slice(0, 1 + ORACLE_NODE_FLAGS.length)).to.deep.equal(["--no-warnings", ...ORACLE_NODE_FLAGS]);
+    expect(exec![exec!.length - 3]).to.match(/oracle-requestor\/src\/main\.ts$/);
+    expect(exec!.slice(-2)).to.deep.equal(["--config", "oracle.json"]);
+    // A process that already has them runs main.ts in place.
+    expect(oracleExec([...ORACLE_NODE_FLAGS], [])).to.equal(undefined);
+    // Through the bin, the re-executed main.ts answers.
+    const table = await argusProcess(["oracle", "start", "--print-config-table"], env);
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout).to.include("ARGUS_ORACLE_PRIVATE_KEY");
   });
 });

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { DEPLOYMENT_FILE_ENV, deploymentFilePath, readDeploymentFile } from "../../deployment-file.ts";
+import { ORACLE_NODE_FLAGS } from "../../node-flags.ts";
 import { noPositionals, parseCommand } from "../args.ts";
 import type { Command } from "../command.ts";
 
@@ -29,9 +30,24 @@ export const oracleStartCommand: Command = {
       env.ARGUS_RPC_URL ||= record.chain.rpcUrl;
       env.ARGUS_IPFS_API ||= record.ipfs.apiUrl;
     }
-    // main.ts reads its flags from process.argv and owns the process from here (signals, exit).
-    process.argv = [process.argv[0]!, ORACLE_MAIN, ...(values.config ? ["--config", values.config] : []), ...(values["print-config-table"] ? ["--print-config-table"] : [])];
+    const mainArgs = [...(values.config ? ["--config", values.config] : []), ...(values["print-config-table"] ? ["--print-config-table"] : [])];
+    const exec = oracleExec(process.execArgv, mainArgs);
+    if (exec !== undefined && typeof process.execve === "function") {
+      // The oracle's V8 flags (node-flags.ts) only take effect when a process starts, so
+      // this process becomes `node <flags> main.ts`: the same pid, so Ctrl-C, SIGTERM and
+      // supervisors reach the oracle directly.
+      process.execve(process.execPath, [process.execPath, ...exec], env);
+    }
+    // Already running with the flags (or no execve on this platform): main.ts reads its
+    // arguments from process.argv and owns the process from here (signals, exit).
+    process.argv = [process.argv[0]!, ORACLE_MAIN, ...mainArgs];
     await import(ORACLE_MAIN);
     return new Promise<number>(() => {}); // runs until main.ts exits the process
   },
 };
+
+/** The node arguments that start main.ts with the oracle's flags; undefined when `execArgv` has them all. */
+export function oracleExec(execArgv: readonly string[], mainArgs: readonly string[]): string[] | undefined {
+  if (ORACLE_NODE_FLAGS.every((flag) => execArgv.includes(flag))) return undefined;
+  return [...execArgv, ...ORACLE_NODE_FLAGS.filter((flag) => !execArgv.includes(flag)), ORACLE_MAIN, ...mainArgs];
+}
