@@ -16,6 +16,7 @@ import type { OracleConfig } from "./config.ts";
 import { readDeploymentFile } from "./deployment-file.ts";
 import type { Executor } from "./executors/executor.ts";
 import { createLocalExecutor } from "./executors/local.ts";
+import { removeOrphanedWorkDirs } from "./executors/work-dirs.ts";
 import { type IntakeProgress, RequestIntake } from "./intake/request-events.ts";
 import { createIpfsClient } from "./ipfs/client.ts";
 import { createMetrics, type OracleMetrics, toUnits } from "./metrics.ts";
@@ -64,7 +65,8 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
   await spool.init();
   const requeued = store.requeueRunning();
   const swept = await spool.sweep((id) => ["received", "ready", "running"].includes(store.get(id)?.state ?? ""));
-  log.info({ requeued, swept }, "queue recovered");
+  const orphanedWorkDirs = await removeOrphanedWorkDirs();
+  log.info({ requeued, swept, orphanedWorkDirs }, "queue recovered");
 
   const metrics = createMetrics(store);
   const ipfs = createIpfsClient(config.ipfsApi);

@@ -7,13 +7,14 @@
  * provider image's entry command as a fresh process per chunk instead.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BATCH_FILE_NAME, parseResultsFile, RESULTS_FILE_NAME } from "@argus/provider-image/protocol/batch";
 import { type Chunk, type ChunkOutcome, type Executor, ExecutorError } from "./executor.ts";
 import type { WorkerJob, WorkerReply } from "./local-worker.ts";
+import { createWorkDir } from "./work-dirs.ts";
 
 export interface LocalExecutorOptions {
   /** Chunks run at once (each is one process using the engine's own parallelism). */
@@ -43,7 +44,7 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   const stderrOf = new WeakMap<Worker, string>();
 
   async function runOnce(chunk: Chunk, signal?: AbortSignal): Promise<ChunkOutcome["results"]> {
-    const work = await mkdtemp(join(tmpdir(), "argus-chunk-"));
+    const work = await createWorkDir("chunk");
     try {
       const input = join(work, "input");
       const output = join(work, "output");

@@ -8,6 +8,9 @@
  * no settlement was refused for mismatched terms, and the escrow's books balance.
  */
 import { expect } from "chai";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { assertBalanceInvariant, assertSettledOnce, skippedSettlements } from "./escrow-checks.ts";
 import { chaosSeed, seededRandom } from "./images.ts";
 import { queueCounts, requestStatus, spawnOracle, type OracleProcess } from "./oracle-process.ts";
@@ -43,6 +46,9 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
   const random = seededRandom(seed);
   const planned = await planWorkload(stack, { count: options.requests, users: USERS, badEvery: options.badEvery ?? 10 });
   const config = stack.oracleConfig({ flushIntervalMs: 1_000 });
+  // The oracle's own temp folder: what a killed oracle leaves in it is visible, and must be gone at the end.
+  const scratch = await mkdtemp(join(tmpdir(), "argus-crash-tmp-"));
+  const spawnOptions = { env: { TMPDIR: scratch } };
   const started = Date.now();
 
   // Requests arrive in one wave per life of the oracle, so every kill lands on work in flight.
@@ -53,7 +59,7 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
   let oracle: OracleProcess | undefined;
   try {
     for (const wave of waves) {
-      oracle = await spawnOracle(config);
+      oracle = await spawnOracle(config, spawnOptions);
       const arrivals = submitRequests(stack, wave).then((done) => void submitted.push(...done));
       // A random moment of this life: from just after start-up to well into the wave's work.
       const lifeMs = 300 + Math.floor(random() * 3_000);
@@ -66,7 +72,7 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
       await arrivals;
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
     }
-    oracle = await spawnOracle(config);
+    oracle = await spawnOracle(config, spawnOptions);
     const ids = submitted.map((request) => request.terms.requestId);
     await waitForSettlements(stack, ids, options.settleTimeoutMs ?? 180_000).catch((error: Error) => {
       throw new Error(`${error.message}\noracle log tail:\n${oracle?.tail()}`);
@@ -87,6 +93,8 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
     }
     expect(await oracle.stop(), "graceful stop after the run").to.equal(0);
     oracle = undefined;
+    // Chunk folders of the killed oracles were swept by the next start; the last one removed its own.
+    expect((await readdir(scratch)).filter((name) => name.startsWith("argus-")), "scratch folders left behind").to.deep.equal([]);
 
     const skips = await skippedSettlements(stack);
     expect(skips.get(1) ?? 0, "settlements refused for mismatched terms").to.equal(0);
@@ -96,6 +104,7 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
     return { seed, kills: killedAtMs.length, killedAtMs, inFlightAtKill, seconds: (Date.now() - started) / 1000, fulfilled, rejected, replayedSkips: skips.get(0) ?? 0 };
   } finally {
     await oracle?.kill();
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
