@@ -36,6 +36,7 @@ contract CatBadge is ERC721, IPredictionConsumer {
     error UnknownSubmission(uint256 requestId);
     error NotSubmitter(uint256 requestId);
     error NotExpired(uint256 requestId);
+    error RefundFailed(uint256 requestId, address to);
 
     /// @param escrow_ The Argus escrow.
     /// @param modelId_ A native-priced ImageNet classifier registered there.
@@ -72,13 +73,15 @@ contract CatBadge is ERC721, IPredictionConsumer {
         emit CatJudged(requestId, submitter, isCat, topClass, topScore);
     }
 
-    /// @notice Refunds an unanswered submission to its submitter: one past its deadline,
-    /// or one the oracle rejected.
+    /// @notice Refunds an unanswered submission: one past its deadline, or one the oracle
+    /// rejected. Only its submitter may claim, and names where the fee goes, so a
+    /// submitter that cannot receive ETH itself (a contract) can still get it back.
     /// @dev Anyone may reclaim an expired request on the escrow and a rejection refunds at
     /// once: either way the fee was credited to this contract, so only a request still
     /// pending is refused. (A fulfilled one has no submission left: the callback deleted it.)
     /// @param terms The request's terms, from its `PredictionRequested` event.
-    function claimExpired(IPredictionEscrow.RequestTerms calldata terms) external {
+    /// @param to Receives the fee.
+    function claimExpired(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {
         Submission memory submission = submissions[terms.requestId];
         if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
         if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
@@ -87,8 +90,8 @@ contract CatBadge is ERC721, IPredictionConsumer {
         // Refunds are credited to this contract; an earlier claim may have withdrawn this
         // one with its own. Hand exactly the fee paid on.
         if (escrow.balanceOf(address(0), address(this)) != 0) escrow.withdraw(address(0), address(this));
-        (bool sent,) = payable(msg.sender).call{value: submission.fee}("");
-        if (!sent) revert NotSubmitter(terms.requestId);
+        (bool sent,) = to.call{value: submission.fee}("");
+        if (!sent) revert RefundFailed(terms.requestId, to);
     }
 
     /// @dev Receives refunds withdrawn from the escrow.

@@ -16,7 +16,7 @@ contract BadgeSubmitter {
         return badge.submit{value: msg.value}(imageCid);
     }
 
-    function claim(IPredictionEscrow.RequestTerms calldata terms) external {
-        badge.claimExpired(terms);
+    function claim(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {
+        badge.claimExpired(terms, to);
     }
 }

@@ -375,7 +375,7 @@ describe("CatBadge", () => {
     expect(eventsOf(f.escrow, receipt).map(([name]) => name)).to.deep.equal(["PredictionFulfilled", "FeesCredited"]);
     expect(await f.badge.ownerOf(1n)).to.equal(f.users[3]!.address);
     // Fulfilled: nothing left to claim.
-    await expect(f.badge.connect(f.users[3]!).claimExpired(terms))
+    await expect(f.badge.connect(f.users[3]!).claimExpired(terms, f.users[3]!.address))
       .to.be.revertedWithCustomError(f.badge, "UnknownSubmission")
       .withArgs(terms.requestId);
   });
@@ -405,7 +405,7 @@ describe("CatBadge", () => {
       const submitter = f.users[2]!;
       const terms = await submit(f, submitter);
       await time.increaseTo(terms.deadline + 1n);
-      const tx = f.badge.connect(submitter).claimExpired(terms);
+      const tx = f.badge.connect(submitter).claimExpired(terms, submitter.address);
       await expect(tx).to.changeEtherBalances(f.ethers, [submitter, f.badge, f.escrow], [terms.fee, 0n, -terms.fee], {
         includeFee: false,
       });
@@ -414,7 +414,7 @@ describe("CatBadge", () => {
         ["Withdrawn", await f.badge.getAddress(), NATIVE, await f.badge.getAddress(), terms.fee],
       ]);
       expect(await f.badge.submissions(terms.requestId)).to.deep.equal([NATIVE, 0n]);
-      await expect(f.badge.connect(submitter).claimExpired(terms))
+      await expect(f.badge.connect(submitter).claimExpired(terms, submitter.address))
         .to.be.revertedWithCustomError(f.badge, "UnknownSubmission")
         .withArgs(terms.requestId);
     });
@@ -424,20 +424,20 @@ describe("CatBadge", () => {
       const [submitter, stranger] = f.users;
       const terms = await submit(f, submitter);
       const unknown = { ...terms, requestId: terms.requestId + 1n };
-      await expect(f.badge.connect(submitter!).claimExpired(unknown))
+      await expect(f.badge.connect(submitter!).claimExpired(unknown, submitter!.address))
         .to.be.revertedWithCustomError(f.badge, "UnknownSubmission")
         .withArgs(unknown.requestId);
-      await expect(f.badge.connect(stranger!).claimExpired(terms))
+      await expect(f.badge.connect(stranger!).claimExpired(terms, stranger!.address))
         .to.be.revertedWithCustomError(f.badge, "NotSubmitter")
         .withArgs(terms.requestId);
       // Reverted transactions are mined too: pin the time of this one to the deadline.
       await time.setNextBlockTimestamp(terms.deadline);
-      await expect(f.badge.connect(submitter!).claimExpired(terms))
+      await expect(f.badge.connect(submitter!).claimExpired(terms, submitter!.address))
         .to.be.revertedWithCustomError(f.badge, "NotExpired")
         .withArgs(terms.requestId);
       // Wrong terms cannot refund either, even after the deadline.
       await time.increase(1n);
-      await expect(f.badge.connect(submitter!).claimExpired({ ...terms, fee: terms.fee + 1n }))
+      await expect(f.badge.connect(submitter!).claimExpired({ ...terms, fee: terms.fee + 1n }, submitter!.address))
         .to.be.revertedWithCustomError(f.badge, "NotExpired")
         .withArgs(terms.requestId);
     });
@@ -449,7 +449,7 @@ describe("CatBadge", () => {
       await time.increaseTo(terms.deadline + 1n);
       await mined(f.escrow.connect(stranger!).reclaim(terms));
       expect(await f.escrow.balanceOf(NATIVE, await f.badge.getAddress())).to.equal(terms.fee);
-      await expect(f.badge.connect(submitter!).claimExpired(terms)).to.changeEtherBalances(
+      await expect(f.badge.connect(submitter!).claimExpired(terms, submitter!.address)).to.changeEtherBalances(
         f.ethers,
         [submitter!, f.badge, f.escrow],
         [terms.fee, 0n, -terms.fee],
@@ -457,15 +457,23 @@ describe("CatBadge", () => {
       );
     });
 
-    it("reverts NotSubmitter when the submitter cannot take the refund, and nothing moves", async () => {
+    it("lets a submitter that cannot take ETH send the refund elsewhere; a refusing recipient reverts RefundFailed, and nothing moves", async () => {
       const f = await loadFixture(catBadgeFixture);
       const submitter = await f.ethers.deployContract("BadgeSubmitter", [f.badge]);
+      const submitterAddress = await submitter.getAddress();
       const fee = await f.badge.quote();
       const [terms] = termsFromReceipt(f.escrow, await mined(submitter.submit(randomImageCid(), { value: fee })));
       await time.increaseTo(terms!.deadline + 1n);
-      await expect(submitter.claim(terms!)).to.be.revertedWithCustomError(f.badge, "NotSubmitter").withArgs(terms!.requestId);
+      await expect(submitter.claim(terms!, submitterAddress))
+        .to.be.revertedWithCustomError(f.badge, "RefundFailed")
+        .withArgs(terms!.requestId, submitterAddress);
       expect(await f.escrow.isPending(terms!.requestId)).to.equal(true);
-      expect(await f.badge.submissions(terms!.requestId)).to.deep.equal([await submitter.getAddress(), fee]);
+      expect(await f.badge.submissions(terms!.requestId)).to.deep.equal([submitterAddress, fee]);
+      const wallet = f.users[4]!;
+      await expect(submitter.claim(terms!, wallet.address)).to.changeEtherBalances(f.ethers, [wallet, f.badge, f.escrow], [fee, 0n, -fee], {
+        includeFee: false,
+      });
+      expect(await f.badge.submissions(terms!.requestId)).to.deep.equal([NATIVE, 0n]);
     });
 
     it("refunds a rejected submission, and each of several submitters exactly their own fee", async () => {
@@ -475,15 +483,15 @@ describe("CatBadge", () => {
       const tb = await submit(f, b);
       const tc = await submit(f, c);
       await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(ta), rejection(tb, REJECT.DecodeFailed)]));
-      await expect(f.badge.connect(a!).claimExpired(ta)).to.changeEtherBalances(f.ethers, [a!, f.badge], [ta.fee, tb.fee], {
+      await expect(f.badge.connect(a!).claimExpired(ta, a!.address)).to.changeEtherBalances(f.ethers, [a!, f.badge], [ta.fee, tb.fee], {
         includeFee: false,
       });
-      await expect(f.badge.connect(c!).claimExpired(tc)).to.be.revertedWithCustomError(f.badge, "NotExpired");
+      await expect(f.badge.connect(c!).claimExpired(tc, c!.address)).to.be.revertedWithCustomError(f.badge, "NotExpired");
       await time.increaseTo(tc.deadline + 1n);
-      await expect(f.badge.connect(c!).claimExpired(tc)).to.changeEtherBalances(f.ethers, [c!, f.badge], [tc.fee, 0n], {
+      await expect(f.badge.connect(c!).claimExpired(tc, c!.address)).to.changeEtherBalances(f.ethers, [c!, f.badge], [tc.fee, 0n], {
         includeFee: false,
       });
-      await expect(f.badge.connect(b!).claimExpired(tb)).to.changeEtherBalances(f.ethers, [b!, f.badge], [tb.fee, -tb.fee], {
+      await expect(f.badge.connect(b!).claimExpired(tb, b!.address)).to.changeEtherBalances(f.ethers, [b!, f.badge], [tb.fee, -tb.fee], {
         includeFee: false,
       });
       expect(await f.ethers.provider.getBalance(f.badge)).to.equal(0n);
