@@ -81,7 +81,10 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         PermitSignature calldata permit
     ) external returns (uint256) {
         ModelTerms memory model = _terms[modelId];
-        if (!model.tokenPriced) revert NotTokenPriced(modelId);
+        if (!model.tokenPriced) {
+            _requireRegistered(modelId);
+            revert NotTokenPriced(modelId);
+        }
         uint256 fee = _price(model, callbackGasLimit);
         // A permit can be front-run by anyone who saw it; the allowance it set still counts.
         try IERC20Permit(_info[modelId].feeToken).permit(
@@ -97,7 +100,11 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         ModelTerms memory model = _terms[modelId];
         // `paused` is mirrored into every model's slot so this one read covers both checks.
         if (model.paused) revert EnforcedPause();
-        if (!model.active) revert ModelNotActive(modelId);
+        if (!model.active) {
+            // Only on the way to a revert: a request for a live model never pays this read.
+            _requireRegistered(modelId);
+            revert ModelNotActive(modelId);
+        }
         if (imageCid.length < 2 || imageCid.length > 128) revert InvalidImageCid();
         if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
             revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);

@@ -133,11 +133,11 @@ describe("PredictionEscrow requests", () => {
         .withArgs(NATIVE_FEE + 10n * CALLBACK_GAS_PRICE, NATIVE_FEE);
     });
 
-    it("reverts ModelNotActive for unregistered model ids", async () => {
+    it("reverts UnknownModel for unregistered model ids", async () => {
       const f = await loadFixture(deployEscrowFixture);
       for (const modelId of [0n, 4n, 2n ** 32n - 1n]) {
         await expect(f.escrow.connect(f.users[0]!).requestPrediction(modelId, randomImageCid(), { value: 0n }))
-          .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
+          .to.be.revertedWithCustomError(f.escrow, "UnknownModel")
           .withArgs(modelId);
       }
     });

@@ -185,11 +185,16 @@ describe("PredictionEscrow token fees", () => {
       expect(await f.token.nonces(holder.address)).to.equal(0n);
     });
 
-    it("reverts NotTokenPriced for a native or unregistered model", async () => {
+    it("reverts NotTokenPriced for a native model, UnknownModel for an unregistered one", async () => {
       const f = await loadFixture(deployEscrowFixture);
-      for (const modelId of [f.classifierId, f.detectorId, 0n, 4n]) {
+      for (const modelId of [f.classifierId, f.detectorId]) {
         await expect(f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, NO_PERMIT))
           .to.be.revertedWithCustomError(f.escrow, "NotTokenPriced")
+          .withArgs(modelId);
+      }
+      for (const modelId of [0n, 4n]) {
+        await expect(f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, NO_PERMIT))
+          .to.be.revertedWithCustomError(f.escrow, "UnknownModel")
           .withArgs(modelId);
       }
     });

@@ -40,6 +40,7 @@ export interface Problem {
 
 const CONTRACT_ERRORS: Record<string, { title: string; message: string }> = {
   ModelNotActive: { title: "Model not available", message: "This model no longer accepts requests. Pick another model." },
+  UnknownModel: { title: "Unknown model", message: "No model with this id is registered on this escrow. Pick one from the list." },
   EnforcedPause: {
     title: "Requests are paused",
     message: "The operator has paused new requests. Settlement and refunds still work; try again later.",
