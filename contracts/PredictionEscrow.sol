@@ -113,7 +113,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         uint256 expectedValue = model.tokenPriced ? 0 : fee;
         if (msg.value != expectedValue) revert IncorrectPayment(expectedValue, msg.value);
 
-        requestId = _newRequestId();
+        requestId = _newRequestId(imageCid);
         uint40 deadline = uint40(block.timestamp) + model.responseWindow;
         _commitments[requestId] = _commitment(msg.sender, modelId, fee, deadline, callbackGasLimit);
         emit PredictionRequested(requestId, msg.sender, modelId, imageCid, fee, deadline, callbackGasLimit);
@@ -122,17 +122,23 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     }
 
     /// @dev A fresh id without a storage counter (a counter write would cost a request
-    /// ~3,000 gas): the block number over 96 bits of the hash of the caller, the block and
-    /// a per-transaction sequence, moved on past any id in use. Ids fit in 128 bits,
-    /// which keeps every settlement item's calldata 16 zero bytes cheaper.
+    /// ~3,000 gas): the block number over 96 bits of the hash of the caller, the block, a
+    /// per-transaction sequence and the image, moved on past any id in use. Ids fit in
+    /// 128 bits, which keeps every settlement item's calldata 16 zero bytes cheaper.
+    /// The image is in the hash because the commitment does not hold it: after a reorg the
+    /// same caller may ask again in a block of the same number, and a settlement replayed
+    /// from the orphaned branch must not land on a request for another image.
     /// Reading the slot first is free: the SSTORE that follows then pays no cold-access
-    /// surcharge. The hash repeats for a caller's transactions in one block, so an id
-    /// whose request was settled in that block keeps its slot marked (`SETTLED_IN_BLOCK`):
-    /// otherwise an identical request could be given it, and a replayed settlement of the
-    /// first would settle the second. Ids of other blocks differ in their top bits.
-    function _newRequestId() private returns (uint256 requestId) {
+    /// surcharge. The hash repeats for a caller's identical transactions in one block, so
+    /// an id whose request was settled in that block keeps its slot marked
+    /// (`SETTLED_IN_BLOCK`): otherwise an identical request could be given it, and a
+    /// replayed settlement of the first would settle the second. Ids of other blocks
+    /// differ in their top bits.
+    function _newRequestId(bytes calldata imageCid) private returns (uint256 requestId) {
         requestId = (block.number << 96)
-            | uint96(uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++))));
+            | uint96(
+                uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++, keccak256(imageCid))))
+            );
         while (_commitments[requestId] != 0) {
             unchecked {
                 ++requestId;

@@ -231,5 +231,29 @@ describe("PredictionEscrow requests", () => {
         "FeesCredited",
       ]);
     });
+
+    it("differ for another image even with identical terms, so a settlement replayed after a reorg cannot answer it", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      const user = f.users[0]!;
+      const forkPoint = await networkHelpers.takeSnapshot();
+      const at = BigInt(await networkHelpers.time.latest()) + 100n;
+      // The orphaned branch: a request for one image, answered.
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      const orphanedReceipt = await mined(f.escrow.connect(user).requestPrediction(1n, randomImageCid(), { value: NATIVE_FEE }));
+      const [orphaned] = termsFromReceipt(f.escrow, orphanedReceipt);
+      const settlement = fulfillment(orphaned!, 281, 9_000);
+      // The branch that wins: the same caller, block number and time, another image.
+      await forkPoint.restore();
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      const reissuedReceipt = await mined(f.escrow.connect(user).requestPrediction(1n, randomImageCid(), { value: NATIVE_FEE }));
+      const [reissued] = termsFromReceipt(f.escrow, reissuedReceipt);
+      expect(reissuedReceipt.blockNumber).to.equal(orphanedReceipt.blockNumber);
+      expect(commitment(reissued!)).to.equal(commitment(orphaned!));
+      expect(reissued!.requestId).to.not.equal(orphaned!.requestId);
+      // The orphaned settlement lands again (from the mempool): it is skipped, the new request stays pending.
+      const replayed = await mined(f.escrow.connect(f.oracle).fulfillBatch([settlement]));
+      expect(eventsOf(f.escrow, replayed).map(([name]) => name)).to.deep.equal(["SettlementSkipped"]);
+      expect(await f.escrow.isPending(reissued!.requestId)).to.equal(true);
+    });
   });
 });
