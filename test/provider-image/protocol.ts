@@ -1,7 +1,8 @@
 /**
  * The shared protocol: canonical JSON (same object → same bytes → same sha256), the
  * result schema the oracle applies to untrusted providers, the on-chain summary, the
- * batch files, and the manifest schema. No model or image needed.
+ * check of a recorded result, the batch files, and the manifest schema. No model or
+ * image needed.
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
@@ -29,6 +30,7 @@ import {
   resultSha256Hex,
   scoreToBasisPoints,
 } from "../../provider-image/src/protocol/result.ts";
+import { type RecordedAnswer, type RequestedInference, verifyResult } from "../../provider-image/src/protocol/verify-result.ts";
 import { SOME_CID } from "./support.ts";
 
 const WEIGHTS = "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f";
@@ -176,6 +178,61 @@ describe("provider-image: protocol", function () {
     it("an error entry has no summary", function () {
       const error = { schemaVersion: 1, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "EMPTY", message: "" } };
       expect(() => onChainSummary(error as never)).to.throw(TypeError);
+    });
+  });
+
+  describe("verifying a recorded result", function () {
+    const requested = (result: ClassificationResult | DetectionResult | ErrorResult): RequestedInference => ({
+      requestId: BigInt(result.requestId),
+      modelName: result.modelId,
+      imageCid: result.imageCid,
+    });
+    /** What the escrow records for `bytes`, with the summary the oracle posted (omitted: not readable). */
+    const recorded = (bytes: Uint8Array, top?: { topClass: number; topScore: number }): RecordedAnswer => ({
+      resultDigest: createHash("sha256").update(bytes).digest(),
+      ...top,
+    });
+
+    it("accepts the canonical bytes of this request's result with the posted summary", async function () {
+      const result = classification();
+      expect(await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result), { topClass: 285, topScore: 6226 }))).to.deep.equal({ verified: true, result });
+      const detected = detection([{ classIndex: 0, label: "person", score: 0.55, box }, { classIndex: 5, label: "bus", score: 0.75, box }]);
+      const outcome = await verifyResult(resultBytes(detected), requested(detected), recorded(resultBytes(detected), { topClass: 5, topScore: 7500 }));
+      expect(outcome.verified, "the best detection is the detector's summary").to.equal(true);
+    });
+
+    it("binds by the digest alone when the summary could not be read, and for an error entry", async function () {
+      const result = classification();
+      expect((await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result)))).verified).to.equal(true);
+      const error: ErrorResult = { schemaVersion: 1, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "DECODE_FAILED", message: "truncated" } };
+      expect((await verifyResult(resultBytes(error), requested(error), recorded(resultBytes(error), { topClass: NO_CLASS, topScore: 0 }))).verified).to.equal(true);
+    });
+
+    it("refuses bytes that are not the recorded ones, or not a result", async function () {
+      const result = classification();
+      const tampered = resultBytes(classification({ top5: [{ classIndex: 285, label: "Egyptian cat", score: 0.622639 }] }));
+      expect(await verifyResult(tampered, requested(result), recorded(resultBytes(result)))).to.deep.include({ verified: false, failed: "digest" });
+      const latin1 = new Uint8Array([0x7b, 0xe9, 0x7d]); // "{é}" in Latin-1: not UTF-8
+      expect(await verifyResult(latin1, requested(result), recorded(latin1))).to.deep.include({ verified: false, failed: "json" });
+      const other = new TextEncoder().encode('{"hello":"world"}');
+      expect(await verifyResult(other, requested(result), recorded(other))).to.deep.include({ verified: false, failed: "schema" });
+    });
+
+    it("refuses a genuine result that is not this request's answer: another request, model or image, or another summary", async function () {
+      const result = classification();
+      const bytes = resultBytes(result);
+      const answer = recorded(bytes, { topClass: 285, topScore: 6226 });
+      const cases = [
+        [{ ...requested(result), requestId: 42n }, answer, "requestId", /about request \d+, not this one \(42\)/],
+        [{ ...requested(result), modelName: "squeezenet1.1-fp16" }, answer, "modelId", /from model mobilenetv2-12-int8, not the requested squeezenet1\.1-fp16/],
+        [{ ...requested(result), imageCid: "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy" }, answer, "imageCid", /about image bafkrei\w+, not the requested bafkreidxv5/],
+        [requested(result), { ...answer, topClass: 282 }, "summary", /top prediction \(class 285, 6226 bp\) differs .* \(class 282, 6226 bp\)/],
+      ] as const;
+      for (const [request, posted, failed, problem] of cases) {
+        const outcome = await verifyResult(bytes, request, posted);
+        expect(outcome, failed).to.deep.include({ verified: false, failed, result });
+        expect(outcome.verified ? "" : outcome.problem, failed).to.match(problem);
+      }
     });
   });
 

@@ -68,16 +68,19 @@ export function RequestTracker({ record, model, previewUrl }: { record: RequestR
         </dd>
       </dl>
       {status.reclaimable && <ReclaimButton record={record} />}
-      {record.settlement?.kind === "fulfilled" && (
-        <Suspense fallback={<p className="muted" aria-busy="true">Loading the result viewer…</p>}>
-          <ResultPanel
-            requestId={record.terms.requestId}
-            answer={record.settlement}
-            imageUrl={previewUrl}
-            imageCid={record.imageCid}
-          />
-        </Suspense>
-      )}
+      {record.settlement?.kind === "fulfilled" &&
+        // The result is checked against the requested model's name, so it waits for the registry.
+        (model ? (
+          <Suspense fallback={<p className="muted" aria-busy="true">Loading the result viewer…</p>}>
+            <ResultPanel
+              request={{ requestId: record.terms.requestId, modelName: model.name, imageCid: record.imageCid }}
+              answer={record.settlement}
+              imageUrl={previewUrl}
+            />
+          </Suspense>
+        ) : (
+          <p className="muted" aria-busy="true">Reading the model registry to check the result…</p>
+        ))}
     </div>
   );
 }

@@ -1,8 +1,14 @@
 /** @vitest-environment jsdom */
+import { type InferenceResult, resultBytes } from "@argus/provider-image/protocol/result";
 import { render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
-import { classification, detection } from "../test-fixtures.ts";
-import { Detections, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
+import { bytesToHex } from "viem";
+import { describe, expect, it, vi } from "vitest";
+import { classification, detection, IMAGE_CID } from "../test-fixtures.ts";
+import { Detections, fetchAndVerifyResult, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
+
+/** What the mocked IPFS node serves for any result CID. */
+const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array }));
+vi.mock("../ipfs/ipfs.ts", () => ({ readResultBytes: async () => served.bytes }));
 
 describe("result views", () => {
   it("lists the top-5 classes best first with probability bars", () => {
@@ -47,7 +53,39 @@ describe("result views", () => {
     const { unmount } = render(<VerificationMark verification={{ verified: true, result: classification }} cid="bafkreiabc" gatewayUrl="http://gw" />);
     expect(screen.getByTestId("verified").textContent).toMatch(/Verified.*matches the digest/);
     unmount();
-    render(<VerificationMark verification={{ verified: false, problem: "Hash mismatch." }} cid="bafkreiabc" gatewayUrl="http://gw" />);
+    render(<VerificationMark verification={{ verified: false, failed: "digest", problem: "Hash mismatch." }} cid="bafkreiabc" gatewayUrl="http://gw" />);
     expect(screen.getByRole("alert").textContent).toMatch(/Not verified.*Hash mismatch/);
+  });
+});
+
+describe("fetchAndVerifyResult: the fetched result checked against the request", () => {
+  const request = { requestId: BigInt(classification.requestId), modelName: classification.modelId, imageCid: IMAGE_CID };
+
+  /** Serves `result` as the recorded answer (its digest and summary on-chain), then fetches and checks it for `asked`. */
+  async function checkRecorded(result: InferenceResult, asked: typeof request) {
+    // Copied into this realm's Uint8Array: jsdom's TextEncoder answers with another realm's, which multiformats refuses.
+    const bytes = new Uint8Array(resultBytes(result));
+    served.bytes = bytes;
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const answer = { resultDigest: bytesToHex(digest), topClass: 281, topScore: 6123 };
+    const verification = await fetchAndVerifyResult("http://127.0.0.1:5001", asked, answer);
+    render(<VerificationMark verification={verification} cid="bafkreiabc" gatewayUrl="http://gw" />);
+    return verification;
+  }
+
+  it("marks the requested model's answer about the requested image as verified", async () => {
+    expect(await checkRecorded(classification, request)).toEqual({ verified: true, result: classification });
+    expect(screen.getByTestId("verified").textContent).toMatch(/this request, model and image/);
+  });
+
+  it("refuses a genuine recorded result from another model than the one requested", async () => {
+    expect(await checkRecorded(classification, { ...request, modelName: "squeezenet1.1-fp16" })).toMatchObject({ verified: false, failed: "modelId" });
+    expect(screen.getByTestId("not-verified").textContent).toMatch(/from model mobilenetv2-12-int8, not the requested squeezenet1\.1-fp16/);
+  });
+
+  it("refuses a genuine recorded result about another image than the one requested", async () => {
+    const otherImage = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+    expect(await checkRecorded(classification, { ...request, imageCid: otherImage })).toMatchObject({ verified: false, failed: "imageCid" });
+    expect(screen.getByTestId("not-verified").textContent).toMatch(new RegExp(`about image ${IMAGE_CID}, not the requested ${otherImage}`));
   });
 });

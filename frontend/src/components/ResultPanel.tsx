@@ -1,33 +1,39 @@
 /**
  * A fulfilled request's result, checked in the browser: fetched from IPFS by the CID
- * that the on-chain digest names, hashed, and shown with whether it is the answer the
- * contract recorded. Classifiers show their top-5 classes, the detector its boxes.
- * Loaded on demand.
+ * that the on-chain digest names, checked by `verifyResult` (the recorded digest, the
+ * schema, this request's id, model and image, the posted summary: the check `argus
+ * result` makes too), and shown with whether it is the answer the contract recorded.
+ * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
  */
 import { resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import type { ClassificationResult, DetectionResult, InferenceResult } from "@argus/provider-image/protocol/result";
+import {
+  type RecordedAnswer,
+  type RequestedInference,
+  type ResultVerification,
+  verifyResult,
+} from "@argus/provider-image/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { readResultBytes } from "../ipfs/ipfs.ts";
 import { formatPercent } from "../lib/format.ts";
-import { verifyResult, type Verification } from "../lib/verify.ts";
 import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 
 export interface ResultPanelProps {
-  requestId: bigint;
-  answer: { resultDigest: `0x${string}`; topClass: number; topScore: number };
+  /** What was requested: the result must be about exactly this request, model and image. */
+  request: RequestedInference;
+  /** What the escrow recorded for it. */
+  answer: RecordedAnswer & { resultDigest: `0x${string}` };
   /** A local preview of the image, if this browser uploaded it; else the gateway serves it. */
   imageUrl?: string | undefined;
-  imageCid: string;
 }
 
-export default function ResultPanel({ requestId, answer, imageUrl, imageCid }: ResultPanelProps) {
+export default function ResultPanel({ request, answer, imageUrl }: ResultPanelProps) {
   const deployment = useDeployment();
   const cid = resultCidFromDigest(answer.resultDigest).toString();
   const verification = useQuery({
-    queryKey: ["result", answer.resultDigest, requestId.toString()],
-    queryFn: async (): Promise<Verification> =>
-      verifyResult(await readResultBytes(deployment.ipfs.apiUrl, answer.resultDigest), { requestId, ...answer }),
+    queryKey: ["result", answer.resultDigest, request.requestId.toString(), request.modelName, request.imageCid],
+    queryFn: () => fetchAndVerifyResult(deployment.ipfs.apiUrl, request, answer),
     staleTime: Infinity,
     retry: 1,
   });
@@ -37,12 +43,17 @@ export default function ResultPanel({ requestId, answer, imageUrl, imageCid }: R
   return (
     <section className="result" aria-label="Result">
       <VerificationMark verification={outcome} cid={cid} gatewayUrl={deployment.ipfs.gatewayUrl} />
-      {outcome.result && <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${imageCid}`} />}
+      {outcome.result && <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />}
     </section>
   );
 }
 
-export function VerificationMark({ verification, cid, gatewayUrl }: { verification: Verification; cid: string; gatewayUrl: string }) {
+/** The recorded result from the IPFS node at `apiUrl`, checked against the request and the chain. */
+export async function fetchAndVerifyResult(apiUrl: string, request: RequestedInference, answer: ResultPanelProps["answer"]): Promise<ResultVerification> {
+  return verifyResult(await readResultBytes(apiUrl, answer.resultDigest), request, answer);
+}
+
+export function VerificationMark({ verification, cid, gatewayUrl }: { verification: ResultVerification; cid: string; gatewayUrl: string }) {
   const link = (
     <a href={`${gatewayUrl}/ipfs/${cid}`} target="_blank" rel="noreferrer">
       <code className="cid">{cid}</code>
@@ -54,7 +65,7 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
         <span className="ok-mark" aria-hidden="true">✓</span>
         <div>
           <p className="notice-title">Verified</p>
-          <p>The result's sha256 matches the digest the contract recorded: this is the answer on-chain. Result {link}</p>
+          <p>The result's sha256 matches the digest the contract recorded, and it names this request, model and image: this is the answer on-chain. Result {link}</p>
         </div>
       </div>
     );

@@ -61,7 +61,7 @@ export async function uploadImage(
   }
 }
 
-/** The bytes of the result block named by an on-chain digest (not yet checked: see verify.ts). */
+/** The bytes of the result block named by an on-chain digest (not yet checked: see `verifyResult`). */
 export async function readResultBytes(apiUrl: string, digest: `0x${string}`, signal?: AbortSignal): Promise<Uint8Array> {
   const cid = resultCidFromDigest(digest);
   const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
