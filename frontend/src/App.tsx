@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import type { Model, RequestRecord } from "./chain/escrow.ts";
+import type { ModelInfo, RequestRecord } from "@argus/oracle-requestor/chain/escrow-reads";
 import { History } from "./components/History.tsx";
 import { ImagePicker, type PinnedImage } from "./components/ImagePicker.tsx";
 import { ModelPicker } from "./components/ModelPicker.tsx";
@@ -49,7 +49,7 @@ export function App() {
           <h2 id="step-model">
             <span className="step-number">1</span> Choose a model
           </h2>
-          <ModelPicker {...(modelId === undefined ? {} : { selected: modelId })} onSelect={(chosen: Model) => setModelId(chosen.id)} />
+          <ModelPicker {...(modelId === undefined ? {} : { selected: modelId })} onSelect={(chosen: ModelInfo) => setModelId(chosen.id)} />
         </section>
         <section aria-labelledby="step-image" className="card">
           <h2 id="step-image">

@@ -5,7 +5,8 @@ import { useConfig, useConnection, usePublicClient } from "wagmi";
 import { useQuery } from "@tanstack/react-query";
 import type { Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
-import { fetchBalances, fetchRequests, listModels, readToken, type Model, type RequestRecord, type Token } from "./chain/escrow.ts";
+import { listModels, type ModelInfo, type RequestRecord } from "@argus/oracle-requestor/chain/escrow-reads";
+import { fetchBalances, fetchRequests, readToken, type Token } from "./chain/escrow.ts";
 import type { Currency } from "./lib/format.ts";
 import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
 
@@ -58,7 +59,7 @@ export function useModels() {
   const escrow = useEscrowAddress();
   return useQuery({
     queryKey: ["models", escrow],
-    queryFn: (): Promise<Model[]> => listModels(client, escrow),
+    queryFn: (): Promise<ModelInfo[]> => listModels({ client, escrow }),
     refetchInterval: 30_000,
   });
 }
@@ -97,7 +98,9 @@ export function useRequests(account: Address | undefined) {
   const escrow = deployment.contracts.predictionEscrow;
   return useQuery({
     queryKey: ["requests", escrow.address, account],
-    queryFn: () => fetchRequests(client, escrow.address, account!, BigInt(escrow.deployBlock)),
+    // No logRangeBlocks: the deployment record names no limit, and a query polled every
+    // 1.5 s reads its whole range in one eth_getLogs rather than in many.
+    queryFn: () => fetchRequests({ client, escrow: escrow.address, deployBlock: BigInt(escrow.deployBlock) }, account!),
     enabled: account !== undefined,
     refetchInterval: POLL_MS,
   });

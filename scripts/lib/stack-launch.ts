@@ -14,7 +14,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Address, createPublicClient, http, type PublicClient, zeroAddress } from "viem";
-import { type Currency, decodeEvents, withTopResults } from "@argus/oracle-requestor/cli/escrow-reads";
+import { decodeEvents, withTopResults } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { Currency } from "@argus/oracle-requestor/cli/escrow-reads";
 import { describeEvent } from "@argus/oracle-requestor/cli/present";
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/oracle-requestor/deployment-record";
 import { writeDeploymentFile } from "@argus/oracle-requestor/deployment-file";

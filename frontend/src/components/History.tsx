@@ -2,8 +2,9 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
+import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
 import { confirm, withdraw } from "../chain/actions.ts";
-import type { Model, RequestRecord } from "../chain/escrow.ts";
+import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount, formatTime, requestIdHex, shortHex } from "../lib/format.ts";
 import { useCurrency, useModels, useRefundBalances, useRequests, useTarget, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
@@ -38,7 +39,7 @@ export function History({ previews }: { previews: ReadonlyMap<string, string> })
   );
 }
 
-function HistoryItem({ record, model, previewUrl }: { record: RequestRecord; model?: Model | undefined; previewUrl?: string | undefined }) {
+function HistoryItem({ record, model, previewUrl }: { record: TrackedRequest; model?: ModelInfo | undefined; previewUrl?: string | undefined }) {
   const status = useRequestStatus(record);
   const id = requestIdHex(record.terms.requestId);
   return (
@@ -56,7 +57,7 @@ function HistoryItem({ record, model, previewUrl }: { record: RequestRecord; mod
   );
 }
 
-function Refunds({ account, models }: { account: Address; models: readonly Model[] }) {
+function Refunds({ account, models }: { account: Address; models: readonly ModelInfo[] }) {
   const tokens = models.map((model) => model.feeToken);
   const balances = useRefundBalances(account, tokens);
   const owed = (balances.data ?? []).filter((balance) => balance.amount > 0n);

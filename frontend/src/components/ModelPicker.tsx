@@ -1,10 +1,10 @@
 /** The on-chain model registry as a list to pick from: name, task, fee, deadline. */
-import type { Model } from "../chain/escrow.ts";
+import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
 import { formatAmount, formatDuration } from "../lib/format.ts";
 import { useCurrency, useDeployment, useModels } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 
-export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: Model) => void }) {
+export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
   const models = useModels();
   const deployment = useDeployment();
   if (models.isPending) return <p className="muted" aria-busy="true">Reading the model registry…</p>;
@@ -30,7 +30,7 @@ export function ModelPicker({ selected, onSelect }: { selected?: number; onSelec
   );
 }
 
-function ModelOption({ model, checked, onSelect }: { model: Model; checked: boolean; onSelect: (model: Model) => void }) {
+function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: boolean; onSelect: (model: ModelInfo) => void }) {
   const { currency } = useCurrency(model.feeToken);
   const id = `model-${model.id}`;
   // The radio is named by the model's name alone; its terms describe it.

@@ -8,7 +8,8 @@ import { useState } from "react";
 import { bytesToHex, type Hex, zeroAddress } from "viem";
 import { usePublicClient } from "wagmi";
 import { confirm, payNative, payWithPermit } from "../chain/actions.ts";
-import { type Model, quoteFee, type RequestRecord, requestsInLogs } from "../chain/escrow.ts";
+import { type ModelInfo, type RequestRecord, requestsInLogs } from "@argus/oracle-requestor/chain/escrow-reads";
+import { quoteFee } from "../chain/escrow.ts";
 import { formatAmount, shortHex } from "../lib/format.ts";
 import { useCurrency, useDeployment, useEscrowAddress, useTarget, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
@@ -27,7 +28,7 @@ export function PayPanel({
   imageCid,
   onRequested,
 }: {
-  model?: Model;
+  model?: ModelInfo;
   imageCid?: string;
   onRequested: (record: RequestRecord) => void;
 }) {

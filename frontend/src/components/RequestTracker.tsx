@@ -1,8 +1,9 @@
 /** One request followed live from the escrow's events: its lifecycle, deadline, and result. */
 import { lazy, Suspense, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
+import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
 import { confirm, reclaim } from "../chain/actions.ts";
-import type { Model, RequestRecord } from "../chain/escrow.ts";
+import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount, formatDuration, formatTime, requestIdHex, shortHex } from "../lib/format.ts";
 import { deriveStatus, lifecycleSteps, type RequestStatus } from "../lib/status.ts";
 import { useChainTime, useCurrency, useDeployment, useOracleProgress, useTarget, useWallet } from "../hooks.ts";
@@ -11,7 +12,7 @@ import { TxLink } from "./TxLink.tsx";
 
 const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
 
-export function useRequestStatus(record: RequestRecord): RequestStatus {
+export function useRequestStatus(record: TrackedRequest): RequestStatus {
   const chainTime = useChainTime();
   const input = { deadline: record.terms.deadline, settlement: record.settlement, chainTime };
   const onChain = deriveStatus(input);
@@ -24,7 +25,7 @@ export function StatusBadge({ status }: { status: RequestStatus }) {
   return <span className={`badge status-${status.phase}`}>{status.label}</span>;
 }
 
-export function RequestTracker({ record, model, previewUrl }: { record: RequestRecord; model?: Model; previewUrl?: string }) {
+export function RequestTracker({ record, model, previewUrl }: { record: TrackedRequest; model?: ModelInfo; previewUrl?: string }) {
   const status = useRequestStatus(record);
   const steps = lifecycleSteps(status);
   const { currency } = useCurrency(model?.feeToken);
@@ -85,7 +86,7 @@ export function RequestTracker({ record, model, previewUrl }: { record: RequestR
   );
 }
 
-function ReclaimButton({ record }: { record: RequestRecord }) {
+function ReclaimButton({ record }: { record: TrackedRequest }) {
   const target = useTarget();
   const deployment = useDeployment();
   const { connected } = useWallet();

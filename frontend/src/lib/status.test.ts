@@ -63,7 +63,7 @@ describe("deriveStatus", () => {
     const fulfilled = deriveStatus({
       deadline,
       chainTime: late,
-      settlement: { kind: "fulfilled", resultDigest: "0x00", topClass: 281, topScore: 9000 },
+      settlement: { kind: "fulfilled" },
     });
     expect(fulfilled).toMatchObject({ phase: "fulfilled", final: true, reclaimable: false });
     expect(deriveStatus({ deadline, chainTime: late, settlement: { kind: "expired" } })).toMatchObject({ phase: "expired", final: true });
@@ -90,7 +90,7 @@ describe("lifecycleSteps", () => {
       state: "current",
     });
     expect(states({ deadline, chainTime: 0n, oracle: oracle("expired") })).toEqual(["done", "done", "done", "failed"]);
-    expect(states({ deadline, settlement: { kind: "fulfilled", resultDigest: "0x00", topClass: 0, topScore: 0 } })).toEqual([
+    expect(states({ deadline, settlement: { kind: "fulfilled" } })).toEqual([
       "done",
       "done",
       "done",

@@ -16,16 +16,14 @@
 import { RejectReason, type RejectReasonCode } from "@argus/oracle-requestor/chain/request-terms";
 import type { OracleProgress } from "./oracle-status.ts";
 
-export type Settlement =
-  | { kind: "fulfilled"; resultDigest: `0x${string}`; topClass: number; topScore: number }
-  | { kind: "rejected"; reason: number }
-  | { kind: "expired" };
+/** How a request was settled, as far as its status depends on it (the escrow reads' `Settlement` has more). */
+export type SettlementKind = { kind: "fulfilled" } | { kind: "rejected"; reason: number } | { kind: "expired" };
 
 export interface StatusInput {
   /** The request's deadline (unix seconds), from `PredictionRequested`. */
   deadline: bigint;
   /** How the request was settled, from its settlement event; undefined while pending. */
-  settlement?: Settlement | undefined;
+  settlement?: SettlementKind | undefined;
   /** The latest block's timestamp, if known. */
   chainTime?: bigint | undefined;
   /** The oracle's report on this request, when its status server has one. */

@@ -3,7 +3,8 @@
  * bigints as decimal strings), shared by `argus request` and `argus result`.
  */
 import { type InferenceResult, isErrorResult } from "@argus/provider-image/protocol/result";
-import { type Currency, type EscrowEvent, formatAmount } from "./escrow-reads.ts";
+import type { EscrowEvent } from "../chain/escrow-reads.ts";
+import { type Currency, formatAmount } from "./escrow-reads.ts";
 import type { Output } from "./output.ts";
 import type { RequestStatus } from "./request-status.ts";
 

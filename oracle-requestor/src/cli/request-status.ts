@@ -6,7 +6,8 @@
  */
 import type { InferenceResult } from "@argus/provider-image/protocol/result";
 import type { CliContext } from "./context.ts";
-import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, resolveModel, type Settlement } from "./escrow-reads.ts";
+import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, type Settlement } from "../chain/escrow-reads.ts";
+import { resolveModel } from "./escrow-reads.ts";
 import { verifyAnswer } from "./verify.ts";
 
 export type Phase = "pending" | "overdue" | "fulfilled" | "rejected" | "expired";

@@ -8,9 +8,9 @@
  * never shown as the answer.
  */
 import { type ResultVerification, verifyResult } from "@argus/provider-image/protocol/verify-result";
+import type { RequestRecord, Settlement } from "../chain/escrow-reads.ts";
 import { fetchResult } from "../ipfs/client.ts";
 import type { CliContext } from "./context.ts";
-import type { RequestRecord, Settlement } from "./escrow-reads.ts";
 
 /** Results are single small blocks; anything bigger is not one. */
 const MAX_RESULT_BYTES = 1024 * 1024;

@@ -5,10 +5,11 @@
  * CallbackFailed — oldest first; JSON lines with --json.
  */
 import type { Address } from "viem";
+import { type EscrowEvent, listModels, queryEvents, SETTLEMENT_EVENTS } from "../../chain/escrow-reads.ts";
 import { noPositionals, parseAddress, parseBlock, parseCommand, parseRequestId, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
-import { type Currency, currencyOf, type EscrowEvent, listModels, queryEvents, resolveModel, SETTLEMENT_EVENTS } from "../escrow-reads.ts";
+import { type Currency, currencyOf, resolveModel } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
 import { describeEvent } from "../present.ts";
 

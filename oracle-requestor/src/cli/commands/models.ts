@@ -13,11 +13,12 @@ import { sha256OfFile } from "@argus/provider-image/sha256-file";
 import { describeModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
 import { DEFAULT_MODEL_TERMS } from "../../../../scripts/lib/register-models.ts";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
+import { listModels } from "../../chain/escrow-reads.ts";
 import { pinResult } from "../../ipfs/client.ts";
 import { noPositionals, parseAddress, parseAmount, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
-import { currencyOf, formatAmount, listModels } from "../escrow-reads.ts";
+import { currencyOf, formatAmount } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
 import { formatDuration } from "../present.ts";
 

@@ -6,15 +6,16 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { type Address, type Hex, erc20Abi, parseEventLogs, toHex, zeroAddress } from "viem";
+import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
 import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageLimitsFromEnv } from "@argus/provider-image/image-limits";
 import { imageCidToBytes, isValidImageCid } from "@argus/provider-image/protocol/cid";
 import { predictionEscrowAbi } from "../../chain/abi.generated.ts";
+import { type RequestRecord, requestsInLogs } from "../../chain/escrow-reads.ts";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
-import { currencyOf, formatAmount, resolveModel, type RequestRecord } from "../escrow-reads.ts";
+import { currencyOf, formatAmount, resolveModel } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
 import { printStatus, statusJson } from "../present.ts";
 import { type RequestStatus, waitForSettlement } from "../request-status.ts";
@@ -76,7 +77,7 @@ export const requestCommand: Command = {
       args: [model.id, toHex(imageCidToBytes(imageCid))],
       ...(feeToken === zeroAddress ? { value: fee } : {}),
     });
-    const request = await requestFromReceipt(ctx, hash, imageCid);
+    const request = await requestFromReceipt(ctx, hash);
     out.done(`request ${request.terms.requestId} paid ${formatAmount(fee, currency)} in block ${request.blockNumber} (tx ${hash})`);
 
     if (!values.wait) {
@@ -163,13 +164,12 @@ async function ensureFunds(ctx: CliContext, payer: Address, feeToken: Address, f
   out.done(`approved ${formatAmount(fee, currency)} (tx ${hash})`);
 }
 
-async function requestFromReceipt(ctx: CliContext, hash: Hex, imageCid: string): Promise<RequestRecord> {
+async function requestFromReceipt(ctx: CliContext, hash: Hex): Promise<RequestRecord> {
   const receipt = await ctx.client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`the request transaction ${hash} reverted`);
-  const [event] = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "PredictionRequested" });
-  if (!event) throw new Error(`the transaction ${hash} emitted no PredictionRequested`);
-  const { requestId, requester, modelId, fee, deadline, callbackGasLimit } = event.args;
-  return { terms: { requestId, requester, modelId, fee, deadline: BigInt(deadline), callbackGasLimit }, imageCid, blockNumber: receipt.blockNumber, transactionHash: hash };
+  const [request] = requestsInLogs(receipt.logs);
+  if (!request) throw new Error(`the transaction ${hash} emitted no PredictionRequested`);
+  return request;
 }
 
 /** Waits with a spinner; Ctrl-C stops waiting (the request stays paid) and says how to come back. Undefined when interrupted. */
