@@ -3,15 +3,20 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKeystoreJson } from "ethers";
-import { createTestClient, http, parseEther } from "viem";
+import { bytesToHex, createPublicClient, createTestClient, createWalletClient, type Hex, http, parseEther } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
+import { requestsInLogs } from "@argus/oracle-requestor/chain/escrow-reads";
+import { packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
 import type { DeploymentInput } from "@argus/oracle-requestor/deployment-record";
 import { writeDeploymentFile } from "@argus/oracle-requestor/deployment-file";
-import { createIpfsClient } from "@argus/oracle-requestor/ipfs/client";
+import { createIpfsClient, pinResult } from "@argus/oracle-requestor/ipfs/client";
 import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { manifestBytes, parseManifest } from "@argus/provider-image/protocol/manifest";
 import { resultCidForBytes } from "@argus/provider-image/protocol/cid";
+import { type ClassificationResult, onChainSummary, resultBytes, resultSha256 } from "@argus/provider-image/protocol/result";
 import { deployArgus, type DeployedArgus, hardhatAccountAddress, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "../../scripts/lib/local-stack.ts";
 import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { argus, cleanEnv } from "./support/argus.ts";
@@ -20,7 +25,9 @@ import { argus, cleanEnv } from "./support/argus.ts";
  * The commands against a real chain and IPFS node, with no oracle: requests stay
  * pending, so the paths around them — waiting out a timeout, reclaiming after the
  * deadline, withdrawing the refund, querying events, registering a model — are
- * exercised with exact outcomes. The answered path runs in test/stack/smoke.test.ts.
+ * exercised with exact outcomes. Answers that only a test can make (a genuine result
+ * of another model) are posted with the oracle's key; the oracle's own answered path
+ * runs in test/stack/smoke.test.ts.
  */
 describe("argus CLI commands on a local chain (no oracle)", function () {
   this.timeout(180_000);
@@ -160,6 +167,44 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const run = await argus(["result", "12345"], env);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`no request 12345 on the escrow ${deployed.escrow}`);
+  });
+
+  it("result of an answered request: verified when the result is this request's, NO when it comes from another model", async function () {
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    // deployArgus gives the oracle role to account 1.
+    const oracle = createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(1)), chain: hardhat, transport: http(chain.rpcUrl) });
+    /** Pays a request for MobileNetV2, answers it with a result that names `modelId`, and runs `argus result` on it. */
+    async function answeredAs(modelId: string) {
+      const sent = await argus(["request", "--model", "mobilenetv2-12-int8", "--image", sharedImage("mlg_kitten.jpg"), "--json"], env);
+      expect(sent.code, sent.stderr).to.equal(0);
+      const paid = sent.json<{ requestTransaction: Hex }>();
+      const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
+      const result: ClassificationResult = {
+        schemaVersion: 1,
+        requestId: request!.terms.requestId.toString(),
+        imageCid: request!.imageCid,
+        modelId,
+        task: "classification",
+        weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+        image: { width: 640, height: 480, format: "jpeg" },
+        top5: [{ classIndex: 281, label: "tabby, tabby cat", score: 0.6123 }],
+        timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
+        runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0" },
+      };
+      await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
+      const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
+      const hash = await oracle.writeContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "fulfillBatch", args: [[item]] });
+      expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      return argus(["result", request!.terms.requestId.toString(), "--json"], env);
+    }
+
+    const genuine = await answeredAs("mobilenetv2-12-int8");
+    expect(genuine.code, genuine.stderr).to.equal(0);
+    expect(genuine.json()).to.deep.include({ status: "fulfilled", verified: true });
+    const forged = await answeredAs("squeezenet1.1-fp16");
+    expect(forged.code, "not verifiable: exit 1").to.equal(1);
+    expect(forged.json()).to.deep.include({ status: "fulfilled", verified: false });
+    expect(forged.json().problem).to.match(/from model squeezenet1\.1-fp16, not the requested mobilenetv2-12-int8/);
   });
 
   it("models add: checks the weights' sha256, pins the manifest, registers it (model admin only), refuses a duplicate unless --update", async function () {
