@@ -121,14 +121,26 @@ export class FakeStorageProvider implements StorageProvider, TransferEndpoint {
   }
 }
 
-/** Allocations, and the invoices providers send when their agreements end. */
+/**
+ * Allocations, and the invoices providers send when their agreements end. As in yagna,
+ * accepting an invoice spends from the allocation it is accepted against, and is refused
+ * when that allocation is released or has too little left.
+ */
 export class FakePaymentApi implements IPaymentApi {
   readonly receivedInvoices$ = new Subject<Invoice>();
   readonly receivedDebitNotes$ = new Subject<DebitNote>();
   readonly allocations = new Map<string, { allocation: Allocation; released: boolean }>();
   readonly issued: Invoice[] = [];
   readonly accepted: Invoice[] = [];
+  /** Agreement id → the allocation its invoice was accepted against. */
+  readonly paidFrom = new Map<string, string>();
   readonly #models = new Map<string, InvoiceModel>();
+  readonly #now: () => number;
+
+  /** `now` is yagna's clock: allocations expire by it. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   async connect(): Promise<void> {}
 
@@ -140,8 +152,8 @@ export class FakePaymentApi implements IPaymentApi {
       totalAmount: String(params.budget),
       spentAmount: "0",
       remainingAmount: String(params.budget),
-      timestamp: new Date().toISOString(),
-      timeout: new Date(Date.now() + params.expirationSec * 1000).toISOString(),
+      timestamp: new Date(this.#now()).toISOString(),
+      timeout: new Date(this.#now() + params.expirationSec * 1000).toISOString(),
     });
     this.allocations.set(allocation.id, { allocation, released: false });
     return allocation;
@@ -185,10 +197,21 @@ export class FakePaymentApi implements IPaymentApi {
     return invoice;
   }
   async acceptInvoice(invoice: Invoice, allocation: Allocation, amount: string): Promise<Invoice> {
-    if (!this.allocations.has(allocation.id)) throw new Error(`unknown allocation ${allocation.id}`);
+    const entry = this.allocations.get(allocation.id);
+    if (!entry) throw new Error(`unknown allocation ${allocation.id}`);
+    if (entry.released) throw new Error(`allocation ${allocation.id} is released`);
+    if (Date.parse(entry.allocation.timeout!) <= this.#now()) throw new Error(`allocation ${allocation.id} has expired`);
     if (amount !== invoice.amount) throw new Error(`accepting ${amount} of an invoice for ${invoice.amount}`);
+    const remaining = Number(entry.allocation.remainingAmount) - Number(amount);
+    if (remaining < 0) throw new Error(`not enough funds in allocation ${allocation.id}: ${entry.allocation.remainingAmount} left, ${amount} asked`);
+    entry.allocation = new Allocation({
+      ...allocationModel(entry.allocation),
+      spentAmount: decimal(Number(entry.allocation.spentAmount) + Number(amount)),
+      remainingAmount: decimal(remaining),
+    });
     const accepted = new Invoice({ ...this.#models.get(invoice.id)!, status: "ACCEPTED" }, invoice.provider);
     this.accepted.push(accepted);
+    this.paidFrom.set(invoice.agreementId, allocation.id);
     return accepted;
   }
   async rejectInvoice(invoice: Invoice): Promise<Invoice> {
@@ -227,6 +250,11 @@ export class FakeMarketApi implements IMarketApi {
   async unpublishDemand(demand: Demand): Promise<void> {
     this.#channels.get(demand.id)?.complete();
     this.#channels.delete(demand.id);
+  }
+
+  /** Demands whose offers are still being collected (the rest were withdrawn). */
+  openDemands(): string[] {
+    return [...this.#channels.keys()];
   }
 
   collectMarketProposalEvents(demand: Demand): Observable<MarketProposalEvent> {
@@ -351,13 +379,15 @@ export class FakeMarketApi implements IMarketApi {
 export interface FakeGolemOptions {
   /** How the VM's paths (the entry command's program and script) map onto this machine. */
   layout: VmLayout;
+  /** yagna's clock (allocations expire by it); the real one unless a test moves time. */
+  now?: () => number;
 }
 
 /** A whole fake network: its providers, the services to override, and what happened. */
 export class FakeGolem {
   readonly providers: FakeProvider[];
   readonly storage = new FakeStorageProvider();
-  readonly payment = new FakePaymentApi();
+  readonly payment: FakePaymentApi;
   readonly market: FakeMarketApi;
   readonly activity: FakeActivityApi;
   readonly #root: string;
@@ -379,6 +409,7 @@ export class FakeGolem {
       cpuPerHour: spec.cpuPerHour ?? 0.1,
       invoiceGlm: spec.invoiceGlm ?? "0.01",
     }));
+    this.payment = new FakePaymentApi(options.now);
     this.market = new FakeMarketApi(this.providers, this.payment);
     this.activity = new FakeActivityApi(root, options.layout, this.storage, (agreement) => this.providerOf(agreement.id).fault);
   }
@@ -414,6 +445,16 @@ export class FakeGolem {
   async dispose(): Promise<void> {
     await rm(this.#root, { recursive: true, force: true });
   }
+}
+
+function allocationModel(allocation: Allocation): ConstructorParameters<typeof Allocation>[0] {
+  const { id, address, paymentPlatform, totalAmount, spentAmount, remainingAmount, timestamp, timeout } = allocation;
+  return { allocationId: id, address, paymentPlatform, totalAmount, spentAmount, remainingAmount, timestamp, ...(timeout === undefined ? {} : { timeout }) };
+}
+
+/** yagna's amounts are decimal strings; this keeps binary float noise out of them. */
+function decimal(amount: number): string {
+  return String(Number(amount.toFixed(12)));
 }
 
 function offerProperties(provider: FakeProvider, paymentPlatform: string): Record<string, unknown> {
