@@ -42,6 +42,10 @@ interface Harness {
   executor: GolemExecutor;
   attempts: AttemptReport[];
   costs: AgreementCost[];
+  /** The executor's info and error logs. */
+  logs: { level: "info" | "error"; message: string; details: Record<string, unknown> }[];
+  /** Moves the clock the executor and the fake yagna share (it starts at the real time). */
+  advanceClock(ms: number): void;
 }
 
 describe("Golem executor (golem-js with fake yagna services)", function () {
@@ -67,7 +71,10 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     config: GolemExecutorConfigInput = {},
     adjust: (override: ReturnType<FakeGolem["override"]>) => void = () => {},
   ): Promise<Harness> {
+    let clockOffsetMs = 0;
+    const now = () => Date.now() + clockOffsetMs;
     const golem = await FakeGolem.create(providers, {
+      now,
       layout: {
         paths: { [VM_NODE]: process.execPath, [VM_ENTRY]: join(REPO_ROOT, "provider-image/src/entry.ts") },
         env: { ARGUS_MODELS_DIR: SHARED_MODELS_DIR },
@@ -76,13 +83,20 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     });
     const attempts: AttemptReport[] = [];
     const costs: AgreementCost[] = [];
+    const logs: Harness["logs"] = [];
     const override = golem.override();
     adjust(override);
+    const keep = (level: "info" | "error") => (details: object, message?: string) => logs.push({ level, message: message ?? "", details: details as Record<string, unknown> });
     const executor = createGolemExecutor(
       { ...TEST_CONFIG, ...config },
-      { override, hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) } },
+      {
+        override,
+        now,
+        logger: { debug() {}, info: keep("info"), warn() {}, error: keep("error") },
+        hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) },
+      },
     );
-    current = { golem, executor, attempts, costs };
+    current = { golem, executor, attempts, costs, logs, advanceClock: (ms) => (clockOffsetMs += ms) };
     return current;
   }
 
@@ -285,6 +299,134 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(() => createGolemExecutor({ ...TEST_CONFIG, apiKey: "" })).to.throw(GolemConfigError, /YAGNA_APPKEY/);
   });
 
+  describe("allocation renewal", function () {
+    const HOUR_MS = 3_600_000;
+
+    function allocationStates(golem: FakeGolem): [string, boolean][] {
+      return [...golem.payment.allocations.values()].map(({ allocation, released }) => [allocation.id, released]);
+    }
+
+    it("renews the allocation before it ends; the old one's pool closes once its last chunk returns, and it is released after its invoices", async function () {
+      const { golem, executor, attempts, logs, advanceClock } = await start([{ name: "alpha" }, { name: "beta" }]);
+      await executor.run(await chunk(["glow_dog_207.png"]));
+      const [oldAgreement] = golem.agreementLog();
+
+      // A chunk is running on the old allocation's provider when time reaches the renewal lead (about 1 h before the end).
+      const commandsBefore = golem.activity.executed.length;
+      const runningChunk = await chunk(["glow_cat_285.png", "dlb_ILSVRC2012_val_00000023.JPEG"]);
+      const running = executor.run(runningChunk);
+      let runningReturned = false;
+      const noteReturned = () => (runningReturned = true);
+      void running.then(noteReturned, noteReturned);
+      await eventually(() => golem.activity.executed.length > commandsBefore);
+      advanceClock(23 * HOUR_MS);
+      const renewingChunk = await chunk(["dlb_ILSVRC2012_val_00000023.JPEG"]);
+      const renewing = executor.run(renewingChunk);
+      await eventually(() => golem.payment.allocations.size === 2);
+      expect(runningReturned).to.equal(false);
+      expect(allocationStates(golem)).to.deep.equal([
+        ["allocation-1", false],
+        ["allocation-2", false],
+      ]);
+      const renewal = logs.find((entry) => entry.message === "renewed the Golem allocation")!;
+      expect(renewal.level).to.equal("info");
+      expect(renewal.details).to.include({ allocationId: "allocation-2", previousAllocationId: "allocation-1", budget: "5", previousRemaining: "5" });
+      expect(Date.parse(String(renewal.details.expires))).to.be.greaterThan(Date.now() + 46 * HOUR_MS);
+      expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 64 min/);
+
+      // The running chunk finished where it started: its pool was not drained under it.
+      const [finished, renewed] = await Promise.all([running, renewing]);
+      expect([finished.attempts, finished.results.map(topClass)]).to.deep.equal([1, [281, 948]]);
+      expect(renewed.results.map(topClass)).to.deep.equal([948]);
+      const agreementOf = (work: Chunk) => attempts.find((report) => report.chunkId === work.id)!.agreementId;
+      expect(agreementOf(runningChunk)).to.equal(oldAgreement!.id);
+      const newAgreement = agreementOf(renewingChunk);
+      expect(newAgreement).to.not.equal(oldAgreement!.id);
+
+      // Then the old period closes: demand withdrawn, agreement ended, invoice accepted against the old allocation, allocation released.
+      await eventually(() => golem.payment.allocations.get("allocation-1")!.released);
+      expect(golem.market.agreements.get(oldAgreement!.id)!.state).to.equal("Terminated");
+      expect(golem.payment.paidFrom.get(oldAgreement!.id)).to.equal("allocation-1");
+      expect(golem.market.openDemands()).to.deep.equal([golem.market.demands[1]!.id]);
+
+      await executor.close();
+      expect(golem.payment.paidFrom.get(newAgreement)).to.equal("allocation-2");
+      expect(allocationStates(golem)).to.deep.equal([
+        ["allocation-1", true],
+        ["allocation-2", true],
+      ]);
+    });
+
+    it("renews the allocation when what remains could not pay one more agreement", async function () {
+      // One agreement can cost 0.02 + 0.1 h × (0.1 + 0.2 × 2) = 0.07 GLM; the crashing provider's invoice leaves 0.06.
+      const { golem, executor, attempts, logs } = await start([{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }], {
+        budgetGlm: 0.08,
+        rentHours: 0.1,
+        maxStartPriceGlm: 0.02,
+        maxEnvPerHourGlm: 0.1,
+        maxCpuPerHourGlm: 0.2,
+      });
+      const first = await executor.run(await chunk(["glow_dog_207.png"]));
+      expect(first.attempts).to.equal(2);
+      await eventually(() => golem.payment.paidFrom.size === 1);
+      expect(golem.payment.allocations.get("allocation-1")!.allocation.remainingAmount).to.equal("0.06");
+
+      const second = await executor.run(await chunk(["glow_cat_285.png"]));
+      expect(second.results.map(topClass)).to.deep.equal([281]);
+      expect(String(logs.find((entry) => entry.message === "renewed the Golem allocation")?.details.reason)).to.equal(
+        "0.06 GLM remain, less than the 0.07 GLM one agreement can cost",
+      );
+      const [crashed, healthyOld] = golem.agreementLog();
+      const healthyNew = attempts.at(-1)!.agreementId;
+      expect(healthyNew).to.not.equal(healthyOld!.id);
+      await eventually(() => golem.payment.allocations.get("allocation-1")!.released);
+      expect([golem.payment.paidFrom.get(crashed!.id), golem.payment.paidFrom.get(healthyOld!.id)]).to.deep.equal(["allocation-1", "allocation-1"]);
+      expect(golem.payment.allocations.get("allocation-2")!.allocation.totalAmount).to.equal("0.08");
+
+      await executor.close();
+      expect(golem.payment.paidFrom.get(healthyNew)).to.equal("allocation-2");
+    });
+
+    it("fails the chunk (no attempt, retryable) when yagna refuses the new allocation, and renews on the next try", async function () {
+      let refusals = 1;
+      const { golem, executor, logs, advanceClock } = await start([{ name: "alpha" }], {}, (override) => {
+        const payment = override.paymentApi!;
+        const createAllocation = payment.createAllocation.bind(payment);
+        payment.createAllocation = async (params) => {
+          if (golem.payment.allocations.size > 0 && refusals-- > 0) throw new Error("not enough funds: 5 GLM asked, 3 GLM free");
+          return createAllocation(params);
+        };
+      });
+      await executor.run(await chunk(["glow_dog_207.png"]));
+      advanceClock(23 * HOUR_MS);
+
+      const work = await chunk(["glow_cat_285.png"]);
+      const error = await executor.run(work).then(
+        () => expect.fail("the chunk should fail"),
+        (reason: unknown) => reason as ExecutorError,
+      );
+      expect(error).to.be.instanceOf(ExecutorError);
+      expect(error.attempts).to.equal(0);
+      expect(error.message).to.match(
+        /^cannot order Golem providers for chunk chunk-\d+: renewing the Golem allocation allocation-1 \(it ends at .*\) failed: not enough funds: 5 GLM asked, 3 GLM free$/,
+      );
+      expect(logs.filter((entry) => entry.level === "error").map((entry) => entry.message)).to.deep.equal([
+        `${error.message.slice(error.message.indexOf("renewing"), error.message.indexOf(" failed:"))} failed; the next chunk tries again`,
+      ]);
+      expect(allocationStates(golem)).to.deep.equal([["allocation-1", false]]);
+
+      // The oracle runs the chunk again: this time the renewal succeeds and no request is lost.
+      const outcome = await executor.run(work);
+      expect(outcome.results.map((result) => result.requestId)).to.deep.equal(work.batch.requests.map((request) => request.requestId));
+      expect(outcome.results.map(topClass)).to.deep.equal([281]);
+      await eventually(() => golem.payment.allocations.get("allocation-1")!.released);
+      expect(allocationStates(golem)).to.deep.equal([
+        ["allocation-1", true],
+        ["allocation-2", false],
+      ]);
+    });
+  });
+
 });
 
 describe("Golem executor configuration", function () {
@@ -304,6 +446,15 @@ describe("Golem executor configuration", function () {
       GolemConfigError,
       /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,
     );
+  });
+
+  it("refuses a budget that cannot pay one agreement and an allocation shorter than its renewal lead", function () {
+    expect(() => loadGolemConfig({ budgetGlm: 2 }, {})).to.throw(GolemConfigError, /budgetGlm \(value\): 2 GLM cannot pay one agreement at the price limits \(3 GLM/);
+    expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOCATION_HOURS: "1.5" })).to.throw(
+      GolemConfigError,
+      /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 1\.78 h/,
+    );
+    expect(loadGolemConfig({ allocationHours: 1.8, budgetGlm: 3 }, {})).to.include({ allocationHours: 1.8, budgetGlm: 3 });
   });
 
   it("is documented in GOLEM.md: every variable, its key and its default", async function () {

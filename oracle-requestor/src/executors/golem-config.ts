@@ -11,6 +11,33 @@ import { z } from "zod";
 /** How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry command here. */
 export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/entry.ts"] as const;
 
+const HOUR_MS = 3_600_000;
+
+type AgreementLimits = Record<"maxStartPriceGlm" | "maxEnvPerHourGlm" | "maxCpuPerHourGlm" | "minCpuThreads" | "rentHours", number>;
+type RenewalTimes = Record<"rentHours" | "maxAttempts" | "acquireTimeoutMs" | "attemptTimeoutMs" | "finalizeTimeoutMs", number>;
+
+/**
+ * The most one agreement can cost at the price limits: the start price, then environment
+ * and CPU for `rentHours` (CPU counted at `minCpuThreads`, as golem-js estimates budgets).
+ * An allocation with less than this left is replaced before the next chunk.
+ */
+export function maxAgreementCostGlm(config: AgreementLimits): number {
+  const glm = config.maxStartPriceGlm + config.rentHours * (config.maxEnvPerHourGlm + config.maxCpuPerHourGlm * config.minCpuThreads);
+  return Number(glm.toFixed(9)); // so that 0.02 + 0.1 × 0.5 reads 0.07 in messages and logs
+}
+
+/**
+ * How long before its end an allocation stops funding new chunks. golem-js binds every
+ * agreement, debit note and invoice of a rental pool to the allocation the pool was made
+ * with, and yagna refuses to accept them against an expired allocation. A chunk that
+ * starts now may sign its last agreement as late as its last attempt (each waits up to
+ * `acquireTimeoutMs` for a provider and runs up to `attemptTimeoutMs`); that agreement
+ * can last `rentHours`, and its invoice comes after it ends (awaited `finalizeTimeoutMs`).
+ */
+export function renewalLeadMs(config: RenewalTimes): number {
+  return config.rentHours * HOUR_MS + config.maxAttempts * (config.acquireTimeoutMs + config.attemptTimeoutMs) + config.finalizeTimeoutMs;
+}
+
 const positive = z.coerce.number().positive();
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z
@@ -73,9 +100,18 @@ export const GolemConfigSchema = z
     attemptTimeoutMs: count(100, 3_600_000).default(300_000),
     /** Providers tried per chunk before it fails. */
     maxAttempts: count(1, 20).default(3),
-    /** Most GLM the executor's allocation can spend. */
+    /**
+     * GLM each allocation holds: the budget of one allocation period. A period ends when its
+     * allocation nears its end (`allocationHours`) or has less left than one agreement can
+     * cost (`maxAgreementCostGlm`); the next allocation gets the whole budget again. So this
+     * caps what one allocation can pay, not what the oracle spends over weeks: the wallet's
+     * balance does that, and the price limits and `poolSize` bound the rate.
+     */
     budgetGlm: positive.default(5),
-    /** How long the allocation stays valid; restart the executor before it runs out. */
+    /**
+     * How long an allocation stays valid. It is replaced `renewalLeadMs` before it ends,
+     * so this must be longer than that lead.
+     */
     allocationHours: positive.max(24 * 30).default(24),
     /** Longest wait for a finished agreement's invoice (destroying a provider, closing). */
     finalizeTimeoutMs: count(1_000, 3_600_000).default(120_000),
@@ -89,6 +125,21 @@ export const GolemConfigSchema = z
   })
   .refine((config) => config.maxStartPriceGlm + config.maxCpuPerHourGlm + config.maxEnvPerHourGlm > 0, {
     message: "at least one price limit must be above 0",
+  })
+  // Otherwise every fresh allocation would already count as spent or ending, and each chunk would replace it.
+  .refine((config) => config.budgetGlm >= maxAgreementCostGlm(config), {
+    path: ["budgetGlm"],
+    error: (issue) => {
+      const config = issue.input as AgreementLimits & { budgetGlm: number };
+      return `${config.budgetGlm} GLM cannot pay one agreement at the price limits (${maxAgreementCostGlm(config)} GLM: start price + rentHours × (environment + CPU × minCpuThreads per hour)); raise it or lower the limits`;
+    },
+  })
+  .refine((config) => config.allocationHours * HOUR_MS > renewalLeadMs(config), {
+    path: ["allocationHours"],
+    error: (issue) => {
+      const config = issue.input as RenewalTimes;
+      return `an allocation must outlast its renewal lead of ${(renewalLeadMs(config) / HOUR_MS).toFixed(2)} h (rentHours + maxAttempts × (acquireTimeoutMs + attemptTimeoutMs) + finalizeTimeoutMs)`;
+    },
   });
 
 export type GolemExecutorConfig = z.output<typeof GolemConfigSchema>;

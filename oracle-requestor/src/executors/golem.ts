@@ -1,11 +1,18 @@
 /**
  * The Golem executor: chunks run on providers rented through golem-js 3.6.
  *
- * - One `manyOf` rental pool per provider image (a chunk names its model's registry
- *   image hash; the configured hash or tag is the fallback), created on first use, at
- *   most `poolSize` providers each, with the configured CPU/memory/storage minimums and
- *   price limits, paid from one allocation on the configured network (`hoodi` or
- *   `polygon`, never golem-js's Holesky default).
+ * - One rental pool per provider image (a chunk names its model's registry image hash;
+ *   the configured hash or tag is the fallback), created on first use, at most
+ *   `poolSize` providers each, with the configured CPU/memory/storage minimums and price
+ *   limits, paid from an allocation on the configured network (`hoodi` or `polygon`,
+ *   never golem-js's Holesky default).
+ * - Allocation periods: golem-js binds a pool's agreements, debit notes and invoices to
+ *   the allocation the pool was made with. Before each chunk the allocation is read back
+ *   from yagna; when it ends within `renewalLeadMs` or has less left than one agreement
+ *   can cost, a new allocation (the full budget) starts a new period with new pools. The
+ *   old period closes once its last chunk returns: its demands are withdrawn, its
+ *   agreements ended, their invoices settled, and only then its allocation released.
+ *   A failed renewal fails that chunk (retryable, no attempt made); the next one retries.
  * - An attempt borrows a provider, runs one ExeScript on it (golem-attempt.ts) under
  *   its own timer, and validates what comes back. A provider that fails, times out or
  *   answers wrongly is destroyed (never released back to the pool) and avoided for
@@ -20,16 +27,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GolemNetwork } from "@golem-sdk/golem-js";
-import type {
-  Allocation,
-  GolemNetworkOptions,
-  Logger as GolemLogger,
-  MarketOrderSpec,
-  OfferProposal,
-  ResourceRental,
-  ResourceRentalPool,
-} from "@golem-sdk/golem-js";
+import { DraftOfferProposalPool, GolemNetwork, ResourceRentalPool } from "@golem-sdk/golem-js";
+import type { Allocation, GolemNetworkOptions, Logger as GolemLogger, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
 import type { InferenceResult } from "@argus/provider-image/protocol/result";
 import type { Chunk, ChunkOutcome, Executor } from "./executor.ts";
 import { ExecutorError } from "./executor.ts";
@@ -37,7 +36,7 @@ import { AttemptFailure, chunkInputFiles, computeChunk } from "./golem-attempt.t
 import type { AgreementCost, CostReport, ProviderRef } from "./golem-costs.ts";
 import { CostLedger } from "./golem-costs.ts";
 import type { GolemExecutorConfig, GolemExecutorConfigInput } from "./golem-config.ts";
-import { GolemConfigError, golemImageHash, isNoImageHash, loadGolemConfig } from "./golem-config.ts";
+import { GolemConfigError, golemImageHash, isNoImageHash, loadGolemConfig, maxAgreementCostGlm, renewalLeadMs } from "./golem-config.ts";
 
 /** A pino logger fits; so does anything with these four methods. */
 export interface ExecutorLogger {
@@ -78,19 +77,38 @@ export interface GolemExecutorDeps {
    * yagna-facing ones (yagna, market, activity and payment APIs, storage) for fakes.
    */
   override?: GolemNetworkOptions["override"];
+  /** The clock (ms since the epoch) allocation expiry and provider bans are measured by; tests move it. */
+  now?: () => number;
 }
 
 export interface GolemExecutor extends Executor {
   readonly kind: "golem";
-  /** Connects to yagna and creates the allocation; `run` does it on first use otherwise. */
+  /** Connects to yagna and creates the first allocation; `run` does it on first use otherwise. */
   ready(): Promise<void>;
   /** Accepted invoices so far and agreements still awaiting theirs. */
   costReport(): CostReport;
 }
 
-interface Session {
+/** One allocation and the pools that pay from it (see the top of this file). */
+interface AllocationPeriod {
   glm: GolemNetwork;
   allocation: Allocation;
+  pools: Map<string, Promise<RentalPool>>;
+  /** Chunks running on its pools: it is not closed under them. */
+  chunks: number;
+  /** A successor funds new chunks; this one closes when its last chunk returns. */
+  retired: boolean;
+  closing?: Promise<void>;
+  /** Its agreements whose invoice is neither accepted nor refused yet. */
+  unsettled: Set<string>;
+  onSettled?: () => void;
+}
+
+/** A rental pool, the demand feeding it offers, and the rentals it is destroying. */
+interface RentalPool {
+  rentals: ResourceRentalPool;
+  offers: ReturnType<DraftOfferProposalPool["readFrom"]>;
+  finalizing: Set<Promise<unknown>>;
 }
 
 /** The image a chunk orders, and the key of its pool. */
@@ -117,13 +135,19 @@ export function createGolemExecutor(
   }
   const logger = deps.logger ?? SILENT;
   const hooks = deps.hooks ?? {};
+  const now = deps.now ?? Date.now;
+  const leadMs = renewalLeadMs(settings);
+  const agreementCostGlm = maxAgreementCostGlm(settings);
   const ledger = new CostLedger();
   const bannedUntil = new Map<string, number>();
-  const pools = new Map<string, Promise<ResourceRentalPool>>();
   const inFlight = new Set<Promise<unknown>>();
-  const background = new Set<Promise<unknown>>();
+  const closingPeriods = new Set<Promise<unknown>>();
+  /** Agreement id → the period whose allocation pays its invoice. */
+  const billedPeriod = new Map<string, AllocationPeriod>();
   const closing = new AbortController();
-  let session: Promise<Session> | undefined;
+  let session: Promise<GolemNetwork> | undefined;
+  let current: AllocationPeriod | undefined;
+  let fundingCheck: Promise<AllocationPeriod> | undefined;
   let closed: Promise<void> | undefined;
 
   function track(set: Set<Promise<unknown>>, promise: Promise<unknown>): void {
@@ -139,7 +163,7 @@ export function createGolemExecutor(
     }
   }
 
-  function connect(): Promise<Session> {
+  function connect(): Promise<GolemNetwork> {
     session ??= openSession().catch((error: unknown) => {
       session = undefined;
       throw error;
@@ -147,7 +171,7 @@ export function createGolemExecutor(
     return session;
   }
 
-  async function openSession(): Promise<Session> {
+  async function openSession(): Promise<GolemNetwork> {
     const glm = new GolemNetwork({
       logger: golemLogger(logger, "golem-js"),
       api: { key: settings.apiKey, url: settings.apiUrl },
@@ -157,28 +181,153 @@ export function createGolemExecutor(
     glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
     try {
       await glm.connect();
-      const allocation = await glm.payment.createAllocation({
-        budget: settings.budgetGlm,
-        expirationSec: Math.round(settings.allocationHours * 3600),
-      });
-      glm.payment.events.on("invoiceAccepted", ({ invoice }) => {
-        const amount = Number(invoice.amount);
-        const cost = ledger.invoiced(invoice.agreementId, providerRef(invoice.provider), Number.isFinite(amount) ? amount : 0);
-        logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
-        callHook(hooks.onAgreementCost, cost);
-      });
-      glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) =>
-        logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice"),
-      );
-      logger.info(
-        { network: settings.paymentNetwork, platform: allocation.paymentPlatform, budget: settings.budgetGlm },
-        "connected to yagna, allocation created",
-      );
-      return { glm, allocation };
     } catch (error) {
       await glm.disconnect().catch(() => undefined);
       throw error;
     }
+    glm.payment.events.on("invoiceAccepted", ({ invoice }) => {
+      const amount = Number(invoice.amount);
+      const cost = ledger.invoiced(invoice.agreementId, providerRef(invoice.provider), Number.isFinite(amount) ? amount : 0);
+      logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
+      noteSettled(invoice.agreementId);
+      callHook(hooks.onAgreementCost, cost);
+    });
+    glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => {
+      logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice");
+      noteSettled(invoice.agreementId);
+    });
+    logger.info({ network: settings.paymentNetwork, url: settings.apiUrl }, "connected to yagna");
+    return glm;
+  }
+
+  /** The period that funds the next chunk; concurrent chunks share one check. */
+  function fundingPeriod(glm: GolemNetwork): Promise<AllocationPeriod> {
+    fundingCheck ??= checkFunding(glm).finally(() => {
+      fundingCheck = undefined;
+    });
+    return fundingCheck;
+  }
+
+  /** The current period if its allocation, as yagna reports it now, can fund a chunk; else a new one. */
+  async function checkFunding(glm: GolemNetwork): Promise<AllocationPeriod> {
+    const previous = current;
+    let latest: Allocation | undefined;
+    let reason: string | undefined;
+    if (previous) {
+      try {
+        latest = await glm.payment.getAllocation(previous.allocation.id);
+        reason = shortfall(latest);
+      } catch (error) {
+        // Gone (yagna releases expired allocations) or unreadable: either way not to be relied on.
+        reason = `yagna could not report it (${describeReason(error)})`;
+      }
+      if (reason === undefined) return previous;
+    }
+    let allocation: Allocation;
+    try {
+      allocation = await glm.payment.createAllocation({
+        budget: settings.budgetGlm,
+        expirationSec: Math.round(settings.allocationHours * 3600),
+      });
+    } catch (error) {
+      const what = previous ? `renewing the Golem allocation ${previous.allocation.id} (${reason})` : "creating the Golem allocation";
+      logger.error({ err: error, allocationId: previous?.allocation.id }, `${what} failed; the next chunk tries again`);
+      throw new Error(`${what} failed: ${describeReason(error)}`, { cause: error });
+    }
+    current = { glm, allocation, pools: new Map(), chunks: 0, retired: false, unsettled: new Set() };
+    const renewed = previous && {
+      previousAllocationId: previous.allocation.id,
+      previousSpent: latest?.spentAmount,
+      previousRemaining: latest?.remainingAmount,
+      previousExpires: (latest ?? previous.allocation).timeout,
+      reason,
+    };
+    logger.info(
+      { allocationId: allocation.id, budget: allocation.totalAmount, expires: allocation.timeout, platform: allocation.paymentPlatform, ...renewed },
+      previous ? "renewed the Golem allocation" : "created the Golem allocation",
+    );
+    if (previous) retire(previous);
+    return current;
+  }
+
+  /** Why the allocation cannot fund the next chunk, or undefined when it can. */
+  function shortfall(allocation: Allocation): string | undefined {
+    const endsAt = allocation.timeout === undefined ? Number.POSITIVE_INFINITY : Date.parse(allocation.timeout);
+    if (endsAt - now() < leadMs) return `it ends at ${allocation.timeout}, within the ${Math.round(leadMs / 60_000)} min a chunk's agreements may still bill it`;
+    const remaining = Number(allocation.remainingAmount);
+    if (!(remaining >= agreementCostGlm)) return `${allocation.remainingAmount} GLM remain, less than the ${agreementCostGlm} GLM one agreement can cost`;
+    return undefined;
+  }
+
+  /** The period that funds this chunk, which holds it open until `leave`. */
+  async function enterPeriod(signal: AbortSignal): Promise<AllocationPeriod> {
+    for (;;) {
+      const glm = await untilAborted(connect(), signal);
+      const period = await untilAborted(fundingPeriod(glm), signal);
+      // A renewal may have retired it while this chunk waited for the check.
+      if (!period.retired) {
+        period.chunks++;
+        return period;
+      }
+    }
+  }
+
+  function leave(period: AllocationPeriod): void {
+    period.chunks--;
+    closeWhenIdle(period);
+  }
+
+  function retire(period: AllocationPeriod): void {
+    period.retired = true;
+    closeWhenIdle(period);
+  }
+
+  function closeWhenIdle(period: AllocationPeriod): void {
+    if (!period.retired || period.chunks > 0 || period.closing) return;
+    period.closing = closePeriod(period);
+    track(closingPeriods, period.closing);
+  }
+
+  /**
+   * Withdraws the period's demands, ends its agreements, waits (bounded) for their
+   * invoices to be accepted, and only then releases its allocation: golem-js accepts
+   * each invoice against the allocation its pool was made with.
+   */
+  async function closePeriod(period: AllocationPeriod): Promise<void> {
+    const { glm, allocation } = period;
+    const deadline = AbortSignal.timeout(settings.finalizeTimeoutMs);
+    const created = await Promise.allSettled(period.pools.values());
+    const pools = created.flatMap((entry) => (entry.status === "fulfilled" ? [entry.value] : []));
+    for (const pool of pools) pool.offers.unsubscribe();
+    await Promise.allSettled(pools.map((pool) => pool.rentals.drainAndClear(deadline)));
+    await Promise.allSettled(pools.flatMap((pool) => [...pool.finalizing]));
+    if (!(await invoicesSettled(period, deadline))) {
+      logger.warn({ allocationId: allocation.id, agreements: [...period.unsettled] }, "releasing a Golem allocation before every invoice was settled");
+      for (const agreementId of period.unsettled) billedPeriod.delete(agreementId);
+    }
+    const latest = await glm.payment.getAllocation(allocation.id).catch(() => allocation);
+    await glm.payment.releaseAllocation(allocation).then(
+      () => logger.info({ allocationId: allocation.id, spent: latest.spentAmount, budget: latest.totalAmount }, "released a Golem allocation"),
+      (error: unknown) => logger.warn({ err: error, allocationId: allocation.id }, "releasing a Golem allocation failed"),
+    );
+  }
+
+  function noteSettled(agreementId: string): void {
+    const period = billedPeriod.get(agreementId);
+    if (!period) return;
+    billedPeriod.delete(agreementId);
+    period.unsettled.delete(agreementId);
+    if (period.unsettled.size === 0) period.onSettled?.();
+  }
+
+  /** True once every invoice of the period is settled, false if the deadline passes first. */
+  function invoicesSettled(period: AllocationPeriod, deadline: AbortSignal): Promise<boolean> {
+    if (period.unsettled.size === 0) return Promise.resolve(true);
+    if (deadline.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      period.onSettled = () => resolve(true);
+      deadline.addEventListener("abort", () => resolve(false), { once: true });
+    });
   }
 
   function imageOrder(chunk: Chunk): ImageOrder {
@@ -199,21 +348,26 @@ export function createGolemExecutor(
     );
   }
 
-  function poolFor(image: ImageOrder): Promise<ResourceRentalPool> {
-    let pool = pools.get(image.key);
+  function poolFor(period: AllocationPeriod, image: ImageOrder): Promise<RentalPool> {
+    let pool = period.pools.get(image.key);
     if (!pool) {
-      pool = createPool(image).catch((error: unknown) => {
-        pools.delete(image.key);
+      pool = createPool(period, image).catch((error: unknown) => {
+        period.pools.delete(image.key);
         throw error;
       });
-      pools.set(image.key, pool);
+      period.pools.set(image.key, pool);
     }
     return pool;
   }
 
-  async function createPool(image: ImageOrder): Promise<ResourceRentalPool> {
-    const { glm, allocation } = await connect();
-    const order: MarketOrderSpec = {
+  async function createPool(period: AllocationPeriod, image: ImageOrder): Promise<RentalPool> {
+    const { glm, allocation } = period;
+    // Sees every offer, and every draft again when it is taken from the pool.
+    const offerFilter = (proposal: OfferProposal): boolean => {
+      notePricing(proposal);
+      return !isBanned(proposal.provider.id);
+    };
+    const order: Omit<MarketOrderSpec, "payment"> = {
       demand: {
         subnetTag: settings.subnetTag,
         workload: {
@@ -232,22 +386,38 @@ export function createGolemExecutor(
           maxCpuPerHourPrice: settings.maxCpuPerHourGlm,
           maxEnvPerHourPrice: settings.maxEnvPerHourGlm,
         },
-        // Sees every offer, and every draft again when it is taken from the pool.
-        offerProposalFilter: (proposal) => {
-          notePricing(proposal);
-          return !isBanned(proposal.provider.id);
-        },
+        offerProposalFilter: offerFilter,
       },
-      payment: { allocation },
     };
-    // A number would be the pool's minimum (and 100 its maximum); the pool grows on demand.
-    const pool = await glm.manyOf({ poolSize: { min: 0, max: settings.poolSize }, order });
-    pool.events.on("created", ({ agreement }) => {
-      ledger.noteAgreement(agreement.id, providerRef(agreement.provider));
-      logger.info({ agreementId: agreement.id, provider: agreement.provider.id, name: agreement.provider.name, image: image.key }, "signed a Golem agreement");
+    // What glm.manyOf does, by hand for two reasons: manyOf keeps its demand published
+    // until disconnect, while a closed period must withdraw its own; and golem-js 3.6's
+    // rental.createResourceRentalPool drops agreementOptions, so its agreements would
+    // last golem-js's default hour whatever rentHours (and the renewal lead) says.
+    const proposals = new DraftOfferProposalPool({ logger: golemLogger(logger, "golem-js:proposal-pool"), validateOfferProposal: offerFilter });
+    const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
+    const offers = proposals.readFrom(glm.market.collectDraftOfferProposals({ demandSpecification, pricing: order.market.pricing, filter: offerFilter }));
+    const rentals = new ResourceRentalPool({
+      allocation,
+      proposalPool: proposals,
+      marketModule: glm.market,
+      networkModule: glm.network,
+      rentalModule: glm.rental,
+      logger: golemLogger(logger, "golem-js:resource-rental-pool"),
+      // A number would be the pool's minimum (and 100 its maximum); the pool grows on demand.
+      poolSize: { min: 0, max: settings.poolSize },
+      agreementOptions: { expirationSec: settings.rentHours * 3600 },
     });
-    logger.info({ image: image.key, poolSize: settings.poolSize }, "created a Golem rental pool");
-    return pool;
+    rentals.events.on("created", ({ agreement }) => {
+      ledger.noteAgreement(agreement.id, providerRef(agreement.provider));
+      period.unsettled.add(agreement.id);
+      billedPeriod.set(agreement.id, period);
+      logger.info(
+        { agreementId: agreement.id, provider: agreement.provider.id, name: agreement.provider.name, image: image.key, allocationId: allocation.id },
+        "signed a Golem agreement",
+      );
+    });
+    logger.info({ image: image.key, poolSize: settings.poolSize, allocationId: allocation.id }, "created a Golem rental pool");
+    return { rentals, offers, finalizing: new Set() };
   }
 
   function notePricing(proposal: OfferProposal): void {
@@ -262,15 +432,15 @@ export function createGolemExecutor(
   function isBanned(providerId: string): boolean {
     const until = bannedUntil.get(providerId);
     if (until === undefined) return false;
-    if (until > Date.now()) return true;
+    if (until > now()) return true;
     bannedUntil.delete(providerId);
     return false;
   }
 
   /** Borrows a provider that is neither banned nor one this chunk already failed on. */
-  async function acquire(pool: ResourceRentalPool, failedOn: ReadonlySet<string>, signal: AbortSignal): Promise<ResourceRental> {
+  async function acquire(pool: RentalPool, failedOn: ReadonlySet<string>, signal: AbortSignal): Promise<ResourceRental> {
     for (;;) {
-      const rental = await pool.acquire(signal);
+      const rental = await pool.rentals.acquire(signal);
       const { id } = rental.agreement.provider;
       if (!isBanned(id) && !failedOn.has(id)) return rental;
       destroy(pool, rental);
@@ -278,8 +448,8 @@ export function createGolemExecutor(
   }
 
   /** Ends the agreement in the background (the retry does not wait for the invoice). */
-  function destroy(pool: ResourceRentalPool, rental: ResourceRental): void {
-    track(background, pool.destroy(rental, settings.finalizeTimeoutMs));
+  function destroy(pool: RentalPool, rental: ResourceRental): void {
+    track(pool.finalizing, pool.rentals.destroy(rental, settings.finalizeTimeoutMs));
   }
 
   async function attemptOn(rental: ResourceRental, chunk: Chunk, files: ReadonlyMap<string, Uint8Array>, signal: AbortSignal): Promise<AttemptResult> {
@@ -312,14 +482,31 @@ export function createGolemExecutor(
     const signal = external ? AbortSignal.any([external, closing.signal]) : closing.signal;
     const aborted = (attempts: number) => new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
 
-    let pool: ResourceRentalPool;
+    let period: AllocationPeriod | undefined;
+    let pool: RentalPool;
     try {
-      pool = await untilAborted(poolFor(image), signal);
+      period = await enterPeriod(signal);
+      pool = await untilAborted(poolFor(period, image), signal);
     } catch (error) {
+      if (period) leave(period);
       if (signal.aborted) throw aborted(0);
       throw new ExecutorError(`cannot order Golem providers for chunk ${chunk.id}: ${(error as Error).message}`, 0, { cause: error });
     }
+    try {
+      return await attemptChunk(chunk, files, pool, signal, aborted);
+    } finally {
+      leave(period);
+    }
+  }
 
+  /** Runs the chunk on the pool's providers, one after another, until one answers correctly. */
+  async function attemptChunk(
+    chunk: Chunk,
+    files: ReadonlyMap<string, Uint8Array>,
+    pool: RentalPool,
+    signal: AbortSignal,
+    aborted: (attempts: number) => ExecutorError,
+  ): Promise<ChunkOutcome> {
     const failedOn = new Set<string>();
     const failures: string[] = [];
     let estimatedCost = 0;
@@ -356,14 +543,14 @@ export function createGolemExecutor(
         logger.info({ chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, ms: report.durationMs }, "chunk computed on Golem");
         // Awaited so that the next chunk finds the provider in the pool; bounded, since
         // golem-js destroys (and waits for the invoice of) a rental whose agreement ended.
-        await pool.release(rental, settings.finalizeTimeoutMs).catch((error: unknown) => logger.warn({ err: error }, "releasing a Golem provider failed"));
+        await pool.rentals.release(rental, settings.finalizeTimeoutMs).catch((error: unknown) => logger.warn({ err: error }, "releasing a Golem provider failed"));
         return { results: result.results, attempts: attempt, worker: provider.id, cost: estimatedCost };
       }
 
       destroy(pool, rental);
       if (result.outcome === "aborted") throw aborted(attempt);
       failedOn.add(provider.id);
-      if (settings.providerBanMinutes > 0) bannedUntil.set(provider.id, Date.now() + settings.providerBanMinutes * 60_000);
+      if (settings.providerBanMinutes > 0) bannedUntil.set(provider.id, now() + settings.providerBanMinutes * 60_000);
       failures.push(`attempt ${attempt} on ${provider.id} ${result.outcome}: ${result.error}`);
       logger.warn(
         { chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, outcome: result.outcome, error: result.error },
@@ -376,16 +563,11 @@ export function createGolemExecutor(
   async function shutDown(): Promise<void> {
     closing.abort(new Error("the Golem executor is closing"));
     await Promise.allSettled(inFlight);
-    const opened = await session?.catch(() => undefined);
-    const created = await Promise.allSettled(pools.values());
-    // Ends every agreement and waits (bounded) for its invoice before the allocation goes.
-    await Promise.allSettled(
-      created.map((entry) => (entry.status === "fulfilled" ? entry.value.drainAndClear(settings.finalizeTimeoutMs) : undefined)),
-    );
-    await Promise.allSettled(background);
-    if (!opened) return;
-    await opened.glm.payment.releaseAllocation(opened.allocation).catch((error: unknown) => logger.warn({ err: error }, "releasing the Golem allocation failed"));
-    await opened.glm.disconnect().catch((error: unknown) => logger.warn({ err: error }, "disconnecting from yagna failed"));
+    const glm = await session?.catch(() => undefined);
+    if (current) retire(current);
+    await Promise.allSettled(closingPeriods);
+    if (!glm) return;
+    await glm.disconnect().catch((error: unknown) => logger.warn({ err: error }, "disconnecting from yagna failed"));
     const report = ledger.report();
     logger.info({ totalGlm: report.totalGlm, awaitingInvoice: report.awaitingInvoice.length }, "Golem executor closed");
   }
@@ -394,7 +576,9 @@ export function createGolemExecutor(
     kind: "golem",
     capacity: settings.poolSize,
     async ready() {
-      await connect();
+      const task = connect().then(fundingPeriod);
+      track(inFlight, task.catch(() => undefined));
+      await task;
     },
     run(chunk, signal) {
       if (closed) return Promise.reject(new ExecutorError("the Golem executor is closed", 0));
