@@ -24,8 +24,7 @@
  *   prices; accepted invoices are reported per agreement through `hooks.onAgreementCost`
  *   and `costReport()`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DraftOfferProposalPool, GolemNetwork, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetworkOptions, Logger as GolemLogger, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
@@ -37,6 +36,7 @@ import type { AgreementCost, CostReport, ProviderRef } from "./golem-costs.ts";
 import { CostLedger } from "./golem-costs.ts";
 import type { GolemExecutorConfig, GolemExecutorConfigInput } from "./golem-config.ts";
 import { GolemConfigError, golemImageHash, isNoImageHash, loadGolemConfig, maxAgreementCostGlm, renewalLeadMs } from "./golem-config.ts";
+import { createWorkDir } from "./work-dirs.ts";
 
 /** A pino logger fits; so does anything with these four methods. */
 export interface ExecutorLogger {
@@ -455,7 +455,7 @@ export function createGolemExecutor(
   async function attemptOn(rental: ResourceRental, chunk: Chunk, files: ReadonlyMap<string, Uint8Array>, signal: AbortSignal): Promise<AttemptResult> {
     const timer = AbortSignal.timeout(settings.attemptTimeoutMs);
     const attemptSignal = AbortSignal.any([signal, timer]);
-    const workDir = await mkdtemp(join(tmpdir(), "argus-golem-"));
+    const workDir = await createWorkDir("golem");
     try {
       const exe = await untilAborted(rental.getExeUnit(), attemptSignal);
       const output = await untilAborted(computeChunk(exe, chunk, files, settings.entryCommand, workDir), attemptSignal);
