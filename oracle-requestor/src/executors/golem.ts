@@ -25,7 +25,6 @@
  *   and `costReport()`.
  */
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { DraftOfferProposalPool, GolemNetwork, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetworkOptions, Logger as GolemLogger, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
 import type { InferenceResult } from "@argus/provider-image/protocol/result";
