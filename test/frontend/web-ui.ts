@@ -179,7 +179,7 @@ describe("web UI end to end (headless Chromium)", function () {
     await radio.focus();
     await page.keyboard.press("ArrowDown");
     expect(await page.getByRole("radio", { name: "mobilenetv2-12-int8", exact: true }).isChecked()).to.equal(true);
-    expect(await page.getByTestId("fee-quote").textContent()).to.equal("0.001 ETH");
+    expect(await feeQuote(page)).to.equal("0.001 ETH");
   });
 
   it("pays for MobileNetV2 on the cat photo, shows the oracle picking it up, then a verified cat (phone width)", async function () {
@@ -189,7 +189,7 @@ describe("web UI end to end (headless Chromium)", function () {
     await pickModel(page, "mobilenetv2-12-int8");
     const cid = await uploadImage(page, sharedImage("wml_cat.jpg"));
     expect(cid).to.match(/^bafk/);
-    expect(await page.getByTestId("fee-quote").textContent()).to.equal("0.001 ETH");
+    expect(await feeQuote(page)).to.equal("0.001 ETH");
     await pay(page, /^Pay 0\.001 ETH$/);
     const held = await pickedUp(page);
     expect(held.imageCid).to.equal(cid);
@@ -277,6 +277,13 @@ describe("web UI end to end (headless Chromium)", function () {
     await refunds.waitFor({ state: "detached", timeout: 15_000 });
   });
 });
+
+/** The fee shown for the selected model, once its quote (a contract read started by the selection) has arrived. */
+async function feeQuote(page: Page): Promise<string | null> {
+  const quote = page.getByTestId("fee-quote");
+  await quote.filter({ hasNotText: "quoting…" }).waitFor({ timeout: 10_000 });
+  return quote.textContent();
+}
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
   const response = await fetch(url, {

@@ -60,6 +60,11 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
     return { user, modelId: stack.modelId(model), imageCid: photos[nextPhoto++ % photos.length]!, expect: { kind: "fulfilled" } };
   }
 
+  /** The same request once more: same account, model and image. */
+  function again(request: PlannedRequest): PlannedRequest {
+    return { user: request.user, modelId: request.modelId, imageCid: request.imageCid, expect: { kind: "fulfilled" } };
+  }
+
   describe("reorgs", function () {
     it("with confirmations ≥ 1, requests reorganised away before they were confirmed are never answered; later ones are", async function () {
       const running = await startScenarioOracle({ confirmations: 3 });
@@ -94,14 +99,14 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       expect(running.store.get(id)?.state, "read and fetched before the reorg").to.equal("ready");
 
       expect(await rpc.revert(snapshot)).to.equal(true);
-      // The same account requests again at the same height: the escrow may issue the very same id.
-      const replacement = await submitRequests(stack, [fresh(7), fresh(8, SQUEEZENET)]);
+      // The same account asks again for the same image at the same height: the escrow issues the very same id.
+      const replacement = await submitRequests(stack, [again(doomed!), fresh(8, SQUEEZENET)]);
       expect(replacement[0]!.terms.requestId, "the new branch reissued the orphaned request's id").to.equal(id);
       running.pauseExecution(false);
       const settled = await waitForSettlements(stack, replacement.map((request) => request.terms.requestId), 60_000);
       for (const request of replacement) {
         expect(settled.get(request.terms.requestId)?.kind).to.equal("fulfilled");
-        expect(running.store.get(request.terms.requestId)?.imageCid, "the new branch's request, not the orphaned one").to.equal(request.imageCid);
+        expect(running.store.get(request.terms.requestId)?.imageCid).to.equal(request.imageCid);
       }
     });
 
@@ -114,7 +119,8 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       await eventually(async () => running.store.get(answered!.terms.requestId)?.state, (state) => state === "fulfilled");
 
       expect(await rpc.revert(snapshot)).to.equal(true);
-      const replacement = await submitRequests(stack, [fresh(9), fresh(10, SQUEEZENET)]);
+      // Asked again for the same image, so the id is reissued (another image would get another id).
+      const replacement = await submitRequests(stack, [again(answered!), fresh(10, SQUEEZENET)]);
       expect(replacement[0]!.terms.requestId, "the new branch reissued the orphaned request's id").to.equal(answered!.terms.requestId);
       const settled = await waitForSettlements(stack, replacement.map((request) => request.terms.requestId), 60_000);
       for (const request of replacement) {
