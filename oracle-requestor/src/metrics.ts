@@ -63,6 +63,21 @@ export function createMetrics(store: RequestStore) {
       registers: [registry],
     }),
     golemCostGlm: new Counter({ name: "argus_golem_cost_glm_total", help: "Accepted Golem invoices, in GLM", registers: [registry] }),
+    golemAllocationRemainingGlm: new Gauge({
+      name: "argus_golem_allocation_remaining_glm",
+      help: "What the Golem allocation funding new chunks has left, in GLM, as of the last chunk",
+      registers: [registry],
+    }),
+    golemAllocationExpiry: new Gauge({
+      name: "argus_golem_allocation_expiry_timestamp_seconds",
+      help: "When the Golem allocation funding new chunks expires (it is renewed before)",
+      registers: [registry],
+    }),
+    golemAllocationsCreated: new Counter({
+      name: "argus_golem_allocations_created_total",
+      help: "Golem allocations created: the first, then each renewal",
+      registers: [registry],
+    }),
   };
 }
 

@@ -256,7 +256,14 @@ async function createExecutor(config: OracleConfig, log: Logger, metrics: Oracle
   const { createGolemExecutorFromEnv } = await import("./executors/golem.ts");
   const executor = createGolemExecutorFromEnv(process.env, log, {
     // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
-    hooks: { onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount) },
+    hooks: {
+      onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount),
+      onAllocation: (allocation) => {
+        metrics.golemAllocationRemainingGlm.set(allocation.remainingGlm);
+        if (allocation.expiresAt !== undefined) metrics.golemAllocationExpiry.set(Date.parse(allocation.expiresAt) / 1000);
+        if (allocation.created) metrics.golemAllocationsCreated.inc();
+      },
+    },
   });
   await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
   return executor;

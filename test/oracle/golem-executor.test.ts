@@ -11,7 +11,7 @@ import type { BatchRequest } from "../../provider-image/src/protocol/batch.ts";
 import type { Chunk } from "../../oracle-requestor/src/executors/executor.ts";
 import { ExecutorError } from "../../oracle-requestor/src/executors/executor.ts";
 import { createGolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
-import type { AttemptReport, GolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
+import type { AllocationReport, AttemptReport, GolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
 import type { AgreementCost } from "../../oracle-requestor/src/executors/golem-costs.ts";
 import { DEFAULT_ENTRY_COMMAND, GOLEM_CONFIG_ENV, GolemConfigError, loadGolemConfig } from "../../oracle-requestor/src/executors/golem-config.ts";
 import type { GolemExecutorConfigInput } from "../../oracle-requestor/src/executors/golem-config.ts";
@@ -42,6 +42,7 @@ interface Harness {
   executor: GolemExecutor;
   attempts: AttemptReport[];
   costs: AgreementCost[];
+  allocations: AllocationReport[];
   /** The executor's info and error logs. */
   logs: { level: "info" | "error"; message: string; details: Record<string, unknown> }[];
   /** Moves the clock the executor and the fake yagna share (it starts at the real time). */
@@ -83,6 +84,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     });
     const attempts: AttemptReport[] = [];
     const costs: AgreementCost[] = [];
+    const allocations: AllocationReport[] = [];
     const logs: Harness["logs"] = [];
     const override = golem.override();
     adjust(override);
@@ -93,10 +95,14 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
         override,
         now,
         logger: { debug() {}, info: keep("info"), warn() {}, error: keep("error") },
-        hooks: { onAttempt: (report) => attempts.push(report), onAgreementCost: (cost) => costs.push(cost) },
+        hooks: {
+          onAttempt: (report) => attempts.push(report),
+          onAgreementCost: (cost) => costs.push(cost),
+          onAllocation: (report) => allocations.push(report),
+        },
       },
     );
-    current = { golem, executor, attempts, costs, logs, advanceClock: (ms) => (clockOffsetMs += ms) };
+    current = { golem, executor, attempts, costs, allocations, logs, advanceClock: (ms) => (clockOffsetMs += ms) };
     return current;
   }
 
@@ -359,7 +365,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
 
     it("renews the allocation when what remains could not pay one more agreement", async function () {
       // One agreement can cost 0.02 + 0.1 h × (0.1 + 0.2 × 2) = 0.07 GLM; the crashing provider's invoice leaves 0.06.
-      const { golem, executor, attempts, logs } = await start([{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }], {
+      const { golem, executor, attempts, allocations, logs } = await start([{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }], {
         budgetGlm: 0.08,
         rentHours: 0.1,
         maxStartPriceGlm: 0.02,
@@ -385,6 +391,12 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
 
       await executor.close();
       expect(golem.payment.paidFrom.get(healthyNew)).to.equal("allocation-2");
+      // What the metrics see before each chunk: the new allocation, then the renewal and why.
+      expect(allocations.map(({ allocationId, remainingGlm, created, renewalReason }) => ({ allocationId, remainingGlm, created, renewalReason }))).to.deep.equal([
+        { allocationId: "allocation-1", remainingGlm: 0.08, created: true, renewalReason: undefined },
+        { allocationId: "allocation-2", remainingGlm: 0.08, created: true, renewalReason: "0.06 GLM remain, less than the 0.07 GLM one agreement can cost" },
+      ]);
+      expect(allocations.every((report) => Date.parse(report.expiresAt!) > Date.now())).to.equal(true);
     });
 
     it("fails the chunk (no attempt, retryable) when yagna refuses the new allocation, and renews on the next try", async function () {

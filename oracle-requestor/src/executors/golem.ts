@@ -66,6 +66,19 @@ export interface GolemExecutorHooks {
   onAttempt?(report: AttemptReport): void;
   /** An agreement's invoice was accepted: its actual cost, split over the chunks that used it. */
   onAgreementCost?(cost: AgreementCost): void;
+  /** The allocation that funds the next chunk, as yagna reported it before that chunk. */
+  onAllocation?(report: AllocationReport): void;
+}
+
+export interface AllocationReport {
+  allocationId: string;
+  remainingGlm: number;
+  /** When yagna stops accepting invoices against it (ISO 8601), if it ever does. */
+  expiresAt?: string;
+  /** Created by this check: the first allocation, or one replacing an allocation that could not fund the chunk. */
+  created: boolean;
+  /** Why the previous allocation was replaced. */
+  renewalReason?: string;
 }
 
 export interface GolemExecutorDeps {
@@ -220,7 +233,10 @@ export function createGolemExecutor(
         // Gone (yagna releases expired allocations) or unreadable: either way not to be relied on.
         reason = `yagna could not report it (${describeReason(error)})`;
       }
-      if (reason === undefined) return previous;
+      if (reason === undefined) {
+        callHook(hooks.onAllocation, allocationReport(latest!, false));
+        return previous;
+      }
     }
     let allocation: Allocation;
     try {
@@ -245,8 +261,18 @@ export function createGolemExecutor(
       { allocationId: allocation.id, budget: allocation.totalAmount, expires: allocation.timeout, platform: allocation.paymentPlatform, ...renewed },
       previous ? "renewed the Golem allocation" : "created the Golem allocation",
     );
+    callHook(hooks.onAllocation, { ...allocationReport(allocation, true), ...(reason === undefined ? {} : { renewalReason: reason }) });
     if (previous) retire(previous);
     return current;
+  }
+
+  function allocationReport(allocation: Allocation, created: boolean): AllocationReport {
+    return {
+      allocationId: allocation.id,
+      remainingGlm: Number(allocation.remainingAmount),
+      ...(allocation.timeout === undefined ? {} : { expiresAt: allocation.timeout }),
+      created,
+    };
   }
 
   /** Why the allocation cannot fund the next chunk, or undefined when it can. */
