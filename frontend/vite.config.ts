@@ -26,5 +26,8 @@ export default defineConfig({
     // Logic tests run in Node; component tests opt into jsdom with a `@vitest-environment jsdom` docblock.
     environment: "node",
     setupFiles: ["src/test-setup.ts"],
+    // Vitest hands node_modules to Node's resolver, which finds the root's React 18 from
+    // react-query and wagmi; run them through Vite so `resolve.dedupe` applies, as in the app.
+    server: { deps: { inline: ["@tanstack/react-query", "wagmi", "@wagmi/core"] } },
   },
 });

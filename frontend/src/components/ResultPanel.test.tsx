@@ -1,10 +1,13 @@
 /** @vitest-environment jsdom */
 import { type InferenceResult, resultBytes } from "@argus/provider-image/protocol/result";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, within } from "@testing-library/react";
 import { bytesToHex } from "viem";
 import { describe, expect, it, vi } from "vitest";
+import { parseDeployment } from "../deployment.ts";
+import { DeploymentContext } from "../hooks.ts";
 import { classification, detection, IMAGE_CID } from "../test-fixtures.ts";
-import { Detections, fetchAndVerifyResult, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
+import ResultPanel, { Detections, fetchAndVerifyResult, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
 
 /** What the mocked IPFS node serves for any result CID. */
 const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array }));
@@ -87,5 +90,31 @@ describe("fetchAndVerifyResult: the fetched result checked against the request",
     const otherImage = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
     expect(await checkRecorded(classification, { ...request, imageCid: otherImage })).toMatchObject({ verified: false, failed: "imageCid" });
     expect(screen.getByTestId("not-verified").textContent).toMatch(new RegExp(`about image ${IMAGE_CID}, not the requested ${otherImage}`));
+  });
+});
+
+describe("ResultPanel", () => {
+  it("fetches the recorded result, checks it, and shows it as verified with its predictions", async () => {
+    const bytes = new Uint8Array(resultBytes(classification));
+    served.bytes = bytes;
+    const digest = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+    const deployment = parseDeployment({
+      schemaVersion: 1,
+      chain: { id: 31337, name: "Hardhat local", rpcUrl: "http://127.0.0.1:8545" },
+      contracts: { predictionEscrow: { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } },
+      ipfs: { apiUrl: "http://127.0.0.1:5001", gatewayUrl: "http://127.0.0.1:8080" },
+    });
+    render(
+      <DeploymentContext.Provider value={deployment}>
+        <QueryClientProvider client={new QueryClient()}>
+          <ResultPanel
+            request={{ requestId: BigInt(classification.requestId), modelName: classification.modelId, imageCid: IMAGE_CID }}
+            answer={{ resultDigest: digest, topClass: 281, topScore: 6123 }}
+          />
+        </QueryClientProvider>
+      </DeploymentContext.Provider>,
+    );
+    expect((await screen.findByTestId("verified")).textContent).toMatch(/Verified/);
+    expect(within(screen.getByTestId("top5")).getAllByRole("listitem")[0]!.textContent).toContain("tabby, tabby cat");
   });
 });
