@@ -42,7 +42,7 @@ describe("oracle execute stage: deadlines", () => {
       },
       async close() {},
     };
-    const registry = { get: async () => ({ id: 1, name: "m", task: "classification", active: true, weightsSha256: "00".repeat(32), providerImageHash: undefined }) } as unknown as ModelRegistryReader;
+    const registry = { get: async () => ({ name: "m", weightsSha256: `0x${"00".repeat(32)}`, providerImageHash: `0x${"00".repeat(32)}` }) } as unknown as ModelRegistryReader;
     const stage = new ExecuteStage({
       store,
       executor,

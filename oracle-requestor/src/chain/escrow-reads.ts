@@ -9,7 +9,7 @@
  * start (`EventReader`).
  */
 import { CID } from "multiformats/cid";
-import { type Address, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
+import { type Address, type ContractFunctionReturnType, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
 import { imageCidText, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
 import { predictionEscrowAbi } from "./abi.generated.ts";
@@ -55,20 +55,28 @@ export async function listModels(reader: EscrowReader): Promise<ModelInfo[]> {
   return Promise.all(Array.from({ length: count }, (_, index) => readModel(reader, index + 1)));
 }
 
-async function readModel(reader: EscrowReader, id: number): Promise<ModelInfo> {
-  const raw = await reader.client.readContract({ address: reader.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [id] });
+/** One registered model, as of the latest block. */
+export async function readModel(reader: EscrowReader, id: number): Promise<ModelInfo> {
+  return modelFromView(await reader.client.readContract({ address: reader.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [id] }));
+}
+
+/** What the escrow's `getModel` view returns, as viem decodes it. */
+export type ModelView = ContractFunctionReturnType<typeof predictionEscrowAbi, "view", "getModel">;
+
+/** The registry's record of a model in the shape every reader of the escrow uses. */
+export function modelFromView(view: ModelView): ModelInfo {
   return {
-    id: raw.id,
-    name: raw.name,
-    task: raw.task === 1 ? "detection" : "classification",
-    active: raw.active,
-    feeToken: raw.feeToken,
-    fee: raw.fee,
-    callbackGasPrice: raw.callbackGasPrice,
-    responseWindow: Number(raw.responseWindow),
-    weightsSha256: raw.weightsSha256,
-    providerImageHash: raw.providerImageHash,
-    manifestCid: manifestCidText(raw.manifestCid),
+    id: view.id,
+    name: view.name,
+    task: view.task === 1 ? "detection" : "classification",
+    active: view.active,
+    feeToken: view.feeToken,
+    fee: view.fee,
+    callbackGasPrice: view.callbackGasPrice,
+    responseWindow: Number(view.responseWindow),
+    weightsSha256: view.weightsSha256,
+    providerImageHash: view.providerImageHash,
+    manifestCid: manifestCidText(view.manifestCid),
   };
 }
 

@@ -1,27 +1,18 @@
 /**
  * The escrow's model registry as the oracle needs it: a model's manifest id (its
  * registered name), the weights digest results must report, and the Golem image.
- * Read on demand and kept for a minute, so admin updates are picked up.
+ * Read through the shared `readModel` on demand and kept for a while, so admin updates
+ * are picked up within the TTL without a registry read per chunk.
  */
 import type { Address, PublicClient } from "viem";
-import { predictionEscrowAbi } from "./abi.generated.ts";
-
-export interface RegisteredModel {
-  id: number;
-  name: string;
-  task: "classification" | "detection";
-  active: boolean;
-  /** 64 hex digits, no 0x. */
-  weightsSha256: string;
-  /** The gvmkit-build image hash (hex, no 0x, trailing zero padding removed), or undefined. */
-  providerImageHash: string | undefined;
-}
+import type { Chunk } from "../executors/executor.ts";
+import { type ModelInfo, readModel } from "./escrow-reads.ts";
 
 export class ModelRegistryReader {
   private readonly client: PublicClient;
   private readonly escrow: Address;
   private readonly ttlMs: number;
-  private readonly cache = new Map<number, { model: RegisteredModel; readAt: number }>();
+  private readonly cache = new Map<number, { model: ModelInfo; readAt: number }>();
 
   constructor(client: PublicClient, escrow: Address, ttlMs = 60_000) {
     this.client = client;
@@ -29,20 +20,22 @@ export class ModelRegistryReader {
     this.ttlMs = ttlMs;
   }
 
-  async get(modelId: number): Promise<RegisteredModel> {
+  /** The model as registered at most `ttlMs` ago. */
+  async get(modelId: number): Promise<ModelInfo> {
     const cached = this.cache.get(modelId);
     if (cached && Date.now() - cached.readAt < this.ttlMs) return cached.model;
-    const raw = await this.client.readContract({ address: this.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [modelId] });
-    const imageHash = raw.providerImageHash.slice(2).replace(/(00)+$/, "");
-    const model: RegisteredModel = {
-      id: modelId,
-      name: raw.name,
-      task: raw.task === 0 ? "classification" : "detection",
-      active: raw.active,
-      weightsSha256: raw.weightsSha256.slice(2),
-      providerImageHash: imageHash === "" ? undefined : imageHash,
-    };
+    const model = await readModel({ client: this.client, escrow: this.escrow }, modelId);
     this.cache.set(modelId, { model, readAt: Date.now() });
     return model;
   }
+}
+
+/**
+ * What an executor is told about the model a chunk runs: the weights digest as results
+ * report it (hex, no 0x), and the Golem image hash (no 0x, the registry's trailing zero
+ * padding removed), left out where the registry names none.
+ */
+export function executorModelTerms(model: Pick<ModelInfo, "weightsSha256" | "providerImageHash">): Pick<Chunk, "weightsSha256" | "providerImageHash"> {
+  const imageHash = model.providerImageHash.slice(2).replace(/(00)+$/, "");
+  return { weightsSha256: model.weightsSha256.slice(2), ...(imageHash === "" ? {} : { providerImageHash: imageHash }) };
 }

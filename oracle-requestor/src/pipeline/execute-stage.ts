@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import { BATCH_SCHEMA_VERSION, type BatchDescription } from "@argus/provider-image/protocol/batch";
 import { resultBytes } from "@argus/provider-image/protocol/result";
-import type { ModelRegistryReader } from "../chain/model-registry.ts";
+import { executorModelTerms, type ModelRegistryReader } from "../chain/model-registry.ts";
 import type { Chunk, ChunkOutcome, Executor } from "../executors/executor.ts";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
 import { planChunks, type ChunkPlanOptions } from "./chunk-plan.ts";
@@ -145,8 +145,7 @@ export class ExecuteStage {
       id: chunkId,
       batch,
       images,
-      weightsSha256: model.weightsSha256,
-      ...(model.providerImageHash ? { providerImageHash: model.providerImageHash } : {}),
+      ...executorModelTerms(model),
     };
     return { chunk, members };
   }
