@@ -1,9 +1,8 @@
 /**
- * What a settlement transaction did to each request, read from its logs; and, for a
- * request the escrow reports as no longer pending, how it was settled (by an earlier
- * transaction of ours, a rejection, or a refund after its deadline).
+ * What a settlement transaction did to each request, read from its logs. (How a request
+ * settled by someone else's transaction was settled: `findSettlements` in escrow-reads.)
  */
-import { type Address, type Log, type PublicClient, parseEventLogs } from "viem";
+import { type Address, type Log, parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "./abi.generated.ts";
 
 export type SettlementOutcome =
@@ -42,28 +41,4 @@ export function readSettlementLogs(logs: readonly Log[], escrow: Address): Settl
     }
   }
   return { outcomes, feesCredited };
-}
-
-/**
- * How a request that is no longer pending was settled, from the escrow's events about
- * it; undefined when no settlement event exists (it was never requested, or the node
- * does not have the logs).
- */
-export async function findSettlement(
-  client: PublicClient,
-  escrow: Address,
-  requestId: bigint,
-  fromBlock: bigint,
-): Promise<"fulfilled" | "rejected" | "expired" | undefined> {
-  const logs = await client.getLogs({
-    address: escrow,
-    events: predictionEscrowAbi.filter(
-      (item) => item.type === "event" && ["PredictionFulfilled", "PredictionRejected", "PredictionExpired"].includes(item.name),
-    ) as never,
-    args: { requestId } as never,
-    fromBlock,
-    toBlock: "latest",
-  });
-  const outcome = readSettlementLogs(logs, escrow).outcomes.get(requestId);
-  return outcome?.kind === "skipped" ? undefined : outcome?.kind;
 }

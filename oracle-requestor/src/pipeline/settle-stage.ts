@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import { type Address, encodeFunctionData, type Hex, keccak256, type LocalAccount, parseTransaction, type PublicClient, TransactionReceiptNotFoundError } from "viem";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
 import { packFulfillment, type RequestTerms, SkipReason } from "../chain/request-terms.ts";
-import { findSettlement, readSettlementLogs } from "../chain/settlement-logs.ts";
+import { findSettlements } from "../chain/escrow-reads.ts";
+import { readSettlementLogs } from "../chain/settlement-logs.ts";
 import type { RequestStore, StoredRequest, TransactionRecord } from "../store/request-store.ts";
 
 export interface SettleStageOptions {
@@ -228,7 +229,7 @@ export class SettleStage {
           final = "expired";
           note = "the escrow refused the result: past the deadline";
         } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotPending) {
-          final = (await findSettlement(this.client, this.options.escrow, id, request?.blockNumber ?? 0n)) ?? "expired";
+          final = (await this.earlierSettlement(id, request?.blockNumber ?? 0n)) ?? "expired";
           note = "already settled on-chain";
         } else {
           final = "expired";
@@ -241,6 +242,16 @@ export class SettleStage {
     }
     this.store.finishTransaction(tx.hash, "mined", receipt.gasUsed, gasCostWei);
     this.onSettled({ kind: tx.kind, hash: tx.hash, requests: tx.requestIds.length, settled, skipped, gasUsed: receipt.gasUsed, gasCostWei, feesCredited: effects.feesCredited, latenciesS });
+  }
+
+  /**
+   * How a request the escrow calls no longer pending was settled (by an earlier
+   * transaction of ours, a rejection, or a refund after its deadline); undefined when no
+   * settlement event is found since its request (the node may not have the logs).
+   */
+  private async earlierSettlement(requestId: bigint, requestBlock: bigint): Promise<"fulfilled" | "rejected" | "expired" | undefined> {
+    const reader = { client: this.client, escrow: this.options.escrow, deployBlock: requestBlock };
+    return (await findSettlements(reader, [requestId], requestBlock)).get(requestId)?.kind;
   }
 }
 
