@@ -5,8 +5,8 @@ import { useConfig, useConnection, usePublicClient } from "wagmi";
 import { useQuery } from "@tanstack/react-query";
 import type { Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
-import { listModels, type ModelInfo, type RequestRecord } from "@argus/oracle-requestor/chain/escrow-reads";
-import { fetchBalances, fetchRequests, readToken, type Token } from "./chain/escrow.ts";
+import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import { fetchBalances, fetchRequests } from "./chain/escrow.ts";
 import type { Currency } from "./lib/format.ts";
 import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
 
@@ -65,13 +65,13 @@ export function useModels() {
 }
 
 /** The ERC-20 behind a token-priced model, or the native currency for address(0). */
-export function useCurrency(token: Address | undefined): { currency?: Currency & { token?: Token }; error?: unknown } {
+export function useCurrency(token: Address | undefined): { currency?: Currency & { token?: TokenInfo }; error?: unknown } {
   const client = useClient();
   const deployment = useDeployment();
   const isToken = token !== undefined && token !== zeroAddress;
   const query = useQuery({
     queryKey: ["token", token],
-    queryFn: () => readToken(client, token!),
+    queryFn: () => readToken({ client }, token!),
     enabled: isToken,
     staleTime: Infinity,
   });
@@ -86,7 +86,7 @@ export function useChainTime(): bigint | undefined {
   const client = useClient();
   const block = useQuery({
     queryKey: ["latest-block-time"],
-    queryFn: async () => (await client.getBlock({ blockTag: "latest" })).timestamp,
+    queryFn: () => chainTime({ client }),
     refetchInterval: POLL_MS,
   });
   return block.data;

@@ -16,7 +16,8 @@ import {
 } from "wagmi/actions";
 import { type Currency, formatAmount } from "../lib/format.ts";
 import { InsufficientBalanceError } from "../lib/errors.ts";
-import { predictionEscrowAbi, type Token } from "./escrow.ts";
+import type { TokenInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import { predictionEscrowAbi } from "./escrow.ts";
 
 export interface Target {
   config: Config;
@@ -66,7 +67,7 @@ export async function payWithPermit(
   modelId: number,
   imageCid: Hex,
   fee: bigint,
-  token: Token,
+  token: TokenInfo,
   onPermitSigned?: () => void,
 ): Promise<Hex> {
   const client = publicClient(target);
@@ -130,7 +131,7 @@ const permitAbi = [
 ] as const;
 
 /** The token's EIP-712 domain: from ERC-5267 `eip712Domain()` when it has it, else name / version "1". */
-async function permitDomain(target: Target, token: Token) {
+async function permitDomain(target: Target, token: TokenInfo) {
   const client = publicClient(target);
   try {
     const [, name, version, chainId, verifyingContract] = await client.readContract({

@@ -1,20 +1,14 @@
 /**
  * Reading the escrow for the web UI: one account's requests and how each was settled,
- * fee quotes, tokens and refundable balances. The registry, requests and settlements
+ * fee quotes and refundable balances. The registry, requests and settlements
  * are read by the shared `@argus/oracle-requestor/chain/escrow-reads` (as the `argus`
  * CLI reads them); the ABI is the generated one shared by every package.
  */
 import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
 import { type EventReader, findRequests, findSettlements, type RequestRecord, type Settlement } from "@argus/oracle-requestor/chain/escrow-reads";
-import { type Address, erc20Abi, type PublicClient, zeroAddress } from "viem";
-import type { Currency } from "../lib/format.ts";
+import { type Address, type PublicClient, zeroAddress } from "viem";
 
 export { predictionEscrowAbi };
-
-export interface Token extends Currency {
-  address: Address;
-  name: string;
-}
 
 /** A request as the UI follows it: its record, and its settlement once there is one. */
 export interface TrackedRequest extends RequestRecord {
@@ -30,15 +24,6 @@ export async function quoteFee(client: PublicClient, escrow: Address, modelId: n
     args: [modelId, 0],
   });
   return { token, amount };
-}
-
-export async function readToken(client: PublicClient, address: Address): Promise<Token> {
-  const [symbol, decimals, name] = await Promise.all([
-    client.readContract({ address, abi: erc20Abi, functionName: "symbol" }),
-    client.readContract({ address, abi: erc20Abi, functionName: "decimals" }),
-    client.readContract({ address, abi: erc20Abi, functionName: "name" }),
-  ]);
-  return { address, symbol, decimals, name };
 }
 
 /**

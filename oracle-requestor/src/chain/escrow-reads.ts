@@ -9,7 +9,7 @@
  * start (`EventReader`).
  */
 import { CID } from "multiformats/cid";
-import { type Address, type ContractFunctionReturnType, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
+import { type Address, type ContractFunctionReturnType, erc20Abi, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
 import { imageCidText, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
 import { predictionEscrowAbi } from "./abi.generated.ts";
@@ -283,6 +283,24 @@ export async function findSettlements(reader: EventReader, requestIds: readonly 
     }
   }
   return settlements;
+}
+
+/** An ERC-20 fee token: its symbol and decimals to show amounts, its name for EIP-2612 permits. */
+export interface TokenInfo {
+  address: Address;
+  symbol: string;
+  decimals: number;
+  name: string;
+}
+
+/** Reads an ERC-20's symbol, decimals and name (for address(0), the native currency, ask the chain's record instead). */
+export async function readToken(reader: Pick<EscrowReader, "client">, address: Address): Promise<TokenInfo> {
+  const [symbol, decimals, name] = await Promise.all([
+    reader.client.readContract({ address, abi: erc20Abi, functionName: "symbol" }),
+    reader.client.readContract({ address, abi: erc20Abi, functionName: "decimals" }),
+    reader.client.readContract({ address, abi: erc20Abi, functionName: "name" }),
+  ]);
+  return { address, symbol, decimals, name };
 }
 
 /** The latest block's timestamp: the clock the escrow's deadlines are measured against. */

@@ -2,8 +2,8 @@
  * What the CLI adds to the shared escrow reads (`chain/escrow-reads.ts`): a model named
  * by id or name, and fee currencies with their amounts as text.
  */
-import { type Address, erc20Abi, formatUnits, zeroAddress } from "viem";
-import { type EscrowReader, listModels, type ModelInfo } from "../chain/escrow-reads.ts";
+import { type Address, formatUnits, zeroAddress } from "viem";
+import { type EscrowReader, listModels, type ModelInfo, readToken } from "../chain/escrow-reads.ts";
 import type { CliContext } from "./context.ts";
 
 /** A model by registry id (`2`) or name (`mobilenetv2-12-int8`). */
@@ -28,10 +28,7 @@ export interface Currency {
 /** The fee currency: the chain's native currency for address(0), else the ERC-20's symbol and decimals. */
 export async function currencyOf(ctx: Pick<CliContext, "client" | "deployment">, token: Address): Promise<Currency> {
   if (token === zeroAddress) return { token, symbol: ctx.deployment.chain.nativeCurrency.symbol, decimals: ctx.deployment.chain.nativeCurrency.decimals };
-  const [symbol, decimals] = await Promise.all([
-    ctx.client.readContract({ address: token, abi: erc20Abi, functionName: "symbol" }),
-    ctx.client.readContract({ address: token, abi: erc20Abi, functionName: "decimals" }),
-  ]);
+  const { symbol, decimals } = await readToken(ctx, token);
   return { token, symbol, decimals };
 }
 
