@@ -16,6 +16,12 @@ describe("deployment record", () => {
     expect(deployment.contracts.predictionEscrow.deployBlock).toBe(0);
   });
 
+  it("keeps a chain's eth_getLogs range limit, which is optional", () => {
+    expect(parseDeployment(record).chain.logRangeBlocks).toBeUndefined();
+    expect(parseDeployment({ ...record, chain: { ...record.chain, logRangeBlocks: 10_000 } }).chain.logRangeBlocks).toBe(10_000);
+    expect(() => parseDeployment({ ...record, chain: { ...record.chain, logRangeBlocks: 0 } })).toThrow(/logRangeBlocks/);
+  });
+
   it("lists every problem of a bad record", () => {
     const bad = { ...record, chain: { ...record.chain, id: -1 }, contracts: { predictionEscrow: { address: "0x123" } } };
     expect(() => parseDeployment(bad)).toThrow(/chain\.id[\s\S]*predictionEscrow\.address/);

@@ -5,6 +5,7 @@
  * and `npm start`, which writes it.
  */
 export {
+  DEFAULT_LOG_RANGE_BLOCKS,
   DEPLOYMENT_SCHEMA_VERSION,
   type Deployment,
   DeploymentError,

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_LOG_RANGE_BLOCKS } from "./deployment-record.ts";
 import { DEFAULT_IPFS_API } from "./ipfs/client.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -26,7 +27,7 @@ const FIELDS = {
   keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
   startBlock: { schema: z.coerce.bigint().min(0n).optional(), default: undefined, env: "ARGUS_START_BLOCK", help: "first block to read events from (default: the deployment block)" },
   confirmations: { schema: count(0, 1000), default: 1, env: "ARGUS_CONFIRMATIONS", help: "blocks a request event must be buried under before it is worked on" },
-  logRangeBlocks: { schema: count(1, 100_000), default: 2_000, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
+  logRangeBlocks: { schema: count(1, 100_000), default: DEFAULT_LOG_RANGE_BLOCKS, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
   pollIntervalMs: { schema: count(50, 600_000), default: 1_000, env: "ARGUS_POLL_INTERVAL_MS", help: "how often to look for new blocks" },
   ipfsApi: { schema: z.url(), default: DEFAULT_IPFS_API, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint for images and results" },
   imageMaxBytes: { schema: count(1, 64 * 1024 * 1024), default: 2 * 1024 * 1024, env: "ARGUS_IMAGE_MAX_BYTES", help: "largest image accepted" },

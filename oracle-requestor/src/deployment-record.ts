@@ -8,7 +8,7 @@
  *
  * Shape (schemaVersion 1):
  *   { schemaVersion: 1,
- *     chain: { id, name, rpcUrl, nativeCurrency?: {name, symbol, decimals}, blockExplorerUrl? },
+ *     chain: { id, name, rpcUrl, nativeCurrency?: {name, symbol, decimals}, blockExplorerUrl?, logRangeBlocks? },
  *     contracts: { predictionEscrow: { address, deployBlock } },
  *     ipfs: { apiUrl, gatewayUrl },
  *     oracle?: { statusUrl } }
@@ -19,6 +19,13 @@
 import { z } from "zod";
 
 export const DEPLOYMENT_SCHEMA_VERSION = 1;
+
+/**
+ * Most blocks one eth_getLogs call spans where nothing says otherwise (the record's
+ * `chain.logRangeBlocks`, ARGUS_LOG_RANGE_BLOCKS): public endpoints refuse wider ranges,
+ * commonly beyond 2,000 to 10,000 blocks.
+ */
+export const DEFAULT_LOG_RANGE_BLOCKS = 2_000;
 
 const AddressSchema = z
   .string()
@@ -40,6 +47,8 @@ export const DeploymentSchema = z.object({
       .object({ name: z.string().min(1), symbol: z.string().min(1).max(10), decimals: z.int().min(0).max(36) })
       .default({ name: "Ether", symbol: "ETH", decimals: 18 }),
     blockExplorerUrl: HttpUrlSchema.optional(),
+    /** Most blocks per eth_getLogs call `rpcUrl` accepts; absent: DEFAULT_LOG_RANGE_BLOCKS. */
+    logRangeBlocks: z.int().min(1).max(100_000).optional(),
   }),
   contracts: z.object({
     predictionEscrow: z.object({

@@ -9,7 +9,7 @@
  * start (`EventReader`).
  */
 import { CID } from "multiformats/cid";
-import { type Address, type ContractFunctionReturnType, erc20Abi, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
+import { type Address, BaseError, type ContractFunctionReturnType, erc20Abi, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
 import { imageCidText, resultCidFromDigest } from "@argus/provider-image/protocol/cid";
 import { rejectReasonName } from "../pipeline/reject-reasons.ts";
 import { predictionEscrowAbi } from "./abi.generated.ts";
@@ -190,8 +190,9 @@ export interface EventQuery {
 
 /**
  * The escrow's lifecycle events in a block range, read `reader.logRangeBlocks` blocks at
- * a time; a list of request ids is asked in groups (some endpoints refuse a topic filter
- * with hundreds of alternatives).
+ * a time; a range the endpoint refuses as too large is halved (and so are the ranges
+ * after it) until one is accepted. A list of request ids is asked in groups (some
+ * endpoints refuse a topic filter with hundreds of alternatives).
  */
 export async function queryEvents(reader: EventReader, query: EventQuery): Promise<EscrowEvent[]> {
   if (Array.isArray(query.requestId) && query.requestId.length > ID_GROUP) {
@@ -207,20 +208,42 @@ export async function queryEvents(reader: EventReader, query: EventQuery): Promi
   if (query.requestId !== undefined) args.requestId = query.requestId;
   if (query.requester !== undefined) args.requester = query.requester;
   if (query.modelId !== undefined) args.modelId = query.modelId;
-  const span = reader.logRangeBlocks ?? query.toBlock - query.fromBlock + 1n;
+  let span = reader.logRangeBlocks ?? query.toBlock - query.fromBlock + 1n;
   const events: EscrowEvent[] = [];
-  for (let from = query.fromBlock; from <= query.toBlock; from += span) {
+  for (let from = query.fromBlock; from <= query.toBlock; ) {
     const to = from + span - 1n < query.toBlock ? from + span - 1n : query.toBlock;
-    const logs = await reader.client.getLogs({
-      address: reader.escrow,
-      events: items as never,
-      ...(Object.keys(args).length === 0 ? {} : { args: args as never }),
-      fromBlock: from,
-      toBlock: to,
-    });
-    events.push(...decodeEvents(logs as Log[]));
+    let logs: Log[];
+    try {
+      logs = (await reader.client.getLogs({
+        address: reader.escrow,
+        events: items as never,
+        ...(Object.keys(args).length === 0 ? {} : { args: args as never }),
+        fromBlock: from,
+        toBlock: to,
+      })) as Log[];
+    } catch (error) {
+      if (to === from || !isRangeRefusal(error)) throw error;
+      span = (to - from + 1n) / 2n;
+      continue;
+    }
+    events.push(...decodeEvents(logs));
+    from = to + 1n;
   }
   return withTopResults(reader, events);
+}
+
+const RANGE_REFUSAL = /range|more than [\d,]+ (?:results|logs)|response size|too many (?:blocks|results|logs)/i;
+const THROTTLING = /rate.?limit|too many requests|daily|credits/i;
+
+/**
+ * Whether eth_getLogs failed for asking too much at once, as public endpoints word it
+ * ("block range is too wide", "exceed maximum block range: 50000", "query returned more
+ * than 10000 results", "Log response size exceeded"); not a throttled or failed call,
+ * which a smaller range would not help.
+ */
+export function isRangeRefusal(error: unknown): boolean {
+  const said = error instanceof BaseError ? error.details || error.shortMessage : error instanceof Error ? error.message : String(error);
+  return RANGE_REFUSAL.test(said) && !THROTTLING.test(said);
 }
 
 /**
@@ -248,13 +271,14 @@ export async function withTopResults(reader: Pick<EscrowReader, "client">, event
 
 const ID_GROUP = 100;
 
-/** The requests matching `filter` since `fromBlock`, oldest first. */
+/** The requests matching `filter` from `fromBlock` to `toBlock` (default: the latest block), oldest first. */
 export async function findRequests(
   reader: EventReader,
   filter: Pick<EventQuery, "requestId" | "requester" | "modelId">,
   fromBlock = reader.deployBlock,
+  toBlock?: bigint,
 ): Promise<RequestRecord[]> {
-  const toBlock = await reader.client.getBlockNumber({ cacheTime: 0 });
+  toBlock ??= await reader.client.getBlockNumber({ cacheTime: 0 });
   const events = await queryEvents(reader, { ...filter, fromBlock, toBlock, events: ["PredictionRequested"] });
   return events.flatMap((event) => (event.event === "PredictionRequested" ? [requestRecord(event)] : []));
 }
@@ -265,11 +289,14 @@ export async function findRequest(reader: EventReader, requestId: bigint, fromBl
   return request;
 }
 
-/** How each of `requestIds` was settled, from its events since `fromBlock` (absent: still pending). */
-export async function findSettlements(reader: EventReader, requestIds: readonly bigint[], fromBlock: bigint): Promise<Map<bigint, Settlement>> {
+/**
+ * How each of `requestIds` was settled, from its events from `fromBlock` to `toBlock`
+ * (default: the latest block); absent: not settled in that range.
+ */
+export async function findSettlements(reader: EventReader, requestIds: readonly bigint[], fromBlock: bigint, toBlock?: bigint): Promise<Map<bigint, Settlement>> {
   const settlements = new Map<bigint, Settlement>();
   if (requestIds.length === 0) return settlements;
-  const toBlock = await reader.client.getBlockNumber({ cacheTime: 0 });
+  toBlock ??= await reader.client.getBlockNumber({ cacheTime: 0 });
   const events = await queryEvents(reader, { fromBlock, toBlock, events: ["PredictionFulfilled", "PredictionRejected", "PredictionExpired"], requestId: requestIds.length === 1 ? requestIds[0]! : [...requestIds] });
   for (const event of events) {
     const place = { blockNumber: BigInt(event.blockNumber), transactionHash: event.transactionHash };

@@ -20,7 +20,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import type { Deployment } from "../deployment-record.ts";
+import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "../deployment-record.ts";
 import { deploymentFilePath, readDeploymentFile } from "../deployment-file.ts";
 import { createIpfsClient, type KuboRPCClient } from "../ipfs/client.ts";
 import { loadAccount, type KeyVariables } from "../oracle-key.ts";
@@ -42,7 +42,7 @@ export interface CliContext {
   escrow: Address;
   /** Where event queries start: the escrow's deployment block. */
   deployBlock: bigint;
-  /** Most blocks per eth_getLogs call (ARGUS_LOG_RANGE_BLOCKS, default 2000, as the oracle). */
+  /** Most blocks per eth_getLogs call: ARGUS_LOG_RANGE_BLOCKS, else the record's, else the default the oracle uses too. */
   logRangeBlocks: bigint;
   ipfsApiUrl: string;
   ipfs(): KuboRPCClient;
@@ -89,7 +89,7 @@ export async function openContext(options: { deployment?: string | undefined }, 
     client,
     escrow: deployment.contracts.predictionEscrow.address,
     deployBlock: BigInt(deployment.contracts.predictionEscrow.deployBlock),
-    logRangeBlocks: BigInt(Number(env.ARGUS_LOG_RANGE_BLOCKS) > 0 ? Number(env.ARGUS_LOG_RANGE_BLOCKS) : 2_000),
+    logRangeBlocks: BigInt(Number(env.ARGUS_LOG_RANGE_BLOCKS) > 0 ? Number(env.ARGUS_LOG_RANGE_BLOCKS) : (deployment.chain.logRangeBlocks ?? DEFAULT_LOG_RANGE_BLOCKS)),
     ipfsApiUrl,
     ipfs: () => (ipfs ??= createIpfsClient(ipfsApiUrl)),
     oracleStatusUrl: env.ARGUS_ORACLE_STATUS_URL?.trim() || deployment.oracle?.statusUrl,
