@@ -2,11 +2,11 @@
 import { createContext, useContext } from "react";
 import { type Address, zeroAddress } from "viem";
 import { useConfig, useConnection, usePublicClient } from "wagmi";
-import { useQuery } from "@tanstack/react-query";
-import type { Deployment } from "./deployment.ts";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/oracle-requestor/chain/escrow-reads";
-import { fetchBalances, fetchRequests } from "./chain/escrow.ts";
+import { fetchBalances, fetchRequests, type RequestHistory } from "./chain/escrow.ts";
 import type { Currency } from "./lib/format.ts";
 import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
 
@@ -92,15 +92,23 @@ export function useChainTime(): bigint | undefined {
   return block.data;
 }
 
+/** The account's requests, newest first; each poll reads only the blocks since the last. */
 export function useRequests(account: Address | undefined) {
   const client = useClient();
   const deployment = useDeployment();
+  const queryClient = useQueryClient();
   const escrow = deployment.contracts.predictionEscrow;
+  const queryKey = ["requests", escrow.address, account];
+  const reader = {
+    client,
+    escrow: escrow.address,
+    deployBlock: BigInt(escrow.deployBlock),
+    logRangeBlocks: BigInt(deployment.chain.logRangeBlocks ?? DEFAULT_LOG_RANGE_BLOCKS),
+  };
   return useQuery({
-    queryKey: ["requests", escrow.address, account],
-    // No logRangeBlocks: the deployment record names no limit, and a query polled every
-    // 1.5 s reads its whole range in one eth_getLogs rather than in many.
-    queryFn: () => fetchRequests({ client, escrow: escrow.address, deployBlock: BigInt(escrow.deployBlock) }, account!),
+    queryKey,
+    queryFn: () => fetchRequests(reader, account!, queryClient.getQueryData<RequestHistory>(queryKey)),
+    select: (history) => history.requests,
     enabled: account !== undefined,
     refetchInterval: POLL_MS,
   });

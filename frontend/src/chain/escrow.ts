@@ -26,22 +26,37 @@ export async function quoteFee(client: PublicClient, escrow: Address, modelId: n
   return { token, amount };
 }
 
+/** An account's requests as read so far, newest first, and the last block read. */
+export interface RequestHistory {
+  requests: TrackedRequest[];
+  readTo: bigint;
+}
+
 /**
- * An account's requests, newest first, each with its settlement if there was one:
- * `PredictionRequested` filtered by requester, then the settlement events of those ids.
+ * Brings an account's request history up to the latest block, reading only the blocks
+ * after `known.readTo` (without `known`, everything since the escrow's deployment): the
+ * account's new `PredictionRequested` events, then the settlements of its requests that
+ * are still pending.
  */
-export async function fetchRequests(reader: EventReader, requester: Address): Promise<TrackedRequest[]> {
-  const records = await findRequests(reader, { requester });
-  const [oldest] = records;
-  if (oldest === undefined) return [];
-  // Requests come oldest first, and no settlement precedes its request.
-  const settlements = await findSettlements(reader, records.map((record) => record.terms.requestId), oldest.blockNumber);
-  return records
-    .map((record) => {
-      const settlement = settlements.get(record.terms.requestId);
-      return settlement === undefined ? record : { ...record, settlement };
-    })
-    .reverse();
+export async function fetchRequests(reader: EventReader, requester: Address, known?: RequestHistory): Promise<RequestHistory> {
+  const fromBlock = known === undefined ? reader.deployBlock : known.readTo + 1n;
+  const toBlock = await reader.client.getBlockNumber({ cacheTime: 0 });
+  if (known !== undefined && toBlock < fromBlock) return known;
+  const added = await findRequests(reader, { requester }, fromBlock, toBlock);
+  const requests: TrackedRequest[] = [...added.reverse(), ...(known?.requests ?? [])];
+  const pending = requests.filter((request) => request.settlement === undefined);
+  const oldestPending = pending.at(-1);
+  if (oldestPending === undefined) return { requests, readTo: toBlock };
+  // No settlement precedes its request, and those before `fromBlock` were read last time.
+  const settledFrom = oldestPending.blockNumber > fromBlock ? oldestPending.blockNumber : fromBlock;
+  const settlements = await findSettlements(reader, pending.map((request) => request.terms.requestId), settledFrom, toBlock);
+  return {
+    requests: requests.map((request) => {
+      const settlement = settlements.get(request.terms.requestId);
+      return settlement === undefined ? request : { ...request, settlement };
+    }),
+    readTo: toBlock,
+  };
 }
 
 /** What `account` can withdraw in each currency (native first, then each model's fee token). */
