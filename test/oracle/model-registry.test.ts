@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { Hex, PublicClient } from "viem";
 import { listModels, type ModelView, modelFromView } from "@argus/oracle-requestor/chain/escrow-reads";
 import { executorModelTerms, ModelRegistryReader } from "@argus/oracle-requestor/chain/model-registry";
+import { golemImageHash } from "@argus/oracle-requestor/executors/golem-config";
 
 const ESCROW = "0x00000000000000000000000000000000000000e5";
 const WEIGHTS = `0x${"ab".repeat(32)}` as Hex;
@@ -53,6 +54,10 @@ describe("model registry: one reading of a model", () => {
     const model = modelFromView(view());
     expect(executorModelTerms(model)).to.deep.equal({ weightsSha256: "ab".repeat(32), providerImageHash: GOLEM_IMAGE });
     expect(executorModelTerms({ ...model, providerImageHash: `0x${"00".repeat(32)}` })).to.deep.equal({ weightsSha256: "ab".repeat(32) });
+    // A hash whose own last bytes are zero keeps them: only the 4 bytes of padding go.
+    const endsInZeros = `${"cd".repeat(26)}0000`;
+    expect(executorModelTerms({ ...model, providerImageHash: `0x${endsInZeros}00000000` }).providerImageHash).to.equal(endsInZeros);
+    expect(golemImageHash(endsInZeros)).to.equal(endsInZeros);
   });
 
   it("the oracle's cached reader and listModels read the same model", async () => {

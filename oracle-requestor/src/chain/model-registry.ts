@@ -36,6 +36,9 @@ export class ModelRegistryReader {
  * padding removed), left out where the registry names none.
  */
 export function executorModelTerms(model: Pick<ModelInfo, "weightsSha256" | "providerImageHash">): Pick<Chunk, "weightsSha256" | "providerImageHash"> {
-  const imageHash = model.providerImageHash.slice(2).replace(/(00)+$/, "");
-  return { weightsSha256: model.weightsSha256.slice(2), ...(imageHash === "" ? {} : { providerImageHash: imageHash }) };
+  const digits = model.providerImageHash.slice(2);
+  // The registry right-pads gvmkit-build's 28-byte hash to 32 bytes: strip exactly those
+  // 4 zero bytes, never zeros that belong to the hash itself.
+  const imageHash = /^0*$/.test(digits) ? undefined : digits.replace(/0{8}$/, "");
+  return { weightsSha256: model.weightsSha256.slice(2), ...(imageHash === undefined ? {} : { providerImageHash: imageHash }) };
 }
