@@ -9,6 +9,9 @@ import { type EventReader, findRequests, isRangeRefusal, queryEvents, requestsIn
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "../../scripts/lib/local-stack.ts";
 import { fetchRequests } from "../../frontend/src/chain/escrow.ts";
+import { RequestIntake } from "@argus/oracle-requestor/intake/request-events";
+import { openDatabase } from "@argus/oracle-requestor/store/database";
+import { RequestStore } from "@argus/oracle-requestor/store/request-store";
 
 /** The widest eth_getLogs range the endpoint below accepts, as public endpoints cap it. */
 const ENDPOINT_MAX_BLOCKS = 500n;
@@ -125,6 +128,25 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
       expect(events.map((event) => event.event === "PredictionRequested" && event.requestId)).to.deep.equal(requestIds);
       expect((await findRequests(reader(client, logRangeBlocks), { requester: user.address })).map((record) => record.terms.requestId)).to.deep.equal(requestIds);
     }
+  });
+
+  it("the oracle's intake reads every request, then asks no more than the endpoint allows", async function () {
+    const { client, asked } = cappedClient(chain.rpcUrl, ENDPOINT_MAX_BLOCKS);
+    const store = new RequestStore(openDatabase(":memory:"));
+    const intake = new RequestIntake(client, store, { escrow: deployed.escrow, confirmations: 0, logRangeBlocks: 2_000, startBlock: BigInt(deployed.deployBlock) });
+    const first = await intake.poll();
+    expect(first.added).to.equal(requestIds.length);
+    for (const id of requestIds) expect(store.get(id)?.state).to.equal("received");
+    // Halved until accepted (2,000 → 1,000 → 500 blocks), and never refused after that.
+    const firstAccepted = asked.findIndex((range) => !range.refused);
+    expect(firstAccepted).to.be.greaterThan(0);
+    expect(asked.slice(firstAccepted).every((range) => !range.refused)).to.equal(true);
+    // Later polls start from the smaller range instead of being refused again.
+    asked.length = 0;
+    await mine(Number(ENDPOINT_MAX_BLOCKS) * 3);
+    await intake.poll();
+    expect(asked.length).to.be.greaterThan(1);
+    expect(asked.every((range) => !range.refused)).to.equal(true);
   });
 
   it("a throttled or failed call is not taken for a refused range", function () {
