@@ -92,6 +92,25 @@ export function loadConfig(
   return config as OracleConfig;
 }
 
+/**
+ * Gives the settings in `defaults` to the oracle through `env`, for a launcher that knows
+ * better defaults than the built-in ones (`argus oracle start`: the deployment record's
+ * endpoints), but only those that neither `env` nor the configuration file sets: the
+ * environment outranks the file, so a value put there would silently beat the file's.
+ */
+export function applyConfigDefaults(
+  env: NodeJS.ProcessEnv,
+  defaults: Partial<Record<ConfigKey, string | number>>,
+  configFile: string | undefined = env.ARGUS_ORACLE_CONFIG,
+): void {
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  for (const [key, value] of Object.entries(defaults) as [ConfigKey, string | number | undefined][]) {
+    const name = FIELDS[key].env;
+    if (value === undefined || key in fromFile || (env[name] !== undefined && env[name] !== "")) continue;
+    env[name] = String(value);
+  }
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   try {
     const json: unknown = JSON.parse(readFileSync(path, "utf8"));

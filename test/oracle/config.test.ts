@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, describeConfig, loadConfig } from "@argus/oracle-requestor/config";
+import { applyConfigDefaults, ConfigError, describeConfig, loadConfig } from "@argus/oracle-requestor/config";
 import { REPO_ROOT } from "../support/shared.ts";
 
 describe("oracle configuration", () => {
@@ -42,6 +42,16 @@ describe("oracle configuration", () => {
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /unknown fields flushIntervalMillis/);
     await writeFile(file, JSON.stringify({ flushIntervalMs: 500 }));
     expect(loadConfig({}, {}, file).flushIntervalMs).to.equal(500);
+  });
+
+  it("takes a launcher's defaults only where neither the environment nor the file sets the value", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const file = join(await mkdtemp(join(tmpdir(), "argus-config-")), "oracle.json");
+    await writeFile(file, JSON.stringify({ rpcUrl: "http://chain.from.file:8545" }));
+    const env: NodeJS.ProcessEnv = { ARGUS_LOG_RANGE_BLOCKS: "300" };
+    applyConfigDefaults(env, { rpcUrl: "http://chain.from.record:8545", ipfsApi: "http://ipfs.from.record:5001", logRangeBlocks: 2_000 }, file);
+    expect(loadConfig(env, {}, file)).to.include({ rpcUrl: "http://chain.from.file:8545", ipfsApi: "http://ipfs.from.record:5001", logRangeBlocks: 300 });
   });
 
   it("is documented in oracle-requestor/README.md exactly as the code defines it", async () => {

@@ -1,9 +1,11 @@
 /**
  * `argus oracle start [--config FILE] [--print-config-table]`: runs the oracle service in
- * this process, exactly as `npm run oracle` does, with the chain and IPFS endpoints
- * taken from the deployment record unless ARGUS_RPC_URL / ARGUS_IPFS_API say otherwise.
+ * this process, exactly as `npm run oracle` does, with the chain and IPFS endpoints and
+ * the chain's eth_getLogs range taken from the deployment record, unless the
+ * environment or the configuration file sets them.
  */
 import { fileURLToPath } from "node:url";
+import { applyConfigDefaults } from "../../config.ts";
 import { DEPLOYMENT_FILE_ENV, deploymentFilePath, readDeploymentFile } from "../../deployment-file.ts";
 import { ORACLE_NODE_FLAGS } from "../../node-flags.ts";
 import { noPositionals, parseCommand } from "../args.ts";
@@ -27,8 +29,11 @@ export const oracleStartCommand: Command = {
     if (values.deployment) env[DEPLOYMENT_FILE_ENV] = values.deployment;
     if (!values["print-config-table"] && !env.ARGUS_ESCROW_ADDRESS) {
       const record = await readDeploymentFile(deploymentFilePath(env));
-      env.ARGUS_RPC_URL ||= record.chain.rpcUrl;
-      env.ARGUS_IPFS_API ||= record.ipfs.apiUrl;
+      applyConfigDefaults(
+        env,
+        { rpcUrl: record.chain.rpcUrl, ipfsApi: record.ipfs.apiUrl, ...(record.chain.logRangeBlocks === undefined ? {} : { logRangeBlocks: record.chain.logRangeBlocks }) },
+        values.config ?? env.ARGUS_ORACLE_CONFIG,
+      );
     }
     const mainArgs = [...(values.config ? ["--config", values.config] : []), ...(values["print-config-table"] ? ["--print-config-table"] : [])];
     const exec = oracleExec(process.execArgv, mainArgs);
