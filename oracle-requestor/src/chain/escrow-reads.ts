@@ -190,8 +190,7 @@ export interface EventQuery {
 
 /**
  * The escrow's lifecycle events in a block range, read `reader.logRangeBlocks` blocks at
- * a time; a range the endpoint refuses as too large is halved (and so are the ranges
- * after it) until one is accepted. A list of request ids is asked in groups (some
+ * a time (`inLogRanges`: fewer where the endpoint refuses that many). A list of request ids is asked in groups (some
  * endpoints refuse a topic filter with hundreds of alternatives).
  */
 export async function queryEvents(reader: EventReader, query: EventQuery): Promise<EscrowEvent[]> {
@@ -208,28 +207,57 @@ export async function queryEvents(reader: EventReader, query: EventQuery): Promi
   if (query.requestId !== undefined) args.requestId = query.requestId;
   if (query.requester !== undefined) args.requester = query.requester;
   if (query.modelId !== undefined) args.modelId = query.modelId;
-  let span = reader.logRangeBlocks ?? query.toBlock - query.fromBlock + 1n;
+  const span = { blocks: reader.logRangeBlocks ?? query.toBlock - query.fromBlock + 1n };
   const events: EscrowEvent[] = [];
-  for (let from = query.fromBlock; from <= query.toBlock; ) {
-    const to = from + span - 1n < query.toBlock ? from + span - 1n : query.toBlock;
-    let logs: Log[];
-    try {
-      logs = (await reader.client.getLogs({
+  await inLogRanges(
+    query.fromBlock,
+    query.toBlock,
+    span,
+    (fromBlock, toBlock) =>
+      reader.client.getLogs({
         address: reader.escrow,
         events: items as never,
         ...(Object.keys(args).length === 0 ? {} : { args: args as never }),
-        fromBlock: from,
-        toBlock: to,
-      })) as Log[];
+        fromBlock,
+        toBlock,
+      }) as Promise<Log[]>,
+    (logs) => void events.push(...decodeEvents(logs)),
+  );
+  return withTopResults(reader, events);
+}
+
+/** Most blocks one eth_getLogs may span; shrinks when an endpoint refuses a range as too large. */
+export interface LogRangeSpan {
+  blocks: bigint;
+}
+
+/**
+ * Reads `fromBlock`..`toBlock` in consecutive ranges of at most `span.blocks` blocks,
+ * oldest first, handing each range's result to `take` before the next is read. A range
+ * the endpoint refuses as too large (`isRangeRefusal`) is halved, and `span` keeps the
+ * smaller size for the ranges after it and for whoever reads with it next: an endpoint's
+ * limit does not change, and asking too much again would cost a refused call each time.
+ */
+export async function inLogRanges<T>(
+  fromBlock: bigint,
+  toBlock: bigint,
+  span: LogRangeSpan,
+  read: (fromBlock: bigint, toBlock: bigint) => Promise<T>,
+  take: (result: T, toBlock: bigint) => void,
+): Promise<void> {
+  for (let from = fromBlock; from <= toBlock; ) {
+    const to = from + span.blocks - 1n < toBlock ? from + span.blocks - 1n : toBlock;
+    let result: T;
+    try {
+      result = await read(from, to);
     } catch (error) {
       if (to === from || !isRangeRefusal(error)) throw error;
-      span = (to - from + 1n) / 2n;
+      span.blocks = (to - from + 1n) / 2n;
       continue;
     }
-    events.push(...decodeEvents(logs));
+    take(result, to);
     from = to + 1n;
   }
-  return withTopResults(reader, events);
 }
 
 const RANGE_REFUSAL = /range|more than [\d,]+ (?:results|logs)|response size|too many (?:blocks|results|logs)/i;

@@ -2,14 +2,13 @@
  * Reads `PredictionRequested` events into the queue: from a persisted cursor, in
  * bounded block ranges, only once they are `confirmations` blocks deep. Before each
  * read it checks that the last block it read is still on the chain; if not (a reorg),
- * it walks back to the fork point and re-reads from there. An endpoint that refuses a
- * range as too large gets half of it, and no more than that from then on: its limit
- * does not change, and asking too much again would cost a refused call per poll.
+ * it walks back to the fork point and re-reads from there. Ranges an endpoint refuses as
+ * too large are read in halves, and the smaller span is kept for later polls.
  */
 import type { Address, PublicClient } from "viem";
 import { getAbiItem } from "viem";
 import { predictionEscrowAbi } from "../chain/abi.generated.ts";
-import { isRangeRefusal } from "../chain/escrow-reads.ts";
+import { inLogRanges, type LogRangeSpan } from "../chain/escrow-reads.ts";
 import { requestFromEvent } from "../chain/request-terms.ts";
 import type { RequestedEvent, RequestStore } from "../store/request-store.ts";
 
@@ -38,13 +37,13 @@ export class RequestIntake {
   private readonly store: RequestStore;
   private readonly options: IntakeOptions;
   /** Blocks per eth_getLogs: `logRangeBlocks`, or less once the endpoint refused that. */
-  private span: bigint;
+  private readonly span: LogRangeSpan;
 
   constructor(client: PublicClient, store: RequestStore, options: IntakeOptions) {
     this.client = client;
     this.store = store;
     this.options = options;
-    this.span = BigInt(options.logRangeBlocks);
+    this.span = { blocks: BigInt(options.logRangeBlocks) };
   }
 
   /** Reads everything confirmed since the cursor. */
@@ -54,31 +53,28 @@ export class RequestIntake {
     const safe = head - BigInt(this.options.confirmations);
     let next = this.nextBlock();
     let added = 0;
-    while (next <= safe) {
-      const to = next + this.span - 1n < safe ? next + this.span - 1n : safe;
-      let read;
-      try {
-        read = await Promise.all([
-          this.client.getLogs({ address: this.options.escrow, event: REQUESTED, fromBlock: next, toBlock: to, strict: true }),
-          this.client.getBlock({ blockNumber: to }),
-        ]);
-      } catch (error) {
-        if (to === next || !isRangeRefusal(error)) throw error;
-        this.span = (to - next + 1n) / 2n;
-        continue;
-      }
-      const [logs, lastBlock] = read;
-      const events: RequestedEvent[] = logs
-        .filter((log) => log.blockHash !== null && !log.removed)
-        .map((log) => ({
-          ...requestFromEvent(log.args),
-          blockNumber: log.blockNumber!,
-          blockHash: log.blockHash!,
-          logIndex: log.logIndex!,
-        }));
-      added += this.store.recordRange(events, { number: to, hash: lastBlock.hash! }, to + 1n);
-      next = to + 1n;
-    }
+    await inLogRanges(
+      next,
+      safe,
+      this.span,
+      (fromBlock, toBlock) =>
+        Promise.all([
+          this.client.getLogs({ address: this.options.escrow, event: REQUESTED, fromBlock, toBlock, strict: true }),
+          this.client.getBlock({ blockNumber: toBlock }),
+        ]),
+      ([logs, lastBlock], to) => {
+        const events: RequestedEvent[] = logs
+          .filter((log) => log.blockHash !== null && !log.removed)
+          .map((log) => ({
+            ...requestFromEvent(log.args),
+            blockNumber: log.blockNumber!,
+            blockHash: log.blockHash!,
+            logIndex: log.logIndex!,
+          }));
+        added += this.store.recordRange(events, { number: to, hash: lastBlock.hash! }, to + 1n);
+        next = to + 1n;
+      },
+    );
     return { added, orphaned, head, readUpTo: next - 1n };
   }
 
