@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { defaultManifestsDirs, loadManifest } from "./catalog.ts";
 import { defaultDecodeConcurrency } from "./concurrency.ts";
 import { type ImageLimits, imageLimitsFromEnv } from "./image-limits.ts";
+import type { Int8Path } from "./inference-path.ts";
 import { type ChunkSlot, decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
 import { type LoadedModel, loadModel } from "./loaded-model.ts";
 import { inferChunk, type SlotOutcome } from "./infer-chunk.ts";
@@ -39,6 +40,8 @@ export interface EngineOptions {
   decodeConcurrency?: number;
   /** onnxruntime intra-op threads. Default: one per core. */
   intraOpThreads?: number;
+  /** How to compute int8 networks. Default: the fastest path that gives the reference's bits on this CPU. */
+  int8Path?: Int8Path;
   /** Where missing models are downloaded from, when the models folder is the cache. */
   download?: DownloadOptions;
 }
@@ -81,7 +84,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const load = async (modelId: string) => {
     const modelManifest = await manifest(modelId);
     await ensureModelFiles(modelManifest, modelsDir, download);
-    return loadModel(modelManifest, modelsDir.path, { intraOpThreads: options.intraOpThreads });
+    return loadModel(modelManifest, modelsDir.path, { intraOpThreads: options.intraOpThreads, int8Path: options.int8Path });
   };
 
   const run = async (modelId: string, requests: readonly ImageRequest[]) => {
@@ -153,7 +156,7 @@ function predictionResult(
       inferenceMs: roundHundredths(outcome.runMs / outcome.imagesInRun),
       batchSize: outcome.imagesInRun,
     },
-    runtime: RUNTIME_VERSIONS,
+    runtime: { ...RUNTIME_VERSIONS, inferencePath: model.inferencePath },
   };
 }
 

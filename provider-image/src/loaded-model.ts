@@ -16,9 +16,11 @@ import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InferenceSession } from "onnxruntime-node";
+import { fastestExactPath, type InferencePath, type Int8Path, int8Graph } from "./inference-path.ts";
 import { ModelIntegrityError } from "./model-files.ts";
 import { canonicalJson } from "./protocol/canonical-json.ts";
 import { type ModelManifest, parseLabels } from "./protocol/manifest.ts";
+import { hasQuantizedOperators } from "./reference-graph.ts";
 import { sha256Hex } from "./sha256-file.ts";
 
 export interface LoadedModel {
@@ -31,6 +33,8 @@ export interface LoadedModel {
   outputDims: readonly number[];
   /** Values per image in the output. */
   outputValuesPerImage: number;
+  /** How the network is computed here (see inference-path.ts); recorded in every result. */
+  inferencePath: InferencePath;
 }
 
 /** The manifest describes a graph other than the one in the weights file. */
@@ -41,13 +45,15 @@ export class ModelMismatchError extends Error {
 export interface SessionOptions {
   /** onnxruntime intra-op threads; default: every core. */
   intraOpThreads?: number;
+  /** How to compute an int8 network; default: the fastest path that is exact on this CPU. */
+  int8Path?: Int8Path;
 }
 
 const cache = new Map<string, Promise<LoadedModel>>();
 
 export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<LoadedModel> {
   // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
-  const key = `${resolve(modelsDir)}\n${canonicalJson(manifest)}`;
+  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
   if (loading === undefined) {
     loading = createLoadedModel(manifest, modelsDir, options);
@@ -63,14 +69,22 @@ async function createLoadedModel(manifest: ModelManifest, modelsDir: string, opt
   const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
 
   let session: InferenceSession;
+  let inferencePath: InferencePath = "native-float";
   try {
-    session = await InferenceSession.create(weights, {
+    let graph: { bytes: Uint8Array; options: InferenceSession.SessionOptions } = { bytes: weights, options: { graphOptimizationLevel: "all" } };
+    if (hasQuantizedOperators(weights)) {
+      inferencePath = options.int8Path ?? (await fastestExactPath());
+      graph = int8Graph(weights, inferencePath);
+    }
+    const extra = (graph.options.extra ?? {}) as { session?: Record<string, unknown> };
+    session = await InferenceSession.create(graph.bytes, {
+      ...graph.options,
       executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
       intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
+      logSeverityLevel: 3,
       // Idle onnxruntime threads would otherwise busy-wait after each run and steal
       // the cores that sharp needs to decode the next images.
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
+      extra: { ...extra, session: { ...extra.session, intra_op: { allow_spinning: "0" } } },
     });
   } catch (error) {
     throw new ModelMismatchError(`onnxruntime cannot load ${manifest.weights.file} (model ${manifest.id}): ${(error as Error).message}`);
@@ -78,7 +92,7 @@ async function createLoadedModel(manifest: ModelManifest, modelsDir: string, opt
   const fixedBatchSize = checkInput(manifest, session);
   const outputDims = checkOutput(manifest, session, labels.length);
   const outputValuesPerImage = outputDims.reduce((product, dim) => product * dim, 1);
-  return { manifest, session, labels, fixedBatchSize, outputDims, outputValuesPerImage };
+  return { manifest, session, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
 }
 
 async function readVerified(modelsDir: string, pinned: { file: string; sha256: string }, what: string): Promise<Uint8Array> {

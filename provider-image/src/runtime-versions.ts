@@ -3,7 +3,7 @@ import { env } from "onnxruntime-node";
 import sharp from "sharp";
 import type { Runtime } from "./protocol/result.ts";
 
-export const RUNTIME_VERSIONS: Readonly<Runtime> = Object.freeze({
+export const RUNTIME_VERSIONS: Readonly<Omit<Runtime, "inferencePath">> = Object.freeze({
   node: process.versions.node,
   onnxruntime: env.versions.node ?? env.versions.common,
   sharp: sharp.versions.sharp,

@@ -180,7 +180,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       const paid = sent.json<{ requestTransaction: Hex }>();
       const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
       const result: ClassificationResult = {
-        schemaVersion: 1,
+        schemaVersion: 2,
         requestId: request!.terms.requestId.toString(),
         imageCid: request!.imageCid,
         modelId,
@@ -189,7 +189,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
         image: { width: 640, height: 480, format: "jpeg" },
         top5: [{ classIndex: 281, label: "tabby, tabby cat", score: 0.6123 }],
         timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
-        runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0" },
+        runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" },
       };
       await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
       const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));

@@ -34,7 +34,7 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
       return { [manifest.output.name]: { data: output } };
     },
   } as unknown as InferenceSession;
-  return { manifest, session, labels: [], fixedBatchSize, outputDims: [2], outputValuesPerImage: 2 };
+  return { manifest, session, labels: [], fixedBatchSize, outputDims: [2], outputValuesPerImage: 2, inferencePath: "native-float" };
 }
 
 const POISON = -12345;

@@ -34,12 +34,12 @@ import { type RecordedAnswer, type RequestedInference, verifyResult } from "../.
 import { SOME_CID } from "./support.ts";
 
 const WEIGHTS = "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f";
-const RUNTIME = { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.18.7" };
+const RUNTIME = { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.18.7", inferencePath: "native-int8" as const };
 const TIMINGS = { decodeMs: 9.5, inferenceMs: 3.25, batchSize: 16 };
 
 function classification(overrides: Partial<ClassificationResult> = {}): ClassificationResult {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     requestId: "115792089237316195423570985008687907853269984665640564039457584007913129639935", // 2^256 − 1
     imageCid: SOME_CID,
     modelId: "mobilenetv2-12-int8",
@@ -58,7 +58,7 @@ function classification(overrides: Partial<ClassificationResult> = {}): Classifi
 
 function detection(detections: DetectionResult["detections"]): DetectionResult {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     requestId: "7",
     imageCid: SOME_CID,
     modelId: "fastestdet-coco80",
@@ -113,7 +113,7 @@ describe("provider-image: protocol", function () {
 
   describe("results", function () {
     it("accepts a classification, a detection and an error entry", function () {
-      const error: ErrorResult = { schemaVersion: 1, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "EMPTY", message: "the image file is empty" } };
+      const error: ErrorResult = { schemaVersion: 2, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "EMPTY", message: "the image file is empty" } };
       for (const result of [classification(), detection([{ classIndex: 5, label: "bus", score: 0.75, box }]), detection([]), error]) {
         expect(InferenceResultSchema.parse(result)).to.deep.equal(result);
       }
@@ -129,8 +129,9 @@ describe("provider-image: protocol", function () {
         classification({ top5: [{ classIndex: 65535, label: "x", score: 0.5 }] }), // 65535 is reserved for "no class"
         classification({ top5: [{ classIndex: 1, label: "x", score: 1.5 }] }),
         { ...classification(), extra: "field" },
-        { ...classification(), schemaVersion: 2 },
-        { schemaVersion: 1, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "OOPS", message: "" } },
+        { ...classification(), schemaVersion: 1 }, // version 1 results carried no inference path
+        { ...classification(), runtime: { ...RUNTIME, inferencePath: "gpu" } },
+        { schemaVersion: 2, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "OOPS", message: "" } },
         detection([{ classIndex: 5, label: "bus", score: 0.75, box: { ...box, x: -1 } }]),
       ];
       for (const result of bad) expect(InferenceResultSchema.safeParse(result).success, JSON.stringify(result)).to.equal(false);
@@ -176,7 +177,7 @@ describe("provider-image: protocol", function () {
     });
 
     it("an error entry has no summary", function () {
-      const error = { schemaVersion: 1, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "EMPTY", message: "" } };
+      const error = { schemaVersion: 2, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "EMPTY", message: "" } };
       expect(() => onChainSummary(error as never)).to.throw(TypeError);
     });
   });
@@ -204,7 +205,7 @@ describe("provider-image: protocol", function () {
     it("binds by the digest alone when the summary could not be read, and for an error entry", async function () {
       const result = classification();
       expect((await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result)))).verified).to.equal(true);
-      const error: ErrorResult = { schemaVersion: 1, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "DECODE_FAILED", message: "truncated" } };
+      const error: ErrorResult = { schemaVersion: 2, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "DECODE_FAILED", message: "truncated" } };
       expect((await verifyResult(resultBytes(error), requested(error), recorded(resultBytes(error), { topClass: NO_CLASS, topScore: 0 }))).verified).to.equal(true);
     });
 

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { ImageCidSchema, ModelIdSchema, RequestIdSchema, Sha256HexSchema } from "./ids.ts";
 
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** `topClass` when there is no class to report: a detector that found nothing. */
 export const NO_CLASS = 0xffff;
@@ -90,12 +90,22 @@ export const TimingsSchema = z.strictObject({
 });
 export type Timings = z.infer<typeof TimingsSchema>;
 
-/** Versions of everything that can change a prediction's last digits. */
+/**
+ * How the network was computed. The int8 paths all give the bits of the ISA-independent
+ * reference graph (`native-int8` where the CPU's u8×s8 kernels are exact, `native-u8u8`
+ * where they saturate, `qdq-reference` elsewhere), so two honest int8 results agree
+ * exactly; a float network (`native-float`) may differ in its last digits between CPUs.
+ */
+export const InferencePathSchema = z.enum(["native-int8", "native-u8u8", "qdq-reference", "native-float"]);
+export type InferencePath = z.infer<typeof InferencePathSchema>;
+
+/** Versions of everything that can change a prediction's last digits, and the inference path. */
 export const RuntimeSchema = z.strictObject({
   node: z.string().max(50),
   onnxruntime: z.string().max(50),
   sharp: z.string().max(50),
   libvips: z.string().max(50),
+  inferencePath: InferencePathSchema,
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 
