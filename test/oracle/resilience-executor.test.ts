@@ -64,7 +64,8 @@ describe("oracle resilience: the local executor's workers", function () {
   });
 
   it("replaces a worker killed while idle, and one killed in the middle of a chunk (that attempt fails, the next succeeds)", async function () {
-    executor = createLocalExecutor({ concurrency: 1, modelsDir: SHARED_MODELS_DIR });
+    let dispatched: (pid: number) => void = () => {};
+    executor = createLocalExecutor({ concurrency: 1, modelsDir: SHARED_MODELS_DIR, onDispatch: ({ workerPid }) => dispatched(workerPid) });
     const first = await executor.run(await chunk("c1"));
     const top = first.results.map((result) => ("error" in result || result.task !== "classification" ? -1 : result.top5[0]!.classIndex));
     expect([281, 282, 285]).to.include(top[0]);
@@ -78,8 +79,13 @@ describe("oracle resilience: the local executor's workers", function () {
     expect(predictions(second.results)).to.deep.equal(predictions(first.results));
     expect(second.attempts, "a worker that died while idle is simply replaced").to.equal(1);
 
+    // Hold the worker inside the chunk: stopped, it cannot finish the job it is sent, so
+    // the kill lands mid-chunk however fast this CPU is.
     const [busy] = workerPids();
+    process.kill(busy!, "SIGSTOP");
+    const jobSent = new Promise<void>((resolve) => (dispatched = (pid) => pid === busy && resolve()));
     const running = executor.run(await chunk("c3"));
+    await jobSent;
     process.kill(busy!, "SIGKILL");
     const third = await running;
     expect(predictions(third.results)).to.deep.equal(predictions(first.results));

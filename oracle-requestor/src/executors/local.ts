@@ -27,6 +27,8 @@ export interface LocalExecutorOptions {
   attempts?: number;
   /** A fresh entry-command process per chunk instead of long-lived workers (slower: ~1–2.5 s per chunk). */
   processPerChunk?: boolean;
+  /** Called once a chunk's job has been handed to a long-lived worker (for logs, and for tests that must act mid-chunk). */
+  onDispatch?: (dispatch: { workerPid: number }) => void;
 }
 
 const ENTRY = fileURLToPath(import.meta.resolve("@argus/provider-image/entry"));
@@ -108,6 +110,7 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
         current.child.once("exit", onExit);
         signal?.addEventListener("abort", onAbort, { once: true });
         current.child.send({ job, input, output } satisfies WorkerJob);
+        if (current.child.pid !== undefined) options.onDispatch?.({ workerPid: current.child.pid });
       });
     } finally {
       current.busy = false;
