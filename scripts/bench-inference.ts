@@ -1,5 +1,5 @@
 /**
- * `npm run bench:inference [-- --model ID --runs N --models-dir DIR]`
+ * `npm run bench:inference [-- --model ID --runs N --models-dir DIR --int8-path PATH]`
  *
  * Times a batch of 16 real photos (../shared/images, repeated to 16) through the
  * engine three ways and prints the median of several rounds:
@@ -7,7 +7,10 @@
  * - decode only: the same path without the network (`engine.decodeOnly`);
  * - inference only: `session.run` on an already prepared batch tensor.
  * Also reported: CPU time per image, which other load on the machine barely moves, and
- * the best full / decode-only ratio those CPU times allow with every core busy.
+ * the best full / decode-only ratio those CPU times allow with every core busy. For an
+ * int8 model it names the inference path this CPU uses (the fastest that gives the
+ * reference's bits; `--int8-path` forces one) and, for comparison, the inference-only
+ * CPU time of every path that is exact here.
  * The last line is one JSON object, for scripts and CI logs.
  */
 import { readdir, readFile } from "node:fs/promises";
@@ -15,6 +18,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createEngine } from "../provider-image/src/engine.ts";
+import { INT8_PATHS, type Int8Path, probeAllPaths } from "../provider-image/src/inference-path.ts";
 import { inputDims, toOrtTensor } from "../provider-image/src/input-tensor.ts";
 import { SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../test/support/shared.ts";
 
@@ -24,8 +28,11 @@ const { values: flags } = parseArgs({
     model: { type: "string", default: "mobilenetv2-12-int8" },
     runs: { type: "string", default: "11" },
     "models-dir": { type: "string" },
+    "int8-path": { type: "string" },
   },
 });
+const int8Path = flags["int8-path"] as Int8Path | undefined;
+if (int8Path !== undefined && !INT8_PATHS.includes(int8Path)) throw new Error(`--int8-path must be one of ${INT8_PATHS.join(", ")}`);
 const modelId = flags.model;
 const runs = Number(flags.runs);
 const modelsDir = flags["models-dir"] ?? process.env.ARGUS_MODELS_DIR ?? SHARED_MODELS_DIR;
@@ -40,7 +47,7 @@ const requests = batch.map((image, index) => ({
   image,
 }));
 
-const engine = createEngine({ modelsDir });
+const engine = createEngine({ modelsDir, int8Path });
 const model = await engine.load(modelId);
 const [prepared] = await engine.decodeOnly(modelId, batch);
 if (prepared === undefined) throw new Error("no photo decoded");
@@ -92,7 +99,8 @@ const [fullMs, decodeMs, inferenceMs] = stages.map((stage) => median(stage.wallM
 const perSecond = (ms: number) => Math.round((BATCH * 1000 * 10) / ms) / 10;
 console.log(
   `${modelId}: ${BATCH} photos (${photoNames.length} distinct), median of ${runs} rounds, ` +
-    `${model.fixedBatchSize === null ? "one batched session.run" : "one session.run per image"}, ${availableParallelism()} cores`,
+    `${model.fixedBatchSize === null ? "one batched session.run" : "one session.run per image"}, ${availableParallelism()} cores, ` +
+    `inference path ${model.inferencePath}`,
 );
 for (const stage of stages) {
   const wall = median(stage.wallMs);
@@ -113,12 +121,42 @@ console.log(
   `  CPU floor: (decode ${decodeCpu.toFixed(1)} + inference ${inferenceCpu.toFixed(1)} CPU-ms) × ${BATCH} photos / ${availableParallelism()} cores = ` +
     `${fullFloorMs.toFixed(1)} ms, so full / decode-only ≥ ${(fullFloorMs / decodeMs).toFixed(2)}× on this machine`,
 );
+
+// Every int8 path that gives the reference's bits on this CPU, inference only, same batch.
+const pathCpuMs: Partial<Record<Int8Path, number>> = {};
+if (model.inferencePath !== "native-float") {
+  const exact = await probeAllPaths();
+  for (const path of INT8_PATHS.filter((candidate) => exact[candidate])) {
+    const other = await createEngine({ modelsDir, int8Path: path }).load(modelId);
+    await other.session.run(feeds);
+    const samples: number[] = [];
+    for (let round = 0; round < Math.max(3, Math.floor(runs / 2)); round++) {
+      const cpuBefore = process.cpuUsage();
+      await other.session.run(feeds);
+      const cpu = process.cpuUsage(cpuBefore);
+      samples.push((cpu.user + cpu.system) / 1000 / BATCH);
+    }
+    pathCpuMs[path] = Math.round(median(samples) * 100) / 100;
+  }
+  const chosenCpu = pathCpuMs[model.inferencePath as Int8Path];
+  console.log(
+    `  int8 paths exact on this CPU, inference CPU-ms per image: ` +
+      Object.entries(pathCpuMs)
+        .map(([path, ms]) => `${path} ${ms}${chosenCpu ? ` (${(ms / chosenCpu).toFixed(2)}×)` : ""}`)
+        .join(", "),
+  );
+}
+const cpuPerImage = (stage: Stage) => Math.round((median(stage.cpuMs) / BATCH) * 100) / 100;
 console.log(
   JSON.stringify({
     model: modelId,
     batch: BATCH,
+    inferencePath: model.inferencePath,
     imagesPerSecond: perSecond(fullMs),
     decodeOnlyImagesPerSecond: perSecond(decodeMs),
     inferenceOnlyImagesPerSecond: perSecond(inferenceMs),
+    fullCpuMsPerImage: cpuPerImage(stages[0]!),
+    inferenceCpuMsPerImage: cpuPerImage(stages[2]!),
+    exactPathsInferenceCpuMsPerImage: pathCpuMs,
   }),
 );
