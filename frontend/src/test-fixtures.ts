@@ -10,7 +10,7 @@ const common = {
   weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
   image: { width: 640, height: 480, format: "jpeg" as const },
   timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
-  runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" },
+  runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" as const },
 };
 
 export const classification: ClassificationResult = {
