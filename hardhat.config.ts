@@ -18,7 +18,7 @@ export default defineConfig({
   },
   paths: {
     tests: { mocha: "test" },
-    ignition: "scripts/ignition",
+    ignition: "contracts/devchain/ignition",
   },
   test: {
     mocha: { timeout: 120_000 },

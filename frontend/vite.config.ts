@@ -7,11 +7,6 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   plugins: [react()],
-  resolve: {
-    // The workspace root holds other majors (React 18, zod 3) for other packages; the app
-    // and the shared protocol modules it imports must all use the frontend's copies.
-    dedupe: ["react", "react-dom", "zod", "multiformats"],
-  },
   build: {
     target: "es2022",
     sourcemap: true,
@@ -26,8 +21,5 @@ export default defineConfig({
     // Logic tests run in Node; component tests opt into jsdom with a `@vitest-environment jsdom` docblock.
     environment: "node",
     setupFiles: ["src/test-setup.ts"],
-    // Vitest hands node_modules to Node's resolver, which finds the root's React 18 from
-    // react-query and wagmi; run them through Vite so `resolve.dedupe` applies, as in the app.
-    server: { deps: { inline: ["@tanstack/react-query", "wagmi", "@wagmi/core"] } },
   },
 });

@@ -18,13 +18,13 @@
  */
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DEPLOYMENT_SCHEMA_VERSION, type DeploymentInput, parseDeployment } from "../src/deployment.ts";
+import { DEPLOYMENT_SCHEMA_VERSION, type DeploymentInput, parseDeployment } from "@argus/frontend/deployment";
 
 const FRONTEND = resolve(import.meta.dirname, "..");
 const REPO = resolve(FRONTEND, "..");
 const env = process.env;
 const chainId = Number(env.ARGUS_CHAIN_ID ?? 31337);
-const ignitionDir = join(REPO, "scripts/ignition/deployments", `chain-${chainId}`);
+const ignitionDir = join(REPO, "contracts/devchain/ignition/deployments", `chain-${chainId}`);
 const out = resolve(env.ARGUS_DEPLOYMENT_OUT ?? join(FRONTEND, "public/deployment.json"));
 
 async function readJson(path: string, what: string): Promise<unknown> {

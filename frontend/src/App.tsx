@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import type { ModelInfo, RequestRecord } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { ModelInfo, RequestRecord } from "@argus/escrow/escrow-reads";
 import { History } from "./components/History.tsx";
 import { ImagePicker, type PinnedImage } from "./components/ImagePicker.tsx";
 import { ModelPicker } from "./components/ModelPicker.tsx";

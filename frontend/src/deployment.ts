@@ -13,4 +13,4 @@ export {
   DeploymentSchema,
   loadDeployment,
   parseDeployment,
-} from "@argus/oracle-requestor/deployment-record";
+} from "@argus/escrow/deployment-record";

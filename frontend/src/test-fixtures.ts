@@ -1,5 +1,5 @@
 /** Results shaped exactly as the engine writes them, for the component and verification tests. */
-import type { ClassificationResult, DetectionResult } from "@argus/provider-image/protocol/result";
+import type { ClassificationResult, DetectionResult } from "@argus/protocol/result";
 
 export const IMAGE_CID = "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy";
 

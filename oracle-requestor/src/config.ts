@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { DEFAULT_LOG_RANGE_BLOCKS } from "./deployment-record.ts";
-import { DEFAULT_IPFS_API } from "./ipfs/client.ts";
+import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
+import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 

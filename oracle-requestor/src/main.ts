@@ -1,21 +1,44 @@
 /**
  * Starts the oracle: `npm run oracle` (or `argus oracle start`). Configuration comes
- * from the environment and an optional JSON file; `--config FILE` names the file and
- * `--print-config-table` prints every setting (the README's table). SIGINT/SIGTERM stop
- * it gracefully: running chunks finish, the queue is left consistent.
+ * from the environment and an optional JSON file; `--config FILE` names the file,
+ * `--deployment FILE` the deployment record, and `--print-config-table` prints every
+ * setting (the README's table). Unless the escrow address is configured, the chain and
+ * IPFS endpoints and the eth_getLogs range come from the deployment record where neither
+ * the environment nor the file sets them. SIGINT/SIGTERM stop it gracefully: running
+ * chunks finish, the queue is left consistent.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { deploymentFilePath, readDeploymentFile } from "@argus/escrow/deployment-file";
+import { applyConfigDefaults, ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { withOracleNodeFlags } from "./node-flags.ts";
 import { startOracle } from "./oracle.ts";
 
-const { values } = parseArgs({ options: { config: { type: "string" }, "print-config-table": { type: "boolean" } } });
+// The V8 flags only take effect when a process starts: become `node <flags> main.ts`,
+// keeping the pid, so Ctrl-C, SIGTERM and supervisors reach the oracle directly.
+const rerun = withOracleNodeFlags(process.execArgv, process.argv.slice(1));
+if (rerun !== undefined && typeof process.execve === "function") process.execve(process.execPath, [process.execPath, ...rerun], process.env);
+
+const { values } = parseArgs({
+  options: { config: { type: "string" }, deployment: { type: "string" }, "print-config-table": { type: "boolean" } },
+});
 if (values["print-config-table"]) {
   console.log(describeConfig());
   process.exit(0);
 }
 
 try {
-  const config = loadConfig(process.env, {}, values.config ?? process.env.ARGUS_ORACLE_CONFIG);
+  const env = process.env;
+  const configFile = values.config ?? env.ARGUS_ORACLE_CONFIG;
+  if (values.deployment) env.ARGUS_DEPLOYMENT_FILE = values.deployment;
+  if (!env.ARGUS_ESCROW_ADDRESS) {
+    // A missing record is reported by startOracle, which needs it for the escrow address.
+    const record = await readDeploymentFile(deploymentFilePath(env)).catch(() => undefined);
+    if (record) {
+      const { rpcUrl, logRangeBlocks } = record.chain;
+      applyConfigDefaults(env, { rpcUrl, ipfsApi: record.ipfs.apiUrl, ...(logRangeBlocks === undefined ? {} : { logRangeBlocks }) }, configFile);
+    }
+  }
+  const config = loadConfig(env, {}, configFile);
   const oracle = await startOracle(config);
   process.stdout.write(`${JSON.stringify({ event: "ready", escrow: oracle.escrow, chainId: oracle.chainId, oracle: oracle.oracleAddress, status: oracle.statusUrl })}\n`);
   let stopping = false;

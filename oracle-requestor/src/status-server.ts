@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { OracleMetrics } from "./metrics.ts";
-import { rejectReasonName } from "./pipeline/reject-reasons.ts";
+import { rejectReasonName } from "@argus/escrow/reject-reasons";
 import type { RequestStore } from "./store/request-store.ts";
 
 export interface Health {

@@ -6,7 +6,7 @@
 import { requireSharedData } from "../support/shared.ts";
 import { runCrashScenario } from "../oracle/support/crash-harness.ts";
 import { startStack, type Stack } from "../oracle/support/stack.ts";
-import { requireChaosRun } from "./support.ts";
+import { requireChaosRun } from "./support/chaos.ts";
 
 describe("chaos: SIGKILL at random moments", function () {
   this.timeout(900_000);

@@ -5,11 +5,11 @@
  * nothing lost and nothing refunded (runOutageScenario's checks).
  */
 import { expect } from "chai";
-import { createLocalExecutor } from "@argus/oracle-requestor/executors/local";
+import { createLocalExecutor } from "@argus/oracle/executors/local";
 import { requireSharedData, SHARED_MODELS_DIR } from "../support/shared.ts";
 import { flakyExecutor, runOutageScenario, trickle } from "../oracle/support/outage-harness.ts";
 import { startStack, type Stack } from "../oracle/support/stack.ts";
-import { requireChaosRun } from "./support.ts";
+import { requireChaosRun } from "./support/chaos.ts";
 
 const OUTAGE_MS = Number(process.env.ARGUS_OUTAGE_MS ?? 30_000);
 

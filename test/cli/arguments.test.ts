@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { oracleExec } from "@argus/oracle-requestor/cli/commands/oracle";
-import { ORACLE_NODE_FLAGS } from "@argus/oracle-requestor/node-flags";
+import { oracleArgs } from "@argus/cli/commands/oracle";
+import { ORACLE_NODE_FLAGS, withOracleNodeFlags } from "@argus/oracle/node-flags";
 import { argus, argusProcess, cleanEnv } from "./support/argus.ts";
 
 /** Each bad invocation: one line naming the problem, then the command's usage, exit code 2. */
@@ -108,20 +108,24 @@ describe("argus CLI: arguments and exit codes", function () {
     expect(bare.stderr).to.include("usage: npx argus <command>");
     const help = await argusProcess(["--help"], env);
     expect(help.code).to.equal(0);
+    // On a Node 20 host npm used to print 11 lines of warnings first (engines, .npmrc).
+    expect(help.stderr.split("\n").filter((line) => /^npm warn/i.test(line)), "npm warnings before `npx argus --help`").to.deep.equal([]);
     expect(help.stdout).to.include("request");
     const failed = await argusProcess(["models", "list"], env);
     expect(failed.code).to.equal(1);
     expect(failed.stderr).to.include("no deployment record");
   });
 
-  it("oracle start runs main.ts with the oracle's node flags, keeping the caller's", async function () {
-    const exec = oracleExec(["--no-warnings"], ["--config", "oracle.json"]);
-    expect(exec).to.not.equal(undefined);
-    expect(exec!.slice(0, 1 + ORACLE_NODE_FLAGS.length)).to.deep.equal(["--no-warnings", ...ORACLE_NODE_FLAGS]);
-    expect(exec![exec!.length - 3]).to.match(/oracle-requestor\/src\/main\.ts$/);
-    expect(exec!.slice(-2)).to.deep.equal(["--config", "oracle.json"]);
-    // A process that already has them runs main.ts in place.
-    expect(oracleExec([...ORACLE_NODE_FLAGS], [])).to.equal(undefined);
+  it("oracle start runs the oracle package's main.ts, which adds the oracle's node flags and keeps the caller's", async function () {
+    const args = oracleArgs({ config: "oracle.json", deployment: "d.json" });
+    expect(args[0]).to.match(/oracle-requestor\/src\/main\.ts$/);
+    expect(args.slice(1)).to.deep.equal(["--config", "oracle.json", "--deployment", "d.json"]);
+    const rerun = withOracleNodeFlags(["--no-warnings"], args);
+    expect(rerun).to.not.equal(undefined);
+    expect(rerun!.slice(0, 1 + ORACLE_NODE_FLAGS.length)).to.deep.equal(["--no-warnings", ...ORACLE_NODE_FLAGS]);
+    expect(rerun!.slice(1 + ORACLE_NODE_FLAGS.length)).to.deep.equal(args);
+    // A process that already has them runs on as it is.
+    expect(withOracleNodeFlags([...ORACLE_NODE_FLAGS], args)).to.equal(undefined);
     // Through the bin, the re-executed main.ts answers.
     const table = await argusProcess(["oracle", "start", "--print-config-table"], env);
     expect(table.code, table.stderr).to.equal(0);

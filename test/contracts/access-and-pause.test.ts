@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
-import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
+import ArgusModule from "@argus/devchain/ignition-module";
 import {
   deployEscrowFixture,
   eventsOf,

@@ -32,7 +32,7 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-/** Every test consumer (contracts/test/HostileConsumers.sol) requests the same way. */
+/** Every test consumer (contracts/mocks/HostileConsumers.sol) requests the same way. */
 type TestConsumer = Pick<RecordingConsumer, "request">;
 
 /** Deploys the test consumer `name` and makes one native request with a callback from it. */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { applyConfigDefaults, ConfigError, describeConfig, loadConfig } from "@argus/oracle-requestor/config";
+import { applyConfigDefaults, ConfigError, describeConfig, loadConfig } from "@argus/oracle/config";
 import { REPO_ROOT } from "../support/shared.ts";
 
 describe("oracle configuration", () => {

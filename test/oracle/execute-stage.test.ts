@@ -3,12 +3,12 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import type { ModelRegistryReader } from "@argus/oracle-requestor/chain/model-registry";
-import type { Executor } from "@argus/oracle-requestor/executors/executor";
-import { ExecuteStage } from "@argus/oracle-requestor/pipeline/execute-stage";
-import { ImageSpool } from "@argus/oracle-requestor/pipeline/image-spool";
-import { openDatabase } from "@argus/oracle-requestor/store/database";
-import { RequestStore } from "@argus/oracle-requestor/store/request-store";
+import type { ModelRegistryReader } from "@argus/oracle/intake/model-registry";
+import type { Executor } from "@argus/oracle/executors/executor";
+import { ExecuteStage } from "@argus/oracle/pipeline/execute-stage";
+import { ImageSpool } from "@argus/oracle/pipeline/image-spool";
+import { openDatabase } from "@argus/oracle/store/database";
+import { RequestStore } from "@argus/oracle/store/request-store";
 
 describe("oracle execute stage: deadlines", () => {
   it("does not start a ready request too close to its deadline; it expires and its image is dropped", async () => {

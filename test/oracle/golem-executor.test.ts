@@ -6,15 +6,15 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { rawCidOfBytes } from "../../provider-image/src/file-cid.ts";
-import type { BatchRequest } from "../../provider-image/src/protocol/batch.ts";
-import type { Chunk } from "../../oracle-requestor/src/executors/executor.ts";
-import { ExecutorError } from "../../oracle-requestor/src/executors/executor.ts";
-import { createGolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
-import type { AllocationReport, AttemptReport, GolemExecutor } from "../../oracle-requestor/src/executors/golem.ts";
-import type { AgreementCost } from "../../oracle-requestor/src/executors/golem-costs.ts";
-import { DEFAULT_ENTRY_COMMAND, GOLEM_CONFIG_ENV, GolemConfigError, loadGolemConfig } from "../../oracle-requestor/src/executors/golem-config.ts";
-import type { GolemExecutorConfigInput } from "../../oracle-requestor/src/executors/golem-config.ts";
+import { rawCidOfBytes } from "@argus/provider-image/file-cid";
+import type { BatchRequest } from "@argus/protocol/batch";
+import type { Chunk } from "@argus/oracle/executors/executor";
+import { ExecutorError } from "@argus/oracle/executors/executor";
+import { createGolemExecutor } from "@argus/oracle/executors/golem";
+import type { AllocationReport, AttemptReport, GolemExecutor } from "@argus/oracle/executors/golem";
+import type { AgreementCost } from "@argus/oracle/executors/golem-costs";
+import { DEFAULT_ENTRY_COMMAND, GOLEM_CONFIG_ENV, GolemConfigError, loadGolemConfig } from "@argus/oracle/executors/golem-config";
+import type { GolemExecutorConfigInput } from "@argus/oracle/executors/golem-config";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { FakeGolem } from "./support/golem-fakes.ts";
 import type { FakeProviderSpec } from "./support/golem-fakes.ts";
@@ -77,7 +77,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const golem = await FakeGolem.create(providers, {
       now,
       layout: {
-        paths: { [VM_NODE]: process.execPath, [VM_ENTRY]: join(REPO_ROOT, "provider-image/src/entry.ts") },
+        paths: { [VM_NODE]: process.execPath, [VM_ENTRY]: join(REPO_ROOT, "provider-image/src/bin/entry.ts") },
         env: { ARGUS_MODELS_DIR: SHARED_MODELS_DIR },
         entryProgram: VM_NODE,
       },

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { createPublicClient, createTestClient, createWalletClient, custom, type EIP1193RequestFn, type Hex, http, type PublicClient, RpcRequestError } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import { type EventReader, findRequests, isRangeRefusal, queryEvents, requestsInLogs } from "@argus/oracle-requestor/chain/escrow-reads";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { type EventReader, findRequests, isRangeRefusal, queryEvents, requestsInLogs } from "@argus/escrow/escrow-reads";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
-import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "../../scripts/lib/local-stack.ts";
-import { fetchRequests } from "../../frontend/src/chain/escrow.ts";
-import { RequestIntake } from "@argus/oracle-requestor/intake/request-events";
-import { openDatabase } from "@argus/oracle-requestor/store/database";
-import { RequestStore } from "@argus/oracle-requestor/store/request-store";
+import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "@argus/devchain";
+import { fetchRequests } from "@argus/frontend/chain/escrow";
+import { RequestIntake } from "@argus/oracle/intake/request-events";
+import { openDatabase } from "@argus/oracle/store/database";
+import { RequestStore } from "@argus/oracle/store/request-store";
 
 /** The widest eth_getLogs range the endpoint below accepts, as public endpoints cap it. */
 const ENDPOINT_MAX_BLOCKS = 500n;

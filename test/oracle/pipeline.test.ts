@@ -3,11 +3,11 @@ import { readFile } from "node:fs/promises";
 import { sha256 } from "multiformats/hashes/sha2";
 import { toHex } from "viem";
 import pino from "pino";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import { RejectReason } from "@argus/oracle-requestor/chain/request-terms";
-import { fetchResult } from "@argus/oracle-requestor/ipfs/client";
-import { startOracle, type RunningOracle } from "@argus/oracle-requestor/oracle";
-import { InferenceResultSchema, onChainSummary } from "@argus/provider-image/protocol/result";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { RejectReason } from "@argus/escrow/request-terms";
+import { fetchResult } from "@argus/ipfs-node/client";
+import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
+import { InferenceResultSchema, onChainSummary } from "@argus/protocol/result";
 import { requireSharedData, sharedImage } from "../support/shared.ts";
 import { pinImage, pinImageFile, requestPrediction, startStack, waitForSettlements, type Stack } from "./support/stack.ts";
 

@@ -6,11 +6,11 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { createLocalExecutor } from "@argus/oracle-requestor/executors/local";
-import type { Chunk, Executor } from "@argus/oracle-requestor/executors/executor";
+import { createLocalExecutor } from "@argus/oracle/executors/local";
+import type { Chunk, Executor } from "@argus/oracle/executors/executor";
 import { loadManifest } from "@argus/provider-image/catalog";
-import { BATCH_SCHEMA_VERSION } from "@argus/provider-image/protocol/batch";
-import { resultCidForBytes } from "@argus/provider-image/protocol/cid";
+import { BATCH_SCHEMA_VERSION } from "@argus/protocol/batch";
+import { resultCidForBytes } from "@argus/protocol/cid";
 import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { MOBILENET } from "./support/workload.ts";
 

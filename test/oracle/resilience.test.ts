@@ -9,12 +9,12 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import pino from "pino";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import type { OracleConfig } from "@argus/oracle-requestor/config";
-import { RequestIntake } from "@argus/oracle-requestor/intake/request-events";
-import { startOracle, type RunningOracle } from "@argus/oracle-requestor/oracle";
-import { openDatabase } from "@argus/oracle-requestor/store/database";
-import { RequestStore, type RequestedEvent } from "@argus/oracle-requestor/store/request-store";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import type { OracleConfig } from "@argus/oracle/config";
+import { RequestIntake } from "@argus/oracle/intake/request-events";
+import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
+import { openDatabase } from "@argus/oracle/store/database";
+import { RequestStore, type RequestedEvent } from "@argus/oracle/store/request-store";
 import { requireSharedData } from "../support/shared.ts";
 import { eventually } from "./support/crash-harness.ts";
 import { assertBalanceInvariant, settlementTransactions } from "./support/escrow-checks.ts";

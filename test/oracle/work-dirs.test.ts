@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWorkDir, removeOrphanedWorkDirs } from "@argus/oracle-requestor/executors/work-dirs";
+import { createWorkDir, removeOrphanedWorkDirs } from "@argus/oracle/executors/work-dirs";
 
 describe("oracle scratch folders", function () {
   let parent: string;

@@ -1,20 +1,45 @@
-import { expect } from "chai";
+/** `npm start`'s settings, through its command line: --print-settings, --help and bad values. */
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describeStackSettings, REPO_ROOT, stackPorts, stackSettings } from "../../scripts/lib/stack-settings.ts";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { REPO_ROOT } from "../support/shared.ts";
+
+const run = promisify(execFile);
+const START = join(REPO_ROOT, "scripts/stack/start.ts");
+/** The environment without any ARGUS_ setting of the caller's. */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_")));
+
+async function start(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, [START, ...args], { env: { ...cleanEnv, ...env } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+async function printedSettings(env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await start(["--print-settings"], env);
+  expect(code, stderr).to.equal(0);
+  return JSON.parse(stdout) as { settings: Record<string, Record<string, unknown>>; ports: { port: number; variable: string }[] };
+}
 
 describe("npm start settings", function () {
-  it("default: everything local, on the well-known ports", function () {
-    const settings = stackSettings({});
+  this.timeout(60_000);
+
+  it("default: everything local, on the well-known ports", async function () {
+    const { settings, ports } = await printedSettings();
     expect(settings.deploymentFile).to.equal(join(REPO_ROOT, ".argus/deployment.json"));
     expect(settings.chain).to.deep.include({ kind: "local", host: "127.0.0.1", port: 8545, ignitionDeploymentId: "chain-31337" });
     expect(settings.ipfs).to.deep.include({ kind: "embedded", apiPort: 5001, gatewayPort: 8080, dataDir: join(REPO_ROOT, ".argus/ipfs") });
-    expect(stackPorts(settings).map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 5173]);
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 5173]);
   });
 
-  it("switches each component to real infrastructure, and says what an external chain needs", function () {
-    expect(() => stackSettings({ ARGUS_RPC_URL: "https://rpc.example" })).to.throw("set ARGUS_ESCROW_ADDRESS");
-    const settings = stackSettings({
+  it("switches each component to real infrastructure, and says what an external chain needs", async function () {
+    const missing = await start(["--print-settings"], { ARGUS_RPC_URL: "https://rpc.example" });
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.include("set ARGUS_ESCROW_ADDRESS");
+    const { settings, ports } = await printedSettings({
       ARGUS_RPC_URL: "https://rpc.example",
       ARGUS_ESCROW_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
       ARGUS_START_BLOCK: "1234",
@@ -23,18 +48,27 @@ describe("npm start settings", function () {
     });
     expect(settings.chain).to.deep.include({ kind: "external", deployBlock: 1234 });
     expect(settings.ipfs).to.deep.equal({ kind: "external", apiUrl: "http://kubo:5001", gatewayUrl: "http://127.0.0.1:8080" });
-    expect(stackPorts(settings).map((port) => port.variable)).to.deep.equal(["ARGUS_ORACLE_PORT"]);
+    expect(ports.map((port) => port.variable)).to.deep.equal(["ARGUS_ORACLE_PORT"]);
   });
 
-  it("refuses bad values with the variable's name", function () {
-    expect(() => stackSettings({ ARGUS_UI: "yes" })).to.throw("ARGUS_UI must be dev, preview or off");
-    expect(() => stackSettings({ ARGUS_CHAIN_PORT: "80000" })).to.throw("ARGUS_CHAIN_PORT must be a whole number from 1 to 65535");
-    expect(() => stackSettings({ ARGUS_IPFS_API_PORT: "x" })).to.throw("ARGUS_IPFS_API_PORT");
+  it("refuses bad values with the variable's name", async function () {
+    for (const [env, message] of [
+      [{ ARGUS_UI: "yes" }, "ARGUS_UI must be dev, preview or off"],
+      [{ ARGUS_CHAIN_PORT: "80000" }, "ARGUS_CHAIN_PORT must be a whole number from 1 to 65535"],
+      [{ ARGUS_IPFS_API_PORT: "x" }, "ARGUS_IPFS_API_PORT"],
+    ] as const) {
+      const refused = await start(["--print-settings"], env);
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).to.include(message);
+    }
   });
 
-  it("scripts/README.md shows the current settings table", async function () {
+  it("scripts/README.md shows the current settings table (npm start -- --help)", async function () {
     const readme = await readFile(join(REPO_ROOT, "scripts/README.md"), "utf8");
     const table = /<!-- stack-settings:begin[^>]*-->\n([\s\S]*?)\n<!-- stack-settings:end -->/.exec(readme)?.[1];
-    expect(table, "run `npm start -- --help` and paste the table into scripts/README.md").to.equal(describeStackSettings());
+    const help = await start(["--help"]);
+    expect(help.code).to.equal(0);
+    expect(table, "run `npm start -- --help` and paste the table into scripts/README.md").to.not.equal(undefined);
+    expect(help.stdout).to.include(table!);
   });
 });

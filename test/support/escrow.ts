@@ -9,8 +9,8 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkConnection } from "hardhat/types/network";
 import { Signature, type BaseContract, type ContractTransactionReceipt, type ContractTransactionResponse, type Log } from "ethers";
 import type { Address, Hex } from "viem";
-import { PERMIT_TYPES, packFulfillment } from "@argus/oracle-requestor/chain/request-terms";
-import ArgusModule from "../../scripts/ignition/modules/Argus.ts";
+import { PERMIT_TYPES, packFulfillment } from "@argus/escrow/request-terms";
+import ArgusModule from "@argus/devchain/ignition-module";
 import type { PredictionEscrow, TestGLM } from "../../types/ethers-contracts/index.ts";
 import type { IModelRegistry, IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
 

@@ -4,7 +4,7 @@
  * withdraw refunds. Each call is simulated first, so a revert surfaces as the
  * contract's named error before the wallet is asked anything.
  */
-import { PERMIT_TYPES, type RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
+import { PERMIT_TYPES, type RequestTerms } from "@argus/escrow/request-terms";
 import { type Address, erc20Abi, type Hex, parseSignature, type TransactionReceipt, zeroAddress } from "viem";
 import type { Config } from "wagmi";
 import {
@@ -16,7 +16,7 @@ import {
 } from "wagmi/actions";
 import { type Currency, formatAmount } from "../lib/format.ts";
 import { InsufficientBalanceError } from "../lib/errors.ts";
-import type { TokenInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { TokenInfo } from "@argus/escrow/escrow-reads";
 import { predictionEscrowAbi } from "./escrow.ts";
 
 export interface Target {

@@ -4,8 +4,8 @@
  * are read by the shared `@argus/oracle-requestor/chain/escrow-reads` (as the `argus`
  * CLI reads them); the ABI is the generated one shared by every package.
  */
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import { type EventReader, findRequests, findSettlements, type RequestRecord, type Settlement } from "@argus/oracle-requestor/chain/escrow-reads";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { type EventReader, findRequests, findSettlements, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
 import { type Address, type PublicClient, zeroAddress } from "viem";
 
 export { predictionEscrowAbi };

@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
-import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { confirm, withdraw } from "../chain/actions.ts";
 import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount, formatTime, requestIdHex, shortHex } from "../lib/format.ts";

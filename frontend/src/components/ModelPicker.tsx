@@ -1,5 +1,5 @@
 /** The on-chain model registry as a list to pick from: name, task, fee, deadline. */
-import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "../lib/format.ts";
 import { useCurrency, useDeployment, useModels } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";

@@ -2,13 +2,13 @@
  * Paying for a request: the exact fee quoted by the contract, the wallet transaction
  * (preceded by a permit signature for token-priced models), its hash and confirmation.
  */
-import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
+import { imageCidToBytes } from "@argus/protocol/cid";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { bytesToHex, type Hex, zeroAddress } from "viem";
 import { usePublicClient } from "wagmi";
 import { confirm, payNative, payWithPermit } from "../chain/actions.ts";
-import { type ModelInfo, type RequestRecord, requestsInLogs } from "@argus/oracle-requestor/chain/escrow-reads";
+import { type ModelInfo, type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
 import { quoteFee } from "../chain/escrow.ts";
 import { formatAmount, shortHex } from "../lib/format.ts";
 import { useCurrency, useDeployment, useEscrowAddress, useTarget, useWallet } from "../hooks.ts";

@@ -1,7 +1,7 @@
 /** One request followed live from the escrow's events: its lifecycle, deadline, and result. */
 import { lazy, Suspense, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { ModelInfo } from "@argus/oracle-requestor/chain/escrow-reads";
+import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { confirm, reclaim } from "../chain/actions.ts";
 import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount, formatDuration, formatTime, requestIdHex, shortHex } from "../lib/format.ts";

@@ -1,5 +1,5 @@
 /** @vitest-environment jsdom */
-import { type InferenceResult, resultBytes } from "@argus/provider-image/protocol/result";
+import { type InferenceResult, resultBytes } from "@argus/protocol/result";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, within } from "@testing-library/react";
 import { bytesToHex } from "viem";

@@ -5,14 +5,14 @@
  * result` makes too), and shown with whether it is the answer the contract recorded.
  * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
  */
-import { resultCidFromDigest } from "@argus/provider-image/protocol/cid";
-import type { ClassificationResult, DetectionResult, InferenceResult } from "@argus/provider-image/protocol/result";
+import { resultCidFromDigest } from "@argus/protocol/cid";
+import type { ClassificationResult, DetectionResult, InferenceResult } from "@argus/protocol/result";
 import {
   type RecordedAnswer,
   type RequestedInference,
   type ResultVerification,
   verifyResult,
-} from "@argus/provider-image/protocol/verify-result";
+} from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { readResultBytes } from "../ipfs/ipfs.ts";
 import { formatPercent } from "../lib/format.ts";

@@ -3,7 +3,7 @@
  * Loaded on demand (kubo-rpc-client is the heaviest dependency and is only needed once a
  * user uploads an image or opens a result).
  */
-import { resultCidFromDigest } from "@argus/provider-image/protocol/cid";
+import { resultCidFromDigest } from "@argus/protocol/cid";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
 

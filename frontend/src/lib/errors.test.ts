@@ -1,5 +1,5 @@
 import { BaseError, ChainMismatchError, ContractFunctionRevertedError, InsufficientFundsError, UserRejectedRequestError } from "viem";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { encodeErrorResult } from "viem";
 import { describe, expect, it } from "vitest";
 import { describeError, IpfsUnavailableError } from "./errors.ts";

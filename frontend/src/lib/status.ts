@@ -13,7 +13,7 @@
  * Time is the chain's (the latest block's timestamp), not the browser's: the deadline
  * is enforced by the contract against block time.
  */
-import { RejectReason, type RejectReasonCode } from "@argus/oracle-requestor/chain/request-terms";
+import { RejectReason, type RejectReasonCode } from "@argus/escrow/request-terms";
 import type { OracleProgress } from "./oracle-status.ts";
 
 /** How a request was settled, as far as its status depends on it (the escrow reads' `Settlement` has more). */

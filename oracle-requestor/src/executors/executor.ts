@@ -4,8 +4,8 @@
  * returns the validated results. Two implementations: `local` (a child process on
  * this machine, the default) and `golem` (rented provider nodes through golem-js).
  */
-import type { BatchDescription } from "@argus/provider-image/protocol/batch";
-import type { InferenceResult } from "@argus/provider-image/protocol/result";
+import type { BatchDescription } from "@argus/protocol/batch";
+import type { InferenceResult } from "@argus/protocol/result";
 
 export interface Chunk {
   /** Unique and stable across retries, for logs and metrics. */

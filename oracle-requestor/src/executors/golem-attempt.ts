@@ -18,8 +18,8 @@ import {
   GOLEM_OUTPUT_DIR,
   parseResultsFile,
   RESULTS_FILE_NAME,
-} from "@argus/provider-image/protocol/batch";
-import type { InferenceResult } from "@argus/provider-image/protocol/result";
+} from "@argus/protocol/batch";
+import type { InferenceResult } from "@argus/protocol/result";
 import type { Chunk } from "./executor.ts";
 
 /** A results file for 16 requests is tens of kilobytes; anything near this is not one. */

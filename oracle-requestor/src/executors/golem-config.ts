@@ -9,7 +9,7 @@
 import { z } from "zod";
 
 /** How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry command here. */
-export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/entry.ts"] as const;
+export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/bin/entry.ts"] as const;
 
 const HOUR_MS = 3_600_000;
 

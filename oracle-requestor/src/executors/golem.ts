@@ -27,7 +27,7 @@
 import { rm } from "node:fs/promises";
 import { DraftOfferProposalPool, GolemNetwork, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetworkOptions, Logger as GolemLogger, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
-import type { InferenceResult } from "@argus/provider-image/protocol/result";
+import type { InferenceResult } from "@argus/protocol/result";
 import type { Chunk, ChunkOutcome, Executor } from "./executor.ts";
 import { ExecutorError } from "./executor.ts";
 import { AttemptFailure, chunkInputFiles, computeChunk } from "./golem-attempt.ts";

@@ -10,9 +10,9 @@
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "@argus/provider-image/atomic-write";
+import { writeFileAtomic } from "@argus/protocol/atomic-write";
 import { createEngine } from "@argus/provider-image/engine";
-import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/provider-image/protocol/batch";
+import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/protocol/batch";
 
 export interface WorkerJob {
   job: number;

@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BATCH_FILE_NAME, parseResultsFile, RESULTS_FILE_NAME } from "@argus/provider-image/protocol/batch";
+import { BATCH_FILE_NAME, parseResultsFile, RESULTS_FILE_NAME } from "@argus/protocol/batch";
 import { type Chunk, type ChunkOutcome, type Executor, ExecutorError } from "./executor.ts";
 import type { WorkerJob, WorkerReply } from "./local-worker.ts";
 import { createWorkDir } from "./work-dirs.ts";

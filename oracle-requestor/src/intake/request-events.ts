@@ -7,9 +7,9 @@
  */
 import type { Address, PublicClient } from "viem";
 import { getAbiItem } from "viem";
-import { predictionEscrowAbi } from "../chain/abi.generated.ts";
-import { inLogRanges, type LogRangeSpan } from "../chain/escrow-reads.ts";
-import { requestFromEvent } from "../chain/request-terms.ts";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { inLogRanges, type LogRangeSpan } from "@argus/escrow/escrow-reads";
+import { requestFromEvent } from "@argus/escrow/request-terms";
 import type { RequestedEvent, RequestStore } from "../store/request-store.ts";
 
 const REQUESTED = getAbiItem({ abi: predictionEscrowAbi, name: "PredictionRequested" });

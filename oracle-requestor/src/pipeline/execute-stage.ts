@@ -5,9 +5,9 @@
  * broken image only ever affects its own request.
  */
 import type { Logger } from "pino";
-import { BATCH_SCHEMA_VERSION, type BatchDescription } from "@argus/provider-image/protocol/batch";
-import { resultBytes } from "@argus/provider-image/protocol/result";
-import { executorModelTerms, type ModelRegistryReader } from "../chain/model-registry.ts";
+import { BATCH_SCHEMA_VERSION, type BatchDescription } from "@argus/protocol/batch";
+import { resultBytes } from "@argus/protocol/result";
+import { executorModelTerms, type ModelRegistryReader } from "../intake/model-registry.ts";
 import type { Chunk, ChunkOutcome, Executor } from "../executors/executor.ts";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
 import { planChunks, type ChunkPlanOptions } from "./chunk-plan.ts";

@@ -7,15 +7,15 @@
  * waited for; only content that cannot be found within the attempts is rejected.
  */
 import type { Logger } from "pino";
-import { isValidImageCid } from "@argus/provider-image/protocol/cid";
-import { InferenceResultSchema } from "@argus/provider-image/protocol/result";
-import { ContentTooLargeError, fetchImage, IpfsTimeoutError, type KuboRPCClient } from "../ipfs/client.ts";
-import { RejectReason } from "../chain/request-terms.ts";
+import { isValidImageCid } from "@argus/protocol/cid";
+import { InferenceResultSchema } from "@argus/protocol/result";
+import { ContentTooLargeError, fetchImage, IpfsTimeoutError, type KuboRPCClient } from "@argus/ipfs-node/client";
+import { RejectReason } from "@argus/escrow/request-terms";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
 import type { ImageSpool } from "./image-spool.ts";
-import { rejectReasonFor } from "./reject-reasons.ts";
+import { rejectReasonFor } from "@argus/escrow/reject-reasons";
 import { readdress, recordResult } from "./record-result.ts";
-import type { ErrorCode } from "@argus/provider-image/protocol/result";
+import type { ErrorCode } from "@argus/protocol/result";
 
 /** Thrown by the image check for an image the engine would refuse. */
 export interface ImageCheckError extends Error {

@@ -4,7 +4,7 @@
  * retried; a pinned result is never recomputed.
  */
 import type { Logger } from "pino";
-import { pinResult, type KuboRPCClient } from "../ipfs/client.ts";
+import { pinResult, type KuboRPCClient } from "@argus/ipfs-node/client";
 import type { RequestStore } from "../store/request-store.ts";
 
 export class PinStage {

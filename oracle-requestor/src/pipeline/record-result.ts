@@ -11,9 +11,9 @@ import {
   onChainSummary,
   resultBytes,
   resultSha256,
-} from "@argus/provider-image/protocol/result";
+} from "@argus/protocol/result";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
-import { rejectReasonFor } from "./reject-reasons.ts";
+import { rejectReasonFor } from "@argus/escrow/reject-reasons";
 
 export type RecordedOutcome = "computed" | "rejecting" | "retry";
 

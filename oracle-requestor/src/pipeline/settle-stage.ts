@@ -8,10 +8,10 @@
  */
 import type { Logger } from "pino";
 import { type Address, encodeFunctionData, type Hex, keccak256, type LocalAccount, parseTransaction, type PublicClient, TransactionReceiptNotFoundError } from "viem";
-import { predictionEscrowAbi } from "../chain/abi.generated.ts";
-import { packFulfillment, type RequestTerms, SkipReason } from "../chain/request-terms.ts";
-import { findSettlements } from "../chain/escrow-reads.ts";
-import { readSettlementLogs } from "../chain/settlement-logs.ts";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { packFulfillment, type RequestTerms, SkipReason } from "@argus/escrow/request-terms";
+import { findSettlements } from "@argus/escrow/escrow-reads";
+import { readSettlementLogs } from "@argus/escrow/settlement-logs";
 import type { RequestStore, StoredRequest, TransactionRecord } from "../store/request-store.ts";
 
 export interface SettleStageOptions {

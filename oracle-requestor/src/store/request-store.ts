@@ -9,7 +9,7 @@
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { Address, Hex } from "viem";
-import type { RequestTerms } from "../chain/request-terms.ts";
+import type { RequestTerms } from "@argus/escrow/request-terms";
 import { inTransaction } from "./database.ts";
 
 export const RequestState = {

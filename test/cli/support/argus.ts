@@ -4,7 +4,7 @@
  * `npx argus` child process where the bin itself and its exit code are under test.
  */
 import { spawn } from "node:child_process";
-import { runArgus } from "@argus/oracle-requestor/cli/main";
+import { runArgus } from "@argus/cli/main";
 import { REPO_ROOT } from "../../support/shared.ts";
 
 export interface ArgusRun {
@@ -57,6 +57,7 @@ export function argusProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve(run(code ?? (signal ? 128 : 1), stdout, stderr.split("\n").filter((line) => !line.startsWith("npm warn")).join("\n"))));
+    // npm's own warnings are kept: a user would see them, and the bin's test fails on any.
+    child.on("close", (code, signal) => resolve(run(code ?? (signal ? 128 : 1), stdout, stderr)));
   });
 }

@@ -19,9 +19,9 @@ import { promisify } from "node:util";
 import pino from "pino";
 import { type Address, type Chain, defineChain, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { startOracle, type RunningOracle } from "@argus/oracle-requestor/oracle";
-import { hardhatAccountKey } from "../../../scripts/lib/local-stack.ts";
-import { type DeploymentInput, parseDeployment } from "../../../frontend/src/deployment.ts";
+import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
+import { hardhatAccountKey } from "@argus/devchain";
+import { type DeploymentInput, parseDeployment } from "@argus/frontend/deployment";
 import { addTokenPricedModel, startStack, type Stack } from "../../oracle/support/stack.ts";
 import { REPO_ROOT } from "../../support/shared.ts";
 

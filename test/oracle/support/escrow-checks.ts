@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { type Address, parseEventLogs } from "viem";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { settlements, type Settlement, type Stack } from "./stack.ts";
 
 const NATIVE = "0x0000000000000000000000000000000000000000" as const;

@@ -10,8 +10,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { OracleConfig } from "@argus/oracle-requestor/config";
-import { ORACLE_NODE_FLAGS } from "@argus/oracle-requestor/node-flags";
+import type { OracleConfig } from "@argus/oracle/config";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 import { REPO_ROOT } from "../../support/shared.ts";
 
 export const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");

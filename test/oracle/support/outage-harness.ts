@@ -10,10 +10,10 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import pino from "pino";
-import type { OracleConfig } from "@argus/oracle-requestor/config";
-import type { Executor } from "@argus/oracle-requestor/executors/executor";
-import { ExecutorError } from "@argus/oracle-requestor/executors/executor";
-import { startOracle, type RunningOracle } from "@argus/oracle-requestor/oracle";
+import type { OracleConfig } from "@argus/oracle/config";
+import type { Executor } from "@argus/oracle/executors/executor";
+import { ExecutorError } from "@argus/oracle/executors/executor";
+import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
 import { eventually } from "./crash-harness.ts";
 import { assertBalanceInvariant, assertSettledOnce } from "./escrow-checks.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";

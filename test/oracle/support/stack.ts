@@ -21,15 +21,15 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { network } from "hardhat";
-import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
-import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import { loadConfig, type OracleConfig } from "@argus/oracle-requestor/config";
-import { createIpfsClient, type KuboRPCClient } from "@argus/oracle-requestor/ipfs/client";
-import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/oracle-requestor/ipfs/embedded";
-import { type RequestTerms, topResultFromCalldata } from "@argus/oracle-requestor/chain/request-terms";
-import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, startChain, type LocalChain } from "../../../scripts/lib/local-stack.ts";
-import { DEFAULT_MODEL_TERMS, registerModels } from "../../../scripts/lib/register-models.ts";
+import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
+import { imageCidToBytes } from "@argus/protocol/cid";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { loadConfig, type OracleConfig } from "@argus/oracle/config";
+import { createIpfsClient, type KuboRPCClient } from "@argus/ipfs-node/client";
+import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/ipfs-node/embedded";
+import { type RequestTerms, topResultFromCalldata } from "@argus/escrow/request-terms";
+import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, modelAdminContext, startChain, type LocalChain } from "@argus/devchain";
+import { DEFAULT_MODEL_TERMS, registerManifests } from "@argus/escrow/model-registration";
 import type { PredictionEscrow, TestGLM } from "../../../types/ethers-contracts/index.ts";
 import { SHARED_MODELS_DIR } from "../../support/shared.ts";
 
@@ -144,8 +144,11 @@ export async function addTokenPricedModel(
     const tokenContract = (await ethers.deployContract("TestGLM")) as unknown as TestGLM;
     const token = (await tokenContract.getAddress()) as Address;
     for (const holder of options.holders) await (await tokenContract.mint(holder, options.mint)).wait();
-    const escrow = (await ethers.getContractAt("PredictionEscrow", stack.argus.escrow)) as unknown as PredictionEscrow;
-    const registered = await registerModels(escrow, [manifestsDir], { ...DEFAULT_MODEL_TERMS, feeToken: token, fee: options.fee });
+    const registered = await registerManifests(modelAdminContext(stack.chain.rpcUrl, stack.argus.escrow), await listManifests([manifestsDir]), {
+      ...DEFAULT_MODEL_TERMS,
+      feeToken: token,
+      fee: options.fee,
+    });
     stack.argus.models.push(...registered);
     return { name: options.name, modelId: stack.modelId(options.name), token, fee: options.fee, manifestsDir };
   } finally {

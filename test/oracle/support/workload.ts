@@ -5,10 +5,10 @@
  * in parallel, one JSON-RPC call per request.
  */
 import { encodeFunctionData, type Hex, type PublicClient, parseEventLogs } from "viem";
-import { predictionEscrowAbi } from "@argus/oracle-requestor/chain/abi.generated";
-import type { RequestTerms } from "@argus/oracle-requestor/chain/request-terms";
-import { RejectReason } from "@argus/oracle-requestor/chain/request-terms";
-import { imageCidToBytes } from "@argus/provider-image/protocol/cid";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import type { RequestTerms } from "@argus/escrow/request-terms";
+import { RejectReason } from "@argus/escrow/request-terms";
+import { imageCidToBytes } from "@argus/protocol/cid";
 import { existsSync } from "node:fs";
 import { SHARED_DIR, SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../../support/shared.ts";
 import { photoVariants } from "./images.ts";

@@ -1,0 +1,100 @@
+/**
+ * The pieces of a local Argus stack that tests, benchmarks and `npm start` share: a
+ * Hardhat (EDR) JSON-RPC node, and the escrow deployed to it through the Ignition
+ * module with the manifest folder's models registered.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { HDNodeWallet } from "ethers";
+import { network } from "hardhat";
+import { type Address, createPublicClient, createWalletClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import { DEFAULT_MODEL_TERMS, type ModelTerms, type RegisteredModel, type RegistrationContext, registerManifests } from "@argus/escrow/model-registration";
+import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
+import ArgusModule from "../ignition/modules/Argus.ts";
+
+/** Hardhat's well-known development mnemonic: its accounts are funded on every local node. */
+export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+export const IGNITION_DEPLOYMENTS_DIR = join(import.meta.dirname, "../ignition/deployments");
+
+/** Private key of the Hardhat development account `index` (0: admin, 1: oracle by convention). */
+export function hardhatAccountKey(index: number): `0x${string}` {
+  return HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey as `0x${string}`;
+}
+
+export function hardhatAccountAddress(index: number): `0x${string}` {
+  return HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).address as `0x${string}`;
+}
+
+export interface LocalChain {
+  rpcUrl: string;
+  close(): Promise<void>;
+}
+
+/** A JSON-RPC node on `host:port` (port 0: any free port), automining, chain id 31337. */
+export async function startChain(options: { host?: string; port?: number } = {}): Promise<LocalChain> {
+  const host = options.host ?? "127.0.0.1";
+  const server = await network.createServer("default", host, options.port ?? 0);
+  const { port } = await server.listen();
+  return { rpcUrl: `http://${host}:${port}`, close: () => server.close() };
+}
+
+export interface DeployedArgus {
+  escrow: `0x${string}`;
+  deployBlock: number;
+  chainId: number;
+  models: RegisteredModel[];
+}
+
+/**
+ * Deploys the escrow with the Ignition module to the node at `rpcUrl` (admin and model
+ * admin: account 0; oracle: `oracle`) and registers every manifest in `manifestsDirs`.
+ * `deploymentId` names Ignition's journal; `fresh` deletes an old journal of that name
+ * first (a restarted node has none of what it recorded).
+ */
+export async function deployArgus(options: {
+  rpcUrl: string;
+  deploymentId: string;
+  fresh?: boolean;
+  oracle?: string;
+  treasury?: string;
+  protocolFeeBps?: number;
+  manifestsDirs?: string[];
+  terms?: Partial<ModelTerms>;
+}): Promise<DeployedArgus> {
+  if (options.fresh) await rm(join(IGNITION_DEPLOYMENTS_DIR, options.deploymentId), { recursive: true, force: true });
+  const connection = await network.create({ network: "localhost", override: { url: options.rpcUrl } });
+  try {
+    const { ethers, ignition } = connection;
+    const deployBlock = await ethers.provider.getBlockNumber();
+    const { chainId } = await ethers.provider.getNetwork();
+    const { escrow } = await ignition.deploy(ArgusModule, {
+      deploymentId: options.deploymentId,
+      displayUi: false,
+      parameters: {
+        Argus: {
+          oracle: options.oracle ?? hardhatAccountAddress(1),
+          treasury: options.treasury ?? hardhatAccountAddress(2),
+          protocolFeeBps: options.protocolFeeBps ?? 500,
+        },
+      },
+    });
+    const address = (await escrow.getAddress()) as Address;
+    const manifests = await listManifests(options.manifestsDirs ?? [BUILTIN_MANIFESTS_DIR]);
+    const models = await registerManifests(modelAdminContext(options.rpcUrl, address), manifests, { ...DEFAULT_MODEL_TERMS, ...options.terms });
+    return { escrow: address, deployBlock, chainId: Number(chainId), models };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Clients for registering models on the local node as its model admin (account 0). */
+export function modelAdminContext(rpcUrl: string, escrow: Address): RegistrationContext {
+  const transport = http(rpcUrl);
+  return {
+    client: createPublicClient({ chain: hardhat, transport }),
+    wallet: createWalletClient({ chain: hardhat, transport, account: privateKeyToAccount(hardhatAccountKey(0)) }),
+    escrow,
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * `argus request --model <id|name> --image <file|cid> [--wait] [--timeout T] [--json]`:
+ * the terminal's `curl -F image=@kitten.jpg …/requestPrediction/<model>`. Pins the
+ * file, quotes and pays the fee, and with --wait follows the request to its verified
+ * answer.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { basename } from "node:path";
+import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
+import { inspectImage } from "@argus/provider-image/decode-image";
+import { imageLimitsFromEnv } from "@argus/provider-image/image-limits";
+import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
+import { predictionEscrowAbi } from "@argus/escrow/abi";
+import { type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
+import { type Command, EXIT } from "../command.ts";
+import { type CliContext, openContext } from "../context.ts";
+import { currencyOf, formatAmount, resolveModel } from "../escrow-reads.ts";
+import { Output } from "../output.ts";
+import { printStatus, statusJson } from "../present.ts";
+import { type RequestStatus, waitForSettlement } from "../request-status.ts";
+
+const USAGE = `usage: argus request --model <id|name> --image <file|cid> [--wait] [--timeout <duration>] [--no-check] [--json] [--deployment <file>]
+
+Pins the image file to IPFS (or takes the CID of an image already pinned), pays the
+model's quoted fee to the escrow and prints the request id. With --wait it follows the
+request until the oracle answers and prints the result, verified against the digest
+recorded on-chain.
+
+  --model <id|name>     registry id or name (see \`argus models list\`)
+  --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most 2 MiB) or its CID
+  --wait                wait for the answer (exit 3 if the request is rejected or expires)
+  --timeout <duration>  give up waiting after this long: 90, 90s, 15m, 2h (default 10m)
+  --no-check            skip the local check that the file is an image the oracle accepts
+  --json                print one JSON object instead of text
+
+Signs with ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD.`;
+
+export const requestCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommand(argv, {
+      model: { type: "string" },
+      image: { type: "string" },
+      wait: { type: "boolean", default: false },
+      timeout: { type: "string" },
+      "no-check": { type: "boolean", default: false },
+    });
+    noPositionals(positionals);
+    if (values.model === undefined) throw new UsageError("--model is required");
+    if (values.image === undefined) throw new UsageError("--image is required");
+    const timeoutMs = parseSeconds(values.timeout, "--timeout", 600) * 1000;
+    const image = await readImageArgument(values.image);
+
+    const out = new Output(io, values.json);
+    const ctx = await openContext(values, io.env);
+    const wallet = await ctx.wallet();
+    const model = await resolveModel(ctx, values.model);
+    if (!model.active) throw new Error(`model ${model.id} ${model.name} is not active: it takes no requests`);
+
+    let imageCid: string;
+    if (image.kind === "file") {
+      if (!values["no-check"]) await checkImage(image.bytes, image.path);
+      imageCid = await pinImage(ctx, out, image.bytes, image.path);
+    } else {
+      imageCid = image.cid;
+    }
+
+    const [feeToken, fee] = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [model.id, 0] });
+    const currency = await currencyOf(ctx, feeToken);
+    await ensureFunds(ctx, wallet.account.address, feeToken, fee, currency, out);
+    out.spin(`paying ${formatAmount(fee, currency)} for ${model.name}…`);
+    const hash = await wallet.writeContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "requestPrediction",
+      args: [model.id, toHex(imageCidToBytes(imageCid))],
+      ...(feeToken === zeroAddress ? { value: fee } : {}),
+    });
+    const request = await requestFromReceipt(ctx, hash);
+    out.done(`request ${request.terms.requestId} paid ${formatAmount(fee, currency)} in block ${request.blockNumber} (tx ${hash})`);
+
+    if (!values.wait) {
+      const summary = { requestId: request.terms.requestId, status: "pending", model: { id: model.id, name: model.name }, imageCid, fee, feeToken, requester: request.terms.requester, deadline: Number(request.terms.deadline), requestBlock: Number(request.blockNumber), requestTransaction: hash };
+      if (out.json) out.data(summary);
+      else {
+        out.text(request.terms.requestId.toString());
+        out.note(`follow it with: npx argus result ${request.terms.requestId} --wait`);
+      }
+      return EXIT.ok;
+    }
+
+    const status = await waitWithProgress(ctx, out, { request, model }, timeoutMs);
+    if (status === undefined) return EXIT.interrupted;
+    if (out.json) out.data(statusJson(status));
+    else printStatus(out, status, currency);
+    return exitCodeOf(status);
+  },
+};
+
+type ImageArgument = { kind: "file"; path: string; bytes: Uint8Array } | { kind: "cid"; cid: string };
+
+async function readImageArgument(text: string): Promise<ImageArgument> {
+  const info = await stat(text).catch(() => undefined);
+  if (info?.isFile()) return { kind: "file", path: text, bytes: new Uint8Array(await readFile(text)) };
+  if (info?.isDirectory()) throw new UsageError(`--image ${text} is a folder, not an image file`);
+  if (isValidImageCid(text)) return { kind: "cid", cid: text.trim() };
+  throw new UsageError(`--image "${text}" is neither a readable file nor an image CID`);
+}
+
+/** The checks the oracle makes before it works on an image, so a bad file is refused before it is paid for. */
+async function checkImage(bytes: Uint8Array, path: string): Promise<void> {
+  try {
+    await inspectImage(bytes, imageLimitsFromEnv());
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new Error(`${path} would be rejected by the oracle${code ? ` (${code})` : ""}: ${(error as Error).message} (--no-check sends it anyway)`);
+  }
+}
+
+async function pinImage(ctx: CliContext, out: Output, bytes: Uint8Array, path: string): Promise<string> {
+  const name = basename(path);
+  const size = bytes.byteLength;
+  const activity = `pinning ${name} (${kib(size)}) to ${ctx.ipfsApiUrl}…`;
+  out.spin(activity);
+  try {
+    const added = await ctx.ipfs().add(bytes, {
+      cidVersion: 1,
+      rawLeaves: true,
+      pin: true,
+      progress: (sent: number) => out.spin(`pinning ${name}: ${Math.min(100, Math.round((sent / Math.max(size, 1)) * 100))}% of ${kib(size)}`, activity),
+    });
+    const cid = added.cid.toString();
+    out.done(`pinned ${name} as ${cid}`);
+    return cid;
+  } catch (error) {
+    out.done();
+    throw new Error(`cannot pin ${name} to the IPFS node at ${ctx.ipfsApiUrl}: ${(error as Error).message}`);
+  }
+}
+
+function kib(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** A clear message instead of a node's "insufficient funds"; approves a token fee when the allowance is short. */
+async function ensureFunds(ctx: CliContext, payer: Address, feeToken: Address, fee: bigint, currency: { symbol: string; decimals: number; token: Address }, out: Output): Promise<void> {
+  if (feeToken === zeroAddress) {
+    const balance = await ctx.client.getBalance({ address: payer });
+    if (balance <= fee) throw new Error(`${payer} has ${formatAmount(balance, currency)}; the fee is ${formatAmount(fee, currency)} plus gas`);
+    return;
+  }
+  const [balance, allowance] = await Promise.all([
+    ctx.client.readContract({ address: feeToken, abi: erc20Abi, functionName: "balanceOf", args: [payer] }),
+    ctx.client.readContract({ address: feeToken, abi: erc20Abi, functionName: "allowance", args: [payer, ctx.escrow] }),
+  ]);
+  if (balance < fee) throw new Error(`${payer} has ${formatAmount(balance, currency)}; the fee is ${formatAmount(fee, currency)}`);
+  if (allowance >= fee) return;
+  out.spin(`approving ${formatAmount(fee, currency)} for the escrow…`);
+  const wallet = await ctx.wallet();
+  const hash = await wallet.writeContract({ address: feeToken, abi: erc20Abi, functionName: "approve", args: [ctx.escrow, fee] });
+  const receipt = await ctx.client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`the approval ${hash} reverted`);
+  out.done(`approved ${formatAmount(fee, currency)} (tx ${hash})`);
+}
+
+async function requestFromReceipt(ctx: CliContext, hash: Hex): Promise<RequestRecord> {
+  const receipt = await ctx.client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`the request transaction ${hash} reverted`);
+  const [request] = requestsInLogs(receipt.logs);
+  if (!request) throw new Error(`the transaction ${hash} emitted no PredictionRequested`);
+  return request;
+}
+
+/** Waits with a spinner; Ctrl-C stops waiting (the request stays paid) and says how to come back. Undefined when interrupted. */
+export async function waitWithProgress(
+  ctx: CliContext,
+  out: Output,
+  loaded: Parameters<typeof waitForSettlement>[1],
+  timeoutMs: number,
+): Promise<RequestStatus | undefined> {
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort(new Error("interrupted"));
+  process.once("SIGINT", onSigint);
+  const id = loaded.request.terms.requestId;
+  out.spin("waiting for the oracle…", "waiting for the oracle");
+  try {
+    const status = await waitForSettlement(ctx, loaded, {
+      timeoutMs,
+      signal: interrupt.signal,
+      onTick: (pending, waitedMs) => {
+        const oracle = pending.oracle ? ` — oracle: ${pending.oracle.state}` : "";
+        out.spin(`waiting for the oracle… ${Math.round(waitedMs / 1000)} s${oracle}`, `waiting for the oracle${oracle}`);
+      },
+    });
+    out.done();
+    return status;
+  } catch (error) {
+    out.done();
+    if (interrupt.signal.aborted) {
+      out.warn(`stopped waiting; request ${id} stays paid — \`npx argus result ${id} --wait\` picks it up again`);
+      return undefined;
+    }
+    throw error;
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
+export function exitCodeOf(status: RequestStatus): number {
+  if (status.phase === "rejected" || status.phase === "expired") return EXIT.refused;
+  if (status.phase === "fulfilled" && status.verified === false) return EXIT.failure;
+  return EXIT.ok;
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]`
+ *
+ * Fills a models folder with the pinned files of the given models (default: every
+ * manifest in the catalogue): files already there are verified by sha256, missing or
+ * wrong ones are downloaded from their manifest URL (or ARGUS_MODELS_MIRROR) and
+ * verified before they take their name. The Dockerfile bakes the models into the
+ * image with this command; on a laptop it pre-fills the download cache.
+ */
+import { join } from "node:path";
+import { listManifests, loadManifest } from "../models/catalog.ts";
+import { optionalUserPath, parseCliArgs, runCli } from "./cli.ts";
+import { downloadOptionsFromEnv, downloadPinnedFile, pinnedFiles } from "../models/model-files.ts";
+import { describeModelsDir, resolveModelsDir } from "../models/models-dir.ts";
+import { sha256OfFile } from "../models/sha256-file.ts";
+
+const USAGE = "usage: npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]";
+
+runCli(USAGE, async () => {
+  const { values, positionals } = parseCliArgs({ options: { "models-dir": { type: "string" } }, allowPositionals: true });
+  const dir = resolveModelsDir(optionalUserPath(values["models-dir"]));
+  const manifests = positionals.length > 0 ? await Promise.all(positionals.map((id) => loadManifest(id))) : await listManifests();
+  const download = downloadOptionsFromEnv();
+  process.stderr.write(`models folder: ${describeModelsDir(dir)}\n`);
+
+  const done = new Set<string>(); // models share files (labels)
+  for (const manifest of manifests) {
+    for (const pinned of pinnedFiles(manifest)) {
+      if (done.has(pinned.file)) continue;
+      done.add(pinned.file);
+      const present = await sha256OfFile(join(dir.path, pinned.file)).then((digest) => digest.toString("hex"), () => undefined);
+      if (present === pinned.sha256) {
+        process.stderr.write(`ok          ${pinned.file}\n`);
+        continue;
+      }
+      await downloadPinnedFile(pinned, dir.path, download);
+      process.stderr.write(`${present === undefined ? "downloaded" : "replaced  "}  ${pinned.file}${present === undefined ? "" : ` (had sha256 ${present})`}\n`);
+    }
+  }
+});

@@ -1,0 +1,171 @@
+/**
+ * The inference engine: a batch of images in, one result per request out, in order.
+ * The Golem entry command, `npm run predict` and the oracle's in-process executor all
+ * go through `createEngine(…).run(…)` / `.runBatch(…)`.
+ *
+ *   const engine = createEngine({ modelsDir: "/models" });
+ *   const results = await engine.runBatch(batch, "/golem/input");
+ *
+ * A model that cannot be trusted or loaded (unknown id, missing or corrupt file,
+ * manifest that disagrees with the graph) fails the whole call with an error that
+ * says why; it is not the requests' fault. A bad image only turns its own request
+ * into an error entry.
+ */
+import { join } from "node:path";
+import { defaultManifestsDirs, loadManifest } from "../models/catalog.ts";
+import { defaultDecodeConcurrency } from "./concurrency.ts";
+import { type ImageLimits, imageLimitsFromEnv } from "../image/image-limits.ts";
+import type { Int8Path } from "./inference-path.ts";
+import { type ChunkSlot, decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
+import { type LoadedModel, loadModel } from "./loaded-model.ts";
+import { inferChunk, type SlotOutcome } from "./infer-chunk.ts";
+import { type DownloadOptions, downloadOptionsFromEnv, ensureModelFiles } from "../models/model-files.ts";
+import { type ModelsDir, resolveModelsDir } from "../models/models-dir.ts";
+import { classifyOrDetect } from "./predictions.ts";
+import { type BatchDescription, MAX_BATCH_SIZE } from "@argus/protocol/batch";
+import { ImageCidSchema, RequestIdSchema } from "@argus/protocol/ids";
+import type { ModelManifest } from "@argus/protocol/manifest";
+import { type ErrorCode, type InferenceResult, InferenceResultSchema, RESULT_SCHEMA_VERSION } from "@argus/protocol/result";
+import { roundHundredths } from "./rounding.ts";
+import { RUNTIME_VERSIONS } from "./runtime-versions.ts";
+
+export interface EngineOptions {
+  /** Folder with the model files; a string is taken as explicitly chosen. Default: `resolveModelsDir()`. */
+  modelsDir?: string | ModelsDir;
+  /** Folders with `<id>.json` manifests. Default: the built-in folder plus ARGUS_MANIFESTS_DIR. */
+  manifestsDirs?: readonly string[];
+  /** Per-image caps. Default: 2 MiB, 40 MP, or ARGUS_MAX_IMAGE_BYTES / ARGUS_MAX_IMAGE_PIXELS. */
+  limits?: Partial<ImageLimits>;
+  /** Images decoding at once. Default: two per core, at most libuv's pool size. */
+  decodeConcurrency?: number;
+  /** onnxruntime intra-op threads. Default: one per core. */
+  intraOpThreads?: number;
+  /** How to compute int8 networks. Default: the fastest path that gives the reference's bits on this CPU. */
+  int8Path?: Int8Path;
+  /** Where missing models are downloaded from, when the models folder is the cache. */
+  download?: DownloadOptions;
+}
+
+/** One request for `Engine.run`: ids to echo into the result, and the image as a file or bytes. */
+export interface ImageRequest {
+  requestId: string;
+  imageCid: string;
+  image: ImageSource;
+}
+
+export interface Engine {
+  readonly modelsDir: ModelsDir;
+  readonly limits: Readonly<ImageLimits>;
+  /** The manifest of `modelId`. */
+  manifest(modelId: string): Promise<ModelManifest>;
+  /** Fetches (cache only), verifies and loads `modelId`; later runs reuse the session. */
+  load(modelId: string): Promise<LoadedModel>;
+  /** One result per request, in order. */
+  run(modelId: string, requests: readonly ImageRequest[]): Promise<InferenceResult[]>;
+  /** `run` for a batch description whose image files are in `inputDir`. */
+  runBatch(batch: BatchDescription, inputDir: string): Promise<InferenceResult[]>;
+  /** Decodes the images into input chunks without running the network (what `run` costs before inference). */
+  decodeOnly(modelId: string, images: readonly ImageSource[]): Promise<InputChunk[]>;
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const modelsDir = typeof options.modelsDir === "string" ? resolveModelsDir(options.modelsDir) : (options.modelsDir ?? resolveModelsDir());
+  const manifestsDirs = options.manifestsDirs ?? defaultManifestsDirs();
+  const limits = { ...imageLimitsFromEnv(), ...options.limits };
+  const chunking = {
+    limits,
+    decodeConcurrency: options.decodeConcurrency ?? defaultDecodeConcurrency(),
+    maxChunk: MAX_BATCH_SIZE,
+  };
+  const download = options.download ?? downloadOptionsFromEnv();
+
+  const manifest = (modelId: string) => loadManifest(modelId, manifestsDirs);
+
+  const load = async (modelId: string) => {
+    const modelManifest = await manifest(modelId);
+    await ensureModelFiles(modelManifest, modelsDir, download);
+    return loadModel(modelManifest, modelsDir.path, { intraOpThreads: options.intraOpThreads, int8Path: options.int8Path });
+  };
+
+  const run = async (modelId: string, requests: readonly ImageRequest[]) => {
+    for (const request of requests) {
+      RequestIdSchema.parse(request.requestId);
+      ImageCidSchema.parse(request.imageCid);
+    }
+    const model = await load(modelId);
+    const results: InferenceResult[] = new Array(requests.length);
+    const rejections = await decodeIntoChunks(
+      model,
+      requests.map((request) => request.image),
+      chunking,
+      async (chunk) => {
+        for (const [slotIndex, outcome] of (await inferChunk(model, chunk)).entries()) {
+          const slot = chunk.slots[slotIndex]!;
+          const request = requests[slot.imageIndex]!;
+          results[slot.imageIndex] =
+            "rejection" in outcome ? errorResult(modelId, request, outcome.rejection) : predictionResult(model, modelId, request, slot, outcome);
+        }
+      },
+    );
+    for (const [imageIndex, rejection] of rejections) results[imageIndex] = errorResult(modelId, requests[imageIndex]!, rejection);
+    // Never hand out something the oracle's validation would reject.
+    return results.map((result) => InferenceResultSchema.parse(result));
+  };
+
+  return {
+    modelsDir,
+    limits,
+    manifest,
+    load,
+    run,
+    runBatch: (batch, inputDir) =>
+      run(
+        batch.modelId,
+        batch.requests.map((request) => ({
+          requestId: request.requestId,
+          imageCid: request.imageCid,
+          image: { path: join(inputDir, request.imageFile) },
+        })),
+      ),
+    decodeOnly: async (modelId, images) => {
+      const model = await load(modelId);
+      const chunks: InputChunk[] = [];
+      await decodeIntoChunks(model, images, chunking, async (chunk) => void chunks.push(chunk));
+      return chunks;
+    },
+  };
+}
+
+function predictionResult(
+  model: LoadedModel,
+  modelId: string,
+  request: ImageRequest,
+  slot: ChunkSlot,
+  outcome: Extract<SlotOutcome, { values: unknown }>,
+): InferenceResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    requestId: request.requestId,
+    imageCid: request.imageCid,
+    modelId,
+    weightsSha256: model.manifest.weights.sha256,
+    image: slot.decoded.image,
+    ...classifyOrDetect(model, outcome.values, outcome.offset, slot.decoded),
+    timings: {
+      decodeMs: roundHundredths(slot.decodeMs),
+      inferenceMs: roundHundredths(outcome.runMs / outcome.imagesInRun),
+      batchSize: outcome.imagesInRun,
+    },
+    runtime: { ...RUNTIME_VERSIONS, inferencePath: model.inferencePath },
+  };
+}
+
+function errorResult(modelId: string, request: ImageRequest, rejection: { code: ErrorCode; message: string }): InferenceResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    requestId: request.requestId,
+    imageCid: request.imageCid,
+    modelId,
+    error: { code: rejection.code, message: rejection.message.slice(0, 1000) },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Runs one input chunk through the network: a single `session.run` for the whole
+ * chunk. Should that fail, a dynamic-batch model retries image by image, so that an
+ * image the network chokes on costs only its own request (INFERENCE_FAILED) and the
+ * others still get their predictions.
+ */
+import type { Tensor } from "onnxruntime-node";
+import type { InputChunk } from "./input-chunks.ts";
+import { inputDims, toOrtTensor } from "./input-tensor.ts";
+import type { LoadedModel } from "./loaded-model.ts";
+import type { ErrorCode } from "@argus/protocol/result";
+
+/** A slot's share of the output, or why it has none. */
+export type SlotOutcome =
+  | { values: ArrayLike<number>; offset: number; runMs: number; imagesInRun: number }
+  | { rejection: { code: ErrorCode; message: string } };
+
+/** One outcome per slot of `chunk`, in slot order. */
+export async function inferChunk(model: LoadedModel, chunk: InputChunk): Promise<SlotOutcome[]> {
+  try {
+    const started = performance.now();
+    const values = await runSession(model, chunk.data, chunk.runSize);
+    const runMs = performance.now() - started;
+    return chunk.slots.map((_, slotIndex) => ({
+      values,
+      offset: slotIndex * model.outputValuesPerImage,
+      runMs,
+      imagesInRun: chunk.slots.length,
+    }));
+  } catch (error) {
+    if (model.fixedBatchSize !== null || chunk.slots.length === 1) {
+      return chunk.slots.map(() => ({ rejection: inferenceFailure(error) }));
+    }
+    const perImage = chunk.data.length / chunk.runSize;
+    const outcomes: SlotOutcome[] = [];
+    for (let slotIndex = 0; slotIndex < chunk.slots.length; slotIndex++) {
+      const single = chunk.data.subarray(slotIndex * perImage, (slotIndex + 1) * perImage);
+      outcomes.push(...(await inferChunk(model, { data: single, runSize: 1, slots: [chunk.slots[slotIndex]!] })));
+    }
+    return outcomes;
+  }
+}
+
+async function runSession(model: Pick<LoadedModel, "manifest" | "session">, data: InputChunk["data"], runSize: number): Promise<ArrayLike<number>> {
+  const { input, output } = model.manifest;
+  const feeds: Record<string, Tensor> = { [input.name]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
+  const outputs = await model.session.run(feeds, [output.name]);
+  const tensor = outputs[output.name];
+  if (tensor === undefined) throw new Error(`the network returned no "${output.name}"`);
+  return tensor.data as ArrayLike<number>;
+}
+
+function inferenceFailure(error: unknown): { code: ErrorCode; message: string } {
+  return { code: "INFERENCE_FAILED", message: `the network failed on this image: ${(error as Error)?.message ?? String(error)}` };
+}

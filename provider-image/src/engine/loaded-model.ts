@@ -1,0 +1,153 @@
+/**
+ * A model ready to run: its manifest, its verified weights in one onnxruntime session,
+ * its labels, and what the graph says about batching.
+ *
+ * Loading is where trust is established, so it is strict. The weights are hashed and
+ * compared with the manifest before onnxruntime sees a byte (and the session is built
+ * from those same bytes, so the file cannot change in between); the labels are
+ * verified the same way; and the manifest's claims about tensor names, types and
+ * sizes are checked against the graph, so a wrong manifest fails here with a message
+ * rather than later with a wrong prediction.
+ *
+ * One session per model per process: sessions are cached by models folder and
+ * manifest, and concurrent loads of the same model share one promise.
+ */
+import { availableParallelism } from "node:os";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { InferenceSession } from "onnxruntime-node";
+import { fastestExactPath, type InferencePath, type Int8Path, int8Graph } from "./inference-path.ts";
+import { ModelIntegrityError } from "../models/model-files.ts";
+import { canonicalJson } from "@argus/protocol/canonical-json";
+import { type ModelManifest, parseLabels } from "@argus/protocol/manifest";
+import { hasQuantizedOperators } from "./reference-graph.ts";
+import { sha256Hex } from "../models/sha256-file.ts";
+
+export interface LoadedModel {
+  manifest: ModelManifest;
+  session: InferenceSession;
+  labels: readonly string[];
+  /** Images per `session.run` the graph accepts: null when the batch dimension is dynamic. */
+  fixedBatchSize: number | null;
+  /** The output's shape without the batch dimension: [classes(, 1, 1)] or [rows, 5 + classes]. */
+  outputDims: readonly number[];
+  /** Values per image in the output. */
+  outputValuesPerImage: number;
+  /** How the network is computed here (see inference-path.ts); recorded in every result. */
+  inferencePath: InferencePath;
+}
+
+/** The manifest describes a graph other than the one in the weights file. */
+export class ModelMismatchError extends Error {
+  override name = "ModelMismatchError";
+}
+
+export interface SessionOptions {
+  /** onnxruntime intra-op threads; default: every core. */
+  intraOpThreads?: number;
+  /** How to compute an int8 network; default: the fastest path that is exact on this CPU. */
+  int8Path?: Int8Path;
+}
+
+const cache = new Map<string, Promise<LoadedModel>>();
+
+export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<LoadedModel> {
+  // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
+  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${canonicalJson(manifest)}`;
+  let loading = cache.get(key);
+  if (loading === undefined) {
+    loading = createLoadedModel(manifest, modelsDir, options);
+    cache.set(key, loading);
+    loading.catch(() => cache.delete(key)); // a failed load may be retried once the file is fixed
+  }
+  return loading;
+}
+
+async function createLoadedModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions): Promise<LoadedModel> {
+  const weights = await readVerified(modelsDir, manifest.weights, `weights of model ${manifest.id}`);
+  const labelBytes = await readVerified(modelsDir, manifest.labels, `labels of model ${manifest.id}`);
+  const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
+
+  let session: InferenceSession;
+  let inferencePath: InferencePath = "native-float";
+  try {
+    let graph: { bytes: Uint8Array; options: InferenceSession.SessionOptions } = { bytes: weights, options: { graphOptimizationLevel: "all" } };
+    if (hasQuantizedOperators(weights)) {
+      inferencePath = options.int8Path ?? (await fastestExactPath());
+      graph = int8Graph(weights, inferencePath);
+    }
+    const extra = (graph.options.extra ?? {}) as { session?: Record<string, unknown> };
+    session = await InferenceSession.create(graph.bytes, {
+      ...graph.options,
+      executionProviders: ["cpu"],
+      intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
+      logSeverityLevel: 3,
+      // Idle onnxruntime threads would otherwise busy-wait after each run and steal
+      // the cores that sharp needs to decode the next images.
+      extra: { ...extra, session: { ...extra.session, intra_op: { allow_spinning: "0" } } },
+    });
+  } catch (error) {
+    throw new ModelMismatchError(`onnxruntime cannot load ${manifest.weights.file} (model ${manifest.id}): ${(error as Error).message}`);
+  }
+  const fixedBatchSize = checkInput(manifest, session);
+  const outputDims = checkOutput(manifest, session, labels.length);
+  const outputValuesPerImage = outputDims.reduce((product, dim) => product * dim, 1);
+  return { manifest, session, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
+}
+
+async function readVerified(modelsDir: string, pinned: { file: string; sha256: string }, what: string): Promise<Uint8Array> {
+  const path = join(modelsDir, pinned.file);
+  const bytes = await readFile(path);
+  const actual = sha256Hex(bytes);
+  if (actual !== pinned.sha256) {
+    throw new ModelIntegrityError(
+      `refusing to load the ${what}: ${path} has sha256 ${actual}, but the manifest pins ${pinned.sha256}. ` +
+        `The file is corrupt or is not the one the manifest describes; replace it with the published file.`,
+    );
+  }
+  return bytes;
+}
+
+function tensorMetadata(session: InferenceSession, side: "input" | "output", name: string) {
+  const metadata = side === "input" ? session.inputMetadata : session.outputMetadata;
+  const found = metadata.find((entry) => entry.name === name);
+  if (found === undefined || !found.isTensor) {
+    const names = metadata.map((entry) => entry.name).join(", ");
+    throw new ModelMismatchError(`the graph has no ${side} tensor "${name}" (its ${side}s: ${names})`);
+  }
+  return found;
+}
+
+/** Checks the input against the manifest; returns the fixed batch size, or null when it is dynamic. */
+function checkInput(manifest: ModelManifest, session: InferenceSession): number | null {
+  const { name, dtype, layout, width, height } = manifest.input;
+  const input = tensorMetadata(session, "input", name);
+  const where = `model ${manifest.id}, input "${name}"`;
+  if (input.type !== dtype) throw new ModelMismatchError(`${where} is ${input.type} in the graph, ${dtype} in the manifest`);
+  const expected = layout === "NCHW" ? [3, height, width] : [height, width, 3];
+  const [batch, ...rest] = input.shape;
+  const matches = rest.length === 3 && rest.every((dim, index) => typeof dim === "string" || dim === expected[index]);
+  if (!matches) {
+    throw new ModelMismatchError(`${where} has shape [${input.shape.join(", ")}] in the graph; the manifest (${layout}) implies [N, ${expected.join(", ")}]`);
+  }
+  return typeof batch === "number" && batch > 0 ? batch : null;
+}
+
+/** Checks the output against the manifest and the labels; returns its per-image dims. */
+function checkOutput(manifest: ModelManifest, session: InferenceSession, labelCount: number): number[] {
+  const output = tensorMetadata(session, "output", manifest.output.name);
+  const where = `model ${manifest.id}, output "${manifest.output.name}"`;
+  const perImage = output.shape.slice(1);
+  if (perImage.some((dim) => typeof dim !== "number")) {
+    throw new ModelMismatchError(`${where} has shape [${output.shape.join(", ")}]; only the batch dimension may be dynamic`);
+  }
+  const dims = perImage as number[];
+  const classes = manifest.task === "classification" ? dims.reduce((product, dim) => product * dim, 1) : (dims[dims.length - 1] ?? 0) - 5;
+  if (manifest.task === "detection" && dims.length !== 2) {
+    throw new ModelMismatchError(`${where} has shape [${output.shape.join(", ")}]; a detector's is [N, rows, 5 + classes]`);
+  }
+  if (classes !== labelCount) {
+    throw new ModelMismatchError(`${where} scores ${classes} classes but ${manifest.labels.file} names ${labelCount}`);
+  }
+  return dims;
+}

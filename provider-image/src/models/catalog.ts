@@ -1,0 +1,67 @@
+/**
+ * The model catalogue: manifests stored as `<id>.json` files. The built-in folder
+ * (`provider-image/manifests`) ships with the image; more folders can be added with
+ * ARGUS_MANIFESTS_DIR (path-list) or per call. A model id must be defined once:
+ * two different manifests for one id is an error, never a silent choice.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
+import { ModelIdSchema } from "@argus/protocol/ids";
+import { canonicalJson } from "@argus/protocol/canonical-json";
+
+export const BUILTIN_MANIFESTS_DIR = fileURLToPath(new URL("../../manifests", import.meta.url));
+export const MANIFESTS_DIR_ENV = "ARGUS_MANIFESTS_DIR";
+
+export class UnknownModelError extends Error {
+  override name = "UnknownModelError";
+}
+
+/** The built-in folder followed by those listed in ARGUS_MANIFESTS_DIR. */
+export function defaultManifestsDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env[MANIFESTS_DIR_ENV] ?? "").split(delimiter).filter((dir) => dir !== "");
+  return [BUILTIN_MANIFESTS_DIR, ...extra];
+}
+
+export async function loadManifest(id: string, dirs: readonly string[] = defaultManifestsDirs()): Promise<ModelManifest> {
+  if (!ModelIdSchema.safeParse(id).success) throw new UnknownModelError(`"${id}" is not a valid model id`);
+  const found: { path: string; manifest: ModelManifest }[] = [];
+  for (const dir of dirs) {
+    const path = join(dir, `${id}.json`);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw error;
+    }
+    const manifest = parseManifest(JSON.parse(text), path);
+    if (manifest.id !== id) throw new UnknownModelError(`${path} declares id "${manifest.id}"; a manifest's file name must be its id`);
+    found.push({ path, manifest });
+  }
+  const [first, ...others] = found;
+  if (first === undefined) {
+    const known = (await listManifests(dirs)).map((manifest) => manifest.id);
+    throw new UnknownModelError(`no manifest for model "${id}" in ${dirs.join(", ")}; known models: ${known.join(", ") || "none"}`);
+  }
+  const conflicting = others.find((other) => canonicalJson(other.manifest) !== canonicalJson(first.manifest));
+  if (conflicting) throw new UnknownModelError(`model "${id}" is defined differently in ${first.path} and ${conflicting.path}`);
+  return first.manifest;
+}
+
+/** Every manifest in `dirs`, sorted by id. */
+export async function listManifests(dirs: readonly string[] = defaultManifestsDirs()): Promise<ModelManifest[]> {
+  const ids = new Set<string>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw error;
+    }
+    for (const name of names) if (name.endsWith(".json")) ids.add(name.slice(0, -".json".length));
+  }
+  return Promise.all([...ids].sort().map((id) => loadManifest(id, dirs)));
+}

@@ -1,0 +1,344 @@
+/**
+ * The one-command local stack (`npm start`): starts, in order and each with its own
+ * ready signal,
+ *   [chain]  a Hardhat (EDR) JSON-RPC node in this process (or connects to ARGUS_RPC_URL),
+ *   [ipfs]   the embedded IPFS node as a child process (or uses ARGUS_IPFS_API),
+ *            — in parallel with the chain —
+ *   the escrow deployed through the Ignition module and the usable models registered
+ *   (manifests pinned to IPFS), the deployment record written,
+ *   [oracle] the oracle as a child process, with the local executor (or Golem),
+ *   [ui]     the web UI (Vite) serving the deployment record,
+ * then watches the escrow's events and prints them under [chain]. `stop()` works at any
+ * point — half-started stacks included — and stops the components in reverse order.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type Address, createPublicClient, http, type PublicClient, zeroAddress } from "viem";
+import { decodeEvents, withTopResults } from "@argus/escrow/escrow-reads";
+import type { Currency } from "@argus/cli/escrow-reads";
+import { describeEvent } from "@argus/cli/present";
+import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/escrow/deployment-record";
+import { writeDeploymentFile } from "@argus/escrow/deployment-file";
+import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
+import { loadOracleAccount } from "@argus/oracle/oracle-key";
+import { listManifests } from "@argus/provider-image/catalog";
+import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
+import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain } from "@argus/devchain";
+import { consoleLog, type StackLog } from "./stack-log.ts";
+import { prepareModels } from "./stack-models.ts";
+import { Component, describeExit } from "./stack-process.ts";
+import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
+
+const IPFS_MAIN = join(REPO_ROOT, "oracle-requestor/ipfs-node/src/main.ts");
+const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
+
+const UI_MAIN = join(REPO_ROOT, "scripts/stack/stack-ui.ts");
+/** The funded account offered to the user (0 administers, 1 is the oracle, 2 the treasury). */
+export const TEST_ACCOUNT_INDEX = 3;
+
+export interface StackSummary {
+  record: Deployment;
+  deploymentFile: string;
+  uiUrl: string | undefined;
+  oracle: { address: Address; statusUrl: string } | undefined;
+  models: { id: number; name: string }[];
+  testAccount: { index: number; address: Address; privateKey: `0x${string}`; balance: bigint } | undefined;
+  executor: string;
+}
+
+/** start() was interrupted by stop(). */
+export class Stopped extends Error {
+  override name = "Stopped";
+}
+
+export class LocalStack {
+  readonly log: StackLog;
+  private readonly env: NodeJS.ProcessEnv;
+  private settings: StackSettings | undefined;
+  private chain: LocalChain | undefined;
+  private readonly components: Component[] = [];
+  private watcher: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  private wroteRecord = false;
+  /** Resolves with a message when a component dies on its own. */
+  readonly failed: Promise<string>;
+  private fail: (message: string) => void = () => {};
+
+  constructor(env: NodeJS.ProcessEnv, log: StackLog = consoleLog()) {
+    this.env = env;
+    this.log = log;
+    this.failed = new Promise((resolve) => (this.fail = resolve));
+  }
+
+  async start(): Promise<StackSummary> {
+    const settings = (this.settings = stackSettings(this.env));
+    const executor = this.env.ARGUS_EXECUTOR?.trim() || "local";
+    await mkdir(settings.stateDir, { recursive: true });
+    const models = settings.oracle.enabled && executor === "local"
+      ? (await prepareModels(this.env, this.log, REPO_ROOT)).usable
+      : await listManifests();
+    this.checkStopped();
+    await checkPorts(settings);
+
+    const [chain, ipfs] = await Promise.all([this.startChain(settings), this.startIpfs(settings)]);
+    this.checkStopped();
+    const oracleKey = await this.oracleKey(settings);
+    const deployed = await this.deploy(settings, chain, models, oracleKey?.address);
+    this.checkStopped();
+    await this.pinManifests(ipfs.apiUrl, models);
+
+    const statusUrl = `http://${settings.oracle.host}:${settings.oracle.port}`;
+    const record = await writeDeploymentFile(settings.deploymentFile, {
+      schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
+      chain: { id: chain.chainId, name: chain.name, rpcUrl: chain.rpcUrl, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } },
+      contracts: { predictionEscrow: { address: deployed.escrow, deployBlock: deployed.deployBlock } },
+      ipfs: { apiUrl: ipfs.apiUrl, gatewayUrl: ipfs.gatewayUrl },
+      ...(settings.oracle.enabled ? { oracle: { statusUrl } } : {}),
+    });
+    this.wroteRecord = true;
+    this.log.line("argus", `deployment record: ${settings.deploymentFile}`);
+
+    const [oracle, uiUrl] = await Promise.all([
+      settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey) : undefined,
+      settings.ui.mode === "off" ? undefined : this.startUi(settings),
+    ]);
+    this.checkStopped();
+    for (const component of this.components) {
+      component.exited.then((exit) => {
+        if (!component.stopping) this.fail(`${component.name} stopped on its own (${describeExit(exit)})`);
+      });
+    }
+    const currency = { token: zeroAddress, ...record.chain.nativeCurrency };
+    this.watchEscrow(chain.client, deployed.escrow, new Map(deployed.models.map((model) => [model.id, { name: model.name, currency }])));
+
+    let testAccount: StackSummary["testAccount"];
+    if (settings.chain.kind === "local") {
+      const address = hardhatAccountAddress(TEST_ACCOUNT_INDEX);
+      testAccount = { index: TEST_ACCOUNT_INDEX, address, privateKey: hardhatAccountKey(TEST_ACCOUNT_INDEX), balance: await chain.client.getBalance({ address }) };
+    }
+    return {
+      record,
+      deploymentFile: settings.deploymentFile,
+      uiUrl,
+      oracle: oracle && oracleKey ? { address: oracleKey.address, statusUrl } : undefined,
+      models: deployed.models,
+      testAccount,
+      executor,
+    };
+  }
+
+  /** Stops everything that was started, newest first; safe to call at any time, and more than once. */
+  stop(graceMs = 20_000): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.watcher) clearInterval(this.watcher);
+      const [ipfs, ...others] = this.components.filter((component) => component.name === "ipfs").concat(this.components.filter((component) => component.name !== "ipfs"));
+      const stopOne = async (component: Component) => {
+        this.log.line("argus", `stopping ${component.name}…`);
+        const exit = await component.stop(graceMs);
+        this.log.line(component.name, `stopped (${describeExit(exit)})`);
+      };
+      // The oracle and the UI first (the oracle settles what it can while chain and IPFS are up), then IPFS, then the chain.
+      await Promise.all(others.map(stopOne));
+      if (ipfs) await stopOne(ipfs);
+      if (this.chain) {
+        await this.chain.close().catch(() => {});
+        this.log.line("chain", "stopped");
+      }
+      // The record described a chain that no longer exists.
+      if (this.wroteRecord && this.settings?.chain.kind === "local") await rm(this.settings.deploymentFile, { force: true });
+    })();
+    return this.stopping;
+  }
+
+  /** Whether stop() has been called (a start() failing after it is just being interrupted). */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Synchronous last resort from a process "exit" handler: kill every component's process group. */
+  killAll(): void {
+    for (const component of this.components) component.kill();
+  }
+
+  get pids(): number[] {
+    return this.components.map((component) => component.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  private checkStopped(): void {
+    if (this.stopping) throw new Stopped("stopped while starting");
+  }
+
+  private async startChain(settings: StackSettings): Promise<{ rpcUrl: string; chainId: number; name: string; client: PublicClient }> {
+    if (settings.chain.kind === "external") {
+      const { rpcUrl } = settings.chain;
+      const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 2 }) }) as PublicClient;
+      const chainId = await client.getChainId().catch((error: Error) => {
+        throw new StackError(`cannot reach the chain at ARGUS_RPC_URL=${rpcUrl}: ${error.message.split("\n")[0]}`);
+      });
+      const code = await client.getCode({ address: settings.chain.escrow });
+      if (!code || code === "0x") throw new StackError(`ARGUS_ESCROW_ADDRESS ${settings.chain.escrow} has no contract on chain ${chainId} (${rpcUrl})`);
+      this.log.line("chain", `using chain ${chainId} at ${rpcUrl}`);
+      return { rpcUrl, chainId, name: settings.chain.name ?? `chain ${chainId}`, client };
+    }
+    const { host, port, name } = settings.chain;
+    this.chain = await startChain({ host, port }).catch((error: Error) => {
+      throw new StackError(`cannot start the local chain on ${host}:${port}: ${error.message} (set ARGUS_CHAIN_PORT to another port)`);
+    });
+    const client = createPublicClient({ transport: http(this.chain.rpcUrl) }) as PublicClient;
+    const chainId = await client.getChainId();
+    this.log.line("chain", `Hardhat node (EDR) listening on ${this.chain.rpcUrl}, chain id ${chainId}, one block per transaction`);
+    return { rpcUrl: this.chain.rpcUrl, chainId, name, client };
+  }
+
+  private async startIpfs(settings: StackSettings): Promise<{ apiUrl: string; gatewayUrl: string }> {
+    if (settings.ipfs.kind === "external") {
+      const { apiUrl, gatewayUrl } = settings.ipfs;
+      const version = await createIpfsClient(apiUrl).version({ signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+        throw new StackError(`cannot reach the IPFS API at ARGUS_IPFS_API=${apiUrl}: ${error.message}`);
+      });
+      this.log.line("ipfs", `using ${apiUrl} (${version.version ?? "unknown version"}), gateway ${gatewayUrl}`);
+      return { apiUrl, gatewayUrl };
+    }
+    const ui = settings.ui;
+    const origins = [`http://${ui.host}:${ui.port}`, `http://localhost:${ui.port}`, `http://127.0.0.1:${ui.port}`];
+    const env = {
+      ...this.env,
+      ARGUS_IPFS_DATA_DIR: settings.ipfs.dataDir,
+      ARGUS_IPFS_CORS_ORIGINS: this.env.ARGUS_IPFS_CORS_ORIGINS || [...new Set(origins)].join(","),
+    };
+    const component = this.spawn("ipfs", IPFS_MAIN, env);
+    const ready = await component.ready;
+    return { apiUrl: String(ready.api), gatewayUrl: String(ready.gateway) };
+  }
+
+  /** The oracle's account: the configured key, else (local chain) Hardhat account 1. */
+  private async oracleKey(settings: StackSettings): Promise<{ address: Address; privateKey?: `0x${string}` } | undefined> {
+    if (!settings.oracle.enabled) return undefined;
+    const configured = { privateKey: this.env.ARGUS_ORACLE_PRIVATE_KEY || undefined, keystoreFile: this.env.ARGUS_ORACLE_KEYSTORE || undefined, keystorePassword: this.env.ARGUS_ORACLE_KEYSTORE_PASSWORD };
+    if (configured.privateKey || configured.keystoreFile) {
+      const account = await loadOracleAccount(configured).catch((error: Error) => {
+        throw new StackError(error.message);
+      });
+      return { address: account.address };
+    }
+    if (settings.chain.kind === "external") {
+      throw new StackError("an external chain needs the oracle's own key: set ARGUS_ORACLE_PRIVATE_KEY, or ARGUS_ORACLE_KEYSTORE and ARGUS_ORACLE_KEYSTORE_PASSWORD (or ARGUS_ORACLE=off)");
+    }
+    return { address: hardhatAccountAddress(1), privateKey: hardhatAccountKey(1) };
+  }
+
+  private async deploy(
+    settings: StackSettings,
+    chain: { rpcUrl: string; client: PublicClient },
+    models: ModelManifest[],
+    oracle: Address | undefined,
+  ): Promise<{ escrow: Address; deployBlock: number; models: { id: number; name: string }[] }> {
+    if (settings.chain.kind === "external") {
+      return { escrow: settings.chain.escrow, deployBlock: settings.chain.deployBlock, models: [] };
+    }
+    // Only the usable models are registered: a folder holding exactly their manifests.
+    const manifestsDir = join(settings.stateDir, "registered-manifests");
+    await rm(manifestsDir, { recursive: true, force: true });
+    await mkdir(manifestsDir, { recursive: true });
+    for (const manifest of models) await writeFile(join(manifestsDir, `${manifest.id}.json`), JSON.stringify(manifest, null, 2));
+    this.log.line("chain", `deploying the escrow with Ignition (deployment ${settings.chain.ignitionDeploymentId}) and registering ${models.length} models…`);
+    const deployed = await deployArgus({
+      rpcUrl: chain.rpcUrl,
+      deploymentId: settings.chain.ignitionDeploymentId,
+      fresh: true,
+      ...(oracle ? { oracle } : {}),
+      manifestsDirs: [manifestsDir],
+    });
+    if (oracle && oracle !== hardhatAccountAddress(1)) {
+      // A key of the user's own: give it gas money on this throwaway chain.
+      await chain.client.request({ method: "hardhat_setBalance" as never, params: [oracle, "0x21e19e0c9bab2400000"] as never });
+    }
+    this.log.line("chain", `escrow ${deployed.escrow} (block ${deployed.deployBlock}); models: ${deployed.models.map((model) => `${model.modelId} ${model.name}`).join(", ")}`);
+    return { escrow: deployed.escrow, deployBlock: deployed.deployBlock, models: deployed.models.map((model) => ({ id: Number(model.modelId), name: model.name })) };
+  }
+
+  /** Each registered manifest's canonical JSON, as the raw block its on-chain manifestCid names. */
+  private async pinManifests(apiUrl: string, models: ModelManifest[]): Promise<void> {
+    const client = createIpfsClient(apiUrl);
+    for (const manifest of models) await pinResult(client, manifestBytes(manifest));
+    this.log.line("ipfs", `pinned ${models.length} model manifests`);
+  }
+
+  private async startOracle(
+    settings: StackSettings,
+    chain: { rpcUrl: string },
+    ipfsApi: string,
+    key: { address: Address; privateKey?: `0x${string}` } | undefined,
+  ): Promise<Component> {
+    const local = settings.chain.kind === "local";
+    const dataDir = this.env.ARGUS_ORACLE_DATA_DIR || join(settings.stateDir, "oracle");
+    // A fresh local chain has none of the old queue's requests: start the queue over too.
+    if (local) await rm(dataDir, { recursive: true, force: true });
+    const defaults: NodeJS.ProcessEnv = local
+      ? { ARGUS_CONFIRMATIONS: "0", ARGUS_POLL_INTERVAL_MS: "500", ARGUS_FLUSH_INTERVAL_MS: "1000", ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey }
+      : {};
+    const env: NodeJS.ProcessEnv = {
+      ...defaults,
+      ...withoutEmpty(this.env),
+      ARGUS_DEPLOYMENT_FILE: settings.deploymentFile,
+      ARGUS_RPC_URL: chain.rpcUrl,
+      ARGUS_IPFS_API: ipfsApi,
+      ARGUS_ORACLE_DATA_DIR: dataDir,
+      ARGUS_ORACLE_HOST: settings.oracle.host,
+      ARGUS_ORACLE_PORT: String(settings.oracle.port),
+    };
+    delete env.ARGUS_ESCROW_ADDRESS; // the record says which escrow
+    // The child runs in the repository root: hand it the folder this process resolved.
+    if (this.env.ARGUS_MODELS_DIR) env.ARGUS_MODELS_DIR = resolve(this.env.ARGUS_MODELS_DIR);
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, ...ORACLE_NODE_FLAGS].filter(Boolean).join(" ");
+    const component = this.spawn("oracle", ORACLE_MAIN, env);
+    await component.ready;
+    return component;
+  }
+
+  private async startUi(settings: StackSettings): Promise<string> {
+    const env = {
+      ...this.env,
+      ARGUS_UI: settings.ui.mode,
+      ARGUS_UI_HOST: settings.ui.host,
+      ARGUS_UI_PORT: String(settings.ui.port),
+      ARGUS_UI_BUILD_DIR: join(settings.stateDir, "ui"),
+      ARGUS_DEPLOYMENT_FILE: settings.deploymentFile,
+    };
+    const component = this.spawn("ui", UI_MAIN, env);
+    return String((await component.ready).url);
+  }
+
+  private spawn(name: string, module: string, env: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = "SIGINT"): Component {
+    this.checkStopped();
+    const component = new Component({ name, module, env, cwd: REPO_ROOT, log: this.log, stopSignal });
+    this.components.push(component);
+    return component;
+  }
+
+  /** Prints the escrow's request events as they are mined, under [chain]. */
+  private watchEscrow(client: PublicClient, escrow: Address, models: Map<number, { name: string; currency: Currency }>): void {
+    let next: bigint | undefined;
+    let busy = false;
+    this.watcher = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      (async () => {
+        const head = await client.getBlockNumber({ cacheTime: 0 });
+        next ??= head + 1n;
+        if (head < next) return;
+        const logs = await client.getLogs({ address: escrow, fromBlock: next, toBlock: head });
+        next = head + 1n;
+        for (const event of await withTopResults({ client }, decodeEvents(logs))) this.log.line("chain", describeEvent(event, models));
+      })()
+        .catch(() => {})
+        .finally(() => (busy = false));
+    }, 1_000);
+    this.watcher.unref();
+  }
+}
+
+function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm start`: the whole Argus stack on this machine in one process tree — a Hardhat
+ * node, the escrow deployed with Ignition and the models registered, the embedded IPFS
+ * node, the oracle with the local executor, the web UI — with prefixed logs, a summary
+ * (UI URL, addresses, a funded test account and how to use it in MetaMask), and the
+ * deployment record in .argus/deployment.json. Ctrl-C stops everything.
+ *
+ *   npm start                        # everything local
+ *   ARGUS_MODELS_DIR=../shared/models npm start
+ *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)
+ *   npm start -- --print-settings    # what it would start, as JSON, without starting it
+ *
+ * Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 could not start or a component died, 2 bad usage.
+ */
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { formatEther } from "viem";
+import { LocalStack, type StackSummary, Stopped } from "./stack-launch.ts";
+import { consoleLog } from "./stack-log.ts";
+import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
+
+const USAGE = `usage: npm start [-- --help | --print-settings]
+
+Starts the local Argus stack. Settings come from the environment:
+
+${describeStackSettings()}
+
+The oracle reads its own settings from the environment too (npm run oracle -- --print-config-table).`;
+
+let flags: { help?: boolean; "print-settings"?: boolean } = {};
+try {
+  flags = parseArgs({ options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" } } }).values;
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (flags["print-settings"]) {
+  try {
+    const settings = stackSettings(process.env);
+    console.log(JSON.stringify({ settings, ports: stackPorts(settings) }, (_, value) => (typeof value === "bigint" ? value.toString() : value), 2));
+    process.exit(0);
+  } catch (error) {
+    console.error(`npm start: ${(error as Error).message}`);
+    process.exit(2);
+  }
+}
+
+const log = consoleLog();
+const stack = new LocalStack(process.env, log);
+process.on("exit", () => stack.killAll());
+
+let firstSignalAt = 0;
+const shutdown = (why: string, code: number) => {
+  log.line("argus", `${why}: stopping…`);
+  stack.stop().then(
+    () => {
+      log.line("argus", "stopped");
+      process.exit(code);
+    },
+    (error: Error) => {
+      log.line("argus", `unclean stop: ${error.message}`);
+      process.exit(1);
+    },
+  );
+};
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    // npm passes the terminal's Ctrl-C on as well: a repeat within a second is the same request.
+    if (firstSignalAt === 0) {
+      firstSignalAt = Date.now();
+      shutdown(signal, 0);
+    } else if (Date.now() - firstSignalAt > 1_000) {
+      log.line("argus", `${signal} again: killing everything`);
+      stack.killAll();
+      process.exit(1);
+    }
+  });
+}
+
+try {
+  const summary = await stack.start();
+  printSummary(summary);
+  stack.failed.then((message) => shutdown(message, 1));
+} catch (error) {
+  if (error instanceof Stopped || stack.stopRequested) {
+    // a signal arrived while starting; shutdown() is already under way
+  } else {
+    log.line("argus", error instanceof StackError ? error.message : `failed to start: ${(error as Error).stack ?? error}`);
+    shutdown("could not start", 1);
+  }
+}
+
+function printSummary(summary: StackSummary): void {
+  const { record } = summary;
+  const say = (text = "") => log.line("argus", text);
+  const row = (label: string, value: string) => say(`  ${label.padEnd(9)} ${value}`);
+  say();
+  say("Argus is running.");
+  if (summary.uiUrl) row("web UI", summary.uiUrl);
+  row("chain", `${record.chain.name}, chain id ${record.chain.id}, RPC ${record.chain.rpcUrl}`);
+  row("escrow", `${record.contracts.predictionEscrow.address} (PredictionEscrow, deployed in block ${record.contracts.predictionEscrow.deployBlock})`);
+  if (summary.models.length > 0) row("models", summary.models.map((model) => `${model.id} ${model.name}`).join(", "));
+  row("IPFS", `API ${record.ipfs.apiUrl}, gateway ${record.ipfs.gatewayUrl}`);
+  if (summary.oracle) row("oracle", `${summary.oracle.address}, ${summary.executor} executor, status ${summary.oracle.statusUrl}/healthz`);
+  const recordPath = relative(process.cwd(), summary.deploymentFile);
+  row("record", recordPath.startsWith("..") ? summary.deploymentFile : recordPath);
+  const account = summary.testAccount;
+  if (account) {
+    say();
+    say(`Funded test account (Hardhat #${account.index}, ${formatEther(account.balance)} ETH; a publicly known key: use it on this local chain only)`);
+    row("address", account.address);
+    row("key", account.privateKey);
+    say("MetaMask: Settings → Networks → Add a network manually:");
+    say(`  name "${record.chain.name}", RPC URL ${record.chain.rpcUrl}, chain ID ${record.chain.id}, currency symbol ETH;`);
+    say("  then account menu → Add account or hardware wallet → Import account → paste the key.");
+    say("  Each start begins a new chain: if MetaMask reports nonce errors, Settings → Advanced → Clear activity tab data.");
+    say("From a terminal:");
+    say(`  export ARGUS_PRIVATE_KEY=${account.privateKey}`);
+    const model = summary.models.find((candidate) => candidate.name.startsWith("mobilenet"))?.name ?? summary.models[0]?.name ?? "<model>";
+    say(`  npx argus request --model ${model} --image <photo.jpg> --wait`);
+  }
+  say();
+  say("ready — Ctrl-C stops everything.");
+}

@@ -1,0 +1,111 @@
+/**
+ * How images are packed into `session.run` calls, with a stand-in network so that
+ * the rare paths can be forced: a batched run that fails and is retried image by
+ * image, and a fixed-batch model fed one image per run as each finishes decoding.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { InferenceSession } from "onnxruntime-node";
+import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
+import { inferChunk } from "@argus/provider-image/infer-chunk";
+import { DEFAULT_IMAGE_LIMITS } from "@argus/provider-image/image-limits";
+import { decodeIntoChunks, type InputChunk } from "@argus/provider-image/input-chunks";
+import type { LoadedModel } from "@argus/provider-image/loaded-model";
+import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
+import { requireSharedData } from "../support/shared.ts";
+import { noiseBytes, readSharedImage } from "./support/engine.ts";
+
+/** A network that answers each image with [its first input value, its batch size], and fails on any run holding a marked image. */
+function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, runs: number[]): LoadedModel {
+  const session = {
+    async run(feeds: Record<string, { data: Float32Array; dims: number[] }>) {
+      const input = feeds[manifest.input.name]!;
+      const batch = input.dims[0]!;
+      runs.push(batch);
+      const perImage = input.data.length / batch;
+      const output = new Float32Array(batch * 2);
+      for (let image = 0; image < batch; image++) {
+        const first = input.data[image * perImage]!;
+        if (first === POISON) throw new Error("this image made the network fail");
+        output[image * 2] = first;
+        output[image * 2 + 1] = batch;
+      }
+      return { [manifest.output.name]: { data: output } };
+    },
+  } as unknown as InferenceSession;
+  return { manifest, session, labels: [], fixedBatchSize, outputDims: [2], outputValuesPerImage: 2, inferencePath: "native-float" };
+}
+
+const POISON = -12345;
+
+function chunkOf(values: number[], perImage: number): InputChunk {
+  const data = new Float32Array(values.length * perImage);
+  values.forEach((value, index) => (data[index * perImage] = value));
+  return {
+    data,
+    runSize: values.length,
+    slots: values.map((_, imageIndex) => ({ imageIndex, decodeMs: 1, decoded: {} as never })),
+  };
+}
+
+describe("provider-image: chunks and session runs", function () {
+  let manifest: ModelManifest;
+
+  before(async function () {
+    manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8")));
+  });
+
+  it("a whole chunk goes through one run", async function () {
+    const runs: number[] = [];
+    const outcomes = await inferChunk(standInNetwork(manifest, null, runs), chunkOf([1, 2, 3], 3 * 224 * 224));
+    expect(runs).to.deep.equal([3]);
+    expect(outcomes.map((outcome) => ("values" in outcome ? [outcome.values[outcome.offset], outcome.imagesInRun] : outcome))).to.deep.equal([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
+  });
+
+  it("a failed batched run is retried image by image: only the image the network fails on gets INFERENCE_FAILED", async function () {
+    const runs: number[] = [];
+    const outcomes = await inferChunk(standInNetwork(manifest, null, runs), chunkOf([1, POISON, 3], 3 * 224 * 224));
+    expect(runs).to.deep.equal([3, 1, 1, 1]);
+    expect("values" in outcomes[0]! && outcomes[0].values[outcomes[0].offset]).to.equal(1);
+    expect("values" in outcomes[2]! && outcomes[2].values[outcomes[2].offset]).to.equal(3);
+    expect("values" in outcomes[0]! && outcomes[0].imagesInRun).to.equal(1);
+    expect("rejection" in outcomes[1]! && outcomes[1].rejection).to.deep.equal({
+      code: "INFERENCE_FAILED",
+      message: "the network failed on this image: this image made the network fail",
+    });
+
+    const failing = standInNetwork(manifest, null, []);
+    failing.session = { run: async () => Promise.reject(new Error("out of memory")) } as unknown as InferenceSession;
+    const failed = await inferChunk(failing, chunkOf([1, 2], 3 * 224 * 224));
+    for (const outcome of failed) {
+      expect("rejection" in outcome && outcome.rejection.code).to.equal("INFERENCE_FAILED");
+      expect("rejection" in outcome && outcome.rejection.message).to.contain("out of memory");
+    }
+  });
+
+  it("a fixed-batch model gets one run per image, started as each image is decoded; a dynamic one gets one run", async function () {
+    requireSharedData(this);
+    const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg"].map(readSharedImage));
+    const sources = [...photos, noiseBytes(100)].map((bytes) => ({ bytes }));
+    const options = { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 4, maxChunk: 16 };
+
+    for (const [fixedBatchSize, expectedRuns] of [
+      [1, [1, 1, 1]],
+      [null, [3]],
+    ] as const) {
+      const chunks: InputChunk[] = [];
+      const rejections = await decodeIntoChunks(standInNetwork(manifest, fixedBatchSize, []), sources, options, async (chunk) => {
+        chunks.push(chunk);
+      });
+      expect(chunks.map((chunk) => chunk.runSize)).to.deep.equal(expectedRuns);
+      expect(chunks.flatMap((chunk) => chunk.slots.map((slot) => slot.imageIndex)).sort()).to.deep.equal([0, 1, 2]);
+      expect([...rejections.keys()]).to.deep.equal([3]);
+      expect(rejections.get(3)!.code).to.equal("NOT_AN_IMAGE");
+    }
+  });
+});
