@@ -7,6 +7,9 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { HDNodeWallet } from "ethers";
 import { network } from "hardhat";
+// The plugins hardhat.config.ts loads; these imports give `connection.ethers` and `.ignition` their types.
+import type {} from "@nomicfoundation/hardhat-ethers";
+import type {} from "@nomicfoundation/hardhat-ignition-ethers";
 import { type Address, createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
