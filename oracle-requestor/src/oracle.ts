@@ -253,7 +253,7 @@ async function createExecutor(config: OracleConfig, log: Logger, metrics: Oracle
   if (config.executor === "local") {
     return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
   }
-  const { createGolemExecutorFromEnv } = await import("./executors/golem.ts");
+  const { createGolemExecutorFromEnv } = await import("./executors/golem/executor.ts");
   const executor = createGolemExecutorFromEnv(process.env, log, {
     // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
     hooks: {
