@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Hex, PublicClient } from "viem";
 import { listModels, type ModelView, modelFromView } from "@argus/escrow/escrow-reads";
 import { executorModelTerms, ModelRegistryReader } from "@argus/oracle/intake/model-registry";
-import { golemImageHash } from "@argus/oracle/executors/golem-config";
+import { golemImageHash } from "@argus/oracle/executors/golem/config";
 
 const ESCROW = "0x00000000000000000000000000000000000000e5";
 const WEIGHTS = `0x${"ab".repeat(32)}` as Hex;

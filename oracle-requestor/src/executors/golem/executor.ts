@@ -1,0 +1,172 @@
+/**
+ * The Golem executor: chunks run on providers rented through golem-js 3.6.
+ *
+ * - session.ts: the connection to yagna, opened on first use.
+ * - allocations.ts: the allocation funding new chunks, renewed before it ends or runs
+ *   short, each with its own pools; a retired one is released once its invoices settle.
+ *   Allocations are on the configured network (`hoodi` or `polygon`, never golem-js's
+ *   Holesky default).
+ * - pools.ts: one rental pool per provider image (image-order.ts), at most `poolSize`
+ *   providers each.
+ * - retries.ts, attempt.ts, exe-script.ts: a chunk's attempts on successive providers,
+ *   one attempt on one provider, and the commands it sends.
+ * - costs.ts: `ChunkOutcome.cost` is the estimate from the agreed prices; accepted
+ *   invoices are reported per agreement through `hooks.onAgreementCost` and `costReport()`.
+ */
+import type { GolemNetworkOptions } from "@golem-sdk/golem-js";
+import type { Chunk, ChunkOutcome, Executor } from "../executor.ts";
+import { ExecutorError } from "../executor.ts";
+import type { AllocationPeriod } from "./allocations.ts";
+import { AllocationPeriods } from "./allocations.ts";
+import type { GolemExecutorConfig, GolemExecutorConfigInput } from "./config.ts";
+import { GolemConfigError, loadGolemConfig } from "./config.ts";
+import type { CostReport } from "./costs.ts";
+import { CostLedger } from "./costs.ts";
+import { chunkInputFiles } from "./exe-script.ts";
+import { imageOrder } from "./image-order.ts";
+import type { RentalPool } from "./pools.ts";
+import { ImagePools } from "./pools.ts";
+import { describeReason, PendingWork, untilAborted } from "./promises.ts";
+import { ProviderBans } from "./provider-bans.ts";
+import type { ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
+import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
+import { runOnProviders } from "./retries.ts";
+import { GolemSession } from "./session.ts";
+
+export type { AllocationReport, AttemptOutcome, AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
+
+export interface GolemExecutorDeps {
+  logger?: ExecutorLogger;
+  hooks?: GolemExecutorHooks;
+  /**
+   * Replaces golem-js services (`GolemNetworkOptions.override`): the tests swap the
+   * yagna-facing ones (yagna, market, activity and payment APIs, storage) for fakes.
+   */
+  override?: GolemNetworkOptions["override"];
+  /** The clock (ms since the epoch) allocation expiry and provider bans are measured by; tests move it. */
+  now?: () => number;
+}
+
+export interface GolemExecutor extends Executor {
+  readonly kind: "golem";
+  /** Connects to yagna and creates the first allocation; `run` does it on first use otherwise. */
+  ready(): Promise<void>;
+  /** Accepted invoices so far and agreements still awaiting theirs. */
+  costReport(): CostReport;
+}
+
+export function createGolemExecutor(
+  config: GolemExecutorConfig | GolemExecutorConfigInput = {},
+  deps: GolemExecutorDeps = {},
+): GolemExecutor {
+  const settings = loadGolemConfig(config as GolemExecutorConfigInput, {});
+  if (!settings.apiKey && !deps.override?.yagna) {
+    throw new GolemConfigError("the Golem executor needs a yagna app key: set YAGNA_APPKEY (see oracle-requestor/GOLEM.md)");
+  }
+  const logger = deps.logger ?? SILENT_LOGGER;
+  const hooks = deps.hooks ?? {};
+  const now = deps.now ?? Date.now;
+  const ledger = new CostLedger();
+  const bans = new ProviderBans(settings.providerBanMinutes, now);
+  const inFlight = new PendingWork();
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
+
+  const periods = new AllocationPeriods({
+    settings,
+    logger,
+    hooks,
+    now,
+    openPools: (glm, allocation, onAgreementSigned) => new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
+  });
+  const session = new GolemSession({
+    settings,
+    logger,
+    override: deps.override,
+    onInvoiceAccepted(invoice) {
+      const amount = Number(invoice.amount);
+      const cost = ledger.invoiced(invoice.agreementId, providerRef(invoice.provider), Number.isFinite(amount) ? amount : 0);
+      logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
+      periods.invoiceSettled(invoice.agreementId);
+      callHook(logger, hooks.onAgreementCost, cost);
+    },
+    onInvoiceRefused(invoice, error) {
+      logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice");
+      periods.invoiceSettled(invoice.agreementId);
+    },
+  });
+  const connect = () => session.connect();
+
+  async function runChunk(chunk: Chunk, external: AbortSignal | undefined): Promise<ChunkOutcome> {
+    let files: Map<string, Uint8Array>;
+    try {
+      files = chunkInputFiles(chunk);
+    } catch (error) {
+      throw new ExecutorError((error as Error).message, 0);
+    }
+    const image = imageOrder(chunk, settings);
+    const signal = external ? AbortSignal.any([external, closing.signal]) : closing.signal;
+    const abandoned = (attempts: number) => new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
+
+    let period: AllocationPeriod | undefined;
+    let pool: RentalPool;
+    try {
+      period = await periods.enter(connect, signal);
+      pool = await untilAborted(period.pools.get(image), signal);
+    } catch (error) {
+      if (period) periods.leave(period);
+      if (signal.aborted) throw abandoned(0);
+      throw new ExecutorError(`cannot order Golem providers for chunk ${chunk.id}: ${(error as Error).message}`, 0, { cause: error });
+    }
+    try {
+      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, pool, signal, abandoned);
+    } finally {
+      periods.leave(period);
+    }
+  }
+
+  async function shutDown(): Promise<void> {
+    closing.abort(new Error("the Golem executor is closing"));
+    await inFlight.settled();
+    const glm = await session.opened();
+    periods.retireCurrent();
+    await periods.closed();
+    if (!glm) return;
+    await glm.disconnect().catch((error: unknown) => logger.warn({ err: error }, "disconnecting from yagna failed"));
+    const report = ledger.report();
+    logger.info({ totalGlm: report.totalGlm, awaitingInvoice: report.awaitingInvoice.length }, "Golem executor closed");
+  }
+
+  return {
+    kind: "golem",
+    capacity: settings.poolSize,
+    async ready() {
+      const task = connect().then((glm) => periods.fundingPeriod(glm));
+      inFlight.add(task.catch(() => undefined));
+      await task;
+    },
+    run(chunk, signal) {
+      if (closed) return Promise.reject(new ExecutorError("the Golem executor is closed", 0));
+      const task = runChunk(chunk, signal);
+      inFlight.add(task.catch(() => undefined));
+      return task;
+    },
+    close() {
+      closed ??= shutDown();
+      return closed;
+    },
+    costReport: () => ledger.report(),
+  };
+}
+
+/**
+ * The executor the oracle runs: every setting from the environment (YAGNA_APPKEY,
+ * YAGNA_API_URL, ARGUS_GOLEM_*; see GOLEM.md), validated before anything connects.
+ */
+export function createGolemExecutorFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  logger?: ExecutorLogger,
+  deps: Omit<GolemExecutorDeps, "logger"> = {},
+): GolemExecutor {
+  return createGolemExecutor(loadGolemConfig({}, env), logger ? { ...deps, logger } : deps);
+}

@@ -1,0 +1,62 @@
+/**
+ * The connection to yagna: one GolemNetwork, opened on first use and opened again by
+ * the next caller if connecting failed. Invoices are accepted by golem-js on its own;
+ * the session passes each verdict on.
+ */
+import { GolemNetwork } from "@golem-sdk/golem-js";
+import type { GolemNetworkOptions, Invoice } from "@golem-sdk/golem-js";
+import type { GolemExecutorConfig } from "./config.ts";
+import type { ExecutorLogger } from "./reporting.ts";
+import { golemLogger } from "./reporting.ts";
+
+export interface GolemSessionOptions {
+  settings: Pick<GolemExecutorConfig, "apiKey" | "apiUrl" | "paymentNetwork" | "paymentDriver">;
+  logger: ExecutorLogger;
+  /** Replaces golem-js services (the tests' fake yagna). */
+  override?: GolemNetworkOptions["override"];
+  onInvoiceAccepted(invoice: Invoice): void;
+  onInvoiceRefused(invoice: Invoice, error: unknown): void;
+}
+
+export class GolemSession {
+  readonly #options: GolemSessionOptions;
+  #network: Promise<GolemNetwork> | undefined;
+
+  constructor(options: GolemSessionOptions) {
+    this.#options = options;
+  }
+
+  connect(): Promise<GolemNetwork> {
+    this.#network ??= this.#open().catch((error: unknown) => {
+      this.#network = undefined;
+      throw error;
+    });
+    return this.#network;
+  }
+
+  /** The network a `connect` opened or is opening, undefined if none did (or it failed). */
+  async opened(): Promise<GolemNetwork | undefined> {
+    return this.#network?.catch(() => undefined);
+  }
+
+  async #open(): Promise<GolemNetwork> {
+    const { settings, logger, override } = this.#options;
+    const glm = new GolemNetwork({
+      logger: golemLogger(logger, "golem-js"),
+      api: { key: settings.apiKey, url: settings.apiUrl },
+      payment: { network: settings.paymentNetwork, driver: settings.paymentDriver },
+      override,
+    });
+    glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
+    try {
+      await glm.connect();
+    } catch (error) {
+      await glm.disconnect().catch(() => undefined);
+      throw error;
+    }
+    glm.payment.events.on("invoiceAccepted", ({ invoice }) => this.#options.onInvoiceAccepted(invoice));
+    glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => this.#options.onInvoiceRefused(invoice, error));
+    logger.info({ network: settings.paymentNetwork, url: settings.apiUrl }, "connected to yagna");
+    return glm;
+  }
+}
