@@ -230,14 +230,16 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
   });
 
   it("destroys a provider that does not answer within the attempt timeout and moves on", async function () {
-    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }, { name: "responsive" }], { attemptTimeoutMs: 3_000 });
+    // The timeout must cover the responsive provider's real inference even on a slow or
+    // loaded machine (3 s did not, under load); only the hanging one may run into it.
+    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }, { name: "responsive" }], { attemptTimeoutMs: 15_000 });
     const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
     expect([outcome.attempts, outcome.worker]).to.deep.equal([2, golem.provider("responsive").id]);
     expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
       ["hanging", "timeout"],
       ["responsive", "ok"],
     ]);
-    expect(attempts[0]!.durationMs).to.be.within(3_000, 10_000);
+    expect(attempts[0]!.durationMs).to.be.within(15_000, 25_000);
     await eventually(() => golem.agreementLog()[0]!.state === "Terminated");
     expect(golem.activity.liveActivities()).to.have.length(1); // the responsive provider's, kept for the next chunk
   });
