@@ -20,7 +20,7 @@ using FulfillmentLib for FulfillmentDetails global;
 /// test checks the two agree.)
 /// @dev An item is four calldata words:
 ///
-///     word 0  requestId            uint256 (issued below 2^128: block number << 96 | hash)
+///     word 0  requestId            uint256 (block number << 96 | 96 hash bits: `_newRequestId`)
 ///     word 1  RequesterAndFee      requester (bits 255..96) | fee (bits 95..0)
 ///     word 2  FulfillmentDetails   see below
 ///     word 3  resultDigest         bytes32
@@ -36,6 +36,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// Why this arrangement:
 /// - Each field is exactly as wide as its type in `RequestTerms` and the commitment, so
 ///   no value can be truncated in transit, and requester (160) + fee (96) fill one word.
+/// - Request ids stay below 2^128 (the block number sits just above the low 96 bits), so
+///   word 0 is half zero bytes too.
 /// - A field at the top of its word (requester, modelId) is read with one shift, one at
 ///   the bottom (fee, topScore) with one mask; the others take a shift and a mask.
 /// - The unused 120 bits lie between the terms and the top result and are zero: zero
@@ -48,7 +50,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// one-field accessors are conveniences over them. The escrow's hot path uses only the
 /// multi-field ones: under the legacy code generator this project compiles with, the
 /// optimizer inlines those completely, whereas each one-field call left a jump and a
-/// stack shuffle behind (+33 gas a fulfilled item, +61 with a callback; `npm run bench:gas`).
+/// stack shuffle behind (measured: +33 gas a fulfilled item in `npm run bench:gas`, +61
+/// with a callback).
 /// Accessors narrow by casting, which the compiler does lazily: in assembly a returned
 /// value may still carry dirty high bits (see `_commitment` in PredictionEscrow).
 library FulfillmentLib {
