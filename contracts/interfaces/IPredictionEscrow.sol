@@ -10,7 +10,8 @@ import {IModelRegistry} from "./IModelRegistry.sol";
 /// @dev A request is stored as one commitment, keccak256(abi.encode(requester, modelId,
 /// fee, deadline, callbackGasLimit)); whoever settles it supplies those terms again (they
 /// are all in `PredictionRequested`). Request ids are never issued twice: a hash under
-/// the block number (top 64 bits). Fees stay in the contract until withdrawn.
+/// the block number (block number above 96 bits of hash). Fees stay in the
+/// contract until withdrawn.
 interface IPredictionEscrow is IModelRegistry {
     /// @notice What a request committed to; read it from `PredictionRequested`.
     struct RequestTerms {
