@@ -9,6 +9,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IPredictionConsumer} from "./interfaces/IPredictionConsumer.sol";
 import {IPredictionEscrow} from "./interfaces/IPredictionEscrow.sol";
+import {FulfillmentDetails} from "./libraries/Fulfillment.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 
 /// @title PredictionEscrow
@@ -253,12 +254,12 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     /// result and delivers the callback. Returns whether it settled, its model and its fee.
     function _fulfill(Fulfillment calldata item) private returns (bool settled, uint32 modelId, uint96 fee) {
         uint256 requestId = item.requestId;
-        address requester = address(uint160(item.requesterAndFee >> 96));
-        fee = uint96(item.requesterAndFee);
-        uint256 details = item.details;
-        modelId = uint32(details >> 224);
-        uint40 deadline = uint40(details >> 184);
-        uint32 callbackGasLimit = uint32(details >> 152);
+        address requester;
+        (requester, fee) = item.requesterAndFee.unpack();
+        FulfillmentDetails details = item.details;
+        uint40 deadline;
+        uint32 callbackGasLimit;
+        (modelId, deadline, callbackGasLimit) = details.terms();
         bytes32 commitment = _commitment(requester, modelId, fee, deadline, callbackGasLimit);
         if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, 0, 0);
 
@@ -299,13 +300,14 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         address consumer,
         uint256 gasLimit,
         bytes32 digest,
-        uint256 details
+        FulfillmentDetails details
     ) private {
+        (uint16 topClass, uint16 topScore) = details.topResult();
         // EIP-150 forwards at most 63/64 of the remaining gas: without this check an oracle
         // could starve a callback on purpose and still collect the fee.
         if (gasleft() < (gasLimit * 64) / 63 + CALLBACK_CALL_OVERHEAD) revert InsufficientGasForCallback(requestId);
         bytes memory data =
-            abi.encodeCall(IPredictionConsumer.onPredictionResult, (requestId, digest, uint16(details >> 16), uint16(details)));
+            abi.encodeCall(IPredictionConsumer.onPredictionResult, (requestId, digest, topClass, topScore));
         bool success;
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
@@ -349,8 +351,8 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @dev keccak256(abi.encode(requester, modelId, fee, deadline, callbackGasLimit)),
     /// hashed in scratch memory: a batch computes one per item and must not grow memory.
-    /// Values narrower than a word may reach assembly with dirty high bits (the packed
-    /// fulfilment fields are narrowed lazily), so each is masked as abi.encode would.
+    /// Values narrower than a word may reach assembly with dirty high bits (FulfillmentLib's
+    /// accessors narrow lazily), so each is masked as abi.encode would.
     function _commitment(address requester, uint32 modelId, uint96 fee, uint40 deadline, uint32 callbackGasLimit)
         private
         pure

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {FulfillmentDetails, RequesterAndFee} from "../libraries/Fulfillment.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 
 /// @title IPredictionEscrow
@@ -9,7 +10,8 @@ import {IModelRegistry} from "./IModelRegistry.sol";
 /// @dev A request is stored as one commitment, keccak256(abi.encode(requester, modelId,
 /// fee, deadline, callbackGasLimit)); whoever settles it supplies those terms again (they
 /// are all in `PredictionRequested`). Request ids are never issued twice: a hash under
-/// the block number (top 64 bits). Fees stay in the contract until withdrawn.
+/// the block number (block number above 96 bits of hash). Fees stay in the
+/// contract until withdrawn.
 interface IPredictionEscrow is IModelRegistry {
     /// @notice What a request committed to; read it from `PredictionRequested`.
     struct RequestTerms {
@@ -23,16 +25,16 @@ interface IPredictionEscrow is IModelRegistry {
 
     /// @notice One answer in a `fulfillBatch`, packed into four words: calldata is the
     /// largest per-request cost of a batch, and ABI-encoding nine fields would double it.
+    /// The packed words are uint256 in the ABI; their layout is in `FulfillmentLib`.
     /// @param requestId The request.
-    /// @param requesterAndFee `uint256(uint160(requester)) << 96 | fee`.
-    /// @param details `modelId << 224 | deadline << 184 | callbackGasLimit << 152 |
-    /// topClass << 16 | topScore`, where topClass is the top prediction's class index
-    /// (65535: nothing detected) and topScore its score in basis points (0..10000).
+    /// @param requesterAndFee The request's requester and fee.
+    /// @param details The request's modelId, deadline and callbackGasLimit, and the
+    /// answer's top class (65535: nothing detected) and top score (basis points).
     /// @param resultDigest sha256 of the canonical result JSON (pinned to IPFS as a raw block).
     struct Fulfillment {
         uint256 requestId;
-        uint256 requesterAndFee;
-        uint256 details;
+        RequesterAndFee requesterAndFee;
+        FulfillmentDetails details;
         bytes32 resultDigest;
     }
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IPredictionConsumer} from "../interfaces/IPredictionConsumer.sol";
 import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
+import {FulfillmentLib} from "../libraries/Fulfillment.sol";
 
 /// @dev Requests with a callback on behalf of the tests; subclasses decide how to behave.
 abstract contract TestConsumer is IPredictionConsumer {
@@ -139,9 +140,8 @@ contract ReentrantConsumer is TestConsumer {
             IPredictionEscrow.Fulfillment[] memory batch = new IPredictionEscrow.Fulfillment[](1);
             batch[0] = IPredictionEscrow.Fulfillment(
                 victim.requestId,
-                (uint256(uint160(victim.requester)) << 96) | victim.fee,
-                (uint256(victim.modelId) << 224) | (uint256(victim.deadline) << 184)
-                    | (uint256(victim.callbackGasLimit) << 152),
+                FulfillmentLib.toRequesterAndFee(victim.requester, victim.fee),
+                FulfillmentLib.toDetails(victim.modelId, victim.deadline, victim.callbackGasLimit, 0, 0),
                 bytes32(0)
             );
             call_ = abi.encodeCall(IPredictionEscrow.fulfillBatch, (batch));

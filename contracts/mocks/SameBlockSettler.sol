@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
+import {FulfillmentLib} from "../libraries/Fulfillment.sol";
 
 /// @dev A requester holding ORACLE_ROLE that settles its own request in the transaction
 /// that made it: the fastest possible settlement, in the request's own block.
@@ -29,8 +30,8 @@ contract SameBlockSettler {
             IPredictionEscrow.Fulfillment[] memory batch = new IPredictionEscrow.Fulfillment[](1);
             batch[0] = IPredictionEscrow.Fulfillment(
                 requestId,
-                (uint256(uint160(address(this))) << 96) | terms.fee,
-                (uint256(modelId) << 224) | (uint256(terms.deadline) << 184) | (281 << 16) | 9000,
+                FulfillmentLib.toRequesterAndFee(address(this), terms.fee),
+                FulfillmentLib.toDetails(modelId, terms.deadline, 0, 281, 9000),
                 keccak256(imageCid)
             );
             escrow.fulfillBatch(batch);
