@@ -69,7 +69,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
   log.info({ requeued, swept, orphanedWorkDirs }, "queue recovered");
 
   const metrics = createMetrics(store);
-  const ipfs = createIpfsClient(config.ipfsApi);
+  const ipfs = createIpfsClient(config.ipfsApi, { authorization: config.ipfsApiAuthorization });
   const executor = deps.executor ?? (await createExecutor(config, log, metrics));
   const registry = new ModelRegistryReader(client, escrow);
 
@@ -253,8 +253,9 @@ async function createExecutor(config: OracleConfig, log: Logger, metrics: Oracle
   if (config.executor === "local") {
     return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
   }
-  const { createGolemExecutorFromEnv } = await import("./executors/golem.ts");
-  const executor = createGolemExecutorFromEnv(process.env, log, {
+  const { createGolemExecutor } = await import("./executors/golem.ts");
+  const executor = createGolemExecutor(config.golem, {
+    logger: log,
     // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
     hooks: {
       onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount),

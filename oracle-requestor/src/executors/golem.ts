@@ -624,7 +624,7 @@ export function createGolemExecutor(
  * YAGNA_API_URL, ARGUS_GOLEM_*; see GOLEM.md), validated before anything connects.
  */
 export function createGolemExecutorFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   logger?: ExecutorLogger,
   deps: Omit<GolemExecutorDeps, "logger"> = {},
 ): GolemExecutor {
