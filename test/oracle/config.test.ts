@@ -81,6 +81,10 @@ describe("oracle configuration", () => {
     expect(loadConfig({ ARGUS_IMAGE_MAX_BYTES: "2000", ARGUS_MAX_IMAGE_BYTES: "1000" }).imageMaxBytes).to.equal(1000);
   });
 
+  it("loads oracle.example.json to exactly the defaults", () => {
+    expect(loadConfig({}, {}, join(REPO_ROOT, "oracle.example.json"))).to.deep.equal(loadConfig({}));
+  });
+
   it("is documented in oracle-requestor/README.md exactly as the code defines it", async () => {
     const readme = await readFile(join(REPO_ROOT, "oracle-requestor/README.md"), "utf8");
     expect(readme).to.include(describeConfig());
