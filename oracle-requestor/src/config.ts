@@ -2,7 +2,9 @@
  * The oracle's configuration: one schema, read from an optional JSON file
  * (ARGUS_ORACLE_CONFIG or `--config`) overlaid by environment variables, validated at
  * start with one message per bad field. Every field has a safe default for the local
- * stack; `describeConfig()` prints the table the README documents.
+ * stack; `describeConfig()` prints the table the README documents, `exampleConfig()` the
+ * committed oracle.example.json. The Golem executor's settings are its `golem` section.
+ * Only main.ts hands in the environment: the rest of the oracle gets this object.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -10,6 +12,20 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
+import {
+  ConfigError,
+  type ConfigInput,
+  type ConfigOf,
+  describeSettings,
+  envExampleLines,
+  jsonExample,
+  loadSettings,
+  type Section,
+  type Setting,
+} from "@argus/protocol/config-fields";
+import { GOLEM_CONFIG_ENV, GOLEM_CONFIG_HELP, GolemConfigSchema, type GolemExecutorConfig } from "./executors/golem/config.ts";
+
+export { ConfigError };
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -17,11 +33,24 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x follow
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** The `golem` section: GolemConfigSchema's fields, its variables and cross-field rules. */
+const GOLEM_SECTION: Section = {
+  help: "the Golem executor (executor: golem); see GOLEM.md",
+  settings: Object.fromEntries(
+    (Object.keys(GOLEM_CONFIG_ENV) as (keyof GolemExecutorConfig)[]).map((key): [string, Setting] => {
+      const schema = GolemConfigSchema.shape[key] as z.ZodType;
+      const fallback: unknown = schema.parse(undefined);
+      return [key, { schema, default: Array.isArray(fallback) ? fallback.join(" ") : fallback, env: GOLEM_CONFIG_ENV[key], help: GOLEM_CONFIG_HELP[key] }];
+    }),
+  ),
+  check: GolemConfigSchema,
+};
+
 /** Each field: its schema, default, environment variable and meaning. */
 const FIELDS = {
   rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
   escrowAddress: { schema: address.optional(), default: undefined, env: "ARGUS_ESCROW_ADDRESS", help: "the PredictionEscrow (default: the deployment record)" },
-  deploymentFile: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/deployment.json"), env: "ARGUS_DEPLOYMENT_FILE", help: "deployment record giving the escrow address and start block" },
+  deploymentFile: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/deployment.json"), shownDefault: "./.argus/deployment.json", env: "ARGUS_DEPLOYMENT_FILE", help: "deployment record giving the escrow address and start block" },
   privateKey: { schema: privateKey.optional(), default: undefined, env: "ARGUS_ORACLE_PRIVATE_KEY", help: "the oracle account's key (or use a keystore)" },
   keystoreFile: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE", help: "encrypted JSON keystore with the oracle key" },
   keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
@@ -30,7 +59,15 @@ const FIELDS = {
   logRangeBlocks: { schema: count(1, 100_000), default: DEFAULT_LOG_RANGE_BLOCKS, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
   pollIntervalMs: { schema: count(50, 600_000), default: 1_000, env: "ARGUS_POLL_INTERVAL_MS", help: "how often to look for new blocks" },
   ipfsApi: { schema: z.url(), default: DEFAULT_IPFS_API, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint for images and results" },
-  imageMaxBytes: { schema: count(1, 64 * 1024 * 1024), default: 2 * 1024 * 1024, env: "ARGUS_IMAGE_MAX_BYTES", help: "largest image accepted" },
+  ipfsApiAuthorization: { schema: z.string().optional(), default: undefined, env: "ARGUS_IPFS_API_AUTHORIZATION", help: "Authorization header for a pinning service that wants one (Bearer …, Basic …)" },
+  imageMaxBytes: {
+    schema: count(1, 64 * 1024 * 1024),
+    default: 2 * 1024 * 1024,
+    // One limit, one name: the provider image's ARGUS_MAX_IMAGE_BYTES; the oracle's older name still works.
+    env: "ARGUS_MAX_IMAGE_BYTES",
+    aliases: ["ARGUS_IMAGE_MAX_BYTES"],
+    help: "largest image accepted",
+  },
   fetchTimeoutMs: { schema: count(100, 600_000), default: 20_000, env: "ARGUS_FETCH_TIMEOUT_MS", help: "time to fetch one image before the attempt fails" },
   fetchAttempts: { schema: count(1, 20), default: 3, env: "ARGUS_FETCH_ATTEMPTS", help: "attempts before an unretrievable image is rejected" },
   fetchConcurrency: { schema: count(1, 256), default: 8, env: "ARGUS_FETCH_CONCURRENCY", help: "images fetched at once" },
@@ -48,48 +85,34 @@ const FIELDS = {
   executor: { schema: z.enum(["local", "golem"]), default: "local", env: "ARGUS_EXECUTOR", help: "where chunks run" },
   localConcurrency: { schema: count(1, 64), default: 2, env: "ARGUS_LOCAL_CONCURRENCY", help: "chunks the local executor runs at once" },
   modelsDir: { schema: z.string().optional(), default: undefined, env: "ARGUS_MODELS_DIR", help: "ONNX models for the local executor" },
-  dataDir: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/oracle"), env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
+  dataDir: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/oracle"), shownDefault: "./.argus/oracle", env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
   httpHost: { schema: z.string(), default: "127.0.0.1", env: "ARGUS_ORACLE_HOST", help: "interface for /healthz, /metrics and /requests" },
   httpPort: { schema: count(0, 65_535), default: 9464, env: "ARGUS_ORACLE_PORT", help: "port for /healthz, /metrics and /requests (0: any free port)" },
   logLevel: { schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), default: "info", env: "ARGUS_LOG_LEVEL", help: "pino log level" },
-} as const;
+  golem: GOLEM_SECTION,
+} as const satisfies Record<string, Setting | Section>;
 
 type Fields = typeof FIELDS;
-export type OracleConfig = { [K in keyof Fields]: z.output<Fields[K]["schema"]> };
+export type OracleConfig = Omit<ConfigOf<Fields>, "golem"> & { golem: GolemExecutorConfig };
 export type ConfigKey = keyof Fields;
+/** Settings that a launcher may default (plain values, not the `golem` section). */
+type PlainKey = Exclude<ConfigKey, "golem">;
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+/** The variable naming the configuration file (`--config` wins). */
+export const CONFIG_FILE_ENV = "ARGUS_ORACLE_CONFIG";
 
 /**
  * Builds the configuration from defaults, then the JSON file (if any), then the
- * environment, then `overrides` (for tests and embedding). Throws a ConfigError
- * listing every invalid field with its source.
+ * environment, then `overrides` (for tests and embedding; `golem` nested as in the file).
+ * Throws a ConfigError listing every invalid field with its source and accepted values.
  */
 export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Record<ConfigKey, unknown>> = {},
-  configFile: string | undefined = env.ARGUS_ORACLE_CONFIG,
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: ConfigInput<Fields> = {},
+  configFile: string | undefined = env[CONFIG_FILE_ENV],
 ): OracleConfig {
-  const fromFile = configFile ? readConfigFile(configFile) : {};
-  const problems: string[] = [];
-  const config: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(FIELDS) as [ConfigKey, Fields[ConfigKey]][]) {
-    let raw: unknown = field.default;
-    let source = "default";
-    if (key in fromFile) [raw, source] = [fromFile[key], `${configFile}`];
-    const fromEnv = env[field.env];
-    if (fromEnv !== undefined && fromEnv !== "") [raw, source] = [fromEnv, field.env];
-    if (key in overrides) [raw, source] = [overrides[key], "override"];
-    const parsed = (field.schema as z.ZodType).safeParse(raw);
-    if (parsed.success) config[key] = parsed.data;
-    else problems.push(`${key} (${source}): ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
-  }
-  const unknown = Object.keys(fromFile).filter((key) => !(key in FIELDS));
-  if (unknown.length > 0) problems.push(`${configFile}: unknown fields ${unknown.join(", ")}`);
-  if (problems.length > 0) throw new ConfigError(`invalid oracle configuration:\n  ${problems.join("\n  ")}`);
-  return config as OracleConfig;
+  const file = configFile ? { name: configFile, values: readConfigFile(configFile) } : undefined;
+  return loadSettings(FIELDS, { env, ...(file ? { file } : {}), overrides }, "oracle configuration") as unknown as OracleConfig;
 }
 
 /**
@@ -100,11 +123,11 @@ export function loadConfig(
  */
 export function applyConfigDefaults(
   env: NodeJS.ProcessEnv,
-  defaults: Partial<Record<ConfigKey, string | number>>,
-  configFile: string | undefined = env.ARGUS_ORACLE_CONFIG,
+  defaults: Partial<Record<PlainKey, string | number>>,
+  configFile: string | undefined = env[CONFIG_FILE_ENV],
 ): void {
   const fromFile = configFile ? readConfigFile(configFile) : {};
-  for (const [key, value] of Object.entries(defaults) as [ConfigKey, string | number | undefined][]) {
+  for (const [key, value] of Object.entries(defaults) as [PlainKey, string | number | undefined][]) {
     const name = FIELDS[key].env;
     if (value === undefined || key in fromFile || (env[name] !== undefined && env[name] !== "")) continue;
     env[name] = String(value);
@@ -121,10 +144,19 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+const formatDefault = (value: unknown) => String(value).replace(REPO_ROOT, ".");
+
 /** The configuration table (Markdown), generated from the schema so the docs cannot drift. */
 export function describeConfig(): string {
-  const rows = Object.entries(FIELDS).map(
-    ([key, field]) => `| \`${field.env}\` | \`${key}\` | ${field.default === undefined ? "—" : `\`${String(field.default).replace(REPO_ROOT, ".")}\``} | ${field.help} |`,
-  );
-  return ["| environment | file key | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+  return describeSettings(FIELDS, { formatDefault });
+}
+
+/** oracle.example.json: every setting with its default, each after a `//key` comment. */
+export function exampleConfig(): string {
+  return `${JSON.stringify({ "//": "Argus oracle configuration (npm run oracle -- --config FILE, or ARGUS_ORACLE_CONFIG=FILE). Every setting is shown with its default; delete what you do not change. The environment overrides this file. Keys starting with // are comments.", ...jsonExample(FIELDS, { formatDefault }) }, null, 2)}\n`;
+}
+
+/** The oracle's part of .env.example. */
+export function exampleEnv(): string[] {
+  return [`# ${CONFIG_FILE_ENV}: the JSON configuration file (as --config; see oracle.example.json)`, `#${CONFIG_FILE_ENV}=`, ...envExampleLines(FIELDS, { formatDefault })];
 }

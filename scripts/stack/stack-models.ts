@@ -7,9 +7,10 @@
  * model out. With no usable model at all, the error says exactly what to set.
  */
 import { basename, join, relative } from "node:path";
-import { defaultManifestsDirs, listManifests } from "@argus/provider-image/catalog";
-import { downloadOptionsFromEnv, ensureModelFiles, MODELS_MIRROR_ENV, pinnedFiles } from "@argus/provider-image/model-files";
-import { describeModelsDir, MODELS_DIR_ENV, type ModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
+import { listManifests } from "@argus/provider-image/catalog";
+import { engineOptions, loadProviderConfig } from "@argus/provider-image/config";
+import { ensureModelFiles, MODELS_MIRROR_ENV, pinnedFiles } from "@argus/provider-image/model-files";
+import { describeModelsDir, MODELS_DIR_ENV, type ModelsDir } from "@argus/provider-image/models-dir";
 import type { ModelManifest } from "@argus/protocol/manifest";
 import { sha256OfFile } from "@argus/provider-image/sha256-file";
 import type { StackLog } from "./stack-log.ts";
@@ -23,8 +24,7 @@ export interface StackModels {
 }
 
 export async function prepareModels(env: NodeJS.ProcessEnv, log: StackLog, repoRoot: string): Promise<StackModels> {
-  const manifestsDirs = defaultManifestsDirs(env);
-  const dir = resolveModelsDir(undefined, env);
+  const { manifestsDirs, modelsDir: dir, download } = engineOptions(loadProviderConfig(env));
   const manifests = await listManifests(manifestsDirs);
   if (manifests.length === 0) throw new StackError(`no model manifests in ${manifestsDirs.join(", ")}`);
   log.line("models", `models folder: ${describeModelsDir(dir)}`);
@@ -35,7 +35,7 @@ export async function prepareModels(env: NodeJS.ProcessEnv, log: StackLog, repoR
   for (const manifest of manifests) {
     let problem: string | undefined;
     try {
-      await ensureModelFiles(manifest, dir, downloadOptionsFromEnv(env));
+      await ensureModelFiles(manifest, dir, download);
       for (const pinned of pinnedFiles(manifest)) {
         if (!checked.has(pinned.file)) checked.set(pinned.file, await checkFile(join(dir.path, pinned.file), pinned.sha256));
         problem ??= checked.get(pinned.file);

@@ -16,6 +16,7 @@ import { createEngine } from "@argus/provider-image/engine";
 import { ModelMismatchError } from "@argus/provider-image/loaded-model";
 import { ModelFilesMissingError, ModelIntegrityError } from "@argus/provider-image/model-files";
 import { defaultModelsCacheDir, resolveModelsDir } from "@argus/provider-image/models-dir";
+import { loadProviderConfig, modelsDirOf } from "@argus/provider-image/config";
 import { SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
 import { expectClassification, MOBILENET, type ModelsMirror, predict, readSharedImage, SQUEEZENET, startModelsMirror } from "./support/engine.ts";
 
@@ -164,10 +165,12 @@ describe("provider-image: model files", function () {
     });
 
     it("the folder is --models-dir, else ARGUS_MODELS_DIR, else the per-user cache", function () {
-      const env = { ARGUS_MODELS_DIR: "/from/env", HOME: "/home/someone" };
-      expect(resolveModelsDir("/from/flag", env)).to.deep.equal({ path: "/from/flag", origin: "flag" });
-      expect(resolveModelsDir(undefined, env)).to.deep.equal({ path: "/from/env", origin: "env" });
-      expect(resolveModelsDir(undefined, { HOME: "/home/someone" })).to.deep.equal({ path: "/home/someone/.cache/argus/models", origin: "cache" });
+      const cache = defaultModelsCacheDir({ HOME: "/home/someone" });
+      expect(resolveModelsDir("/from/flag", "/from/env", cache)).to.deep.equal({ path: "/from/flag", origin: "flag" });
+      expect(resolveModelsDir(undefined, "/from/env", cache)).to.deep.equal({ path: "/from/env", origin: "env" });
+      expect(resolveModelsDir(undefined, undefined, cache)).to.deep.equal({ path: "/home/someone/.cache/argus/models", origin: "cache" });
+      const config = loadProviderConfig({ ARGUS_MODELS_DIR: "/from/env", HOME: "/home/someone" });
+      expect(modelsDirOf(config)).to.deep.equal({ path: "/from/env", origin: "env" });
       expect(defaultModelsCacheDir({ XDG_CACHE_HOME: "/xdg", HOME: "/home/someone" })).to.equal("/xdg/argus/models");
     });
 

@@ -14,14 +14,14 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEPLOYMENT_FILE_ENV = "ARGUS_DEPLOYMENT_FILE";
 export const DEFAULT_DEPLOYMENT_FILE = resolve(REPO_ROOT, ".argus/deployment.json");
 
-/** ARGUS_DEPLOYMENT_FILE (relative to the working directory), else `.argus/deployment.json` in the repository. */
-export function deploymentFilePath(env: NodeJS.ProcessEnv = process.env): string {
+/** ARGUS_DEPLOYMENT_FILE in `env` (relative to the working directory), else `.argus/deployment.json` in the repository. */
+export function deploymentFilePath(env: Readonly<Record<string, string | undefined>>): string {
   const configured = env[DEPLOYMENT_FILE_ENV]?.trim();
   return configured ? resolve(configured) : DEFAULT_DEPLOYMENT_FILE;
 }
 
 /** Reads and validates the record; the error says how to get one when it is missing. */
-export async function readDeploymentFile(path: string = deploymentFilePath()): Promise<Deployment> {
+export async function readDeploymentFile(path: string): Promise<Deployment> {
   let text: string;
   try {
     text = await readFile(path, "utf8");

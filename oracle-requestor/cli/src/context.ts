@@ -21,9 +21,10 @@ import {
   type WalletClient,
 } from "viem";
 import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "@argus/escrow/deployment-record";
-import { deploymentFilePath, readDeploymentFile } from "@argus/escrow/deployment-file";
+import { readDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient, type KuboRPCClient } from "@argus/ipfs-node/client";
 import { type KeyVariables, loadAccount } from "@argus/escrow/signing-key";
+import type { CliSettings } from "./config.ts";
 import { firstLine } from "./output.ts";
 
 export const USER_KEY_VARIABLES: KeyVariables = {
@@ -52,10 +53,10 @@ export interface CliContext {
   wallet(): Promise<UserWallet>;
 }
 
-export async function openContext(options: { deployment?: string | undefined }, env: NodeJS.ProcessEnv): Promise<CliContext> {
-  const deploymentFile = options.deployment ? resolve(options.deployment) : deploymentFilePath(env);
+export async function openContext(options: { deployment?: string | undefined }, settings: CliSettings): Promise<CliContext> {
+  const deploymentFile = options.deployment ? resolve(options.deployment) : settings.deploymentFile;
   const deployment = await readDeploymentFile(deploymentFile);
-  const rpcUrl = env.ARGUS_RPC_URL?.trim() || deployment.chain.rpcUrl;
+  const rpcUrl = settings.rpcUrl ?? deployment.chain.rpcUrl;
   const chain = defineChain({
     id: deployment.chain.id,
     name: deployment.chain.name,
@@ -70,12 +71,12 @@ export async function openContext(options: { deployment?: string | undefined }, 
   if (served !== deployment.chain.id) {
     throw new Error(`${deploymentFile} is for chain ${deployment.chain.id}, but ${rpcUrl} serves chain ${served}: the record is stale (restart the stack) or ARGUS_RPC_URL points elsewhere`);
   }
-  const ipfsApiUrl = env.ARGUS_IPFS_API?.trim() || deployment.ipfs.apiUrl;
+  const ipfsApiUrl = settings.ipfsApi ?? deployment.ipfs.apiUrl;
   let ipfs: KuboRPCClient | undefined;
   let account: Promise<LocalAccount> | undefined;
   const loadUserAccount = () =>
     (account ??= (async () => {
-      const source = { privateKey: env.ARGUS_PRIVATE_KEY?.trim() || undefined, keystoreFile: env.ARGUS_KEYSTORE?.trim() || undefined, keystorePassword: env.ARGUS_KEYSTORE_PASSWORD };
+      const source = { privateKey: settings.privateKey || undefined, keystoreFile: settings.keystoreFile || undefined, keystorePassword: settings.keystorePassword };
       // A person at a terminal is asked for the keystore's password rather than told to export it.
       if (!source.privateKey && source.keystoreFile && source.keystorePassword === undefined && process.stdin.isTTY && process.stderr.isTTY) {
         source.keystorePassword = await askHidden(`password for ${source.keystoreFile}: `);
@@ -89,10 +90,10 @@ export async function openContext(options: { deployment?: string | undefined }, 
     client,
     escrow: deployment.contracts.predictionEscrow.address,
     deployBlock: BigInt(deployment.contracts.predictionEscrow.deployBlock),
-    logRangeBlocks: BigInt(Number(env.ARGUS_LOG_RANGE_BLOCKS) > 0 ? Number(env.ARGUS_LOG_RANGE_BLOCKS) : (deployment.chain.logRangeBlocks ?? DEFAULT_LOG_RANGE_BLOCKS)),
+    logRangeBlocks: BigInt(settings.logRangeBlocks ?? deployment.chain.logRangeBlocks ?? DEFAULT_LOG_RANGE_BLOCKS),
     ipfsApiUrl,
-    ipfs: () => (ipfs ??= createIpfsClient(ipfsApiUrl)),
-    oracleStatusUrl: env.ARGUS_ORACLE_STATUS_URL?.trim() || deployment.oracle?.statusUrl,
+    ipfs: () => (ipfs ??= createIpfsClient(ipfsApiUrl, { authorization: settings.ipfsApiAuthorization })),
+    oracleStatusUrl: settings.oracleStatusUrl ?? deployment.oracle?.statusUrl,
     account: loadUserAccount,
     async wallet() {
       const signer = await loadUserAccount();

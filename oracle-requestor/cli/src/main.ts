@@ -6,7 +6,11 @@
  */
 import { UsageError } from "@argus/provider-image/cli";
 import { type Command, EXIT } from "./command.ts";
-import { firstLine, type Io, processIo } from "./output.ts";
+import { ConfigError, type CliSettings, loadCliSettings } from "./config.ts";
+import { firstLine, type Io } from "./output.ts";
+
+/** The real terminal and environment: the one place the CLI reads `process.env`. */
+export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 interface Entry {
   /** As typed: `request`, `models list`. */
@@ -36,7 +40,8 @@ export function usage(): string {
     "",
     "Every command takes --json (machine-readable output), --deployment <file> (default:",
     "ARGUS_DEPLOYMENT_FILE or .argus/deployment.json, written by `npm start`) and --help.",
-    "Keys: ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD.",
+    "Keys: ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD. Every setting:",
+    "the CLI section of .env.example and oracle-requestor/cli/README.md.",
     "Exit codes: 0 done, 1 failed, 2 bad arguments, 3 request rejected or expired (when waiting).",
   ].join("\n");
 }
@@ -76,8 +81,16 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
     io.stdout.write(`${command.usage}\n`);
     return EXIT.ok;
   }
+  let settings: CliSettings;
   try {
-    return await command.run(rest, io);
+    settings = loadCliSettings(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`argus ${entry.name}: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io, settings);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`argus ${entry.name}: ${error.message}\n\n${command.usage}\n`);
@@ -86,7 +99,7 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
     // A deployment record's problems are listed one per line; anything else is said in one.
     const message = (error as Error).name === "DeploymentError" ? (error as Error).message : firstLine(error);
     io.stderr.write(`argus ${entry.name}: ${message}\n`);
-    if (io.env.ARGUS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+    if (settings.debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return EXIT.failure;
   }
 }

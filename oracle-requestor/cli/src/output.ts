@@ -8,10 +8,10 @@ export type Writer = { write(text: string): unknown; isTTY?: boolean };
 export interface Io {
   stdout: Writer;
   stderr: Writer;
+  /** The environment (main.ts reads the settings from it; `oracle start` passes it on). */
   env: NodeJS.ProcessEnv;
 }
 
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /** JSON with bigints as decimal strings. */
 export function toJson(value: unknown, indent?: number): string {

@@ -3,9 +3,9 @@
  * endpoint, the embedded node (`npm run ipfs`), a Kubo daemon, IPFS Desktop or a
  * Kubo-compatible pinning service alike.
  *
- * The endpoint comes from ARGUS_IPFS_API (default http://127.0.0.1:5001) and, for a
- * service that wants credentials, ARGUS_IPFS_API_AUTHORIZATION; both are read here and
- * nowhere else. The helpers do not trust the endpoint: every block they read is
+ * The endpoint and, for a service that wants credentials, the Authorization header are
+ * the caller's (each program's configuration: ARGUS_IPFS_API, default
+ * http://127.0.0.1:5001, and ARGUS_IPFS_API_AUTHORIZATION). The helpers do not trust the endpoint: every block they read is
  * hashed and checked against its CID, so a misbehaving or compromised service cannot
  * make the oracle classify another image or accept another result.
  */
@@ -24,29 +24,29 @@ export const IPFS_API_ENV = "ARGUS_IPFS_API";
 /** Sent as the Authorization header, for pinning services that want one ("Bearer …", "Basic …"). */
 export const IPFS_API_AUTHORIZATION_ENV = "ARGUS_IPFS_API_AUTHORIZATION";
 
-type Env = Record<string, string | undefined>;
+type Env = Readonly<Record<string, string | undefined>>;
 
-function processEnv(): Env {
-  return globalThis.process?.env ?? {};
-}
-
-/** The configured RPC endpoint: ARGUS_IPFS_API, else the embedded node's default address. */
-export function ipfsApiUrl(env: Env = processEnv()): string {
+/** The RPC endpoint `env` configures: ARGUS_IPFS_API, else the embedded node's default address. */
+export function ipfsApiUrl(env: Env): string {
   const configured = env[IPFS_API_ENV]?.trim();
   return configured ? configured : DEFAULT_IPFS_API;
 }
 
 export interface IpfsClientOptions {
-  /** Extra headers for every request; default: Authorization from ARGUS_IPFS_API_AUTHORIZATION, if set. */
+  /** Extra headers for every request. */
   headers?: Record<string, string>;
+  /** The Authorization header (ARGUS_IPFS_API_AUTHORIZATION), when `headers` gives none. */
+  authorization?: string | undefined;
 }
 
-/** A kubo-rpc-client for `url` (default: the configured endpoint and its credentials). */
-export function createIpfsClient(url: string = ipfsApiUrl(), options: IpfsClientOptions = {}): KuboRPCClient {
-  const headers = options.headers ?? configuredHeaders(processEnv());
+/** A kubo-rpc-client for `url`, with the service's credentials if it needs any. */
+export function createIpfsClient(url: string, options: IpfsClientOptions = {}): KuboRPCClient {
+  const authorization = options.authorization?.trim();
+  const headers = options.headers ?? (authorization ? { Authorization: authorization } : {});
   return create({ url, ...(Object.keys(headers).length === 0 ? {} : { headers }) });
 }
 
+/** The headers `env` configures (ARGUS_IPFS_API_AUTHORIZATION). */
 export function configuredHeaders(env: Env): Record<string, string> {
   const authorization = env[IPFS_API_AUTHORIZATION_ENV]?.trim();
   return authorization ? { Authorization: authorization } : {};

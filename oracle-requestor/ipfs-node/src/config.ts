@@ -1,10 +1,15 @@
 /**
- * Settings of the embedded IPFS node: defaults, environment variables and command-line
- * flags. Flags win over the environment, the environment over the defaults.
+ * Settings of the embedded IPFS node, in the settings pattern of @argus/protocol's
+ * config-fields: defaults, environment variables and command-line flags. Flags win over
+ * the environment, the environment over the defaults. main.ts hands in the environment.
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { z } from "zod";
+import { ConfigError, describeSettings, envExampleLines, loadSettings, type Setting } from "@argus/protocol/config-fields";
+
+export { ConfigError };
 
 export interface EmbeddedIpfsOptions {
   /** Interface both servers bind to. */
@@ -49,103 +54,82 @@ export const DEFAULT_OPTIONS: EmbeddedIpfsOptions = {
   networking: false,
 };
 
-/** One setting: its flag, its environment variable and how to read its text. */
-interface SettingSpec<K extends keyof EmbeddedIpfsOptions> {
-  key: K;
-  flag: string;
-  env: string;
-  parse: (text: string, source: string) => EmbeddedIpfsOptions[K];
-  help: string;
-}
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInteger = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const flagBoolean = z.union([
+  z.boolean(),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(["1", "true", "yes", "on", "0", "false", "no", "off"], { error: "expected true or false" }))
+    .transform((text) => ["1", "true", "yes", "on"].includes(text)),
+]);
+const origins = z.union([z.array(z.string()), z.string().transform((text) => text.split(","))]).transform((list, context) => {
+  const result: string[] = [];
+  for (const origin of list.map((item) => item.trim()).filter((item) => item !== "")) {
+    if (origin === "*") {
+      result.push(origin);
+      continue;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      context.addIssue({ code: "custom", message: `"${origin}" is not an origin such as http://localhost:5173` });
+      continue;
+    }
+    if (parsed.origin !== origin.replace(/\/$/, "")) {
+      context.addIssue({ code: "custom", message: `"${origin}" must be a bare origin (scheme, host, port) without a path` });
+      continue;
+    }
+    result.push(origin.replace(/\/$/, ""));
+  }
+  return result;
+});
 
-function spec<K extends keyof EmbeddedIpfsOptions>(setting: SettingSpec<K>): SettingSpec<K> {
-  return setting;
-}
-
-export const SETTINGS = [
-  spec({ key: "host", flag: "host", env: "ARGUS_IPFS_HOST", parse: parseHost, help: "interface to bind" }),
-  spec({ key: "apiPort", flag: "api-port", env: "ARGUS_IPFS_API_PORT", parse: parsePort, help: "Kubo RPC API port" }),
-  spec({
-    key: "gatewayPort",
-    flag: "gateway-port",
-    env: "ARGUS_IPFS_GATEWAY_PORT",
-    parse: parsePort,
-    help: "path gateway port",
-  }),
-  spec({
-    key: "dataDir",
-    flag: "data-dir",
+/** Each setting: schema, default, variable, flag and meaning. */
+export const SETTINGS = {
+  host: { schema: z.string().trim().min(1, "must not be empty"), default: DEFAULT_OPTIONS.host, env: "ARGUS_IPFS_HOST", flag: "host", accepts: "a host name or address", help: "interface to bind" },
+  apiPort: { schema: port, default: DEFAULT_OPTIONS.apiPort, env: "ARGUS_IPFS_API_PORT", flag: "api-port", help: "Kubo RPC API port (0: any free port)" },
+  gatewayPort: { schema: port, default: DEFAULT_OPTIONS.gatewayPort, env: "ARGUS_IPFS_GATEWAY_PORT", flag: "gateway-port", help: "path gateway port (0: any free port)" },
+  dataDir: {
+    schema: z.string().trim().min(1, "must not be empty").transform((text) => resolve(text)),
+    default: DEFAULT_OPTIONS.dataDir,
+    shownDefault: "./.argus/ipfs",
     env: "ARGUS_IPFS_DATA_DIR",
-    parse: (text) => resolve(text),
+    flag: "data-dir",
+    accepts: "a folder",
     help: "blocks, pins and identity",
-  }),
-  spec({
-    key: "corsOrigins",
-    flag: "cors-origins",
+  },
+  corsOrigins: {
+    schema: origins,
+    default: DEFAULT_OPTIONS.corsOrigins,
     env: "ARGUS_IPFS_CORS_ORIGINS",
-    parse: parseOrigins,
-    help: "comma-separated browser origins allowed to call the API, or *",
-  }),
-  spec({
-    key: "maxUploadBytes",
-    flag: "max-upload-bytes",
-    env: "ARGUS_IPFS_MAX_UPLOAD_BYTES",
-    parse: parsePositiveInteger,
-    help: "largest accepted upload in bytes",
-  }),
-  spec({
-    key: "readTimeoutMs",
-    flag: "read-timeout-ms",
-    env: "ARGUS_IPFS_READ_TIMEOUT_MS",
-    parse: parsePositiveInteger,
-    help: "how long a read waits for a missing block",
-  }),
-  spec({
-    key: "networking",
-    flag: "networking",
-    env: "ARGUS_IPFS_NETWORKING",
-    parse: parseBoolean,
-    help: "join the public IPFS network",
-  }),
-] as const;
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+    flag: "cors-origins",
+    accepts: "comma-separated origins such as http://localhost:5173, or *",
+    help: "browser origins allowed to call the API (comma-separated, or *)",
+  },
+  maxUploadBytes: { schema: positiveInteger, default: DEFAULT_OPTIONS.maxUploadBytes, env: "ARGUS_IPFS_MAX_UPLOAD_BYTES", flag: "max-upload-bytes", help: "largest accepted upload in bytes" },
+  readTimeoutMs: { schema: positiveInteger, default: DEFAULT_OPTIONS.readTimeoutMs, env: "ARGUS_IPFS_READ_TIMEOUT_MS", flag: "read-timeout-ms", help: "how long a read waits for a missing block" },
+  networking: { schema: flagBoolean, default: DEFAULT_OPTIONS.networking, env: "ARGUS_IPFS_NETWORKING", flag: "networking", help: "join the public IPFS network (libp2p, bitswap, HTTP gateways)" },
+} as const satisfies Record<keyof EmbeddedIpfsOptions, Setting>;
 
 /**
  * Reads the settings from `argv` (without the node and script paths) and `env`.
- * Throws ConfigError naming the flag or variable at fault.
+ * Throws ConfigError naming every bad setting, the flag or variable it came from and what is accepted.
  */
-export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv): EmbeddedIpfsOptions & { help: boolean } {
+export function resolveOptions(argv: string[], env: Readonly<Record<string, string | undefined>>): EmbeddedIpfsOptions & { help: boolean } {
   const { values } = parseFlags(argv);
-  const options: EmbeddedIpfsOptions = { ...DEFAULT_OPTIONS };
-  for (const setting of SETTINGS) {
-    const flagValue = values[setting.flag];
-    const envValue = env[setting.env];
-    if (flagValue !== undefined) {
-      const text = typeof flagValue === "boolean" ? String(flagValue) : flagValue;
-      assign(options, setting, setting.parse(text, `--${setting.flag}`));
-    } else if (envValue !== undefined && envValue !== "") {
-      assign(options, setting, setting.parse(envValue, setting.env));
-    }
-  }
+  const overrides: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) if (values[setting.flag] !== undefined) overrides[key] = values[setting.flag];
+  const options: EmbeddedIpfsOptions = loadSettings(SETTINGS, { env, overrides, overrideSource: (_, setting) => `--${setting.flag}` }, "IPFS node settings");
   return { ...options, help: values.help === true };
-}
-
-function assign<K extends keyof EmbeddedIpfsOptions>(
-  options: EmbeddedIpfsOptions,
-  setting: SettingSpec<K>,
-  value: EmbeddedIpfsOptions[K],
-): void {
-  options[setting.key] = value;
 }
 
 function parseFlags(argv: string[]) {
   const flagOptions: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const setting of SETTINGS) {
-    flagOptions[setting.flag] = { type: setting.key === "networking" ? "boolean" : "string" };
-  }
+  for (const [key, setting] of Object.entries(SETTINGS)) flagOptions[setting.flag] = { type: key === "networking" ? "boolean" : "string" };
   try {
     return parseArgs({ args: argv, options: flagOptions, strict: true, allowPositionals: false });
   } catch (error) {
@@ -153,61 +137,22 @@ function parseFlags(argv: string[]) {
   }
 }
 
+const formatDefault = (value: unknown) => (Array.isArray(value) ? value.join(",") : String(value));
+
 export function usage(): string {
   const lines = ["Usage: npm run ipfs -- [flags]", "", "Flags (environment variable, default):"];
-  for (const setting of SETTINGS) {
-    const fallback = DEFAULT_OPTIONS[setting.key];
-    const shown = Array.isArray(fallback) ? fallback.join(",") : String(fallback);
-    lines.push(`  --${setting.flag.padEnd(17)} ${setting.help} (${setting.env}, ${shown})`);
+  for (const setting of Object.values(SETTINGS)) {
+    lines.push(`  --${setting.flag.padEnd(17)} ${setting.help} (${setting.env}, ${"shownDefault" in setting ? setting.shownDefault : formatDefault(setting.default)})`);
   }
   return lines.join("\n");
 }
 
-function parseHost(text: string, source: string): string {
-  const host = text.trim();
-  if (host === "") throw new ConfigError(`${source} must not be empty`);
-  return host;
+/** The settings table (Markdown) the README shows. */
+export function describeIpfsSettings(): string {
+  return describeSettings(SETTINGS, { formatDefault });
 }
 
-function parsePort(text: string, source: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(`${source} must be a port number from 0 to 65535, got "${text}"`);
-  }
-  return port;
-}
-
-function parsePositiveInteger(text: string, source: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(`${source} must be a positive integer, got "${text}"`);
-  }
-  return value;
-}
-
-function parseBoolean(text: string, source: string): boolean {
-  const normalized = text.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(normalized)) return true;
-  if (["0", "false", "no", "off"].includes(normalized)) return false;
-  throw new ConfigError(`${source} must be true or false, got "${text}"`);
-}
-
-function parseOrigins(text: string, source: string): string[] {
-  const origins = text
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== "");
-  for (const origin of origins) {
-    if (origin === "*") continue;
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      throw new ConfigError(`${source}: "${origin}" is not an origin such as http://localhost:5173`);
-    }
-    if (parsed.origin !== origin.replace(/\/$/, "")) {
-      throw new ConfigError(`${source}: "${origin}" must be a bare origin (scheme, host, port) without a path`);
-    }
-  }
-  return origins.map((origin) => origin.replace(/\/$/, ""));
+/** The IPFS node's part of .env.example. */
+export function exampleEnv(): string[] {
+  return envExampleLines(SETTINGS, { formatDefault });
 }

@@ -11,6 +11,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@argus/protocol/atomic-write";
+import { engineOptions, loadProviderConfig } from "@argus/provider-image/config";
 import { createEngine } from "@argus/provider-image/engine";
 import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/protocol/batch";
 
@@ -24,7 +25,9 @@ export type WorkerReply = { job: number; ok: true } | { job: number; ok: false; 
 
 const [modelsDir, threads] = [process.argv[2] || undefined, Number(process.argv[3]) || undefined];
 // Several workers share the cores: each gets its share of onnxruntime threads.
-const engine = createEngine({ ...(modelsDir ? { modelsDir } : {}), ...(threads ? { intraOpThreads: threads } : {}) });
+// A worker is a program of its own: the engine's settings (ARGUS_MANIFESTS_DIR, the image
+// caps, ARGUS_MODELS_MIRROR) come from the environment it inherits, the models folder from the oracle.
+const engine = createEngine({ ...engineOptions(loadProviderConfig(process.env), modelsDir), ...(threads ? { intraOpThreads: threads } : {}) });
 
 async function runJob({ input, output }: WorkerJob): Promise<void> {
   const resultsPath = join(output, RESULTS_FILE_NAME);

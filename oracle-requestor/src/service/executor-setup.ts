@@ -10,8 +10,9 @@ export async function createConfiguredExecutor(config: OracleConfig, log: Logger
     return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
   }
   // Imported on demand: a local oracle never loads golem-js.
-  const { createGolemExecutorFromEnv } = await import("../executors/golem/executor.ts");
-  const executor = createGolemExecutorFromEnv(process.env, log, {
+  const { createGolemExecutor } = await import("../executors/golem/executor.ts");
+  const executor = createGolemExecutor(config.golem, {
+    logger: log,
     // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
     hooks: {
       onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount),

@@ -34,7 +34,7 @@ export function createStages(
 ): PipelineStages {
   const { client, escrow, chainId, account } = chain;
   const { store, spool } = queue;
-  const ipfs = createIpfsClient(config.ipfsApi);
+  const ipfs = createIpfsClient(config.ipfsApi, { authorization: config.ipfsApiAuthorization });
   const registry = new ModelRegistryReader(client, escrow);
 
   const intake = new RequestIntake(client, store, {

@@ -22,7 +22,7 @@
 import { runBatchFolder } from "../engine/batch-folder.ts";
 import { optionalUserPath, parseCliArgs, runCli, userPath } from "./cli.ts";
 import { createEngine } from "../engine/engine.ts";
-import { GOLEM_INPUT_DIR, GOLEM_OUTPUT_DIR } from "@argus/protocol/batch";
+import { engineOptions, loadProviderConfig } from "../config.ts";
 import { isErrorResult } from "@argus/protocol/result";
 
 const USAGE = "usage: node provider-image/src/bin/entry.ts [--input DIR] [--output DIR] [--models-dir DIR]";
@@ -31,10 +31,11 @@ runCli(USAGE, async () => {
   const { values } = parseCliArgs({
     options: { input: { type: "string" }, output: { type: "string" }, "models-dir": { type: "string" } },
   });
-  const inputDir = userPath(values.input ?? process.env.ARGUS_INPUT_DIR ?? GOLEM_INPUT_DIR);
-  const outputDir = userPath(values.output ?? process.env.ARGUS_OUTPUT_DIR ?? GOLEM_OUTPUT_DIR);
+  const config = loadProviderConfig(process.env);
+  const inputDir = userPath(values.input ?? config.inputDir);
+  const outputDir = userPath(values.output ?? config.outputDir);
   const started = performance.now();
-  const engine = createEngine({ modelsDir: optionalUserPath(values["models-dir"]) });
+  const engine = createEngine(engineOptions(config, optionalUserPath(values["models-dir"])));
   const { modelId, results } = await runBatchFolder(engine, inputDir, outputDir);
 
   const errors = results.filter(isErrorResult).length;

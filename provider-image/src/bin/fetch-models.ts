@@ -10,17 +10,17 @@
 import { join } from "node:path";
 import { listManifests, loadManifest } from "../models/catalog.ts";
 import { optionalUserPath, parseCliArgs, runCli } from "./cli.ts";
-import { downloadOptionsFromEnv, downloadPinnedFile, pinnedFiles } from "../models/model-files.ts";
-import { describeModelsDir, resolveModelsDir } from "../models/models-dir.ts";
+import { downloadPinnedFile, pinnedFiles } from "../models/model-files.ts";
+import { describeModelsDir } from "../models/models-dir.ts";
+import { engineOptions, loadProviderConfig } from "../config.ts";
 import { sha256OfFile } from "../models/sha256-file.ts";
 
 const USAGE = "usage: npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]";
 
 runCli(USAGE, async () => {
   const { values, positionals } = parseCliArgs({ options: { "models-dir": { type: "string" } }, allowPositionals: true });
-  const dir = resolveModelsDir(optionalUserPath(values["models-dir"]));
-  const manifests = positionals.length > 0 ? await Promise.all(positionals.map((id) => loadManifest(id))) : await listManifests();
-  const download = downloadOptionsFromEnv();
+  const { modelsDir: dir, download, manifestsDirs } = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
+  const manifests = positionals.length > 0 ? await Promise.all(positionals.map((id) => loadManifest(id, manifestsDirs))) : await listManifests(manifestsDirs);
   process.stderr.write(`models folder: ${describeModelsDir(dir)}\n`);
 
   const done = new Set<string>(); // models share files (labels)

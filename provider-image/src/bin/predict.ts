@@ -14,6 +14,7 @@
 import { stat } from "node:fs/promises";
 import { optionalUserPath, parseCliArgs, runCli, UsageError, userPath } from "./cli.ts";
 import { createEngine, type ImageRequest } from "../engine/engine.ts";
+import { engineOptions, loadProviderConfig } from "../config.ts";
 import { INT8_PATHS, type Int8Path } from "../engine/inference-path.ts";
 import { rawCidOfBytes, rawCidOfFile } from "../image/file-cid.ts";
 
@@ -41,7 +42,8 @@ runCli(USAGE, async () => {
   if (int8Path !== undefined && !(INT8_PATHS as readonly string[]).includes(int8Path)) {
     throw new UsageError(`--int8-path must be one of ${INT8_PATHS.join(", ")}, got "${int8Path}"`);
   }
-  const engine = createEngine({ modelsDir: optionalUserPath(values["models-dir"]), limits, int8Path: int8Path as Int8Path | undefined });
+  const options = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
+  const engine = createEngine({ ...options, limits: { ...options.limits, ...limits }, int8Path: int8Path as Int8Path | undefined });
   const requests: ImageRequest[] = await Promise.all(
     positionals.map(async (file, index) => {
       const path = userPath(file);

@@ -16,10 +16,9 @@ export async function forEachBounded(count: number, limit: number, task: (index:
 
 /**
  * Two decodes per core keep the cores busy while each decode waits on I/O or the
- * main thread; more than libuv's pool size (UV_THREADPOOL_SIZE, 4 by default) would
- * only queue.
+ * main thread; more than libuv's pool size (`poolSize`: UV_THREADPOOL_SIZE, 4 by
+ * default, in the provider settings) would only queue.
  */
-export function defaultDecodeConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const poolSize = Number(env.UV_THREADPOOL_SIZE) || 4;
+export function defaultDecodeConcurrency(poolSize = 4): number {
   return Math.max(1, Math.min(poolSize, 2 * availableParallelism()));
 }

@@ -14,12 +14,12 @@
 import { join } from "node:path";
 import { defaultManifestsDirs, loadManifest } from "../models/catalog.ts";
 import { defaultDecodeConcurrency } from "./concurrency.ts";
-import { type ImageLimits, imageLimitsFromEnv } from "../image/image-limits.ts";
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "../image/image-limits.ts";
 import type { Int8Path } from "./inference-path.ts";
 import { type ChunkSlot, decodeIntoChunks, type ImageSource, type InputChunk } from "./input-chunks.ts";
 import { type LoadedModel, loadModel } from "./loaded-model.ts";
 import { inferChunk, type SlotOutcome } from "./infer-chunk.ts";
-import { type DownloadOptions, downloadOptionsFromEnv, ensureModelFiles } from "../models/model-files.ts";
+import { type DownloadOptions, ensureModelFiles } from "../models/model-files.ts";
 import { type ModelsDir, resolveModelsDir } from "../models/models-dir.ts";
 import { classifyOrDetect } from "./predictions.ts";
 import { type BatchDescription, MAX_BATCH_SIZE } from "@argus/protocol/batch";
@@ -29,14 +29,19 @@ import { type ErrorCode, type InferenceResult, InferenceResultSchema, RESULT_SCH
 import { roundHundredths } from "./rounding.ts";
 import { RUNTIME_VERSIONS } from "./runtime-versions.ts";
 
+/**
+ * What the engine works with. Programs build these from their settings
+ * (`engineOptions` in src/config.ts: ARGUS_MODELS_DIR, ARGUS_MANIFESTS_DIR, the image
+ * caps, ARGUS_MODELS_MIRROR); the engine itself reads no environment.
+ */
 export interface EngineOptions {
-  /** Folder with the model files; a string is taken as explicitly chosen. Default: `resolveModelsDir()`. */
+  /** Folder with the model files; a string is taken as explicitly chosen. Default: the download cache under ~/.cache. */
   modelsDir?: string | ModelsDir;
-  /** Folders with `<id>.json` manifests. Default: the built-in folder plus ARGUS_MANIFESTS_DIR. */
+  /** Folders with `<id>.json` manifests. Default: the built-in folder. */
   manifestsDirs?: readonly string[];
-  /** Per-image caps. Default: 2 MiB, 40 MP, or ARGUS_MAX_IMAGE_BYTES / ARGUS_MAX_IMAGE_PIXELS. */
+  /** Per-image caps. Default: 2 MiB, 40 MP. */
   limits?: Partial<ImageLimits>;
-  /** Images decoding at once. Default: two per core, at most libuv's pool size. */
+  /** Images decoding at once. Default: two per core, at most libuv's default pool size. */
   decodeConcurrency?: number;
   /** onnxruntime intra-op threads. Default: one per core. */
   intraOpThreads?: number;
@@ -69,15 +74,15 @@ export interface Engine {
 }
 
 export function createEngine(options: EngineOptions = {}): Engine {
-  const modelsDir = typeof options.modelsDir === "string" ? resolveModelsDir(options.modelsDir) : (options.modelsDir ?? resolveModelsDir());
+  const modelsDir = typeof options.modelsDir === "string" ? resolveModelsDir(options.modelsDir, undefined) : (options.modelsDir ?? resolveModelsDir(undefined, undefined));
   const manifestsDirs = options.manifestsDirs ?? defaultManifestsDirs();
-  const limits = { ...imageLimitsFromEnv(), ...options.limits };
+  const limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
   const chunking = {
     limits,
     decodeConcurrency: options.decodeConcurrency ?? defaultDecodeConcurrency(),
     maxChunk: MAX_BATCH_SIZE,
   };
-  const download = options.download ?? downloadOptionsFromEnv();
+  const download = options.download ?? {};
 
   const manifest = (modelId: string) => loadManifest(modelId, manifestsDirs);
 

@@ -5,7 +5,7 @@
  * two different manifests for one id is an error, never a silent choice.
  */
 import { readdir, readFile } from "node:fs/promises";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
 import { ModelIdSchema } from "@argus/protocol/ids";
@@ -18,9 +18,8 @@ export class UnknownModelError extends Error {
   override name = "UnknownModelError";
 }
 
-/** The built-in folder followed by those listed in ARGUS_MANIFESTS_DIR. */
-export function defaultManifestsDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const extra = (env[MANIFESTS_DIR_ENV] ?? "").split(delimiter).filter((dir) => dir !== "");
+/** The built-in folder followed by `extra` (ARGUS_MANIFESTS_DIR in the provider settings). */
+export function defaultManifestsDirs(extra: readonly string[] = []): string[] {
   return [BUILTIN_MANIFESTS_DIR, ...extra];
 }
 

@@ -114,9 +114,6 @@ export function sourceUrl(pinned: PinnedFile, mirror?: string): string {
   return pinned.url;
 }
 
-export function downloadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DownloadOptions {
-  return { mirror: env[MODELS_MIRROR_ENV] || undefined };
-}
 
 async function exists(path: string): Promise<boolean> {
   try {

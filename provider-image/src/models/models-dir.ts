@@ -1,6 +1,7 @@
 /**
  * Where the model files (ONNX weights and label files) live, decided in one place:
- * `--models-dir` flag > ARGUS_MODELS_DIR > a per-user cache folder.
+ * `--models-dir` flag > ARGUS_MODELS_DIR (the provider settings, src/config.ts) > a
+ * per-user cache folder.
  *
  * Only the cache folder is filled on demand (downloads from each manifest's pinned
  * URLs, checked by sha256): a folder the user named is theirs, and a missing file in
@@ -17,15 +18,15 @@ export interface ModelsDir {
 
 export const MODELS_DIR_ENV = "ARGUS_MODELS_DIR";
 
-export function resolveModelsDir(flag?: string, env: NodeJS.ProcessEnv = process.env): ModelsDir {
+/** The flag, else the configured folder (ARGUS_MODELS_DIR), else `cacheDir`. */
+export function resolveModelsDir(flag: string | undefined, configured: string | undefined, cacheDir: string = defaultModelsCacheDir({})): ModelsDir {
   if (flag) return { path: resolve(flag), origin: "flag" };
-  const fromEnv = env[MODELS_DIR_ENV];
-  if (fromEnv) return { path: resolve(fromEnv), origin: "env" };
-  return { path: defaultModelsCacheDir(env), origin: "cache" };
+  if (configured) return { path: resolve(configured), origin: "env" };
+  return { path: cacheDir, origin: "cache" };
 }
 
-/** `$XDG_CACHE_HOME/argus/models`, else `~/.cache/argus/models`. */
-export function defaultModelsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+/** `$XDG_CACHE_HOME/argus/models`, else `$HOME/.cache/argus/models`, from the variables given. */
+export function defaultModelsCacheDir(env: Readonly<Record<string, string | undefined>>): string {
   const cacheHome = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
   return join(resolve(cacheHome), "argus", "models");
 }

@@ -29,7 +29,7 @@ PredictionRejected (reason), PredictionExpired (refunded) — and CallbackFailed
 
 export const eventsCommand: Command = {
   usage: USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, {
       "from-block": { type: "string" },
       "to-block": { type: "string" },
@@ -47,7 +47,7 @@ export const eventsCommand: Command = {
     const requestId = values.request === undefined ? undefined : parseRequestId(values.request);
 
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const modelId = values.model === undefined ? undefined : (await resolveModel(ctx, values.model)).id;
     const filter: Filter = { requester, modelId, requestId };
     const models = new Map<number, { name: string; currency: Currency }>();

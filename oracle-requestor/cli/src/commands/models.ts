@@ -29,11 +29,11 @@ takes requests, and the CID of its manifest.`;
 
 export const modelsListCommand: Command = {
   usage: LIST_USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, {});
     noPositionals(positionals);
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const models = await listModels(ctx);
     if (out.json) {
       out.data(models);
@@ -67,7 +67,7 @@ const MODEL_ADMIN_ROLE = keccak256(toHex("MODEL_ADMIN_ROLE"));
 
 export const modelsAddCommand: Command = {
   usage: ADD_USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, {
       manifest: { type: "string" },
       fee: { type: "string" },
@@ -89,7 +89,7 @@ export const modelsAddCommand: Command = {
     const manifest = await readManifest(values.manifest);
 
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const currency = await currencyOf(ctx, feeToken as Hex);
     const fee = values.fee === undefined ? (feeToken === zeroAddress ? DEFAULT_MODEL_TERMS.fee : 10n ** BigInt(currency.decimals)) : parseAmount(values.fee, currency.decimals, "--fee");
 
@@ -126,7 +126,7 @@ export const modelsAddCommand: Command = {
       await ctx.client.waitForTransactionReceipt({ hash: activation });
     }
 
-    const modelsDir = resolveModelsDir(undefined, io.env);
+    const modelsDir = resolveModelsDir(undefined, settings.modelsDir, settings.modelsCacheDir);
     if (out.json) {
       out.data({ modelId, name: manifest.id, action: existing ? "updated" : "registered", manifestCid: manifestCid.toString(), weightsSha256: digest, fee, feeToken, transactionHash: hash });
     } else {

@@ -24,12 +24,12 @@ const SKIP_NAMES = Object.fromEntries(Object.entries(SkipReason).map(([name, cod
 
 export const reclaimCommand: Command = {
   usage: USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, {});
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const requestId = parseRequestId(positionals[0]);
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const wallet = await ctx.wallet();
     const loaded = await loadRequest(ctx, requestId);
     const status = await requestStatus(ctx, loaded, false);

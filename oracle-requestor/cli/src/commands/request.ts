@@ -4,11 +4,11 @@
  * file, quotes and pays the fee, and with --wait follows the request to its verified
  * answer.
  */
+import type { ImageLimits } from "@argus/provider-image/image-limits";
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
 import { inspectImage } from "@argus/provider-image/decode-image";
-import { imageLimitsFromEnv } from "@argus/provider-image/image-limits";
 import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
@@ -38,7 +38,7 @@ Signs with ARGUS_PRIVATE_KEY, or ARGUS_KEYSTORE and ARGUS_KEYSTORE_PASSWORD.`;
 
 export const requestCommand: Command = {
   usage: USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, {
       model: { type: "string" },
       image: { type: "string" },
@@ -53,14 +53,14 @@ export const requestCommand: Command = {
     const image = await readImageArgument(values.image);
 
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const wallet = await ctx.wallet();
     const model = await resolveModel(ctx, values.model);
     if (!model.active) throw new Error(`model ${model.id} ${model.name} is not active: it takes no requests`);
 
     let imageCid: string;
     if (image.kind === "file") {
-      if (!values["no-check"]) await checkImage(image.bytes, image.path);
+      if (!values["no-check"]) await checkImage(image.bytes, image.path, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
       imageCid = await pinImage(ctx, out, image.bytes, image.path);
     } else {
       imageCid = image.cid;
@@ -109,9 +109,9 @@ async function readImageArgument(text: string): Promise<ImageArgument> {
 }
 
 /** The checks the oracle makes before it works on an image, so a bad file is refused before it is paid for. */
-async function checkImage(bytes: Uint8Array, path: string): Promise<void> {
+async function checkImage(bytes: Uint8Array, path: string, limits: ImageLimits): Promise<void> {
   try {
-    await inspectImage(bytes, imageLimitsFromEnv());
+    await inspectImage(bytes, limits);
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new Error(`${path} would be rejected by the oracle${code ? ` (${code})` : ""}: ${(error as Error).message} (--no-check sends it anyway)`);

@@ -27,13 +27,13 @@ Exit codes: 0 status shown (and verified, if fulfilled), 1 not found or not veri
 
 export const resultCommand: Command = {
   usage: USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, { wait: { type: "boolean", default: false }, timeout: { type: "string" } });
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const requestId = parseRequestId(positionals[0]);
     const timeoutMs = parseSeconds(values.timeout, "--timeout", 600) * 1000;
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const loaded = await loadRequest(ctx, requestId);
     const status = values.wait ? await waitWithProgress(ctx, out, loaded, timeoutMs) : await requestStatus(ctx, loaded);
     if (status === undefined) return EXIT.interrupted;

@@ -21,13 +21,13 @@ expired requests, or fees an oracle earned.
 
 export const withdrawCommand: Command = {
   usage: USAGE,
-  async run(argv, io) {
+  async run(argv, io, settings) {
     const { values, positionals } = parseCommand(argv, { token: { type: "string" }, to: { type: "string" } });
     noPositionals(positionals);
     const token = values.token === undefined ? zeroAddress : parseAddress(values.token, "--token");
     const to = values.to === undefined ? undefined : parseAddress(values.to, "--to");
     const out = new Output(io, values.json);
-    const ctx = await openContext(values, io.env);
+    const ctx = await openContext(values, settings);
     const wallet = await ctx.wallet();
     const account = wallet.account.address;
     const currency = await currencyOf(ctx, token);

@@ -1,7 +1,9 @@
 /**
- * Settings of the Golem executor: one zod schema with defaults, read from environment
- * variables and overlaid by explicit values (the oracle's config file, tests). Validated
- * once, with one message per bad field; see GOLEM.md for what each one means in practice.
+ * Settings of the Golem executor: one zod schema with defaults, the environment variable
+ * and meaning of each field. The oracle's configuration nests them as its `golem` section
+ * (config.ts: file, then environment); `loadGolemConfig` reads them on their own for tests
+ * and embedders. Validated once, with one message per bad field; see GOLEM.md for what
+ * each one means in practice.
  *
  * The payment network must be named: golem-js 3.6 still defaults to Holesky, which no
  * longer exists. `hoodi` is the testnet (tGLM), `polygon` the mainnet (real GLM).
@@ -173,15 +175,44 @@ export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string
   entryCommand: "ARGUS_GOLEM_ENTRY_COMMAND",
 };
 
+/** What each setting does, in one line (the oracle's configuration table and examples). */
+export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, string>> = {
+  apiKey: "yagna app key of the requestor (required for the Golem executor)",
+  apiUrl: "yagna's REST API",
+  subnetTag: "Golem subnet the demand is published in",
+  paymentNetwork: "hoodi (testnet, tGLM) or polygon (mainnet, GLM); holesky is refused",
+  paymentDriver: "yagna payment driver",
+  imageHash: "image for chunks whose model has none in the registry (56 hex digits)",
+  imageTag: "registry tag, the last fallback (e.g. <user>/argus-provider:0.1.0)",
+  imageUrl: "download URL of the .gvmi instead of the Golem registry; {hash} is replaced by the image hash",
+  minCpuThreads: "minimum CPU threads of a provider",
+  minMemGib: "minimum memory (GiB)",
+  minStorageGib: "minimum disk (GiB)",
+  maxStartPriceGlm: "highest start price accepted (GLM)",
+  maxCpuPerHourGlm: "highest CPU price per thread-hour (GLM)",
+  maxEnvPerHourGlm: "highest environment price per hour (GLM)",
+  rentHours: "longest an agreement lasts (hours)",
+  poolSize: "providers rented at once per image = chunks run at once",
+  acquireTimeoutMs: "longest wait for a provider before the chunk fails",
+  attemptTimeoutMs: "one attempt: deploy (first use), upload, run, download",
+  maxAttempts: "providers tried per chunk",
+  budgetGlm: "GLM of each allocation (per allocation period); at least one agreement's cost at the price limits",
+  allocationHours: "how long an allocation is valid; renewed a renewal lead before it ends (must exceed the lead)",
+  finalizeTimeoutMs: "longest wait for an ended agreement's invoice",
+  providerBanMinutes: "how long a failed provider is avoided (0: only for the chunk it failed)",
+  entryCommand: "program and arguments that run a batch in the VM (space-separated in the variable)",
+};
+
 export class GolemConfigError extends Error {
   override name = "GolemConfigError";
 }
 
 /**
- * The validated settings: defaults, then the environment, then `values`. Throws a
- * GolemConfigError naming every bad field and where its value came from.
+ * The validated settings: defaults, then `env` (variables named as in GOLEM_CONFIG_ENV),
+ * then `values`. Throws a GolemConfigError naming every bad field and where its value
+ * came from. The oracle does not call this: its configuration holds the section.
  */
-export function loadGolemConfig(values: GolemExecutorConfigInput = {}, env: NodeJS.ProcessEnv = process.env): GolemExecutorConfig {
+export function loadGolemConfig(values: GolemExecutorConfigInput = {}, env: Readonly<Record<string, string | undefined>> = {}): GolemExecutorConfig {
   const raw: Record<string, unknown> = {};
   const source: Record<string, string> = {};
   for (const [key, name] of Object.entries(GOLEM_CONFIG_ENV)) {

@@ -159,14 +159,3 @@ export function createGolemExecutor(
   };
 }
 
-/**
- * The executor the oracle runs: every setting from the environment (YAGNA_APPKEY,
- * YAGNA_API_URL, ARGUS_GOLEM_*; see GOLEM.md), validated before anything connects.
- */
-export function createGolemExecutorFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  logger?: ExecutorLogger,
-  deps: Omit<GolemExecutorDeps, "logger"> = {},
-): GolemExecutor {
-  return createGolemExecutor(loadGolemConfig({}, env), logger ? { ...deps, logger } : deps);
-}
