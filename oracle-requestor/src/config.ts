@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
+import { MAX_BATCH_SIZE, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
+import { IMAGE_LIMITS_ENV } from "@argus/provider-image/image-limits";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -30,12 +32,12 @@ const FIELDS = {
   logRangeBlocks: { schema: count(1, 100_000), default: DEFAULT_LOG_RANGE_BLOCKS, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
   pollIntervalMs: { schema: count(50, 600_000), default: 1_000, env: "ARGUS_POLL_INTERVAL_MS", help: "how often to look for new blocks" },
   ipfsApi: { schema: z.url(), default: DEFAULT_IPFS_API, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint for images and results" },
-  imageMaxBytes: { schema: count(1, 64 * 1024 * 1024), default: 2 * 1024 * 1024, env: "ARGUS_IMAGE_MAX_BYTES", help: "largest image accepted" },
+  imageMaxBytes: { schema: count(1, 64 * 1024 * 1024), default: MAX_IMAGE_BYTES, env: IMAGE_LIMITS_ENV.maxBytes, help: "largest image accepted (the engine reads the same variable)" },
   fetchTimeoutMs: { schema: count(100, 600_000), default: 20_000, env: "ARGUS_FETCH_TIMEOUT_MS", help: "time to fetch one image before the attempt fails" },
   fetchAttempts: { schema: count(1, 20), default: 3, env: "ARGUS_FETCH_ATTEMPTS", help: "attempts before an unretrievable image is rejected" },
   fetchConcurrency: { schema: count(1, 256), default: 8, env: "ARGUS_FETCH_CONCURRENCY", help: "images fetched at once" },
   flushIntervalMs: { schema: count(0, 3_600_000), default: 10_000, env: "ARGUS_FLUSH_INTERVAL_MS", help: "longest a request waits for its chunk to fill" },
-  maxChunkSize: { schema: count(1, 16), default: 16, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
+  maxChunkSize: { schema: count(1, MAX_BATCH_SIZE), default: MAX_BATCH_SIZE, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
   maxChunkBytes: { schema: count(1, 1024 * 1024 * 1024), default: 64 * 1024 * 1024, env: "ARGUS_MAX_CHUNK_BYTES", help: "image bytes per chunk" },
   maxReadyRequests: { schema: count(16, 100_000), default: 512, env: "ARGUS_MAX_READY_REQUESTS", help: "fetched images held on disk awaiting a chunk (back-pressure)" },
   executionPaused: { schema: z.union([z.boolean(), z.stringbool()]), default: false, env: "ARGUS_EXECUTION_PAUSED", help: "start with chunk execution paused: requests are read and fetched, none is run" },

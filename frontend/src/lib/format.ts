@@ -62,11 +62,3 @@ export function formatPercent(probability: number): string {
   const clamped = Math.min(1, Math.max(0, probability));
   return `${(clamped * 100).toFixed(1)} %`;
 }
-
-/** Bytes in binary units, as the 2 MiB image cap is defined: "812 KiB", "1.9 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
-  const mebibytes = bytes / (1024 * 1024);
-  return `${Number.isInteger(mebibytes) ? mebibytes : mebibytes.toFixed(1)} MiB`;
-}

@@ -14,6 +14,7 @@
  * is enforced by the contract against block time.
  */
 import { RejectReason, type RejectReasonCode } from "@argus/escrow/request-terms";
+import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import type { OracleProgress } from "./oracle-status.ts";
 
 /** How a request was settled, as far as its status depends on it (the escrow reads' `Settlement` has more). */
@@ -70,7 +71,7 @@ const REJECT_REASONS: Record<RejectReasonCode, { title: string; advice: string }
     advice: "Upload a JPEG, PNG, WebP, GIF or AVIF photo.",
   },
   [RejectReason.TooLarge]: {
-    title: "the image is larger than 2 MiB or has too many pixels",
+    title: `the image is larger than ${formatBytes(MAX_IMAGE_BYTES)} or has too many pixels`,
     advice: "Resize or recompress it, then try again.",
   },
   [RejectReason.Unretrievable]: {

@@ -10,6 +10,7 @@ import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
 import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageLimitsFromEnv } from "@argus/provider-image/image-limits";
 import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
+import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
@@ -28,7 +29,7 @@ request until the oracle answers and prints the result, verified against the dig
 recorded on-chain.
 
   --model <id|name>     registry id or name (see \`argus models list\`)
-  --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most 2 MiB) or its CID
+  --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most ${formatBytes(MAX_IMAGE_BYTES)}) or its CID
   --wait                wait for the answer (exit 3 if the request is rejected or expires)
   --timeout <duration>  give up waiting after this long: 90, 90s, 15m, 2h (default 10m)
   --no-check            skip the local check that the file is an image the oracle accepts
