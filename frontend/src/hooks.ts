@@ -7,7 +7,7 @@ import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
 import { fetchBalances, fetchRequests, type RequestHistory } from "./chain/escrow.ts";
-import type { Currency } from "./lib/format.ts";
+import type { Currency } from "@argus/escrow/format";
 import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
 
 export const DeploymentContext = createContext<Deployment | undefined>(undefined);

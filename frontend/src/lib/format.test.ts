@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatDuration, formatPercent, requestIdHex, shortHex } from "./format.ts";
+import { formatAmount, formatDuration } from "@argus/escrow/format";
+import { formatPercent, requestIdHex, shortHex } from "./format.ts";
 
 const ETH = { symbol: "ETH", decimals: 18 };
 const USDC = { symbol: "USDC", decimals: 6 };
