@@ -5,7 +5,7 @@
  * The lifecycle a user sees is pinned → requested → picked up → fulfilled, or it ends
  * in rejected or expired. The escrow emits no event when the oracle starts working on
  * a request, so the steps in between come from the oracle's own report (`oracle`,
- * lib/oracle-status.ts): picked up (image being fetched or fetched), computing,
+ * @argus/protocol/oracle-status): picked up (image being fetched or fetched), computing,
  * posting the answer or a refusal, or given up as too close to its deadline. The
  * report is advisory: settlement events and the deadline win over it, and without it
  * a pending request is simply "requested".
@@ -15,10 +15,13 @@
  */
 import { RejectReason, type RejectReasonCode } from "@argus/escrow/request-terms";
 import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
-import type { OracleProgress } from "./oracle-status.ts";
+import type { OracleRequestReport } from "@argus/protocol/oracle-status";
 
 /** How a request was settled, as far as its status depends on it (the escrow reads' `Settlement` has more). */
 export type SettlementKind = { kind: "fulfilled" } | { kind: "rejected"; reason: number } | { kind: "expired" };
+
+/** What the status uses of the oracle's report on a request. */
+export type OracleProgress = Pick<OracleRequestReport, "state" | "rejectReason" | "error">;
 
 export interface StatusInput {
   /** The request's deadline (unix seconds), from `PredictionRequested`. */

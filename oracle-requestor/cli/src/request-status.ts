@@ -4,6 +4,7 @@
  * oracle's own view (`/requests/<id>` on its status server, when reachable) and, once
  * fulfilled, the verified result. `argus request --wait` and `argus result` share it.
  */
+import { fetchOracleRequest, type OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { InferenceResult } from "@argus/protocol/result";
 import type { CliContext } from "./context.ts";
 import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
@@ -12,15 +13,6 @@ import { verifyAnswer } from "./verify.ts";
 
 export type Phase = "pending" | "overdue" | "fulfilled" | "rejected" | "expired";
 
-export interface OracleView {
-  state: string;
-  error?: string | null;
-  rejectReasonName?: string | null;
-  resultCid?: string | null;
-  attempts?: number;
-  [key: string]: unknown;
-}
-
 export interface RequestStatus {
   request: RequestRecord;
   model: ModelInfo;
@@ -28,7 +20,7 @@ export interface RequestStatus {
   settlement?: Settlement;
   /** Seconds left before the deadline, by chain time (pending requests). */
   secondsLeft?: number;
-  oracle?: OracleView;
+  oracle?: OracleRequestReport;
   /** Fulfilled requests: the checked result. */
   verified?: boolean;
   resultCid?: string;
@@ -75,12 +67,10 @@ export async function requestStatus(ctx: CliContext, loaded: { request: RequestR
 }
 
 /** The oracle's record of the request, or undefined when no status server answers quickly. */
-export async function oracleView(ctx: CliContext, requestId: bigint): Promise<OracleView | undefined> {
+export async function oracleView(ctx: CliContext, requestId: bigint): Promise<OracleRequestReport | undefined> {
   if (!ctx.oracleStatusUrl) return undefined;
   try {
-    const response = await fetch(`${ctx.oracleStatusUrl}/requests/${requestId}`, { signal: AbortSignal.timeout(2_000) });
-    if (!response.ok) return undefined;
-    return (await response.json()) as OracleView;
+    return (await fetchOracleRequest(ctx.oracleStatusUrl, requestId, AbortSignal.timeout(2_000))) ?? undefined;
   } catch {
     return undefined;
   }
