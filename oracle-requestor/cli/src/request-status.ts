@@ -8,15 +8,14 @@ import { fetchOracleRequest, type OracleRequestReport } from "@argus/protocol/or
 import type { InferenceResult } from "@argus/protocol/result";
 import type { CliContext } from "./context.ts";
 import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
+import { type RequestPhase, requestPhase } from "@argus/escrow/request-phase";
 import { resolveModel } from "./escrow-reads.ts";
 import { verifyAnswer } from "./verify.ts";
-
-export type Phase = "pending" | "overdue" | "fulfilled" | "rejected" | "expired";
 
 export interface RequestStatus {
   request: RequestRecord;
   model: ModelInfo;
-  phase: Phase;
+  phase: RequestPhase;
   settlement?: Settlement;
   /** Seconds left before the deadline, by chain time (pending requests). */
   secondsLeft?: number;
@@ -47,15 +46,14 @@ export async function requestStatus(ctx: CliContext, loaded: { request: RequestR
     oracleView(ctx, request.terms.requestId),
   ]);
   const settlement = settlements.get(request.terms.requestId);
-  const status: RequestStatus = { request, model, phase: "pending", ...(oracle ? { oracle } : {}) };
-  if (settlement === undefined) {
-    // The contract refunds only strictly after the deadline.
-    status.phase = now > request.terms.deadline ? "overdue" : "pending";
-    status.secondsLeft = Math.max(0, Number(request.terms.deadline - now));
-    return status;
-  }
+  const status: RequestStatus = {
+    request,
+    model,
+    ...requestPhase({ deadline: request.terms.deadline, settlement, chainTime: now }),
+    ...(oracle ? { oracle } : {}),
+  };
+  if (settlement === undefined) return status;
   status.settlement = settlement;
-  status.phase = settlement.kind;
   if (settlement.kind === "fulfilled" && verify) {
     const verification = await verifyAnswer(ctx, request, model.name, settlement);
     status.verified = verification.verified;
