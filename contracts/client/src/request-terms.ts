@@ -107,7 +107,11 @@ export interface PredictionRequestedArgs {
   callbackGasLimit: number;
 }
 
-/** A request's terms and image CID (as text; hex when the bytes are no CID) from its event. */
+/**
+ * A request's terms and image CID (as text; hex when the bytes are no CID) from its
+ * event: the one decoder of `PredictionRequested`, for the oracle's intake and the
+ * escrow reads alike.
+ */
 export function requestFromEvent(args: PredictionRequestedArgs): RequestTerms & { imageCid: string } {
   return {
     requestId: args.requestId,
