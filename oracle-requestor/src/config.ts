@@ -5,15 +5,13 @@
  * stack; `describeConfig()` prints the table the README documents.
  */
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { z } from "zod";
+import { DEFAULT_DEPLOYMENT_FILE, DEFAULT_STATE_DIR, DEPLOYMENT_FILE_ENV } from "@argus/escrow/deployment-file";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
 import { MAX_BATCH_SIZE, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { IMAGE_LIMITS_ENV } from "@argus/provider-image/image-limits";
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x followed by 40 hex digits");
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
@@ -23,7 +21,7 @@ const count = (min: number, max: number) => z.coerce.number().int().min(min).max
 const FIELDS = {
   rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
   escrowAddress: { schema: address.optional(), default: undefined, env: "ARGUS_ESCROW_ADDRESS", help: "the PredictionEscrow (default: the deployment record)" },
-  deploymentFile: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/deployment.json"), env: "ARGUS_DEPLOYMENT_FILE", help: "deployment record giving the escrow address and start block" },
+  deploymentFile: { schema: z.string(), default: DEFAULT_DEPLOYMENT_FILE, env: DEPLOYMENT_FILE_ENV, help: "deployment record giving the escrow address and start block" },
   privateKey: { schema: privateKey.optional(), default: undefined, env: "ARGUS_ORACLE_PRIVATE_KEY", help: "the oracle account's key (or use a keystore)" },
   keystoreFile: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE", help: "encrypted JSON keystore with the oracle key" },
   keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
@@ -50,7 +48,7 @@ const FIELDS = {
   executor: { schema: z.enum(["local", "golem"]), default: "local", env: "ARGUS_EXECUTOR", help: "where chunks run" },
   localConcurrency: { schema: count(1, 64), default: 2, env: "ARGUS_LOCAL_CONCURRENCY", help: "chunks the local executor runs at once" },
   modelsDir: { schema: z.string().optional(), default: undefined, env: "ARGUS_MODELS_DIR", help: "ONNX models for the local executor" },
-  dataDir: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/oracle"), env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
+  dataDir: { schema: z.string(), default: join(DEFAULT_STATE_DIR, "oracle"), env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
   httpHost: { schema: z.string(), default: "127.0.0.1", env: "ARGUS_ORACLE_HOST", help: "interface for /healthz, /metrics and /requests" },
   httpPort: { schema: count(0, 65_535), default: 9464, env: "ARGUS_ORACLE_PORT", help: "port for /healthz, /metrics and /requests (0: any free port)" },
   logLevel: { schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), default: "info", env: "ARGUS_LOG_LEVEL", help: "pino log level" },
@@ -126,7 +124,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** The configuration table (Markdown), generated from the schema so the docs cannot drift. */
 export function describeConfig(): string {
   const rows = Object.entries(FIELDS).map(
-    ([key, field]) => `| \`${field.env}\` | \`${key}\` | ${field.default === undefined ? "—" : `\`${String(field.default).replace(REPO_ROOT, ".")}\``} | ${field.help} |`,
+    ([key, field]) => `| \`${field.env}\` | \`${key}\` | ${field.default === undefined ? "—" : `\`${String(field.default).replace(DEFAULT_STATE_DIR, "./.argus")}\``} | ${field.help} |`,
   );
   return ["| environment | file key | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
