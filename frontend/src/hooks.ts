@@ -7,8 +7,8 @@ import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
 import { fetchBalances, fetchRequests, type RequestHistory } from "./chain/escrow.ts";
-import type { Currency } from "./lib/format.ts";
-import { fetchOracleHealth, fetchOracleProgress, isFinalOracleState, oracleHasRead, type OracleProgress } from "./lib/oracle-status.ts";
+import type { Currency } from "@argus/escrow/format";
+import { fetchOracleHealth, fetchOracleRequest, isFinalOracleState, oracleHasRead, type OracleRequestReport } from "@argus/protocol/oracle-status";
 
 export const DeploymentContext = createContext<Deployment | undefined>(undefined);
 
@@ -131,12 +131,12 @@ export const ORACLE_POLL_MS = 2_000;
 const ORACLE_RETRY_MS = 15_000;
 
 /**
- * The oracle's report on a pending request (lib/oracle-status.ts), while `waiting`; undefined
+ * The oracle's report on a pending request (@argus/protocol/oracle-status), while `waiting`; undefined
  * when the deployment names no oracle status server, the server does not answer, or the
  * oracle has not read the request yet. Polls `/healthz` (shared) until the oracle has read
  * the request's block, then `/requests/<id>` until the oracle is done with it.
  */
-export function useOracleProgress(record: RequestRecord, waiting: boolean): OracleProgress | undefined {
+export function useOracleProgress(record: RequestRecord, waiting: boolean): OracleRequestReport | undefined {
   const deployment = useDeployment();
   const statusUrl = deployment.oracle?.statusUrl;
   const escrow = deployment.contracts.predictionEscrow.address;
@@ -153,7 +153,7 @@ export function useOracleProgress(record: RequestRecord, waiting: boolean): Orac
   const read = health.data !== undefined && oracleHasRead(health.data, escrow, record.blockNumber);
   const progress = useQuery({
     queryKey: ["oracle-request", statusUrl, record.terms.requestId.toString()],
-    queryFn: ({ signal }) => fetchOracleProgress(statusUrl!, record.terms.requestId, signal),
+    queryFn: ({ signal }) => fetchOracleRequest(statusUrl!, record.terms.requestId, signal),
     enabled: statusUrl !== undefined && waiting && read,
     refetchInterval: (query) => {
       const data = query.state.data;

@@ -7,9 +7,9 @@
  * Only main.ts hands in the environment: the rest of the oracle gets this object.
  */
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { z } from "zod";
+import { DEFAULT_DEPLOYMENT_FILE, DEFAULT_STATE_DIR, DEPLOYMENT_FILE_ENV } from "@argus/escrow/deployment-file";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
 import {
@@ -25,9 +25,10 @@ import {
 } from "@argus/protocol/config-fields";
 import { GOLEM_CONFIG_ENV, GOLEM_CONFIG_HELP, GolemConfigSchema, type GolemExecutorConfig } from "./executors/golem/config.ts";
 
-export { ConfigError };
+import { MAX_BATCH_SIZE, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
+import { IMAGE_LIMITS_ENV } from "@argus/provider-image/image-limits";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export { ConfigError };
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x followed by 40 hex digits");
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
@@ -50,7 +51,7 @@ const GOLEM_SECTION: Section = {
 const FIELDS = {
   rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
   escrowAddress: { schema: address.optional(), default: undefined, env: "ARGUS_ESCROW_ADDRESS", help: "the PredictionEscrow (default: the deployment record)" },
-  deploymentFile: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/deployment.json"), shownDefault: "./.argus/deployment.json", env: "ARGUS_DEPLOYMENT_FILE", help: "deployment record giving the escrow address and start block" },
+  deploymentFile: { schema: z.string(), default: DEFAULT_DEPLOYMENT_FILE, shownDefault: "./.argus/deployment.json", env: DEPLOYMENT_FILE_ENV, help: "deployment record giving the escrow address and start block" },
   privateKey: { schema: privateKey.optional(), default: undefined, env: "ARGUS_ORACLE_PRIVATE_KEY", help: "the oracle account's key (or use a keystore)" },
   keystoreFile: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE", help: "encrypted JSON keystore with the oracle key" },
   keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
@@ -62,17 +63,17 @@ const FIELDS = {
   ipfsApiAuthorization: { schema: z.string().optional(), default: undefined, env: "ARGUS_IPFS_API_AUTHORIZATION", help: "Authorization header for a pinning service that wants one (Bearer …, Basic …)" },
   imageMaxBytes: {
     schema: count(1, 64 * 1024 * 1024),
-    default: 2 * 1024 * 1024,
+    default: MAX_IMAGE_BYTES,
     // One limit, one name: the provider image's ARGUS_MAX_IMAGE_BYTES; the oracle's older name still works.
-    env: "ARGUS_MAX_IMAGE_BYTES",
+    env: IMAGE_LIMITS_ENV.maxBytes,
     aliases: ["ARGUS_IMAGE_MAX_BYTES"],
-    help: "largest image accepted",
+    help: "largest image accepted (the engine reads the same variable)",
   },
   fetchTimeoutMs: { schema: count(100, 600_000), default: 20_000, env: "ARGUS_FETCH_TIMEOUT_MS", help: "time to fetch one image before the attempt fails" },
   fetchAttempts: { schema: count(1, 20), default: 3, env: "ARGUS_FETCH_ATTEMPTS", help: "attempts before an unretrievable image is rejected" },
   fetchConcurrency: { schema: count(1, 256), default: 8, env: "ARGUS_FETCH_CONCURRENCY", help: "images fetched at once" },
   flushIntervalMs: { schema: count(0, 3_600_000), default: 10_000, env: "ARGUS_FLUSH_INTERVAL_MS", help: "longest a request waits for its chunk to fill" },
-  maxChunkSize: { schema: count(1, 16), default: 16, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
+  maxChunkSize: { schema: count(1, MAX_BATCH_SIZE), default: MAX_BATCH_SIZE, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
   maxChunkBytes: { schema: count(1, 1024 * 1024 * 1024), default: 64 * 1024 * 1024, env: "ARGUS_MAX_CHUNK_BYTES", help: "image bytes per chunk" },
   maxReadyRequests: { schema: count(16, 100_000), default: 512, env: "ARGUS_MAX_READY_REQUESTS", help: "fetched images held on disk awaiting a chunk (back-pressure)" },
   executionPaused: { schema: z.union([z.boolean(), z.stringbool()]), default: false, env: "ARGUS_EXECUTION_PAUSED", help: "start with chunk execution paused: requests are read and fetched, none is run" },
@@ -85,7 +86,7 @@ const FIELDS = {
   executor: { schema: z.enum(["local", "golem"]), default: "local", env: "ARGUS_EXECUTOR", help: "where chunks run" },
   localConcurrency: { schema: count(1, 64), default: 2, env: "ARGUS_LOCAL_CONCURRENCY", help: "chunks the local executor runs at once" },
   modelsDir: { schema: z.string().optional(), default: undefined, env: "ARGUS_MODELS_DIR", help: "ONNX models for the local executor" },
-  dataDir: { schema: z.string(), default: resolve(REPO_ROOT, ".argus/oracle"), shownDefault: "./.argus/oracle", env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
+  dataDir: { schema: z.string(), default: join(DEFAULT_STATE_DIR, "oracle"), shownDefault: "./.argus/oracle", env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
   httpHost: { schema: z.string(), default: "127.0.0.1", env: "ARGUS_ORACLE_HOST", help: "interface for /healthz, /metrics and /requests" },
   httpPort: { schema: count(0, 65_535), default: 9464, env: "ARGUS_ORACLE_PORT", help: "port for /healthz, /metrics and /requests (0: any free port)" },
   logLevel: { schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), default: "info", env: "ARGUS_LOG_LEVEL", help: "pino log level" },
@@ -144,7 +145,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
-const formatDefault = (value: unknown) => String(value).replace(REPO_ROOT, ".");
+const formatDefault = (value: unknown) => String(value).replace(DEFAULT_STATE_DIR, "./.argus");
 
 /** The configuration table (Markdown), generated from the schema so the docs cannot drift. */
 export function describeConfig(): string {

@@ -1,12 +1,13 @@
 /**
  * The oracle's HTTP face: `/healthz` (liveness and lag), `/metrics` (Prometheus) and
  * `/requests/<id>` (where one request is in the pipeline; public information, so the
- * web UI and CLI may read it from any origin).
+ * web UI and CLI may read it from any origin). Its shape: @argus/protocol/oracle-status.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { OracleMetrics } from "./metrics.ts";
 import { rejectReasonName } from "@argus/escrow/reject-reasons";
+import type { OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { RequestStore } from "./store/request-store.ts";
 
 export interface Health {
@@ -44,7 +45,8 @@ export async function startStatusServer(deps: {
       const stored = deps.store.get(BigInt(match[1]!));
       if (!stored) return send(404, { error: "this oracle has not seen that request" });
       const { resultJson: _omitted, ...rest } = stored;
-      return send(200, { ...rest, rejectReasonName: rest.rejectReason === null ? null : rejectReasonName(rest.rejectReason) });
+      const report: OracleRequestReport = { ...rest, rejectReasonName: rest.rejectReason === null ? null : rejectReasonName(rest.rejectReason) };
+      return send(200, report);
     }
     send(404, { error: "not found: try /healthz, /metrics or /requests/<id>" });
   });

@@ -11,7 +11,7 @@ import { GOLEM_INPUT_DIR, GOLEM_OUTPUT_DIR } from "@argus/protocol/batch";
 import { ConfigError, type ConfigOf, describeSettings, envExampleLines, loadSettings, type Setting } from "@argus/protocol/config-fields";
 import type { EngineOptions } from "./engine/engine.ts";
 import { defaultDecodeConcurrency } from "./engine/concurrency.ts";
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./image/image-limits.ts";
+import { DEFAULT_IMAGE_LIMITS, IMAGE_LIMITS_ENV, type ImageLimits } from "./image/image-limits.ts";
 import type { DownloadOptions } from "./models/model-files.ts";
 import { defaultManifestsDirs } from "./models/catalog.ts";
 import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "./models/models-dir.ts";
@@ -36,8 +36,8 @@ export const PROVIDER_SETTINGS = {
     accepts: `folders separated by "${delimiter}"`,
     help: "more folders of <id>.json model manifests, after the built-in provider-image/manifests",
   },
-  maxImageBytes: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxBytes, env: "ARGUS_MAX_IMAGE_BYTES", help: "largest image file accepted (bytes)" },
-  maxImagePixels: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxPixels, env: "ARGUS_MAX_IMAGE_PIXELS", help: "largest width × height an image may declare" },
+  maxImageBytes: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxBytes, env: IMAGE_LIMITS_ENV.maxBytes, help: "largest image file accepted (bytes)" },
+  maxImagePixels: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxPixels, env: IMAGE_LIMITS_ENV.maxPixels, help: "largest width × height an image may declare" },
   modelsMirror: { schema: z.url().optional(), default: undefined, env: "ARGUS_MODELS_MIRROR", help: "download missing model files from here (by file name) instead of their manifest URL; still checked by sha256" },
   inputDir: { schema: z.string().min(1), default: GOLEM_INPUT_DIR, env: "ARGUS_INPUT_DIR", accepts: "a folder", help: "the entry command's batch folder when --input is not given" },
   outputDir: { schema: z.string().min(1), default: GOLEM_OUTPUT_DIR, env: "ARGUS_OUTPUT_DIR", accepts: "a folder", help: "the entry command's results folder when --output is not given" },

@@ -10,7 +10,7 @@ import type { KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { DEFAULT_MAX_UPLOAD_BYTES } from "@argus/ipfs-node/config";
+import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { checkStoredBlocks, collect, startTestNode, testBytes } from "./support/ipfs.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -446,8 +446,8 @@ describe("IPFS embedded node: upload cap and CORS", function () {
   });
 
   it("accepts an image of exactly the default 2 MiB cap", async function () {
-    expect(DEFAULT_MAX_UPLOAD_BYTES).to.equal(2 * MiB);
-    const bytes = testBytes(DEFAULT_MAX_UPLOAD_BYTES, 31);
+    expect(MAX_IMAGE_BYTES).to.equal(2 * MiB);
+    const bytes = testBytes(MAX_IMAGE_BYTES, 31);
     const { cid } = await client.add(bytes);
     expect(Buffer.from(await collect(client.cat(cid))).equals(Buffer.from(bytes))).to.equal(true);
   });
@@ -458,7 +458,7 @@ describe("IPFS embedded node: upload cap and CORS", function () {
     for await (const pin of client.pin.ls()) pinsBefore.push(pin.cid.toString());
 
     try {
-      await client.add(testBytes(DEFAULT_MAX_UPLOAD_BYTES + 1, 32));
+      await client.add(testBytes(MAX_IMAGE_BYTES + 1, 32));
       expect.fail("an upload over the cap must be refused");
     } catch (error) {
       expect((error as Error).message).to.match(/limit of 2097152 bytes/);
@@ -467,16 +467,16 @@ describe("IPFS embedded node: upload cap and CORS", function () {
     // the refusal comes in-stream (X-Stream-Error, a last error line); the add still fails.
     let progressed = 0;
     try {
-      await client.add(testBytes(DEFAULT_MAX_UPLOAD_BYTES + 1, 34), {
+      await client.add(testBytes(MAX_IMAGE_BYTES + 1, 34), {
         progress: (bytes: number) => (progressed = bytes),
       });
       expect.fail("an upload over the cap must be refused");
     } catch (error) {
       expect((error as Error).message).to.not.match(/must be refused/);
-      expect(progressed).to.be.at.most(DEFAULT_MAX_UPLOAD_BYTES);
+      expect(progressed).to.be.at.most(MAX_IMAGE_BYTES);
     }
     try {
-      await client.block.put(testBytes(DEFAULT_MAX_UPLOAD_BYTES + 1, 33), { allowBigBlock: true });
+      await client.block.put(testBytes(MAX_IMAGE_BYTES + 1, 33), { allowBigBlock: true });
       expect.fail("a block over the cap must be refused");
     } catch (error) {
       expect((error as Error).message).to.match(/limit of 2097152 bytes/);

@@ -4,15 +4,16 @@
  * writes it; the oracle, the `argus` CLI and the tests read it.
  */
 import { mkdir, readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "@argus/protocol/atomic-write";
 import { type Deployment, DeploymentError, type DeploymentInput, parseDeployment } from "./deployment-record.ts";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** `.argus` in the repository: where a local stack keeps its state (this record, the oracle's queue, …). */
+export const DEFAULT_STATE_DIR = fileURLToPath(new URL("../../../.argus", import.meta.url));
 
 export const DEPLOYMENT_FILE_ENV = "ARGUS_DEPLOYMENT_FILE";
-export const DEFAULT_DEPLOYMENT_FILE = resolve(REPO_ROOT, ".argus/deployment.json");
+export const DEFAULT_DEPLOYMENT_FILE = join(DEFAULT_STATE_DIR, "deployment.json");
 
 /** ARGUS_DEPLOYMENT_FILE in `env` (relative to the working directory), else `.argus/deployment.json` in the repository. */
 export function deploymentFilePath(env: Readonly<Record<string, string | undefined>>): string {

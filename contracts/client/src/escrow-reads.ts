@@ -10,10 +10,10 @@
  */
 import { CID } from "multiformats/cid";
 import { type Address, BaseError, type ContractFunctionReturnType, erc20Abi, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
-import { imageCidText, resultCidFromDigest } from "@argus/protocol/cid";
+import { resultCidFromDigest } from "@argus/protocol/cid";
 import { rejectReasonName } from "./reject-reasons.ts";
 import { predictionEscrowAbi } from "./abi.generated.ts";
-import { type RequestTerms, type TopResult, topResultFromCalldata } from "./request-terms.ts";
+import { requestFromEvent, type RequestTerms, type TopResult, topResultFromCalldata } from "./request-terms.ts";
 
 /** The escrow and a client to read it. */
 export interface EscrowReader {
@@ -112,15 +112,7 @@ export type EscrowEvent =
   | ({ event: "PredictionExpired" } & EventPlace & { requestId: bigint })
   | ({ event: "CallbackFailed" } & EventPlace & { requestId: bigint });
 
-type RequestedEvent = { event: "PredictionRequested" } & EventPlace & {
-  requestId: bigint;
-  requester: Address;
-  modelId: number;
-  imageCid: string;
-  fee: bigint;
-  deadline: number;
-  callbackGasLimit: number;
-};
+type RequestedEvent = { event: "PredictionRequested" } & EventPlace & RequestTerms & { imageCid: string };
 
 export interface EventPlace {
   blockNumber: number;
@@ -141,11 +133,9 @@ export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
   for (const log of parseEventLogs({ abi: predictionEscrowAbi, logs: logs as Log[] })) {
     const place: EventPlace = { blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash!, logIndex: log.logIndex! };
     switch (log.eventName) {
-      case "PredictionRequested": {
-        const { requestId, requester, modelId, imageCid, fee, deadline, callbackGasLimit } = log.args;
-        events.push({ event: log.eventName, ...place, requestId, requester, modelId, imageCid: imageCidText(imageCid), fee, deadline: Number(deadline), callbackGasLimit });
+      case "PredictionRequested":
+        events.push({ event: log.eventName, ...place, ...requestFromEvent(log.args) });
         break;
-      }
       case "PredictionFulfilled": {
         const { requestId, resultDigest } = log.args;
         events.push({ event: log.eventName, ...place, requestId, resultDigest, resultCid: resultCidFromDigest(resultDigest).toString() });
@@ -169,13 +159,8 @@ export function requestsInLogs(logs: readonly Log[]): RequestRecord[] {
 }
 
 function requestRecord(event: RequestedEvent): RequestRecord {
-  const { requestId, requester, modelId, fee, deadline, callbackGasLimit } = event;
-  return {
-    terms: { requestId, requester, modelId, fee, deadline: BigInt(deadline), callbackGasLimit },
-    imageCid: event.imageCid,
-    blockNumber: BigInt(event.blockNumber),
-    transactionHash: event.transactionHash,
-  };
+  const { event: _name, blockNumber, transactionHash, logIndex: _index, imageCid, ...terms } = event;
+  return { terms, imageCid, blockNumber: BigInt(blockNumber), transactionHash };
 }
 
 export interface EventQuery {

@@ -30,24 +30,63 @@ export interface PackedFulfillment {
   resultDigest: Hex;
 }
 
-const UINT16_MAX = 0xffff;
+/**
+ * The layout of the two packed words (Fulfillment.sol), the one place TypeScript spells
+ * it: each field's lowest bit and width. `requesterAndFee` is requester (160 bits) above
+ * fee (uint96); `details` is, from the top, modelId (uint32), deadline (uint40),
+ * callbackGasLimit (uint32), 120 unused bits, topClass (uint16), topScore (uint16).
+ */
+const REQUESTER_AND_FEE = {
+  requester: { shift: 96n, bits: 160n },
+  fee: { shift: 0n, bits: 96n },
+} as const;
+const DETAILS = {
+  modelId: { shift: 224n, bits: 32n },
+  deadline: { shift: 184n, bits: 40n },
+  callbackGasLimit: { shift: 152n, bits: 32n },
+  topClass: { shift: 16n, bits: 16n },
+  topScore: { shift: 0n, bits: 16n },
+} as const;
+type Field = { shift: bigint; bits: bigint };
+
+/** Most a topScore may be: basis points. */
+const MAX_TOP_SCORE = 10_000;
+
+function packWord<K extends string>(layout: Record<K, Field>, values: Record<K, bigint>): bigint {
+  let word = 0n;
+  for (const name of Object.keys(layout) as K[]) {
+    const { shift, bits } = layout[name];
+    const value = values[name];
+    if (value < 0n || value >> bits !== 0n) throw new RangeError(`${name} ${value} does not fit in ${bits} bits`);
+    word |= value << shift;
+  }
+  return word;
+}
+
+function unpackWord<K extends string>(layout: Record<K, Field>, word: bigint): Record<K, bigint> {
+  const values = {} as Record<K, bigint>;
+  for (const name of Object.keys(layout) as K[]) {
+    const { shift, bits } = layout[name];
+    values[name] = (word >> shift) & ((1n << bits) - 1n);
+  }
+  return values;
+}
 
 export function packFulfillment(terms: RequestTerms, resultDigest: Hex, top: TopResult): PackedFulfillment {
-  if (!Number.isInteger(top.topClass) || top.topClass < 0 || top.topClass > UINT16_MAX) {
-    throw new RangeError(`topClass ${top.topClass} does not fit in uint16`);
-  }
-  if (!Number.isInteger(top.topScore) || top.topScore < 0 || top.topScore > 10_000) {
+  if (!Number.isInteger(top.topClass)) throw new RangeError(`topClass ${top.topClass} does not fit in uint16`);
+  if (!Number.isInteger(top.topScore) || top.topScore < 0 || top.topScore > MAX_TOP_SCORE) {
     throw new RangeError(`topScore ${top.topScore} is not basis points`);
   }
   return {
     requestId: terms.requestId,
-    requesterAndFee: (BigInt(terms.requester) << 96n) | terms.fee,
-    details:
-      (BigInt(terms.modelId) << 224n) |
-      (terms.deadline << 184n) |
-      (BigInt(terms.callbackGasLimit) << 152n) |
-      (BigInt(top.topClass) << 16n) |
-      BigInt(top.topScore),
+    requesterAndFee: packWord(REQUESTER_AND_FEE, { requester: BigInt(terms.requester), fee: terms.fee }),
+    details: packWord(DETAILS, {
+      modelId: BigInt(terms.modelId),
+      deadline: terms.deadline,
+      callbackGasLimit: BigInt(terms.callbackGasLimit),
+      topClass: BigInt(top.topClass),
+      topScore: BigInt(top.topScore),
+    }),
     resultDigest,
   };
 }
@@ -69,16 +108,17 @@ export const SkipReason = { NotPending: 0, TermsMismatch: 1, Expired: 2, NotExpi
 
 /** The fields of a packed fulfilment item (the inverse of `packFulfillment`). */
 export function unpackFulfillment(item: PackedFulfillment): RequestTerms & TopResult & { resultDigest: Hex } {
-  const mask = (bits: bigint) => (1n << bits) - 1n;
+  const { requester, fee } = unpackWord(REQUESTER_AND_FEE, item.requesterAndFee);
+  const details = unpackWord(DETAILS, item.details);
   return {
     requestId: item.requestId,
-    requester: `0x${(item.requesterAndFee >> 96n).toString(16).padStart(40, "0")}` as Address,
-    fee: item.requesterAndFee & mask(96n),
-    modelId: Number((item.details >> 224n) & mask(32n)),
-    deadline: (item.details >> 184n) & mask(40n),
-    callbackGasLimit: Number((item.details >> 152n) & mask(32n)),
-    topClass: Number((item.details >> 16n) & mask(16n)),
-    topScore: Number(item.details & mask(16n)),
+    requester: `0x${requester.toString(16).padStart(40, "0")}` as Address,
+    fee,
+    modelId: Number(details.modelId),
+    deadline: details.deadline,
+    callbackGasLimit: Number(details.callbackGasLimit),
+    topClass: Number(details.topClass),
+    topScore: Number(details.topScore),
     resultDigest: item.resultDigest,
   };
 }
@@ -107,7 +147,11 @@ export interface PredictionRequestedArgs {
   callbackGasLimit: number;
 }
 
-/** A request's terms and image CID (as text; hex when the bytes are no CID) from its event. */
+/**
+ * A request's terms and image CID (as text; hex when the bytes are no CID) from its
+ * event: the one decoder of `PredictionRequested`, for the oracle's intake and the
+ * escrow reads alike.
+ */
 export function requestFromEvent(args: PredictionRequestedArgs): RequestTerms & { imageCid: string } {
   return {
     requestId: args.requestId,

@@ -14,7 +14,7 @@ import {
   waitForTransactionReceipt,
   writeContract,
 } from "wagmi/actions";
-import { type Currency, formatAmount } from "../lib/format.ts";
+import { type Currency, formatAmount } from "@argus/escrow/format";
 import { InsufficientBalanceError } from "../lib/errors.ts";
 import type { TokenInfo } from "@argus/escrow/escrow-reads";
 import { predictionEscrowAbi } from "./escrow.ts";

@@ -3,8 +3,8 @@
  * before anything leaves the machine, then pin it to IPFS with visible progress.
  */
 import { type DragEvent, useEffect, useId, useRef, useState } from "react";
-import { formatBytes } from "../lib/format.ts";
-import { ACCEPTED_MIME_TYPES, checkImageFile, MAX_IMAGE_BYTES } from "../lib/image-file.ts";
+import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
+import { ACCEPTED_MIME_TYPES, checkImageFile } from "../lib/image-file.ts";
 import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 

@@ -1,6 +1,6 @@
 /** The on-chain model registry as a list to pick from: name, task, fee, deadline. */
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
-import { formatAmount, formatDuration } from "../lib/format.ts";
+import { formatAmount, formatDuration } from "@argus/escrow/format";
 import { useCurrency, useDeployment, useModels } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 

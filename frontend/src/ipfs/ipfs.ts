@@ -4,11 +4,10 @@
  * user uploads an image or opens a result).
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
+import { MAX_RESULT_BYTES } from "@argus/protocol/limits";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
 
-/** A result is one small JSON block; anything bigger is refused. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 const READ_TIMEOUT_MS = 20_000;
 
 const clients = new Map<string, KuboRPCClient>();

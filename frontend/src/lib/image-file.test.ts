@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkImage, checkImageFile, MAX_IMAGE_BYTES, sniffImageFormat } from "./image-file.ts";
+import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
+import { checkImage, checkImageFile, sniffImageFormat } from "./image-file.ts";
 
 const bytes = (...values: (number | string)[]) =>
   new Uint8Array(values.flatMap((value) => (typeof value === "string" ? Array.from(value, (char) => char.charCodeAt(0)) : [value])));

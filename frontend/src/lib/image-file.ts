@@ -1,12 +1,10 @@
 /**
- * What the app checks about an image before anything is uploaded: its size (the 2 MiB
- * cap the IPFS node, the engine and the contracts assume) and its format, read from the
- * file's first bytes rather than trusted from its name or MIME type.
+ * What the app checks about an image before anything is uploaded: its size (the
+ * protocol's per-image cap, which the IPFS node, the oracle and the engine enforce too)
+ * and its format, read from the file's first bytes rather than trusted from its name or
+ * MIME type.
  */
-import { formatBytes } from "./format.ts";
-
-/** 2 MiB: the per-image cap shared by the IPFS node, the engine and the oracle. */
-export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
+import { imageTooLargeMessage, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 
 /** The formats the engine decodes (the result schema's `image.format`). */
 export type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "avif";
@@ -35,10 +33,7 @@ export function checkImage(size: number, head: Uint8Array, name = "The file"): I
     return {
       ok: false,
       reason: "too-large",
-      message:
-        `${name} is ${formatBytes(size)} (${size.toLocaleString("en")} bytes); images can be at most ` +
-        `${formatBytes(MAX_IMAGE_BYTES)} (${MAX_IMAGE_BYTES.toLocaleString("en")} bytes). ` +
-        "Resize or recompress it and choose it again. Nothing was uploaded.",
+      message: `${imageTooLargeMessage(size, MAX_IMAGE_BYTES, name)} Resize or recompress it and choose it again. Nothing was uploaded.`,
     };
   }
   const format = sniffImageFormat(head);

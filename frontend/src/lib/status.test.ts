@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ORACLE_STATES, type OracleProgress, type OracleState } from "./oracle-status.ts";
-import { deriveStatus, describeRejectReason, lifecycleSteps } from "./status.ts";
+import { ORACLE_STATES, type OracleState } from "@argus/protocol/oracle-status";
+import { deriveStatus, describeRejectReason, lifecycleSteps, type OracleProgress } from "./status.ts";
 
 const deadline = 1_000_000n;
 

@@ -1,31 +1,30 @@
 /**
  * Where a request stands, derived from what can be observed: the escrow's events, the
- * chain's clock and, when the deployment names one, the oracle's status server.
+ * chain's clock (both read by `requestPhase`, shared with the CLI) and, when the
+ * deployment names one, the oracle's status server.
  *
  * The lifecycle a user sees is pinned → requested → picked up → fulfilled, or it ends
  * in rejected or expired. The escrow emits no event when the oracle starts working on
  * a request, so the steps in between come from the oracle's own report (`oracle`,
- * lib/oracle-status.ts): picked up (image being fetched or fetched), computing,
+ * @argus/protocol/oracle-status): picked up (image being fetched or fetched), computing,
  * posting the answer or a refusal, or given up as too close to its deadline. The
  * report is advisory: settlement events and the deadline win over it, and without it
  * a pending request is simply "requested".
- *
- * Time is the chain's (the latest block's timestamp), not the browser's: the deadline
- * is enforced by the contract against block time.
  */
+import { requestPhase, type RequestPhaseInput } from "@argus/escrow/request-phase";
 import { RejectReason, type RejectReasonCode } from "@argus/escrow/request-terms";
-import type { OracleProgress } from "./oracle-status.ts";
+import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
+import type { OracleRequestReport } from "@argus/protocol/oracle-status";
 
 /** How a request was settled, as far as its status depends on it (the escrow reads' `Settlement` has more). */
 export type SettlementKind = { kind: "fulfilled" } | { kind: "rejected"; reason: number } | { kind: "expired" };
 
-export interface StatusInput {
-  /** The request's deadline (unix seconds), from `PredictionRequested`. */
-  deadline: bigint;
+/** What the status uses of the oracle's report on a request. */
+export type OracleProgress = Pick<OracleRequestReport, "state" | "rejectReason" | "error">;
+
+export interface StatusInput extends RequestPhaseInput {
   /** How the request was settled, from its settlement event; undefined while pending. */
   settlement?: SettlementKind | undefined;
-  /** The latest block's timestamp, if known. */
-  chainTime?: bigint | undefined;
   /** The oracle's report on this request, when its status server has one. */
   oracle?: OracleProgress | undefined;
 }
@@ -70,7 +69,7 @@ const REJECT_REASONS: Record<RejectReasonCode, { title: string; advice: string }
     advice: "Upload a JPEG, PNG, WebP, GIF or AVIF photo.",
   },
   [RejectReason.TooLarge]: {
-    title: "the image is larger than 2 MiB or has too many pixels",
+    title: `the image is larger than ${formatBytes(MAX_IMAGE_BYTES)} or has too many pixels`,
     advice: "Resize or recompress it, then try again.",
   },
   [RejectReason.Unretrievable]: {
@@ -94,7 +93,8 @@ export function describeRejectReason(reason: number): { title: string; advice: s
 }
 
 export function deriveStatus(input: StatusInput): RequestStatus {
-  const { settlement, deadline, chainTime, oracle } = input;
+  const { settlement, oracle } = input;
+  const { phase, secondsLeft } = requestPhase(input);
   if (settlement?.kind === "fulfilled") {
     return {
       phase: "fulfilled",
@@ -114,7 +114,7 @@ export function deriveStatus(input: StatusInput): RequestStatus {
       final: true,
     };
   }
-  if (settlement?.kind === "expired") {
+  if (phase === "expired") {
     return {
       phase: "expired",
       label: "Expired, refunded",
@@ -123,8 +123,7 @@ export function deriveStatus(input: StatusInput): RequestStatus {
       final: true,
     };
   }
-  if (chainTime !== undefined && chainTime > deadline) {
-    // The contract refunds only strictly after the deadline.
+  if (phase === "overdue") {
     return {
       phase: "overdue",
       label: "Expired",
@@ -134,7 +133,6 @@ export function deriveStatus(input: StatusInput): RequestStatus {
       secondsLeft: 0,
     };
   }
-  const secondsLeft = chainTime === undefined ? undefined : Number(deadline - chainTime);
   const base = (oracle && oracleStage(oracle)) ?? {
     phase: "requested" as const,
     label: "Requested",

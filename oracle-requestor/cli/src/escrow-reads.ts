@@ -1,9 +1,10 @@
 /**
  * What the CLI adds to the shared escrow reads (`chain/escrow-reads.ts`): a model named
- * by id or name, and fee currencies with their amounts as text.
+ * by id or name, and fee currencies (their amounts as text: @argus/escrow/format).
  */
-import { type Address, formatUnits, zeroAddress } from "viem";
+import { type Address, zeroAddress } from "viem";
 import { type EscrowReader, listModels, type ModelInfo, readToken } from "@argus/escrow/escrow-reads";
+import type { Currency as Units } from "@argus/escrow/format";
 import type { CliContext } from "./context.ts";
 
 /** A model by registry id (`2`) or name (`mobilenetv2-12-int8`). */
@@ -19,10 +20,9 @@ export class ModelNotFoundError extends Error {
   override name = "ModelNotFoundError";
 }
 
-export interface Currency {
+/** A fee currency: its token (address(0): the chain's native currency) and how to show its amounts. */
+export interface Currency extends Units {
   token: Address;
-  symbol: string;
-  decimals: number;
 }
 
 /** The fee currency: the chain's native currency for address(0), else the ERC-20's symbol and decimals. */
@@ -30,8 +30,4 @@ export async function currencyOf(ctx: Pick<CliContext, "client" | "deployment">,
   if (token === zeroAddress) return { token, symbol: ctx.deployment.chain.nativeCurrency.symbol, decimals: ctx.deployment.chain.nativeCurrency.decimals };
   const { symbol, decimals } = await readToken(ctx, token);
   return { token, symbol, decimals };
-}
-
-export function formatAmount(amount: bigint, currency: Currency): string {
-  return `${formatUnits(amount, currency.decimals)} ${currency.symbol}`;
 }

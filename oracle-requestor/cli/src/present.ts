@@ -4,7 +4,8 @@
  */
 import { type InferenceResult, isErrorResult } from "@argus/protocol/result";
 import type { EscrowEvent } from "@argus/escrow/escrow-reads";
-import { type Currency, formatAmount } from "./escrow-reads.ts";
+import { formatAmount, formatDuration } from "@argus/escrow/format";
+import type { Currency } from "./escrow-reads.ts";
 import type { Output } from "./output.ts";
 import type { RequestStatus } from "./request-status.ts";
 
@@ -80,12 +81,6 @@ export function printResult(out: Output, result: InferenceResult): void {
 
 function percent(score: number): string {
   return `${(score * 100).toFixed(1)}%`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 /** One event as a line: block, event, request id, and what it says. `models`: name and currency by model id. */

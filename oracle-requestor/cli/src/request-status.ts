@@ -4,31 +4,22 @@
  * oracle's own view (`/requests/<id>` on its status server, when reachable) and, once
  * fulfilled, the verified result. `argus request --wait` and `argus result` share it.
  */
+import { fetchOracleRequest, type OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { InferenceResult } from "@argus/protocol/result";
 import type { CliContext } from "./context.ts";
 import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
+import { type RequestPhase, requestPhase } from "@argus/escrow/request-phase";
 import { resolveModel } from "./escrow-reads.ts";
 import { verifyAnswer } from "./verify.ts";
-
-export type Phase = "pending" | "overdue" | "fulfilled" | "rejected" | "expired";
-
-export interface OracleView {
-  state: string;
-  error?: string | null;
-  rejectReasonName?: string | null;
-  resultCid?: string | null;
-  attempts?: number;
-  [key: string]: unknown;
-}
 
 export interface RequestStatus {
   request: RequestRecord;
   model: ModelInfo;
-  phase: Phase;
+  phase: RequestPhase;
   settlement?: Settlement;
   /** Seconds left before the deadline, by chain time (pending requests). */
   secondsLeft?: number;
-  oracle?: OracleView;
+  oracle?: OracleRequestReport;
   /** Fulfilled requests: the checked result. */
   verified?: boolean;
   resultCid?: string;
@@ -55,15 +46,14 @@ export async function requestStatus(ctx: CliContext, loaded: { request: RequestR
     oracleView(ctx, request.terms.requestId),
   ]);
   const settlement = settlements.get(request.terms.requestId);
-  const status: RequestStatus = { request, model, phase: "pending", ...(oracle ? { oracle } : {}) };
-  if (settlement === undefined) {
-    // The contract refunds only strictly after the deadline.
-    status.phase = now > request.terms.deadline ? "overdue" : "pending";
-    status.secondsLeft = Math.max(0, Number(request.terms.deadline - now));
-    return status;
-  }
+  const status: RequestStatus = {
+    request,
+    model,
+    ...requestPhase({ deadline: request.terms.deadline, settlement, chainTime: now }),
+    ...(oracle ? { oracle } : {}),
+  };
+  if (settlement === undefined) return status;
   status.settlement = settlement;
-  status.phase = settlement.kind;
   if (settlement.kind === "fulfilled" && verify) {
     const verification = await verifyAnswer(ctx, request, model.name, settlement);
     status.verified = verification.verified;
@@ -75,12 +65,10 @@ export async function requestStatus(ctx: CliContext, loaded: { request: RequestR
 }
 
 /** The oracle's record of the request, or undefined when no status server answers quickly. */
-export async function oracleView(ctx: CliContext, requestId: bigint): Promise<OracleView | undefined> {
+export async function oracleView(ctx: CliContext, requestId: bigint): Promise<OracleRequestReport | undefined> {
   if (!ctx.oracleStatusUrl) return undefined;
   try {
-    const response = await fetch(`${ctx.oracleStatusUrl}/requests/${requestId}`, { signal: AbortSignal.timeout(2_000) });
-    if (!response.ok) return undefined;
-    return (await response.json()) as OracleView;
+    return (await fetchOracleRequest(ctx.oracleStatusUrl, requestId, AbortSignal.timeout(2_000))) ?? undefined;
   } catch {
     return undefined;
   }

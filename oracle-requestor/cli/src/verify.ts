@@ -10,10 +10,8 @@
 import { type ResultVerification, verifyResult } from "@argus/protocol/verify-result";
 import type { RequestRecord, Settlement } from "@argus/escrow/escrow-reads";
 import { fetchResult } from "@argus/ipfs-node/client";
+import { MAX_RESULT_BYTES } from "@argus/protocol/limits";
 import type { CliContext } from "./context.ts";
-
-/** Results are single small blocks; anything bigger is not one. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 
 export type Verification = { resultCid: string } & (ResultVerification | { verified: false; failed: "fetch"; problem: string; result?: undefined });
 

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ConfigError, describeSettings, envExampleLines, loadSettings, type Setting } from "@argus/protocol/config-fields";
 
 export { ConfigError };
+import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 
 export interface EmbeddedIpfsOptions {
   /** Interface both servers bind to. */
@@ -32,9 +33,6 @@ export interface EmbeddedIpfsOptions {
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** 2 MiB: the per-image cap the web UI and the contracts assume. */
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
-
 /** Vite's dev server and preview server, the two ways the web UI runs locally. */
 export const DEFAULT_CORS_ORIGINS = [
   "http://localhost:5173",
@@ -49,7 +47,7 @@ export const DEFAULT_OPTIONS: EmbeddedIpfsOptions = {
   gatewayPort: 8080, // Kubo's gateway port
   dataDir: resolve(REPO_ROOT, ".argus/ipfs"),
   corsOrigins: DEFAULT_CORS_ORIGINS,
-  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  maxUploadBytes: MAX_IMAGE_BYTES, // the largest upload is the largest image
   readTimeoutMs: 30_000,
   networking: false,
 };

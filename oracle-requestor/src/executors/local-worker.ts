@@ -1,19 +1,16 @@
 /**
  * A long-lived local inference worker (a child process of the oracle, with IPC). It
- * does for each chunk exactly what the provider image's entry command does — reads
- * `batch.json` and the image files from the chunk's input folder, runs the engine,
- * writes `results.json` atomically to the output folder — but keeps the engine and its
- * loaded model sessions between chunks, so a chunk no longer pays for starting Node,
+ * does for each chunk exactly what the provider image's entry command does (the same
+ * `runBatchFolder`: reads `batch.json` and the image files from the chunk's input
+ * folder, runs the engine, writes `results.json` atomically to the output folder) but
+ * keeps the engine and its loaded model sessions between chunks, so a chunk no longer pays for starting Node,
  * loading onnxruntime and creating a session (~1–2.5 s on two cores).
  *
  * Messages in: {job, input, output}. Out: {job, ok: true} or {job, ok: false, error}.
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { writeFileAtomic } from "@argus/protocol/atomic-write";
 import { engineOptions, loadProviderConfig } from "@argus/provider-image/config";
+import { runBatchFolder } from "@argus/provider-image/batch-folder";
 import { createEngine } from "@argus/provider-image/engine";
-import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/protocol/batch";
 
 export interface WorkerJob {
   job: number;
@@ -30,11 +27,7 @@ const [modelsDir, threads] = [process.argv[2] || undefined, Number(process.argv[
 const engine = createEngine({ ...engineOptions(loadProviderConfig(process.env), modelsDir), ...(threads ? { intraOpThreads: threads } : {}) });
 
 async function runJob({ input, output }: WorkerJob): Promise<void> {
-  const resultsPath = join(output, RESULTS_FILE_NAME);
-  await mkdir(output, { recursive: true });
-  await rm(resultsPath, { force: true });
-  const batch = parseBatchDescription(JSON.parse(await readFile(join(input, BATCH_FILE_NAME), "utf8")));
-  await writeFileAtomic(resultsPath, resultsFileBytes(await engine.runBatch(batch, input)));
+  await runBatchFolder(engine, input, output);
 }
 
 process.on("message", (message: WorkerJob) => {

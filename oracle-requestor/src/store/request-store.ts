@@ -1,8 +1,9 @@
 /**
- * Typed access to the queue. A request moves
- *   received → ready → running → computed → pinned → posting → fulfilled
- * or, when its input is unusable, received|running → rejecting → posting → rejected;
- * `expired` when its deadline passes first. A reorg deletes the requests of orphaned
+ * Typed access to the queue. A request moves through the states of the oracle status
+ * API (ORACLE_STATES in @argus/protocol/oracle-status): received → ready → running →
+ * computed → pinned → posting → fulfilled or, when its input is unusable,
+ * received|running → rejecting → posting → rejected; `expired` when its deadline
+ * passes first. A reorg deletes the requests of orphaned
  * blocks that are not being settled yet; re-reading brings back those that survived.
  * Each transition is one statement or one transaction, so a crash leaves every
  * request in exactly one state.
@@ -10,21 +11,11 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { Address, Hex } from "viem";
 import type { RequestTerms } from "@argus/escrow/request-terms";
+import type { OracleState } from "@argus/protocol/oracle-status";
 import { inTransaction } from "./database.ts";
 
-export const RequestState = {
-  Received: "received",
-  Ready: "ready",
-  Running: "running",
-  Computed: "computed",
-  Pinned: "pinned",
-  Rejecting: "rejecting",
-  Posting: "posting",
-  Fulfilled: "fulfilled",
-  Rejected: "rejected",
-  Expired: "expired",
-} as const;
-export type RequestStateName = (typeof RequestState)[keyof typeof RequestState];
+/** A request's state in the queue: the status API's states. */
+export type RequestStateName = OracleState;
 
 /** A `PredictionRequested` event as the intake hands it over. */
 export interface RequestedEvent extends RequestTerms {

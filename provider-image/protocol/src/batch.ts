@@ -12,11 +12,10 @@
 import { z } from "zod";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { ImageCidSchema, ModelIdSchema, PlainFileNameSchema, RequestIdSchema } from "./ids.ts";
+import { MAX_BATCH_SIZE } from "./limits.ts";
 import { type InferenceResult, InferenceResultSchema, isErrorResult } from "./result.ts";
 
 export const BATCH_SCHEMA_VERSION = 1;
-/** Most requests one batch (one Golem task) carries. */
-export const MAX_BATCH_SIZE = 16;
 
 export const BATCH_FILE_NAME = "batch.json";
 export const RESULTS_FILE_NAME = "results.json";

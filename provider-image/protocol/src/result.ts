@@ -28,7 +28,7 @@ export const NO_CLASS = 0xffff;
 export const ErrorCodeSchema = z.enum([
   /** The image file has zero bytes. */
   "EMPTY",
-  /** The image file is larger than the per-image byte cap (2 MB by default). */
+  /** The image file is larger than the per-image byte cap (MAX_IMAGE_BYTES in limits.ts by default). */
   "TOO_LARGE_BYTES",
   /** The bytes are not an image in any format we recognise (random data, HTML, text…). */
   "NOT_AN_IMAGE",

@@ -3,6 +3,7 @@
  * before reading it: an oversized file is refused without being loaded into memory.
  */
 import { open } from "node:fs/promises";
+import { imageTooLargeMessage } from "@argus/protocol/limits";
 import { ImageRejection } from "./image-rejection.ts";
 
 export async function readImageFile(path: string, maxBytes: number): Promise<Uint8Array> {
@@ -33,5 +34,5 @@ export async function readImageFile(path: string, maxBytes: number): Promise<Uin
 /** The byte-size rules, shared by files and in-memory images. */
 export function checkByteSize(size: number, maxBytes: number): void {
   if (size === 0) throw new ImageRejection("EMPTY", "the image file is empty");
-  if (size > maxBytes) throw new ImageRejection("TOO_LARGE_BYTES", `the image file has ${size} bytes; the limit is ${maxBytes}`);
+  if (size > maxBytes) throw new ImageRejection("TOO_LARGE_BYTES", imageTooLargeMessage(size, maxBytes));
 }

@@ -27,7 +27,7 @@ import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { loadConfig, type OracleConfig } from "@argus/oracle/config";
 import { createIpfsClient, type KuboRPCClient } from "@argus/ipfs-node/client";
 import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/ipfs-node/embedded";
-import { type RequestTerms, topResultFromCalldata } from "@argus/escrow/request-terms";
+import { requestFromEvent, type RequestTerms, topResultFromCalldata } from "@argus/escrow/request-terms";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, modelAdminContext, startChain, type LocalChain } from "@argus/devchain";
 import { DEFAULT_MODEL_TERMS, registerManifests } from "@argus/escrow/model-registration";
 import type { PredictionEscrow, TestGLM } from "../../../types/ethers-contracts/index.ts";
@@ -182,8 +182,8 @@ export async function requestPrediction(stack: Stack, user: ReturnType<Stack["us
   const receipt = await stack.client.waitForTransactionReceipt({ hash });
   const [event] = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "PredictionRequested" });
   if (!event) throw new Error("no PredictionRequested event");
-  const { requestId, requester, fee: paid, deadline, callbackGasLimit } = event.args;
-  return { requestId, requester, modelId, fee: paid, deadline: BigInt(deadline), callbackGasLimit, imageCid: String(imageCid) };
+  // The CID as the caller gave it (hex stays hex), for tests that pay for invalid CIDs.
+  return { ...requestFromEvent(event.args), imageCid: String(imageCid) };
 }
 
 export type Settlement =

@@ -18,9 +18,9 @@ import { pinResult } from "@argus/ipfs-node/client";
 import { noPositionals, parseAddress, parseAmount, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
-import { currencyOf, formatAmount } from "../escrow-reads.ts";
+import { formatAmount, formatDuration } from "@argus/escrow/format";
+import { currencyOf } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
-import { formatDuration } from "../present.ts";
 
 const LIST_USAGE = `usage: argus models list [--json] [--deployment <file>]
 

@@ -9,9 +9,9 @@ import { SkipReason } from "@argus/escrow/request-terms";
 import { parseCommand, parseRequestId, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
-import { currencyOf, formatAmount } from "../escrow-reads.ts";
+import { formatAmount, formatDuration } from "@argus/escrow/format";
+import { currencyOf } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
-import { formatDuration } from "../present.ts";
 import { loadRequest, requestStatus } from "../request-status.ts";
 
 const USAGE = `usage: argus reclaim <requestId> [--json] [--deployment <file>]

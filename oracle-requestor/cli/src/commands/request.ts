@@ -10,12 +10,14 @@ import { basename } from "node:path";
 import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
 import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
+import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
-import { currencyOf, formatAmount, resolveModel } from "../escrow-reads.ts";
+import { formatAmount } from "@argus/escrow/format";
+import { currencyOf, resolveModel } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
 import { printStatus, statusJson } from "../present.ts";
 import { type RequestStatus, waitForSettlement } from "../request-status.ts";
@@ -28,7 +30,7 @@ request until the oracle answers and prints the result, verified against the dig
 recorded on-chain.
 
   --model <id|name>     registry id or name (see \`argus models list\`)
-  --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most 2 MiB) or its CID
+  --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most ${formatBytes(MAX_IMAGE_BYTES)}) or its CID
   --wait                wait for the answer (exit 3 if the request is rejected or expires)
   --timeout <duration>  give up waiting after this long: 90, 90s, 15m, 2h (default 10m)
   --no-check            skip the local check that the file is an image the oracle accepts

@@ -8,7 +8,8 @@ import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { noPositionals, parseAddress, parseCommand } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { openContext } from "../context.ts";
-import { currencyOf, formatAmount } from "../escrow-reads.ts";
+import { formatAmount } from "@argus/escrow/format";
+import { currencyOf } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
 
 const USAGE = `usage: argus withdraw [--token <address>] [--to <address>] [--json] [--deployment <file>]
