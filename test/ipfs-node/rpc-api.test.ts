@@ -264,6 +264,13 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
       const notMultipart = await fetch(`${node.apiUrl}/api/v0/add`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       expect(notMultipart.status).to.equal(400);
       expect(((await notMultipart.json()) as { Message: string }).Message).to.match(/expected a multipart\/form-data body/);
+      // Kubo reads the body with Go's Request.MultipartReader, which takes multipart/mixed too.
+      const mixed = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, {
+        method: "POST",
+        headers: { "Content-Type": `multipart/mixed; boundary=${boundary}` },
+        body: Buffer.concat([part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("mixed")), Buffer.from(`--${boundary}--\r\n`)]),
+      });
+      expect(((await mixed.json()) as { Hash: string }).Hash).to.equal(await rawLeafCid(encode("mixed")));
       // block/put takes the first entry, unnamed or not.
       const put = await post("block/put?cid-codec=raw", boundary, Buffer.concat([
         part(boundary, ['Content-Disposition: form-data; name="data"; filename=""', "Content-Type: image/png"], encode("a block")),

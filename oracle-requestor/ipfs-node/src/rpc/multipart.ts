@@ -190,7 +190,7 @@ export class MultipartUpload {
 function createParser(request: IncomingMessage): BusboyInstance {
   const contentType = request.headers["content-type"] ?? "";
   const notMultipart = badRequest(`expected a multipart/form-data body with a boundary, not "${contentType}"`);
-  // Kubo (Go's mime/multipart) also takes multipart/mixed; the parts are the same.
+  // Kubo reads the body with Go's Request.MultipartReader, which takes multipart/mixed too.
   if (!/^multipart\/(form-data|mixed)\s*(;|$)/i.test(contentType)) throw notMultipart;
   try {
     return Busboy({
