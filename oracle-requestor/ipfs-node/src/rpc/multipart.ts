@@ -43,7 +43,9 @@ interface ArrivedPart {
 export class MultipartUpload {
   readonly #request: IncomingMessage;
   readonly #maxBytes: number;
+  /** File bytes of all parts so far: what the cap limits. */
   #fileBytes = 0;
+  /** Every byte of the body, envelope included. */
   #bodyBytes = 0;
   #parser: BusboyInstance | undefined;
   /** Parts the parser has announced and `parts()` has not handed out yet. */
@@ -57,11 +59,6 @@ export class MultipartUpload {
   constructor(request: IncomingMessage, maxBytes: number) {
     this.#request = request;
     this.#maxBytes = maxBytes;
-  }
-
-  /** File bytes read so far. */
-  get receivedBytes(): number {
-    return this.#fileBytes;
   }
 
   /**
