@@ -2,16 +2,12 @@
  * kubo-rpc-client against the embedded node's Kubo RPC API: the contract every
  * Argus component relies on, so that a real Kubo node can replace it.
  */
-import { createHash } from "node:crypto";
 import * as dagPb from "@ipld/dag-pb";
 import { expect } from "chai";
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
-import * as raw from "multiformats/codecs/raw";
-import { sha256 } from "multiformats/hashes/sha2";
-import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
-import { checkStoredBlocks, collect, startTestNode, testBytes } from "./support/ipfs.ts";
+import { checkStoredBlocks, collect, rawLeafCid, startTestNode, testBytes } from "./support/ipfs.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const MiB = 1024 * 1024;
@@ -28,16 +24,12 @@ const KUBO_V0_VECTORS: Array<[string, string]> = [
   ["hello world", "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"],
 ];
 
-async function rawLeafCid(bytes: Uint8Array): Promise<string> {
-  return CID.createV1(raw.code, await sha256.digest(bytes)).toString();
-}
-
 describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
   let node: Awaited<ReturnType<typeof startTestNode>>;
   let client: KuboRPCClient;
 
   before(async function () {
-    // Room for the 5 MiB multi-block file; the default cap has its own suite below.
+    // Room for the 5 MiB multi-block file; the default cap has its own suite (uploads.test.ts).
     node = await startTestNode({ maxUploadBytes: 8 * MiB, readTimeoutMs: 1_500 });
     client = create({ url: node.apiUrl });
   });
@@ -166,110 +158,6 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
       }
       const check = await checkStoredBlocks(node.dataDir);
       expect(check.corrupt).to.deep.equal([]);
-    });
-  });
-
-  describe("multipart bodies", function () {
-    /** One multipart/form-data part, as raw bytes: `headers` then the content. */
-    const part = (boundary: string, headers: string[], content: Uint8Array) =>
-      Buffer.concat([Buffer.from(`--${boundary}\r\n${headers.map((line) => `${line}\r\n`).join("")}\r\n`), content, Buffer.from("\r\n")]);
-
-    async function post(command: string, boundary: string, body: Uint8Array | ReadableStream<Uint8Array>) {
-      const response = await fetch(`${node.apiUrl}/api/v0/${command}`, {
-        method: "POST",
-        headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
-        body,
-        ...(body instanceof Uint8Array ? {} : { duplex: "half" }),
-      } as RequestInit);
-      const text = await response.text();
-      return { status: response.status, lines: text.trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>) };
-    }
-
-    it("adds a part with filename=\"\" and its own content type (a browser's add(blob)) as a file, with a named part's CID", async function () {
-      const image = testBytes(70_000, 41);
-      const boundary = "----WebKitFormBoundaryQ1cDrY6c0VhM2iU7";
-      const unnamed = await post("add?cid-version=1", boundary, Buffer.concat([
-        part(boundary, ['Content-Disposition: form-data; name="file"; filename=""', "Content-Type: image/jpeg"], image),
-        Buffer.from(`--${boundary}--\r\n`),
-      ]));
-      const named = await post("add?cid-version=1", boundary, Buffer.concat([
-        part(boundary, ['Content-Disposition: form-data; name="file"; filename="cat.jpg"', "Content-Type: image/jpeg"], image),
-        Buffer.from(`--${boundary}--\r\n`),
-      ]));
-      expect(unnamed.status).to.equal(200);
-      expect(named.status).to.equal(200);
-      expect(unnamed.lines[0]!.Hash).to.equal(await rawLeafCid(image));
-      expect(unnamed.lines[0]!.Hash).to.equal(named.lines[0]!.Hash);
-      expect(unnamed.lines[0]!.Name).to.equal(unnamed.lines[0]!.Hash); // Kubo names an unnamed file by its CID
-      expect(named.lines[0]!.Name).to.equal("cat.jpg");
-
-      // The same through FormData (undici's serialisation), and a part with no filename at all.
-      const form = new FormData();
-      form.append("file", new Blob([image], { type: "image/jpeg" }), "");
-      const viaForm = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, { method: "POST", body: form });
-      expect(((await viaForm.json()) as { Hash: string }).Hash).to.equal(named.lines[0]!.Hash);
-      const noFilename = await post("add?cid-version=1", boundary, Buffer.concat([
-        part(boundary, ['Content-Disposition: form-data; name="file"', "Content-Type: text/plain"], encode("plain")),
-        Buffer.from(`--${boundary}--\r\n`),
-      ]));
-      expect(noFilename.lines[0]!.Hash).to.equal(await rawLeafCid(encode("plain")));
-    });
-
-    it("parses a body that arrives a few bytes at a time, with a preamble, a quoted boundary, folded headers and a skipped part", async function () {
-      const boundary = "b0undary";
-      const first = testBytes(5_000, 42);
-      // Content that almost repeats the delimiter must stay content.
-      const second = Buffer.concat([Buffer.from(`\r\n--${boundary.slice(0, -1)}x\r\n--`), Buffer.from(testBytes(3_000, 43))]);
-      const body = Buffer.concat([
-        Buffer.from("a preamble that is ignored\r\n"),
-        part(boundary, ['Content-Disposition: form-data; name="dir"; filename="dir"', "Content-Type: application/x-directory"], new Uint8Array()),
-        part(boundary, ['Content-Disposition: form-data; name="file";', '  filename="dir%2Fone.bin"', "Content-Type: application/octet-stream"], first),
-        part(boundary, ["Content-Type: text/plain"], encode("no Content-Disposition: not an entry")),
-        part(boundary, ["Content-Disposition: form-data; name=\"file-2\"; filename*=UTF-8''dir%2Ftw%C3%B6.bin"], second),
-        Buffer.from(`--${boundary}--\r\nand an epilogue`),
-      ]);
-      let offset = 0;
-      const trickle = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (offset >= body.length) return controller.close();
-          const size = 1 + (offset % 13);
-          controller.enqueue(body.subarray(offset, offset + size));
-          offset += size;
-        },
-      });
-      const response = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1&wrap-with-directory=true`, {
-        method: "POST",
-        headers: { "Content-Type": `multipart/form-data; boundary="${boundary}"` },
-        body: trickle,
-        duplex: "half",
-      } as RequestInit);
-      expect(response.status).to.equal(200);
-      const entries = (await response.text()).trim().split("\n").map((line) => JSON.parse(line) as { Name: string; Hash: string });
-      const byName = new Map(entries.map((entry) => [entry.Name, entry.Hash]));
-      expect([...byName.keys()].sort()).to.deep.equal(["", "dir", "dir/one.bin", "dir/twö.bin"]);
-      const root = byName.get("")!;
-      expect(Buffer.from(await collect(client.cat(`${root}/dir/one.bin`))).equals(Buffer.from(first))).to.equal(true);
-      expect(Buffer.from(await collect(client.cat(`${root}/dir/twö.bin`))).equals(second)).to.equal(true);
-    });
-
-    it("refuses a body cut short or without a boundary, and one that is not multipart, as bad requests", async function () {
-      const boundary = "xyz";
-      const cut = await post("add", boundary, Buffer.concat([
-        part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("half a file")).subarray(0, 60),
-      ]));
-      expect(cut.status).to.equal(400);
-      expect(cut.lines[0]!.Message).to.match(/malformed multipart body: it ends inside a part/);
-      const noBoundary = await post("add", boundary, encode("no boundary anywhere in this body"));
-      expect(noBoundary.status).to.equal(400);
-      const notMultipart = await fetch(`${node.apiUrl}/api/v0/add`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-      expect(notMultipart.status).to.equal(400);
-      expect(((await notMultipart.json()) as { Message: string }).Message).to.match(/expected a multipart\/form-data body/);
-      // block/put takes the first entry, unnamed or not.
-      const put = await post("block/put?cid-codec=raw", boundary, Buffer.concat([
-        part(boundary, ['Content-Disposition: form-data; name="data"; filename=""', "Content-Type: image/png"], encode("a block")),
-        Buffer.from(`--${boundary}--\r\n`),
-      ]));
-      expect(put.lines[0]!.Key).to.equal(await rawLeafCid(encode("a block")));
     });
   });
 
@@ -428,123 +316,5 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
         }
       }
     });
-  });
-});
-
-describe("IPFS embedded node: upload cap and CORS", function () {
-  let node: Awaited<ReturnType<typeof startTestNode>>;
-  let client: KuboRPCClient;
-  const allowedOrigin = "http://localhost:5173";
-
-  before(async function () {
-    node = await startTestNode({ corsOrigins: [allowedOrigin] }); // the default 2 MiB cap
-    client = create({ url: node.apiUrl });
-  });
-
-  after(async function () {
-    await node?.stop();
-  });
-
-  it("accepts an image of exactly the default 2 MiB cap", async function () {
-    expect(MAX_IMAGE_BYTES).to.equal(2 * MiB);
-    const bytes = testBytes(MAX_IMAGE_BYTES, 31);
-    const { cid } = await client.add(bytes);
-    expect(Buffer.from(await collect(client.cat(cid))).equals(Buffer.from(bytes))).to.equal(true);
-  });
-
-  it("refuses an upload over the cap before storing or pinning anything", async function () {
-    const before = await checkStoredBlocks(node.dataDir);
-    const pinsBefore = [];
-    for await (const pin of client.pin.ls()) pinsBefore.push(pin.cid.toString());
-
-    try {
-      await client.add(testBytes(MAX_IMAGE_BYTES + 1, 32));
-      expect.fail("an upload over the cap must be refused");
-    } catch (error) {
-      expect((error as Error).message).to.match(/limit of 2097152 bytes/);
-    }
-    // With progress the 200 and progress lines are already out when the cap is crossed, so
-    // the refusal comes in-stream (X-Stream-Error, a last error line); the add still fails.
-    let progressed = 0;
-    try {
-      await client.add(testBytes(MAX_IMAGE_BYTES + 1, 34), {
-        progress: (bytes: number) => (progressed = bytes),
-      });
-      expect.fail("an upload over the cap must be refused");
-    } catch (error) {
-      expect((error as Error).message).to.not.match(/must be refused/);
-      expect(progressed).to.be.at.most(MAX_IMAGE_BYTES);
-    }
-    try {
-      await client.block.put(testBytes(MAX_IMAGE_BYTES + 1, 33), { allowBigBlock: true });
-      expect.fail("a block over the cap must be refused");
-    } catch (error) {
-      expect((error as Error).message).to.match(/limit of 2097152 bytes/);
-    }
-
-    const after = await checkStoredBlocks(node.dataDir);
-    expect(after.verified).to.equal(before.verified);
-    const pinsAfter = [];
-    for await (const pin of client.pin.ls()) pinsAfter.push(pin.cid.toString());
-    expect(pinsAfter).to.deep.equal(pinsBefore);
-    // The node still serves after refusing.
-    expect((await client.add(encode("still fine"))).cid.toString()).to.match(/^Qm/);
-  });
-
-  it("refuses a body whose declared length is over the cap without reading it", async function () {
-    const response = await fetch(`${node.apiUrl}/api/v0/add`, {
-      method: "POST",
-      headers: { "Content-Type": "multipart/form-data; boundary=x", "Content-Length": String(3 * MiB) },
-      body: new Uint8Array(3 * MiB),
-    });
-    expect(response.status).to.equal(413);
-    expect(((await response.json()) as { Message: string }).Message).to.match(/limit of 2097152 bytes/);
-  });
-
-  it("lets the web UI's origin upload and refuses other origins", async function () {
-    const preflight = await fetch(`${node.apiUrl}/api/v0/add`, {
-      method: "OPTIONS",
-      headers: {
-        Origin: allowedOrigin,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-      },
-    });
-    expect(preflight.status).to.equal(204);
-    expect(preflight.headers.get("access-control-allow-origin")).to.equal(allowedOrigin);
-    expect(preflight.headers.get("access-control-allow-methods")).to.equal("POST");
-
-    const form = new FormData();
-    form.append("file", new Blob([encode("from the browser")]), "");
-    const upload = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, {
-      method: "POST",
-      body: form,
-      headers: { Origin: allowedOrigin },
-    });
-    expect(upload.status).to.equal(200);
-    expect(upload.headers.get("access-control-allow-origin")).to.equal(allowedOrigin);
-    const line = JSON.parse((await upload.text()).trim()) as { Hash: string };
-    expect(line.Hash).to.equal(await rawLeafCid(encode("from the browser")));
-
-    // A simple (preflight-free) POST from another page must not add content.
-    const evil = await fetch(`${node.apiUrl}/api/v0/add`, {
-      method: "POST",
-      body: form,
-      headers: { Origin: "http://evil.example" },
-    });
-    expect(evil.status).to.equal(403);
-    const evilPreflight = await fetch(`${node.apiUrl}/api/v0/add`, {
-      method: "OPTIONS",
-      headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "POST" },
-    });
-    expect(evilPreflight.status).to.equal(403);
-    expect(evilPreflight.headers.get("access-control-allow-origin")).to.equal(null);
-  });
-
-  it("hashes every stored block to its name", async function () {
-    const check = await checkStoredBlocks(node.dataDir);
-    expect(check.corrupt).to.deep.equal([]);
-    expect(check.verified).to.be.greaterThan(0);
-    expect(createHash("sha256")).to.be.ok;
   });
 });

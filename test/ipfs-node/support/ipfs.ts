@@ -11,7 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { base32upper } from "multiformats/bases/base32";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
 import * as Digest from "multiformats/hashes/digest";
+import { sha256 } from "multiformats/hashes/sha2";
 import type { EmbeddedIpfsOptions } from "@argus/ipfs-node/config";
 import { startEmbeddedIpfs } from "@argus/ipfs-node/embedded";
 import type { EmbeddedIpfs } from "@argus/ipfs-node/embedded";
@@ -158,4 +161,9 @@ export async function checkStoredBlocks(dataDir: string): Promise<StoredBlockChe
     }
   }
   return result;
+}
+
+/** CIDv1(raw, sha256(bytes)): what a single-block file added with raw leaves, or a result block, is named. */
+export async function rawLeafCid(bytes: Uint8Array): Promise<string> {
+  return CID.createV1(raw.code, await sha256.digest(bytes)).toString();
 }
