@@ -33,7 +33,9 @@ export function App() {
       </a>
       <header className="topbar">
         <div className="brand">
-          <span className="logo" aria-hidden="true">◉</span>
+          <span className="logo" aria-hidden="true">
+            ◉
+          </span>
           <span>
             <strong>Argus</strong> <span className="muted">verifiable image inference</span>
           </span>

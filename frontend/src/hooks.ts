@@ -8,7 +8,13 @@ import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
 import { fetchBalances, fetchRequests, type RequestHistory } from "./chain/escrow.ts";
 import type { Currency } from "@argus/escrow/format";
-import { fetchOracleHealth, fetchOracleRequest, isFinalOracleState, oracleHasRead, type OracleRequestReport } from "@argus/protocol/oracle-status";
+import {
+  fetchOracleHealth,
+  fetchOracleRequest,
+  isFinalOracleState,
+  oracleHasRead,
+  type OracleRequestReport,
+} from "@argus/protocol/oracle-status";
 
 export const DeploymentContext = createContext<Deployment | undefined>(undefined);
 

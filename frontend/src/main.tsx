@@ -38,7 +38,12 @@ function Boot() {
       </main>
     );
   }
-  if (!state.deployment || !config) return <p className="boot muted" aria-busy="true">Loading the deployment record…</p>;
+  if (!state.deployment || !config)
+    return (
+      <p className="boot muted" aria-busy="true">
+        Loading the deployment record…
+      </p>
+    );
   return (
     <DeploymentContext.Provider value={state.deployment}>
       <WagmiProvider config={config}>

@@ -41,7 +41,15 @@ const GOLEM_SECTION: Section = {
     (Object.keys(GOLEM_CONFIG_ENV) as (keyof GolemExecutorConfig)[]).map((key): [string, Setting] => {
       const schema = GolemConfigSchema.shape[key] as z.ZodType;
       const fallback: unknown = schema.parse(undefined);
-      return [key, { schema, default: Array.isArray(fallback) ? fallback.join(" ") : fallback, env: GOLEM_CONFIG_ENV[key], help: GOLEM_CONFIG_HELP[key] }];
+      return [
+        key,
+        {
+          schema,
+          default: Array.isArray(fallback) ? fallback.join(" ") : fallback,
+          env: GOLEM_CONFIG_ENV[key],
+          help: GOLEM_CONFIG_HELP[key],
+        },
+      ];
     }),
   ),
   check: GolemConfigSchema,
@@ -50,17 +58,58 @@ const GOLEM_SECTION: Section = {
 /** Each field: its schema, default, environment variable and meaning. */
 const FIELDS = {
   rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
-  escrowAddress: { schema: address.optional(), default: undefined, env: "ARGUS_ESCROW_ADDRESS", help: "the PredictionEscrow (default: the deployment record)" },
-  deploymentFile: { schema: z.string(), default: DEFAULT_DEPLOYMENT_FILE, shownDefault: "./.argus/deployment.json", env: DEPLOYMENT_FILE_ENV, help: "deployment record giving the escrow address and start block" },
-  privateKey: { schema: privateKey.optional(), default: undefined, env: "ARGUS_ORACLE_PRIVATE_KEY", help: "the oracle account's key (or use a keystore)" },
-  keystoreFile: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE", help: "encrypted JSON keystore with the oracle key" },
+  escrowAddress: {
+    schema: address.optional(),
+    default: undefined,
+    env: "ARGUS_ESCROW_ADDRESS",
+    help: "the PredictionEscrow (default: the deployment record)",
+  },
+  deploymentFile: {
+    schema: z.string(),
+    default: DEFAULT_DEPLOYMENT_FILE,
+    shownDefault: "./.argus/deployment.json",
+    env: DEPLOYMENT_FILE_ENV,
+    help: "deployment record giving the escrow address and start block",
+  },
+  privateKey: {
+    schema: privateKey.optional(),
+    default: undefined,
+    env: "ARGUS_ORACLE_PRIVATE_KEY",
+    help: "the oracle account's key (or use a keystore)",
+  },
+  keystoreFile: {
+    schema: z.string().optional(),
+    default: undefined,
+    env: "ARGUS_ORACLE_KEYSTORE",
+    help: "encrypted JSON keystore with the oracle key",
+  },
   keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_ORACLE_KEYSTORE_PASSWORD", help: "its password" },
-  startBlock: { schema: z.coerce.bigint().min(0n).optional(), default: undefined, env: "ARGUS_START_BLOCK", help: "first block to read events from (default: the deployment block)" },
-  confirmations: { schema: count(0, 1000), default: 1, env: "ARGUS_CONFIRMATIONS", help: "blocks a request event must be buried under before it is worked on" },
-  logRangeBlocks: { schema: count(1, 100_000), default: DEFAULT_LOG_RANGE_BLOCKS, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call" },
+  startBlock: {
+    schema: z.coerce.bigint().min(0n).optional(),
+    default: undefined,
+    env: "ARGUS_START_BLOCK",
+    help: "first block to read events from (default: the deployment block)",
+  },
+  confirmations: {
+    schema: count(0, 1000),
+    default: 1,
+    env: "ARGUS_CONFIRMATIONS",
+    help: "blocks a request event must be buried under before it is worked on",
+  },
+  logRangeBlocks: {
+    schema: count(1, 100_000),
+    default: DEFAULT_LOG_RANGE_BLOCKS,
+    env: "ARGUS_LOG_RANGE_BLOCKS",
+    help: "most blocks per eth_getLogs call",
+  },
   pollIntervalMs: { schema: count(50, 600_000), default: 1_000, env: "ARGUS_POLL_INTERVAL_MS", help: "how often to look for new blocks" },
   ipfsApi: { schema: z.url(), default: DEFAULT_IPFS_API, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint for images and results" },
-  ipfsApiAuthorization: { schema: z.string().optional(), default: undefined, env: "ARGUS_IPFS_API_AUTHORIZATION", help: "Authorization header for a pinning service that wants one (Bearer …, Basic …)" },
+  ipfsApiAuthorization: {
+    schema: z.string().optional(),
+    default: undefined,
+    env: "ARGUS_IPFS_API_AUTHORIZATION",
+    help: "Authorization header for a pinning service that wants one (Bearer …, Basic …)",
+  },
   imageMaxBytes: {
     schema: count(1, 64 * 1024 * 1024),
     default: MAX_IMAGE_BYTES,
@@ -69,27 +118,108 @@ const FIELDS = {
     aliases: ["ARGUS_IMAGE_MAX_BYTES"],
     help: "largest image accepted (the engine reads the same variable)",
   },
-  fetchTimeoutMs: { schema: count(100, 600_000), default: 20_000, env: "ARGUS_FETCH_TIMEOUT_MS", help: "time to fetch one image before the attempt fails" },
-  fetchAttempts: { schema: count(1, 20), default: 3, env: "ARGUS_FETCH_ATTEMPTS", help: "attempts before an unretrievable image is rejected" },
+  fetchTimeoutMs: {
+    schema: count(100, 600_000),
+    default: 20_000,
+    env: "ARGUS_FETCH_TIMEOUT_MS",
+    help: "time to fetch one image before the attempt fails",
+  },
+  fetchAttempts: {
+    schema: count(1, 20),
+    default: 3,
+    env: "ARGUS_FETCH_ATTEMPTS",
+    help: "attempts before an unretrievable image is rejected",
+  },
   fetchConcurrency: { schema: count(1, 256), default: 8, env: "ARGUS_FETCH_CONCURRENCY", help: "images fetched at once" },
-  flushIntervalMs: { schema: count(0, 3_600_000), default: 10_000, env: "ARGUS_FLUSH_INTERVAL_MS", help: "longest a request waits for its chunk to fill" },
-  maxChunkSize: { schema: count(1, MAX_BATCH_SIZE), default: MAX_BATCH_SIZE, env: "ARGUS_MAX_CHUNK_SIZE", help: "requests per chunk (one executor task)" },
-  maxChunkBytes: { schema: count(1, 1024 * 1024 * 1024), default: 64 * 1024 * 1024, env: "ARGUS_MAX_CHUNK_BYTES", help: "image bytes per chunk" },
-  maxReadyRequests: { schema: count(16, 100_000), default: 512, env: "ARGUS_MAX_READY_REQUESTS", help: "fetched images held on disk awaiting a chunk (back-pressure)" },
-  executionPaused: { schema: z.union([z.boolean(), z.stringbool()]), default: false, env: "ARGUS_EXECUTION_PAUSED", help: "start with chunk execution paused: requests are read and fetched, none is run" },
-  deadlineMarginS: { schema: count(0, 86_400), default: 30, env: "ARGUS_DEADLINE_MARGIN_S", help: "requests closer than this to their deadline are not started" },
-  resultCacheWindowS: { schema: count(0, 30 * 86_400), default: 3_600, env: "ARGUS_RESULT_CACHE_WINDOW_S", help: "reuse a model's result for the same image CID within this window" },
-  settleLingerMs: { schema: count(0, 3_600_000), default: 1_000, env: "ARGUS_SETTLE_LINGER_MS", help: "longest a finished request waits for its settlement transaction to fill while more results are on their way" },
-  maxSettlementsPerTx: { schema: count(1, 256), default: 64, env: "ARGUS_MAX_SETTLEMENTS_PER_TX", help: "fulfilments or rejections per transaction" },
-  txReceiptTimeoutMs: { schema: count(1_000, 3_600_000), default: 60_000, env: "ARGUS_TX_RECEIPT_TIMEOUT_MS", help: "wait before a pending transaction's fees are bumped" },
-  maxFeePerGasGwei: { schema: z.coerce.number().positive(), default: 500, env: "ARGUS_MAX_FEE_PER_GAS_GWEI", help: "never pay more than this per gas" },
+  flushIntervalMs: {
+    schema: count(0, 3_600_000),
+    default: 10_000,
+    env: "ARGUS_FLUSH_INTERVAL_MS",
+    help: "longest a request waits for its chunk to fill",
+  },
+  maxChunkSize: {
+    schema: count(1, MAX_BATCH_SIZE),
+    default: MAX_BATCH_SIZE,
+    env: "ARGUS_MAX_CHUNK_SIZE",
+    help: "requests per chunk (one executor task)",
+  },
+  maxChunkBytes: {
+    schema: count(1, 1024 * 1024 * 1024),
+    default: 64 * 1024 * 1024,
+    env: "ARGUS_MAX_CHUNK_BYTES",
+    help: "image bytes per chunk",
+  },
+  maxReadyRequests: {
+    schema: count(16, 100_000),
+    default: 512,
+    env: "ARGUS_MAX_READY_REQUESTS",
+    help: "fetched images held on disk awaiting a chunk (back-pressure)",
+  },
+  executionPaused: {
+    schema: z.union([z.boolean(), z.stringbool()]),
+    default: false,
+    env: "ARGUS_EXECUTION_PAUSED",
+    help: "start with chunk execution paused: requests are read and fetched, none is run",
+  },
+  deadlineMarginS: {
+    schema: count(0, 86_400),
+    default: 30,
+    env: "ARGUS_DEADLINE_MARGIN_S",
+    help: "requests closer than this to their deadline are not started",
+  },
+  resultCacheWindowS: {
+    schema: count(0, 30 * 86_400),
+    default: 3_600,
+    env: "ARGUS_RESULT_CACHE_WINDOW_S",
+    help: "reuse a model's result for the same image CID within this window",
+  },
+  settleLingerMs: {
+    schema: count(0, 3_600_000),
+    default: 1_000,
+    env: "ARGUS_SETTLE_LINGER_MS",
+    help: "longest a finished request waits for its settlement transaction to fill while more results are on their way",
+  },
+  maxSettlementsPerTx: {
+    schema: count(1, 256),
+    default: 64,
+    env: "ARGUS_MAX_SETTLEMENTS_PER_TX",
+    help: "fulfilments or rejections per transaction",
+  },
+  txReceiptTimeoutMs: {
+    schema: count(1_000, 3_600_000),
+    default: 60_000,
+    env: "ARGUS_TX_RECEIPT_TIMEOUT_MS",
+    help: "wait before a pending transaction's fees are bumped",
+  },
+  maxFeePerGasGwei: {
+    schema: z.coerce.number().positive(),
+    default: 500,
+    env: "ARGUS_MAX_FEE_PER_GAS_GWEI",
+    help: "never pay more than this per gas",
+  },
   executor: { schema: z.enum(["local", "golem"]), default: "local", env: "ARGUS_EXECUTOR", help: "where chunks run" },
   localConcurrency: { schema: count(1, 64), default: 2, env: "ARGUS_LOCAL_CONCURRENCY", help: "chunks the local executor runs at once" },
   modelsDir: { schema: z.string().optional(), default: undefined, env: "ARGUS_MODELS_DIR", help: "ONNX models for the local executor" },
-  dataDir: { schema: z.string(), default: join(DEFAULT_STATE_DIR, "oracle"), shownDefault: "./.argus/oracle", env: "ARGUS_ORACLE_DATA_DIR", help: "the SQLite queue and the image spool" },
+  dataDir: {
+    schema: z.string(),
+    default: join(DEFAULT_STATE_DIR, "oracle"),
+    shownDefault: "./.argus/oracle",
+    env: "ARGUS_ORACLE_DATA_DIR",
+    help: "the SQLite queue and the image spool",
+  },
   httpHost: { schema: z.string(), default: "127.0.0.1", env: "ARGUS_ORACLE_HOST", help: "interface for /healthz, /metrics and /requests" },
-  httpPort: { schema: count(0, 65_535), default: 9464, env: "ARGUS_ORACLE_PORT", help: "port for /healthz, /metrics and /requests (0: any free port)" },
-  logLevel: { schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), default: "info", env: "ARGUS_LOG_LEVEL", help: "pino log level" },
+  httpPort: {
+    schema: count(0, 65_535),
+    default: 9464,
+    env: "ARGUS_ORACLE_PORT",
+    help: "port for /healthz, /metrics and /requests (0: any free port)",
+  },
+  logLevel: {
+    schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    default: "info",
+    env: "ARGUS_LOG_LEVEL",
+    help: "pino log level",
+  },
   golem: GOLEM_SECTION,
 } as const satisfies Record<string, Setting | Section>;
 
@@ -159,5 +289,9 @@ export function exampleConfig(): string {
 
 /** The oracle's part of .env.example. */
 export function exampleEnv(): string[] {
-  return [`# ${CONFIG_FILE_ENV}: the JSON configuration file (as --config; see oracle.example.json)`, `#${CONFIG_FILE_ENV}=`, ...envExampleLines(FIELDS, { formatDefault })];
+  return [
+    `# ${CONFIG_FILE_ENV}: the JSON configuration file (as --config; see oracle.example.json)`,
+    `#${CONFIG_FILE_ENV}=`,
+    ...envExampleLines(FIELDS, { formatDefault }),
+  ];
 }

@@ -16,7 +16,8 @@ import { startOracle } from "./oracle.ts";
 // The V8 flags only take effect when a process starts: become `node <flags> main.ts`,
 // keeping the pid, so Ctrl-C, SIGTERM and supervisors reach the oracle directly.
 const rerun = withOracleNodeFlags(process.execArgv, process.argv.slice(1));
-if (rerun !== undefined && typeof process.execve === "function") process.execve(process.execPath, [process.execPath, ...rerun], process.env);
+if (rerun !== undefined && typeof process.execve === "function")
+  process.execve(process.execPath, [process.execPath, ...rerun], process.env);
 
 const { values } = parseArgs({
   options: { config: { type: "string" }, deployment: { type: "string" }, "print-config-table": { type: "boolean" } },
@@ -35,12 +36,18 @@ try {
     const record = await readDeploymentFile(deploymentFilePath(env)).catch(() => undefined);
     if (record) {
       const { rpcUrl, logRangeBlocks } = record.chain;
-      applyConfigDefaults(env, { rpcUrl, ipfsApi: record.ipfs.apiUrl, ...(logRangeBlocks === undefined ? {} : { logRangeBlocks }) }, configFile);
+      applyConfigDefaults(
+        env,
+        { rpcUrl, ipfsApi: record.ipfs.apiUrl, ...(logRangeBlocks === undefined ? {} : { logRangeBlocks }) },
+        configFile,
+      );
     }
   }
   const config = loadConfig(env, {}, configFile);
   const oracle = await startOracle(config);
-  process.stdout.write(`${JSON.stringify({ event: "ready", escrow: oracle.escrow, chainId: oracle.chainId, oracle: oracle.oracleAddress, status: oracle.statusUrl })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: "ready", escrow: oracle.escrow, chainId: oracle.chainId, oracle: oracle.oracleAddress, status: oracle.statusUrl })}\n`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

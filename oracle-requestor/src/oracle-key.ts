@@ -9,7 +9,9 @@ export const ORACLE_KEY_VARIABLES: KeyVariables = {
   keystorePassword: "ARGUS_ORACLE_KEYSTORE_PASSWORD",
 };
 
-export async function loadOracleAccount(config: Pick<OracleConfig, "privateKey" | "keystoreFile" | "keystorePassword">): Promise<LocalAccount> {
+export async function loadOracleAccount(
+  config: Pick<OracleConfig, "privateKey" | "keystoreFile" | "keystorePassword">,
+): Promise<LocalAccount> {
   try {
     return await loadAccount(config, ORACLE_KEY_VARIABLES, "oracle key");
   } catch (error) {

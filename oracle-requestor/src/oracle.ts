@@ -65,7 +65,12 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
     chunksRunning: () => execute.inFlight,
     loopErrors: scheduler.errors,
   });
-  schedulePipeline(scheduler, stages, { client: chain.client, pollIntervalMs: config.pollIntervalMs, log, onIntake: (progress) => health.intakePolled(progress) });
+  schedulePipeline(scheduler, stages, {
+    client: chain.client,
+    pollIntervalMs: config.pollIntervalMs,
+    log,
+    onIntake: (progress) => health.intakePolled(progress),
+  });
 
   const status = await startStatusServer({ host: config.httpHost, port: config.httpPort, store, metrics, health: () => health.current() });
   log.info({ escrow, chainId, oracle: account.address, executor: executor.kind, status: status.url }, "oracle started");

@@ -25,7 +25,9 @@ export async function startStatusServer(deps: {
   const server = createServer((request, response) => {
     const send = (status: number, body: unknown, type = "application/json") => {
       response.writeHead(status, { "content-type": type, "access-control-allow-origin": "*", "cache-control": "no-store" });
-      response.end(typeof body === "string" ? body : JSON.stringify(body, (_, value) => (typeof value === "bigint" ? value.toString() : value)));
+      response.end(
+        typeof body === "string" ? body : JSON.stringify(body, (_, value) => (typeof value === "bigint" ? value.toString() : value)),
+      );
     };
     const url = new URL(request.url ?? "/", "http://oracle");
     if (request.method !== "GET") return send(405, { error: "only GET" });
@@ -45,7 +47,10 @@ export async function startStatusServer(deps: {
       const stored = deps.store.get(BigInt(match[1]!));
       if (!stored) return send(404, { error: "this oracle has not seen that request" });
       const { resultJson: _omitted, ...rest } = stored;
-      const report: OracleRequestReport = { ...rest, rejectReasonName: rest.rejectReason === null ? null : rejectReasonName(rest.rejectReason) };
+      const report: OracleRequestReport = {
+        ...rest,
+        rejectReasonName: rest.rejectReason === null ? null : rejectReasonName(rest.rejectReason),
+      };
       return send(200, report);
     }
     send(404, { error: "not found: try /healthz, /metrics or /requests/<id>" });

@@ -19,7 +19,9 @@ import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "./model
 export { ConfigError };
 
 const positiveInteger = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-const pathList = z.union([z.array(z.string()), z.string().transform((text) => text.split(delimiter))]).transform((dirs) => dirs.filter((dir) => dir !== ""));
+const pathList = z
+  .union([z.array(z.string()), z.string().transform((text) => text.split(delimiter))])
+  .transform((dirs) => dirs.filter((dir) => dir !== ""));
 
 export const PROVIDER_SETTINGS = {
   modelsDir: {
@@ -36,12 +38,44 @@ export const PROVIDER_SETTINGS = {
     accepts: `folders separated by "${delimiter}"`,
     help: "more folders of <id>.json model manifests, after the built-in provider-image/manifests",
   },
-  maxImageBytes: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxBytes, env: IMAGE_LIMITS_ENV.maxBytes, help: "largest image file accepted (bytes)" },
-  maxImagePixels: { schema: positiveInteger, default: DEFAULT_IMAGE_LIMITS.maxPixels, env: IMAGE_LIMITS_ENV.maxPixels, help: "largest width × height an image may declare" },
-  modelsMirror: { schema: z.url().optional(), default: undefined, env: "ARGUS_MODELS_MIRROR", help: "download missing model files from here (by file name) instead of their manifest URL; still checked by sha256" },
-  inputDir: { schema: z.string().min(1), default: GOLEM_INPUT_DIR, env: "ARGUS_INPUT_DIR", accepts: "a folder", help: "the entry command's batch folder when --input is not given" },
-  outputDir: { schema: z.string().min(1), default: GOLEM_OUTPUT_DIR, env: "ARGUS_OUTPUT_DIR", accepts: "a folder", help: "the entry command's results folder when --output is not given" },
-  threadPoolSize: { schema: positiveInteger.max(1024), default: 4, env: "UV_THREADPOOL_SIZE", help: "libuv's thread pool (Node's own variable): bounds the images decoded at once" },
+  maxImageBytes: {
+    schema: positiveInteger,
+    default: DEFAULT_IMAGE_LIMITS.maxBytes,
+    env: IMAGE_LIMITS_ENV.maxBytes,
+    help: "largest image file accepted (bytes)",
+  },
+  maxImagePixels: {
+    schema: positiveInteger,
+    default: DEFAULT_IMAGE_LIMITS.maxPixels,
+    env: IMAGE_LIMITS_ENV.maxPixels,
+    help: "largest width × height an image may declare",
+  },
+  modelsMirror: {
+    schema: z.url().optional(),
+    default: undefined,
+    env: "ARGUS_MODELS_MIRROR",
+    help: "download missing model files from here (by file name) instead of their manifest URL; still checked by sha256",
+  },
+  inputDir: {
+    schema: z.string().min(1),
+    default: GOLEM_INPUT_DIR,
+    env: "ARGUS_INPUT_DIR",
+    accepts: "a folder",
+    help: "the entry command's batch folder when --input is not given",
+  },
+  outputDir: {
+    schema: z.string().min(1),
+    default: GOLEM_OUTPUT_DIR,
+    env: "ARGUS_OUTPUT_DIR",
+    accepts: "a folder",
+    help: "the entry command's results folder when --output is not given",
+  },
+  threadPoolSize: {
+    schema: positiveInteger.max(1024),
+    default: 4,
+    env: "UV_THREADPOOL_SIZE",
+    help: "libuv's thread pool (Node's own variable): bounds the images decoded at once",
+  },
   debug: { schema: z.union([z.boolean(), z.stringbool()]), default: false, env: "ARGUS_DEBUG", help: "print the stack trace of a failure" },
 } as const satisfies Record<string, Setting>;
 
@@ -51,7 +85,10 @@ export type ProviderConfig = ConfigOf<typeof PROVIDER_SETTINGS> & {
 };
 
 /** The settings from `env`, then `overrides`; a ConfigError names every bad one. */
-export function loadProviderConfig(env: Readonly<Record<string, string | undefined>>, overrides: Partial<Record<keyof typeof PROVIDER_SETTINGS, unknown>> = {}): ProviderConfig {
+export function loadProviderConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Partial<Record<keyof typeof PROVIDER_SETTINGS, unknown>> = {},
+): ProviderConfig {
   const config = loadSettings(PROVIDER_SETTINGS, { env, overrides, overrideSource: () => "flag" }, "provider settings");
   return { ...config, modelsCacheDir: defaultModelsCacheDir(env) };
 }

@@ -42,24 +42,39 @@ requireSharedDataOrExit("bench:e2e");
 const stack = await startStack("bench-e2e");
 try {
   const planned = await planWorkload(stack, { count: REQUESTS, users: USERS });
-  console.log(`${REQUESTS} requests from ${USERS.length} accounts; ${new Set(planned.map((request) => `${request.modelId}/${request.imageCid}`)).size} distinct (model, image) pairs`);
+  console.log(
+    `${REQUESTS} requests from ${USERS.length} accounts; ${new Set(planned.map((request) => `${request.modelId}/${request.imageCid}`)).size} distinct (model, image) pairs`,
+  );
   const only = process.env.ARGUS_BENCH_ONLY;
   // The batched run goes first, so any warm-up cost falls on it, not on the baseline.
   const batched = only === "baseline" ? undefined : await run(stack, planned, "batched", { flushIntervalMs: 2_000 });
-  const baseline = only === "batched" ? undefined : await run(stack, planned, "baseline", { flushIntervalMs: 2_000, maxChunkSize: 1, maxSettlementsPerTx: 1 });
+  const baseline =
+    only === "batched"
+      ? undefined
+      : await run(stack, planned, "baseline", { flushIntervalMs: 2_000, maxChunkSize: 1, maxSettlementsPerTx: 1 });
   if (batched && baseline) {
-    console.log(`fulfilment gas per request: ${(baseline.fulfillGasPerRequest / batched.fulfillGasPerRequest).toFixed(1)}× lower than the baseline's`);
+    console.log(
+      `fulfilment gas per request: ${(baseline.fulfillGasPerRequest / batched.fulfillGasPerRequest).toFixed(1)}× lower than the baseline's`,
+    );
     console.log(JSON.stringify({ requests: REQUESTS, ...batched, baseline }));
   }
 } finally {
   await stack.close();
 }
 
-async function run(stack: Stack, planned: readonly PlannedRequest[], label: string, overrides: Partial<Record<keyof OracleConfig, unknown>>): Promise<RunFigures> {
+async function run(
+  stack: Stack,
+  planned: readonly PlannedRequest[],
+  label: string,
+  overrides: Partial<Record<keyof OracleConfig, unknown>>,
+): Promise<RunFigures> {
   const fromBlock = await stack.client.getBlockNumber({ cacheTime: 0 });
-  const oracle = await startOracle(stack.oracleConfig({ dataDir: join(stack.workDir, `oracle-${label}`), startBlock: fromBlock, ...overrides }), {
-    log: pino({ level: process.env.ARGUS_BENCH_LOG_LEVEL ?? "warn" }),
-  });
+  const oracle = await startOracle(
+    stack.oracleConfig({ dataDir: join(stack.workDir, `oracle-${label}`), startBlock: fromBlock, ...overrides }),
+    {
+      log: pino({ level: process.env.ARGUS_BENCH_LOG_LEVEL ?? "warn" }),
+    },
+  );
   try {
     const minedAt = new Map<bigint, number>();
     let watching = true;
@@ -71,7 +86,8 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
           const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: next, toBlock: head });
           const now = Date.now();
           for (const event of parseEventLogs({ abi: predictionEscrowAbi, logs })) {
-            if (event.eventName === "PredictionFulfilled" || event.eventName === "PredictionRejected") minedAt.set(event.args.requestId, now);
+            if (event.eventName === "PredictionFulfilled" || event.eventName === "PredictionRejected")
+              minedAt.set(event.args.requestId, now);
           }
           next = head + 1n;
         }
@@ -84,7 +100,8 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
     const submittedIn = (Date.now() - started) / 1000;
     const ids = submitted.map((request) => request.terms.requestId);
     while (!ids.every((id) => minedAt.has(id))) {
-      if (Date.now() - started > 600_000) throw new Error(`${label}: ${ids.filter((id) => !minedAt.has(id)).length} requests unsettled after 10 minutes`);
+      if (Date.now() - started > 600_000)
+        throw new Error(`${label}: ${ids.filter((id) => !minedAt.has(id)).length} requests unsettled after 10 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (Math.max(...minedAt.values()) - started) / 1000;
@@ -94,7 +111,10 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
     // Verify from the chain: each request fulfilled, exactly once (settlements() throws on a second).
     const onChain = await settlements(stack);
     const notFulfilled = ids.filter((id) => onChain.get(id)?.kind !== "fulfilled");
-    if (notFulfilled.length > 0) throw new Error(`${label}: ${notFulfilled.length} requests not fulfilled (e.g. ${notFulfilled[0]}: ${onChain.get(notFulfilled[0]!)?.kind})`);
+    if (notFulfilled.length > 0)
+      throw new Error(
+        `${label}: ${notFulfilled.length} requests not fulfilled (e.g. ${notFulfilled[0]}: ${onChain.get(notFulfilled[0]!)?.kind})`,
+      );
     const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: fromBlock + 1n, toBlock: "latest" });
     const ours = new Set(ids);
     const fulfilTxs = new Set<Hex>();
@@ -105,7 +125,13 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
     for (const hash of fulfilTxs) fulfilGas += (await stack.client.getTransactionReceipt({ hash })).gasUsed;
 
     if (process.env.ARGUS_BENCH_STAGES) {
-      const stages = { sentToReceived: [] as number[], receivedToStarted: [] as number[], startedToSettled: [] as number[], sentAt: [] as number[], startedAt: [] as number[] };
+      const stages = {
+        sentToReceived: [] as number[],
+        receivedToStarted: [] as number[],
+        startedToSettled: [] as number[],
+        sentAt: [] as number[],
+        startedAt: [] as number[],
+      };
       for (const request of submitted) {
         const stored = oracle.store.get(request.terms.requestId)!;
         stages.sentToReceived.push((stored.receivedAt - request.sentAt) / 1000);
@@ -116,7 +142,9 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
       }
       for (const [name, values] of Object.entries(stages)) {
         values.sort((a, b) => a - b);
-        console.log(`${label} ${name}: p10 ${percentile(values, 0.1).toFixed(2)} p50 ${percentile(values, 0.5).toFixed(2)} p95 ${percentile(values, 0.95).toFixed(2)} max ${values.at(-1)!.toFixed(2)}`);
+        console.log(
+          `${label} ${name}: p10 ${percentile(values, 0.1).toFixed(2)} p50 ${percentile(values, 0.5).toFixed(2)} p95 ${percentile(values, 0.95).toFixed(2)} max ${values.at(-1)!.toFixed(2)}`,
+        );
       }
     }
     const latencies = submitted.map((request) => (minedAt.get(request.terms.requestId)! - request.sentAt) / 1000).sort((a, b) => a - b);
@@ -128,8 +156,10 @@ async function run(stack: Stack, planned: readonly PlannedRequest[], label: stri
       p50s: round(percentile(latencies, 0.5)),
       p95s: round(percentile(latencies, 0.95)),
     };
-    console.log(`${label}: ${ids.length} fulfilled in ${figures.seconds} s (burst sent in ${round(submittedIn)} s) with ${figures.fulfillTxs} fulfilment transactions; ` +
-      `gas per request ${figures.requestGas} + ${figures.fulfillGasPerRequest}; latency p50 ${figures.p50s} s, p95 ${figures.p95s} s`);
+    console.log(
+      `${label}: ${ids.length} fulfilled in ${figures.seconds} s (burst sent in ${round(submittedIn)} s) with ${figures.fulfillTxs} fulfilment transactions; ` +
+        `gas per request ${figures.requestGas} + ${figures.fulfillGasPerRequest}; latency p50 ${figures.p50s} s, p95 ${figures.p95s} s`,
+    );
     return figures;
   } finally {
     await oracle.stop();

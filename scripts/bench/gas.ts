@@ -55,7 +55,9 @@ const [, fee] = await escrow.quote(fixture.classifierId, 0);
 const cid = () => "0x01701220" + Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 
 const requestGas = median(
-  await Promise.all([0, 1, 2, 3, 4].map(async () => gasOf(escrow.connect(requester).requestPrediction(fixture.classifierId, cid(), { value: fee })))),
+  await Promise.all(
+    [0, 1, 2, 3, 4].map(async () => gasOf(escrow.connect(requester).requestPrediction(fixture.classifierId, cid(), { value: fee }))),
+  ),
 );
 const [, callbackFee] = await escrow.quote(fixture.classifierId, 100_000);
 const requestWithCallbackGas = median(
@@ -75,7 +77,9 @@ const fulfillPerItem = {
 
 const toReject = (await openRequests(16)).map((terms) => ({ terms, reason: 1 }));
 await (await escrow.connect(oracle).rejectBatch([{ terms: (await openRequests(1))[0]!, reason: 1 }])).wait(); // warm-up
-const rejectPerItem16 = Math.round((await gasOf(escrow.connect(oracle).rejectBatch(toReject), { event: "PredictionRejected", count: 16 })) / 16);
+const rejectPerItem16 = Math.round(
+  (await gasOf(escrow.connect(oracle).rejectBatch(toReject), { event: "PredictionRejected", count: 16 })) / 16,
+);
 
 const [expiring] = await openRequests(1);
 await connection.networkHelpers.time.increase(RESPONSE_WINDOW + 1n);

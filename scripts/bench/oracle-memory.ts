@@ -18,7 +18,14 @@ import { join } from "node:path";
 import { photoVariants } from "../../test/oracle/support/images.ts";
 import { queueCounts, spawnOracle } from "../../test/oracle/support/oracle-process.ts";
 import { pinImage, startStack } from "../../test/oracle/support/stack.ts";
-import { hardhatRpc, MOBILENET, type PlannedRequest, requireSharedDataOrExit, sendRequestTransactions, SQUEEZENET } from "../../test/oracle/support/workload.ts";
+import {
+  hardhatRpc,
+  MOBILENET,
+  type PlannedRequest,
+  requireSharedDataOrExit,
+  sendRequestTransactions,
+  SQUEEZENET,
+} from "../../test/oracle/support/workload.ts";
 
 const REQUESTS = Number(process.env.ARGUS_BENCH_REQUESTS ?? 10_000);
 const USERS = Array.from({ length: 16 }, (_, index) => 3 + index);
@@ -57,7 +64,8 @@ try {
   let stableSince = Date.now();
   let last = "";
   while (Date.now() - stableSince < 3_000) {
-    if (Date.now() - started > 600_000) throw new Error(`only ${total(counts)} of ${REQUESTS} requests queued after 10 minutes: ${JSON.stringify(counts)}`);
+    if (Date.now() - started > 600_000)
+      throw new Error(`only ${total(counts)} of ${REQUESTS} requests queued after 10 minutes: ${JSON.stringify(counts)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     counts = await queueCounts(oracle.statusUrl);
     const now = JSON.stringify(counts);
@@ -79,8 +87,11 @@ try {
     youngGenerationMb: metric(/^argus_oracle_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)$/m),
   };
   if (figures.requests !== REQUESTS) throw new Error(`the queue holds ${figures.requests} requests, not ${REQUESTS}`);
-  if ((counts.running ?? 0) + (counts.computed ?? 0) + (counts.fulfilled ?? 0) > 0) throw new Error(`execution was not paused: ${JSON.stringify(counts)}`);
-  console.log(`oracle process with ${figures.requests} requests queued (${figures.ready} fetched and waiting, ${figures.received} not yet fetched): peak RSS ${figures.peakRssMb} MB (now ${figures.rssMb} MB)`);
+  if ((counts.running ?? 0) + (counts.computed ?? 0) + (counts.fulfilled ?? 0) > 0)
+    throw new Error(`execution was not paused: ${JSON.stringify(counts)}`);
+  console.log(
+    `oracle process with ${figures.requests} requests queued (${figures.ready} fetched and waiting, ${figures.received} not yet fetched): peak RSS ${figures.peakRssMb} MB (now ${figures.rssMb} MB)`,
+  );
   console.log(JSON.stringify(figures));
 } finally {
   sending = false;

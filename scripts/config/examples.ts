@@ -20,7 +20,13 @@ import { describeCliSettings, exampleEnv as cliEnv } from "@argus/cli/config";
 const { values } = parseArgs({ options: { check: { type: "boolean", default: false }, root: { type: "string" } } });
 const root = resolve(values.root ?? join(import.meta.dirname, "../.."));
 
-const section = (title: string, lines: string[]) => ["", `# ---------------------------------------------------------------------------`, `# ${title}`, `# ---------------------------------------------------------------------------`, ...lines];
+const section = (title: string, lines: string[]) => [
+  "",
+  `# ---------------------------------------------------------------------------`,
+  `# ${title}`,
+  `# ---------------------------------------------------------------------------`,
+  ...lines,
+];
 
 const envExample = [
   "# Every setting of every Argus program, as environment variables, with its default.",
@@ -50,7 +56,10 @@ for (const { file, name, table } of TABLES) {
   const text = wanted.get(file) ?? (await readFile(join(root, file), "utf8"));
   const pattern = new RegExp(`<!-- config-table:${name} -->\\n[\\s\\S]*?<!-- /config-table -->`);
   if (!pattern.test(text)) throw new Error(`${file} has no <!-- config-table:${name} --> … <!-- /config-table --> block`);
-  wanted.set(file, text.replace(pattern, () => `<!-- config-table:${name} -->\n${table}\n<!-- /config-table -->`));
+  wanted.set(
+    file,
+    text.replace(pattern, () => `<!-- config-table:${name} -->\n${table}\n<!-- /config-table -->`),
+  );
 }
 
 const stale: string[] = [];

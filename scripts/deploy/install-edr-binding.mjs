@@ -16,9 +16,11 @@ if (!existsSync(edrDir)) process.exit(0); // production install without dev tool
 
 const libc = process.report?.getReport().header.glibcVersionRuntime ? "gnu" : "musl";
 const suffix =
-  process.platform === "linux" ? `linux-${process.arch}-${libc}`
-  : process.platform === "win32" ? `win32-${process.arch}-msvc`
-  : `${process.platform}-${process.arch}`;
+  process.platform === "linux"
+    ? `linux-${process.arch}-${libc}`
+    : process.platform === "win32"
+      ? `win32-${process.arch}-msvc`
+      : `${process.platform}-${process.arch}`;
 const name = `@nomicfoundation/edr-${suffix}`;
 const target = join(root, "node_modules", name);
 if (existsSync(join(target, "package.json"))) process.exit(0);

@@ -27,16 +27,23 @@ const connection = await network.create();
 const transport = custom(connection.provider);
 const client = createPublicClient({ transport });
 const chainId = await client.getChainId();
-const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] } } });
+const chain = defineChain({
+  id: chainId,
+  name: `chain ${chainId}`,
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [] } },
+});
 const [admin] = await createWalletClient({ transport }).getAddresses();
 if (admin === undefined) throw new Error("the network has no account to sign with: configure one in hardhat.config.ts");
 
 async function escrowAddress(): Promise<Address> {
   if (env.ARGUS_ESCROW_ADDRESS) return env.ARGUS_ESCROW_ADDRESS as Address;
   const record = join(IGNITION_DEPLOYMENTS_DIR, `chain-${chainId}`, "deployed_addresses.json");
-  const addresses = JSON.parse(await readFile(record, "utf8").catch(() => {
-    throw new Error(`no escrow address: set ARGUS_ESCROW_ADDRESS or deploy with Ignition first (${record} is missing)`);
-  })) as Record<string, Address>;
+  const addresses = JSON.parse(
+    await readFile(record, "utf8").catch(() => {
+      throw new Error(`no escrow address: set ARGUS_ESCROW_ADDRESS or deploy with Ignition first (${record} is missing)`);
+    }),
+  ) as Record<string, Address>;
   const address = addresses["Argus#PredictionEscrow"];
   if (!address) throw new Error(`${record} has no Argus#PredictionEscrow`);
   return address;
@@ -47,15 +54,22 @@ const terms: ModelTerms = {
   fee: env.ARGUS_MODEL_FEE_WEI ? BigInt(env.ARGUS_MODEL_FEE_WEI) : DEFAULT_MODEL_TERMS.fee,
   callbackGasPrice: env.ARGUS_CALLBACK_GAS_PRICE ? BigInt(env.ARGUS_CALLBACK_GAS_PRICE) : DEFAULT_MODEL_TERMS.callbackGasPrice,
   responseWindowSeconds: env.ARGUS_RESPONSE_WINDOW_S ? Number(env.ARGUS_RESPONSE_WINDOW_S) : DEFAULT_MODEL_TERMS.responseWindowSeconds,
-  providerImageHash: env.ARGUS_PROVIDER_IMAGE_HASH ? providerImageHashWord(env.ARGUS_PROVIDER_IMAGE_HASH) : (DEFAULT_MODEL_TERMS.providerImageHash as Hex),
+  providerImageHash: env.ARGUS_PROVIDER_IMAGE_HASH
+    ? providerImageHashWord(env.ARGUS_PROVIDER_IMAGE_HASH)
+    : (DEFAULT_MODEL_TERMS.providerImageHash as Hex),
 };
 const dirs = env.ARGUS_MANIFESTS_DIR ? env.ARGUS_MANIFESTS_DIR.split(delimiter) : [BUILTIN_MANIFESTS_DIR];
 const ipfs = env.ARGUS_IPFS_API ? createKuboClient({ url: env.ARGUS_IPFS_API }) : undefined;
 
 const wallet = createWalletClient({ chain, transport, account: admin });
-const models = await registerManifests({ client, wallet, escrow: await escrowAddress() }, await listManifests(dirs), terms, async (bytes) => {
-  await ipfs?.block.put(bytes, { format: "raw", mhtype: "sha2-256", pin: true });
-});
+const models = await registerManifests(
+  { client, wallet, escrow: await escrowAddress() },
+  await listManifests(dirs),
+  terms,
+  async (bytes) => {
+    await ipfs?.block.put(bytes, { format: "raw", mhtype: "sha2-256", pin: true });
+  },
+);
 for (const model of models) {
   console.log(`${model.action.padEnd(10)} model ${model.modelId} ${model.name} manifest ${model.manifestCid}`);
 }

@@ -75,9 +75,8 @@ export class LocalStack {
     const settings = (this.settings = stackSettings(this.env));
     const executor = this.env.ARGUS_EXECUTOR?.trim() || "local";
     await mkdir(settings.stateDir, { recursive: true });
-    const models = settings.oracle.enabled && executor === "local"
-      ? (await prepareModels(this.env, this.log, REPO_ROOT)).usable
-      : await listManifests();
+    const models =
+      settings.oracle.enabled && executor === "local" ? (await prepareModels(this.env, this.log, REPO_ROOT)).usable : await listManifests();
     this.checkStopped();
     await checkPorts(settings);
 
@@ -115,7 +114,12 @@ export class LocalStack {
     let testAccount: StackSummary["testAccount"];
     if (settings.chain.kind === "local") {
       const address = hardhatAccountAddress(TEST_ACCOUNT_INDEX);
-      testAccount = { index: TEST_ACCOUNT_INDEX, address, privateKey: hardhatAccountKey(TEST_ACCOUNT_INDEX), balance: await chain.client.getBalance({ address }) };
+      testAccount = {
+        index: TEST_ACCOUNT_INDEX,
+        address,
+        privateKey: hardhatAccountKey(TEST_ACCOUNT_INDEX),
+        balance: await chain.client.getBalance({ address }),
+      };
     }
     return {
       record,
@@ -132,7 +136,9 @@ export class LocalStack {
   stop(graceMs = 20_000): Promise<void> {
     this.stopping ??= (async () => {
       if (this.watcher) clearInterval(this.watcher);
-      const [ipfs, ...others] = this.components.filter((component) => component.name === "ipfs").concat(this.components.filter((component) => component.name !== "ipfs"));
+      const [ipfs, ...others] = this.components
+        .filter((component) => component.name === "ipfs")
+        .concat(this.components.filter((component) => component.name !== "ipfs"));
       const stopOne = async (component: Component) => {
         this.log.line("argus", `stopping ${component.name}…`);
         const exit = await component.stop(graceMs);
@@ -177,7 +183,8 @@ export class LocalStack {
         throw new StackError(`cannot reach the chain at ARGUS_RPC_URL=${rpcUrl}: ${error.message.split("\n")[0]}`);
       });
       const code = await client.getCode({ address: settings.chain.escrow });
-      if (!code || code === "0x") throw new StackError(`ARGUS_ESCROW_ADDRESS ${settings.chain.escrow} has no contract on chain ${chainId} (${rpcUrl})`);
+      if (!code || code === "0x")
+        throw new StackError(`ARGUS_ESCROW_ADDRESS ${settings.chain.escrow} has no contract on chain ${chainId} (${rpcUrl})`);
       this.log.line("chain", `using chain ${chainId} at ${rpcUrl}`);
       return { rpcUrl, chainId, name: settings.chain.name ?? `chain ${chainId}`, client };
     }
@@ -194,9 +201,11 @@ export class LocalStack {
   private async startIpfs(settings: StackSettings): Promise<{ apiUrl: string; gatewayUrl: string }> {
     if (settings.ipfs.kind === "external") {
       const { apiUrl, gatewayUrl } = settings.ipfs;
-      const version = await createIpfsClient(apiUrl).version({ signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
-        throw new StackError(`cannot reach the IPFS API at ARGUS_IPFS_API=${apiUrl}: ${error.message}`);
-      });
+      const version = await createIpfsClient(apiUrl)
+        .version({ signal: AbortSignal.timeout(10_000) })
+        .catch((error: Error) => {
+          throw new StackError(`cannot reach the IPFS API at ARGUS_IPFS_API=${apiUrl}: ${error.message}`);
+        });
       this.log.line("ipfs", `using ${apiUrl} (${version.version ?? "unknown version"}), gateway ${gatewayUrl}`);
       return { apiUrl, gatewayUrl };
     }
@@ -215,7 +224,11 @@ export class LocalStack {
   /** The oracle's account: the configured key, else (local chain) Hardhat account 1. */
   private async oracleKey(settings: StackSettings): Promise<{ address: Address; privateKey?: `0x${string}` } | undefined> {
     if (!settings.oracle.enabled) return undefined;
-    const configured = { privateKey: this.env.ARGUS_ORACLE_PRIVATE_KEY || undefined, keystoreFile: this.env.ARGUS_ORACLE_KEYSTORE || undefined, keystorePassword: this.env.ARGUS_ORACLE_KEYSTORE_PASSWORD };
+    const configured = {
+      privateKey: this.env.ARGUS_ORACLE_PRIVATE_KEY || undefined,
+      keystoreFile: this.env.ARGUS_ORACLE_KEYSTORE || undefined,
+      keystorePassword: this.env.ARGUS_ORACLE_KEYSTORE_PASSWORD,
+    };
     if (configured.privateKey || configured.keystoreFile) {
       const account = await loadOracleAccount(configured).catch((error: Error) => {
         throw new StackError(error.message);
@@ -223,7 +236,9 @@ export class LocalStack {
       return { address: account.address };
     }
     if (settings.chain.kind === "external") {
-      throw new StackError("an external chain needs the oracle's own key: set ARGUS_ORACLE_PRIVATE_KEY, or ARGUS_ORACLE_KEYSTORE and ARGUS_ORACLE_KEYSTORE_PASSWORD (or ARGUS_ORACLE=off)");
+      throw new StackError(
+        "an external chain needs the oracle's own key: set ARGUS_ORACLE_PRIVATE_KEY, or ARGUS_ORACLE_KEYSTORE and ARGUS_ORACLE_KEYSTORE_PASSWORD (or ARGUS_ORACLE=off)",
+      );
     }
     return { address: hardhatAccountAddress(1), privateKey: hardhatAccountKey(1) };
   }
@@ -242,7 +257,10 @@ export class LocalStack {
     await rm(manifestsDir, { recursive: true, force: true });
     await mkdir(manifestsDir, { recursive: true });
     for (const manifest of models) await writeFile(join(manifestsDir, `${manifest.id}.json`), JSON.stringify(manifest, null, 2));
-    this.log.line("chain", `deploying the escrow with Ignition (deployment ${settings.chain.ignitionDeploymentId}) and registering ${models.length} models…`);
+    this.log.line(
+      "chain",
+      `deploying the escrow with Ignition (deployment ${settings.chain.ignitionDeploymentId}) and registering ${models.length} models…`,
+    );
     const deployed = await deployArgus({
       rpcUrl: chain.rpcUrl,
       deploymentId: settings.chain.ignitionDeploymentId,
@@ -254,8 +272,15 @@ export class LocalStack {
       // A key of the user's own: give it gas money on this throwaway chain.
       await chain.client.request({ method: "hardhat_setBalance" as never, params: [oracle, "0x21e19e0c9bab2400000"] as never });
     }
-    this.log.line("chain", `escrow ${deployed.escrow} (block ${deployed.deployBlock}); models: ${deployed.models.map((model) => `${model.modelId} ${model.name}`).join(", ")}`);
-    return { escrow: deployed.escrow, deployBlock: deployed.deployBlock, models: deployed.models.map((model) => ({ id: Number(model.modelId), name: model.name })) };
+    this.log.line(
+      "chain",
+      `escrow ${deployed.escrow} (block ${deployed.deployBlock}); models: ${deployed.models.map((model) => `${model.modelId} ${model.name}`).join(", ")}`,
+    );
+    return {
+      escrow: deployed.escrow,
+      deployBlock: deployed.deployBlock,
+      models: deployed.models.map((model) => ({ id: Number(model.modelId), name: model.name })),
+    };
   }
 
   /** Each registered manifest's canonical JSON, as the raw block its on-chain manifestCid names. */
@@ -276,7 +301,12 @@ export class LocalStack {
     // A fresh local chain has none of the old queue's requests: start the queue over too.
     if (local) await rm(dataDir, { recursive: true, force: true });
     const defaults: NodeJS.ProcessEnv = local
-      ? { ARGUS_CONFIRMATIONS: "0", ARGUS_POLL_INTERVAL_MS: "500", ARGUS_FLUSH_INTERVAL_MS: "1000", ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey }
+      ? {
+          ARGUS_CONFIRMATIONS: "0",
+          ARGUS_POLL_INTERVAL_MS: "500",
+          ARGUS_FLUSH_INTERVAL_MS: "1000",
+          ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey,
+        }
       : {};
     const env: NodeJS.ProcessEnv = {
       ...defaults,

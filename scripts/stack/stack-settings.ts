@@ -33,29 +33,57 @@ export interface StackSettings {
 export const STACK_VARIABLES = [
   ["ARGUS_STATE_DIR", ".argus", "where the stack keeps its state: deployment record, oracle queue, IPFS blocks"],
   ["ARGUS_DEPLOYMENT_FILE", "$ARGUS_STATE_DIR/deployment.json", "the deployment record written for the UI, the CLI and the tests"],
-  ["ARGUS_MODELS_DIR", "~/.cache/argus/models (downloaded)", "ONNX models and labels; when unset, a cache filled from the manifests' pinned URLs and checked by sha256"],
+  [
+    "ARGUS_MODELS_DIR",
+    "~/.cache/argus/models (downloaded)",
+    "ONNX models and labels; when unset, a cache filled from the manifests' pinned URLs and checked by sha256",
+  ],
   ["ARGUS_MODELS_MIRROR", "—", "download the model files from `<mirror>/<file>` instead (still checked by sha256)"],
   ["ARGUS_MANIFESTS_DIR", "—", "more model manifest folders (path list) besides provider-image/manifests"],
-  ["ARGUS_RPC_URL", "— (local node)", "use this chain instead of starting a local Hardhat node; needs ARGUS_ESCROW_ADDRESS and an oracle key"],
+  [
+    "ARGUS_RPC_URL",
+    "— (local node)",
+    "use this chain instead of starting a local Hardhat node; needs ARGUS_ESCROW_ADDRESS and an oracle key",
+  ],
   ["ARGUS_ESCROW_ADDRESS", "— (deployed fresh)", "the PredictionEscrow on the external chain"],
   ["ARGUS_START_BLOCK", "0", "on an external chain: the escrow's deployment block (event queries start there)"],
   ["ARGUS_CHAIN_NAME", "Hardhat local", "the chain's name as the UI shows it"],
   ["ARGUS_CHAIN_HOST / ARGUS_CHAIN_PORT", "127.0.0.1 / 8545", "the local node's JSON-RPC address"],
   ["ARGUS_IGNITION_DEPLOYMENT_ID", "chain-31337", "Ignition journal of the local deployment (reset on each start)"],
-  ["ARGUS_IPFS_API", "— (embedded node)", "use this Kubo RPC endpoint instead of the embedded node (ARGUS_IPFS_API_AUTHORIZATION for credentials)"],
+  [
+    "ARGUS_IPFS_API",
+    "— (embedded node)",
+    "use this Kubo RPC endpoint instead of the embedded node (ARGUS_IPFS_API_AUTHORIZATION for credentials)",
+  ],
   ["ARGUS_IPFS_GATEWAY", "http://127.0.0.1:8080", "with ARGUS_IPFS_API: the gateway the UI shows images from"],
-  ["ARGUS_IPFS_HOST / ARGUS_IPFS_API_PORT / ARGUS_IPFS_GATEWAY_PORT", "127.0.0.1 / 5001 / 8080", "the embedded node's addresses (see oracle-requestor/ipfs-node/README.md for the rest)"],
+  [
+    "ARGUS_IPFS_HOST / ARGUS_IPFS_API_PORT / ARGUS_IPFS_GATEWAY_PORT",
+    "127.0.0.1 / 5001 / 8080",
+    "the embedded node's addresses (see oracle-requestor/ipfs-node/README.md for the rest)",
+  ],
   ["ARGUS_ORACLE", "on", "`off`: start no oracle (one runs elsewhere)"],
   ["ARGUS_ORACLE_HOST / ARGUS_ORACLE_PORT", "127.0.0.1 / 9464", "the oracle's status server (/healthz, /metrics, /requests/<id>)"],
-  ["ARGUS_ORACLE_PRIVATE_KEY", "Hardhat account 1 (local chain)", "the oracle's key (or ARGUS_ORACLE_KEYSTORE + _PASSWORD); required on an external chain"],
-  ["ARGUS_CONFIRMATIONS", "0 on the local chain", "blocks a request must be buried under; the local node mines one block per transaction, so 0 there"],
+  [
+    "ARGUS_ORACLE_PRIVATE_KEY",
+    "Hardhat account 1 (local chain)",
+    "the oracle's key (or ARGUS_ORACLE_KEYSTORE + _PASSWORD); required on an external chain",
+  ],
+  [
+    "ARGUS_CONFIRMATIONS",
+    "0 on the local chain",
+    "blocks a request must be buried under; the local node mines one block per transaction, so 0 there",
+  ],
   ["ARGUS_EXECUTOR", "local", "`golem`: run chunks on Golem providers through yagna (settings: oracle-requestor/GOLEM.md)"],
   ["ARGUS_UI", "dev", "`dev` (Vite dev server), `preview` (production build) or `off`"],
   ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 5173 (preview: 4173)", "the web UI's address"],
 ] as const;
 
 export function describeStackSettings(): string {
-  return ["| variable | default | meaning |", "|---|---|---|", ...STACK_VARIABLES.map(([name, fallback, help]) => `| \`${name}\` | ${fallback} | ${help} |`)].join("\n");
+  return [
+    "| variable | default | meaning |",
+    "|---|---|---|",
+    ...STACK_VARIABLES.map(([name, fallback, help]) => `| \`${name}\` | ${fallback} | ${help} |`),
+  ].join("\n");
 }
 
 export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
@@ -73,7 +101,13 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
           "(deploy it with `npx hardhat ignition deploy contracts/devchain/ignition/modules/Argus.ts --network <network>`)",
       );
     }
-    chain = { kind: "external", rpcUrl, name: get("ARGUS_CHAIN_NAME"), escrow: escrow as `0x${string}`, deployBlock: integer(get("ARGUS_START_BLOCK") ?? "0", "ARGUS_START_BLOCK", 0) };
+    chain = {
+      kind: "external",
+      rpcUrl,
+      name: get("ARGUS_CHAIN_NAME"),
+      escrow: escrow as `0x${string}`,
+      deployBlock: integer(get("ARGUS_START_BLOCK") ?? "0", "ARGUS_START_BLOCK", 0),
+    };
   } else {
     chain = {
       kind: "local",
@@ -87,7 +121,11 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
   const ipfsApi = get("ARGUS_IPFS_API");
   let ipfs: StackSettings["ipfs"];
   if (ipfsApi) {
-    ipfs = { kind: "external", apiUrl: ipfsApi.replace(/\/+$/, ""), gatewayUrl: (get("ARGUS_IPFS_GATEWAY") ?? "http://127.0.0.1:8080").replace(/\/+$/, "") };
+    ipfs = {
+      kind: "external",
+      apiUrl: ipfsApi.replace(/\/+$/, ""),
+      gatewayUrl: (get("ARGUS_IPFS_GATEWAY") ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
+    };
   } else {
     // The embedded node's own rules (flags > environment > defaults), so the launcher checks the ports it will use.
     let options;
@@ -100,7 +138,8 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
   }
 
   const uiSetting = get("ARGUS_UI") ?? "dev";
-  if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off") throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
+  if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off")
+    throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
   if (oracleSetting !== "on" && oracleSetting !== "off") throw new StackError(`ARGUS_ORACLE must be on or off, not "${oracleSetting}"`);
   return {
@@ -108,27 +147,49 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
     deploymentFile,
     chain,
     ipfs,
-    oracle: { enabled: oracleSetting === "on", host: get("ARGUS_ORACLE_HOST") ?? "127.0.0.1", port: integer(get("ARGUS_ORACLE_PORT") ?? "9464", "ARGUS_ORACLE_PORT", 1, 65_535) },
-    ui: { mode: uiSetting, host: get("ARGUS_UI_HOST") ?? "127.0.0.1", port: integer(get("ARGUS_UI_PORT") ?? (uiSetting === "preview" ? "4173" : "5173"), "ARGUS_UI_PORT", 1, 65_535) },
+    oracle: {
+      enabled: oracleSetting === "on",
+      host: get("ARGUS_ORACLE_HOST") ?? "127.0.0.1",
+      port: integer(get("ARGUS_ORACLE_PORT") ?? "9464", "ARGUS_ORACLE_PORT", 1, 65_535),
+    },
+    ui: {
+      mode: uiSetting,
+      host: get("ARGUS_UI_HOST") ?? "127.0.0.1",
+      port: integer(get("ARGUS_UI_PORT") ?? (uiSetting === "preview" ? "4173" : "5173"), "ARGUS_UI_PORT", 1, 65_535),
+    },
   };
 }
 
 function integer(text: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new StackError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new StackError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
   return value;
 }
 
 /** The TCP ports the stack will listen on, with who uses each and the variable that moves it. */
 export function stackPorts(settings: StackSettings): { host: string; port: number; what: string; variable: string }[] {
   const ports = [];
-  if (settings.chain.kind === "local") ports.push({ host: settings.chain.host, port: settings.chain.port, what: "the local chain's JSON-RPC", variable: "ARGUS_CHAIN_PORT" });
+  if (settings.chain.kind === "local")
+    ports.push({ host: settings.chain.host, port: settings.chain.port, what: "the local chain's JSON-RPC", variable: "ARGUS_CHAIN_PORT" });
   if (settings.ipfs.kind === "embedded") {
     ports.push({ host: settings.ipfs.host, port: settings.ipfs.apiPort, what: "the IPFS RPC API", variable: "ARGUS_IPFS_API_PORT" });
-    ports.push({ host: settings.ipfs.host, port: settings.ipfs.gatewayPort, what: "the IPFS gateway", variable: "ARGUS_IPFS_GATEWAY_PORT" });
+    ports.push({
+      host: settings.ipfs.host,
+      port: settings.ipfs.gatewayPort,
+      what: "the IPFS gateway",
+      variable: "ARGUS_IPFS_GATEWAY_PORT",
+    });
   }
-  if (settings.oracle.enabled) ports.push({ host: settings.oracle.host, port: settings.oracle.port, what: "the oracle's status server", variable: "ARGUS_ORACLE_PORT" });
-  if (settings.ui.mode !== "off") ports.push({ host: settings.ui.host, port: settings.ui.port, what: "the web UI", variable: "ARGUS_UI_PORT" });
+  if (settings.oracle.enabled)
+    ports.push({
+      host: settings.oracle.host,
+      port: settings.oracle.port,
+      what: "the oracle's status server",
+      variable: "ARGUS_ORACLE_PORT",
+    });
+  if (settings.ui.mode !== "off")
+    ports.push({ host: settings.ui.host, port: settings.ui.port, what: "the web UI", variable: "ARGUS_UI_PORT" });
   return ports;
 }
 
@@ -137,10 +198,13 @@ export async function checkPorts(settings: StackSettings): Promise<void> {
   const busy: string[] = [];
   for (const wanted of stackPorts(settings)) {
     const problem = await tryListen(wanted.host, wanted.port);
-    if (problem) busy.push(`  ${wanted.host}:${wanted.port} (${wanted.what}): ${problem} — free it, or set ${wanted.variable} to another port`);
+    if (problem)
+      busy.push(`  ${wanted.host}:${wanted.port} (${wanted.what}): ${problem} — free it, or set ${wanted.variable} to another port`);
   }
   if (busy.length > 0) {
-    throw new StackError(`cannot start: ${busy.length === 1 ? "a port the stack needs is" : "ports the stack needs are"} not available\n${busy.join("\n")}\n(Is another \`npm start\` still running?)`);
+    throw new StackError(
+      `cannot start: ${busy.length === 1 ? "a port the stack needs is" : "ports the stack needs are"} not available\n${busy.join("\n")}\n(Is another \`npm start\` still running?)`,
+    );
   }
 }
 

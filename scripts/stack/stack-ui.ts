@@ -30,10 +30,16 @@ async function serveRecord(_request: IncomingMessage, response: ServerResponse):
 const deploymentRecord: Plugin = {
   name: "argus-deployment-record",
   configureServer: (server) => void server.middlewares.use("/deployment.json", (request, response) => void serveRecord(request, response)),
-  configurePreviewServer: (server) => void server.middlewares.use("/deployment.json", (request, response) => void serveRecord(request, response)),
+  configurePreviewServer: (server) =>
+    void server.middlewares.use("/deployment.json", (request, response) => void serveRecord(request, response)),
 };
 
-const common: InlineConfig = { root: FRONTEND, configFile: join(FRONTEND, "vite.config.ts"), plugins: [deploymentRecord], clearScreen: false };
+const common: InlineConfig = {
+  root: FRONTEND,
+  configFile: join(FRONTEND, "vite.config.ts"),
+  plugins: [deploymentRecord],
+  clearScreen: false,
+};
 let close: () => Promise<void>;
 if (mode === "dev") {
   const server = await createServer({ ...common, server: { host, port, strictPort: true } });

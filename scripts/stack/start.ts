@@ -41,7 +41,9 @@ if (flags.help) {
 if (flags["print-settings"]) {
   try {
     const settings = stackSettings(process.env);
-    console.log(JSON.stringify({ settings, ports: stackPorts(settings) }, (_, value) => (typeof value === "bigint" ? value.toString() : value), 2));
+    console.log(
+      JSON.stringify({ settings, ports: stackPorts(settings) }, (_, value) => (typeof value === "bigint" ? value.toString() : value), 2),
+    );
     process.exit(0);
   } catch (error) {
     console.error(`npm start: ${(error as Error).message}`);
@@ -102,7 +104,10 @@ function printSummary(summary: StackSummary): void {
   say("Argus is running.");
   if (summary.uiUrl) row("web UI", summary.uiUrl);
   row("chain", `${record.chain.name}, chain id ${record.chain.id}, RPC ${record.chain.rpcUrl}`);
-  row("escrow", `${record.contracts.predictionEscrow.address} (PredictionEscrow, deployed in block ${record.contracts.predictionEscrow.deployBlock})`);
+  row(
+    "escrow",
+    `${record.contracts.predictionEscrow.address} (PredictionEscrow, deployed in block ${record.contracts.predictionEscrow.deployBlock})`,
+  );
   if (summary.models.length > 0) row("models", summary.models.map((model) => `${model.id} ${model.name}`).join(", "));
   row("IPFS", `API ${record.ipfs.apiUrl}, gateway ${record.ipfs.gatewayUrl}`);
   if (summary.oracle) row("oracle", `${summary.oracle.address}, ${summary.executor} executor, status ${summary.oracle.statusUrl}/healthz`);
@@ -111,7 +116,9 @@ function printSummary(summary: StackSummary): void {
   const account = summary.testAccount;
   if (account) {
     say();
-    say(`Funded test account (Hardhat #${account.index}, ${formatEther(account.balance)} ETH; a publicly known key: use it on this local chain only)`);
+    say(
+      `Funded test account (Hardhat #${account.index}, ${formatEther(account.balance)} ETH; a publicly known key: use it on this local chain only)`,
+    );
     row("address", account.address);
     row("key", account.privateKey);
     say("MetaMask: Settings → Networks → Add a network manually:");

@@ -27,7 +27,10 @@ describe("architecture: the packages' dependency rules", function () {
 
       await write("provider-image/protocol/package.json", JSON.stringify({ name: "@argus/protocol", exports: { "./*": "./src/*.ts" } }));
       await write("provider-image/protocol/src/bad.ts", 'import { x } from "@argus/escrow/abi";\n');
-      await write("frontend/src/app.ts", 'export { oracle } from "@argus/oracle/oracle";\nconst lazy = await import("@argus/ipfs-node/client");\n');
+      await write(
+        "frontend/src/app.ts",
+        'export { oracle } from "@argus/oracle/oracle";\nconst lazy = await import("@argus/ipfs-node/client");\n',
+      );
       await write("contracts/client/src/reach.ts", 'import { engine } from "../../../provider-image/src/engine/engine.ts";\n');
       await write("oracle-requestor/src/uses-script.ts", 'import { start } from "../../scripts/stack/start.ts";\n');
       await write("test/oracle/x.test.ts", 'import { startOracle } from "../../oracle-requestor/src/oracle.ts";\n');
@@ -42,7 +45,11 @@ describe("architecture: the packages' dependency rules", function () {
         /uses-script\.ts imports .*nothing imports scripts/,
         /test\/oracle\/x\.test\.ts imports .*by package name/,
       ];
-      for (const pattern of expected) expect(problems.some((problem) => pattern.test(problem)), `${pattern} in\n${problems.join("\n")}`).to.equal(true);
+      for (const pattern of expected)
+        expect(
+          problems.some((problem) => pattern.test(problem)),
+          `${pattern} in\n${problems.join("\n")}`,
+        ).to.equal(true);
       expect(problems, "import.meta.resolve is not an import").to.have.length(expected.length);
     } finally {
       await rm(root, { recursive: true, force: true });

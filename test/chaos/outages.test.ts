@@ -48,8 +48,14 @@ describe("chaos: outages", function () {
         await ctx.ipfs.down();
         await trickle(ctx, 32, OUTAGE_MS);
         const waiting = ctx.oracle.store.inState("received", 1_000, Number.MAX_SAFE_INTEGER);
-        expect(waiting.filter((request) => request.error !== null), "fetches failed against the refused endpoint").to.not.be.empty;
-        expect(waiting.every((request) => request.attempts === 0), "an outage does not count against a request").to.equal(true);
+        expect(
+          waiting.filter((request) => request.error !== null),
+          "fetches failed against the refused endpoint",
+        ).to.not.be.empty;
+        expect(
+          waiting.every((request) => request.attempts === 0),
+          "an outage does not count against a request",
+        ).to.equal(true);
         await ctx.ipfs.up();
       },
     });

@@ -13,9 +13,17 @@ const USAGE_ERRORS: { args: string[]; message: string; usage: string }[] = [
   { args: ["models", "remove"], message: '"models remove" is not a command; models has: list, add', usage: "usage: npx argus <command>" },
   { args: ["request", "--image", "x.jpg"], message: "--model is required", usage: "usage: argus request" },
   { args: ["request", "--model", "2"], message: "--image is required", usage: "usage: argus request" },
-  { args: ["request", "--model", "2", "--image", "/no/such/file.jpg"], message: 'is neither a readable file nor an image CID', usage: "usage: argus request" },
+  {
+    args: ["request", "--model", "2", "--image", "/no/such/file.jpg"],
+    message: "is neither a readable file nor an image CID",
+    usage: "usage: argus request",
+  },
   { args: ["request", "--model", "2", "--image", "."], message: "is a folder, not an image file", usage: "usage: argus request" },
-  { args: ["request", "--model", "2", "--image", "bafkreigh2akiscaildc", "--timeout", "5x"], message: '--timeout "5x" is not a duration', usage: "usage: argus request" },
+  {
+    args: ["request", "--model", "2", "--image", "bafkreigh2akiscaildc", "--timeout", "5x"],
+    message: '--timeout "5x" is not a duration',
+    usage: "usage: argus request",
+  },
   { args: ["request", "--model", "2", "--colour", "red"], message: "Unknown option '--colour'", usage: "usage: argus request" },
   { args: ["request", "--model"], message: "Option '--model <value>' argument missing", usage: "usage: argus request" },
   { args: ["request", "--model", "2", "--image", "x", "extra"], message: 'unexpected argument "extra"', usage: "usage: argus request" },
@@ -30,7 +38,11 @@ const USAGE_ERRORS: { args: string[]; message: string; usage: string }[] = [
   { args: ["withdraw", "--token", "ETH"], message: '--token "ETH" is not an address', usage: "usage: argus withdraw" },
   { args: ["models", "add", "--manifest", "m.json"], message: "give the model's ONNX file", usage: "usage: argus models add" },
   { args: ["models", "add", "m.onnx"], message: "--manifest is required", usage: "usage: argus models add" },
-  { args: ["models", "add", "m.onnx", "--manifest", "m.json", "--response-window", "10"], message: "--response-window must be at least 60 s", usage: "usage: argus models add" },
+  {
+    args: ["models", "add", "m.onnx", "--manifest", "m.json", "--response-window", "10"],
+    message: "--response-window must be at least 60 s",
+    usage: "usage: argus models add",
+  },
   { args: ["models", "list", "--json=yes"], message: "Option '--json' does not take an argument", usage: "usage: argus models list" },
   { args: ["oracle", "start", "now"], message: 'unexpected argument "now"', usage: "usage: argus oracle start" },
 ];
@@ -61,7 +73,16 @@ describe("argus CLI: arguments and exit codes", function () {
   }
 
   it("--help of every command prints its usage on stdout and exits 0", async function () {
-    for (const command of [["models", "list"], ["models", "add"], ["request"], ["result"], ["events"], ["reclaim"], ["withdraw"], ["oracle", "start"]]) {
+    for (const command of [
+      ["models", "list"],
+      ["models", "add"],
+      ["request"],
+      ["result"],
+      ["events"],
+      ["reclaim"],
+      ["withdraw"],
+      ["oracle", "start"],
+    ]) {
       const run = await argus([...command, "--help"], env);
       expect(run.code, command.join(" ")).to.equal(0);
       expect(run.stdout).to.include(`usage: argus ${command.join(" ")}`);
@@ -109,7 +130,10 @@ describe("argus CLI: arguments and exit codes", function () {
     const help = await argusProcess(["--help"], env);
     expect(help.code).to.equal(0);
     // On a Node 20 host npm used to print 11 lines of warnings first (engines, .npmrc).
-    expect(help.stderr.split("\n").filter((line) => /^npm warn/i.test(line)), "npm warnings before `npx argus --help`").to.deep.equal([]);
+    expect(
+      help.stderr.split("\n").filter((line) => /^npm warn/i.test(line)),
+      "npm warnings before `npx argus --help`",
+    ).to.deep.equal([]);
     expect(help.stdout).to.include("request");
     const failed = await argusProcess(["models", "list"], env);
     expect(failed.code).to.equal(1);

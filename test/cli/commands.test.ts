@@ -17,7 +17,15 @@ import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { manifestBytes, parseManifest } from "@argus/protocol/manifest";
 import { resultCidForBytes } from "@argus/protocol/cid";
 import { type ClassificationResult, onChainSummary, resultBytes, resultSha256 } from "@argus/protocol/result";
-import { deployArgus, type DeployedArgus, hardhatAccountAddress, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "@argus/devchain";
+import {
+  deployArgus,
+  type DeployedArgus,
+  hardhatAccountAddress,
+  hardhatAccountKey,
+  IGNITION_DEPLOYMENTS_DIR,
+  type LocalChain,
+  startChain,
+} from "@argus/devchain";
 import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { argus, cleanEnv } from "./support/argus.ts";
 
@@ -85,10 +93,18 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const account = { address: hardhatAccountAddress(5), privateKey: hardhatAccountKey(5) };
     await writeFile(keystore, await encryptKeystoreJson(account, "correct horse", { scrypt: { N: 1024 } }));
     const { ARGUS_PRIVATE_KEY: _key, ...keyless } = env;
-    const wrong = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg")], { ...keyless, ARGUS_KEYSTORE: keystore, ARGUS_KEYSTORE_PASSWORD: "wrong" });
+    const wrong = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg")], {
+      ...keyless,
+      ARGUS_KEYSTORE: keystore,
+      ARGUS_KEYSTORE_PASSWORD: "wrong",
+    });
     expect(wrong.code).to.equal(1);
     expect(wrong.stderr).to.include(`cannot decrypt the keystore ${keystore}`);
-    const run = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg"), "--json"], { ...keyless, ARGUS_KEYSTORE: keystore, ARGUS_KEYSTORE_PASSWORD: "correct horse" });
+    const run = await argus(["request", "--model", "2", "--image", sharedImage("wml_cat.jpg"), "--json"], {
+      ...keyless,
+      ARGUS_KEYSTORE: keystore,
+      ARGUS_KEYSTORE_PASSWORD: "correct horse",
+    });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.json().requester).to.equal(hardhatAccountAddress(5));
   });
@@ -160,7 +176,9 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const byModel = await argus(["events", "--json", "--model", "squeezenet1.1-fp16"], env);
     expect(byModel.lines()).to.deep.equal([]);
     const text = await argus(["events", "--request", request.requestId], env);
-    expect(text.stdout).to.match(/PredictionRequested\s+\d+\s+model 2 mobilenetv2-12-int8 by 0x[0-9a-fA-F]{40}, image bafkrei\w+, fee 0\.001 ETH/);
+    expect(text.stdout).to.match(
+      /PredictionRequested\s+\d+\s+model 2 mobilenetv2-12-int8 by 0x[0-9a-fA-F]{40}, image bafkrei\w+, fee 0\.001 ETH/,
+    );
   });
 
   it("result of a request that does not exist: exit 1", async function () {
@@ -172,7 +190,11 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
   it("result of an answered request: verified when the result is this request's, NO when it comes from another model", async function () {
     const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
     // deployArgus gives the oracle role to account 1.
-    const oracle = createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(1)), chain: hardhat, transport: http(chain.rpcUrl) });
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
     /** Pays a request for MobileNetV2, answers it with a result that names `modelId`, and runs `argus result` on it. */
     async function answeredAs(modelId: string) {
       const sent = await argus(["request", "--model", "mobilenetv2-12-int8", "--image", sharedImage("mlg_kitten.jpg"), "--json"], env);
@@ -193,7 +215,12 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       };
       await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
       const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
-      const hash = await oracle.writeContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "fulfillBatch", args: [[item]] });
+      const hash = await oracle.writeContract({
+        address: deployed.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "fulfillBatch",
+        args: [[item]],
+      });
       expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
       return argus(["result", request!.terms.requestId.toString(), "--json"], env);
     }
@@ -215,7 +242,10 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const onnx = join(workDir, "squeezenet1.1-fp16.onnx");
     await copyFile(join(SHARED_MODELS_DIR, "squeezenet1.1-fp16.onnx"), onnx);
 
-    const wrongWeights = await argus(["models", "add", join(SHARED_MODELS_DIR, "mobilenetv2-12-int8.onnx"), "--manifest", manifestFile], env);
+    const wrongWeights = await argus(
+      ["models", "add", join(SHARED_MODELS_DIR, "mobilenetv2-12-int8.onnx"), "--manifest", manifestFile],
+      env,
+    );
     expect(wrongWeights.code).to.equal(1);
     expect(wrongWeights.stderr).to.include(`but the manifest pins ${manifest.weights.sha256}`);
 
@@ -224,16 +254,27 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(notAdmin.stderr).to.include(`${user} does not hold MODEL_ADMIN_ROLE`);
 
     const admin = { ...env, ARGUS_PRIVATE_KEY: hardhatAccountKey(0) };
-    const added = await argus(["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.002", "--response-window", "30m", "--json"], admin);
+    const added = await argus(
+      ["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.002", "--response-window", "30m", "--json"],
+      admin,
+    );
     expect(added.code, added.stderr).to.equal(0);
     const registered = added.json<{ modelId: number; action: string; manifestCid: string }>();
     expect(registered).to.deep.include({ modelId: 4, action: "registered" });
     expect(registered.manifestCid).to.equal((await resultCidForBytes(manifestBytes(copy))).toString());
-    const block = await createIpfsClient(ipfs.apiUrl).block.get((await resultCidForBytes(manifestBytes(copy))));
+    const block = await createIpfsClient(ipfs.apiUrl).block.get(await resultCidForBytes(manifestBytes(copy)));
     expect(Buffer.from(block).equals(Buffer.from(manifestBytes(copy)))).to.equal(true);
 
-    const listed = (await argus(["models", "list", "--json"], env)).json<{ id: number; name: string; fee: string; responseWindow: number; manifestCid: string }[]>();
-    expect(listed[3]).to.deep.include({ id: 4, name: "squeezenet-copy", fee: parseEther("0.002").toString(), responseWindow: 1800, manifestCid: registered.manifestCid });
+    const listed = (await argus(["models", "list", "--json"], env)).json<
+      { id: number; name: string; fee: string; responseWindow: number; manifestCid: string }[]
+    >();
+    expect(listed[3]).to.deep.include({
+      id: 4,
+      name: "squeezenet-copy",
+      fee: parseEther("0.002").toString(),
+      responseWindow: 1800,
+      manifestCid: registered.manifestCid,
+    });
 
     const duplicate = await argus(["models", "add", onnx, "--manifest", manifestFile], admin);
     expect(duplicate.code).to.equal(1);

@@ -12,7 +12,14 @@ import { expect } from "chai";
 import { REPO_ROOT } from "../support/shared.ts";
 
 const SCRIPT = join(REPO_ROOT, "scripts/config/examples.ts");
-const FILES = [".env.example", "oracle.example.json", "oracle-requestor/README.md", "oracle-requestor/cli/README.md", "oracle-requestor/ipfs-node/README.md", "provider-image/README.md"];
+const FILES = [
+  ".env.example",
+  "oracle.example.json",
+  "oracle-requestor/README.md",
+  "oracle-requestor/cli/README.md",
+  "oracle-requestor/ipfs-node/README.md",
+  "provider-image/README.md",
+];
 
 function check(root: string): Promise<{ code: number; stderr: string }> {
   return promisify(execFile)(process.execPath, [SCRIPT, "--check", "--root", root], { cwd: REPO_ROOT }).then(
@@ -49,7 +56,16 @@ describe("configuration examples", function () {
 
   it("list every variable of every program", async function () {
     const env = await readFile(join(REPO_ROOT, ".env.example"), "utf8");
-    for (const name of ["ARGUS_ORACLE_CONFIG", "ARGUS_EXECUTOR", "YAGNA_APPKEY", "ARGUS_GOLEM_BUDGET_GLM", "ARGUS_IPFS_API_PORT", "ARGUS_PRIVATE_KEY", "ARGUS_MANIFESTS_DIR", "ARGUS_MODELS_MIRROR"]) {
+    for (const name of [
+      "ARGUS_ORACLE_CONFIG",
+      "ARGUS_EXECUTOR",
+      "YAGNA_APPKEY",
+      "ARGUS_GOLEM_BUDGET_GLM",
+      "ARGUS_IPFS_API_PORT",
+      "ARGUS_PRIVATE_KEY",
+      "ARGUS_MANIFESTS_DIR",
+      "ARGUS_MODELS_MIRROR",
+    ]) {
       expect(env, name).to.match(new RegExp(`^#${name}=`, "m"));
     }
   });

@@ -32,7 +32,6 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-
 async function roles(escrow: PredictionEscrow) {
   return {
     admin: await escrow.DEFAULT_ADMIN_ROLE(),
@@ -157,7 +156,11 @@ describe("PredictionEscrow access control", () => {
       const f = await loadFixture(deployEscrowFixture);
       expect(await f.escrow.MAX_PROTOCOL_FEE_BPS()).to.equal(MAX_PROTOCOL_FEE_BPS);
       const treasury = f.users[4]!.address;
-      for (const [to, bps] of [[treasury, MAX_PROTOCOL_FEE_BPS], [NATIVE, 0n], [treasury, 1n]] as const) {
+      for (const [to, bps] of [
+        [treasury, MAX_PROTOCOL_FEE_BPS],
+        [NATIVE, 0n],
+        [treasury, 1n],
+      ] as const) {
         const receipt = await mined(f.escrow.setProtocolFee(to, bps));
         expect(eventsOf(f.escrow, receipt)).to.deep.equal([["ProtocolFeeChanged", to, bps]]);
         expect(await f.escrow.protocolFee()).to.deep.equal([to, bps]);
@@ -177,10 +180,7 @@ describe("PredictionEscrow access control", () => {
     it("the constructor validates it too, grants the admin role and announces the fee", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const factory = await f.ethers.getContractFactory("PredictionEscrow");
-      await expect(factory.deploy(f.admin.address, f.treasury.address, 2_001)).to.be.revertedWithCustomError(
-        factory,
-        "InvalidProtocolFee",
-      );
+      await expect(factory.deploy(f.admin.address, f.treasury.address, 2_001)).to.be.revertedWithCustomError(factory, "InvalidProtocolFee");
       await expect(factory.deploy(f.admin.address, NATIVE, 1)).to.be.revertedWithCustomError(factory, "InvalidProtocolFee");
       const escrow = await factory.deploy(f.users[1]!.address, NATIVE, 0);
       const receipt = await escrow.deploymentTransaction()!.wait();
@@ -201,21 +201,25 @@ describe("PredictionEscrow pause", () => {
     expect(eventsOf(f.escrow, await mined(f.escrow.pause()))).to.deep.equal([["Paused", f.admin.address]]);
     expect(await f.escrow.paused()).to.equal(true);
     for (const modelId of [f.classifierId, f.detectorId]) {
-      await expect(f.escrow.connect(user).requestPrediction(modelId, randomImageCid(), { value: NATIVE_FEE }))
-        .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
-      await expect(f.escrow.connect(user).requestPredictionWithCallback(modelId, randomImageCid(), 0n, { value: NATIVE_FEE }))
-        .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+      await expect(
+        f.escrow.connect(user).requestPrediction(modelId, randomImageCid(), { value: NATIVE_FEE }),
+      ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+      await expect(
+        f.escrow.connect(user).requestPredictionWithCallback(modelId, randomImageCid(), 0n, { value: NATIVE_FEE }),
+      ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     }
     await expect(f.escrow.connect(user).requestPrediction(f.tokenModelId, randomImageCid())).to.be.revertedWithCustomError(
       f.escrow,
       "EnforcedPause",
     );
-    await expect(f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, NO_PERMIT))
-      .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+    await expect(
+      f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, NO_PERMIT),
+    ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     // Pause takes precedence over inactivity; prices stay readable.
     await mined(f.escrow.setModelActive(f.detectorId, false));
-    await expect(f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), { value: NATIVE_FEE }))
-      .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+    await expect(
+      f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), { value: NATIVE_FEE }),
+    ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     expect(await f.escrow.quote(f.classifierId, 0n)).to.deep.equal([NATIVE, NATIVE_FEE]);
 
     expect(eventsOf(f.escrow, await mined(f.escrow.unpause()))).to.deep.equal([["Unpaused", f.admin.address]]);
@@ -237,8 +241,9 @@ describe("PredictionEscrow pause", () => {
     const f = await loadFixture(deployEscrowFixture);
     await mined(f.escrow.pause());
     await mined(f.escrow.registerModel(modelConfig({ name: "late" })));
-    await expect(f.escrow.connect(f.users[0]!).requestPrediction(4n, randomImageCid(), { value: NATIVE_FEE }))
-      .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+    await expect(
+      f.escrow.connect(f.users[0]!).requestPrediction(4n, randomImageCid(), { value: NATIVE_FEE }),
+    ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     await mined(f.escrow.unpause());
     expect((await request(f, f.users[0]!, 4n)).modelId).to.equal(4n);
     // And one registered after the unpause is open at once.

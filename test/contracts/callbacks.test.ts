@@ -261,10 +261,9 @@ describe("PredictionEscrow callbacks", () => {
       for (const gasLimit of [high - 2_000n, high - 1n, high, high + 1n, high + 1_000n, high + 100_000n]) {
         await snapshot.restore();
         if (gasLimit < high) {
-          await expect(oracleEscrow.fulfillBatch(batch, { gasLimit })).to.be.revertedWithCustomError(
-            f.escrow,
-            "InsufficientGasForCallback",
-          ).withArgs(terms.requestId);
+          await expect(oracleEscrow.fulfillBatch(batch, { gasLimit }))
+            .to.be.revertedWithCustomError(f.escrow, "InsufficientGasForCallback")
+            .withArgs(terms.requestId);
           continue;
         }
         const receipt = await mined(oracleEscrow.fulfillBatch(batch, { gasLimit }));
@@ -277,9 +276,7 @@ describe("PredictionEscrow callbacks", () => {
       const f = await loadFixture(deployEscrowFixture);
       const { terms: first } = await consumerRequest(f, "GasBurningConsumer", 1_000_000n);
       const { terms: second } = await consumerRequest(f, "GasBurningConsumer", 1_000_000n);
-      await expect(
-        f.escrow.connect(f.oracle).fulfillBatch([fulfillment(first), fulfillment(second)], { gasLimit: 1_500_000n }),
-      )
+      await expect(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(first), fulfillment(second)], { gasLimit: 1_500_000n }))
         .to.be.revertedWithCustomError(f.escrow, "InsufficientGasForCallback")
         .withArgs(second.requestId);
       expect(await f.escrow.isPending(first.requestId)).to.equal(true);
@@ -383,8 +380,9 @@ describe("CatBadge", () => {
   it("accepts results from the escrow only, and for its own submissions only", async () => {
     const f = await loadFixture(catBadgeFixture);
     const terms = await submit(f);
-    await expect(f.badge.connect(f.users[0]!).onPredictionResult(terms.requestId, "0x" + "00".repeat(32), 281, 9_000))
-      .to.be.revertedWithCustomError(f.badge, "NotEscrow");
+    await expect(
+      f.badge.connect(f.users[0]!).onPredictionResult(terms.requestId, "0x" + "00".repeat(32), 281, 9_000),
+    ).to.be.revertedWithCustomError(f.badge, "NotEscrow");
     // A badge whose "escrow" is an account we control, to reach the submission check.
     const fakeEscrow = f.users[5]!;
     const other = (await f.ethers.deployContract("CatBadge", [fakeEscrow.address, 1n, MIN_SCORE])) as unknown as CatBadge;
@@ -395,8 +393,10 @@ describe("CatBadge", () => {
 
   it("receives ETH from the escrow only", async () => {
     const f = await loadFixture(catBadgeFixture);
-    await expect(f.users[0]!.sendTransaction({ to: await f.badge.getAddress(), value: 1n }))
-      .to.be.revertedWithCustomError(f.badge, "NotEscrow");
+    await expect(f.users[0]!.sendTransaction({ to: await f.badge.getAddress(), value: 1n })).to.be.revertedWithCustomError(
+      f.badge,
+      "NotEscrow",
+    );
   });
 
   describe("claimExpired", () => {

@@ -86,9 +86,10 @@ const CASES: [string, Fields][] = [
   ["every field zero", ZERO],
   ["every field at its maximum", MAXIMA],
   // One field at its maximum and the rest zero: a field that bled into a neighbour shows.
-  ...(Object.keys(MAXIMA) as (keyof Fields)[]).map(
-    (field): [string, Fields] => [`only ${field} at its maximum`, { ...ZERO, [field]: MAXIMA[field] }],
-  ),
+  ...(Object.keys(MAXIMA) as (keyof Fields)[]).map((field): [string, Fields] => [
+    `only ${field} at its maximum`,
+    { ...ZERO, [field]: MAXIMA[field] },
+  ]),
   ["a request id with only its top bit set", { ...ZERO, requestId: 1n << 255n }],
   ["a request id as issued: the block number over 96 hash bits", { ...ZERO, requestId: (max(64) << 96n) | max(96) }],
 ];

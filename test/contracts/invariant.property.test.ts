@@ -134,7 +134,9 @@ async function propertyFixture(c: NetworkConnection) {
   const { ethers, escrow } = f;
   const token = await f.token.getAddress();
   await (await escrow.updateModel(f.classifierId, modelConfig({ fee: ODD.nativeFee }))).wait();
-  await (await escrow.updateModel(f.detectorId, modelConfig({ name: "fastestdet-coco80", task: TASK.Detection, fee: ODD.nativeFee }))).wait();
+  await (
+    await escrow.updateModel(f.detectorId, modelConfig({ name: "fastestdet-coco80", task: TASK.Detection, fee: ODD.nativeFee }))
+  ).wait();
   await (await escrow.updateModel(f.tokenModelId, modelConfig({ name: "squeezenet1.1-fp16", feeToken: token, fee: ODD.tokenFee }))).wait();
   await (await escrow.setProtocolFee(f.treasury.address, ODD.bps)).wait();
   const secondOracle = f.users[6]!;
@@ -233,9 +235,30 @@ class Sequence {
         rejectsEth: false,
         callbackLimits: [0n, 0n, 1n, 50_000n, 2_500_000n],
       })),
-      { label: "recording", address: recording, consumer: f.recording, callbackFails: false, rejectsEth: false, callbackLimits: [0n, 150_000n] },
-      { label: "ethRejecting", address: rejecting, consumer: f.rejecting, callbackFails: false, rejectsEth: true, callbackLimits: [0n, 30_000n] },
-      { label: "reverting", address: reverting, consumer: f.reverting, callbackFails: true, rejectsEth: false, callbackLimits: [0n, 60_000n] },
+      {
+        label: "recording",
+        address: recording,
+        consumer: f.recording,
+        callbackFails: false,
+        rejectsEth: false,
+        callbackLimits: [0n, 150_000n],
+      },
+      {
+        label: "ethRejecting",
+        address: rejecting,
+        consumer: f.rejecting,
+        callbackFails: false,
+        rejectsEth: true,
+        callbackLimits: [0n, 30_000n],
+      },
+      {
+        label: "reverting",
+        address: reverting,
+        consumer: f.reverting,
+        callbackFails: true,
+        rejectsEth: false,
+        callbackLimits: [0n, 60_000n],
+      },
     ];
     this.#oracles = [f.oracle, f.secondOracle];
     this.#treasuries = [f.treasury.address, f.users[4]!.address];
@@ -306,7 +329,9 @@ class Sequence {
     const usePermit = model.currency === "token" && rng.chance(0.5);
     const wrongValue = model.currency === "native" && rng.chance(0.05);
     const value = model.currency === "native" ? (wrongValue ? fee + 1n : fee) : 0n;
-    this.log.push(`  ${requester.label} model ${model.id} limit ${limit} fee ${fee}${usePermit ? " permit" : ""}${wrongValue ? " wrong value" : ""}`);
+    this.log.push(
+      `  ${requester.label} model ${model.id} limit ${limit} fee ${fee}${usePermit ? " permit" : ""}${wrongValue ? " wrong value" : ""}`,
+    );
 
     const escrow = this.#f.escrow;
     const call = () => {
@@ -337,7 +362,9 @@ class Sequence {
       await expect(staticCall()).to.be.revertedWithCustomError(escrow, "IncorrectPayment").withArgs(fee, value);
       return;
     }
-    count(`request: ${model.currency}${limit ? " with callback" : ""}${usePermit ? " (permit)" : ""}${requester.consumer ? " by a contract" : ""}`);
+    count(
+      `request: ${model.currency}${limit ? " with callback" : ""}${usePermit ? " (permit)" : ""}${requester.consumer ? " by a contract" : ""}`,
+    );
     await this.#tick();
     const receipt = await this.#send(call());
     const terms = termsFromReceipt(escrow, receipt);
@@ -350,7 +377,10 @@ class Sequence {
       deadline: this.#now + model.responseWindow,
       callbackGasLimit: limit,
     });
-    expect(this.#requests.some((r) => r.terms.requestId === terms[0]!.requestId), "request id issued twice").to.equal(false);
+    expect(
+      this.#requests.some((r) => r.terms.requestId === terms[0]!.requestId),
+      "request id issued twice",
+    ).to.equal(false);
     this.#requests.push({ terms: terms[0]!, currency: model.currency, pending: true, settlements: 0 });
   }
 
@@ -457,7 +487,10 @@ class Sequence {
     this.log.push(`  reject by ${oracle.address.slice(0, 8)}: ${batch.items.map((t) => String(t.requestId).slice(0, 8)).join(", ")}`);
     await this.#tick();
     const receipt = await this.#send(
-      this.#f.escrow.connect(oracle).rejectBatch(batch.items.map((t, i) => rejection(t, reasons[i]!)), GAS),
+      this.#f.escrow.connect(oracle).rejectBatch(
+        batch.items.map((t, i) => rejection(t, reasons[i]!)),
+        GAS,
+      ),
     );
     const expected: EventTuple[] = batch.items.map((terms, i) => {
       const outcome = this.#classify(terms, "reject");
@@ -613,7 +646,17 @@ class Sequence {
     this.log.push(`  model ${model.id} fee ${fee} gas price ${callbackGasPrice} window ${responseWindow}`);
     const receipt = await this.#send(escrow.updateModel(model.id, config, GAS));
     expect(eventsOf(escrow, receipt)).to.deep.equal([
-      ["ModelConfigured", model.id, fee, callbackGasPrice, responseWindow, config.weightsSha256, config.providerImageHash, config.manifestCid, model.name],
+      [
+        "ModelConfigured",
+        model.id,
+        fee,
+        callbackGasPrice,
+        responseWindow,
+        config.weightsSha256,
+        config.providerImageHash,
+        config.manifestCid,
+        model.name,
+      ],
     ]);
     Object.assign(model, { fee, callbackGasPrice, responseWindow });
     count("model updated");
@@ -690,8 +733,7 @@ describe("PredictionEscrow invariant (randomized, model-based)", () => {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         throw new Error(
-          `property failed: ARGUS_PROPERTY_SEED=${SEED} ARGUS_PROPERTY_SEQUENCE=${index}\n` +
-            `${sequence.log.join("\n")}\n${message}`,
+          `property failed: ARGUS_PROPERTY_SEED=${SEED} ARGUS_PROPERTY_SEQUENCE=${index}\n` + `${sequence.log.join("\n")}\n${message}`,
           { cause: error },
         );
       }

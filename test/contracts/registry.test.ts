@@ -31,12 +31,7 @@ const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
 /** Asserts every field `getModel` returns. */
-async function expectModel(
-  f: EscrowFixture,
-  modelId: bigint,
-  active: boolean,
-  config: IModelRegistry.ModelConfigStruct,
-): Promise<void> {
+async function expectModel(f: EscrowFixture, modelId: bigint, active: boolean, config: IModelRegistry.ModelConfigStruct): Promise<void> {
   const model = await f.escrow.getModel(modelId);
   expect({
     id: model.id,
@@ -96,12 +91,7 @@ describe("ModelRegistry", () => {
       expect(await f.escrow.modelCount()).to.equal(3n);
       await expectModel(f, 1n, true, modelConfig());
       await expectModel(f, 2n, true, modelConfig({ name: "fastestdet-coco80", task: TASK.Detection }));
-      await expectModel(
-        f,
-        3n,
-        true,
-        modelConfig({ name: "squeezenet1.1-fp16", feeToken: await f.token.getAddress(), fee: TOKEN_FEE }),
-      );
+      await expectModel(f, 3n, true, modelConfig({ name: "squeezenet1.1-fp16", feeToken: await f.token.getAddress(), fee: TOKEN_FEE }));
     });
   });
 
@@ -163,15 +153,14 @@ describe("ModelRegistry", () => {
         await mined(filler.fill(f.escrow, config, left < 50n ? left : 50n));
       }
       expect(await f.escrow.modelCount()).to.equal(MAX_MODELS);
-      await expect(f.escrow.registerModel(config))
-        .to.be.revertedWithCustomError(f.escrow, "TooManyModels")
-        .withArgs(MAX_MODELS);
+      await expect(f.escrow.registerModel(config)).to.be.revertedWithCustomError(f.escrow, "TooManyModels").withArgs(MAX_MODELS);
 
       // The cap exists so that pausing (which writes every model's slot) fits in a block.
       const pause = await mined(f.escrow.pause());
       expect(pause.gasUsed).to.be.lessThan(10_000_000n);
-      await expect(f.escrow.connect(f.users[0]!).requestPrediction(MAX_MODELS, randomImageCid(), { value: NATIVE_FEE }))
-        .to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+      await expect(
+        f.escrow.connect(f.users[0]!).requestPrediction(MAX_MODELS, randomImageCid(), { value: NATIVE_FEE }),
+      ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
       await mined(f.escrow.unpause());
       const last = await request(f, f.users[0]!, MAX_MODELS);
       expect(last.modelId).to.equal(MAX_MODELS);
@@ -254,26 +243,22 @@ describe("ModelRegistry", () => {
     it("emits ModelActivationChanged on every call and gates new requests only", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const user = f.users[0]!;
-      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, false)))).to.deep.equal([
-        ["ModelActivationChanged", 2n, false],
-      ]);
+      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, false)))).to.deep.equal([["ModelActivationChanged", 2n, false]]);
       // Repeating a state is allowed and still announced.
-      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, false)))).to.deep.equal([
-        ["ModelActivationChanged", 2n, false],
-      ]);
+      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, false)))).to.deep.equal([["ModelActivationChanged", 2n, false]]);
       expect((await f.escrow.getModel(2n)).active).to.equal(false);
       await expect(f.escrow.connect(user).requestPrediction(2n, randomImageCid(), { value: NATIVE_FEE }))
         .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
         .withArgs(2n);
-      await expect(f.escrow.connect(user).requestPredictionWithCallback(2n, randomImageCid(), 1n, { value: NATIVE_FEE + CALLBACK_GAS_PRICE }))
+      await expect(
+        f.escrow.connect(user).requestPredictionWithCallback(2n, randomImageCid(), 1n, { value: NATIVE_FEE + CALLBACK_GAS_PRICE }),
+      )
         .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
         .withArgs(2n);
       // The quote is still available: a front end can show the price of an inactive model.
       expect(await f.escrow.quote(2n, 0n)).to.deep.equal([NATIVE, NATIVE_FEE]);
 
-      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, true)))).to.deep.equal([
-        ["ModelActivationChanged", 2n, true],
-      ]);
+      expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, true)))).to.deep.equal([["ModelActivationChanged", 2n, true]]);
       const terms = await request(f, user, 2n);
       expect(terms.modelId).to.equal(2n);
     });
@@ -281,9 +266,7 @@ describe("ModelRegistry", () => {
     it("reverts UnknownModel for unregistered ids", async () => {
       const f = await loadFixture(deployEscrowFixture);
       for (const modelId of [0n, 4n]) {
-        await expect(f.escrow.setModelActive(modelId, true))
-          .to.be.revertedWithCustomError(f.escrow, "UnknownModel")
-          .withArgs(modelId);
+        await expect(f.escrow.setModelActive(modelId, true)).to.be.revertedWithCustomError(f.escrow, "UnknownModel").withArgs(modelId);
       }
     });
 

@@ -20,7 +20,10 @@ describe("request terms: the packed fulfilment layout", function () {
   it("round-trips every field at its largest and smallest", function () {
     for (const [terms, top] of [
       [WIDEST, { topClass: 0xffff, topScore: 10_000 }],
-      [{ ...WIDEST, requester: "0x0000000000000000000000000000000000000001", modelId: 0, fee: 0n, deadline: 0n, callbackGasLimit: 0 }, { topClass: 0, topScore: 0 }],
+      [
+        { ...WIDEST, requester: "0x0000000000000000000000000000000000000001", modelId: 0, fee: 0n, deadline: 0n, callbackGasLimit: 0 },
+        { topClass: 0, topScore: 0 },
+      ],
     ] as const) {
       const unpacked = unpackFulfillment(packFulfillment(terms, DIGEST, top));
       expect(unpacked).to.deep.equal({ ...terms, requester: terms.requester.toLowerCase(), ...top, resultDigest: DIGEST });

@@ -66,8 +66,10 @@ describe("PredictionEscrow requests", () => {
       await mined(f.escrow.registerModel(modelConfig({ fee: maxFee, callbackGasPrice: 1n })));
       expect(await f.escrow.quote(4n, 0n)).to.deep.equal([NATIVE, maxFee]);
       await expect(f.escrow.quote(4n, 1n)).to.be.revertedWithCustomError(f.escrow, "FeeOverflow");
-      await expect(f.escrow.connect(f.users[0]!).requestPredictionWithCallback(4n, randomImageCid(), 1n))
-        .to.be.revertedWithCustomError(f.escrow, "FeeOverflow");
+      await expect(f.escrow.connect(f.users[0]!).requestPredictionWithCallback(4n, randomImageCid(), 1n)).to.be.revertedWithCustomError(
+        f.escrow,
+        "FeeOverflow",
+      );
       // The sum is checked, not each part: a fee just below the limit leaves room for little callback gas.
       await mined(f.escrow.registerModel(modelConfig({ fee: maxFee - 2n ** 64n + 1n, callbackGasPrice: 2n ** 64n - 1n })));
       expect(await f.escrow.quote(5n, 1n)).to.deep.equal([NATIVE, maxFee]);
@@ -111,11 +113,17 @@ describe("PredictionEscrow requests", () => {
       }
     });
 
-    for (const [label, imageCid] of [["empty", "0x"], ["1-byte", "0x12"], ["129-byte", "0x" + "ab".repeat(129)]]) {
+    for (const [label, imageCid] of [
+      ["empty", "0x"],
+      ["1-byte", "0x12"],
+      ["129-byte", "0x" + "ab".repeat(129)],
+    ]) {
       it(`reverts InvalidImageCid for an ${label} CID`, async () => {
         const f = await loadFixture(deployEscrowFixture);
-        await expect(f.escrow.connect(f.users[0]!).requestPrediction(1n, imageCid!, { value: NATIVE_FEE }))
-          .to.be.revertedWithCustomError(f.escrow, "InvalidImageCid");
+        await expect(f.escrow.connect(f.users[0]!).requestPrediction(1n, imageCid!, { value: NATIVE_FEE })).to.be.revertedWithCustomError(
+          f.escrow,
+          "InvalidImageCid",
+        );
       });
     }
 

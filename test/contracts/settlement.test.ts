@@ -61,7 +61,9 @@ describe("PredictionEscrow settlement", () => {
         ["PredictionFulfilled", t2.requestId, items[1]!.resultDigest],
         ["FeesCredited", f.oracle.address, NATIVE, total - cut, cut],
       ]);
-      expect(cut).to.equal((total * PROTOCOL_FEE_BPS) / 10_000n).and.to.be.greaterThan(0n);
+      expect(cut)
+        .to.equal((total * PROTOCOL_FEE_BPS) / 10_000n)
+        .and.to.be.greaterThan(0n);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(total - cut);
       expect(await credit(f, NATIVE, f.treasury)).to.equal(cut);
       for (const t of [t1, t2]) {
@@ -236,7 +238,9 @@ describe("PredictionEscrow settlement", () => {
       const reasons = Object.values(REJECT);
       const terms: RequestTerms[] = [];
       for (const [i] of reasons.entries()) {
-        terms.push(await request(f, f.users[i % 3]!, i % 2 === 0 ? f.classifierId : f.tokenModelId, { callbackGasLimit: 1_000n * BigInt(i) }));
+        terms.push(
+          await request(f, f.users[i % 3]!, i % 2 === 0 ? f.classifierId : f.tokenModelId, { callbackGasLimit: 1_000n * BigInt(i) }),
+        );
       }
       const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch(terms.map((t, i) => rejection(t, reasons[i]!))));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal(terms.map((t, i) => ["PredictionRejected", t.requestId, reasons[i]!]));
@@ -381,7 +385,10 @@ describe("PredictionEscrow settlement", () => {
       const token = await f.token.getAddress();
       const t = await request(f, f.users[0]!, f.tokenModelId);
       await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t)]));
-      await expect(f.escrow.connect(f.oracle).withdraw(NATIVE, f.oracle.address)).to.be.revertedWithCustomError(f.escrow, "NothingToWithdraw");
+      await expect(f.escrow.connect(f.oracle).withdraw(NATIVE, f.oracle.address)).to.be.revertedWithCustomError(
+        f.escrow,
+        "NothingToWithdraw",
+      );
       const amount = TOKEN_FEE - protocolCut(TOKEN_FEE);
       const tx = f.escrow.connect(f.oracle).withdraw(token, f.oracle.address);
       await expect(tx).to.changeTokenBalances(f.ethers, f.token, [f.escrow, f.oracle], [-amount, amount]);
@@ -393,7 +400,10 @@ describe("PredictionEscrow settlement", () => {
         [-protocolCut(TOKEN_FEE), protocolCut(TOKEN_FEE)],
       );
       expect(await f.token.balanceOf(f.escrow)).to.equal(0n);
-      await expect(f.escrow.connect(f.treasury).withdraw(token, f.treasury.address)).to.be.revertedWithCustomError(f.escrow, "NothingToWithdraw");
+      await expect(f.escrow.connect(f.treasury).withdraw(token, f.treasury.address)).to.be.revertedWithCustomError(
+        f.escrow,
+        "NothingToWithdraw",
+      );
       await expect(f.escrow.connect(f.users[0]!).withdraw(f.users[1]!.address, f.users[0]!.address)).to.be.revertedWithCustomError(
         f.escrow,
         "NothingToWithdraw",
@@ -410,7 +420,11 @@ describe("PredictionEscrow settlement", () => {
         "ReentrancyGuardReentrantCall",
       );
       expect(await credit(f, NATIVE, await receiver.getAddress())).to.equal(NATIVE_FEE);
-      await expect(receiver.withdrawTo(f.users[0]!.address)).to.changeEtherBalances(f.ethers, [f.escrow, f.users[0]!], [-NATIVE_FEE, NATIVE_FEE]);
+      await expect(receiver.withdrawTo(f.users[0]!.address)).to.changeEtherBalances(
+        f.ethers,
+        [f.escrow, f.users[0]!],
+        [-NATIVE_FEE, NATIVE_FEE],
+      );
     });
   });
 });

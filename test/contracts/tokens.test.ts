@@ -28,7 +28,6 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-
 /** A funded account that has not approved the escrow (the fixture's users all have). */
 async function freshHolder(f: EscrowFixture): Promise<HardhatEthersSigner> {
   const holder = f.users[8]!;
@@ -169,10 +168,7 @@ describe("PredictionEscrow token fees", () => {
         ["garbage", NO_PERMIT],
       ] as const;
       for (const [label, permit] of cases) {
-        await expect(
-          f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, permit),
-          label,
-        )
+        await expect(f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, permit), label)
           .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
           .withArgs(escrow, 0n, TOKEN_FEE);
       }

@@ -17,7 +17,15 @@ import { erc20Abi, zeroAddress } from "viem";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { sharedImage, requireSharedData } from "../support/shared.ts";
 import { assertChromium, DESKTOP, openSession, PHONE, type Session } from "./support/browser.ts";
-import { account, ensureScreenshotsDir, SCREENSHOTS_DIR, startFrontendStack, TOKEN_FEE, TOKEN_MODEL, type FrontendStack } from "./support/stack.ts";
+import {
+  account,
+  ensureScreenshotsDir,
+  SCREENSHOTS_DIR,
+  startFrontendStack,
+  TOKEN_FEE,
+  TOKEN_MODEL,
+  type FrontendStack,
+} from "./support/stack.ts";
 import { TestWallet } from "./support/wallet.ts";
 
 const USER = account(3);
@@ -75,7 +83,10 @@ describe("web UI end to end (headless Chromium)", function () {
   async function connect(page: Page): Promise<void> {
     await page.getByRole("button", { name: "Connect wallet" }).click();
     await page.getByRole("button", { name: "Argus Test Wallet" }).click();
-    await page.getByText(`${USER.address.slice(0, 6)}`, { exact: false }).first().waitFor();
+    await page
+      .getByText(`${USER.address.slice(0, 6)}`, { exact: false })
+      .first()
+      .waitFor();
   }
 
   async function pickModel(page: Page, name: string): Promise<void> {
@@ -106,7 +117,10 @@ describe("web UI end to end (headless Chromium)", function () {
 
   /** Waits until the page shows the oracle holding the request (its model run paused) and returns the oracle's record of it. */
   async function pickedUp(page: Page) {
-    await tracker(page).and(page.locator('[data-phase="picked-up"]')).getByText("The oracle has fetched your image").waitFor({ timeout: 20_000 });
+    await tracker(page)
+      .and(page.locator('[data-phase="picked-up"]'))
+      .getByText("The oracle has fetched your image")
+      .waitFor({ timeout: 20_000 });
     const requestId = BigInt((await tracker(page).getByTestId("request-id").getAttribute("title"))!);
     const held = e2e.oracle.store.get(requestId);
     expect(held?.state).to.equal("ready");
@@ -166,9 +180,17 @@ describe("web UI end to end (headless Chromium)", function () {
   it("works with the keyboard alone up to payment", async function () {
     const page = await open(DESKTOP);
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).to.equal("Skip to content");
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent,
+      ),
+    ).to.equal("Skip to content");
     const connectButton = page.getByRole("button", { name: "Connect wallet" });
-    while (!(await connectButton.evaluate((element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement))) {
+    while (
+      !(await connectButton.evaluate(
+        (element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+      ))
+    ) {
       await page.keyboard.press("Tab");
     }
     await page.keyboard.press("Enter");
@@ -193,7 +215,12 @@ describe("web UI end to end (headless Chromium)", function () {
     await pay(page, /^Pay 0\.001 ETH$/);
     const held = await pickedUp(page);
     expect(held.imageCid).to.equal(cid);
-    expect(await tracker(page).getByRole("list", { name: "Request progress" }).getByRole("listitem").allTextContents()).to.deep.equal(["✓Pinned", "✓Requested", "✓Picked up", "●Running the model"]);
+    expect(await tracker(page).getByRole("list", { name: "Request progress" }).getByRole("listitem").allTextContents()).to.deep.equal([
+      "✓Pinned",
+      "✓Requested",
+      "✓Picked up",
+      "●Running the model",
+    ]);
     await screenshot(page, "cat-picked-up");
 
     oracleAnswers(true);
@@ -228,7 +255,12 @@ describe("web UI end to end (headless Chromium)", function () {
     await connect(page);
     await pickModel(page, TOKEN_MODEL);
     await uploadImage(page, sharedImage("wml_kitten.jpg"));
-    const before = await e2e.stack.client.readContract({ address: e2e.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
+    const before = await e2e.stack.client.readContract({
+      address: e2e.token,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [USER.address],
+    });
 
     wallet.declineNext.add("eth_signTypedData_v4");
     await page.getByRole("button", { name: "Sign permit & pay 1 tGLM" }).click();
@@ -239,7 +271,12 @@ describe("web UI end to end (headless Chromium)", function () {
 
     await pay(page, /^Sign permit & pay 1 tGLM$/);
     await pickedUp(page);
-    const after = await e2e.stack.client.readContract({ address: e2e.token, abi: erc20Abi, functionName: "balanceOf", args: [USER.address] });
+    const after = await e2e.stack.client.readContract({
+      address: e2e.token,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [USER.address],
+    });
     expect(before - after).to.equal(TOKEN_FEE);
     expect(wallet.calls).to.include("eth_signTypedData_v4");
     await screenshot(page, "permit-paid");

@@ -47,9 +47,7 @@ describe("IPFS CID conventions", function () {
     it("computes the CID of result bytes and checks bytes against a digest", async function () {
       expect((await resultCidForBytes(HELLO)).toString()).to.equal(HELLO_V1_RAW);
       expect(await resultBytesMatchDigest(HELLO, `0x${HELLO_SHA256}`)).to.equal(true);
-      expect(await resultBytesMatchDigest(new TextEncoder().encode("hello world"), `0x${HELLO_SHA256}`)).to.equal(
-        false,
-      );
+      expect(await resultBytesMatchDigest(new TextEncoder().encode("hello world"), `0x${HELLO_SHA256}`)).to.equal(false);
     });
 
     it("rejects a digest that is not 32 bytes", function () {

@@ -110,9 +110,7 @@ describe("IPFS client helpers", function () {
           response.end("not the bytes you asked for");
         } else if (request.url?.startsWith("/api/v0/block/put")) {
           response.setHeader("Content-Type", "application/json");
-          response.end(
-            JSON.stringify({ Key: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4", Size: 12 }),
-          );
+          response.end(JSON.stringify({ Key: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4", Size: 12 }));
         } else {
           response.writeHead(404).end();
         }

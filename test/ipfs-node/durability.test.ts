@@ -11,16 +11,7 @@ import { expect } from "chai";
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import { REPO_ROOT } from "../support/shared.ts";
-import {
-  checkStoredBlocks,
-  collect,
-  makeTempDir,
-  removeDir,
-  spawnNode,
-  startTestNode,
-  stopProcess,
-  testBytes,
-} from "./support/ipfs.ts";
+import { checkStoredBlocks, collect, makeTempDir, removeDir, spawnNode, startTestNode, stopProcess, testBytes } from "./support/ipfs.ts";
 import type { NodeProcess, ReadyLine } from "./support/ipfs.ts";
 
 const portFlags = ["--api-port", "0", "--gateway-port", "0"];
@@ -221,12 +212,7 @@ describe("IPFS embedded node: a corrupt block on disk", function () {
 
       // Flip one byte of the stored block, as a failing disk would.
       const shardDirs = (await readdir(join(dataDir, "blocks"))).filter((name) => !name.startsWith("."));
-      const blockFile = join(
-        dataDir,
-        "blocks",
-        shardDirs[0]!,
-        (await readdir(join(dataDir, "blocks", shardDirs[0]!)))[0]!,
-      );
+      const blockFile = join(dataDir, "blocks", shardDirs[0]!, (await readdir(join(dataDir, "blocks", shardDirs[0]!)))[0]!);
       const bytes = await readFile(blockFile);
       bytes[100]! ^= 0xff;
       await writeFile(blockFile, bytes);

@@ -83,9 +83,7 @@ describe("IPFS embedded node: path gateway", function () {
     const response = await fetch(`${gateway}/ipfs/${cid}`, { headers: { Range: "bytes=262140-262149" } });
     expect(response.status).to.equal(206);
     expect(response.headers.get("content-range")).to.equal(`bytes 262140-262149/${bytes.length}`);
-    expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(bytes.subarray(262_140, 262_150)))).to.equal(
-      true,
-    );
+    expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(bytes.subarray(262_140, 262_150)))).to.equal(true);
     const outside = await fetch(`${gateway}/ipfs/${cid}`, { headers: { Range: `bytes=${bytes.length}-` } });
     expect(outside.status).to.equal(416);
   });

@@ -80,12 +80,7 @@ describe("IPFS embedded node: Kubo RPC API via kubo-rpc-client", function () {
 
     it("always gives the same CID for the same bytes and options, and another CID for other options", async function () {
       const bytes = testBytes(600_000, 7);
-      const optionSets = [
-        {},
-        { cidVersion: 1 as const },
-        { cidVersion: 1 as const, rawLeaves: false },
-        { chunker: "size-65536" },
-      ];
+      const optionSets = [{}, { cidVersion: 1 as const }, { cidVersion: 1 as const, rawLeaves: false }, { chunker: "size-65536" }];
       const cids: string[] = [];
       for (const options of optionSets) {
         const first = (await client.add(bytes, options)).cid.toString();

@@ -36,20 +36,34 @@ describe("IPFS embedded node: multipart bodies", function () {
       ...(body instanceof Uint8Array ? {} : { duplex: "half" }),
     } as RequestInit);
     const text = await response.text();
-    return { status: response.status, lines: text.trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>) };
+    return {
+      status: response.status,
+      lines: text
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, string>),
+    };
   }
 
   it("adds a part with filename=\"\" and its own content type (a browser's add(blob)) as a file, with a named part's CID", async function () {
     const image = testBytes(70_000, 41);
     const boundary = "----WebKitFormBoundaryQ1cDrY6c0VhM2iU7";
-    const unnamed = await post("add?cid-version=1", boundary, Buffer.concat([
-      part(boundary, ['Content-Disposition: form-data; name="file"; filename=""', "Content-Type: image/jpeg"], image),
-      Buffer.from(`--${boundary}--\r\n`),
-    ]));
-    const named = await post("add?cid-version=1", boundary, Buffer.concat([
-      part(boundary, ['Content-Disposition: form-data; name="file"; filename="cat.jpg"', "Content-Type: image/jpeg"], image),
-      Buffer.from(`--${boundary}--\r\n`),
-    ]));
+    const unnamed = await post(
+      "add?cid-version=1",
+      boundary,
+      Buffer.concat([
+        part(boundary, ['Content-Disposition: form-data; name="file"; filename=""', "Content-Type: image/jpeg"], image),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
+    );
+    const named = await post(
+      "add?cid-version=1",
+      boundary,
+      Buffer.concat([
+        part(boundary, ['Content-Disposition: form-data; name="file"; filename="cat.jpg"', "Content-Type: image/jpeg"], image),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
+    );
     expect(unnamed.status).to.equal(200);
     expect(named.status).to.equal(200);
     expect(unnamed.lines[0]!.Hash).to.equal(await rawLeafCid(image));
@@ -62,10 +76,14 @@ describe("IPFS embedded node: multipart bodies", function () {
     form.append("file", new Blob([image], { type: "image/jpeg" }), "");
     const viaForm = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, { method: "POST", body: form });
     expect(((await viaForm.json()) as { Hash: string }).Hash).to.equal(named.lines[0]!.Hash);
-    const noFilename = await post("add?cid-version=1", boundary, Buffer.concat([
-      part(boundary, ['Content-Disposition: form-data; name="file"', "Content-Type: text/plain"], encode("plain")),
-      Buffer.from(`--${boundary}--\r\n`),
-    ]));
+    const noFilename = await post(
+      "add?cid-version=1",
+      boundary,
+      Buffer.concat([
+        part(boundary, ['Content-Disposition: form-data; name="file"', "Content-Type: text/plain"], encode("plain")),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
+    );
     expect(noFilename.lines[0]!.Hash).to.equal(await rawLeafCid(encode("plain")));
   });
 
@@ -76,8 +94,16 @@ describe("IPFS embedded node: multipart bodies", function () {
     const second = Buffer.concat([Buffer.from(`\r\n--${boundary.slice(0, -1)}x\r\n--`), Buffer.from(testBytes(3_000, 43))]);
     const body = Buffer.concat([
       Buffer.from("a preamble that is ignored\r\n"),
-      part(boundary, ['Content-Disposition: form-data; name="dir"; filename="dir"', "Content-Type: application/x-directory"], new Uint8Array()),
-      part(boundary, ['Content-Disposition: form-data; name="file";', '  filename="dir%2Fone.bin"', "Content-Type: application/octet-stream"], first),
+      part(
+        boundary,
+        ['Content-Disposition: form-data; name="dir"; filename="dir"', "Content-Type: application/x-directory"],
+        new Uint8Array(),
+      ),
+      part(
+        boundary,
+        ['Content-Disposition: form-data; name="file";', '  filename="dir%2Fone.bin"', "Content-Type: application/octet-stream"],
+        first,
+      ),
       part(boundary, ["Content-Type: text/plain"], encode("no Content-Disposition: not an entry")),
       part(boundary, ["Content-Disposition: form-data; name=\"file-2\"; filename*=UTF-8''dir%2Ftw%C3%B6.bin"], second),
       Buffer.from(`--${boundary}--\r\nand an epilogue`),
@@ -98,7 +124,10 @@ describe("IPFS embedded node: multipart bodies", function () {
       duplex: "half",
     } as RequestInit);
     expect(response.status).to.equal(200);
-    const entries = (await response.text()).trim().split("\n").map((line) => JSON.parse(line) as { Name: string; Hash: string });
+    const entries = (await response.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { Name: string; Hash: string });
     const byName = new Map(entries.map((entry) => [entry.Name, entry.Hash]));
     expect([...byName.keys()].sort()).to.deep.equal(["", "dir", "dir/one.bin", "dir/twö.bin"]);
     const root = byName.get("")!;
@@ -108,28 +137,41 @@ describe("IPFS embedded node: multipart bodies", function () {
 
   it("refuses a body cut short or without a boundary, and one that is not multipart, as bad requests", async function () {
     const boundary = "xyz";
-    const cut = await post("add", boundary, Buffer.concat([
-      part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("half a file")).subarray(0, 60),
-    ]));
+    const cut = await post(
+      "add",
+      boundary,
+      Buffer.concat([part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("half a file")).subarray(0, 60)]),
+    );
     expect(cut.status).to.equal(400);
     expect(cut.lines[0]!.Message).to.match(/malformed multipart body: unexpected end of multipart data/);
     const noBoundary = await post("add", boundary, encode("no boundary anywhere in this body"));
     expect(noBoundary.status).to.equal(400);
-    const notMultipart = await fetch(`${node.apiUrl}/api/v0/add`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const notMultipart = await fetch(`${node.apiUrl}/api/v0/add`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(notMultipart.status).to.equal(400);
     expect(((await notMultipart.json()) as { Message: string }).Message).to.match(/expected a multipart\/form-data body/);
     // Kubo reads the body with Go's Request.MultipartReader, which takes multipart/mixed too.
     const mixed = await fetch(`${node.apiUrl}/api/v0/add?cid-version=1`, {
       method: "POST",
       headers: { "Content-Type": `multipart/mixed; boundary=${boundary}` },
-      body: Buffer.concat([part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("mixed")), Buffer.from(`--${boundary}--\r\n`)]),
+      body: Buffer.concat([
+        part(boundary, ['Content-Disposition: form-data; name="file"; filename=""'], encode("mixed")),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
     });
     expect(((await mixed.json()) as { Hash: string }).Hash).to.equal(await rawLeafCid(encode("mixed")));
     // block/put takes the first entry, unnamed or not.
-    const put = await post("block/put?cid-codec=raw", boundary, Buffer.concat([
-      part(boundary, ['Content-Disposition: form-data; name="data"; filename=""', "Content-Type: image/png"], encode("a block")),
-      Buffer.from(`--${boundary}--\r\n`),
-    ]));
+    const put = await post(
+      "block/put?cid-codec=raw",
+      boundary,
+      Buffer.concat([
+        part(boundary, ['Content-Disposition: form-data; name="data"; filename=""', "Content-Type: image/png"], encode("a block")),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
+    );
     expect(put.lines[0]!.Key).to.equal(await rawLeafCid(encode("a block")));
   });
 });

@@ -50,8 +50,16 @@ describe("oracle configuration", () => {
     const file = join(await mkdtemp(join(tmpdir(), "argus-config-")), "oracle.json");
     await writeFile(file, JSON.stringify({ rpcUrl: "http://chain.from.file:8545" }));
     const env: NodeJS.ProcessEnv = { ARGUS_LOG_RANGE_BLOCKS: "300" };
-    applyConfigDefaults(env, { rpcUrl: "http://chain.from.record:8545", ipfsApi: "http://ipfs.from.record:5001", logRangeBlocks: 2_000 }, file);
-    expect(loadConfig(env, {}, file)).to.include({ rpcUrl: "http://chain.from.file:8545", ipfsApi: "http://ipfs.from.record:5001", logRangeBlocks: 300 });
+    applyConfigDefaults(
+      env,
+      { rpcUrl: "http://chain.from.record:8545", ipfsApi: "http://ipfs.from.record:5001", logRangeBlocks: 2_000 },
+      file,
+    );
+    expect(loadConfig(env, {}, file)).to.include({
+      rpcUrl: "http://chain.from.file:8545",
+      ipfsApi: "http://ipfs.from.record:5001",
+      logRangeBlocks: 300,
+    });
   });
 
   it("reads the Golem settings from the file's golem section, overridden by their variables", async () => {
@@ -61,18 +69,33 @@ describe("oracle configuration", () => {
     await writeFile(file, JSON.stringify({ executor: "golem", golem: { paymentNetwork: "polygon", poolSize: 4, apiKey: "from-file" } }));
     const config = loadConfig({ ARGUS_GOLEM_POOL_SIZE: "3", YAGNA_API_URL: "http://10.0.0.2:7465" }, {}, file);
     expect(config.executor).to.equal("golem");
-    expect(config.golem).to.deep.include({ paymentNetwork: "polygon", poolSize: 3, apiKey: "from-file", apiUrl: "http://10.0.0.2:7465", budgetGlm: 5 });
+    expect(config.golem).to.deep.include({
+      paymentNetwork: "polygon",
+      poolSize: 3,
+      apiKey: "from-file",
+      apiUrl: "http://10.0.0.2:7465",
+      budgetGlm: 5,
+    });
     expect(loadConfig({}).golem.paymentNetwork).to.equal("hoodi");
 
     await writeFile(file, JSON.stringify({ golem: { paymentNetwork: "holesky", poolSize: 1, colour: "red" } }));
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /golem\.paymentNetwork \(.*oracle\.json\): holesky is shut down/);
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /unknown fields? golem\.colour/);
-    expect(() => loadConfig({ ARGUS_GOLEM_BUDGET_GLM: "2" })).to.throw(ConfigError, /golem\.budgetGlm \(ARGUS_GOLEM_BUDGET_GLM\): 2 GLM cannot pay one agreement/);
+    expect(() => loadConfig({ ARGUS_GOLEM_BUDGET_GLM: "2" })).to.throw(
+      ConfigError,
+      /golem\.budgetGlm \(ARGUS_GOLEM_BUDGET_GLM\): 2 GLM cannot pay one agreement/,
+    );
   });
 
   it("says for a bad value where it came from and what is accepted, in one line", () => {
-    expect(() => loadConfig({ ARGUS_ORACLE_PORT: "http" })).to.throw(ConfigError, /httpPort \(ARGUS_ORACLE_PORT\): .*\(accepted: an integer from 0 to 65535\)$/);
-    expect(() => loadConfig({ ARGUS_EXECUTOR: "cloud" })).to.throw(ConfigError, /executor \(ARGUS_EXECUTOR\): .*\(accepted: one of local, golem\)/);
+    expect(() => loadConfig({ ARGUS_ORACLE_PORT: "http" })).to.throw(
+      ConfigError,
+      /httpPort \(ARGUS_ORACLE_PORT\): .*\(accepted: an integer from 0 to 65535\)$/,
+    );
+    expect(() => loadConfig({ ARGUS_EXECUTOR: "cloud" })).to.throw(
+      ConfigError,
+      /executor \(ARGUS_EXECUTOR\): .*\(accepted: one of local, golem\)/,
+    );
   });
 
   it("reads the image cap under its one name, and the oracle's former name", () => {

@@ -42,7 +42,9 @@ describe("oracle execute stage: deadlines", () => {
       },
       async close() {},
     };
-    const registry = { get: async () => ({ name: "m", weightsSha256: `0x${"00".repeat(32)}`, providerImageHash: `0x${"00".repeat(32)}` }) } as unknown as ModelRegistryReader;
+    const registry = {
+      get: async () => ({ name: "m", weightsSha256: `0x${"00".repeat(32)}`, providerImageHash: `0x${"00".repeat(32)}` }),
+    } as unknown as ModelRegistryReader;
     const stage = new ExecuteStage({
       store,
       executor,

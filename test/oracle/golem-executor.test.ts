@@ -56,7 +56,9 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
 
   before(async function () {
     requireSharedData(this);
-    const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as { weights: { sha256: string } };
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as {
+      weights: { sha256: string };
+    };
     weightsSha256 = manifest.weights.sha256;
   });
 
@@ -88,7 +90,8 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const logs: Harness["logs"] = [];
     const override = golem.override();
     adjust(override);
-    const keep = (level: "info" | "error") => (details: object, message?: string) => logs.push({ level, message: message ?? "", details: details as Record<string, unknown> });
+    const keep = (level: "info" | "error") => (details: object, message?: string) =>
+      logs.push({ level, message: message ?? "", details: details as Record<string, unknown> });
     const executor = createGolemExecutor(
       { ...TEST_CONFIG, ...config },
       {
@@ -112,7 +115,8 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const images = new Map<string, Uint8Array>();
     const requests: BatchRequest[] = [];
     for (const [index, file] of files.entries()) {
-      const bytes = file === "broken.bin" ? new TextEncoder().encode("<html>not an image</html>") : new Uint8Array(await readFile(sharedImage(file)));
+      const bytes =
+        file === "broken.bin" ? new TextEncoder().encode("<html>not an image</html>") : new Uint8Array(await readFile(sharedImage(file)));
       images.set(file, bytes);
       requests.push({ requestId: String(chunkCount * 100 + index), imageCid: await rawCidOfBytes(bytes), imageFile: file });
     }
@@ -148,11 +152,19 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(demand.paymentPlatform).to.equal("erc20-hoodi-tglm");
     const properties = Object.fromEntries(demand.prototype.properties.map(({ key, value }) => [key, value]));
     expect(properties["golem.srv.comp.task_package"]).to.equal(`hash:sha3:${IMAGE_HASH}:http://images.argus.test/${IMAGE_HASH}.gvmi`);
-    expect(demand.prototype.constraints).to.include.members(["(golem.inf.cpu.threads>=2)", "(golem.inf.mem.gib>=2)", "(golem.inf.storage.gib>=4)"]);
+    expect(demand.prototype.constraints).to.include.members([
+      "(golem.inf.cpu.threads>=2)",
+      "(golem.inf.mem.gib>=2)",
+      "(golem.inf.storage.gib>=4)",
+    ]);
 
     // One script: clear, upload batch.json and each image once, run the entry, download results.json.
     const script = golem.activity.executed.filter((command) => command.command === "transfer" || command.command === "run");
-    const described = script.map(({ command, args }) => (command === "run" ? `run ${[args.entry_point, ...(args.args as string[])].join(" ")}` : `transfer ${String(args.to).startsWith("container:") ? args.to : args.from}`));
+    const described = script.map(({ command, args }) =>
+      command === "run"
+        ? `run ${[args.entry_point, ...(args.args as string[])].join(" ")}`
+        : `transfer ${String(args.to).startsWith("container:") ? args.to : args.from}`,
+    );
     expect(described).to.deep.equal([
       "run /bin/sh -c rm -rf /golem/input/* /golem/output/results.json",
       "transfer container:/golem/input/batch.json",
@@ -175,15 +187,26 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     await executor.close();
     expect(golem.agreementLog().map((entry) => entry.state)).to.deep.equal(["Terminated", "Terminated"]);
     expect(golem.activity.liveActivities()).to.deep.equal([]);
-    expect(golem.payment.accepted.map((invoice) => invoice.agreementId).sort()).to.deep.equal(golem.agreementLog().map((entry) => entry.id).sort());
+    expect(golem.payment.accepted.map((invoice) => invoice.agreementId).sort()).to.deep.equal(
+      golem
+        .agreementLog()
+        .map((entry) => entry.id)
+        .sort(),
+    );
     expect([...golem.payment.allocations.values()].map((entry) => entry.released)).to.deep.equal([true]);
     expect(golem.storage.openUrls()).to.equal(0);
     const report = executor.costReport();
     expectClose(report.totalGlm, 0.02, 1e-12);
     expect(report.awaitingInvoice).to.deep.equal([]);
     const alphaCost = costs.find((cost) => cost.provider.name === "alpha")!;
-    expect(alphaCost.chunks.map((entry) => entry.chunkId).sort()).to.deep.equal([first.id, outcomes[0]!.worker === golem.provider("alpha").id ? second.id : third.id].sort());
-    expectClose(alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0), 0.01, 1e-12);
+    expect(alphaCost.chunks.map((entry) => entry.chunkId).sort()).to.deep.equal(
+      [first.id, outcomes[0]!.worker === golem.provider("alpha").id ? second.id : third.id].sort(),
+    );
+    expectClose(
+      alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0),
+      0.01,
+      1e-12,
+    );
   });
 
   it("destroys a provider that fails mid-batch and completes the chunk on another", async function () {
@@ -202,7 +225,12 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     // Destroyed, not released: its agreement ends (and is paid) while the healthy one stays in the pool.
     await eventually(() => golem.payment.accepted.length === 1);
     const [crashed, healthy] = golem.agreementLog();
-    expect([crashed!.provider, crashed!.state, healthy!.provider, healthy!.state]).to.deep.equal(["crashing", "Terminated", "healthy", "Approved"]);
+    expect([crashed!.provider, crashed!.state, healthy!.provider, healthy!.state]).to.deep.equal([
+      "crashing",
+      "Terminated",
+      "healthy",
+      "Approved",
+    ]);
     expect(costs[0]).to.deep.include({ agreementId: crashed!.id, amount: 0.01, chunks: [{ chunkId: work.id, amount: 0.01 }] });
 
     // The next chunk goes straight to the healthy provider; the crashing one is not rented again.
@@ -232,7 +260,9 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
   it("destroys a provider that does not answer within the attempt timeout and moves on", async function () {
     // The timeout must cover the responsive provider's real inference even on a slow or
     // loaded machine (3 s did not, under load); only the hanging one may run into it.
-    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }, { name: "responsive" }], { attemptTimeoutMs: 15_000 });
+    const { golem, executor, attempts } = await start([{ name: "hanging", fault: "hang" }, { name: "responsive" }], {
+      attemptTimeoutMs: 15_000,
+    });
     const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
     expect([outcome.attempts, outcome.worker]).to.deep.equal([2, golem.provider("responsive").id]);
     expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
@@ -245,14 +275,22 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
   });
 
   it("fails the chunk with an ExecutorError once every attempt failed", async function () {
-    const { golem, executor } = await start([{ name: "crashing", fault: "crash" }, { name: "deploy-broken", fault: "deploy-fails" }], { maxAttempts: 2 });
+    const { golem, executor } = await start(
+      [
+        { name: "crashing", fault: "crash" },
+        { name: "deploy-broken", fault: "deploy-fails" },
+      ],
+      { maxAttempts: 2 },
+    );
     const error = await executor.run(await chunk(["glow_cat_285.png"])).then(
       () => expect.fail("the chunk should fail"),
       (reason: unknown) => reason,
     );
     expect(error).to.be.instanceOf(ExecutorError);
     expect((error as ExecutorError).attempts).to.equal(2);
-    expect((error as Error).message).to.include(golem.provider("crashing").id).and.to.include(golem.provider("deploy-broken").id);
+    expect((error as Error).message)
+      .to.include(golem.provider("crashing").id)
+      .and.to.include(golem.provider("deploy-broken").id);
     expect((error as Error).message).to.match(/deploy/);
   });
 
@@ -338,7 +376,12 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
       ]);
       const renewal = logs.find((entry) => entry.message === "renewed the Golem allocation")!;
       expect(renewal.level).to.equal("info");
-      expect(renewal.details).to.include({ allocationId: "allocation-2", previousAllocationId: "allocation-1", budget: "5", previousRemaining: "5" });
+      expect(renewal.details).to.include({
+        allocationId: "allocation-2",
+        previousAllocationId: "allocation-1",
+        budget: "5",
+        previousRemaining: "5",
+      });
       expect(Date.parse(String(renewal.details.expires))).to.be.greaterThan(Date.now() + 46 * HOUR_MS);
       expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 64 min/);
 
@@ -367,13 +410,16 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
 
     it("renews the allocation when what remains could not pay one more agreement", async function () {
       // One agreement can cost 0.02 + 0.1 h × (0.1 + 0.2 × 2) = 0.07 GLM; the crashing provider's invoice leaves 0.06.
-      const { golem, executor, attempts, allocations, logs } = await start([{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }], {
-        budgetGlm: 0.08,
-        rentHours: 0.1,
-        maxStartPriceGlm: 0.02,
-        maxEnvPerHourGlm: 0.1,
-        maxCpuPerHourGlm: 0.2,
-      });
+      const { golem, executor, attempts, allocations, logs } = await start(
+        [{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }],
+        {
+          budgetGlm: 0.08,
+          rentHours: 0.1,
+          maxStartPriceGlm: 0.02,
+          maxEnvPerHourGlm: 0.1,
+          maxCpuPerHourGlm: 0.2,
+        },
+      );
       const first = await executor.run(await chunk(["glow_dog_207.png"]));
       expect(first.attempts).to.equal(2);
       await eventually(() => golem.payment.paidFrom.size === 1);
@@ -388,15 +434,30 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
       const healthyNew = attempts.at(-1)!.agreementId;
       expect(healthyNew).to.not.equal(healthyOld!.id);
       await eventually(() => golem.payment.allocations.get("allocation-1")!.released);
-      expect([golem.payment.paidFrom.get(crashed!.id), golem.payment.paidFrom.get(healthyOld!.id)]).to.deep.equal(["allocation-1", "allocation-1"]);
+      expect([golem.payment.paidFrom.get(crashed!.id), golem.payment.paidFrom.get(healthyOld!.id)]).to.deep.equal([
+        "allocation-1",
+        "allocation-1",
+      ]);
       expect(golem.payment.allocations.get("allocation-2")!.allocation.totalAmount).to.equal("0.08");
 
       await executor.close();
       expect(golem.payment.paidFrom.get(healthyNew)).to.equal("allocation-2");
       // What the metrics see before each chunk: the new allocation, then the renewal and why.
-      expect(allocations.map(({ allocationId, remainingGlm, created, renewalReason }) => ({ allocationId, remainingGlm, created, renewalReason }))).to.deep.equal([
+      expect(
+        allocations.map(({ allocationId, remainingGlm, created, renewalReason }) => ({
+          allocationId,
+          remainingGlm,
+          created,
+          renewalReason,
+        })),
+      ).to.deep.equal([
         { allocationId: "allocation-1", remainingGlm: 0.08, created: true, renewalReason: undefined },
-        { allocationId: "allocation-2", remainingGlm: 0.08, created: true, renewalReason: "0.06 GLM remain, less than the 0.07 GLM one agreement can cost" },
+        {
+          allocationId: "allocation-2",
+          remainingGlm: 0.08,
+          created: true,
+          renewalReason: "0.06 GLM remain, less than the 0.07 GLM one agreement can cost",
+        },
       ]);
       expect(allocations.every((report) => Date.parse(report.expiresAt!) > Date.now())).to.equal(true);
     });
@@ -440,7 +501,6 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
       ]);
     });
   });
-
 });
 
 describe("Golem executor configuration", function () {
@@ -453,9 +513,19 @@ describe("Golem executor configuration", function () {
   it("reads yagna's variables and ours, lets explicit values win, and names every bad field with its source", function () {
     const config = loadGolemConfig(
       { poolSize: 4 },
-      { YAGNA_APPKEY: "key", YAGNA_API_URL: "http://10.0.0.2:7465", ARGUS_GOLEM_POOL_SIZE: "3", ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts" },
+      {
+        YAGNA_APPKEY: "key",
+        YAGNA_API_URL: "http://10.0.0.2:7465",
+        ARGUS_GOLEM_POOL_SIZE: "3",
+        ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts",
+      },
     );
-    expect(config).to.deep.include({ apiKey: "key", apiUrl: "http://10.0.0.2:7465", poolSize: 4, entryCommand: ["/usr/bin/node", "/srv/entry.ts"] });
+    expect(config).to.deep.include({
+      apiKey: "key",
+      apiUrl: "http://10.0.0.2:7465",
+      poolSize: 4,
+      entryCommand: ["/usr/bin/node", "/srv/entry.ts"],
+    });
     expect(() => loadGolemConfig({ maxAttempts: 0 }, { ARGUS_GOLEM_IMAGE_HASH: "abc", ARGUS_GOLEM_MIN_MEM_GIB: "-1" })).to.throw(
       GolemConfigError,
       /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,
@@ -463,7 +533,10 @@ describe("Golem executor configuration", function () {
   });
 
   it("refuses a budget that cannot pay one agreement and an allocation shorter than its renewal lead", function () {
-    expect(() => loadGolemConfig({ budgetGlm: 2 }, {})).to.throw(GolemConfigError, /budgetGlm \(value\): 2 GLM cannot pay one agreement at the price limits \(3 GLM/);
+    expect(() => loadGolemConfig({ budgetGlm: 2 }, {})).to.throw(
+      GolemConfigError,
+      /budgetGlm \(value\): 2 GLM cannot pay one agreement at the price limits \(3 GLM/,
+    );
     expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOCATION_HOURS: "1.5" })).to.throw(
       GolemConfigError,
       /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 1\.78 h/,
@@ -478,10 +551,14 @@ describe("Golem executor configuration", function () {
       .filter((line) => /^\| `[A-Z_]+` \|/.test(line))
       .map((line) => line.split("|").map((cell) => cell.trim()));
     const defaults = loadGolemConfig({}, {}) as Record<string, unknown>;
-    expect(rows.map(([, env, key]) => [env, key])).to.deep.equal(Object.entries(GOLEM_CONFIG_ENV).map(([key, env]) => [`\`${env}\``, `\`${key}\``]));
+    expect(rows.map(([, env, key]) => [env, key])).to.deep.equal(
+      Object.entries(GOLEM_CONFIG_ENV).map(([key, env]) => [`\`${env}\``, `\`${key}\``]),
+    );
     for (const [, , key, value] of rows) {
       const fallback = defaults[key!.slice(1, -1)];
-      expect(value, key).to.equal(fallback === undefined ? value?.match(/^—.*/)?.[0] : `\`${Array.isArray(fallback) ? fallback.join(" ") : String(fallback)}\``);
+      expect(value, key).to.equal(
+        fallback === undefined ? value?.match(/^—.*/)?.[0] : `\`${Array.isArray(fallback) ? fallback.join(" ") : String(fallback)}\``,
+      );
     }
   });
 });

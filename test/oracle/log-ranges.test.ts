@@ -1,7 +1,17 @@
 import { expect } from "chai";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createPublicClient, createTestClient, createWalletClient, custom, type EIP1193RequestFn, type Hex, http, type PublicClient, RpcRequestError } from "viem";
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  custom,
+  type EIP1193RequestFn,
+  type Hex,
+  http,
+  type PublicClient,
+  RpcRequestError,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
@@ -30,7 +40,11 @@ function cappedClient(rpcUrl: string, maxBlocks: bigint) {
       const refused = range.to - range.from + 1n > maxBlocks;
       asked.push({ ...range, refused });
       if (refused) {
-        throw new RpcRequestError({ body: args, url: rpcUrl, error: { code: -32600, message: `query exceeds max block range ${maxBlocks}` } });
+        throw new RpcRequestError({
+          body: args,
+          url: rpcUrl,
+          error: { code: -32600, message: `query exceeds max block range ${maxBlocks}` },
+        });
       }
     }
     return upstream.request(args as never);
@@ -55,9 +69,20 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
     const wallet = createWalletClient({ account: user, chain: hardhat, transport: http(chain.rpcUrl) });
     const publicClient = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
     const modelId = Number(deployed.models[0]!.modelId);
-    const [, fee] = await publicClient.readContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [modelId, 0] });
+    const [, fee] = await publicClient.readContract({
+      address: deployed.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "quote",
+      args: [modelId, 0],
+    });
     const imageCid = `0x01701220${(requestIds.length + 1).toString(16).padStart(64, "0")}` as Hex;
-    const hash = await wallet.writeContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "requestPrediction", args: [modelId, imageCid], value: fee });
+    const hash = await wallet.writeContract({
+      address: deployed.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "requestPrediction",
+      args: [modelId, imageCid],
+      value: fee,
+    });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     return requestsInLogs(receipt.logs)[0]!.terms.requestId;
   }
@@ -99,7 +124,10 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
     await mine(10);
     const newest = await request();
     const history = await fetchRequests(reader(client, 2_000n), user.address, known);
-    expect(history.requests.map((record) => record.terms.requestId)).to.deep.equal([newest, ...known.requests.map((record) => record.terms.requestId)]);
+    expect(history.requests.map((record) => record.terms.requestId)).to.deep.equal([
+      newest,
+      ...known.requests.map((record) => record.terms.requestId),
+    ]);
     expect(asked.length).to.be.greaterThan(0);
     expect(asked.every((range) => range.from > known.readTo)).to.equal(true);
     requestIds = [...requestIds, newest];
@@ -113,7 +141,12 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
     await testClient.increaseTime({ seconds: 2 * 86_400 });
     await mine(1);
     const wallet = createWalletClient({ account: user, chain: hardhat, transport: http(chain.rpcUrl) });
-    const hash = await wallet.writeContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "reclaim", args: [{ ...oldest.terms, deadline: Number(oldest.terms.deadline) }] });
+    const hash = await wallet.writeContract({
+      address: deployed.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "reclaim",
+      args: [{ ...oldest.terms, deadline: Number(oldest.terms.deadline) }],
+    });
     await client.waitForTransactionReceipt({ hash });
     const history = await fetchRequests(reader(client, 2_000n), user.address, known);
     expect(history.requests.at(-1)!.settlement).to.deep.include({ kind: "expired", transactionHash: hash });
@@ -124,16 +157,27 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
     const { client } = cappedClient(chain.rpcUrl, ENDPOINT_MAX_BLOCKS);
     const toBlock = await client.getBlockNumber();
     for (const logRangeBlocks of [2_000n, undefined]) {
-      const events = await queryEvents(reader(client, logRangeBlocks), { fromBlock: BigInt(deployed.deployBlock), toBlock, requester: user.address });
+      const events = await queryEvents(reader(client, logRangeBlocks), {
+        fromBlock: BigInt(deployed.deployBlock),
+        toBlock,
+        requester: user.address,
+      });
       expect(events.map((event) => event.event === "PredictionRequested" && event.requestId)).to.deep.equal(requestIds);
-      expect((await findRequests(reader(client, logRangeBlocks), { requester: user.address })).map((record) => record.terms.requestId)).to.deep.equal(requestIds);
+      expect(
+        (await findRequests(reader(client, logRangeBlocks), { requester: user.address })).map((record) => record.terms.requestId),
+      ).to.deep.equal(requestIds);
     }
   });
 
   it("the oracle's intake reads every request, then asks no more than the endpoint allows", async function () {
     const { client, asked } = cappedClient(chain.rpcUrl, ENDPOINT_MAX_BLOCKS);
     const store = new RequestStore(openDatabase(":memory:"));
-    const intake = new RequestIntake(client, store, { escrow: deployed.escrow, confirmations: 0, logRangeBlocks: 2_000, startBlock: BigInt(deployed.deployBlock) });
+    const intake = new RequestIntake(client, store, {
+      escrow: deployed.escrow,
+      confirmations: 0,
+      logRangeBlocks: 2_000,
+      startBlock: BigInt(deployed.deployBlock),
+    });
     const first = await intake.poll();
     expect(first.added).to.equal(requestIds.length);
     for (const id of requestIds) expect(store.get(id)?.state).to.equal("received");
@@ -152,7 +196,9 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
   it("a throttled or failed call is not taken for a refused range", function () {
     const refusal = (message: string) => new RpcRequestError({ body: {}, url: "http://rpc", error: { code: -32005, message } });
     expect(isRangeRefusal(refusal("query returned more than 10000 results"))).to.equal(true);
-    expect(isRangeRefusal(refusal("Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"))).to.equal(true);
+    expect(isRangeRefusal(refusal("Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"))).to.equal(
+      true,
+    );
     expect(isRangeRefusal(refusal("exceed maximum block range: 50000"))).to.equal(true);
     expect(isRangeRefusal(refusal("daily request count exceeded, request rate limited"))).to.equal(false);
     expect(isRangeRefusal(new Error("fetch failed"))).to.equal(false);

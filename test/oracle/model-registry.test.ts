@@ -44,7 +44,15 @@ function registryClient(models: Map<number, ModelView>) {
 describe("model registry: one reading of a model", () => {
   it("turns the getModel view into the shared ModelInfo", () => {
     const model = modelFromView(view());
-    expect(model).to.deep.include({ id: 1, name: "mobilenetv2-12-int8", task: "detection", active: true, fee: 10n ** 15n, responseWindow: 3_600, weightsSha256: WEIGHTS });
+    expect(model).to.deep.include({
+      id: 1,
+      name: "mobilenetv2-12-int8",
+      task: "detection",
+      active: true,
+      fee: 10n ** 15n,
+      responseWindow: 3_600,
+      weightsSha256: WEIGHTS,
+    });
     expect(model.manifestCid).to.match(/^bafkrei/);
     expect(modelFromView(view({ task: 0 })).task).to.equal("classification");
     expect(modelFromView(view({ manifestCid: "0x1234" })).manifestCid).to.equal("0x1234");

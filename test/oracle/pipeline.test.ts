@@ -43,7 +43,11 @@ describe("oracle pipeline: paid requests → local executor → results on-chain
       const cid = await pinImageFile(stack, sharedImage(file));
       requests.push({ file, model, terms: await requestPrediction(stack, user, stack.modelId(model), cid) });
     }
-    const settled = await waitForSettlements(stack, requests.map((request) => request.terms.requestId), 90_000);
+    const settled = await waitForSettlements(
+      stack,
+      requests.map((request) => request.terms.requestId),
+      90_000,
+    );
 
     for (const { file, model, terms } of requests) {
       const settlement = settled.get(terms.requestId)!;
@@ -81,7 +85,11 @@ describe("oracle pipeline: paid requests → local executor → results on-chain
       { terms: await requestPrediction(stack, user, modelId, random), reason: RejectReason.NotAnImage },
       { terms: await requestPrediction(stack, user, modelId, notACid), reason: RejectReason.InvalidCid },
     ];
-    const settled = await waitForSettlements(stack, requests.map((request) => request.terms.requestId), 60_000);
+    const settled = await waitForSettlements(
+      stack,
+      requests.map((request) => request.terms.requestId),
+      60_000,
+    );
     let refunded = 0n;
     for (const { terms, reason } of requests) {
       expect(settled.get(terms.requestId)).to.deep.include({ kind: "rejected", reason });

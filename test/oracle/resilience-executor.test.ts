@@ -25,7 +25,9 @@ function workerPids(): number[] {
 
 /** What a run predicted (timings differ from run to run). */
 function predictions(results: Awaited<ReturnType<Executor["run"]>>["results"]): unknown[] {
-  return results.map((result) => ("error" in result ? result.error.code : result.task === "classification" ? result.top5 : result.detections));
+  return results.map((result) =>
+    "error" in result ? result.error.code : result.task === "classification" ? result.top5 : result.detections,
+  );
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -96,7 +98,10 @@ describe("oracle resilience: the local executor's workers", function () {
   it("fails an attempt that outlives the timeout, and closing ends every worker", async function () {
     executor = createLocalExecutor({ concurrency: 2, modelsDir: SHARED_MODELS_DIR, timeoutMs: 1, attempts: 2 });
     await waitFor(() => workerPids().length === 2);
-    const error = await executor.run(await chunk("slow")).then(() => undefined, (caught: Error) => caught);
+    const error = await executor.run(await chunk("slow")).then(
+      () => undefined,
+      (caught: Error) => caught,
+    );
     expect(error?.message).to.match(/took more than 1 ms/);
     await executor.close();
     executor = undefined;

@@ -38,11 +38,21 @@ async function hostileCorpus(stack: Stack): Promise<Case[]> {
   const pineapple = await readSharedImage("ortx_pineapple.png");
   const rejected = (reason: number): Expectation => ({ kind: "rejected", reason });
   const fulfilled: Expectation = { kind: "fulfilled" };
-  const rotated = await sharp(await sharp(cat).rotate(270).jpeg({ quality: 90 }).toBuffer()).withMetadata({ orientation: 6 }).jpeg({ quality: 90 }).toBuffer();
-  const big = await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toBuffer();
+  const rotated = await sharp(await sharp(cat).rotate(270).jpeg({ quality: 90 }).toBuffer())
+    .withMetadata({ orientation: 6 })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const big = await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } })
+    .png()
+    .toBuffer();
   // A directory holding a photo: its CID names no image.
   const entries = [];
-  for await (const entry of stack.ipfsClient.addAll([{ path: "album/cat.jpg", content: cat }], { cidVersion: 1, rawLeaves: true, pin: true })) entries.push(entry);
+  for await (const entry of stack.ipfsClient.addAll([{ path: "album/cat.jpg", content: cat }], {
+    cidVersion: 1,
+    rawLeaves: true,
+    pin: true,
+  }))
+    entries.push(entry);
   const directory = entries.find((entry) => entry.path === "album")!.cid.toString();
   // Valid CID of bytes nobody has: no node can ever provide it.
   const missing = (await resultCidForBytes(crypto.getRandomValues(new Uint8Array(64)))).toString();
@@ -50,20 +60,53 @@ async function hostileCorpus(stack: Stack): Promise<Case[]> {
   return [
     { kind: "empty file", image: new Uint8Array(), expect: rejected(RejectReason.NotAnImage) },
     { kind: "random bytes", image: noiseBytes(50_000, 7), expect: rejected(RejectReason.NotAnImage) },
-    { kind: "HTML page", image: new TextEncoder().encode("<!DOCTYPE html><html><body><img src=cat.jpg></body></html>"), expect: rejected(RejectReason.NotAnImage) },
+    {
+      kind: "HTML page",
+      image: new TextEncoder().encode("<!DOCTYPE html><html><body><img src=cat.jpg></body></html>"),
+      expect: rejected(RejectReason.NotAnImage),
+    },
     { kind: "truncated JPEG", image: cat.subarray(0, Math.floor(cat.length / 2)), expect: rejected(RejectReason.DecodeFailed) },
-    { kind: "JPEG signature, noise after it", image: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), noiseBytes(5_000, 9)]), expect: rejected(RejectReason.DecodeFailed) },
+    {
+      kind: "JPEG signature, noise after it",
+      image: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), noiseBytes(5_000, 9)]),
+      expect: rejected(RejectReason.DecodeFailed),
+    },
     { kind: "PNG declaring 30,000 × 30,000 pixels", image: pngDeclaring(30_000, 30_000), expect: rejected(RejectReason.TooLarge) },
     { kind: "file over 2 MiB", image: big, expect: rejected(RejectReason.TooLarge) },
-    { kind: "SVG", image: new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'), expect: rejected(RejectReason.UnsupportedFormat) },
+    {
+      kind: "SVG",
+      image: new TextEncoder().encode(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>',
+      ),
+      expect: rejected(RejectReason.UnsupportedFormat),
+    },
     { kind: "TIFF", image: await sharp(cat).resize(64).tiff().toBuffer(), expect: rejected(RejectReason.UnsupportedFormat) },
     { kind: "animated GIF", image: await animatedGif([cat, pineapple]), expect: fulfilled },
     { kind: "CMYK JPEG", image: await sharp(cat).toColourspace("cmyk").jpeg({ quality: 90 }).toBuffer(), expect: fulfilled },
-    { kind: "16-bit PNG", image: await sharp(await sharp(cat).resize(500).png().toBuffer()).toColourspace("rgb16").png().toBuffer(), expect: fulfilled },
+    {
+      kind: "16-bit PNG",
+      image: await sharp(await sharp(cat).resize(500).png().toBuffer())
+        .toColourspace("rgb16")
+        .png()
+        .toBuffer(),
+      expect: fulfilled,
+    },
     { kind: "greyscale JPEG", image: await sharp(cat).toColourspace("b-w").jpeg().toBuffer(), expect: fulfilled },
     { kind: "EXIF-rotated photo", image: rotated, expect: fulfilled },
-    { kind: "transparent PNG", image: await sharp({ create: { width: 300, height: 300, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer(), expect: fulfilled },
-    { kind: "1 × 1 image", image: await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } }).png().toBuffer(), expect: fulfilled },
+    {
+      kind: "transparent PNG",
+      image: await sharp({ create: { width: 300, height: 300, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+        .png()
+        .toBuffer(),
+      expect: fulfilled,
+    },
+    {
+      kind: "1 × 1 image",
+      image: await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } })
+        .png()
+        .toBuffer(),
+      expect: fulfilled,
+    },
     { kind: "WebP", image: await sharp(cat).webp({ quality: 80 }).toBuffer(), expect: fulfilled },
     { kind: "CID that never resolves", image: { cid: missing }, expect: rejected(RejectReason.Unretrievable) },
     { kind: "CID of a directory", image: { cid: directory }, expect: rejected(RejectReason.NotAnImage) },
@@ -78,9 +121,12 @@ describe("oracle resilience: hostile inputs through the whole pipeline", functio
   before(async function () {
     requireSharedData(this);
     stack = await startStack("hostile", { ipfsMaxUploadBytes: 16 * 1024 * 1024 });
-    oracle = await startOracle(stack.oracleConfig({ dataDir: join(stack.workDir, "oracle-hostile"), fetchTimeoutMs: 1_500, fetchAttempts: 2 }), {
-      log: pino({ level: process.env.ARGUS_TEST_LOG_LEVEL ?? "error" }),
-    });
+    oracle = await startOracle(
+      stack.oracleConfig({ dataDir: join(stack.workDir, "oracle-hostile"), fetchTimeoutMs: 1_500, fetchAttempts: 2 }),
+      {
+        log: pino({ level: process.env.ARGUS_TEST_LOG_LEVEL ?? "error" }),
+      },
+    );
   });
 
   after(async function () {
@@ -94,7 +140,10 @@ describe("oracle resilience: hostile inputs through the whole pipeline", functio
     const cids: string[] = [];
     for (const item of corpus) cids.push("cid" in item.image ? item.image.cid : await pinImage(stack, item.image));
     const modelId = stack.modelId(MOBILENET);
-    const requests = await submitRequests(stack, corpus.map((item, index) => ({ user: USER, modelId, imageCid: cids[index]!, expect: item.expect })));
+    const requests = await submitRequests(
+      stack,
+      corpus.map((item, index) => ({ user: USER, modelId, imageCid: cids[index]!, expect: item.expect })),
+    );
     const ids = requests.map((request) => request.terms.requestId);
     await waitForSettlements(stack, ids, 120_000);
     const onChain = await assertSettledOnce(stack, ids);
@@ -130,7 +179,12 @@ describe("oracle resilience: hostile inputs through the whole pipeline", functio
     }
     console.log(`      ${outcomes.join("; ")}`);
     const user = stack.user(USER);
-    const balance = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "balanceOf", args: [NATIVE, user.account.address] });
+    const balance = await stack.client.readContract({
+      address: stack.argus.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "balanceOf",
+      args: [NATIVE, user.account.address],
+    });
     expect(balance, "every rejected request refunded").to.equal(refunds);
     const health = (await (await fetch(`${oracle.statusUrl}/healthz`)).json()) as { ok: boolean };
     expect(health.ok, "the oracle is still running and healthy").to.equal(true);
@@ -138,8 +192,16 @@ describe("oracle resilience: hostile inputs through the whole pipeline", functio
   });
 
   it("a photo right after the corpus is still answered (the oracle did not stop)", async function () {
-    const cid = await pinImage(stack, await sharp(await readSharedImage("wonnx_bald_eagle.jpeg")).resize(300).jpeg().toBuffer());
-    const [request] = await submitRequests(stack, [{ user: USER, modelId: stack.modelId(MOBILENET), imageCid: cid, expect: { kind: "fulfilled" } }]);
+    const cid = await pinImage(
+      stack,
+      await sharp(await readSharedImage("wonnx_bald_eagle.jpeg"))
+        .resize(300)
+        .jpeg()
+        .toBuffer(),
+    );
+    const [request] = await submitRequests(stack, [
+      { user: USER, modelId: stack.modelId(MOBILENET), imageCid: cid, expect: { kind: "fulfilled" } },
+    ]);
     const settled = await waitForSettlements(stack, [request!.terms.requestId], 60_000);
     expect(settled.get(request!.terms.requestId)?.kind).to.equal("fulfilled");
   });

@@ -49,9 +49,12 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
   /** An oracle with its own queue, reading from the current block on. */
   async function startScenarioOracle(overrides: Partial<Record<keyof OracleConfig, unknown>> = {}): Promise<RunningOracle> {
     const head = await stack.client.getBlockNumber({ cacheTime: 0 });
-    oracle = await startOracle(stack.oracleConfig({ dataDir: join(stack.workDir, `oracle-${++scenario}`), startBlock: head, ...overrides }), {
-      log: pino({ level: process.env.ARGUS_TEST_LOG_LEVEL ?? "error" }),
-    });
+    oracle = await startOracle(
+      stack.oracleConfig({ dataDir: join(stack.workDir, `oracle-${++scenario}`), startBlock: head, ...overrides }),
+      {
+        log: pino({ level: process.env.ARGUS_TEST_LOG_LEVEL ?? "error" }),
+      },
+    );
     return oracle;
   }
 
@@ -79,7 +82,11 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
 
       const later = await submitRequests(stack, [fresh(5), fresh(6, SQUEEZENET)]);
       await rpc.mine(3);
-      const settled = await waitForSettlements(stack, later.map((request) => request.terms.requestId), 60_000);
+      const settled = await waitForSettlements(
+        stack,
+        later.map((request) => request.terms.requestId),
+        60_000,
+      );
       for (const request of later) expect(settled.get(request.terms.requestId)?.kind).to.equal("fulfilled");
       for (const request of doomed) {
         if (later.some((other) => other.terms.requestId === request.terms.requestId)) continue; // the id was issued again on the new branch
@@ -95,7 +102,10 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       const snapshot = await rpc.snapshot();
       const [doomed] = await submitRequests(stack, [fresh(7)]);
       const id = doomed!.terms.requestId;
-      await eventually(async () => running.store.get(id)?.state, (state) => state === "ready");
+      await eventually(
+        async () => running.store.get(id)?.state,
+        (state) => state === "ready",
+      );
       expect(running.store.get(id)?.state, "read and fetched before the reorg").to.equal("ready");
 
       expect(await rpc.revert(snapshot)).to.equal(true);
@@ -103,7 +113,11 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       const replacement = await submitRequests(stack, [again(doomed!), fresh(8, SQUEEZENET)]);
       expect(replacement[0]!.terms.requestId, "the new branch reissued the orphaned request's id").to.equal(id);
       running.pauseExecution(false);
-      const settled = await waitForSettlements(stack, replacement.map((request) => request.terms.requestId), 60_000);
+      const settled = await waitForSettlements(
+        stack,
+        replacement.map((request) => request.terms.requestId),
+        60_000,
+      );
       for (const request of replacement) {
         expect(settled.get(request.terms.requestId)?.kind).to.equal("fulfilled");
         expect(running.store.get(request.terms.requestId)?.imageCid).to.equal(request.imageCid);
@@ -116,16 +130,26 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       const snapshot = await rpc.snapshot();
       const [answered] = await submitRequests(stack, [fresh(9)]);
       await waitForSettlements(stack, [answered!.terms.requestId], 60_000);
-      await eventually(async () => running.store.get(answered!.terms.requestId)?.state, (state) => state === "fulfilled");
+      await eventually(
+        async () => running.store.get(answered!.terms.requestId)?.state,
+        (state) => state === "fulfilled",
+      );
 
       expect(await rpc.revert(snapshot)).to.equal(true);
       // Asked again for the same image, so the id is reissued (another image would get another id).
       const replacement = await submitRequests(stack, [again(answered!), fresh(10, SQUEEZENET)]);
       expect(replacement[0]!.terms.requestId, "the new branch reissued the orphaned request's id").to.equal(answered!.terms.requestId);
-      const settled = await waitForSettlements(stack, replacement.map((request) => request.terms.requestId), 60_000);
+      const settled = await waitForSettlements(
+        stack,
+        replacement.map((request) => request.terms.requestId),
+        60_000,
+      );
       for (const request of replacement) {
         expect(settled.get(request.terms.requestId)?.kind).to.equal("fulfilled");
-        await eventually(async () => running.store.get(request.terms.requestId)?.state, (state) => state === "fulfilled");
+        await eventually(
+          async () => running.store.get(request.terms.requestId)?.state,
+          (state) => state === "fulfilled",
+        );
         expect(running.store.get(request.terms.requestId)).to.include({ imageCid: request.imageCid, state: "fulfilled" });
       }
     });
@@ -160,12 +184,21 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
       const requests = await submitRequests(stack, [fresh(3), fresh(4, SQUEEZENET), fresh(5)]);
       const ids = requests.map((request) => request.terms.requestId);
       await waitForSettlements(stack, ids, 60_000);
-      for (const id of ids) await eventually(async () => running.store.get(id)?.state, (state) => state === "fulfilled");
+      for (const id of ids)
+        await eventually(
+          async () => running.store.get(id)?.state,
+          (state) => state === "fulfilled",
+        );
       const before = await settlementTransactions(stack);
 
       // A second intake over the very same queue, from the same start: every event is a duplicate.
       const start = BigInt(requests[0]!.blockNumber) - 1n;
-      const intake = new RequestIntake(stack.client, running.store, { escrow: stack.argus.escrow, confirmations: 0, logRangeBlocks: 1, startBlock: start });
+      const intake = new RequestIntake(stack.client, running.store, {
+        escrow: stack.argus.escrow,
+        confirmations: 0,
+        logRangeBlocks: 1,
+        startBlock: start,
+      });
       running.store.setMeta("next_block", start.toString());
       const progress = await intake.poll();
       expect(progress.added).to.equal(0);
@@ -187,12 +220,24 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
     const admin = stack.user(0);
     const [request] = await submitRequests(stack, [fresh(6, SQUEEZENET)]);
     const setActive = async (active: boolean) => {
-      const hash = await admin.writeContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "setModelActive", args: [modelId, active], chain: admin.chain, account: admin.account } as never);
+      const hash = await admin.writeContract({
+        address: stack.argus.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "setModelActive",
+        args: [modelId, active],
+        chain: admin.chain,
+        account: admin.account,
+      } as never);
       await stack.client.waitForTransactionReceipt({ hash });
     };
     await setActive(false);
     try {
-      const model = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [modelId] });
+      const model = await stack.client.readContract({
+        address: stack.argus.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "getModel",
+        args: [modelId],
+      });
       expect(model.active).to.equal(false);
       running.pauseExecution(false);
       const settled = await waitForSettlements(stack, [request!.terms.requestId], 60_000);
@@ -212,14 +257,23 @@ describe("oracle resilience: reorgs, duplicate events, deactivated models, expir
     await rpc.mine(1);
 
     const running = await startScenarioOracle({ startBlock: head });
-    await eventually(async () => running.store.get(terms.requestId)?.state, (state) => state === "expired");
+    await eventually(
+      async () => running.store.get(terms.requestId)?.state,
+      (state) => state === "expired",
+    );
     expect(running.store.get(terms.requestId)).to.include({ state: "expired", resultDigest: null, settleTx: null });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await settlements(stack)).has(terms.requestId), "the oracle settled it").to.equal(false);
 
     const user = stack.user(11);
     const NATIVE = "0x0000000000000000000000000000000000000000";
-    const balance = () => stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "balanceOf", args: [NATIVE, user.account.address] });
+    const balance = () =>
+      stack.client.readContract({
+        address: stack.argus.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "balanceOf",
+        args: [NATIVE, user.account.address],
+      });
     const before = await balance();
     const hash = await user.writeContract({
       address: stack.argus.escrow,

@@ -25,7 +25,9 @@ describe("oracle scratch folders", function () {
     const removed = await removeOrphanedWorkDirs(parent);
     expect(removed).to.equal(2);
     // This process's folder, folders without an owner pid and other programs' folders stay.
-    expect((await readdir(parent)).sort()).to.deep.equal([mine.slice(parent.length + 1), "argus-chunk-Xy12Zq", "argus-spool-1-x", "unrelated"].sort());
+    expect((await readdir(parent)).sort()).to.deep.equal(
+      [mine.slice(parent.length + 1), "argus-chunk-Xy12Zq", "argus-spool-1-x", "unrelated"].sort(),
+    );
   });
 
   it("keep the folder of a running owner, whoever runs it", async function () {

@@ -1,5 +1,12 @@
 import { expect } from "chai";
-import { formatBytes, imageTooLargeMessage, MAX_BATCH_SIZE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_RESULT_BYTES } from "@argus/protocol/limits";
+import {
+  formatBytes,
+  imageTooLargeMessage,
+  MAX_BATCH_SIZE,
+  MAX_IMAGE_BYTES,
+  MAX_IMAGE_PIXELS,
+  MAX_RESULT_BYTES,
+} from "@argus/protocol/limits";
 
 describe("protocol: the shared size limits", function () {
   it("are the values every component assumes", function () {

@@ -22,7 +22,10 @@ function fakeFetch(answers: Record<string, [number, unknown]>) {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(() => expect.fail("expected a rejection"), (error: Error) => error);
+  return promise.then(
+    () => expect.fail("expected a rejection"),
+    (error: Error) => error,
+  );
 }
 
 describe("protocol: the oracle status API", function () {
@@ -31,7 +34,16 @@ describe("protocol: the oracle status API", function () {
     const { fetcher, asked } = fakeFetch({
       [`${STATUS_URL}/requests/${id}`]: [
         200,
-        { requestId: id.toString(), state: "rejecting", error: "not an image", rejectReason: 1, rejectReasonName: "NotAnImage", resultCid: null, fee: "1000", attempts: 2 },
+        {
+          requestId: id.toString(),
+          state: "rejecting",
+          error: "not an image",
+          rejectReason: 1,
+          rejectReasonName: "NotAnImage",
+          resultCid: null,
+          fee: "1000",
+          attempts: 2,
+        },
       ],
     });
     expect(await fetchOracleRequest(STATUS_URL, id, undefined, fetcher)).to.deep.include({

@@ -9,12 +9,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
-import {
-  type BatchDescription,
-  parseBatchDescription,
-  parseResultsFile,
-  resultsFileBytes,
-} from "@argus/protocol/batch";
+import { type BatchDescription, parseBatchDescription, parseResultsFile, resultsFileBytes } from "@argus/protocol/batch";
 import { canonicalJson, canonicalJsonBytes, NonCanonicalValueError } from "@argus/protocol/canonical-json";
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import { parseLabels, parseManifest } from "@argus/protocol/manifest";
@@ -77,13 +72,17 @@ const box = { x: 1, y: 2, width: 3, height: 4 };
 function reverseKeysDeeply(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeysDeeply);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([key, member]) => [key, reverseKeysDeeply(member)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([key, member]) => [key, reverseKeysDeeply(member)]),
+  );
 }
 
 describe("provider-image: protocol", function () {
   describe("canonical JSON", function () {
     it("sorts keys at every depth and writes no whitespace", function () {
-      expect(canonicalJson({ b: 1, a: [{ d: true, c: null }, "x"], "é": "ü" })).to.equal('{"a":[{"c":null,"d":true},"x"],"b":1,"é":"ü"}');
+      expect(canonicalJson({ b: 1, a: [{ d: true, c: null }, "x"], é: "ü" })).to.equal('{"a":[{"c":null,"d":true},"x"],"b":1,"é":"ü"}');
     });
 
     it("gives the same bytes for the same object built in any key order", function () {
@@ -113,7 +112,13 @@ describe("provider-image: protocol", function () {
 
   describe("results", function () {
     it("accepts a classification, a detection and an error entry", function () {
-      const error: ErrorResult = { schemaVersion: 2, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "EMPTY", message: "the image file is empty" } };
+      const error: ErrorResult = {
+        schemaVersion: 2,
+        requestId: "3",
+        imageCid: SOME_CID,
+        modelId: "squeezenet1.1-fp16",
+        error: { code: "EMPTY", message: "the image file is empty" },
+      };
       for (const result of [classification(), detection([{ classIndex: 5, label: "bus", score: 0.75, box }]), detection([]), error]) {
         expect(InferenceResultSchema.parse(result)).to.deep.equal(result);
       }
@@ -196,23 +201,44 @@ describe("provider-image: protocol", function () {
 
     it("accepts the canonical bytes of this request's result with the posted summary", async function () {
       const result = classification();
-      expect(await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result), { topClass: 285, topScore: 6226 }))).to.deep.equal({ verified: true, result });
-      const detected = detection([{ classIndex: 0, label: "person", score: 0.55, box }, { classIndex: 5, label: "bus", score: 0.75, box }]);
-      const outcome = await verifyResult(resultBytes(detected), requested(detected), recorded(resultBytes(detected), { topClass: 5, topScore: 7500 }));
+      expect(
+        await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result), { topClass: 285, topScore: 6226 })),
+      ).to.deep.equal({ verified: true, result });
+      const detected = detection([
+        { classIndex: 0, label: "person", score: 0.55, box },
+        { classIndex: 5, label: "bus", score: 0.75, box },
+      ]);
+      const outcome = await verifyResult(
+        resultBytes(detected),
+        requested(detected),
+        recorded(resultBytes(detected), { topClass: 5, topScore: 7500 }),
+      );
       expect(outcome.verified, "the best detection is the detector's summary").to.equal(true);
     });
 
     it("binds by the digest alone when the summary could not be read, and for an error entry", async function () {
       const result = classification();
       expect((await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result)))).verified).to.equal(true);
-      const error: ErrorResult = { schemaVersion: 2, requestId: "3", imageCid: SOME_CID, modelId: "squeezenet1.1-fp16", error: { code: "DECODE_FAILED", message: "truncated" } };
-      expect((await verifyResult(resultBytes(error), requested(error), recorded(resultBytes(error), { topClass: NO_CLASS, topScore: 0 }))).verified).to.equal(true);
+      const error: ErrorResult = {
+        schemaVersion: 2,
+        requestId: "3",
+        imageCid: SOME_CID,
+        modelId: "squeezenet1.1-fp16",
+        error: { code: "DECODE_FAILED", message: "truncated" },
+      };
+      expect(
+        (await verifyResult(resultBytes(error), requested(error), recorded(resultBytes(error), { topClass: NO_CLASS, topScore: 0 })))
+          .verified,
+      ).to.equal(true);
     });
 
     it("refuses bytes that are not the recorded ones, or not a result", async function () {
       const result = classification();
       const tampered = resultBytes(classification({ top5: [{ classIndex: 285, label: "Egyptian cat", score: 0.622639 }] }));
-      expect(await verifyResult(tampered, requested(result), recorded(resultBytes(result)))).to.deep.include({ verified: false, failed: "digest" });
+      expect(await verifyResult(tampered, requested(result), recorded(resultBytes(result)))).to.deep.include({
+        verified: false,
+        failed: "digest",
+      });
       const latin1 = new Uint8Array([0x7b, 0xe9, 0x7d]); // "{é}" in Latin-1: not UTF-8
       expect(await verifyResult(latin1, requested(result), recorded(latin1))).to.deep.include({ verified: false, failed: "json" });
       const other = new TextEncoder().encode('{"hello":"world"}');
@@ -225,9 +251,24 @@ describe("provider-image: protocol", function () {
       const answer = recorded(bytes, { topClass: 285, topScore: 6226 });
       const cases = [
         [{ ...requested(result), requestId: 42n }, answer, "requestId", /about request \d+, not this one \(42\)/],
-        [{ ...requested(result), modelName: "squeezenet1.1-fp16" }, answer, "modelId", /from model mobilenetv2-12-int8, not the requested squeezenet1\.1-fp16/],
-        [{ ...requested(result), imageCid: "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy" }, answer, "imageCid", /about image bafkrei\w+, not the requested bafkreidxv5/],
-        [requested(result), { ...answer, topClass: 282 }, "summary", /top prediction \(class 285, 6226 bp\) differs .* \(class 282, 6226 bp\)/],
+        [
+          { ...requested(result), modelName: "squeezenet1.1-fp16" },
+          answer,
+          "modelId",
+          /from model mobilenetv2-12-int8, not the requested squeezenet1\.1-fp16/,
+        ],
+        [
+          { ...requested(result), imageCid: "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy" },
+          answer,
+          "imageCid",
+          /about image bafkrei\w+, not the requested bafkreidxv5/,
+        ],
+        [
+          requested(result),
+          { ...answer, topClass: 282 },
+          "summary",
+          /top prediction \(class 285, 6226 bp\) differs .* \(class 282, 6226 bp\)/,
+        ],
       ] as const;
       for (const [request, posted, failed, problem] of cases) {
         const outcome = await verifyResult(bytes, request, posted);
@@ -249,14 +290,22 @@ describe("provider-image: protocol", function () {
 
     it("accepts a batch of up to 16 requests", function () {
       expect(parseBatchDescription(batch)).to.deep.equal(batch);
-      const full = { ...batch, requests: Array.from({ length: 16 }, (_, index) => ({ requestId: String(index), imageCid: SOME_CID, imageFile: `${index}.jpg` })) };
+      const full = {
+        ...batch,
+        requests: Array.from({ length: 16 }, (_, index) => ({ requestId: String(index), imageCid: SOME_CID, imageFile: `${index}.jpg` })),
+      };
       expect(parseBatchDescription(full).requests).to.have.length(16);
-      expect(() => parseBatchDescription({ ...full, requests: [...full.requests, { requestId: "99", imageCid: SOME_CID, imageFile: "x.jpg" }] })).to.throw(/batch.json is invalid/);
+      expect(() =>
+        parseBatchDescription({ ...full, requests: [...full.requests, { requestId: "99", imageCid: SOME_CID, imageFile: "x.jpg" }] }),
+      ).to.throw(/batch.json is invalid/);
     });
 
     it("refuses file names that leave the input folder, duplicate request ids and empty batches", function () {
       for (const imageFile of ["../etc/passwd", "/etc/passwd", "a/b.jpg", ".hidden", ""]) {
-        expect(() => parseBatchDescription({ ...batch, requests: [{ requestId: "1", imageCid: SOME_CID, imageFile }] }), imageFile).to.throw();
+        expect(
+          () => parseBatchDescription({ ...batch, requests: [{ requestId: "1", imageCid: SOME_CID, imageFile }] }),
+          imageFile,
+        ).to.throw();
       }
       expect(() => parseBatchDescription({ ...batch, requests: [batch.requests[0], batch.requests[0]] })).to.throw(/appears twice/);
       expect(() => parseBatchDescription({ ...batch, requests: [] })).to.throw();
@@ -265,7 +314,9 @@ describe("provider-image: protocol", function () {
     it("checks that a results file answers its batch: count, order, ids, model and weights", function () {
       const answer = (requestId: string, imageCid: string) => classification({ requestId, imageCid });
       const good = [answer("1", SOME_CID), answer("2", batch.requests[1]!.imageCid)];
-      expect(parseResultsFile(JSON.parse(new TextDecoder().decode(resultsFileBytes(good))), batch, { weightsSha256: WEIGHTS })).to.deep.equal(good);
+      expect(
+        parseResultsFile(JSON.parse(new TextDecoder().decode(resultsFileBytes(good))), batch, { weightsSha256: WEIGHTS }),
+      ).to.deep.equal(good);
       expect(() => parseResultsFile([good[1], good[0]], batch)).to.throw(/result 0 is for request 2, expected 1/);
       expect(() => parseResultsFile([good[0]], batch)).to.throw(/1 results for 2 requests/);
       expect(() => parseResultsFile([good[0], { ...good[1], modelId: "squeezenet1.1-fp16" }], batch)).to.throw(/names model squeezenet/);

@@ -62,7 +62,9 @@ describe("provider-image: accuracy on the labelled photos", function () {
         expect(result.top5).to.have.length(5);
         expect(result.modelId).to.equal(modelId);
       });
-      console.log(`      ${label}: top-1 ${top1}/${names.length}, top-5 ${top5}/${names.length}${misses.length ? `; missed: ${misses.join("; ")}` : ""}`);
+      console.log(
+        `      ${label}: top-1 ${top1}/${names.length}, top-5 ${top5}/${names.length}${misses.length ? `; missed: ${misses.join("; ")}` : ""}`,
+      );
       expect(names).to.have.length(9);
       expect(top1, misses.join("\n")).to.be.at.least(floors.top1);
       expect(top5, misses.join("\n")).to.be.at.least(floors.top5);
@@ -102,9 +104,7 @@ describe("provider-image: accuracy on the labelled photos", function () {
     expect(detection.image).to.deep.equal({ width: 810, height: 1080, format: "jpeg" });
     const people = detection.detections.filter((found) => found.label === "person");
     const buses = detection.detections.filter((found) => found.label === "bus");
-    console.log(
-      `      FastestDet: ${detection.detections.map((found) => `${found.label} ${found.score.toFixed(2)}`).join(", ")}`,
-    );
+    console.log(`      FastestDet: ${detection.detections.map((found) => `${found.label} ${found.score.toFixed(2)}`).join(", ")}`);
     expect(buses, "a bus").to.have.length.at.least(1);
     expect(people, "people").to.have.length.at.least(2);
     expect(buses[0]!.classIndex).to.equal(5);

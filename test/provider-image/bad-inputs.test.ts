@@ -90,7 +90,9 @@ describe("provider-image: bad and unusual inputs", function () {
     });
 
     it("a file over 2 MiB is TOO_LARGE_BYTES; the cap is configurable", async function () {
-      const big = await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toBuffer();
+      const big = await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } })
+        .png()
+        .toBuffer();
       expect(big.length).to.be.above(DEFAULT_IMAGE_LIMITS.maxBytes);
       expectError((await predict(engine, MOBILENET, [big]))[0], "TOO_LARGE_BYTES");
       const roomier = sharedEngine({ limits: { maxBytes: 8 * 1024 * 1024 } });
@@ -140,7 +142,10 @@ describe("provider-image: bad and unusual inputs", function () {
         [Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>"), "UNSUPPORTED_FORMAT"],
       ];
       for (const [bytes, code] of cases) {
-        const error = await inspectImage(bytes, DEFAULT_IMAGE_LIMITS).then(() => undefined, (caught: unknown) => caught);
+        const error = await inspectImage(bytes, DEFAULT_IMAGE_LIMITS).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         expect(error, code).to.be.instanceOf(ImageRejection);
         expect((error as ImageRejection).code).to.equal(code);
       }
@@ -148,7 +153,11 @@ describe("provider-image: bad and unusual inputs", function () {
 
     it("a missing image file is FILE_NOT_FOUND", async function () {
       const [result] = await engine.run(MOBILENET, [
-        { requestId: "7", imageCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", image: { path: "/nonexistent/cat.jpg" } },
+        {
+          requestId: "7",
+          imageCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+          image: { path: "/nonexistent/cat.jpg" },
+        },
       ]);
       expectError(result, "FILE_NOT_FOUND");
     });
@@ -169,7 +178,10 @@ describe("provider-image: bad and unusual inputs", function () {
 
     it("EXIF orientation swaps width and height in the reported image size and detection boxes", async function () {
       const bus = await readSharedImage("detect_bus.jpg"); // 810 × 1080 upright
-      const tagged = await sharp(await sharp(bus).rotate(270).toBuffer()).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+      const tagged = await sharp(await sharp(bus).rotate(270).toBuffer())
+        .withMetadata({ orientation: 6 })
+        .jpeg()
+        .toBuffer();
       const [result] = await predict(engine, FASTESTDET, [tagged]);
       if (result === undefined || "error" in result || result.task !== "detection") expect.fail(JSON.stringify(result));
       expect(result.image).to.include({ width: 810, height: 1080 });
@@ -236,7 +248,9 @@ describe("provider-image: bad and unusual inputs", function () {
     });
 
     it("a 1×1 image and an extreme panorama still produce a prediction", async function () {
-      const dot = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } }).png().toBuffer();
+      const dot = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } })
+        .png()
+        .toBuffer();
       const strip = await sharp(cat).resize(1000, 3, { fit: "fill" }).png().toBuffer();
       for (const result of await predict(engine, MOBILENET, [dot, strip])) expectClassification(result);
       for (const result of await predict(engine, FASTESTDET, [dot, strip])) {

@@ -60,7 +60,9 @@ describe("provider-image: chunks and session runs", function () {
     const runs: number[] = [];
     const outcomes = await inferChunk(standInNetwork(manifest, null, runs), chunkOf([1, 2, 3], 3 * 224 * 224));
     expect(runs).to.deep.equal([3]);
-    expect(outcomes.map((outcome) => ("values" in outcome ? [outcome.values[outcome.offset], outcome.imagesInRun] : outcome))).to.deep.equal([
+    expect(
+      outcomes.map((outcome) => ("values" in outcome ? [outcome.values[outcome.offset], outcome.imagesInRun] : outcome)),
+    ).to.deep.equal([
       [1, 3],
       [2, 3],
       [3, 3],

@@ -14,7 +14,16 @@ import { type BatchDescription, parseResultsFile, resultsFileBytes } from "@argu
 import { parseManifest } from "@argus/protocol/manifest";
 import { InferenceResultSchema } from "@argus/protocol/result";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
-import { expectClassification, expectDetection, expectError, MOBILENET, type ModelsMirror, noiseBytes, SOME_CID, startModelsMirror } from "./support/engine.ts";
+import {
+  expectClassification,
+  expectDetection,
+  expectError,
+  MOBILENET,
+  type ModelsMirror,
+  noiseBytes,
+  SOME_CID,
+  startModelsMirror,
+} from "./support/engine.ts";
 
 const ENTRY = join(REPO_ROOT, "provider-image/src/bin/entry.ts");
 const PREDICT = join(REPO_ROOT, "provider-image/src/bin/predict.ts");
@@ -86,7 +95,9 @@ describe("provider-image: commands", function () {
       expect(JSON.parse(outcome.stdout)).to.include({ modelId: MOBILENET, results: 5, errors: 2 });
 
       const bytes = await readFile(join(output, "results.json"));
-      const results = parseResultsFile(JSON.parse(bytes.toString("utf8")), batch, { weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f" });
+      const results = parseResultsFile(JSON.parse(bytes.toString("utf8")), batch, {
+        weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+      });
       expect(Buffer.from(resultsFileBytes(results)).equals(bytes), "results.json is canonical JSON").to.equal(true);
       expect(expectClassification(results[0]).top5[0]!.classIndex).to.equal(285);
       expectError(results[1], "NOT_AN_IMAGE");
@@ -111,7 +122,11 @@ describe("provider-image: commands", function () {
       await copyFile(sharedImage("detect_bus.jpg"), join(detectorInput, "bus.jpg"));
       await writeFile(
         join(detectorInput, "batch.json"),
-        JSON.stringify({ batchVersion: 1, modelId: "fastestdet-coco80", requests: [{ requestId: "1", imageCid: SOME_CID, imageFile: "bus.jpg" }] }),
+        JSON.stringify({
+          batchVersion: 1,
+          modelId: "fastestdet-coco80",
+          requests: [{ requestId: "1", imageCid: SOME_CID, imageFile: "bus.jpg" }],
+        }),
       );
       const outcome = await run(ENTRY, ["--input", detectorInput, "--output", detectorOutput, "--models-dir", SHARED_MODELS_DIR]);
       expect(outcome.code, outcome.stderr).to.equal(0);
@@ -123,7 +138,10 @@ describe("provider-image: commands", function () {
       const badInput = await scratchDir("argus-input-");
       const badOutput = await scratchDir("argus-output-");
       await writeFile(join(badOutput, "results.json"), "[]"); // left over from an earlier task
-      await writeFile(join(badInput, "batch.json"), JSON.stringify({ ...batch, requests: [{ ...batch.requests[0], imageFile: "../../etc/passwd" }] }));
+      await writeFile(
+        join(badInput, "batch.json"),
+        JSON.stringify({ ...batch, requests: [{ ...batch.requests[0], imageFile: "../../etc/passwd" }] }),
+      );
       const outcome = await run(ENTRY, ["--input", badInput, "--output", badOutput, "--models-dir", SHARED_MODELS_DIR]);
       expect(outcome.code).to.equal(1);
       expect(outcome.stderr).to.match(/batch.json is invalid[\s\S]*imageFile/);
@@ -165,7 +183,9 @@ describe("provider-image: commands", function () {
     });
 
     it("resolves relative paths against the folder npm was started in (INIT_CWD)", async function () {
-      const outcome = await run(PREDICT, ["--model", MOBILENET, "--models-dir", "models", "images/wml_cat.jpg"], { INIT_CWD: join(SHARED_MODELS_DIR, "..") });
+      const outcome = await run(PREDICT, ["--model", MOBILENET, "--models-dir", "models", "images/wml_cat.jpg"], {
+        INIT_CWD: join(SHARED_MODELS_DIR, ".."),
+      });
       expect(outcome.code, outcome.stderr).to.equal(0);
       expect(expectClassification(JSON.parse(outcome.stdout)[0]).top5[0]!.classIndex).to.equal(285);
     });
@@ -173,7 +193,9 @@ describe("provider-image: commands", function () {
     it("applies the service's byte cap, which --max-bytes raises for a look at a bigger photo", async function () {
       const dir = await scratchDir("argus-photos-");
       const big = join(dir, "big.png");
-      await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toFile(big);
+      await sharp(noiseBytes(1100 * 1100 * 3), { raw: { width: 1100, height: 1100, channels: 3 } })
+        .png()
+        .toFile(big);
       const capped = await run(PREDICT, ["--model", MOBILENET, "--models-dir", SHARED_MODELS_DIR, big]);
       expect(capped.code, capped.stderr).to.equal(0);
       expectError(JSON.parse(capped.stdout)[0], "TOO_LARGE_BYTES");
@@ -202,7 +224,10 @@ describe("provider-image: commands", function () {
       expect(outcome.stderr).to.contain("Check before use").and.contain("colorOrder");
       const manifest = parseManifest(JSON.parse(await readFile(join(out, "my-squeezenet.json"), "utf8")));
       expect(manifest).to.deep.include({ id: "my-squeezenet", task: "classification" });
-      expect(manifest.weights).to.deep.equal({ file: "squeezenet1.1-fp16.onnx", sha256: "21f25e3d9254af93e6218a359469fac714a017b3f9035c0f5c4acbf9a3ff7233" });
+      expect(manifest.weights).to.deep.equal({
+        file: "squeezenet1.1-fp16.onnx",
+        sha256: "21f25e3d9254af93e6218a359469fac714a017b3f9035c0f5c4acbf9a3ff7233",
+      });
       expect(manifest.input).to.deep.equal({ name: "data_0", dtype: "float16", layout: "NCHW", width: 224, height: 224 });
       expect(manifest.output).to.deep.equal({ name: "softmaxout_1", kind: "logits" });
       expect(manifest.labels.file).to.equal("imagenet-synset.txt"); // 1000 classes: the ImageNet labels
@@ -219,7 +244,11 @@ describe("provider-image: commands", function () {
       const outcome = await run(SKELETON, [onnx, "--task", "detection", "--labels", labels, "--out", out]);
       expect(outcome.code, outcome.stderr).to.equal(0);
       const manifest = parseManifest(JSON.parse(await readFile(join(out, "fastestdet-coco80.json"), "utf8")));
-      expect(manifest.labels).to.deep.equal({ file: "coco80-labels.json", format: "json-array", sha256: "76ce1473f01bd271bab54429737358a97160629cf970c5ec8384c2777dd0bae9" });
+      expect(manifest.labels).to.deep.equal({
+        file: "coco80-labels.json",
+        format: "json-array",
+        sha256: "76ce1473f01bd271bab54429737358a97160629cf970c5ec8384c2777dd0bae9",
+      });
       const wrong = await run(SKELETON, [onnx, "--task", "classification", "--labels", labels, "--stdout"]);
       expect(wrong.code).to.equal(2);
       expect(wrong.stderr).to.contain("names 80 classes");
@@ -244,10 +273,17 @@ describe("provider-image: commands", function () {
       expect(first.code, first.stderr).to.equal(0);
       expect((await readdir(models)).sort()).to.deep.equal(["imagenet-synset.txt", "mobilenetv2-12-int8.onnx", "squeezenet1.1-fp16.onnx"]);
 
-      await writeFile(join(models, "squeezenet1.1-fp16.onnx"), await sharp({ create: { width: 2, height: 2, channels: 3, background: "#000" } }).png().toBuffer());
+      await writeFile(
+        join(models, "squeezenet1.1-fp16.onnx"),
+        await sharp({ create: { width: 2, height: 2, channels: 3, background: "#000" } })
+          .png()
+          .toBuffer(),
+      );
       const second = await run(FETCH, ["--models-dir", models, MOBILENET, "squeezenet1.1-fp16"], { ARGUS_MODELS_MIRROR: mirror.url });
       expect(second.code, second.stderr).to.equal(0);
-      expect(second.stderr).to.match(/ok\s+mobilenetv2-12-int8.onnx/).and.match(/replaced\s+squeezenet1.1-fp16.onnx/);
+      expect(second.stderr)
+        .to.match(/ok\s+mobilenetv2-12-int8.onnx/)
+        .and.match(/replaced\s+squeezenet1.1-fp16.onnx/);
       const predicted = await run(PREDICT, ["--model", "squeezenet1.1-fp16", "--models-dir", models, sharedImage("wml_cat.jpg")]);
       expect(predicted.code, predicted.stderr).to.equal(0);
     });

@@ -88,7 +88,10 @@ describe("provider-image: the same answer on every CPU", function () {
       const a = expectClassification(many[index]);
       const b = expectClassification(one[index]);
       expect(a.runtime.inferencePath).to.equal("native-float");
-      expect(a.top5.map((entry) => entry.classIndex), name).to.deep.equal(b.top5.map((entry) => entry.classIndex));
+      expect(
+        a.top5.map((entry) => entry.classIndex),
+        name,
+      ).to.deep.equal(b.top5.map((entry) => entry.classIndex));
       a.top5.forEach((entry, rank) => expectClose(entry.score, b.top5[rank]!.score, 1e-4));
     }
   });
@@ -98,7 +101,10 @@ describe("provider-image: the same answer on every CPU", function () {
     const cat = "ortx_cat_224x224.jpg";
 
     before(async function () {
-      const valgrind = await run("valgrind", ["--version"]).then(() => true, () => false);
+      const valgrind = await run("valgrind", ["--version"]).then(
+        () => true,
+        () => false,
+      );
       if (arch() !== "x64" || !valgrind) {
         console.warn(`SKIPPED: the AVX2 emulation needs valgrind on x86-64 (arch ${arch()}, valgrind ${valgrind ? "found" : "missing"})`);
         this.skip();
@@ -109,7 +115,18 @@ describe("provider-image: the same answer on every CPU", function () {
       const predictScript = join(REPO_ROOT, "provider-image/src/bin/predict.ts");
       const { stdout } = await run(
         "valgrind",
-        ["--tool=none", "-q", process.execPath, predictScript, "--model", MOBILENET, "--models-dir", SHARED_MODELS_DIR, ...flags, join(SHARED_IMAGES_DIR, cat)],
+        [
+          "--tool=none",
+          "-q",
+          process.execPath,
+          predictScript,
+          "--model",
+          MOBILENET,
+          "--models-dir",
+          SHARED_MODELS_DIR,
+          ...flags,
+          join(SHARED_IMAGES_DIR, cat),
+        ],
         { maxBuffer: 16 << 20 },
       );
       return expectClassification(JSON.parse(stdout)[0]);

@@ -18,7 +18,15 @@ import { ModelFilesMissingError, ModelIntegrityError } from "@argus/provider-ima
 import { defaultModelsCacheDir, resolveModelsDir } from "@argus/provider-image/models-dir";
 import { loadProviderConfig, modelsDirOf } from "@argus/provider-image/config";
 import { SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
-import { expectClassification, MOBILENET, type ModelsMirror, predict, readSharedImage, SQUEEZENET, startModelsMirror } from "./support/engine.ts";
+import {
+  expectClassification,
+  MOBILENET,
+  type ModelsMirror,
+  predict,
+  readSharedImage,
+  SQUEEZENET,
+  startModelsMirror,
+} from "./support/engine.ts";
 
 async function expectRejection(promise: Promise<unknown>, type: new (...args: never[]) => Error, ...fragments: string[]): Promise<Error> {
   try {
@@ -59,10 +67,18 @@ describe("provider-image: model files", function () {
       bytes[middle] = bytes[middle]! ^ 0xff; // one flipped byte
       await writeFile(weights, bytes);
       const manifest = await loadManifest(MOBILENET);
-      const error = await expectRejection(createEngine({ modelsDir: dir }).load(MOBILENET), ModelIntegrityError, weights, manifest.weights.sha256);
+      const error = await expectRejection(
+        createEngine({ modelsDir: dir }).load(MOBILENET),
+        ModelIntegrityError,
+        weights,
+        manifest.weights.sha256,
+      );
       expect(error.message).to.match(/refusing to load/);
       // Running a batch fails the same way: no prediction comes from unverified weights.
-      await expectRejection(predict(createEngine({ modelsDir: dir }), MOBILENET, [await readSharedImage("wml_cat.jpg")]), ModelIntegrityError);
+      await expectRejection(
+        predict(createEngine({ modelsDir: dir }), MOBILENET, [await readSharedImage("wml_cat.jpg")]),
+        ModelIntegrityError,
+      );
     });
 
     it("a corrupted labels file refuses to load as well", async function () {
@@ -127,7 +143,11 @@ describe("provider-image: model files", function () {
 
     it("labels that do not match the output's class count are refused", async function () {
       const engine = await engineWithManifest((manifest) => {
-        manifest.labels = { file: "coco80-labels.json", format: "json-array", sha256: "76ce1473f01bd271bab54429737358a97160629cf970c5ec8384c2777dd0bae9" };
+        manifest.labels = {
+          file: "coco80-labels.json",
+          format: "json-array",
+          sha256: "76ce1473f01bd271bab54429737358a97160629cf970c5ec8384c2777dd0bae9",
+        };
       });
       await expectRejection(engine.load("squeezenet-variant"), ModelMismatchError, "1000 classes", "names 80");
     });
@@ -205,7 +225,13 @@ describe("provider-image: model files", function () {
       const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
       await new Promise((resolve) => closed.close(resolve)); // nothing listens there any more
       const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: deadUrl } });
-      const error = await expectRejection(engine.load(MOBILENET), ModelFilesMissingError, "ARGUS_MODELS_DIR", cache, "downloading it failed");
+      const error = await expectRejection(
+        engine.load(MOBILENET),
+        ModelFilesMissingError,
+        "ARGUS_MODELS_DIR",
+        cache,
+        "downloading it failed",
+      );
       expect(error.message).to.contain("--models-dir");
     });
 
@@ -221,7 +247,9 @@ describe("provider-image: model files", function () {
         const manifest = await loadManifest(id);
         for (const pinned of [manifest.weights, manifest.labels]) {
           expect(pinned.url).to.match(/^https:\/\/raw\.githubusercontent\.com\/[^/]+\/[^/]+\/[0-9a-f]{40}\//);
-          const digest = createHash("sha256").update(await readFile(join(SHARED_MODELS_DIR, pinned.file))).digest("hex");
+          const digest = createHash("sha256")
+            .update(await readFile(join(SHARED_MODELS_DIR, pinned.file)))
+            .digest("hex");
           expect(digest, pinned.file).to.equal(pinned.sha256);
         }
       }

@@ -29,7 +29,9 @@ const normalise = (value: number, channel: number) => (value / 255 - [0.5, 0.25,
 describe("provider-image: preprocessing arithmetic", function () {
   describe("resize geometry", function () {
     it("resize-crop: the short side becomes shortSide, the centre is cut", function () {
-      expect(planResize({ policy: "resize-crop", shortSide: 256 }, { width: 1000, height: 500 }, { width: 224, height: 224 })).to.deep.equal({
+      expect(
+        planResize({ policy: "resize-crop", shortSide: 256 }, { width: 1000, height: 500 }, { width: 224, height: 224 }),
+      ).to.deep.equal({
         policy: "resize-crop",
         resizeWidth: 512,
         resizeHeight: 256,
@@ -42,9 +44,25 @@ describe("provider-image: preprocessing arithmetic", function () {
 
     it("letterbox: fits inside, centred, padding split (odd pixel at the end)", function () {
       const plan = planResize({ policy: "letterbox", padValue: 114 }, { width: 810, height: 1080 }, { width: 352, height: 352 });
-      expect(plan).to.deep.equal({ policy: "letterbox", resizeWidth: 264, resizeHeight: 352, padLeft: 44, padTop: 0, padRight: 44, padBottom: 0 });
+      expect(plan).to.deep.equal({
+        policy: "letterbox",
+        resizeWidth: 264,
+        resizeHeight: 352,
+        padLeft: 44,
+        padTop: 0,
+        padRight: 44,
+        padBottom: 0,
+      });
       const wide = planResize({ policy: "letterbox", padValue: 0 }, { width: 1000, height: 3 }, { width: 352, height: 352 });
-      expect(wide).to.deep.equal({ policy: "letterbox", resizeWidth: 352, resizeHeight: 1, padLeft: 0, padTop: 175, padRight: 0, padBottom: 176 });
+      expect(wide).to.deep.equal({
+        policy: "letterbox",
+        resizeWidth: 352,
+        resizeHeight: 1,
+        padLeft: 0,
+        padTop: 175,
+        padRight: 0,
+        padBottom: 176,
+      });
     });
 
     it("input pixels map back to source pixels through either policy", function () {

@@ -84,7 +84,10 @@ describe("npm start: the whole local stack", function () {
     expect(parseDeployment(await (await fetch(`${uiUrl}/deployment.json`)).json())).to.deep.equal(record);
 
     const userEnv = { ...env, ARGUS_DEPLOYMENT_FILE: deploymentFile, ARGUS_PRIVATE_KEY: hardhatAccountKey(3) };
-    const request = await argusProcess(["request", "--model", "mobilenetv2-12-int8", "--image", sharedImage("wml_cat.jpg"), "--wait", "--json", "--timeout", "120"], userEnv);
+    const request = await argusProcess(
+      ["request", "--model", "mobilenetv2-12-int8", "--image", sharedImage("wml_cat.jpg"), "--wait", "--json", "--timeout", "120"],
+      userEnv,
+    );
     expect(request.code, request.stderr).to.equal(0);
     expect(request.stderr, "--json mode prints no progress").to.equal("");
     const answer = request.json<{
@@ -106,7 +109,9 @@ describe("npm start: the whole local stack", function () {
 
     const events = await argusProcess(["events", "--json"], userEnv);
     expect(events.code, events.stderr).to.equal(0);
-    const mine = events.lines<{ event: string; requestId: string; resultDigest?: string; topClass?: number }>().filter((event) => event.requestId === answer.requestId);
+    const mine = events
+      .lines<{ event: string; requestId: string; resultDigest?: string; topClass?: number }>()
+      .filter((event) => event.requestId === answer.requestId);
     expect(mine.map((event) => event.event)).to.deep.equal(["PredictionRequested", "PredictionFulfilled"]);
     expect(mine[1]).to.deep.include({ resultDigest: answer.settlement.resultDigest, topClass: answer.result.top5[0]!.classIndex });
 
@@ -158,11 +163,14 @@ describe("npm start: the whole local stack", function () {
       expect(record.contracts.predictionEscrow).to.deep.equal({ address: argus.escrow, deployBlock: argus.deployBlock });
       expect(record.ipfs).to.deep.equal({ apiUrl: ipfs.apiUrl, gatewayUrl: ipfs.gatewayUrl });
 
-      const request = await argusProcess(["request", "--model", "squeezenet1.1-fp16", "--image", sharedImage("ortx_pineapple.png"), "--wait", "--json", "--timeout", "120"], {
-        ...env,
-        ARGUS_DEPLOYMENT_FILE: deploymentFile,
-        ARGUS_PRIVATE_KEY: hardhatAccountKey(3),
-      });
+      const request = await argusProcess(
+        ["request", "--model", "squeezenet1.1-fp16", "--image", sharedImage("ortx_pineapple.png"), "--wait", "--json", "--timeout", "120"],
+        {
+          ...env,
+          ARGUS_DEPLOYMENT_FILE: deploymentFile,
+          ARGUS_PRIVATE_KEY: hardhatAccountKey(3),
+        },
+      );
       expect(request.code, request.stderr).to.equal(0);
       expect(request.json()).to.deep.include({ status: "fulfilled", verified: true });
 

@@ -38,13 +38,18 @@ export const PACKAGE_RULES: PackageRule[] = [
     exclude: ["oracle-requestor/cli", "oracle-requestor/ipfs-node"],
     mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
   },
-  { name: "@argus/cli", root: "oracle-requestor/cli", mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"] },
+  {
+    name: "@argus/cli",
+    root: "oracle-requestor/cli",
+    mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
+  },
   { name: "@argus/frontend", root: "frontend", mayImport: ["@argus/escrow", "@argus/protocol"] },
   { name: "@argus/devchain", root: "contracts/devchain", mayImport: ["@argus/escrow", "@argus/provider-image", "@argus/protocol"] },
 ];
 
 const SOURCE = /\.(ts|tsx|mts|mjs|js)$/;
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|(?:^|[\s;(=])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|(?:^|[\s;(=])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
 
 function sourceFiles(root: string, dir: string, skip: (path: string) => boolean): string[] {
   const found: string[] = [];
@@ -80,7 +85,8 @@ export function checkDependencyRules(root: string, rules: readonly PackageRule[]
       continue;
     }
     const exportsField = JSON.parse(readFileSync(manifest, "utf8")).exports ?? {};
-    for (const key of Object.keys(exportsField)) if (key.includes("*")) problems.push(`${rule.name} exports a wildcard "${key}": list its public modules`);
+    for (const key of Object.keys(exportsField))
+      if (key.includes("*")) problems.push(`${rule.name} exports a wildcard "${key}": list its public modules`);
   }
 
   const files = sourceFiles(root, ".", (path) => ["artifacts", "cache", "types", "test-output", "coverage"].includes(normalize(path)));
@@ -92,8 +98,10 @@ export function checkDependencyRules(root: string, rules: readonly PackageRule[]
       if (specifier.startsWith(".")) {
         const target = normalize(join(dirname(file), specifier));
         if (inside(target, "scripts") && !inScripts) problems.push(`${file} imports ${specifier}: nothing imports scripts/`);
-        else if (owner && ownerOf(target) !== owner) problems.push(`${file} imports ${specifier}, outside ${owner.name}: import other packages by name`);
-        else if (inTests && !inside(target, "test") && !inside(target, "types")) problems.push(`${file} imports ${specifier}: tests import product code by package name`);
+        else if (owner && ownerOf(target) !== owner)
+          problems.push(`${file} imports ${specifier}, outside ${owner.name}: import other packages by name`);
+        else if (inTests && !inside(target, "test") && !inside(target, "types"))
+          problems.push(`${file} imports ${specifier}: tests import product code by package name`);
         continue;
       }
       if (!specifier.startsWith("@argus/") || !owner) continue;

@@ -79,9 +79,9 @@ export async function deployEscrowFixture(connection: NetworkConnection): Promis
 
   await (await typedEscrow.registerModel(modelConfig())).wait();
   await (await typedEscrow.registerModel(modelConfig({ name: "fastestdet-coco80", task: TASK.Detection }))).wait();
-  await (await typedEscrow.registerModel(
-    modelConfig({ name: "squeezenet1.1-fp16", feeToken: await token.getAddress(), fee: TOKEN_FEE }),
-  )).wait();
+  await (
+    await typedEscrow.registerModel(modelConfig({ name: "squeezenet1.1-fp16", feeToken: await token.getAddress(), fee: TOKEN_FEE }))
+  ).wait();
 
   for (const user of users.slice(0, 8)) {
     await (await token.mint(user.address, 1_000n * 10n ** 18n)).wait();
@@ -115,9 +115,10 @@ export async function request(
   const imageCid = options.imageCid ?? randomImageCid();
   const [token, amount] = await escrow.quote(modelId, callbackGasLimit);
   const value = token === NATIVE ? amount : 0n;
-  const tx = callbackGasLimit === 0n
-    ? await escrow.connect(signer).requestPrediction(modelId, imageCid, { value })
-    : await escrow.connect(signer).requestPredictionWithCallback(modelId, imageCid, callbackGasLimit, { value });
+  const tx =
+    callbackGasLimit === 0n
+      ? await escrow.connect(signer).requestPrediction(modelId, imageCid, { value })
+      : await escrow.connect(signer).requestPredictionWithCallback(modelId, imageCid, callbackGasLimit, { value });
   const [terms] = termsFromReceipt(escrow, await tx.wait());
   if (!terms) throw new Error("no PredictionRequested event");
   return terms;

@@ -9,7 +9,17 @@
  * start (`EventReader`).
  */
 import { CID } from "multiformats/cid";
-import { type Address, BaseError, type ContractFunctionReturnType, erc20Abi, type Hex, hexToBytes, type Log, parseEventLogs, type PublicClient } from "viem";
+import {
+  type Address,
+  BaseError,
+  type ContractFunctionReturnType,
+  erc20Abi,
+  type Hex,
+  hexToBytes,
+  type Log,
+  parseEventLogs,
+  type PublicClient,
+} from "viem";
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import { rejectReasonName } from "./reject-reasons.ts";
 import { predictionEscrowAbi } from "./abi.generated.ts";
@@ -57,7 +67,9 @@ export async function listModels(reader: EscrowReader): Promise<ModelInfo[]> {
 
 /** One registered model, as of the latest block. */
 export async function readModel(reader: EscrowReader, id: number): Promise<ModelInfo> {
-  return modelFromView(await reader.client.readContract({ address: reader.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [id] }));
+  return modelFromView(
+    await reader.client.readContract({ address: reader.escrow, abi: predictionEscrowAbi, functionName: "getModel", args: [id] }),
+  );
 }
 
 /** What the escrow's `getModel` view returns, as viem decodes it. */
@@ -120,12 +132,20 @@ export interface EventPlace {
   logIndex: number;
 }
 
-export const LIFECYCLE_EVENTS = ["PredictionRequested", "PredictionFulfilled", "PredictionRejected", "PredictionExpired", "CallbackFailed"] as const;
+export const LIFECYCLE_EVENTS = [
+  "PredictionRequested",
+  "PredictionFulfilled",
+  "PredictionRejected",
+  "PredictionExpired",
+  "CallbackFailed",
+] as const;
 export const SETTLEMENT_EVENTS = ["PredictionFulfilled", "PredictionRejected", "PredictionExpired", "CallbackFailed"] as const;
 type LifecycleEventName = (typeof LIFECYCLE_EVENTS)[number];
 
 type AbiEvent = Extract<(typeof predictionEscrowAbi)[number], { type: "event" }>;
-const EVENT_ITEMS = predictionEscrowAbi.filter((item): item is AbiEvent => item.type === "event" && (LIFECYCLE_EVENTS as readonly string[]).includes(item.name));
+const EVENT_ITEMS = predictionEscrowAbi.filter(
+  (item): item is AbiEvent => item.type === "event" && (LIFECYCLE_EVENTS as readonly string[]).includes(item.name),
+);
 
 /** Decodes the escrow's lifecycle events in `logs`, in log order. */
 export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
@@ -142,7 +162,13 @@ export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
         break;
       }
       case "PredictionRejected":
-        events.push({ event: log.eventName, ...place, requestId: log.args.requestId, reason: log.args.reason, reasonName: rejectReasonName(log.args.reason) });
+        events.push({
+          event: log.eventName,
+          ...place,
+          requestId: log.args.requestId,
+          reason: log.args.reason,
+          reasonName: rejectReasonName(log.args.reason),
+        });
         break;
       case "PredictionExpired":
       case "CallbackFailed":
@@ -270,7 +296,11 @@ export async function withTopResults(reader: Pick<EscrowReader, "client">, event
   return Promise.all(
     events.map(async (event) => {
       if (event.event !== "PredictionFulfilled") return event;
-      if (!inputs.has(event.transactionHash)) inputs.set(event.transactionHash, reader.client.getTransaction({ hash: event.transactionHash }).then((tx) => tx.input));
+      if (!inputs.has(event.transactionHash))
+        inputs.set(
+          event.transactionHash,
+          reader.client.getTransaction({ hash: event.transactionHash }).then((tx) => tx.input),
+        );
       let top: TopResult | undefined;
       try {
         top = topResultFromCalldata(await inputs.get(event.transactionHash)!, event.requestId);
@@ -297,7 +327,11 @@ export async function findRequests(
 }
 
 /** A request's terms from its `PredictionRequested` event (undefined when there is none since `fromBlock`). */
-export async function findRequest(reader: EventReader, requestId: bigint, fromBlock = reader.deployBlock): Promise<RequestRecord | undefined> {
+export async function findRequest(
+  reader: EventReader,
+  requestId: bigint,
+  fromBlock = reader.deployBlock,
+): Promise<RequestRecord | undefined> {
   const [request] = await findRequests(reader, { requestId }, fromBlock);
   return request;
 }
@@ -306,11 +340,21 @@ export async function findRequest(reader: EventReader, requestId: bigint, fromBl
  * How each of `requestIds` was settled, from its events from `fromBlock` to `toBlock`
  * (default: the latest block); absent: not settled in that range.
  */
-export async function findSettlements(reader: EventReader, requestIds: readonly bigint[], fromBlock: bigint, toBlock?: bigint): Promise<Map<bigint, Settlement>> {
+export async function findSettlements(
+  reader: EventReader,
+  requestIds: readonly bigint[],
+  fromBlock: bigint,
+  toBlock?: bigint,
+): Promise<Map<bigint, Settlement>> {
   const settlements = new Map<bigint, Settlement>();
   if (requestIds.length === 0) return settlements;
   toBlock ??= await reader.client.getBlockNumber({ cacheTime: 0 });
-  const events = await queryEvents(reader, { fromBlock, toBlock, events: ["PredictionFulfilled", "PredictionRejected", "PredictionExpired"], requestId: requestIds.length === 1 ? requestIds[0]! : [...requestIds] });
+  const events = await queryEvents(reader, {
+    fromBlock,
+    toBlock,
+    events: ["PredictionFulfilled", "PredictionRejected", "PredictionExpired"],
+    requestId: requestIds.length === 1 ? requestIds[0]! : [...requestIds],
+  });
   for (const event of events) {
     const place = { blockNumber: BigInt(event.blockNumber), transactionHash: event.transactionHash };
     if (event.event === "PredictionFulfilled") {

@@ -9,7 +9,18 @@
  * sha2-256), the same convention as results, so the registry's `manifestCid` can be
  * checked by hashing; `pinManifest` puts them on IPFS.
  */
-import { type Account, type Address, type Chain, type Hex, parseEventLogs, type PublicClient, toHex, type Transport, type WalletClient, zeroAddress } from "viem";
+import {
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  parseEventLogs,
+  type PublicClient,
+  toHex,
+  type Transport,
+  type WalletClient,
+  zeroAddress,
+} from "viem";
 import { resultCidForBytes } from "@argus/protocol/cid";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
 import { predictionEscrowAbi } from "./abi.generated.ts";
@@ -111,17 +122,24 @@ export async function registerManifests(
     const changed = configChanges(current, config, cid.toString());
     if (changed) await send(ctx, "updateModel", [current.id, config]);
     if (!current.active) await send(ctx, "setModelActive", [current.id, true]);
-    registered.push({ modelId: current.id, name: manifest.id, manifestCid: cid.toString(), action: changed || !current.active ? "updated" : "unchanged" });
+    registered.push({
+      modelId: current.id,
+      name: manifest.id,
+      manifestCid: cid.toString(),
+      action: changed || !current.active ? "updated" : "unchanged",
+    });
   }
   return registered;
 }
 
-async function send(
-  ctx: RegistrationContext,
-  functionName: "registerModel" | "updateModel" | "setModelActive",
-  args: readonly unknown[],
-) {
-  const hash = await ctx.wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName, args, chain: ctx.wallet.chain } as never);
+async function send(ctx: RegistrationContext, functionName: "registerModel" | "updateModel" | "setModelActive", args: readonly unknown[]) {
+  const hash = await ctx.wallet.writeContract({
+    address: ctx.escrow,
+    abi: predictionEscrowAbi,
+    functionName,
+    args,
+    chain: ctx.wallet.chain,
+  } as never);
   const receipt = await ctx.client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`${functionName} (${hash}) reverted`);
   return receipt;

@@ -5,11 +5,7 @@
 import { type Address, type Log, parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "./abi.generated.ts";
 
-export type SettlementOutcome =
-  | { kind: "fulfilled" }
-  | { kind: "rejected" }
-  | { kind: "expired" }
-  | { kind: "skipped"; reason: number };
+export type SettlementOutcome = { kind: "fulfilled" } | { kind: "rejected" } | { kind: "expired" } | { kind: "skipped"; reason: number };
 
 export interface SettlementEffects {
   outcomes: Map<bigint, SettlementOutcome>;
@@ -20,7 +16,10 @@ export interface SettlementEffects {
 export function readSettlementLogs(logs: readonly Log[], escrow: Address): SettlementEffects {
   const outcomes = new Map<bigint, SettlementOutcome>();
   const feesCredited = new Map<Address, bigint>();
-  const events = parseEventLogs({ abi: predictionEscrowAbi, logs: logs.filter((log) => log.address.toLowerCase() === escrow.toLowerCase()) });
+  const events = parseEventLogs({
+    abi: predictionEscrowAbi,
+    logs: logs.filter((log) => log.address.toLowerCase() === escrow.toLowerCase()),
+  });
   for (const event of events) {
     switch (event.eventName) {
       case "PredictionFulfilled":

@@ -13,7 +13,13 @@ import type {} from "@nomicfoundation/hardhat-ignition-ethers";
 import { type Address, createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { DEFAULT_MODEL_TERMS, type ModelTerms, type RegisteredModel, type RegistrationContext, registerManifests } from "@argus/escrow/model-registration";
+import {
+  DEFAULT_MODEL_TERMS,
+  type ModelTerms,
+  type RegisteredModel,
+  type RegistrationContext,
+  registerManifests,
+} from "@argus/escrow/model-registration";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
 import ArgusModule from "../ignition/modules/Argus.ts";
 
@@ -85,7 +91,10 @@ export async function deployArgus(options: {
     });
     const address = (await escrow.getAddress()) as Address;
     const manifests = await listManifests(options.manifestsDirs ?? [BUILTIN_MANIFESTS_DIR]);
-    const models = await registerManifests(modelAdminContext(options.rpcUrl, address), manifests, { ...DEFAULT_MODEL_TERMS, ...options.terms });
+    const models = await registerManifests(modelAdminContext(options.rpcUrl, address), manifests, {
+      ...DEFAULT_MODEL_TERMS,
+      ...options.terms,
+    });
     return { escrow: address, deployBlock, chainId: Number(chainId), models };
   } finally {
     await connection.close();

@@ -7,13 +7,7 @@
 import { PERMIT_TYPES, type RequestTerms } from "@argus/escrow/request-terms";
 import { type Address, erc20Abi, type Hex, parseSignature, type TransactionReceipt, zeroAddress } from "viem";
 import type { Config } from "wagmi";
-import {
-  getPublicClient,
-  signTypedData,
-  simulateContract,
-  waitForTransactionReceipt,
-  writeContract,
-} from "wagmi/actions";
+import { getPublicClient, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import { type Currency, formatAmount } from "@argus/escrow/format";
 import { InsufficientBalanceError } from "../lib/errors.ts";
 import type { TokenInfo } from "@argus/escrow/escrow-reads";

@@ -49,7 +49,12 @@ export async function fetchRequests(reader: EventReader, requester: Address, kno
   if (oldestPending === undefined) return { requests, readTo: toBlock };
   // No settlement precedes its request, and those before `fromBlock` were read last time.
   const settledFrom = oldestPending.blockNumber > fromBlock ? oldestPending.blockNumber : fromBlock;
-  const settlements = await findSettlements(reader, pending.map((request) => request.terms.requestId), settledFrom, toBlock);
+  const settlements = await findSettlements(
+    reader,
+    pending.map((request) => request.terms.requestId),
+    settledFrom,
+    toBlock,
+  );
   return {
     requests: requests.map((request) => {
       const settlement = settlements.get(request.terms.requestId);

@@ -16,7 +16,12 @@ export function History({ previews }: { previews: ReadonlyMap<string, string> })
   const requests = useRequests(account);
   const models = useModels();
   if (account === undefined) return <p className="muted">Connect a wallet to see its requests.</p>;
-  if (requests.isPending) return <p className="muted" aria-busy="true">Reading your requests from the chain…</p>;
+  if (requests.isPending)
+    return (
+      <p className="muted" aria-busy="true">
+        Reading your requests from the chain…
+      </p>
+    );
   if (requests.error) return <ErrorNotice error={requests.error} onRetry={() => void requests.refetch()} />;
   const byId = new Map((models.data ?? []).map((model) => [model.id, model]));
   return (
@@ -40,7 +45,15 @@ export function History({ previews }: { previews: ReadonlyMap<string, string> })
   );
 }
 
-function HistoryItem({ record, model, previewUrl }: { record: TrackedRequest; model?: ModelInfo | undefined; previewUrl?: string | undefined }) {
+function HistoryItem({
+  record,
+  model,
+  previewUrl,
+}: {
+  record: TrackedRequest;
+  model?: ModelInfo | undefined;
+  previewUrl?: string | undefined;
+}) {
   const status = useRequestStatus(record);
   const id = requestIdHex(record.terms.requestId);
   return (

@@ -30,9 +30,12 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
   const abort = useRef<AbortController | undefined>(undefined);
   const previewUrl = "previewUrl" in state ? state.previewUrl : undefined;
 
-  useEffect(() => () => {
-    if (previewUrl) URL.revokeObjectURL(previewUrl);
-  }, [previewUrl]);
+  useEffect(
+    () => () => {
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+    },
+    [previewUrl],
+  );
   useEffect(() => () => abort.current?.abort(), []);
 
   async function choose(file: File | undefined) {
@@ -126,9 +129,14 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
             )}
             {state.stage === "pinned" && state.cid && (
               <p className="pinned" role="status">
-                <span className="ok-mark" aria-hidden="true">✓</span> Pinned as{" "}
+                <span className="ok-mark" aria-hidden="true">
+                  ✓
+                </span>{" "}
+                Pinned as{" "}
                 <a href={`${deployment.ipfs.gatewayUrl}/ipfs/${state.cid}`} target="_blank" rel="noreferrer">
-                  <code className="cid" data-testid="image-cid">{state.cid}</code>
+                  <code className="cid" data-testid="image-cid">
+                    {state.cid}
+                  </code>
                 </a>
               </p>
             )}

@@ -7,14 +7,21 @@ import { ErrorNotice } from "./ErrorNotice.tsx";
 export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
   const models = useModels();
   const deployment = useDeployment();
-  if (models.isPending) return <p className="muted" aria-busy="true">Reading the model registry…</p>;
+  if (models.isPending)
+    return (
+      <p className="muted" aria-busy="true">
+        Reading the model registry…
+      </p>
+    );
   if (models.error) {
     return (
       <ErrorNotice
-        error={new Error(
-          `The model registry at ${deployment.contracts.predictionEscrow.address} on ${deployment.chain.rpcUrl} could not be read: is the chain running and the deployment record current?`,
-          { cause: models.error },
-        )}
+        error={
+          new Error(
+            `The model registry at ${deployment.contracts.predictionEscrow.address} on ${deployment.chain.rpcUrl} could not be read: is the chain running and the deployment record current?`,
+            { cause: models.error },
+          )
+        }
         onRetry={() => void models.refetch()}
       />
     );

@@ -52,7 +52,9 @@ export function RequestTracker({ record, model, previewUrl }: { record: TrackedR
       <dl className="summary">
         <dt>Request</dt>
         <dd>
-          <code title={id} data-testid="request-id">{shortHex(id, 8, 6)}</code>
+          <code title={id} data-testid="request-id">
+            {shortHex(id, 8, 6)}
+          </code>
         </dd>
         <dt>Model</dt>
         <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
@@ -73,7 +75,13 @@ export function RequestTracker({ record, model, previewUrl }: { record: TrackedR
       {record.settlement?.kind === "fulfilled" &&
         // The result is checked against the requested model's name, so it waits for the registry.
         (model ? (
-          <Suspense fallback={<p className="muted" aria-busy="true">Loading the result viewer…</p>}>
+          <Suspense
+            fallback={
+              <p className="muted" aria-busy="true">
+                Loading the result viewer…
+              </p>
+            }
+          >
             <ResultPanel
               request={{ requestId: record.terms.requestId, modelName: model.name, imageCid: record.imageCid }}
               answer={record.settlement}
@@ -81,7 +89,9 @@ export function RequestTracker({ record, model, previewUrl }: { record: TrackedR
             />
           </Suspense>
         ) : (
-          <p className="muted" aria-busy="true">Reading the model registry to check the result…</p>
+          <p className="muted" aria-busy="true">
+            Reading the model registry to check the result…
+          </p>
         ))}
     </div>
   );

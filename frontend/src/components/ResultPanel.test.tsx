@@ -53,10 +53,18 @@ describe("result views", () => {
   });
 
   it("marks a verified result, and warns loudly about one that is not", () => {
-    const { unmount } = render(<VerificationMark verification={{ verified: true, result: classification }} cid="bafkreiabc" gatewayUrl="http://gw" />);
+    const { unmount } = render(
+      <VerificationMark verification={{ verified: true, result: classification }} cid="bafkreiabc" gatewayUrl="http://gw" />,
+    );
     expect(screen.getByTestId("verified").textContent).toMatch(/Verified.*matches the digest/);
     unmount();
-    render(<VerificationMark verification={{ verified: false, failed: "digest", problem: "Hash mismatch." }} cid="bafkreiabc" gatewayUrl="http://gw" />);
+    render(
+      <VerificationMark
+        verification={{ verified: false, failed: "digest", problem: "Hash mismatch." }}
+        cid="bafkreiabc"
+        gatewayUrl="http://gw"
+      />,
+    );
     expect(screen.getByRole("alert").textContent).toMatch(/Not verified.*Hash mismatch/);
   });
 });
@@ -82,13 +90,19 @@ describe("fetchAndVerifyResult: the fetched result checked against the request",
   });
 
   it("refuses a genuine recorded result from another model than the one requested", async () => {
-    expect(await checkRecorded(classification, { ...request, modelName: "squeezenet1.1-fp16" })).toMatchObject({ verified: false, failed: "modelId" });
+    expect(await checkRecorded(classification, { ...request, modelName: "squeezenet1.1-fp16" })).toMatchObject({
+      verified: false,
+      failed: "modelId",
+    });
     expect(screen.getByTestId("not-verified").textContent).toMatch(/from model mobilenetv2-12-int8, not the requested squeezenet1\.1-fp16/);
   });
 
   it("refuses a genuine recorded result about another image than the one requested", async () => {
     const otherImage = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
-    expect(await checkRecorded(classification, { ...request, imageCid: otherImage })).toMatchObject({ verified: false, failed: "imageCid" });
+    expect(await checkRecorded(classification, { ...request, imageCid: otherImage })).toMatchObject({
+      verified: false,
+      failed: "imageCid",
+    });
     expect(screen.getByTestId("not-verified").textContent).toMatch(new RegExp(`about image ${IMAGE_CID}, not the requested ${otherImage}`));
   });
 });

@@ -7,12 +7,7 @@
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import type { ClassificationResult, DetectionResult, InferenceResult } from "@argus/protocol/result";
-import {
-  type RecordedAnswer,
-  type RequestedInference,
-  type ResultVerification,
-  verifyResult,
-} from "@argus/protocol/verify-result";
+import { type RecordedAnswer, type RequestedInference, type ResultVerification, verifyResult } from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { readResultBytes } from "../ipfs/ipfs.ts";
 import { formatPercent } from "../lib/format.ts";
@@ -37,19 +32,30 @@ export default function ResultPanel({ request, answer, imageUrl }: ResultPanelPr
     staleTime: Infinity,
     retry: 1,
   });
-  if (verification.isPending) return <p className="muted" aria-busy="true">Fetching the result from IPFS and checking its hash…</p>;
+  if (verification.isPending)
+    return (
+      <p className="muted" aria-busy="true">
+        Fetching the result from IPFS and checking its hash…
+      </p>
+    );
   if (verification.error) return <ErrorNotice error={verification.error} onRetry={() => void verification.refetch()} />;
   const outcome = verification.data;
   return (
     <section className="result" aria-label="Result">
       <VerificationMark verification={outcome} cid={cid} gatewayUrl={deployment.ipfs.gatewayUrl} />
-      {outcome.result && <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />}
+      {outcome.result && (
+        <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />
+      )}
     </section>
   );
 }
 
 /** The recorded result from the IPFS node at `apiUrl`, checked against the request and the chain. */
-export async function fetchAndVerifyResult(apiUrl: string, request: RequestedInference, answer: ResultPanelProps["answer"]): Promise<ResultVerification> {
+export async function fetchAndVerifyResult(
+  apiUrl: string,
+  request: RequestedInference,
+  answer: ResultPanelProps["answer"],
+): Promise<ResultVerification> {
   return verifyResult(await readResultBytes(apiUrl, answer.resultDigest), request, answer);
 }
 
@@ -62,10 +68,15 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
   if (verification.verified) {
     return (
       <div className="verified" data-testid="verified" role="status">
-        <span className="ok-mark" aria-hidden="true">✓</span>
+        <span className="ok-mark" aria-hidden="true">
+          ✓
+        </span>
         <div>
           <p className="notice-title">Verified</p>
-          <p>The result's sha256 matches the digest the contract recorded, and it names this request, model and image: this is the answer on-chain. Result {link}</p>
+          <p>
+            The result's sha256 matches the digest the contract recorded, and it names this request, model and image: this is the answer
+            on-chain. Result {link}
+          </p>
         </div>
       </div>
     );
@@ -73,7 +84,9 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
   return (
     <div className="notice notice-error" data-testid="not-verified" role="alert">
       <p className="notice-title">Not verified</p>
-      <p>{verification.problem} Do not rely on what is shown below. Result {link}</p>
+      <p>
+        {verification.problem} Do not rely on what is shown below. Result {link}
+      </p>
     </div>
   );
 }
@@ -116,14 +129,28 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
     <div className="detections">
       <figure className="overlay" style={{ aspectRatio: `${width} / ${height}` }}>
         <img src={imageUrl} alt="The image the detector ran on" />
-        <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={`${result.detections.length} detections`} data-testid="boxes">
+        <svg
+          viewBox={`0 0 ${width} ${height}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={`${result.detections.length} detections`}
+          data-testid="boxes"
+        >
           {result.detections.map((detection, index) => {
             const colour = BOX_COLOURS[detection.classIndex % BOX_COLOURS.length];
             const { x, y, width: w, height: h } = detection.box;
             return (
               <g key={index} data-label={detection.label}>
                 <rect x={x} y={y} width={w} height={h} fill="none" stroke={colour} strokeWidth={stroke} />
-                <text x={x + stroke} y={Math.max(fontSize, y - stroke)} fill={colour} fontSize={fontSize} paintOrder="stroke" stroke="#000" strokeWidth={stroke / 2}>
+                <text
+                  x={x + stroke}
+                  y={Math.max(fontSize, y - stroke)}
+                  fill={colour}
+                  fontSize={fontSize}
+                  paintOrder="stroke"
+                  stroke="#000"
+                  strokeWidth={stroke / 2}
+                >
                   {detection.label} {Math.round(detection.score * 100)}%
                 </text>
               </g>

@@ -59,11 +59,13 @@ export function WalletButton() {
                   <button
                     type="button"
                     className="wallet-option"
-                    onClick={() =>
-                      connect.mutate({ connector }, { onSuccess: () => setOpen(false) })
-                    }
+                    onClick={() => connect.mutate({ connector }, { onSuccess: () => setOpen(false) })}
                   >
-                    {connector.icon ? <img src={connector.icon} alt="" width={24} height={24} /> : <span className="wallet-icon" aria-hidden="true" />}
+                    {connector.icon ? (
+                      <img src={connector.icon} alt="" width={24} height={24} />
+                    ) : (
+                      <span className="wallet-icon" aria-hidden="true" />
+                    )}
                     {connector.name}
                   </button>
                 </li>
@@ -93,8 +95,8 @@ export function NetworkGuard() {
     <div className="notice notice-warning network-guard" role="alert">
       <p className="notice-title">Wrong network</p>
       <p>
-        Your wallet is on chain {connection.chainId}. Argus runs on <strong>{deployment.chain.name}</strong> (chain{" "}
-        {deployment.chain.id}): switch to use it. Reading works meanwhile; paying does not.
+        Your wallet is on chain {connection.chainId}. Argus runs on <strong>{deployment.chain.name}</strong> (chain {deployment.chain.id}):
+        switch to use it. Reading works meanwhile; paying does not.
       </p>
       <div className="actions">
         <button type="button" onClick={() => switchChain.mutate({ chainId: deployment.chain.id })} disabled={switchChain.isPending}>

@@ -40,12 +40,7 @@ function classify(error: unknown, apiUrl: string): Error {
  * Adds and pins a file as a UnixFS file, CIDv1 with raw leaves (a small image is then
  * one raw block: `bafk…`). `onProgress` gets the bytes the node has taken so far.
  */
-export async function uploadImage(
-  apiUrl: string,
-  file: Blob,
-  onProgress: (bytes: number) => void,
-  signal?: AbortSignal,
-): Promise<string> {
+export async function uploadImage(apiUrl: string, file: Blob, onProgress: (bytes: number) => void, signal?: AbortSignal): Promise<string> {
   try {
     const added = await client(apiUrl).add(file, {
       cidVersion: 1,

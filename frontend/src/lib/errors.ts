@@ -2,13 +2,7 @@
  * Every failure as something a person can act on: a title, one or two sentences, and
  * which way forward the UI should offer (retry, switch network, …).
  */
-import {
-  BaseError,
-  ChainMismatchError,
-  ContractFunctionRevertedError,
-  InsufficientFundsError,
-  UserRejectedRequestError,
-} from "viem";
+import { BaseError, ChainMismatchError, ContractFunctionRevertedError, InsufficientFundsError, UserRejectedRequestError } from "viem";
 
 /** The IPFS API could not be reached (connection refused, CORS, DNS…). */
 export class IpfsUnavailableError extends Error {
@@ -79,9 +73,7 @@ function isUserRejection(error: unknown): boolean {
 
 function isChainMismatch(error: unknown): boolean {
   if (error instanceof BaseError) {
-    const found = error.walk(
-      (cause) => cause instanceof ChainMismatchError || (cause as Error).name === "ConnectorChainMismatchError",
-    );
+    const found = error.walk((cause) => cause instanceof ChainMismatchError || (cause as Error).name === "ConnectorChainMismatchError");
     if (found !== null) return true;
   }
   return (error as Error | undefined)?.name === "ConnectorChainMismatchError";

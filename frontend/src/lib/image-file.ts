@@ -22,9 +22,7 @@ export function sniffImageFormat(head: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-export type ImageCheck =
-  | { ok: true; format: ImageFormat }
-  | { ok: false; reason: "empty" | "too-large" | "not-an-image"; message: string };
+export type ImageCheck = { ok: true; format: ImageFormat } | { ok: false; reason: "empty" | "too-large" | "not-an-image"; message: string };
 
 /** Checks size and format; `head` is the file's first bytes. */
 export function checkImage(size: number, head: Uint8Array, name = "The file"): ImageCheck {

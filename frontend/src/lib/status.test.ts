@@ -20,7 +20,12 @@ describe("deriveStatus", () => {
   });
 
   describe("with the oracle's report", () => {
-    const report = (state: OracleState, extra: Partial<OracleProgress> = {}): OracleProgress => ({ state, rejectReason: null, error: null, ...extra });
+    const report = (state: OracleState, extra: Partial<OracleProgress> = {}): OracleProgress => ({
+      state,
+      rejectReason: null,
+      error: null,
+      ...extra,
+    });
     const at = (oracle: OracleProgress) => deriveStatus({ deadline, chainTime: deadline - 600n, oracle });
 
     it("maps each queue state of a pending request to what the user sees", () => {
@@ -54,7 +59,10 @@ describe("deriveStatus", () => {
       const fulfilled = { kind: "fulfilled" as const, resultDigest: "0x00" as const, topClass: 1, topScore: 1 };
       expect(deriveStatus({ deadline, settlement: fulfilled, oracle: report("running") }).phase).toBe("fulfilled");
       expect(deriveStatus({ deadline, settlement: { kind: "rejected", reason: 1 }, oracle: report("posting") }).phase).toBe("rejected");
-      expect(deriveStatus({ deadline, chainTime: deadline + 1n, oracle: report("ready") })).toMatchObject({ phase: "overdue", reclaimable: true });
+      expect(deriveStatus({ deadline, chainTime: deadline + 1n, oracle: report("ready") })).toMatchObject({
+        phase: "overdue",
+        reclaimable: true,
+      });
     });
   });
 
@@ -90,12 +98,7 @@ describe("lifecycleSteps", () => {
       state: "current",
     });
     expect(states({ deadline, chainTime: 0n, oracle: oracle("expired") })).toEqual(["done", "done", "done", "failed"]);
-    expect(states({ deadline, settlement: { kind: "fulfilled" } })).toEqual([
-      "done",
-      "done",
-      "done",
-      "done",
-    ]);
+    expect(states({ deadline, settlement: { kind: "fulfilled" } })).toEqual(["done", "done", "done", "done"]);
   });
   it("ends in failure for rejected and expired requests", () => {
     expect(states({ deadline, settlement: { kind: "rejected", reason: 1 } }).at(-1)).toBe("failed");

@@ -146,7 +146,11 @@ function oracleStage({ state, rejectReason, error }: OracleProgress): Pick<Reque
   const retrying = error === null ? "" : " Its last attempt failed; it is trying again.";
   switch (state) {
     case "received":
-      return { phase: "picked-up", label: "Picked up", detail: `The oracle has your request and is fetching the image from IPFS.${retrying}` };
+      return {
+        phase: "picked-up",
+        label: "Picked up",
+        detail: `The oracle has your request and is fetching the image from IPFS.${retrying}`,
+      };
     case "ready":
       return { phase: "picked-up", label: "Picked up", detail: `The oracle has fetched your image; the model runs next.${retrying}` };
     case "running":
@@ -154,7 +158,11 @@ function oracleStage({ state, rejectReason, error }: OracleProgress): Pick<Reque
     case "computed":
     case "pinned":
     case "posting":
-      return { phase: "posting", label: "Posting", detail: "The result is computed; the oracle is pinning it and posting its digest on-chain." };
+      return {
+        phase: "posting",
+        label: "Posting",
+        detail: "The result is computed; the oracle is pinning it and posting its digest on-chain.",
+      };
     case "fulfilled":
       return { phase: "posting", label: "Posting", detail: "The oracle has posted the result; it shows here once the chain has it." };
     case "rejecting":
@@ -177,16 +185,46 @@ function oracleStage({ state, rejectReason, error }: OracleProgress): Pick<Reque
 
 /** The last two steps of each phase: the oracle's pick-up (label, state) and the answer (label, state). */
 const LAST_STEPS: Record<Phase, [[string, StepState], [string, StepState]]> = {
-  requested: [["Waiting for the oracle", "current"], ["Fulfilled", "upcoming"]],
-  "picked-up": [["Picked up", "done"], ["Running the model", "current"]],
-  computing: [["Picked up", "done"], ["Running the model", "current"]],
-  posting: [["Picked up", "done"], ["Posting the answer", "current"]],
-  rejecting: [["Picked up", "done"], ["Posting the refusal", "current"]],
-  abandoned: [["Picked up", "done"], ["Not answered", "failed"]],
-  fulfilled: [["Picked up", "done"], ["Fulfilled", "done"]],
-  rejected: [["Picked up", "done"], ["Rejected", "failed"]],
-  overdue: [["Picked up", "skipped"], ["Expired", "failed"]],
-  expired: [["Picked up", "skipped"], ["Expired", "failed"]],
+  requested: [
+    ["Waiting for the oracle", "current"],
+    ["Fulfilled", "upcoming"],
+  ],
+  "picked-up": [
+    ["Picked up", "done"],
+    ["Running the model", "current"],
+  ],
+  computing: [
+    ["Picked up", "done"],
+    ["Running the model", "current"],
+  ],
+  posting: [
+    ["Picked up", "done"],
+    ["Posting the answer", "current"],
+  ],
+  rejecting: [
+    ["Picked up", "done"],
+    ["Posting the refusal", "current"],
+  ],
+  abandoned: [
+    ["Picked up", "done"],
+    ["Not answered", "failed"],
+  ],
+  fulfilled: [
+    ["Picked up", "done"],
+    ["Fulfilled", "done"],
+  ],
+  rejected: [
+    ["Picked up", "done"],
+    ["Rejected", "failed"],
+  ],
+  overdue: [
+    ["Picked up", "skipped"],
+    ["Expired", "failed"],
+  ],
+  expired: [
+    ["Picked up", "skipped"],
+    ["Expired", "failed"],
+  ],
 };
 
 /** The lifecycle as steps for a progress display. */

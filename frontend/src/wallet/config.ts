@@ -16,9 +16,7 @@ export function chainFromDeployment(deployment: Deployment): Chain {
     name: chain.name,
     nativeCurrency: chain.nativeCurrency,
     rpcUrls: { default: { http: [chain.rpcUrl] } },
-    ...(chain.blockExplorerUrl === undefined
-      ? {}
-      : { blockExplorers: { default: { name: "Explorer", url: chain.blockExplorerUrl } } }),
+    ...(chain.blockExplorerUrl === undefined ? {} : { blockExplorers: { default: { name: "Explorer", url: chain.blockExplorerUrl } } }),
     ...(chain.id === 31337 ? { testnet: true } : {}),
   });
 }

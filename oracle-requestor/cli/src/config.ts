@@ -15,21 +15,67 @@ export { ConfigError };
 
 export const CLI_SETTINGS = {
   deploymentFile: {
-    schema: z.string().trim().min(1).transform((path) => resolve(path)),
+    schema: z
+      .string()
+      .trim()
+      .min(1)
+      .transform((path) => resolve(path)),
     default: DEFAULT_DEPLOYMENT_FILE,
     shownDefault: "./.argus/deployment.json",
     env: "ARGUS_DEPLOYMENT_FILE",
     accepts: "a file (relative to the working directory)",
     help: "deployment record: chain, escrow, IPFS and oracle endpoints (--deployment wins)",
   },
-  rpcUrl: { schema: z.url().optional(), default: undefined, env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain (unset: the deployment record's)" },
-  logRangeBlocks: { schema: z.coerce.number().int().min(1).max(100_000).optional(), default: undefined, env: "ARGUS_LOG_RANGE_BLOCKS", help: "most blocks per eth_getLogs call (unset: the record's, else 2000)" },
-  ipfsApi: { schema: z.url().optional(), default: undefined, env: "ARGUS_IPFS_API", help: "Kubo RPC endpoint (unset: the deployment record's)" },
-  ipfsApiAuthorization: { schema: z.string().optional(), default: undefined, env: "ARGUS_IPFS_API_AUTHORIZATION", help: "Authorization header for a pinning service that wants one" },
-  oracleStatusUrl: { schema: z.url().optional(), default: undefined, env: "ARGUS_ORACLE_STATUS_URL", help: "the oracle's status server (unset: the deployment record's)" },
-  privateKey: { schema: z.string().trim().optional(), default: undefined, env: "ARGUS_PRIVATE_KEY", accepts: "0x and 64 hex digits", help: "the key commands that send transactions sign with" },
-  keystoreFile: { schema: z.string().trim().optional(), default: undefined, env: "ARGUS_KEYSTORE", accepts: "a file", help: "encrypted JSON keystore with that key (instead of ARGUS_PRIVATE_KEY)" },
-  keystorePassword: { schema: z.string().optional(), default: undefined, env: "ARGUS_KEYSTORE_PASSWORD", help: "its password (asked for on a terminal when unset)" },
+  rpcUrl: {
+    schema: z.url().optional(),
+    default: undefined,
+    env: "ARGUS_RPC_URL",
+    help: "JSON-RPC endpoint of the chain (unset: the deployment record's)",
+  },
+  logRangeBlocks: {
+    schema: z.coerce.number().int().min(1).max(100_000).optional(),
+    default: undefined,
+    env: "ARGUS_LOG_RANGE_BLOCKS",
+    help: "most blocks per eth_getLogs call (unset: the record's, else 2000)",
+  },
+  ipfsApi: {
+    schema: z.url().optional(),
+    default: undefined,
+    env: "ARGUS_IPFS_API",
+    help: "Kubo RPC endpoint (unset: the deployment record's)",
+  },
+  ipfsApiAuthorization: {
+    schema: z.string().optional(),
+    default: undefined,
+    env: "ARGUS_IPFS_API_AUTHORIZATION",
+    help: "Authorization header for a pinning service that wants one",
+  },
+  oracleStatusUrl: {
+    schema: z.url().optional(),
+    default: undefined,
+    env: "ARGUS_ORACLE_STATUS_URL",
+    help: "the oracle's status server (unset: the deployment record's)",
+  },
+  privateKey: {
+    schema: z.string().trim().optional(),
+    default: undefined,
+    env: "ARGUS_PRIVATE_KEY",
+    accepts: "0x and 64 hex digits",
+    help: "the key commands that send transactions sign with",
+  },
+  keystoreFile: {
+    schema: z.string().trim().optional(),
+    default: undefined,
+    env: "ARGUS_KEYSTORE",
+    accepts: "a file",
+    help: "encrypted JSON keystore with that key (instead of ARGUS_PRIVATE_KEY)",
+  },
+  keystorePassword: {
+    schema: z.string().optional(),
+    default: undefined,
+    env: "ARGUS_KEYSTORE_PASSWORD",
+    help: "its password (asked for on a terminal when unset)",
+  },
   modelsDir: PROVIDER_SETTINGS.modelsDir,
   maxImageBytes: PROVIDER_SETTINGS.maxImageBytes,
   maxImagePixels: PROVIDER_SETTINGS.maxImagePixels,

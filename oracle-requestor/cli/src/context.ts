@@ -69,16 +69,28 @@ export async function openContext(options: { deployment?: string | undefined }, 
     throw new Error(`cannot reach the chain at ${rpcUrl} (${firstLine(error)}): is the stack running (\`npm start\`)?`);
   });
   if (served !== deployment.chain.id) {
-    throw new Error(`${deploymentFile} is for chain ${deployment.chain.id}, but ${rpcUrl} serves chain ${served}: the record is stale (restart the stack) or ARGUS_RPC_URL points elsewhere`);
+    throw new Error(
+      `${deploymentFile} is for chain ${deployment.chain.id}, but ${rpcUrl} serves chain ${served}: the record is stale (restart the stack) or ARGUS_RPC_URL points elsewhere`,
+    );
   }
   const ipfsApiUrl = settings.ipfsApi ?? deployment.ipfs.apiUrl;
   let ipfs: KuboRPCClient | undefined;
   let account: Promise<LocalAccount> | undefined;
   const loadUserAccount = () =>
     (account ??= (async () => {
-      const source = { privateKey: settings.privateKey || undefined, keystoreFile: settings.keystoreFile || undefined, keystorePassword: settings.keystorePassword };
+      const source = {
+        privateKey: settings.privateKey || undefined,
+        keystoreFile: settings.keystoreFile || undefined,
+        keystorePassword: settings.keystorePassword,
+      };
       // A person at a terminal is asked for the keystore's password rather than told to export it.
-      if (!source.privateKey && source.keystoreFile && source.keystorePassword === undefined && process.stdin.isTTY && process.stderr.isTTY) {
+      if (
+        !source.privateKey &&
+        source.keystoreFile &&
+        source.keystorePassword === undefined &&
+        process.stdin.isTTY &&
+        process.stderr.isTTY
+      ) {
         source.keystorePassword = await askHidden(`password for ${source.keystoreFile}: `);
       }
       return loadAccount(source, USER_KEY_VARIABLES, "key to sign with");

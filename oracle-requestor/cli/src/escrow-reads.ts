@@ -13,7 +13,9 @@ export async function resolveModel(ctx: EscrowReader, ref: string): Promise<Mode
   const found = /^[0-9]+$/.test(ref) ? models.find((model) => model.id === Number(ref)) : models.find((model) => model.name === ref);
   if (found) return found;
   const known = models.map((model) => `${model.id} ${model.name}`).join(", ");
-  throw new ModelNotFoundError(`no model "${ref}" in the registry of ${ctx.escrow}; known: ${known || "none (register one with `argus models add`)"}`);
+  throw new ModelNotFoundError(
+    `no model "${ref}" in the registry of ${ctx.escrow}; known: ${known || "none (register one with `argus models add`)"}`,
+  );
 }
 
 export class ModelNotFoundError extends Error {
@@ -27,7 +29,8 @@ export interface Currency extends Units {
 
 /** The fee currency: the chain's native currency for address(0), else the ERC-20's symbol and decimals. */
 export async function currencyOf(ctx: Pick<CliContext, "client" | "deployment">, token: Address): Promise<Currency> {
-  if (token === zeroAddress) return { token, symbol: ctx.deployment.chain.nativeCurrency.symbol, decimals: ctx.deployment.chain.nativeCurrency.decimals };
+  if (token === zeroAddress)
+    return { token, symbol: ctx.deployment.chain.nativeCurrency.symbol, decimals: ctx.deployment.chain.nativeCurrency.decimals };
   const { symbol, decimals } = await readToken(ctx, token);
   return { token, symbol, decimals };
 }

@@ -21,14 +21,42 @@ interface Entry {
 }
 
 export const COMMANDS: readonly Entry[] = [
-  { name: "models list", summary: "the on-chain model registry", load: async () => (await import("./commands/models.ts")).modelsListCommand },
-  { name: "models add", summary: "hash an ONNX model, pin its manifest and register it on-chain", load: async () => (await import("./commands/models.ts")).modelsAddCommand },
-  { name: "request", summary: "pin an image, pay for a prediction, optionally wait for the verified answer", load: async () => (await import("./commands/request.ts")).requestCommand },
-  { name: "result", summary: "status and verified result of a request", load: async () => (await import("./commands/result.ts")).resultCommand },
+  {
+    name: "models list",
+    summary: "the on-chain model registry",
+    load: async () => (await import("./commands/models.ts")).modelsListCommand,
+  },
+  {
+    name: "models add",
+    summary: "hash an ONNX model, pin its manifest and register it on-chain",
+    load: async () => (await import("./commands/models.ts")).modelsAddCommand,
+  },
+  {
+    name: "request",
+    summary: "pin an image, pay for a prediction, optionally wait for the verified answer",
+    load: async () => (await import("./commands/request.ts")).requestCommand,
+  },
+  {
+    name: "result",
+    summary: "status and verified result of a request",
+    load: async () => (await import("./commands/result.ts")).resultCommand,
+  },
   { name: "events", summary: "query request and result events", load: async () => (await import("./commands/events.ts")).eventsCommand },
-  { name: "reclaim", summary: "refund a request that missed its deadline", load: async () => (await import("./commands/reclaim.ts")).reclaimCommand },
-  { name: "withdraw", summary: "pay out refunds or earned fees held by the escrow", load: async () => (await import("./commands/withdraw.ts")).withdrawCommand },
-  { name: "oracle start", summary: "run the oracle service (as `npm run oracle`)", load: async () => (await import("./commands/oracle.ts")).oracleStartCommand },
+  {
+    name: "reclaim",
+    summary: "refund a request that missed its deadline",
+    load: async () => (await import("./commands/reclaim.ts")).reclaimCommand,
+  },
+  {
+    name: "withdraw",
+    summary: "pay out refunds or earned fees held by the escrow",
+    load: async () => (await import("./commands/withdraw.ts")).withdrawCommand,
+  },
+  {
+    name: "oracle start",
+    summary: "run the oracle service (as `npm run oracle`)",
+    load: async () => (await import("./commands/oracle.ts")).oracleStartCommand,
+  },
 ];
 
 export function usage(): string {
@@ -71,7 +99,11 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
     const group = COMMANDS.filter((command) => command.name.startsWith(`${first} `));
     const subcommands = group.map((command) => command.name.slice(first.length + 1)).join(", ");
     const what =
-      group.length === 0 ? `unknown command "${first}"` : argv[1] === undefined ? `"${first}" needs a subcommand: ${subcommands}` : `"${argv.slice(0, 2).join(" ")}" is not a command; ${first} has: ${subcommands}`;
+      group.length === 0
+        ? `unknown command "${first}"`
+        : argv[1] === undefined
+          ? `"${first}" needs a subcommand: ${subcommands}`
+          : `"${argv.slice(0, 2).join(" ")}" is not a command; ${first} has: ${subcommands}`;
     io.stderr.write(`argus: ${what}\n\n${usage()}\n`);
     return EXIT.usage;
   }

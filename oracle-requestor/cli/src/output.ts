@@ -12,7 +12,6 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-
 /** JSON with bigints as decimal strings. */
 export function toJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_, item) => (typeof item === "bigint" ? item.toString() : item), indent);

@@ -40,13 +40,20 @@ export function printStatus(out: Output, status: RequestStatus, currency: Curren
   row("paid", `${formatAmount(request.terms.fee, currency)} by ${request.terms.requester} in block ${request.blockNumber}`);
   switch (status.phase) {
     case "pending":
-      row("status", `pending — ${formatDuration(status.secondsLeft ?? 0)} left before the deadline${status.oracle ? ` (oracle: ${status.oracle.state})` : ""}`);
+      row(
+        "status",
+        `pending — ${formatDuration(status.secondsLeft ?? 0)} left before the deadline${status.oracle ? ` (oracle: ${status.oracle.state})` : ""}`,
+      );
       break;
     case "overdue":
       row("status", "overdue — the deadline passed without an answer: `argus reclaim` refunds the fee");
       break;
     case "rejected":
-      if (settlement?.kind === "rejected") row("status", `rejected: ${settlement.reasonName} (block ${settlement.blockNumber}); the fee was refunded — \`argus withdraw\` pays it out`);
+      if (settlement?.kind === "rejected")
+        row(
+          "status",
+          `rejected: ${settlement.reasonName} (block ${settlement.blockNumber}); the fee was refunded — \`argus withdraw\` pays it out`,
+        );
       if (status.oracle?.error) row("oracle", status.oracle.error);
       break;
     case "expired":
@@ -56,7 +63,10 @@ export function printStatus(out: Output, status: RequestStatus, currency: Curren
       if (settlement?.kind !== "fulfilled") break;
       row("status", `fulfilled in block ${settlement.blockNumber}`);
       row("result", `${status.resultCid ?? settlement.resultCid}`);
-      row("verified", status.verified ? `yes — sha256 of the result is the on-chain digest ${settlement.resultDigest}` : `NO — ${status.problem}`);
+      row(
+        "verified",
+        status.verified ? `yes — sha256 of the result is the on-chain digest ${settlement.resultDigest}` : `NO — ${status.problem}`,
+      );
       if (status.result) printResult(out, status.result);
       break;
   }
@@ -69,13 +79,17 @@ export function printResult(out: Output, result: InferenceResult): void {
   }
   if (result.task === "classification") {
     out.text("top 5");
-    result.top5.forEach((entry, index) => out.text(`  ${index + 1}. ${percent(entry.score).padStart(6)}  ${entry.label} (class ${entry.classIndex})`));
+    result.top5.forEach((entry, index) =>
+      out.text(`  ${index + 1}. ${percent(entry.score).padStart(6)}  ${entry.label} (class ${entry.classIndex})`),
+    );
     return;
   }
   out.text(result.detections.length === 0 ? "detections: none" : `detections (${result.detections.length})`);
   for (const detection of result.detections) {
     const { x, y, width, height } = detection.box;
-    out.text(`  ${percent(detection.score).padStart(6)}  ${detection.label} (class ${detection.classIndex}) at x ${Math.round(x)}, y ${Math.round(y)}, ${Math.round(width)}×${Math.round(height)} px`);
+    out.text(
+      `  ${percent(detection.score).padStart(6)}  ${detection.label} (class ${detection.classIndex}) at x ${Math.round(x)}, y ${Math.round(y)}, ${Math.round(width)}×${Math.round(height)} px`,
+    );
   }
 }
 
@@ -87,8 +101,7 @@ function percent(score: number): string {
 export function describeEvent(event: EscrowEvent, models: ReadonlyMap<number, { name: string; currency?: Currency }>): string {
   const head = `block ${String(event.blockNumber).padEnd(6)} ${event.event.padEnd(19)} ${event.requestId}`;
   switch (event.event) {
-    case "PredictionRequested":
-    {
+    case "PredictionRequested": {
       const model = models.get(event.modelId);
       const fee = model?.currency ? formatAmount(event.fee, model.currency) : `${event.fee}`;
       return `${head}  model ${event.modelId}${model ? ` ${model.name}` : ""} by ${event.requester}, image ${event.imageCid}, fee ${fee}`;

@@ -33,12 +33,17 @@ export class RequestNotFoundError extends Error {
 
 export async function loadRequest(ctx: CliContext, requestId: bigint): Promise<{ request: RequestRecord; model: ModelInfo }> {
   const request = await findRequest(ctx, requestId);
-  if (!request) throw new RequestNotFoundError(`no request ${requestId} on the escrow ${ctx.escrow} (searched from block ${ctx.deployBlock})`);
+  if (!request)
+    throw new RequestNotFoundError(`no request ${requestId} on the escrow ${ctx.escrow} (searched from block ${ctx.deployBlock})`);
   return { request, model: await resolveModel(ctx, String(request.terms.modelId)) };
 }
 
 /** The status now; `verify` fetches and checks the result of a fulfilled request. */
-export async function requestStatus(ctx: CliContext, loaded: { request: RequestRecord; model: ModelInfo }, verify = true): Promise<RequestStatus> {
+export async function requestStatus(
+  ctx: CliContext,
+  loaded: { request: RequestRecord; model: ModelInfo },
+  verify = true,
+): Promise<RequestStatus> {
   const { request, model } = loaded;
   const [settlements, now, oracle] = await Promise.all([
     findSettlements(ctx, [request.terms.requestId], request.blockNumber),
@@ -108,9 +113,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

@@ -13,7 +13,10 @@ import { fetchResult } from "@argus/ipfs-node/client";
 import { MAX_RESULT_BYTES } from "@argus/protocol/limits";
 import type { CliContext } from "./context.ts";
 
-export type Verification = { resultCid: string } & (ResultVerification | { verified: false; failed: "fetch"; problem: string; result?: undefined });
+export type Verification = { resultCid: string } & (
+  | ResultVerification
+  | { verified: false; failed: "fetch"; problem: string; result?: undefined }
+);
 
 export async function verifyAnswer(
   ctx: CliContext,
@@ -27,7 +30,12 @@ export async function verifyAnswer(
   try {
     bytes = await fetchResult(ctx.ipfs(), answer.resultDigest, { maxBytes: MAX_RESULT_BYTES, timeoutMs });
   } catch (error) {
-    return { verified: false, failed: "fetch", resultCid, problem: `Cannot fetch the result ${resultCid} from ${ctx.ipfsApiUrl}: ${(error as Error).message}` };
+    return {
+      verified: false,
+      failed: "fetch",
+      resultCid,
+      problem: `Cannot fetch the result ${resultCid} from ${ctx.ipfsApiUrl}: ${(error as Error).message}`,
+    };
   }
   const verification = await verifyResult(bytes, { requestId: request.terms.requestId, modelName, imageCid: request.imageCid }, answer);
   return { resultCid, ...verification };

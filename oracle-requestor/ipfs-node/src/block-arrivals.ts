@@ -51,11 +51,7 @@ export class BlockArrivals {
       };
       const onAbort = () => {
         stopWaiting();
-        reject(
-          new BlockUnavailableError(
-            `block ${cid} is not available: ${String(signal.reason?.message ?? signal.reason)}`,
-          ),
-        );
+        reject(new BlockUnavailableError(`block ${cid} is not available: ${String(signal.reason?.message ?? signal.reason)}`));
       };
       cancel = () => {
         stopWaiting();

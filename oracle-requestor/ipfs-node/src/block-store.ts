@@ -57,9 +57,7 @@ export function blockKey(cid: CID): string {
 export function blockMatchesCid(cid: CID, bytes: Uint8Array): boolean {
   const hashName = NODE_HASH_NAMES.get(cid.multihash.code);
   if (hashName === undefined) {
-    throw new BlockHashMismatchError(
-      `cannot verify ${cid}: multihash 0x${cid.multihash.code.toString(16)} is not supported`,
-    );
+    throw new BlockHashMismatchError(`cannot verify ${cid}: multihash 0x${cid.multihash.code.toString(16)} is not supported`);
   }
   const digest = createHash(hashName).update(bytes).digest();
   return Buffer.compare(digest, cid.multihash.digest) === 0;

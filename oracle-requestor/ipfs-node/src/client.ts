@@ -80,11 +80,7 @@ export interface ReadOptions {
  * its CID; the CID's digest is what the contract records. Fails if the endpoint answers
  * with any other CID than the one the bytes must have.
  */
-export async function pinResult(
-  client: KuboRPCClient,
-  bytes: Uint8Array,
-  options: { signal?: AbortSignal } = {},
-): Promise<ResultCid> {
+export async function pinResult(client: KuboRPCClient, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<ResultCid> {
   const expected = await resultCidForBytes(bytes);
   const stored = await client.block.put(bytes, {
     format: "raw",
@@ -101,18 +97,12 @@ export async function pinResult(
 }
 
 /** Reads a result by its on-chain digest (or CID) and checks `sha256(bytes) == digest`. */
-export async function fetchResult(
-  client: KuboRPCClient,
-  digest: DigestInput | ResultCid,
-  options: ReadOptions,
-): Promise<Uint8Array> {
+export async function fetchResult(client: KuboRPCClient, digest: DigestInput | ResultCid, options: ReadOptions): Promise<Uint8Array> {
   const cid = digest instanceof Uint8Array || typeof digest === "string" ? resultCidFromDigest(digest) : digest;
   return withDeadline(cid, options, async (signal) => {
     const bytes = await getVerifiedBlock(client, cid, signal, options.timeoutMs);
     if (bytes.byteLength > options.maxBytes) {
-      throw new ContentTooLargeError(
-        `result ${cid} is ${bytes.byteLength} bytes, more than the ${options.maxBytes} accepted`,
-      );
+      throw new ContentTooLargeError(`result ${cid} is ${bytes.byteLength} bytes, more than the ${options.maxBytes} accepted`);
     }
     return bytes;
   });
@@ -129,9 +119,7 @@ export async function fetchImage(client: KuboRPCClient, cid: CID | string, optio
     const stats = await files.stat(root, { signal });
     if (stats.type === "directory") throw new Error(`${root} is a directory, not an image file`);
     if (stats.size > BigInt(options.maxBytes)) {
-      throw new ContentTooLargeError(
-        `image ${root} is ${stats.size} bytes, more than the ${options.maxBytes} accepted`,
-      );
+      throw new ContentTooLargeError(`image ${root} is ${stats.size} bytes, more than the ${options.maxBytes} accepted`);
     }
     const chunks: Uint8Array[] = [];
     let received = 0;
@@ -162,12 +150,7 @@ function verifiedRemoteBlocks(client: KuboRPCClient, signal: AbortSignal, timeou
   };
 }
 
-async function getVerifiedBlock(
-  client: KuboRPCClient,
-  cid: CID,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<Uint8Array> {
+async function getVerifiedBlock(client: KuboRPCClient, cid: CID, signal: AbortSignal, timeoutMs: number): Promise<Uint8Array> {
   // `timeout` is Kubo's own option: the node stops looking for the block when we stop waiting.
   const bytes = await client.block.get(cid, { signal, timeout: timeoutMs });
   if (cid.multihash.code !== sha256.code) {

@@ -34,12 +34,7 @@ export interface EmbeddedIpfsOptions {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Vite's dev server and preview server, the two ways the web UI runs locally. */
-export const DEFAULT_CORS_ORIGINS = [
-  "http://localhost:5173",
-  "http://127.0.0.1:5173",
-  "http://localhost:4173",
-  "http://127.0.0.1:4173",
-];
+export const DEFAULT_CORS_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:4173", "http://127.0.0.1:4173"];
 
 export const DEFAULT_OPTIONS: EmbeddedIpfsOptions = {
   host: "127.0.0.1",
@@ -88,11 +83,34 @@ const origins = z.union([z.array(z.string()), z.string().transform((text) => tex
 
 /** Each setting: schema, default, variable, flag and meaning. */
 export const SETTINGS = {
-  host: { schema: z.string().trim().min(1, "must not be empty"), default: DEFAULT_OPTIONS.host, env: "ARGUS_IPFS_HOST", flag: "host", accepts: "a host name or address", help: "interface to bind" },
-  apiPort: { schema: port, default: DEFAULT_OPTIONS.apiPort, env: "ARGUS_IPFS_API_PORT", flag: "api-port", help: "Kubo RPC API port (0: any free port)" },
-  gatewayPort: { schema: port, default: DEFAULT_OPTIONS.gatewayPort, env: "ARGUS_IPFS_GATEWAY_PORT", flag: "gateway-port", help: "path gateway port (0: any free port)" },
+  host: {
+    schema: z.string().trim().min(1, "must not be empty"),
+    default: DEFAULT_OPTIONS.host,
+    env: "ARGUS_IPFS_HOST",
+    flag: "host",
+    accepts: "a host name or address",
+    help: "interface to bind",
+  },
+  apiPort: {
+    schema: port,
+    default: DEFAULT_OPTIONS.apiPort,
+    env: "ARGUS_IPFS_API_PORT",
+    flag: "api-port",
+    help: "Kubo RPC API port (0: any free port)",
+  },
+  gatewayPort: {
+    schema: port,
+    default: DEFAULT_OPTIONS.gatewayPort,
+    env: "ARGUS_IPFS_GATEWAY_PORT",
+    flag: "gateway-port",
+    help: "path gateway port (0: any free port)",
+  },
   dataDir: {
-    schema: z.string().trim().min(1, "must not be empty").transform((text) => resolve(text)),
+    schema: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .transform((text) => resolve(text)),
     default: DEFAULT_OPTIONS.dataDir,
     shownDefault: "./.argus/ipfs",
     env: "ARGUS_IPFS_DATA_DIR",
@@ -108,9 +126,27 @@ export const SETTINGS = {
     accepts: "comma-separated origins such as http://localhost:5173, or *",
     help: "browser origins allowed to call the API (comma-separated, or *)",
   },
-  maxUploadBytes: { schema: positiveInteger, default: DEFAULT_OPTIONS.maxUploadBytes, env: "ARGUS_IPFS_MAX_UPLOAD_BYTES", flag: "max-upload-bytes", help: "largest accepted upload in bytes" },
-  readTimeoutMs: { schema: positiveInteger, default: DEFAULT_OPTIONS.readTimeoutMs, env: "ARGUS_IPFS_READ_TIMEOUT_MS", flag: "read-timeout-ms", help: "how long a read waits for a missing block" },
-  networking: { schema: flagBoolean, default: DEFAULT_OPTIONS.networking, env: "ARGUS_IPFS_NETWORKING", flag: "networking", help: "join the public IPFS network (libp2p, bitswap, HTTP gateways)" },
+  maxUploadBytes: {
+    schema: positiveInteger,
+    default: DEFAULT_OPTIONS.maxUploadBytes,
+    env: "ARGUS_IPFS_MAX_UPLOAD_BYTES",
+    flag: "max-upload-bytes",
+    help: "largest accepted upload in bytes",
+  },
+  readTimeoutMs: {
+    schema: positiveInteger,
+    default: DEFAULT_OPTIONS.readTimeoutMs,
+    env: "ARGUS_IPFS_READ_TIMEOUT_MS",
+    flag: "read-timeout-ms",
+    help: "how long a read waits for a missing block",
+  },
+  networking: {
+    schema: flagBoolean,
+    default: DEFAULT_OPTIONS.networking,
+    env: "ARGUS_IPFS_NETWORKING",
+    flag: "networking",
+    help: "join the public IPFS network (libp2p, bitswap, HTTP gateways)",
+  },
 } as const satisfies Record<keyof EmbeddedIpfsOptions, Setting>;
 
 /**
@@ -121,7 +157,11 @@ export function resolveOptions(argv: string[], env: Readonly<Record<string, stri
   const { values } = parseFlags(argv);
   const overrides: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS)) if (values[setting.flag] !== undefined) overrides[key] = values[setting.flag];
-  const options: EmbeddedIpfsOptions = loadSettings(SETTINGS, { env, overrides, overrideSource: (_, setting) => `--${setting.flag}` }, "IPFS node settings");
+  const options: EmbeddedIpfsOptions = loadSettings(
+    SETTINGS,
+    { env, overrides, overrideSource: (_, setting) => `--${setting.flag}` },
+    "IPFS node settings",
+  );
   return { ...options, help: values.help === true };
 }
 
@@ -140,7 +180,9 @@ const formatDefault = (value: unknown) => (Array.isArray(value) ? value.join(","
 export function usage(): string {
   const lines = ["Usage: npm run ipfs -- [flags]", "", "Flags (environment variable, default):"];
   for (const setting of Object.values(SETTINGS)) {
-    lines.push(`  --${setting.flag.padEnd(17)} ${setting.help} (${setting.env}, ${"shownDefault" in setting ? setting.shownDefault : formatDefault(setting.default)})`);
+    lines.push(
+      `  --${setting.flag.padEnd(17)} ${setting.help} (${setting.env}, ${"shownDefault" in setting ? setting.shownDefault : formatDefault(setting.default)})`,
+    );
   }
   return lines.join("\n");
 }

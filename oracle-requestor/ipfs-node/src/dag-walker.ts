@@ -14,10 +14,7 @@ import { collectBytes } from "./bytes.ts";
 
 export function sequentialDepthFirstWalker(): GraphWalkerFactory {
   return (components) => ({
-    async *walk<T = unknown>(
-      root: CID,
-      options: { depth?: number; signal?: AbortSignal } = {},
-    ): AsyncGenerator<GraphNode<T>> {
+    async *walk<T = unknown>(root: CID, options: { depth?: number; signal?: AbortSignal } = {}): AsyncGenerator<GraphNode<T>> {
       const maxDepth = options.depth ?? Infinity;
       const pending: Array<{ cid: CID; depth: number; path: CID[] }> = [{ cid: root, depth: 0, path: [root] }];
       while (pending.length > 0) {

@@ -81,8 +81,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
   const call: GatewayCall = { request, response, context, signal };
   response.setHeader("X-Ipfs-Path", url.pathname);
 
-  const wantsRawBlock =
-    url.searchParams.get("format") === "raw" || (request.headers.accept ?? "").includes(RAW_BLOCK_TYPE);
+  const wantsRawBlock = url.searchParams.get("format") === "raw" || (request.headers.accept ?? "").includes(RAW_BLOCK_TYPE);
   if (wantsRawBlock && path === "") {
     await serveRawBlock(call, cid);
     return;
@@ -146,14 +145,9 @@ async function serveDirectory(call: GatewayCall, cid: CID, urlPath: string): Pro
   }
   const base = urlPath.endsWith("/") ? urlPath : `${urlPath}/`;
   const items = entries
-    .map(
-      (entry) =>
-        `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`,
-    )
+    .map((entry) => `<li><a href="${escapeHtml(base + encodeURIComponent(entry.name))}">${escapeHtml(entry.name)}</a></li>`)
     .join("");
-  const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(urlPath)}</title><h1>${escapeHtml(
-    urlPath,
-  )}</h1><ul>${items}</ul>`;
+  const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(urlPath)}</title><h1>${escapeHtml(urlPath)}</h1><ul>${items}</ul>`;
   const etag = `"DirIndex-${cid}"`;
   if (notModified(request, response, etag)) return;
   response.writeHead(200, {
@@ -205,8 +199,7 @@ function classify(error: unknown): GatewayError {
   const name = (error as Error)?.name ?? "";
   const message = (error as Error)?.message ?? String(error);
   if (["NotFoundError", "DoesNotExistError", "ERR_NOT_FOUND"].includes(name)) return new GatewayError(404, message);
-  if (["NotUnixFSError", "InvalidParametersError", "NotAFileError"].includes(name))
-    return new GatewayError(400, message);
+  if (["NotUnixFSError", "InvalidParametersError", "NotAFileError"].includes(name)) return new GatewayError(400, message);
   return new GatewayError(500, message);
 }
 

@@ -45,9 +45,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", shutdown);
 
   console.error(
-    `ipfs: embedded node ${ipfs.peerId} (${options.networking ? "networking on" : "offline"}), data in ${
-      options.dataDir
-    }\n` +
+    `ipfs: embedded node ${ipfs.peerId} (${options.networking ? "networking on" : "offline"}), data in ${options.dataDir}\n` +
       `ipfs: RPC API ${ipfs.apiUrl}/api/v0, gateway ${ipfs.gatewayUrl}/ipfs/<cid>, ` +
       `uploads up to ${options.maxUploadBytes} bytes, browser origins: ${options.corsOrigins.join(", ") || "none"}`,
   );

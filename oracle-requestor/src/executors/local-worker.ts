@@ -24,7 +24,10 @@ const [modelsDir, threads] = [process.argv[2] || undefined, Number(process.argv[
 // Several workers share the cores: each gets its share of onnxruntime threads.
 // A worker is a program of its own: the engine's settings (ARGUS_MANIFESTS_DIR, the image
 // caps, ARGUS_MODELS_MIRROR) come from the environment it inherits, the models folder from the oracle.
-const engine = createEngine({ ...engineOptions(loadProviderConfig(process.env), modelsDir), ...(threads ? { intraOpThreads: threads } : {}) });
+const engine = createEngine({
+  ...engineOptions(loadProviderConfig(process.env), modelsDir),
+  ...(threads ? { intraOpThreads: threads } : {}),
+});
 
 async function runJob({ input, output }: WorkerJob): Promise<void> {
   await runBatchFolder(engine, input, output);

@@ -70,7 +70,9 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
     const child = fork(WORKER, [options.modelsDir ?? "", String(threads)], { execArgv: [], stdio: ["ignore", "ignore", "pipe", "ipc"] });
     const worker = { child, busy: false };
     workers.add(worker);
-    child.stderr!.setEncoding("utf8").on("data", (text: string) => stderrOf.set(worker, ((stderrOf.get(worker) ?? "") + text).slice(-4000)));
+    child
+      .stderr!.setEncoding("utf8")
+      .on("data", (text: string) => stderrOf.set(worker, ((stderrOf.get(worker) ?? "") + text).slice(-4000)));
     child.on("exit", () => workers.delete(worker));
     child.on("error", () => workers.delete(worker));
     return worker;
@@ -97,7 +99,8 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
           if (reply.ok) resolve();
           else reject(new Error(`the local worker failed: ${reply.error}`));
         };
-        const onExit = (code: number | null, killedBy: NodeJS.Signals | null) => fail(`the local worker ${killedBy ? `was killed (${killedBy})` : `exited with ${code}`}`);
+        const onExit = (code: number | null, killedBy: NodeJS.Signals | null) =>
+          fail(`the local worker ${killedBy ? `was killed (${killedBy})` : `exited with ${code}`}`);
         const onAbort = () => fail("the chunk was aborted");
         const timer = setTimeout(() => fail(`the local worker took more than ${timeoutMs} ms`), timeoutMs);
         const cleanup = () => {
@@ -120,7 +123,11 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   async function runEntry(input: string, output: string, signal?: AbortSignal): Promise<void> {
     const args = [ENTRY, "--input", input, "--output", output, ...(options.modelsDir ? ["--models-dir", options.modelsDir] : [])];
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], timeout: timeoutMs, ...(signal ? { signal } : {}) });
+      const child = spawn(process.execPath, args, {
+        stdio: ["ignore", "ignore", "pipe"],
+        timeout: timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
       children.add(child);
       let stderr = "";
       child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-4000)));

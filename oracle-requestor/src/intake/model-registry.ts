@@ -35,7 +35,9 @@ export class ModelRegistryReader {
  * report it (hex, no 0x), and the Golem image hash (no 0x, the registry's trailing zero
  * padding removed), left out where the registry names none.
  */
-export function executorModelTerms(model: Pick<ModelInfo, "weightsSha256" | "providerImageHash">): Pick<Chunk, "weightsSha256" | "providerImageHash"> {
+export function executorModelTerms(
+  model: Pick<ModelInfo, "weightsSha256" | "providerImageHash">,
+): Pick<Chunk, "weightsSha256" | "providerImageHash"> {
   const digits = model.providerImageHash.slice(2);
   // The registry right-pads gvmkit-build's 28-byte hash to 32 bytes: strip exactly those
   // 4 zero bytes, never zeros that belong to the hash itself.

@@ -83,7 +83,10 @@ export class ExecuteStage {
     const chunks = planChunks(ready, this.options, now, free);
     for (const requests of chunks) {
       const chunkId = `c${now.toString(36)}-${(this.sequence++).toString(36)}`;
-      this.store.markRunning(requests.map((request) => request.requestId), chunkId);
+      this.store.markRunning(
+        requests.map((request) => request.requestId),
+        chunkId,
+      );
       const run = this.run(chunkId, requests).finally(() => this.running.delete(run));
       this.running.add(run);
     }
@@ -139,7 +142,11 @@ export class ExecuteStage {
     const batch: BatchDescription = {
       batchVersion: BATCH_SCHEMA_VERSION,
       modelId: model.name,
-      requests: members.map((request, index) => ({ requestId: request.requestId.toString(), imageCid: request.imageCid, imageFile: `${index}.img` })),
+      requests: members.map((request, index) => ({
+        requestId: request.requestId.toString(),
+        imageCid: request.imageCid,
+        imageFile: `${index}.img`,
+      })),
     };
     const chunk: Chunk = {
       id: chunkId,

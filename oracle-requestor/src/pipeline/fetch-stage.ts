@@ -125,7 +125,11 @@ export class FetchStage {
     } else if (error instanceof IpfsTimeoutError || /not found|no link|block was not found/i.test(error.message)) {
       // The endpoint answered but the content is nowhere to be found: that counts.
       if (request.attempts + 1 >= this.options.attempts) {
-        this.store.markRejecting(id, RejectReason.Unretrievable, `not retrievable after ${request.attempts + 1} attempts: ${error.message}`);
+        this.store.markRejecting(
+          id,
+          RejectReason.Unretrievable,
+          `not retrievable after ${request.attempts + 1} attempts: ${error.message}`,
+        );
       } else {
         this.store.retryLater(id, "received", error.message, this.clock() + backoffMs(request.attempts));
       }

@@ -5,13 +5,7 @@
  * results reused from the cache.
  */
 import { toHex } from "viem";
-import {
-  type InferenceResult,
-  isErrorResult,
-  onChainSummary,
-  resultBytes,
-  resultSha256,
-} from "@argus/protocol/result";
+import { type InferenceResult, isErrorResult, onChainSummary, resultBytes, resultSha256 } from "@argus/protocol/result";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
 import { rejectReasonFor } from "@argus/escrow/reject-reasons";
 

@@ -7,7 +7,16 @@
  * already settled, so nothing is ever settled twice.
  */
 import type { Logger } from "pino";
-import { type Address, encodeFunctionData, type Hex, keccak256, type LocalAccount, parseTransaction, type PublicClient, TransactionReceiptNotFoundError } from "viem";
+import {
+  type Address,
+  encodeFunctionData,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  parseTransaction,
+  type PublicClient,
+  TransactionReceiptNotFoundError,
+} from "viem";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { packFulfillment, type RequestTerms, SkipReason } from "@argus/escrow/request-terms";
 import { findSettlements } from "@argus/escrow/escrow-reads";
@@ -107,7 +116,11 @@ export class SettleStage {
         ? encodeFunctionData({
             abi: predictionEscrowAbi,
             functionName: "fulfillBatch",
-            args: [requests.map((request) => packFulfillment(request, request.resultDigest!, { topClass: request.topClass!, topScore: request.topScore! }))],
+            args: [
+              requests.map((request) =>
+                packFulfillment(request, request.resultDigest!, { topClass: request.topClass!, topScore: request.topScore! }),
+              ),
+            ],
           })
         : encodeFunctionData({
             abi: predictionEscrowAbi,
@@ -115,7 +128,7 @@ export class SettleStage {
             args: [requests.map((request) => ({ terms: termsOf(request), reason: request.rejectReason! }))],
           });
     try {
-      const gas = (await this.client.estimateGas({ account: this.account.address, to: this.options.escrow, data })) * 5n / 4n;
+      const gas = ((await this.client.estimateGas({ account: this.account.address, to: this.options.escrow, data })) * 5n) / 4n;
       const nonce = await this.nextNonce();
       await this.sign({ kind, requestIds: requests.map((request) => request.requestId), nonce, gas, data }, undefined);
       return requests.length;
@@ -153,11 +166,22 @@ export class SettleStage {
       maxFeePerGas,
       maxPriorityFeePerGas,
     });
-    const record = { hash: keccak256(raw), nonce: tx.nonce, kind: tx.kind, requestIds: tx.requestIds, raw, maxFeePerGas, sentAt: Date.now() };
+    const record = {
+      hash: keccak256(raw),
+      nonce: tx.nonce,
+      kind: tx.kind,
+      requestIds: tx.requestIds,
+      raw,
+      maxFeePerGas,
+      sentAt: Date.now(),
+    };
     if (replacing) this.store.replaceTransaction(replacing.hash, record);
     else this.store.recordTransaction(record);
     await this.broadcast(record);
-    this.log.info({ kind: tx.kind, hash: record.hash, nonce: tx.nonce, requests: tx.requestIds.length, replacing: replacing?.hash }, "settlement sent");
+    this.log.info(
+      { kind: tx.kind, hash: record.hash, nonce: tx.nonce, requests: tx.requestIds.length, replacing: replacing?.hash },
+      "settlement sent",
+    );
   }
 
   private async broadcast(record: Pick<TransactionRecord, "raw" | "hash">): Promise<void> {
@@ -241,7 +265,17 @@ export class SettleStage {
       if (request) latenciesS.push((Date.now() - request.receivedAt) / 1000);
     }
     this.store.finishTransaction(tx.hash, "mined", receipt.gasUsed, gasCostWei);
-    this.onSettled({ kind: tx.kind, hash: tx.hash, requests: tx.requestIds.length, settled, skipped, gasUsed: receipt.gasUsed, gasCostWei, feesCredited: effects.feesCredited, latenciesS });
+    this.onSettled({
+      kind: tx.kind,
+      hash: tx.hash,
+      requests: tx.requestIds.length,
+      settled,
+      skipped,
+      gasUsed: receipt.gasUsed,
+      gasCostWei,
+      feesCredited: effects.feesCredited,
+      latenciesS,
+    });
   }
 
   /**

@@ -23,8 +23,14 @@ export async function connectToChain(config: OracleConfig, log: Logger): Promise
   const { escrow, startBlock } = await locateEscrow(config, client);
   const chainId = await client.getChainId();
   const account = await loadOracleAccount(config);
-  const isOracle = await client.readContract({ address: escrow, abi: predictionEscrowAbi, functionName: "hasRole", args: [ORACLE_ROLE, account.address] });
-  if (!isOracle) log.warn({ oracle: account.address }, "this account does not hold ORACLE_ROLE: settlements will revert until it is granted");
+  const isOracle = await client.readContract({
+    address: escrow,
+    abi: predictionEscrowAbi,
+    functionName: "hasRole",
+    args: [ORACLE_ROLE, account.address],
+  });
+  if (!isOracle)
+    log.warn({ oracle: account.address }, "this account does not hold ORACLE_ROLE: settlements will revert until it is granted");
   return { client, escrow, startBlock, chainId, account };
 }
 
@@ -40,7 +46,9 @@ async function locateEscrow(config: OracleConfig, client: PublicClient): Promise
   });
   const chainId = await client.getChainId();
   if (record.chain.id !== chainId) {
-    throw new Error(`${config.deploymentFile} describes chain ${record.chain.id}, but ${config.rpcUrl} serves chain ${chainId}: set ARGUS_RPC_URL or ARGUS_DEPLOYMENT_FILE`);
+    throw new Error(
+      `${config.deploymentFile} describes chain ${record.chain.id}, but ${config.rpcUrl} serves chain ${chainId}: set ARGUS_RPC_URL or ARGUS_DEPLOYMENT_FILE`,
+    );
   }
   const { address, deployBlock } = record.contracts.predictionEscrow;
   return { escrow: address, startBlock: BigInt(deployBlock) };

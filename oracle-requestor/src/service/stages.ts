@@ -30,7 +30,13 @@ export interface PipelineStages {
 
 export function createStages(
   config: OracleConfig,
-  { chain, queue, executor, economics, log }: { chain: ChainAccess; queue: DurableQueue; executor: Executor; economics: Economics; log: Logger },
+  {
+    chain,
+    queue,
+    executor,
+    economics,
+    log,
+  }: { chain: ChainAccess; queue: DurableQueue; executor: Executor; economics: Economics; log: Logger },
 ): PipelineStages {
   const { client, escrow, chainId, account } = chain;
   const { store, spool } = queue;
@@ -64,7 +70,13 @@ export function createStages(
     executor,
     spool,
     registry,
-    options: { maxSize: config.maxChunkSize, maxBytes: config.maxChunkBytes, flushIntervalMs: config.flushIntervalMs, maxReady: config.maxReadyRequests, deadlineMarginS: config.deadlineMarginS },
+    options: {
+      maxSize: config.maxChunkSize,
+      maxBytes: config.maxChunkBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      maxReady: config.maxReadyRequests,
+      deadlineMarginS: config.deadlineMarginS,
+    },
     log,
     onChunk: (report) => economics.chunkDone(report),
   });

@@ -135,8 +135,18 @@ export class RequestStore {
       let added = 0;
       for (const event of events) {
         const result = insert.run(
-          event.requestId.toString(), event.modelId, event.requester, event.imageCid, event.fee.toString(),
-          event.deadline, event.callbackGasLimit, event.blockNumber, event.blockHash, event.logIndex, now, now,
+          event.requestId.toString(),
+          event.modelId,
+          event.requester,
+          event.imageCid,
+          event.fee.toString(),
+          event.deadline,
+          event.callbackGasLimit,
+          event.blockNumber,
+          event.blockHash,
+          event.logIndex,
+          now,
+          now,
         );
         added += Number(result.changes);
       }
@@ -215,7 +225,9 @@ export class RequestStore {
    */
   retryLater(requestId: bigint, state: RequestStateName, error: string, retryAt: number, countAttempt = true): void {
     this.db
-      .prepare("UPDATE requests SET state = ?, error = ?, not_before = ?, attempts = attempts + ?, chunk_id = NULL, updated_at = ? WHERE request_id = ?")
+      .prepare(
+        "UPDATE requests SET state = ?, error = ?, not_before = ?, attempts = attempts + ?, chunk_id = NULL, updated_at = ? WHERE request_id = ?",
+      )
       .run(state, error, retryAt, countAttempt ? 1 : 0, this.clock(), requestId.toString());
   }
 
@@ -232,7 +244,14 @@ export class RequestStore {
   markComputed(requestId: bigint, result: { json: Uint8Array; digest: Hex; topClass: number; topScore: number }): void {
     this.set(
       requestId,
-      { state: "computed", result_json: result.json, result_digest: result.digest, top_class: result.topClass, top_score: result.topScore, error: null },
+      {
+        state: "computed",
+        result_json: result.json,
+        result_digest: result.digest,
+        top_class: result.topClass,
+        top_score: result.topScore,
+        error: null,
+      },
       ["running", "received"],
     );
   }
@@ -247,7 +266,9 @@ export class RequestStore {
   recordTransaction(tx: Omit<TransactionRecord, "state">): void {
     inTransaction(this.db, () => {
       this.db
-        .prepare("INSERT INTO transactions (hash, nonce, kind, request_ids, raw, state, max_fee_per_gas, sent_at) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)")
+        .prepare(
+          "INSERT INTO transactions (hash, nonce, kind, request_ids, raw, state, max_fee_per_gas, sent_at) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)",
+        )
         .run(tx.hash, tx.nonce, tx.kind, JSON.stringify(tx.requestIds.map(String)), tx.raw, tx.maxFeePerGas.toString(), tx.sentAt);
       for (const id of tx.requestIds) this.set(id, { state: "posting", settle_tx: tx.hash });
     });
@@ -283,7 +304,12 @@ export class RequestStore {
 
   /** Final outcome of a posted request, as the chain reports it. */
   settle(requestId: bigint, outcome: "fulfilled" | "rejected" | "expired", txHash: Hex | null, error?: string): void {
-    this.set(requestId, { state: outcome, settled_at: this.clock(), ...(txHash ? { settle_tx: txHash } : {}), ...(error ? { error } : {}) });
+    this.set(requestId, {
+      state: outcome,
+      settled_at: this.clock(),
+      ...(txHash ? { settle_tx: txHash } : {}),
+      ...(error ? { error } : {}),
+    });
   }
 
   /** A settlement that did not happen (reverted or dropped transaction): post again. */
@@ -298,7 +324,9 @@ export class RequestStore {
 
   /** At start-up: chunks that were running when the process died run again. */
   requeueRunning(): number {
-    const result = this.db.prepare("UPDATE requests SET state = 'ready', chunk_id = NULL, updated_at = ? WHERE state = 'running'").run(this.clock());
+    const result = this.db
+      .prepare("UPDATE requests SET state = 'ready', chunk_id = NULL, updated_at = ? WHERE state = 'running'")
+      .run(this.clock());
     return Number(result.changes);
   }
 

@@ -48,9 +48,7 @@ export function digestFromResultCid(cid: CID | string): Uint8Array {
   const parsed = parseCid(cid);
   if (parsed.version !== 1 || parsed.code !== RAW_CODEC) {
     throw new InvalidCidError(
-      `result CID ${parsed} must be CIDv1 with codec raw (0x55), not v${parsed.version} codec 0x${parsed.code.toString(
-        16,
-      )}`,
+      `result CID ${parsed} must be CIDv1 with codec raw (0x55), not v${parsed.version} codec 0x${parsed.code.toString(16)}`,
     );
   }
   assertSha256(parsed, "result CID");
@@ -105,9 +103,7 @@ export function isValidImageCid(cid: string): boolean {
 
 function assertImageCid(cid: CID): void {
   if (cid.code !== DAG_PB_CODEC && cid.code !== RAW_CODEC) {
-    throw new InvalidCidError(
-      `image CID ${cid} has codec 0x${cid.code.toString(16)}; a UnixFS file is dag-pb (0x70) or raw (0x55)`,
-    );
+    throw new InvalidCidError(`image CID ${cid} has codec 0x${cid.code.toString(16)}; a UnixFS file is dag-pb (0x70) or raw (0x55)`);
   }
   assertSha256(cid, "image CID");
 }

@@ -104,7 +104,8 @@ function loadSection(
       const text = sources.env?.[name];
       if (text !== undefined && text !== "") [raw, source] = [text, name];
     }
-    if (key in overrides && overrides[key] !== undefined) [raw, source] = [overrides[key], sources.overrideSource?.(path, entry) ?? "override"];
+    if (key in overrides && overrides[key] !== undefined)
+      [raw, source] = [overrides[key], sources.overrideSource?.(path, entry) ?? "override"];
     sourceOf[key] = source;
     const parsed = entry.schema.safeParse(raw);
     if (parsed.success) config[key] = parsed.data;
@@ -114,7 +115,10 @@ function loadSection(
     }
   }
   const unknown = Object.keys(fromFile).filter((key) => !(key in settings) && !isComment(key));
-  if (unknown.length > 0) problems.push(`${fileName}: unknown ${unknown.length === 1 ? "field" : "fields"} ${unknown.map((key) => `${prefix}${key}`).join(", ")}`);
+  if (unknown.length > 0)
+    problems.push(
+      `${fileName}: unknown ${unknown.length === 1 ? "field" : "fields"} ${unknown.map((key) => `${prefix}${key}`).join(", ")}`,
+    );
   if (check && !failed) {
     const parsed = check.safeParse(config);
     if (!parsed.success) {
@@ -191,14 +195,22 @@ function describeSchema(schema: z.ZodType): string | undefined {
       let kind = def.type === "bigint" ? "a whole number" : "a number";
       const bounds: string[] = [];
       for (const check of def.checks ?? []) {
-        const { check: name, value, inclusive, format } = (check as { _zod: { def: { check: string; value?: unknown; inclusive?: boolean; format?: string } } })._zod.def;
+        const {
+          check: name,
+          value,
+          inclusive,
+          format,
+        } = (check as { _zod: { def: { check: string; value?: unknown; inclusive?: boolean; format?: string } } })._zod.def;
         if (name === "number_format" && format === "safeint") kind = "an integer";
         else if (name === "greater_than") bounds[0] = `${inclusive ? "≥" : ">"} ${String(value)}`;
         else if (name === "less_than") bounds[1] = `${inclusive ? "≤" : "<"} ${String(value)}`;
       }
       const [low, high] = bounds;
       if (low?.startsWith("≥") && high?.startsWith("≤")) return `${kind} from ${low.slice(2)} to ${high.slice(2)}`;
-      return [kind, low, high].filter(Boolean).join(" ").replace(/ (≤|<)/, low ? " and $1" : " $1");
+      return [kind, low, high]
+        .filter(Boolean)
+        .join(" ")
+        .replace(/ (≤|<)/, low ? " and $1" : " $1");
     }
     default:
       return undefined;
@@ -231,7 +243,13 @@ export function describeSettings(settings: Settings, options: DescribeOptions = 
     const names = [setting.env, ...(setting.aliases ?? [])].map((name) => `\`${name}\``).join(" (or ");
     const variable = setting.aliases?.length ? `${names}${")".repeat(setting.aliases.length)}` : names;
     const shown = shownDefault(setting, options);
-    const cells = [variable, ...(flags ? [setting.flag ? `\`--${setting.flag}\`` : "—"] : []), `\`${path}\``, shown === undefined ? "—" : `\`${shown}\``, setting.help];
+    const cells = [
+      variable,
+      ...(flags ? [setting.flag ? `\`--${setting.flag}\`` : "—"] : []),
+      `\`${path}\``,
+      shown === undefined ? "—" : `\`${shown}\``,
+      setting.help,
+    ];
     return `| ${cells.join(" | ")} |`;
   });
   const head = ["environment", ...(flags ? ["flag"] : []), "key", "default", "meaning"];

@@ -62,7 +62,10 @@ export type OracleRequestReport = z.output<typeof OracleRequestReportSchema>;
 export const OracleHealthSchema = z.looseObject({
   ok: z.boolean().optional(),
   escrow: z.string(),
-  readUpTo: z.union([z.string().regex(/^\d+$/), z.number().int().min(0)]).transform(BigInt).optional(),
+  readUpTo: z
+    .union([z.string().regex(/^\d+$/), z.number().int().min(0)])
+    .transform(BigInt)
+    .optional(),
 });
 export type OracleHealth = Pick<z.output<typeof OracleHealthSchema>, "escrow" | "readUpTo">;
 

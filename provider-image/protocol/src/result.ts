@@ -48,7 +48,10 @@ export const ErrorCodeSchema = z.enum([
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
 /** Class indices must fit the on-chain uint16 and leave 65535 free for NO_CLASS. */
-const ClassIndexSchema = z.int().min(0).max(NO_CLASS - 1);
+const ClassIndexSchema = z
+  .int()
+  .min(0)
+  .max(NO_CLASS - 1);
 const ScoreSchema = z.number().min(0).max(1);
 const MillisecondsSchema = z.number().min(0);
 

@@ -62,7 +62,12 @@ export async function verifyResult(bytes: Uint8Array, request: RequestedInferenc
     return { verified: false, failed: "schema", problem: "The recorded result does not follow the Argus result schema." };
   }
   const result = parsed.data;
-  const mismatch = (failed: "requestId" | "modelId" | "imageCid" | "summary", problem: string): ResultVerification => ({ verified: false, failed, problem, result });
+  const mismatch = (failed: "requestId" | "modelId" | "imageCid" | "summary", problem: string): ResultVerification => ({
+    verified: false,
+    failed,
+    problem,
+    result,
+  });
   if (result.requestId !== request.requestId.toString()) {
     return mismatch("requestId", `The recorded result is about request ${result.requestId}, not this one (${request.requestId}).`);
   }

@@ -19,8 +19,15 @@ const USAGE = "usage: npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]";
 
 runCli(USAGE, async () => {
   const { values, positionals } = parseCliArgs({ options: { "models-dir": { type: "string" } }, allowPositionals: true });
-  const { modelsDir: dir, download, manifestsDirs } = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
-  const manifests = positionals.length > 0 ? await Promise.all(positionals.map((id) => loadManifest(id, manifestsDirs))) : await listManifests(manifestsDirs);
+  const {
+    modelsDir: dir,
+    download,
+    manifestsDirs,
+  } = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
+  const manifests =
+    positionals.length > 0
+      ? await Promise.all(positionals.map((id) => loadManifest(id, manifestsDirs)))
+      : await listManifests(manifestsDirs);
   process.stderr.write(`models folder: ${describeModelsDir(dir)}\n`);
 
   const done = new Set<string>(); // models share files (labels)
@@ -28,13 +35,18 @@ runCli(USAGE, async () => {
     for (const pinned of pinnedFiles(manifest)) {
       if (done.has(pinned.file)) continue;
       done.add(pinned.file);
-      const present = await sha256OfFile(join(dir.path, pinned.file)).then((digest) => digest.toString("hex"), () => undefined);
+      const present = await sha256OfFile(join(dir.path, pinned.file)).then(
+        (digest) => digest.toString("hex"),
+        () => undefined,
+      );
       if (present === pinned.sha256) {
         process.stderr.write(`ok          ${pinned.file}\n`);
         continue;
       }
       await downloadPinnedFile(pinned, dir.path, download);
-      process.stderr.write(`${present === undefined ? "downloaded" : "replaced  "}  ${pinned.file}${present === undefined ? "" : ` (had sha256 ${present})`}\n`);
+      process.stderr.write(
+        `${present === undefined ? "downloaded" : "replaced  "}  ${pinned.file}${present === undefined ? "" : ` (had sha256 ${present})`}\n`,
+      );
     }
   }
 });

@@ -65,7 +65,13 @@ runCli(USAGE, async () => {
     name: values.name ?? id,
     task: values.task,
     weights: { file: basename(onnxPath), sha256: sha256Hex(weights), url: values.url },
-    input: { name: graph.input.name, dtype: graph.input.dtype, layout: graph.input.layout, width: graph.input.width, height: graph.input.height },
+    input: {
+      name: graph.input.name,
+      dtype: graph.input.dtype,
+      layout: graph.input.layout,
+      width: graph.input.width,
+      height: graph.input.height,
+    },
     preprocess:
       values.task === "classification"
         ? {
@@ -76,7 +82,14 @@ runCli(USAGE, async () => {
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
           }
-        : { resize: { policy: "letterbox", padValue: 114 }, interpolation: "bilinear", colorOrder: "RGB", scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] },
+        : {
+            resize: { policy: "letterbox", padValue: 114 },
+            interpolation: "bilinear",
+            colorOrder: "RGB",
+            scale: 1 / 255,
+            mean: [0, 0, 0],
+            std: [1, 1, 1],
+          },
     output:
       values.task === "classification"
         ? { name: graph.outputName, kind: "logits" }
@@ -89,7 +102,9 @@ runCli(USAGE, async () => {
 
   const checks = [
     `preprocess: resize policy, interpolation, colorOrder, scale, mean and std must be exactly the training pipeline's (defaults: ${values.task === "classification" ? "ImageNet/torchvision" : "letterbox 114, RGB, x/255"})`,
-    values.task === "classification" ? `output.kind: "logits" assumed; use "probabilities" if the graph ends in a Softmax` : `detection thresholds and the output row layout`,
+    values.task === "classification"
+      ? `output.kind: "logits" assumed; use "probabilities" if the graph ends in a Softmax`
+      : `detection thresholds and the output row layout`,
     `labels: ${manifest.labels.file} must sit in the models folder next to ${manifest.weights.file}`,
     ...(manifest.weights.url ? [] : ["weights.url: add the download URL so the file can be fetched and checked by digest"]),
     `then check accuracy: npm run predict -- --model ${id} --models-dir DIR photo.jpg`,
@@ -112,14 +127,16 @@ function describeGraph(session: InferenceSession) {
   if (input === undefined || !input.isTensor || output === undefined || !output.isTensor) {
     throw new Error("the graph needs one tensor input and one tensor output");
   }
-  if (input.type !== "float32" && input.type !== "float16") throw new Error(`input "${input.name}" is ${input.type}; the engine feeds float32 or float16`);
+  if (input.type !== "float32" && input.type !== "float16")
+    throw new Error(`input "${input.name}" is ${input.type}; the engine feeds float32 or float16`);
   const dims = input.shape.map((dim) => (typeof dim === "number" && dim > 0 ? dim : undefined));
   const layout = dims[1] === 3 ? "NCHW" : dims[3] === 3 ? "NHWC" : undefined;
   if (input.shape.length !== 4 || layout === undefined) {
     throw new Error(`input "${input.name}" has shape [${input.shape.join(", ")}]; expected [N, 3, H, W] or [N, H, W, 3]`);
   }
   const [height, width] = layout === "NCHW" ? [dims[2], dims[3]] : [dims[1], dims[2]];
-  if (height === undefined || width === undefined) throw new Error(`input "${input.name}" has no fixed height and width; write the manifest's input size by hand`);
+  if (height === undefined || width === undefined)
+    throw new Error(`input "${input.name}" has no fixed height and width; write the manifest's input size by hand`);
   const outputDims = output.shape.slice(1).map((dim) => (typeof dim === "number" ? dim : NaN));
   return {
     input: { name: input.name, dtype: input.type, layout, width, height },
@@ -139,7 +156,8 @@ async function labelsEntry(file: string | undefined, format: string | undefined,
   const text = new TextDecoder().decode(bytes);
   const labelFormat: LabelFormat = format !== undefined ? LabelFormatSchema.parse(format) : guessLabelFormat(text);
   const count = parseLabels(text, labelFormat).length;
-  if (Number.isFinite(classCount) && count !== classCount) throw new UsageError(`${file} names ${count} classes; the output scores ${classCount}`);
+  if (Number.isFinite(classCount) && count !== classCount)
+    throw new UsageError(`${file} names ${count} classes; the output scores ${classCount}`);
   return { file: basename(file), format: labelFormat, sha256: sha256Hex(bytes) };
 }
 

@@ -65,6 +65,9 @@ function positiveInteger(flag: string, text: string): number {
 
 /** A missing file still gets its (error) entry; it has no bytes, so its CID is the empty byte string's. */
 async function cidOrPlaceholder(path: string): Promise<string> {
-  const exists = await stat(path).then((stats) => stats.isFile(), () => false);
+  const exists = await stat(path).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
   return exists ? rawCidOfFile(path) : rawCidOfBytes(new Uint8Array());
 }

@@ -14,7 +14,11 @@ import type { Engine } from "./engine.ts";
 import { BATCH_FILE_NAME, parseBatchDescription, RESULTS_FILE_NAME, resultsFileBytes } from "@argus/protocol/batch";
 import type { InferenceResult } from "@argus/protocol/result";
 
-export async function runBatchFolder(engine: Engine, inputDir: string, outputDir: string): Promise<{ modelId: string; results: InferenceResult[] }> {
+export async function runBatchFolder(
+  engine: Engine,
+  inputDir: string,
+  outputDir: string,
+): Promise<{ modelId: string; results: InferenceResult[] }> {
   const resultsPath = join(outputDir, RESULTS_FILE_NAME);
   await mkdir(outputDir, { recursive: true });
   await rm(resultsPath, { force: true });

@@ -75,7 +75,10 @@ export interface Engine {
 }
 
 export function createEngine(options: EngineOptions = {}): Engine {
-  const modelsDir = typeof options.modelsDir === "string" ? resolveModelsDir(options.modelsDir, undefined) : (options.modelsDir ?? resolveModelsDir(undefined, undefined));
+  const modelsDir =
+    typeof options.modelsDir === "string"
+      ? resolveModelsDir(options.modelsDir, undefined)
+      : (options.modelsDir ?? resolveModelsDir(undefined, undefined));
   const manifestsDirs = options.manifestsDirs ?? defaultManifestsDirs();
   const limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
   const chunking = {
@@ -109,7 +112,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
           const slot = chunk.slots[slotIndex]!;
           const request = requests[slot.imageIndex]!;
           results[slot.imageIndex] =
-            "rejection" in outcome ? errorResult(modelId, request, outcome.rejection) : predictionResult(model, modelId, request, slot, outcome);
+            "rejection" in outcome
+              ? errorResult(modelId, request, outcome.rejection)
+              : predictionResult(model, modelId, request, slot, outcome);
         }
       },
     );

@@ -41,7 +41,11 @@ export async function inferChunk(model: LoadedModel, chunk: InputChunk): Promise
   }
 }
 
-async function runSession(model: Pick<LoadedModel, "manifest" | "session">, data: InputChunk["data"], runSize: number): Promise<ArrayLike<number>> {
+async function runSession(
+  model: Pick<LoadedModel, "manifest" | "session">,
+  data: InputChunk["data"],
+  runSize: number,
+): Promise<ArrayLike<number>> {
   const { input, output } = model.manifest;
   const feeds: Record<string, Tensor> = { [input.name]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
   const outputs = await model.session.run(feeds, [output.name]);

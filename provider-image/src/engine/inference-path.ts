@@ -66,7 +66,12 @@ async function measureFastestExactPath(): Promise<Int8Path> {
 
 async function runProbe(model: Uint8Array, path: Int8Path, feeds: Record<string, Tensor>): Promise<Uint8Array[]> {
   const { bytes, options } = int8Graph(model, path);
-  const session = await InferenceSession.create(bytes, { ...options, executionProviders: ["cpu"], intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const session = await InferenceSession.create(bytes, {
+    ...options,
+    executionProviders: ["cpu"],
+    intraOpNumThreads: 1,
+    logSeverityLevel: 3,
+  });
   try {
     const outputs = await session.run(feeds);
     return session.outputNames.map((name) => outputs[name]!.data as Uint8Array);

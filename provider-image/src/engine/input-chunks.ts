@@ -113,5 +113,7 @@ export async function decodeIntoChunks(
 function asRejection(error: unknown): ImageRejection {
   if (error instanceof ImageRejection) return error;
   // Anything else escaping the decoder is still this image's problem, not the batch's.
-  return new ImageRejection("DECODE_FAILED", `the image cannot be decoded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return new ImageRejection("DECODE_FAILED", `the image cannot be decoded: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
 }

@@ -71,7 +71,10 @@ async function createLoadedModel(manifest: ModelManifest, modelsDir: string, opt
   let session: InferenceSession;
   let inferencePath: InferencePath = "native-float";
   try {
-    let graph: { bytes: Uint8Array; options: InferenceSession.SessionOptions } = { bytes: weights, options: { graphOptimizationLevel: "all" } };
+    let graph: { bytes: Uint8Array; options: InferenceSession.SessionOptions } = {
+      bytes: weights,
+      options: { graphOptimizationLevel: "all" },
+    };
     if (hasQuantizedOperators(weights)) {
       inferencePath = options.int8Path ?? (await fastestExactPath());
       graph = int8Graph(weights, inferencePath);
@@ -128,7 +131,9 @@ function checkInput(manifest: ModelManifest, session: InferenceSession): number 
   const [batch, ...rest] = input.shape;
   const matches = rest.length === 3 && rest.every((dim, index) => typeof dim === "string" || dim === expected[index]);
   if (!matches) {
-    throw new ModelMismatchError(`${where} has shape [${input.shape.join(", ")}] in the graph; the manifest (${layout}) implies [N, ${expected.join(", ")}]`);
+    throw new ModelMismatchError(
+      `${where} has shape [${input.shape.join(", ")}] in the graph; the manifest (${layout}) implies [N, ${expected.join(", ")}]`,
+    );
   }
   return typeof batch === "number" && batch > 0 ? batch : null;
 }

@@ -83,7 +83,12 @@ export function scalarLike(name: string, like: TensorProto, value: number): Tens
   return { name, dims: [], dataType, rawData: bytes };
 }
 
-export function node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: onnxProto.onnx.IAttributeProto[] = []): NodeProto {
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: onnxProto.onnx.IAttributeProto[] = [],
+): NodeProto {
   return { opType, input: [...inputs], output: [...outputs], attribute: attributes, domain: "" };
 }
 

@@ -24,7 +24,10 @@ export function probeNetwork(): { model: Uint8Array; feeds: Record<string, Tenso
     return column < SATURATING_COLUMNS ? -128 : (random() % 256) - 128;
   });
   // QLinearMatMul wants [depth, columns]: the transpose of the conv's [columns, depth].
-  const transposed = Int8Array.from({ length: COLUMNS * DEPTH }, (_, index) => weights[(index % COLUMNS) * DEPTH + Math.floor(index / COLUMNS)]!);
+  const transposed = Int8Array.from(
+    { length: COLUMNS * DEPTH },
+    (_, index) => weights[(index % COLUMNS) * DEPTH + Math.floor(index / COLUMNS)]!,
+  );
   const weightScales = Array.from({ length: COLUMNS }, (_, column) => 0.002 + 0.0001 * column);
   const initializers: TensorProto[] = [
     floatTensor("x_scale", [], [0.02]),
@@ -49,7 +52,12 @@ export function probeNetwork(): { model: Uint8Array; feeds: Record<string, Tenso
     bytes("s_zero", DataType.UINT8, [], [128]),
   ];
   const nodes = [
-    node("QLinearConv", ["x", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero"], ["conv"], [intsAttribute("kernel_shape", [1, 1])]),
+    node(
+      "QLinearConv",
+      ["x", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero"],
+      ["conv"],
+      [intsAttribute("kernel_shape", [1, 1])],
+    ),
     node("QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "m_scale", "m_zero"], ["matmul"]),
     { ...node("QLinearAdd", ["p", "p_scale", "p_zero", "q", "q_scale", "q_zero", "s_scale", "s_zero"], ["add"]), domain: "com.microsoft" },
   ];

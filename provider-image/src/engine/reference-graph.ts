@@ -131,7 +131,9 @@ class Rewriter {
         return this.qlinearGlobalAveragePool(original);
       default:
         if (QUANTIZED_OPERATORS.has(original.opType ?? "")) {
-          throw new ReferenceGraphError(`the reference graph does not support ${original.opType} yet (node ${original.name || original.output?.[0]})`);
+          throw new ReferenceGraphError(
+            `the reference graph does not support ${original.opType} yet (node ${original.name || original.output?.[0]})`,
+          );
         }
         return [original];
     }
@@ -165,7 +167,14 @@ class Rewriter {
     const weightZeros = this.perChannel(wZero, outChannels, original);
     const centred = tensorValues(weights).map((value, index) => value - weightZeros[Math.floor(index / perChannel)]!);
     const biasValues = bias ? tensorValues(this.initializer(bias, original)) : new Array<number>(outChannels).fill(0);
-    this.checkAccumulators(original, x, xZero, outChannels, (channel) => centred.slice(channel * perChannel, (channel + 1) * perChannel), biasValues);
+    this.checkAccumulators(
+      original,
+      x,
+      xZero,
+      outChannels,
+      (channel) => centred.slice(channel * perChannel, (channel + 1) * perChannel),
+      biasValues,
+    );
 
     const scales = this.requantizeScales(original, xScale, wScale, yScale, outChannels);
     const integerInput = this.name(y, "x");
@@ -340,7 +349,8 @@ class Rewriter {
   private perChannel(name: string, channels: number, at: NodeProto): number[] {
     const values = tensorValues(this.initializer(name, at));
     if (values.length === 1) return new Array<number>(channels).fill(values[0]!);
-    if (values.length !== channels) throw new ReferenceGraphError(`${at.opType} ${at.output?.[0]}: ${name} has ${values.length} values for ${channels} channels`);
+    if (values.length !== channels)
+      throw new ReferenceGraphError(`${at.opType} ${at.output?.[0]}: ${name} has ${values.length} values for ${channels} channels`);
     return values;
   }
 
@@ -360,7 +370,10 @@ class Rewriter {
 }
 
 /** A node's inputs, the first `required` of them checked present; the optional rest may be "" or undefined. */
-function inputs(original: NodeProto, required: number): [string, string, string, string, string, string, string, string, string | undefined] {
+function inputs(
+  original: NodeProto,
+  required: number,
+): [string, string, string, string, string, string, string, string, string | undefined] {
   const names = original.input ?? [];
   if (names.length < required || names.slice(0, required).some((name) => !name)) {
     throw new ReferenceGraphError(`${original.opType} ${original.output?.[0]} has ${names.length} inputs, needs ${required}`);
@@ -386,7 +399,8 @@ function checkExactFma(range: readonly number[], ratio: number, addends: readonl
     const product = q * ratio; // exact: 8 × 24 significant bits
     for (const addend of addends) {
       const sum = product + addend;
-      if (twoSumError(product, addend, sum) !== 0) throw new ReferenceGraphError(`${where}: ${q}·${ratio} + ${addend} is not exact in float64`);
+      if (twoSumError(product, addend, sum) !== 0)
+        throw new ReferenceGraphError(`${where}: ${q}·${ratio} + ${addend} is not exact in float64`);
       results.add(f32(sum));
     }
   }

@@ -19,7 +19,8 @@ export function unsignedWeightsGraph(weights: Uint8Array): Uint8Array {
     const weightTensor = initializers.get(weightName);
     const zeroTensor = initializers.get(zeroName);
     if (weightTensor?.dataType !== DataType.INT8) continue;
-    if (zeroTensor?.dataType !== DataType.INT8) throw new Error(`${graphNode.output?.[0]}: int8 weights need an int8 zero-point initializer`);
+    if (zeroTensor?.dataType !== DataType.INT8)
+      throw new Error(`${graphNode.output?.[0]}: int8 weights need an int8 zero-point initializer`);
     for (const tensor of [weightTensor, zeroTensor]) {
       if (shifted.has(tensor.name ?? "")) continue;
       // Shared with another input (an activation's zero point, say), it must keep its meaning there.

@@ -130,7 +130,10 @@ async function readHeader(bytes: Uint8Array, options: SharpOptions, format: Supp
     throw new ImageRejection("DECODE_FAILED", `the ${format} header cannot be read: ${(error as Error).message}`, { cause: error });
   }
   if (metadata.format === "heif" && metadata.compression !== "av1") {
-    throw new ImageRejection("UNSUPPORTED_FORMAT", `HEIF images compressed with ${metadata.compression ?? "an unknown codec"} are not accepted; AVIF is`);
+    throw new ImageRejection(
+      "UNSUPPORTED_FORMAT",
+      `HEIF images compressed with ${metadata.compression ?? "an unknown codec"} are not accepted; AVIF is`,
+    );
   }
   const decoderFormat = metadata.format === "heif" ? "avif" : metadata.format;
   if (decoderFormat !== format) {

@@ -10,10 +10,7 @@ import type { ImageInfo } from "@argus/protocol/result";
 
 export type SupportedFormat = ImageInfo["format"];
 
-export type SniffedFormat =
-  | { kind: "supported"; format: SupportedFormat }
-  | { kind: "unsupported"; name: string }
-  | { kind: "unknown" };
+export type SniffedFormat = { kind: "supported"; format: SupportedFormat } | { kind: "unsupported"; name: string } | { kind: "unknown" };
 
 export function sniffImageFormat(bytes: Uint8Array): SniffedFormat {
   const startsWith = (signature: readonly number[], at = 0) => signature.every((byte, index) => bytes[at + index] === byte);
@@ -57,7 +54,10 @@ function sniffIsoMedia(bytes: Uint8Array): SniffedFormat {
 }
 
 function looksLikeSvg(bytes: Uint8Array): boolean {
-  const head = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, "").trimStart();
+  const head = new TextDecoder("utf-8", { fatal: false })
+    .decode(bytes.subarray(0, 1024))
+    .replace(/^\uFEFF/, "")
+    .trimStart();
   if (head.startsWith("<svg")) return true;
   return head.startsWith("<?xml") && head.includes("<svg");
 }

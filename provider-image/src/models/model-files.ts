@@ -99,7 +99,9 @@ export async function downloadPinnedFile(pinned: PinnedFile, dirPath: string, op
     }
     const actual = hash.digest("hex");
     if (actual !== pinned.sha256) {
-      throw new ModelIntegrityError(`${url} served ${pinned.file} with sha256 ${actual}, but the manifest pins ${pinned.sha256}; not saved`);
+      throw new ModelIntegrityError(
+        `${url} served ${pinned.file} with sha256 ${actual}, but the manifest pins ${pinned.sha256}; not saved`,
+      );
     }
     await rename(partial, target);
     return target;
@@ -113,7 +115,6 @@ export function sourceUrl(pinned: PinnedFile, mirror?: string): string {
   if (!pinned.url) throw new Error(`${pinned.file} has no download URL in its manifest`);
   return pinned.url;
 }
-
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -19,7 +19,11 @@ export interface ModelsDir {
 export const MODELS_DIR_ENV = "ARGUS_MODELS_DIR";
 
 /** The flag, else the configured folder (ARGUS_MODELS_DIR), else `cacheDir`. */
-export function resolveModelsDir(flag: string | undefined, configured: string | undefined, cacheDir: string = defaultModelsCacheDir({})): ModelsDir {
+export function resolveModelsDir(
+  flag: string | undefined,
+  configured: string | undefined,
+  cacheDir: string = defaultModelsCacheDir({}),
+): ModelsDir {
   if (flag) return { path: resolve(flag), origin: "flag" };
   if (configured) return { path: resolve(configured), origin: "env" };
   return { path: cacheDir, origin: "cache" };

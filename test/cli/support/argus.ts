@@ -33,7 +33,9 @@ function run(code: number, stdout: string, stderr: string): ArgusRun {
 
 /** The environment without the caller's ARGUS_* settings (they would leak into what is tested). */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"),
+  );
   return { ...base, CI: "1", ...extra };
 }
 
@@ -51,7 +53,12 @@ export async function argus(args: string[], env: NodeJS.ProcessEnv): Promise<Arg
 /** `npx argus …` in the repository, as a user would type it. */
 export function argusProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ArgusRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["--no-install", "argus", ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    const child = spawn("npx", ["--no-install", "argus", ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: timeoutMs,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));

@@ -24,7 +24,9 @@ export interface Session {
 
 export function assertChromium(): void {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the web UI end-to-end tests need Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set ARGUS_CHROMIUM)`);
+    throw new Error(
+      `the web UI end-to-end tests need Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set ARGUS_CHROMIUM)`,
+    );
   }
 }
 

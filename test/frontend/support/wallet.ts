@@ -52,7 +52,9 @@ export class TestWallet {
       return this.handle(method, params);
     });
     // The test runner's TypeScript transform may wrap functions in `__name(…)`: define it for the page.
-    await context.addInitScript({ content: `var __name = (f) => f;\n(${injectProvider.toString()})(${JSON.stringify(TEST_WALLET_INFO)});` });
+    await context.addInitScript({
+      content: `var __name = (f) => f;\n(${injectProvider.toString()})(${JSON.stringify(TEST_WALLET_INFO)});`,
+    });
   }
 
   async handle(method: string, params: unknown): Promise<Reply> {
@@ -99,9 +101,19 @@ export class TestWallet {
         return this.account.signMessage({ message: { raw: params[0] as Hex } });
       case "eth_signTypedData_v4": {
         this.#assertAccount(params[0]);
-        const typed = JSON.parse(params[1] as string) as { domain: never; types: Record<string, unknown>; primaryType: string; message: never };
+        const typed = JSON.parse(params[1] as string) as {
+          domain: never;
+          types: Record<string, unknown>;
+          primaryType: string;
+          message: never;
+        };
         const { EIP712Domain: _, ...types } = typed.types;
-        return this.account.signTypedData({ domain: typed.domain, types: types as never, primaryType: typed.primaryType, message: typed.message } as never);
+        return this.account.signTypedData({
+          domain: typed.domain,
+          types: types as never,
+          primaryType: typed.primaryType,
+          message: typed.message,
+        } as never);
       }
       case "eth_sendTransaction":
         return this.#send(params[0] as TransactionParams);
@@ -116,7 +128,9 @@ export class TestWallet {
     const emit = ([event, payload]: readonly [string, unknown]) =>
       (globalThis as unknown as ShimGlobal).__argusTestWalletEmit?.(event, payload);
     await Promise.all(
-      [...this.#pages].filter((page) => !page.isClosed()).map((page) => page.evaluate(emit, ["chainChanged", numberToHex(chainId)] as const)),
+      [...this.#pages]
+        .filter((page) => !page.isClosed())
+        .map((page) => page.evaluate(emit, ["chainChanged", numberToHex(chainId)] as const)),
     );
   }
 

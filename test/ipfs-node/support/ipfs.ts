@@ -31,9 +31,7 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 /** An embedded node on ephemeral ports in a fresh data directory; `stop()` also deletes the directory. */
-export async function startTestNode(
-  overrides: Partial<EmbeddedIpfsOptions> = {},
-): Promise<EmbeddedIpfs & { dataDir: string }> {
+export async function startTestNode(overrides: Partial<EmbeddedIpfsOptions> = {}): Promise<EmbeddedIpfs & { dataDir: string }> {
   const dataDir = overrides.dataDir ?? (await makeTempDir("node"));
   const node = await startEmbeddedIpfs({ apiPort: 0, gatewayPort: 0, corsOrigins: [], ...overrides, dataDir });
   return {

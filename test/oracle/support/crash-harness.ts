@@ -52,7 +52,9 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
   const started = Date.now();
 
   // Requests arrive in one wave per life of the oracle, so every kill lands on work in flight.
-  const waves = Array.from({ length: options.kills }, (_, wave) => planned.slice(Math.floor((wave * planned.length) / options.kills), Math.floor(((wave + 1) * planned.length) / options.kills)));
+  const waves = Array.from({ length: options.kills }, (_, wave) =>
+    planned.slice(Math.floor((wave * planned.length) / options.kills), Math.floor(((wave + 1) * planned.length) / options.kills)),
+  );
   const submitted: SubmittedRequest[] = [];
   const killedAtMs: number[] = [];
   const inFlightAtKill: Record<string, number>[] = [];
@@ -68,7 +70,11 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
       const counts = await queueCounts(oracle.statusUrl).catch(() => ({}) as Record<string, number>);
       await oracle.kill();
       killedAtMs.push(lifeMs);
-      inFlightAtKill.push(Object.fromEntries(Object.entries(counts).filter(([state, count]) => count > 0 && !["fulfilled", "rejected", "expired"].includes(state))));
+      inFlightAtKill.push(
+        Object.fromEntries(
+          Object.entries(counts).filter(([state, count]) => count > 0 && !["fulfilled", "rejected", "expired"].includes(state)),
+        ),
+      );
       await arrivals;
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
     }
@@ -88,20 +94,35 @@ export async function runCrashScenario(stack: Stack, options: CrashRunOptions): 
       if (settlement.kind === "rejected" && request.expect.kind === "rejected") expect(settlement.reason).to.equal(request.expect.reason);
       if (settlement.kind === "fulfilled") fulfilled++;
       else rejected++;
-      const status = await eventually(() => requestStatus(oracle!.statusUrl, request.terms.requestId), (found) => found?.state === settlement.kind);
+      const status = await eventually(
+        () => requestStatus(oracle!.statusUrl, request.terms.requestId),
+        (found) => found?.state === settlement.kind,
+      );
       expect(status?.state, `the oracle's record of ${request.terms.requestId}`).to.equal(settlement.kind);
     }
     expect(await oracle.stop(), "graceful stop after the run").to.equal(0);
     oracle = undefined;
     // Chunk folders of the killed oracles were swept by the next start; the last one removed its own.
-    expect((await readdir(scratch)).filter((name) => name.startsWith("argus-")), "scratch folders left behind").to.deep.equal([]);
+    expect(
+      (await readdir(scratch)).filter((name) => name.startsWith("argus-")),
+      "scratch folders left behind",
+    ).to.deep.equal([]);
 
     const skips = await skippedSettlements(stack);
     expect(skips.get(1) ?? 0, "settlements refused for mismatched terms").to.equal(0);
     expect(skips.get(2) ?? 0, "settlements refused as past the deadline").to.equal(0);
     const books = await assertBalanceInvariant(stack);
     expect(books.pending, "requests still pending").to.equal(0);
-    return { seed, kills: killedAtMs.length, killedAtMs, inFlightAtKill, seconds: (Date.now() - started) / 1000, fulfilled, rejected, replayedSkips: skips.get(0) ?? 0 };
+    return {
+      seed,
+      kills: killedAtMs.length,
+      killedAtMs,
+      inFlightAtKill,
+      seconds: (Date.now() - started) / 1000,
+      fulfilled,
+      rejected,
+      replayedSkips: skips.get(0) ?? 0,
+    };
   } finally {
     await oracle?.kill();
     await rm(scratch, { recursive: true, force: true });

@@ -34,7 +34,11 @@ export async function assertBalanceInvariant(stack: Stack): Promise<Books> {
     } else if (event.eventName === "FeesCredited") accounts.add(event.args.oracle);
     else if (event.eventName === "Withdrawn") accounts.add(event.args.account);
   }
-  const [treasury] = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "protocolFee" });
+  const [treasury] = await stack.client.readContract({
+    address: stack.argus.escrow,
+    abi: predictionEscrowAbi,
+    functionName: "protocolFee",
+  });
   accounts.add(treasury);
   const read = <T>(functionName: "isPending" | "balanceOf", args: readonly unknown[]) =>
     stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName, args } as never) as Promise<T>;

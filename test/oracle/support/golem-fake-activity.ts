@@ -110,7 +110,9 @@ export class FakeActivityApi implements IActivityApi {
 
   /** Activities that were created and not destroyed. */
   liveActivities(): string[] {
-    return [...this.#activities.values()].filter((activity) => activity.state !== ActivityStateEnum.Terminated).map((activity) => activity.id);
+    return [...this.#activities.values()]
+      .filter((activity) => activity.state !== ActivityStateEnum.Terminated)
+      .map((activity) => activity.id);
   }
 
   async getActivity(id: string): Promise<Activity> {
@@ -192,7 +194,13 @@ export class FakeActivityApi implements IActivityApi {
         outcome = { result: "Error", message: (error as Error).message };
       }
       if (activity.state === ActivityStateEnum.Terminated) return;
-      this.executed.push({ providerId: activity.agreement.provider.id, activityId: activity.id, command: name, args, result: outcome.result });
+      this.executed.push({
+        providerId: activity.agreement.provider.id,
+        activityId: activity.id,
+        command: name,
+        args,
+        result: outcome.result,
+      });
       const last = index === commands.length - 1 || outcome.result === "Error";
       batch.results.push({ index, eventDate: new Date().toISOString(), ...outcome, isBatchFinished: last });
       if (last) batch.finished = true;
@@ -248,17 +256,23 @@ export class FakeActivityApi implements IActivityApi {
       await new Promise((resolve) => activity.terminated.signal.addEventListener("abort", resolve, { once: true }));
       return { result: "Error", message: "the activity was destroyed" };
     }
-    const child = spawn(this.#local(activity, program), args.map((arg) => this.#local(activity, arg)), {
-      env: { ...process.env, ...this.#layout.env, ARGUS_INPUT_DIR: activity.input, ARGUS_OUTPUT_DIR: activity.output },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      this.#local(activity, program),
+      args.map((arg) => this.#local(activity, arg)),
+      {
+        env: { ...process.env, ...this.#layout.env, ARGUS_INPUT_DIR: activity.input, ARGUS_OUTPUT_DIR: activity.output },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     activity.children.add(child);
     if (isEntry && activity.fault === "crash") setTimeout(() => child.kill("SIGKILL"), CRASH_AFTER_MS);
     const [stdout, stderr, code, signal] = await collect(child);
     activity.children.delete(child);
-    if (isEntry && activity.fault === "crash") return { result: "Error", stdout, stderr: `${stderr}Killed\n`, message: "ExeScript command exited with code 137" };
+    if (isEntry && activity.fault === "crash")
+      return { result: "Error", stdout, stderr: `${stderr}Killed\n`, message: "ExeScript command exited with code 137" };
     if (code !== 0) return { result: "Error", stdout, stderr, message: `ExeScript command exited with code ${code ?? signal}` };
-    if (isEntry && (activity.fault === "wrong-request-id" || activity.fault === "wrong-weights")) await this.#tamper(activity, activity.fault);
+    if (isEntry && (activity.fault === "wrong-request-id" || activity.fault === "wrong-weights"))
+      await this.#tamper(activity, activity.fault);
     return { result: "Ok", stdout, stderr };
   }
 

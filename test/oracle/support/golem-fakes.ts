@@ -173,17 +173,17 @@ export class FakePaymentApi implements IPaymentApi {
   issueInvoice(record: AgreementRecord): void {
     const agreement = new Agreement(record.id, agreementModel(record), record.demand);
     const model: InvoiceModel = {
-        invoiceId: `invoice-${this.issued.length + 1}`,
-        issuerId: record.provider.id,
-        recipientId: REQUESTOR,
-        payeeAddr: record.provider.id,
-        payerAddr: REQUESTOR,
-        paymentPlatform: record.demand.paymentPlatform,
-        timestamp: new Date().toISOString(),
-        agreementId: record.id,
-        amount: record.provider.invoiceGlm,
-        paymentDueDate: new Date(Date.now() + 3_600_000).toISOString(),
-        status: "RECEIVED",
+      invoiceId: `invoice-${this.issued.length + 1}`,
+      issuerId: record.provider.id,
+      recipientId: REQUESTOR,
+      payeeAddr: record.provider.id,
+      payerAddr: REQUESTOR,
+      paymentPlatform: record.demand.paymentPlatform,
+      timestamp: new Date().toISOString(),
+      agreementId: record.id,
+      amount: record.provider.invoiceGlm,
+      paymentDueDate: new Date(Date.now() + 3_600_000).toISOString(),
+      status: "RECEIVED",
     };
     const invoice = new Invoice(model, agreement.provider);
     this.#models.set(invoice.id, model);
@@ -203,7 +203,8 @@ export class FakePaymentApi implements IPaymentApi {
     if (Date.parse(entry.allocation.timeout!) <= this.#now()) throw new Error(`allocation ${allocation.id} has expired`);
     if (amount !== invoice.amount) throw new Error(`accepting ${amount} of an invoice for ${invoice.amount}`);
     const remaining = Number(entry.allocation.remainingAmount) - Number(amount);
-    if (remaining < 0) throw new Error(`not enough funds in allocation ${allocation.id}: ${entry.allocation.remainingAmount} left, ${amount} asked`);
+    if (remaining < 0)
+      throw new Error(`not enough funds in allocation ${allocation.id}: ${entry.allocation.remainingAmount} left, ${amount} asked`);
     entry.allocation = new Allocation({
       ...allocationModel(entry.allocation),
       spentAmount: decimal(Number(entry.allocation.spentAmount) + Number(amount)),
@@ -283,7 +284,10 @@ export class FakeMarketApi implements IMarketApi {
     const counterId = `counter-${++this.#next}`;
     // The provider accepts the requestor's terms: it answers with a draft.
     setTimeout(() => {
-      const draft = new OfferProposal({ ...this.#proposalModel(provider, received.demand, "Draft"), prevProposalId: counterId }, received.demand);
+      const draft = new OfferProposal(
+        { ...this.#proposalModel(provider, received.demand, "Draft"), prevProposalId: counterId },
+        received.demand,
+      );
       this.#channels.get(received.demand.id)?.next({ type: "ProposalReceived", proposal: draft, timestamp: new Date() });
     }, 10);
     return {
@@ -449,7 +453,16 @@ export class FakeGolem {
 
 function allocationModel(allocation: Allocation): ConstructorParameters<typeof Allocation>[0] {
   const { id, address, paymentPlatform, totalAmount, spentAmount, remainingAmount, timestamp, timeout } = allocation;
-  return { allocationId: id, address, paymentPlatform, totalAmount, spentAmount, remainingAmount, timestamp, ...(timeout === undefined ? {} : { timeout }) };
+  return {
+    allocationId: id,
+    address,
+    paymentPlatform,
+    totalAmount,
+    spentAmount,
+    remainingAmount,
+    timestamp,
+    ...(timeout === undefined ? {} : { timeout }),
+  };
 }
 
 /** yagna's amounts are decimal strings; this keeps binary float noise out of them. */
@@ -479,7 +492,13 @@ function agreementModel(record: AgreementRecord): ConstructorParameters<typeof A
   return {
     agreementId: record.id,
     demand: { properties: {}, constraints: "(&)", demandId: record.demand.id, requestorId: REQUESTOR, timestamp: now },
-    offer: { properties: record.offerProperties, constraints: "(&)", offerId: `offer-${record.id}`, providerId: record.provider.id, timestamp: now },
+    offer: {
+      properties: record.offerProperties,
+      constraints: "(&)",
+      offerId: `offer-${record.id}`,
+      providerId: record.provider.id,
+      timestamp: now,
+    },
     validTo: new Date(Date.now() + 3_600_000).toISOString(),
     state: record.state,
     timestamp: now,

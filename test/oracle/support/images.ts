@@ -38,7 +38,12 @@ export async function photoVariants(count: number): Promise<Uint8Array[]> {
     const image = sharp(source)
       .extract({ left, top, width: Math.min(cropWidth, width - left), height: Math.min(cropHeight, height - top) })
       .resize({ width: 224 + ((round * 37) % 300) });
-    const encoded = round % 3 === 0 ? image.jpeg({ quality: 70 + (round % 25) }) : round % 3 === 1 ? image.png({ compressionLevel: 6 }) : image.webp({ quality: 75 + (round % 20) });
+    const encoded =
+      round % 3 === 0
+        ? image.jpeg({ quality: 70 + (round % 25) })
+        : round % 3 === 1
+          ? image.png({ compressionLevel: 6 })
+          : image.webp({ quality: 75 + (round % 20) });
     variants.push(new Uint8Array(await encoded.toBuffer()));
   }
   return variants;

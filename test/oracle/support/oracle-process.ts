@@ -16,7 +16,6 @@ import { REPO_ROOT } from "../../support/shared.ts";
 
 export const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
 
-
 export interface OracleProcess {
   child: ChildProcess;
   pid: number;
@@ -37,8 +36,13 @@ export async function spawnOracle(
   options: { env?: NodeJS.ProcessEnv; configFile?: string; readyTimeoutMs?: number; nodeFlags?: readonly string[] } = {},
 ): Promise<OracleProcess> {
   const configFile = options.configFile ?? join(config.dataDir, "..", `oracle-config-${process.pid}.json`);
-  await writeFile(configFile, JSON.stringify(config, (_, value) => (typeof value === "bigint" ? value.toString() : value)));
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"));
+  await writeFile(
+    configFile,
+    JSON.stringify(config, (_, value) => (typeof value === "bigint" ? value.toString() : value)),
+  );
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"),
+  );
   const child = spawn(process.execPath, [...(options.nodeFlags ?? ORACLE_NODE_FLAGS), ORACLE_MAIN], {
     cwd: REPO_ROOT,
     env: { ...env, ...options.env, ARGUS_ORACLE_CONFIG: configFile },
@@ -58,7 +62,10 @@ export async function spawnOracle(
     });
     createInterface({ input: child.stderr! }).on("line", remember);
     void exited.then((how) => reject(new Error(`the oracle exited (${how}) before it was ready:\n${lines.join("\n")}`)));
-    setTimeout(() => reject(new Error(`the oracle was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${lines.join("\n")}`)), options.readyTimeoutMs ?? 60_000).unref();
+    setTimeout(
+      () => reject(new Error(`the oracle was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${lines.join("\n")}`)),
+      options.readyTimeoutMs ?? 60_000,
+    ).unref();
   });
   let statusUrl: string;
   try {
@@ -104,6 +111,7 @@ export async function requestStatus(statusUrl: string, requestId: bigint): Promi
 export async function queueCounts(statusUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${statusUrl}/metrics`)).text();
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^argus_queue_requests\{[^}]*state="(\w+)"[^}]*\} (\d+)$/gm)) counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
+  for (const match of text.matchAll(/^argus_queue_requests\{[^}]*state="(\w+)"[^}]*\} (\d+)$/gm))
+    counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
   return counts;
 }

@@ -57,7 +57,14 @@ export async function runOutageScenario(
   const head = await stack.client.getBlockNumber({ cacheTime: 0 });
   const label = `outage-${Date.now().toString(36)}`;
   const oracle = await startOracle(
-    stack.oracleConfig({ rpcUrl: rpc.url, ipfsApi: ipfs.url, dataDir: join(stack.workDir, label), startBlock: head, flushIntervalMs: 1_000, ...options.overrides }),
+    stack.oracleConfig({
+      rpcUrl: rpc.url,
+      ipfsApi: ipfs.url,
+      dataDir: join(stack.workDir, label),
+      startBlock: head,
+      flushIntervalMs: 1_000,
+      ...options.overrides,
+    }),
     { log: pino({ level: process.env.ARGUS_TEST_LOG_LEVEL ?? "error" }), ...(options.executor ? { executor: options.executor } : {}) },
   );
   const submitted: SubmittedRequest[] = [];
@@ -71,7 +78,11 @@ export async function runOutageScenario(
   try {
     await submit(Math.ceil(options.requests / 4));
     // Let the oracle get going on the first wave, so the disruption hits work in flight.
-    await eventually(async () => oracle.store.countInState("received"), (waiting) => waiting < Math.ceil(options.requests / 4), 30_000);
+    await eventually(
+      async () => oracle.store.countInState("received"),
+      (waiting) => waiting < Math.ceil(options.requests / 4),
+      30_000,
+    );
     const disruptionStarted = Date.now();
     await options.disrupt({ stack, oracle, rpc, ipfs, submit });
     const disruptionSeconds = (Date.now() - disruptionStarted) / 1000;
@@ -83,7 +94,10 @@ export async function runOutageScenario(
     const refunded = ids.filter((id) => onChain.get(id)!.kind !== "fulfilled");
     expect(refunded, "requests refunded because of the outage").to.deep.equal([]);
     for (const id of ids) {
-      const state = await eventually(async () => oracle.store.get(id)?.state, (found) => found === "fulfilled");
+      const state = await eventually(
+        async () => oracle.store.get(id)?.state,
+        (found) => found === "fulfilled",
+      );
       expect(state, `the oracle's record of ${id}`).to.equal("fulfilled");
     }
     const health = await eventually(

@@ -28,7 +28,15 @@ import { loadConfig, type OracleConfig } from "@argus/oracle/config";
 import { createIpfsClient, type KuboRPCClient } from "@argus/ipfs-node/client";
 import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/ipfs-node/embedded";
 import { requestFromEvent, type RequestTerms, topResultFromCalldata } from "@argus/escrow/request-terms";
-import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, modelAdminContext, startChain, type LocalChain } from "@argus/devchain";
+import {
+  deployArgus,
+  type DeployedArgus,
+  hardhatAccountKey,
+  IGNITION_DEPLOYMENTS_DIR,
+  modelAdminContext,
+  startChain,
+  type LocalChain,
+} from "@argus/devchain";
 import { DEFAULT_MODEL_TERMS, registerManifests } from "@argus/escrow/model-registration";
 import type { PredictionEscrow, TestGLM } from "../../../types/ethers-contracts/index.ts";
 import { SHARED_MODELS_DIR } from "../../support/shared.ts";
@@ -85,26 +93,30 @@ export async function startStack(name: string, options: StackOptions = {}): Prom
     },
     user(index) {
       // Deriving a key from the mnemonic takes ~20 ms: once per account is enough.
-      if (!wallets.has(index)) wallets.set(index, createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }));
+      if (!wallets.has(index))
+        wallets.set(index, createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }));
       return wallets.get(index) as never;
     },
     oracleConfig(overrides = {}) {
-      return loadConfig({}, {
-        rpcUrl: chain.rpcUrl,
-        escrowAddress: argus.escrow,
-        startBlock: argus.deployBlock,
-        privateKey: hardhatAccountKey(1),
-        ipfsApi: ipfs.apiUrl,
-        confirmations: 0,
-        pollIntervalMs: 200,
-        flushIntervalMs: 500,
-        fetchTimeoutMs: 3_000,
-        dataDir: join(workDir, "oracle"),
-        httpPort: 0,
-        modelsDir: SHARED_MODELS_DIR,
-        logLevel: process.env.ARGUS_TEST_LOG_LEVEL ?? "warn",
-        ...overrides,
-      });
+      return loadConfig(
+        {},
+        {
+          rpcUrl: chain.rpcUrl,
+          escrowAddress: argus.escrow,
+          startBlock: argus.deployBlock,
+          privateKey: hardhatAccountKey(1),
+          ipfsApi: ipfs.apiUrl,
+          confirmations: 0,
+          pollIntervalMs: 200,
+          flushIntervalMs: 500,
+          fetchTimeoutMs: 3_000,
+          dataDir: join(workDir, "oracle"),
+          httpPort: 0,
+          modelsDir: SHARED_MODELS_DIR,
+          logLevel: process.env.ARGUS_TEST_LOG_LEVEL ?? "warn",
+          ...overrides,
+        },
+      );
     },
     async close() {
       await ipfs.stop();
@@ -144,11 +156,15 @@ export async function addTokenPricedModel(
     const tokenContract = (await ethers.deployContract("TestGLM")) as unknown as TestGLM;
     const token = (await tokenContract.getAddress()) as Address;
     for (const holder of options.holders) await (await tokenContract.mint(holder, options.mint)).wait();
-    const registered = await registerManifests(modelAdminContext(stack.chain.rpcUrl, stack.argus.escrow), await listManifests([manifestsDir]), {
-      ...DEFAULT_MODEL_TERMS,
-      feeToken: token,
-      fee: options.fee,
-    });
+    const registered = await registerManifests(
+      modelAdminContext(stack.chain.rpcUrl, stack.argus.escrow),
+      await listManifests([manifestsDir]),
+      {
+        ...DEFAULT_MODEL_TERMS,
+        feeToken: token,
+        fee: options.fee,
+      },
+    );
     stack.argus.models.push(...registered);
     return { name: options.name, modelId: stack.modelId(options.name), token, fee: options.fee, manifestsDir };
   } finally {
@@ -167,9 +183,22 @@ export async function pinImageFile(stack: Stack, path: string): Promise<string> 
 }
 
 /** Pays for a prediction as `user` and returns the request's terms. */
-export async function requestPrediction(stack: Stack, user: ReturnType<Stack["user"]>, modelId: number, imageCid: Hex | string): Promise<RequestTerms & { imageCid: string }> {
-  const cidBytes = typeof imageCid === "string" && !imageCid.startsWith("0x") ? (`0x${Buffer.from(imageCidToBytes(imageCid)).toString("hex")}` as Hex) : (imageCid as Hex);
-  const [, fee] = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [modelId, 0] });
+export async function requestPrediction(
+  stack: Stack,
+  user: ReturnType<Stack["user"]>,
+  modelId: number,
+  imageCid: Hex | string,
+): Promise<RequestTerms & { imageCid: string }> {
+  const cidBytes =
+    typeof imageCid === "string" && !imageCid.startsWith("0x")
+      ? (`0x${Buffer.from(imageCidToBytes(imageCid)).toString("hex")}` as Hex)
+      : (imageCid as Hex);
+  const [, fee] = await stack.client.readContract({
+    address: stack.argus.escrow,
+    abi: predictionEscrowAbi,
+    functionName: "quote",
+    args: [modelId, 0],
+  });
   const hash = await user.writeContract({
     address: stack.argus.escrow,
     abi: predictionEscrowAbi,
@@ -197,7 +226,11 @@ export async function settlements(stack: Stack): Promise<Map<bigint, Settlement>
   const found = new Map<bigint, Settlement>();
   const inputs = new Map<Hex, Promise<Hex>>();
   const inputOf = (hash: Hex) => {
-    if (!inputs.has(hash)) inputs.set(hash, stack.client.getTransaction({ hash }).then((tx) => tx.input));
+    if (!inputs.has(hash))
+      inputs.set(
+        hash,
+        stack.client.getTransaction({ hash }).then((tx) => tx.input),
+      );
     return inputs.get(hash)!;
   };
   for (const event of parseEventLogs({ abi: predictionEscrowAbi, logs })) {

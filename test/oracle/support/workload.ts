@@ -42,7 +42,10 @@ export interface SubmittedRequest extends PlannedRequest {
  * bytes, each distinct) that must be rejected as NotAnImage. Photos are distinct per
  * model, so the result cache answers none of them.
  */
-export async function planWorkload(stack: Stack, options: { count: number; users: readonly number[]; badEvery?: number; models?: readonly string[] }): Promise<PlannedRequest[]> {
+export async function planWorkload(
+  stack: Stack,
+  options: { count: number; users: readonly number[]; badEvery?: number; models?: readonly string[] },
+): Promise<PlannedRequest[]> {
   const models = (options.models ?? [MOBILENET, SQUEEZENET]).map((name) => stack.modelId(name));
   const badEvery = options.badEvery ?? 0;
   const bad = badEvery > 0 ? Math.floor(options.count / badEvery) : 0;
@@ -53,8 +56,16 @@ export async function planWorkload(stack: Stack, options: { count: number; users
     const user = options.users[index % options.users.length]!;
     const modelId = models[index % models.length]!;
     if (badEvery > 0 && index % badEvery === badEvery - 1) {
-      const bytes = index % 2 === 0 ? new TextEncoder().encode(`<!doctype html><p>request ${index} is not an image</p>`) : crypto.getRandomValues(new Uint8Array(2048 + index));
-      planned.push({ user, modelId, imageCid: await pinImage(stack, bytes), expect: { kind: "rejected", reason: RejectReason.NotAnImage } });
+      const bytes =
+        index % 2 === 0
+          ? new TextEncoder().encode(`<!doctype html><p>request ${index} is not an image</p>`)
+          : crypto.getRandomValues(new Uint8Array(2048 + index));
+      planned.push({
+        user,
+        modelId,
+        imageCid: await pinImage(stack, bytes),
+        expect: { kind: "rejected", reason: RejectReason.NotAnImage },
+      });
       continue;
     }
     const bytes = photos[Math.floor(photo++ / models.length) % photos.length]!;
@@ -69,7 +80,12 @@ async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
   const known = fees.get(stack) ?? new Map<number, bigint>();
   fees.set(stack, known);
   if (!known.has(modelId)) {
-    const [, fee] = await stack.client.readContract({ address: stack.argus.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [modelId, 0] });
+    const [, fee] = await stack.client.readContract({
+      address: stack.argus.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "quote",
+      args: [modelId, 0],
+    });
     known.set(modelId, fee);
   }
   return known.get(modelId)!;
@@ -116,7 +132,11 @@ export async function sendRequestTransactions(stack: Stack, planned: readonly Pl
  * Pays for every planned request and returns them with their on-chain terms, in the
  * planned order. Works with automine on or off (then blocks must be mined meanwhile).
  */
-export async function submitRequests(stack: Stack, planned: readonly PlannedRequest[], options: { receiptTimeoutMs?: number } = {}): Promise<SubmittedRequest[]> {
+export async function submitRequests(
+  stack: Stack,
+  planned: readonly PlannedRequest[],
+  options: { receiptTimeoutMs?: number } = {},
+): Promise<SubmittedRequest[]> {
   const sent = await sendRequestTransactions(stack, planned);
   const submitted: SubmittedRequest[] = new Array(planned.length);
   const until = Date.now() + (options.receiptTimeoutMs ?? 120_000);

@@ -11,13 +11,7 @@ import { deflateSync, crc32 } from "node:zlib";
 import { expect } from "chai";
 import sharp from "sharp";
 import { createEngine, type Engine, type EngineOptions, type ImageRequest } from "@argus/provider-image/engine";
-import type {
-  ClassificationResult,
-  DetectionResult,
-  ErrorCode,
-  ErrorResult,
-  InferenceResult,
-} from "@argus/protocol/result";
+import type { ClassificationResult, DetectionResult, ErrorCode, ErrorResult, InferenceResult } from "@argus/protocol/result";
 import { SHARED_MODELS_DIR, sharedImage } from "../../support/shared.ts";
 
 export const MOBILENET = "mobilenetv2-12-int8";
@@ -107,9 +101,7 @@ export function noiseBytes(length: number, seed = 12345): Buffer {
 
 /** An animated GIF whose frames are the given images, each resized to `size`². */
 export async function animatedGif(frames: readonly Uint8Array[], size = 256): Promise<Buffer> {
-  const raws = await Promise.all(
-    frames.map((frame) => sharp(frame).resize(size, size, { fit: "cover" }).removeAlpha().raw().toBuffer()),
-  );
+  const raws = await Promise.all(frames.map((frame) => sharp(frame).resize(size, size, { fit: "cover" }).removeAlpha().raw().toBuffer()));
   return sharp(Buffer.concat(raws), { raw: { width: size, height: size * frames.length, channels: 3, pageHeight: size } })
     .gif({ loop: 0, delay: frames.map(() => 100) })
     .toBuffer();

@@ -59,7 +59,9 @@ export function npmStart(env: NodeJS.ProcessEnv): NpmStart {
           else resolve();
         };
         waiters.add(check);
-        void exited.then((exit) => done(new Error(`npm start exited (${exit.signal ?? exit.code}) before "${needle}"; output:\n${tail()}`)));
+        void exited.then((exit) =>
+          done(new Error(`npm start exited (${exit.signal ?? exit.code}) before "${needle}"; output:\n${tail()}`)),
+        );
         check();
       });
     },
@@ -129,10 +131,14 @@ export function isAlive(pid: number): boolean {
 /** `count` distinct TCP ports that were free a moment ago. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer();
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as { port: number }).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -52,7 +52,9 @@ export const eventsCommand: Command = {
     const filter: Filter = { requester, modelId, requestId };
     const models = new Map<number, { name: string; currency: Currency }>();
     const print = (event: EscrowEvent) => (out.json ? out.data(event) : out.text(describeEvent(event, models)));
-    if (!out.json) for (const model of await listModels(ctx)) models.set(model.id, { name: model.name, currency: await currencyOf(ctx, model.feeToken) });
+    if (!out.json)
+      for (const model of await listModels(ctx))
+        models.set(model.id, { name: model.name, currency: await currencyOf(ctx, model.feeToken) });
 
     let from = fromArg ?? ctx.deployBlock;
     const matched = new Set<bigint>();
@@ -97,6 +99,7 @@ async function eventsIn(ctx: CliContext, from: bigint, to: bigint, filter: Filte
     ...(filter.modelId === undefined ? {} : { modelId: filter.modelId }),
   });
   for (const event of requested) matched.add(event.requestId);
-  const settled = matched.size === 0 ? [] : await queryEvents(ctx, { fromBlock: from, toBlock: to, events: SETTLEMENT_EVENTS, requestId: [...matched] });
+  const settled =
+    matched.size === 0 ? [] : await queryEvents(ctx, { fromBlock: from, toBlock: to, events: SETTLEMENT_EVENTS, requestId: [...matched] });
   return [...requested, ...settled].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
 }

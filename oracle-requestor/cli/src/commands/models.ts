@@ -42,7 +42,9 @@ export const modelsListCommand: Command = {
     if (models.length === 0) out.text(`no models registered in ${ctx.escrow}`);
     for (const model of models) {
       const fee = formatAmount(model.fee, await currencyOf(ctx, model.feeToken));
-      out.text(`${String(model.id).padStart(3)}  ${model.name.padEnd(24)} ${model.task.padEnd(14)} ${fee.padEnd(14)} ${formatDuration(model.responseWindow).padEnd(7)} ${model.active ? "active  " : "inactive"}  ${model.manifestCid}`);
+      out.text(
+        `${String(model.id).padStart(3)}  ${model.name.padEnd(24)} ${model.task.padEnd(14)} ${fee.padEnd(14)} ${formatDuration(model.responseWindow).padEnd(7)} ${model.active ? "active  " : "inactive"}  ${model.manifestCid}`,
+      );
     }
     return EXIT.ok;
   },
@@ -84,53 +86,98 @@ export const modelsAddCommand: Command = {
     const feeToken = values["fee-token"] === undefined ? DEFAULT_MODEL_TERMS.feeToken : parseAddress(values["fee-token"], "--fee-token");
     const responseWindow = parseSeconds(values["response-window"], "--response-window", DEFAULT_MODEL_TERMS.responseWindowSeconds);
     if (responseWindow < 60) throw new UsageError("--response-window must be at least 60 s");
-    const callbackGasPrice = values["callback-gas-price"] === undefined ? DEFAULT_MODEL_TERMS.callbackGasPrice : BigInt(parseAmount(values["callback-gas-price"], 0, "--callback-gas-price"));
+    const callbackGasPrice =
+      values["callback-gas-price"] === undefined
+        ? DEFAULT_MODEL_TERMS.callbackGasPrice
+        : BigInt(parseAmount(values["callback-gas-price"], 0, "--callback-gas-price"));
     const providerImageHash = imageHash(values["provider-image-hash"]);
     const manifest = await readManifest(values.manifest);
 
     const out = new Output(io, values.json);
     const ctx = await openContext(values, settings);
     const currency = await currencyOf(ctx, feeToken as Hex);
-    const fee = values.fee === undefined ? (feeToken === zeroAddress ? DEFAULT_MODEL_TERMS.fee : 10n ** BigInt(currency.decimals)) : parseAmount(values.fee, currency.decimals, "--fee");
+    const fee =
+      values.fee === undefined
+        ? feeToken === zeroAddress
+          ? DEFAULT_MODEL_TERMS.fee
+          : 10n ** BigInt(currency.decimals)
+        : parseAmount(values.fee, currency.decimals, "--fee");
 
     out.spin(`hashing ${basename(onnxPath)}…`);
-    const digest = (await sha256OfFile(onnxPath).catch((error: Error) => {
-      throw new Error(`cannot read ${onnxPath}: ${error.message}`);
-    })).toString("hex");
+    const digest = (
+      await sha256OfFile(onnxPath).catch((error: Error) => {
+        throw new Error(`cannot read ${onnxPath}: ${error.message}`);
+      })
+    ).toString("hex");
     out.done();
-    if (digest !== manifest.weights.sha256) throw new Error(`${onnxPath} has sha256 ${digest}, but the manifest pins ${manifest.weights.sha256}`);
-    if (basename(onnxPath) !== manifest.weights.file) out.warn(`the manifest names the weights ${manifest.weights.file}: the oracle's models folder must hold the file under that name`);
+    if (digest !== manifest.weights.sha256)
+      throw new Error(`${onnxPath} has sha256 ${digest}, but the manifest pins ${manifest.weights.sha256}`);
+    if (basename(onnxPath) !== manifest.weights.file)
+      out.warn(`the manifest names the weights ${manifest.weights.file}: the oracle's models folder must hold the file under that name`);
 
     const wallet = await ctx.wallet();
-    const admin = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "hasRole", args: [MODEL_ADMIN_ROLE, wallet.account.address] });
-    if (!admin) throw new Error(`${wallet.account.address} does not hold MODEL_ADMIN_ROLE on ${ctx.escrow}: sign with the model admin's key`);
+    const admin = await ctx.client.readContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "hasRole",
+      args: [MODEL_ADMIN_ROLE, wallet.account.address],
+    });
+    if (!admin)
+      throw new Error(`${wallet.account.address} does not hold MODEL_ADMIN_ROLE on ${ctx.escrow}: sign with the model admin's key`);
 
     out.spin(`pinning the manifest to ${ctx.ipfsApiUrl}…`);
     const manifestCid = await pinResult(ctx.ipfs(), manifestBytes(manifest));
     out.done(`pinned the manifest as ${manifestCid}`);
 
-    const config = modelConfig(manifest, { feeToken: feeToken as Hex, fee, callbackGasPrice, responseWindowSeconds: responseWindow, providerImageHash }, manifestCid.bytes);
+    const config = modelConfig(
+      manifest,
+      { feeToken: feeToken as Hex, fee, callbackGasPrice, responseWindowSeconds: responseWindow, providerImageHash },
+      manifestCid.bytes,
+    );
     const existing = (await listModels(ctx)).find((model) => model.name === manifest.id);
-    if (existing && !values.update) throw new Error(`a model named ${manifest.id} is registered already (#${existing.id}); --update changes it`);
+    if (existing && !values.update)
+      throw new Error(`a model named ${manifest.id} is registered already (#${existing.id}); --update changes it`);
     out.spin(`${existing ? "updating" : "registering"} ${manifest.id}…`);
     const hash = existing
-      ? await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "updateModel", args: [existing.id, config] })
+      ? await wallet.writeContract({
+          address: ctx.escrow,
+          abi: predictionEscrowAbi,
+          functionName: "updateModel",
+          args: [existing.id, config],
+        })
       : await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "registerModel", args: [config] });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash });
     out.done();
     if (receipt.status !== "success") throw new Error(`the registration ${hash} reverted`);
-    const modelId = existing?.id ?? parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "ModelRegistered" })[0]?.args.modelId;
+    const modelId =
+      existing?.id ?? parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "ModelRegistered" })[0]?.args.modelId;
     if (modelId === undefined) throw new Error(`the transaction ${hash} registered no model`);
     if (existing && !existing.active) {
-      const activation = await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "setModelActive", args: [existing.id, true] });
+      const activation = await wallet.writeContract({
+        address: ctx.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "setModelActive",
+        args: [existing.id, true],
+      });
       await ctx.client.waitForTransactionReceipt({ hash: activation });
     }
 
     const modelsDir = resolveModelsDir(undefined, settings.modelsDir, settings.modelsCacheDir);
     if (out.json) {
-      out.data({ modelId, name: manifest.id, action: existing ? "updated" : "registered", manifestCid: manifestCid.toString(), weightsSha256: digest, fee, feeToken, transactionHash: hash });
+      out.data({
+        modelId,
+        name: manifest.id,
+        action: existing ? "updated" : "registered",
+        manifestCid: manifestCid.toString(),
+        weightsSha256: digest,
+        fee,
+        feeToken,
+        transactionHash: hash,
+      });
     } else {
-      out.text(`${existing ? "updated" : "registered"} model ${modelId} ${manifest.id} (manifest ${manifestCid}, fee ${formatAmount(fee, currency)}, tx ${hash})`);
+      out.text(
+        `${existing ? "updated" : "registered"} model ${modelId} ${manifest.id} (manifest ${manifestCid}, fee ${formatAmount(fee, currency)}, tx ${hash})`,
+      );
       out.note(
         `the oracle runs it once its executor finds ${manifest.weights.file} and ${manifest.labels.file} in its models folder ` +
           `(${describeModelsDir(modelsDir)}) and ${manifest.id}.json in a folder listed in ARGUS_MANIFESTS_DIR`,

@@ -22,7 +22,10 @@ export const ORACLE_MAIN = fileURLToPath(import.meta.resolve("@argus/oracle/main
 export const oracleStartCommand: Command = {
   usage: USAGE,
   async run(argv, io, settings) {
-    const { values, positionals } = parseCommand(argv, { config: { type: "string" }, "print-config-table": { type: "boolean", default: false } });
+    const { values, positionals } = parseCommand(argv, {
+      config: { type: "string" },
+      "print-config-table": { type: "boolean", default: false },
+    });
     noPositionals(positionals);
     const args = oracleArgs(values);
     if (typeof process.execve === "function") {

@@ -33,11 +33,17 @@ export const reclaimCommand: Command = {
     const wallet = await ctx.wallet();
     const loaded = await loadRequest(ctx, requestId);
     const status = await requestStatus(ctx, loaded, false);
-    if (status.phase === "pending") throw new Error(`request ${requestId} is not past its deadline: ${formatDuration(status.secondsLeft ?? 0)} left`);
+    if (status.phase === "pending")
+      throw new Error(`request ${requestId} is not past its deadline: ${formatDuration(status.secondsLeft ?? 0)} left`);
     if (status.phase !== "overdue") throw new Error(`request ${requestId} is already settled (${status.phase}): nothing to reclaim`);
 
     out.spin(`reclaiming request ${requestId}…`);
-    const hash = await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "reclaim", args: [{ ...loaded.request.terms, deadline: Number(loaded.request.terms.deadline) }] });
+    const hash = await wallet.writeContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "reclaim",
+      args: [{ ...loaded.request.terms, deadline: Number(loaded.request.terms.deadline) }],
+    });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash });
     out.done();
     if (receipt.status !== "success") throw new Error(`the reclaim transaction ${hash} reverted`);
@@ -47,8 +53,20 @@ export const reclaimCommand: Command = {
       throw new Error(`the escrow skipped the reclaim (${SKIP_NAMES[skipped.args.reason] ?? skipped.args.reason}) in tx ${hash}`);
     }
     const currency = await currencyOf(ctx, loaded.model.feeToken);
-    if (out.json) out.data({ requestId, refunded: true, amount: loaded.request.terms.fee, token: loaded.model.feeToken, to: loaded.request.terms.requester, transactionHash: hash, blockNumber: Number(receipt.blockNumber) });
-    else out.text(`refunded ${formatAmount(loaded.request.terms.fee, currency)} to ${loaded.request.terms.requester}'s escrow balance (tx ${hash}); \`argus withdraw\` pays it out`);
+    if (out.json)
+      out.data({
+        requestId,
+        refunded: true,
+        amount: loaded.request.terms.fee,
+        token: loaded.model.feeToken,
+        to: loaded.request.terms.requester,
+        transactionHash: hash,
+        blockNumber: Number(receipt.blockNumber),
+      });
+    else
+      out.text(
+        `refunded ${formatAmount(loaded.request.terms.fee, currency)} to ${loaded.request.terms.requester}'s escrow balance (tx ${hash}); \`argus withdraw\` pays it out`,
+      );
     return EXIT.ok;
   },
 };

@@ -62,13 +62,19 @@ export const requestCommand: Command = {
 
     let imageCid: string;
     if (image.kind === "file") {
-      if (!values["no-check"]) await checkImage(image.bytes, image.path, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
+      if (!values["no-check"])
+        await checkImage(image.bytes, image.path, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
       imageCid = await pinImage(ctx, out, image.bytes, image.path);
     } else {
       imageCid = image.cid;
     }
 
-    const [feeToken, fee] = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "quote", args: [model.id, 0] });
+    const [feeToken, fee] = await ctx.client.readContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "quote",
+      args: [model.id, 0],
+    });
     const currency = await currencyOf(ctx, feeToken);
     await ensureFunds(ctx, wallet.account.address, feeToken, fee, currency, out);
     out.spin(`paying ${formatAmount(fee, currency)} for ${model.name}…`);
@@ -83,7 +89,18 @@ export const requestCommand: Command = {
     out.done(`request ${request.terms.requestId} paid ${formatAmount(fee, currency)} in block ${request.blockNumber} (tx ${hash})`);
 
     if (!values.wait) {
-      const summary = { requestId: request.terms.requestId, status: "pending", model: { id: model.id, name: model.name }, imageCid, fee, feeToken, requester: request.terms.requester, deadline: Number(request.terms.deadline), requestBlock: Number(request.blockNumber), requestTransaction: hash };
+      const summary = {
+        requestId: request.terms.requestId,
+        status: "pending",
+        model: { id: model.id, name: model.name },
+        imageCid,
+        fee,
+        feeToken,
+        requester: request.terms.requester,
+        deadline: Number(request.terms.deadline),
+        requestBlock: Number(request.blockNumber),
+        requestTransaction: hash,
+      };
       if (out.json) out.data(summary);
       else {
         out.text(request.terms.requestId.toString());
@@ -116,7 +133,9 @@ async function checkImage(bytes: Uint8Array, path: string, limits: ImageLimits):
     await inspectImage(bytes, limits);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new Error(`${path} would be rejected by the oracle${code ? ` (${code})` : ""}: ${(error as Error).message} (--no-check sends it anyway)`);
+    throw new Error(
+      `${path} would be rejected by the oracle${code ? ` (${code})` : ""}: ${(error as Error).message} (--no-check sends it anyway)`,
+    );
   }
 }
 
@@ -130,7 +149,8 @@ async function pinImage(ctx: CliContext, out: Output, bytes: Uint8Array, path: s
       cidVersion: 1,
       rawLeaves: true,
       pin: true,
-      progress: (sent: number) => out.spin(`pinning ${name}: ${Math.min(100, Math.round((sent / Math.max(size, 1)) * 100))}% of ${kib(size)}`, activity),
+      progress: (sent: number) =>
+        out.spin(`pinning ${name}: ${Math.min(100, Math.round((sent / Math.max(size, 1)) * 100))}% of ${kib(size)}`, activity),
     });
     const cid = added.cid.toString();
     out.done(`pinned ${name} as ${cid}`);
@@ -146,10 +166,18 @@ function kib(bytes: number): string {
 }
 
 /** A clear message instead of a node's "insufficient funds"; approves a token fee when the allowance is short. */
-async function ensureFunds(ctx: CliContext, payer: Address, feeToken: Address, fee: bigint, currency: { symbol: string; decimals: number; token: Address }, out: Output): Promise<void> {
+async function ensureFunds(
+  ctx: CliContext,
+  payer: Address,
+  feeToken: Address,
+  fee: bigint,
+  currency: { symbol: string; decimals: number; token: Address },
+  out: Output,
+): Promise<void> {
   if (feeToken === zeroAddress) {
     const balance = await ctx.client.getBalance({ address: payer });
-    if (balance <= fee) throw new Error(`${payer} has ${formatAmount(balance, currency)}; the fee is ${formatAmount(fee, currency)} plus gas`);
+    if (balance <= fee)
+      throw new Error(`${payer} has ${formatAmount(balance, currency)}; the fee is ${formatAmount(fee, currency)} plus gas`);
     return;
   }
   const [balance, allowance] = await Promise.all([

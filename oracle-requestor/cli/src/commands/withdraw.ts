@@ -32,20 +32,39 @@ export const withdrawCommand: Command = {
     const wallet = await ctx.wallet();
     const account = wallet.account.address;
     const currency = await currencyOf(ctx, token);
-    const balance = await ctx.client.readContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "balanceOf", args: [token, account] });
+    const balance = await ctx.client.readContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "balanceOf",
+      args: [token, account],
+    });
     if (balance === 0n) {
       if (out.json) out.data({ account, token, amount: 0n, withdrawn: false });
       else out.text(`${account} has no ${currency.symbol} in the escrow: nothing to withdraw`);
       return EXIT.ok;
     }
     out.spin(`withdrawing ${formatAmount(balance, currency)}…`);
-    const hash = await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "withdraw", args: [token, to ?? account] });
+    const hash = await wallet.writeContract({
+      address: ctx.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "withdraw",
+      args: [token, to ?? account],
+    });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash });
     out.done();
     if (receipt.status !== "success") throw new Error(`the withdrawal ${hash} reverted`);
     const [paid] = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "Withdrawn" });
     const amount = paid?.args.amount ?? balance;
-    if (out.json) out.data({ account, token, amount, to: to ?? account, withdrawn: true, transactionHash: hash, blockNumber: Number(receipt.blockNumber) });
+    if (out.json)
+      out.data({
+        account,
+        token,
+        amount,
+        to: to ?? account,
+        withdrawn: true,
+        transactionHash: hash,
+        blockNumber: Number(receipt.blockNumber),
+      });
     else out.text(`withdrew ${formatAmount(amount, currency)} to ${to ?? account} (tx ${hash})`);
     return EXIT.ok;
   },

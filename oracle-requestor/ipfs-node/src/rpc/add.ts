@@ -86,13 +86,10 @@ function chunkSizeFrom(chunker: string | undefined): number {
   if (chunker === undefined || chunker === "" || chunker === "default") return KUBO_CHUNK_SIZE;
   const match = /^size-(\d+)$/.exec(chunker);
   if (match === null) {
-    throw badRequest(
-      `chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`,
-    );
+    throw badRequest(`chunker "${chunker}" is not supported by this node; use size-<bytes> (Kubo's default is size-${KUBO_CHUNK_SIZE})`);
   }
   const size = Number(match[1]);
-  if (size <= 0 || size > MAX_CHUNK_SIZE)
-    throw badRequest(`chunker size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
+  if (size <= 0 || size > MAX_CHUNK_SIZE) throw badRequest(`chunker size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
   return size;
 }
 
@@ -110,9 +107,7 @@ export async function handleAdd(call: RpcCall): Promise<void> {
   }
   // Kubo answers at once when progress is asked for, then streams `{Name, Bytes}` lines.
   if (settings.progress) output.start();
-  const reportProgress = settings.progress
-    ? (path: string, bytes: number) => output.write({ Name: path, Bytes: bytes })
-    : undefined;
+  const reportProgress = settings.progress ? (path: string, bytes: number) => output.write({ Name: path, Bytes: bytes }) : undefined;
 
   const staging = new MemoryBlockstore();
   let results: ImportResult[];
@@ -141,8 +136,7 @@ export async function handleAdd(call: RpcCall): Promise<void> {
     return;
   }
 
-  const reported =
-    settings.report === "all" ? results : settings.report === "root" ? results.slice(-1) : ([] as ImportResult[]);
+  const reported = settings.report === "all" ? results : settings.report === "root" ? results.slice(-1) : ([] as ImportResult[]);
   for (const entry of reported) {
     // Kubo names an unnamed file by its CID; a wrapping directory keeps its empty name.
     output.write({ Name: entry.path ?? entry.cid.toString(), Hash: entry.cid.toString(), Size: String(entry.size) });

@@ -30,10 +30,7 @@ export function badRequest(message: string): RpcError {
 
 /** An upload larger than the node accepts. */
 export function payloadTooLarge(limit: number): RpcError {
-  return new RpcError(
-    `upload exceeds this node's limit of ${limit} bytes (--max-upload-bytes); nothing was stored`,
-    413,
-  );
+  return new RpcError(`upload exceeds this node's limit of ${limit} bytes (--max-upload-bytes); nothing was stored`, 413);
 }
 
 /** A read that did not find its content before its deadline. */

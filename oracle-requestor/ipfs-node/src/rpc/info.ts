@@ -17,9 +17,7 @@ export async function handleId(call: RpcCall): Promise<void> {
   sendJson(call.response, {
     ID: node.peerId,
     PublicKey: Buffer.from(publicKeyToProtobuf(node.privateKey.publicKey)).toString("base64"),
-    Addresses: node
-      .listenAddresses()
-      .map((address) => (address.includes("/p2p/") ? address : `${address}/p2p/${node.peerId}`)),
+    Addresses: node.listenAddresses().map((address) => (address.includes("/p2p/") ? address : `${address}/p2p/${node.peerId}`)),
     AgentVersion: `${AGENT_NAME}/${node.helia.info.version} (${node.helia.info.name})`,
     ProtocolVersion: "ipfs/0.1.0",
     Protocols: [],

@@ -147,11 +147,7 @@ export class MultipartUpload {
     }
   }
 
-  async *#countedContent(
-    stream: Readable,
-    path: string,
-    onProgress?: (path: string, bytes: number) => void,
-  ): AsyncGenerator<Uint8Array> {
+  async *#countedContent(stream: Readable, path: string, onProgress?: (path: string, bytes: number) => void): AsyncGenerator<Uint8Array> {
     let fileBytes = 0;
     try {
       // Not destroyed on an early return: parts() then skips what is left of it.

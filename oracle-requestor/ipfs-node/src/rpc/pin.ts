@@ -42,8 +42,7 @@ export async function handlePinRm(call: RpcCall): Promise<void> {
 export async function handlePinLs(call: RpcCall): Promise<void> {
   const { params, context, signal } = call;
   const type = (params.string("type") ?? "all") as PinTypeFilter;
-  if (!PIN_TYPES.has(type))
-    throw badRequest(`invalid type '${type}', must be one of {direct, indirect, recursive, all}`);
+  if (!PIN_TYPES.has(type)) throw badRequest(`invalid type '${type}', must be one of {direct, indirect, recursive, all}`);
   const withNames = params.bool("names", false) || params.string("name") !== undefined;
   const nameFilter = params.string("name");
   const cids = await resolveArgs(call, false);

@@ -38,18 +38,10 @@ export function createRpcListener(context: RpcContext, origins: OriginPolicy) {
   };
 }
 
-async function route(
-  request: IncomingMessage,
-  response: ServerResponse,
-  context: RpcContext,
-  origins: OriginPolicy,
-): Promise<void> {
+async function route(request: IncomingMessage, response: ServerResponse, context: RpcContext, origins: OriginPolicy): Promise<void> {
   if (!origins.allows(request.headers.origin)) {
     request.resume();
-    sendError(
-      response,
-      new RpcError(`origin ${request.headers.origin} is not allowed to use this API (--cors-origins)`, 403),
-    );
+    sendError(response, new RpcError(`origin ${request.headers.origin} is not allowed to use this API (--cors-origins)`, 403));
     return;
   }
   if (request.method === "OPTIONS") {
@@ -59,9 +51,7 @@ async function route(
   origins.applyTo(request, response);
 
   const url = new URL(request.url ?? "/", "http://localhost");
-  const command = url.pathname.startsWith(API_PREFIX)
-    ? url.pathname.slice(API_PREFIX.length).replace(/\/$/, "")
-    : undefined;
+  const command = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length).replace(/\/$/, "") : undefined;
   const handler = command === undefined ? undefined : COMMANDS.get(command);
   if (handler === undefined) {
     request.resume();

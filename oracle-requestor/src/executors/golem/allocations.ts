@@ -167,10 +167,19 @@ export class AllocationPeriods {
       reason,
     };
     logger.info(
-      { allocationId: allocation.id, budget: allocation.totalAmount, expires: allocation.timeout, platform: allocation.paymentPlatform, ...renewed },
+      {
+        allocationId: allocation.id,
+        budget: allocation.totalAmount,
+        expires: allocation.timeout,
+        platform: allocation.paymentPlatform,
+        ...renewed,
+      },
       previous ? "renewed the Golem allocation" : "created the Golem allocation",
     );
-    callHook(logger, hooks.onAllocation, { ...allocationReport(allocation, true), ...(reason === undefined ? {} : { renewalReason: reason }) });
+    callHook(logger, hooks.onAllocation, {
+      ...allocationReport(allocation, true),
+      ...(reason === undefined ? {} : { renewalReason: reason }),
+    });
     if (previous) this.#retire(previous);
     return current;
   }
@@ -179,9 +188,11 @@ export class AllocationPeriods {
   #shortfall(allocation: Allocation): string | undefined {
     const leadMs = this.#leadMs;
     const endsAt = allocation.timeout === undefined ? Number.POSITIVE_INFINITY : Date.parse(allocation.timeout);
-    if (endsAt - this.#options.now() < leadMs) return `it ends at ${allocation.timeout}, within the ${Math.round(leadMs / 60_000)} min a chunk's agreements may still bill it`;
+    if (endsAt - this.#options.now() < leadMs)
+      return `it ends at ${allocation.timeout}, within the ${Math.round(leadMs / 60_000)} min a chunk's agreements may still bill it`;
     const remaining = Number(allocation.remainingAmount);
-    if (!(remaining >= this.#agreementCostGlm)) return `${allocation.remainingAmount} GLM remain, less than the ${this.#agreementCostGlm} GLM one agreement can cost`;
+    if (!(remaining >= this.#agreementCostGlm))
+      return `${allocation.remainingAmount} GLM remain, less than the ${this.#agreementCostGlm} GLM one agreement can cost`;
     return undefined;
   }
 
@@ -207,12 +218,16 @@ export class AllocationPeriods {
     const deadline = AbortSignal.timeout(settings.finalizeTimeoutMs);
     await period.pools.close(deadline);
     if (!(await period.invoicesSettled(deadline))) {
-      logger.warn({ allocationId: allocation.id, agreements: [...period.unsettled] }, "releasing a Golem allocation before every invoice was settled");
+      logger.warn(
+        { allocationId: allocation.id, agreements: [...period.unsettled] },
+        "releasing a Golem allocation before every invoice was settled",
+      );
       for (const agreementId of period.unsettled) this.#billedPeriod.delete(agreementId);
     }
     const latest = await glm.payment.getAllocation(allocation.id).catch(() => allocation);
     await glm.payment.releaseAllocation(allocation).then(
-      () => logger.info({ allocationId: allocation.id, spent: latest.spentAmount, budget: latest.totalAmount }, "released a Golem allocation"),
+      () =>
+        logger.info({ allocationId: allocation.id, spent: latest.spentAmount, budget: latest.totalAmount }, "released a Golem allocation"),
       (error: unknown) => logger.warn({ err: error, allocationId: allocation.id }, "releasing a Golem allocation failed"),
     );
   }

@@ -55,7 +55,10 @@ export async function attemptOn(
       return { summary, results: await readResults(downloaded, chunk) };
     };
     const output = await untilAborted(run(), attemptSignal);
-    options.logger.debug({ chunkId: chunk.id, provider: rental.agreement.provider.id, summary: output.summary }, "the provider ran the chunk");
+    options.logger.debug(
+      { chunkId: chunk.id, provider: rental.agreement.provider.id, summary: output.summary },
+      "the provider ran the chunk",
+    );
     return { outcome: "ok", results: output.results };
   } catch (error) {
     if (signal.aborted) return { outcome: "aborted", error: "the run was aborted" };

@@ -49,13 +49,11 @@ const optionalText = z
   .optional();
 
 /** A Golem image hash: the sha3-224 that gvmkit-build prints (56 hex digits). */
-const ImageHashSchema = z
-  .string()
-  .transform((text, context) => {
-    const hash = golemImageHash(text);
-    if (hash === undefined) context.addIssue({ code: "custom", message: "an image hash is the 56-hex-digit sha3-224 gvmkit-build prints" });
-    return hash ?? "";
-  });
+const ImageHashSchema = z.string().transform((text, context) => {
+  const hash = golemImageHash(text);
+  if (hash === undefined) context.addIssue({ code: "custom", message: "an image hash is the 56-hex-digit sha3-224 gvmkit-build prints" });
+  return hash ?? "";
+});
 
 export const GolemConfigSchema = z
   .strictObject({
@@ -212,7 +210,10 @@ export class GolemConfigError extends Error {
  * then `values`. Throws a GolemConfigError naming every bad field and where its value
  * came from. The oracle does not call this: its configuration holds the section.
  */
-export function loadGolemConfig(values: GolemExecutorConfigInput = {}, env: Readonly<Record<string, string | undefined>> = {}): GolemExecutorConfig {
+export function loadGolemConfig(
+  values: GolemExecutorConfigInput = {},
+  env: Readonly<Record<string, string | undefined>> = {},
+): GolemExecutorConfig {
   const raw: Record<string, unknown> = {};
   const source: Record<string, string> = {};
   for (const [key, name] of Object.entries(GOLEM_CONFIG_ENV)) {

@@ -77,7 +77,8 @@ export function createGolemExecutor(
     logger,
     hooks,
     now,
-    openPools: (glm, allocation, onAgreementSigned) => new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
+    openPools: (glm, allocation, onAgreementSigned) =>
+      new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
   });
   const session = new GolemSession({
     settings,
@@ -106,7 +107,8 @@ export function createGolemExecutor(
     }
     const image = imageOrder(chunk, settings);
     const signal = external ? AbortSignal.any([external, closing.signal]) : closing.signal;
-    const abandoned = (attempts: number) => new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
+    const abandoned = (attempts: number) =>
+      new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
 
     let period: AllocationPeriod | undefined;
     let pool: RentalPool;
@@ -158,4 +160,3 @@ export function createGolemExecutor(
     costReport: () => ledger.report(),
   };
 }
-

@@ -34,7 +34,12 @@ export class RentalPool {
   readonly #bans: ProviderBans;
   readonly #finalizeTimeoutMs: number;
 
-  constructor(rentals: ResourceRentalPool, offers: ReturnType<DraftOfferProposalPool["readFrom"]>, bans: ProviderBans, finalizeTimeoutMs: number) {
+  constructor(
+    rentals: ResourceRentalPool,
+    offers: ReturnType<DraftOfferProposalPool["readFrom"]>,
+    bans: ProviderBans,
+    finalizeTimeoutMs: number,
+  ) {
     this.rentals = rentals;
     this.offers = offers;
     this.#bans = bans;
@@ -133,9 +138,14 @@ export class ImagePools {
     // until disconnect, while a closed period must withdraw its own; and golem-js 3.6's
     // rental.createResourceRentalPool drops agreementOptions, so its agreements would
     // last golem-js's default hour whatever rentHours (and the renewal lead) says.
-    const proposals = new DraftOfferProposalPool({ logger: golemLogger(logger, "golem-js:proposal-pool"), validateOfferProposal: offerFilter });
+    const proposals = new DraftOfferProposalPool({
+      logger: golemLogger(logger, "golem-js:proposal-pool"),
+      validateOfferProposal: offerFilter,
+    });
     const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
-    const offers = proposals.readFrom(glm.market.collectDraftOfferProposals({ demandSpecification, pricing: order.market.pricing, filter: offerFilter }));
+    const offers = proposals.readFrom(
+      glm.market.collectDraftOfferProposals({ demandSpecification, pricing: order.market.pricing, filter: offerFilter }),
+    );
     const rentals = new ResourceRentalPool({
       allocation,
       proposalPool: proposals,
@@ -151,7 +161,13 @@ export class ImagePools {
       ledger.noteAgreement(agreement.id, providerRef(agreement.provider));
       this.#options.onAgreementSigned(agreement.id, providerRef(agreement.provider));
       logger.info(
-        { agreementId: agreement.id, provider: agreement.provider.id, name: agreement.provider.name, image: image.key, allocationId: allocation.id },
+        {
+          agreementId: agreement.id,
+          provider: agreement.provider.id,
+          name: agreement.provider.name,
+          image: image.key,
+          allocationId: allocation.id,
+        },
         "signed a Golem agreement",
       );
     });
@@ -164,7 +180,12 @@ export class ImagePools {
 function notePricing(ledger: CostLedger, proposal: OfferProposal): void {
   try {
     const { start, envSec, cpuSec } = proposal.pricing;
-    ledger.notePricing(proposal.provider.id, { start, envPerSec: envSec, cpuPerSec: cpuSec, cpuThreads: proposal.getDto().cpuThreads ?? 1 });
+    ledger.notePricing(proposal.provider.id, {
+      start,
+      envPerSec: envSec,
+      cpuPerSec: cpuSec,
+      cpuThreads: proposal.getDto().cpuThreads ?? 1,
+    });
   } catch {
     // An offer without a readable price vector is rejected by golem-js anyway.
   }

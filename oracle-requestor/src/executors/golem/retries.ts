@@ -48,12 +48,20 @@ export async function runOnProviders(
     } catch (error) {
       if (signal.aborted) throw abandoned(attempt - 1);
       const tried = failures.length > 0 ? ` (after ${failures.join("; ")})` : "";
-      throw new ExecutorError(`no Golem provider for chunk ${chunk.id} within ${settings.acquireTimeoutMs} ms${tried}`, attempt - 1, { cause: error });
+      throw new ExecutorError(`no Golem provider for chunk ${chunk.id} within ${settings.acquireTimeoutMs} ms${tried}`, attempt - 1, {
+        cause: error,
+      });
     }
 
     const provider = providerRef(rental.agreement.provider);
     const started = performance.now();
-    const result = await attemptOn(rental, chunk, files, { entryCommand: settings.entryCommand, attemptTimeoutMs: settings.attemptTimeoutMs, logger }, signal);
+    const result = await attemptOn(
+      rental,
+      chunk,
+      files,
+      { entryCommand: settings.entryCommand, attemptTimeoutMs: settings.attemptTimeoutMs, logger },
+      signal,
+    );
     const durationMs = performance.now() - started;
     const cost = ledger.recordUse(rental.agreement.id, provider, chunk.id, durationMs);
     estimatedCost += cost;
@@ -70,7 +78,10 @@ export async function runOnProviders(
     callHook(logger, hooks.onAttempt, report);
 
     if (result.outcome === "ok" && result.results) {
-      logger.info({ chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, ms: report.durationMs }, "chunk computed on Golem");
+      logger.info(
+        { chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, ms: report.durationMs },
+        "chunk computed on Golem",
+      );
       // Awaited so that the next chunk finds the provider in the pool.
       await pool.release(rental).catch((error: unknown) => logger.warn({ err: error }, "releasing a Golem provider failed"));
       return { results: result.results, attempts: attempt, worker: provider.id, cost: estimatedCost };
@@ -86,5 +97,8 @@ export async function runOnProviders(
       "Golem attempt failed; the provider is destroyed",
     );
   }
-  throw new ExecutorError(`chunk ${chunk.id} failed on ${settings.maxAttempts} Golem providers: ${failures.join("; ")}`, settings.maxAttempts);
+  throw new ExecutorError(
+    `chunk ${chunk.id} failed on ${settings.maxAttempts} Golem providers: ${failures.join("; ")}`,
+    settings.maxAttempts,
+  );
 }
