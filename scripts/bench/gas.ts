@@ -52,7 +52,7 @@ async function fulfillGasPerItem(size: number, f: EscrowFixture): Promise<number
 }
 
 const [, fee] = await escrow.quote(fixture.classifierId, 0);
-const cid = () => "0x01701220" + Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+const cid = () => `0x01701220${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex")}`;
 
 const requestGas = median(
   await Promise.all(

@@ -72,7 +72,8 @@ export class LocalStack {
   }
 
   async start(): Promise<StackSummary> {
-    const settings = (this.settings = stackSettings(this.env));
+    const settings = stackSettings(this.env);
+    this.settings = settings;
     const executor = this.env.ARGUS_EXECUTOR?.trim() || "local";
     await mkdir(settings.stateDir, { recursive: true });
     const models =

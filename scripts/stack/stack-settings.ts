@@ -128,7 +128,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
     };
   } else {
     // The embedded node's own rules (flags > environment > defaults), so the launcher checks the ports it will use.
-    let options;
+    let options: ReturnType<typeof ipfsOptions>;
     try {
       options = ipfsOptions([], { ARGUS_IPFS_DATA_DIR: join(stateDir, "ipfs"), ...env });
     } catch (error) {

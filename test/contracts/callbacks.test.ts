@@ -364,7 +364,7 @@ describe("CatBadge", () => {
     const needed = await f.ethers.provider.estimateGas({
       from: await f.escrow.getAddress(),
       to: await f.badge.getAddress(),
-      data: f.badge.interface.encodeFunctionData("onPredictionResult", [terms.requestId, "0x" + "00".repeat(32), 281, 9_000]),
+      data: f.badge.interface.encodeFunctionData("onPredictionResult", [terms.requestId, `0x${"00".repeat(32)}`, 281, 9_000]),
     });
     const intrinsic = 21_000n + 16n * 132n;
     expect(needed - intrinsic).to.be.lessThan((CALLBACK_GAS * 3n) / 4n);
@@ -381,12 +381,12 @@ describe("CatBadge", () => {
     const f = await loadFixture(catBadgeFixture);
     const terms = await submit(f);
     await expect(
-      f.badge.connect(f.users[0]!).onPredictionResult(terms.requestId, "0x" + "00".repeat(32), 281, 9_000),
+      f.badge.connect(f.users[0]!).onPredictionResult(terms.requestId, `0x${"00".repeat(32)}`, 281, 9_000),
     ).to.be.revertedWithCustomError(f.badge, "NotEscrow");
     // A badge whose "escrow" is an account we control, to reach the submission check.
     const fakeEscrow = f.users[5]!;
     const other = (await f.ethers.deployContract("CatBadge", [fakeEscrow.address, 1n, MIN_SCORE])) as unknown as CatBadge;
-    await expect(other.connect(fakeEscrow).onPredictionResult(77n, "0x" + "00".repeat(32), 281, 9_000))
+    await expect(other.connect(fakeEscrow).onPredictionResult(77n, `0x${"00".repeat(32)}`, 281, 9_000))
       .to.be.revertedWithCustomError(other, "UnknownSubmission")
       .withArgs(77n);
   });

@@ -78,7 +78,8 @@ class Random {
   }
 
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -118,7 +119,8 @@ class Random {
     const entries = Object.entries(weights) as [K, number][];
     let roll = this.next() * entries.reduce((sum, [, w]) => sum + w, 0);
     for (const [key, weight] of entries) {
-      if ((roll -= weight) < 0) return key;
+      roll -= weight;
+      if (roll < 0) return key;
     }
     return entries[entries.length - 1]![0];
   }
@@ -295,7 +297,7 @@ class Sequence {
 
   async #send(tx: Promise<ContractTransactionResponse>) {
     const receipt = await (await tx).wait();
-    if (!receipt || receipt.status !== 1) throw new Error("transaction failed");
+    if (receipt?.status !== 1) throw new Error("transaction failed");
     return receipt;
   }
 
@@ -414,7 +416,7 @@ class Sequence {
   /** What settling `terms` at the current time does: the request it settles, or why it is skipped. */
   #classify(terms: RequestTerms, rule: "fulfil" | "reject" | "reclaim"): RequestState | bigint {
     const known = this.#requests.find((r) => r.terms.requestId === terms.requestId);
-    if (!known || !known.pending) return SKIP.NotPending;
+    if (!known?.pending) return SKIP.NotPending;
     const t = known.terms;
     const same =
       t.requester === terms.requester &&

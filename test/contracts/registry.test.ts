@@ -79,9 +79,9 @@ const INVALID_CONFIGS: [string, Partial<IModelRegistry.ModelConfigStruct>][] = [
   ["name", { name: "" }],
   ["name", { name: "m".repeat(65) }],
   ["responseWindow", { responseWindow: 0 }],
-  ["weightsSha256", { weightsSha256: "0x" + "00".repeat(32) }],
+  ["weightsSha256", { weightsSha256: `0x${"00".repeat(32)}` }],
   ["manifestCid", { manifestCid: "0x" }],
-  ["manifestCid", { manifestCid: "0x" + "01".repeat(129) }],
+  ["manifestCid", { manifestCid: `0x${"01".repeat(129)}` }],
 ];
 
 describe("ModelRegistry", () => {
@@ -104,7 +104,7 @@ describe("ModelRegistry", () => {
         fee: 123_456n,
         callbackGasPrice: 7n,
         responseWindow: 60n,
-        providerImageHash: "0x" + "00".repeat(32),
+        providerImageHash: `0x${"00".repeat(32)}`,
       });
       const modelId = await f.escrow.registerModel.staticCall(config);
       expect(modelId).to.equal(4n);
@@ -122,11 +122,11 @@ describe("ModelRegistry", () => {
       const f = await loadFixture(deployEscrowFixture);
       const config = modelConfig({
         name: "n".repeat(64),
-        manifestCid: "0x" + "ab".repeat(128),
+        manifestCid: `0x${"ab".repeat(128)}`,
         fee: 0n,
         callbackGasPrice: 0n,
         responseWindow: 1n,
-        providerImageHash: "0x" + "00".repeat(32),
+        providerImageHash: `0x${"00".repeat(32)}`,
       });
       await mined(f.escrow.registerModel(config));
       await expectModel(f, 4n, true, config);
@@ -176,9 +176,9 @@ describe("ModelRegistry", () => {
         fee: NATIVE_FEE * 3n,
         callbackGasPrice: 2n * CALLBACK_GAS_PRICE,
         responseWindow: 7_200n,
-        weightsSha256: "0x" + "11".repeat(32),
-        providerImageHash: "0x" + "22".repeat(32),
-        manifestCid: "0x01551220" + "33".repeat(32),
+        weightsSha256: `0x${"11".repeat(32)}`,
+        providerImageHash: `0x${"22".repeat(32)}`,
+        manifestCid: `0x01551220${"33".repeat(32)}`,
       });
       const receipt = await mined(f.escrow.updateModel(1n, config));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([configuredEvent(1n, config)]);

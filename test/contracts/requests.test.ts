@@ -95,7 +95,7 @@ describe("PredictionEscrow requests", () => {
       expect(await f.escrow.commitmentOf(requestId)).to.equal(commitment(terms!));
       expect(await f.escrow.balanceOf(NATIVE, user.address)).to.equal(0n);
       expect(await f.escrow.isPending(requestId + 1n)).to.equal(false);
-      expect(await f.escrow.commitmentOf(requestId + 1n)).to.equal("0x" + "00".repeat(32));
+      expect(await f.escrow.commitmentOf(requestId + 1n)).to.equal(`0x${"00".repeat(32)}`);
     });
 
     it("returns the id it announces", async () => {
@@ -107,7 +107,7 @@ describe("PredictionEscrow requests", () => {
 
     it("accepts image CIDs of 2 and of 128 bytes", async () => {
       const f = await loadFixture(deployEscrowFixture);
-      for (const imageCid of ["0x1220", "0x" + "ab".repeat(128)]) {
+      for (const imageCid of ["0x1220", `0x${"ab".repeat(128)}`]) {
         const receipt = await mined(f.escrow.connect(f.users[0]!).requestPrediction(1n, imageCid, { value: NATIVE_FEE }));
         expect(eventsOf(f.escrow, receipt)[0]![4]).to.equal(imageCid);
       }
@@ -116,7 +116,7 @@ describe("PredictionEscrow requests", () => {
     for (const [label, imageCid] of [
       ["empty", "0x"],
       ["1-byte", "0x12"],
-      ["129-byte", "0x" + "ab".repeat(129)],
+      ["129-byte", `0x${"ab".repeat(129)}`],
     ]) {
       it(`reverts InvalidImageCid for an ${label} CID`, async () => {
         const f = await loadFixture(deployEscrowFixture);

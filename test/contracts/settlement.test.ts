@@ -68,7 +68,7 @@ describe("PredictionEscrow settlement", () => {
       expect(await credit(f, NATIVE, f.treasury)).to.equal(cut);
       for (const t of [t1, t2]) {
         expect(await f.escrow.isPending(t.requestId)).to.equal(false);
-        expect(await f.escrow.commitmentOf(t.requestId)).to.equal("0x" + "00".repeat(32));
+        expect(await f.escrow.commitmentOf(t.requestId)).to.equal(`0x${"00".repeat(32)}`);
         expect(await credit(f, NATIVE, t.requester)).to.equal(0n);
       }
       // Fees are credited, not sent: the contract still holds them.
@@ -354,7 +354,7 @@ describe("PredictionEscrow settlement", () => {
           : f.escrow.connect(f.oracle).rejectBatch([rejection(first!)]);
         expect(eventsOf(f.escrow, await mined(replay))).to.deep.equal([["SettlementSkipped", first!.requestId, SKIP.NotPending]]);
         expect(await f.escrow.isPending(second!.requestId)).to.equal(true);
-        expect(await f.escrow.commitmentOf(first!.requestId)).to.equal("0x" + "00".repeat(32));
+        expect(await f.escrow.commitmentOf(first!.requestId)).to.equal(`0x${"00".repeat(32)}`);
         // The second request settles normally.
         const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(second!)]));
         expect(eventsOf(f.escrow, receipt)).to.deep.equal([["PredictionRejected", second!.requestId, REJECT.NotAnImage]]);

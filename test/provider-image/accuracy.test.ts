@@ -84,7 +84,9 @@ describe("provider-image: accuracy on the labelled photos", function () {
     for (const [index, photo] of photos.entries()) {
       const [alone] = (await predict(engine, MOBILENET, [photo])).map(expectClassification);
       expect(topClasses(alone!)).to.deep.equal(topClasses(batched[index]!));
-      alone!.top5.forEach((entry, rank) => expectClose(entry.score, batched[index]!.top5[rank]!.score, 1e-4));
+      alone!.top5.forEach((entry, rank) => {
+        expectClose(entry.score, batched[index]!.top5[rank]!.score, 1e-4);
+      });
     }
   });
 

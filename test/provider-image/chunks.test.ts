@@ -41,7 +41,9 @@ const POISON = -12345;
 
 function chunkOf(values: number[], perImage: number): InputChunk {
   const data = new Float32Array(values.length * perImage);
-  values.forEach((value, index) => (data[index * perImage] = value));
+  values.forEach((value, index) => {
+    data[index * perImage] = value;
+  });
   return {
     data,
     runSize: values.length,

@@ -92,7 +92,9 @@ describe("provider-image: the same answer on every CPU", function () {
         a.top5.map((entry) => entry.classIndex),
         name,
       ).to.deep.equal(b.top5.map((entry) => entry.classIndex));
-      a.top5.forEach((entry, rank) => expectClose(entry.score, b.top5[rank]!.score, 1e-4));
+      a.top5.forEach((entry, rank) => {
+        expectClose(entry.score, b.top5[rank]!.score, 1e-4);
+      });
     }
   });
 

@@ -112,6 +112,7 @@ describe("provider-image: model files", function () {
   });
 
   describe("manifests", function () {
+    // biome-ignore lint/suspicious/noExplicitAny: each test edits whichever manifest field it breaks
     async function engineWithManifest(edit: (manifest: Record<string, any>) => void) {
       const dir = await mkdtemp(join(tmpdir(), "argus-manifests-"));
       scratch.push(dir);

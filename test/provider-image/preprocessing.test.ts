@@ -84,7 +84,9 @@ describe("provider-image: preprocessing arithmetic", function () {
       expect(inputDims(spec(), 2)).to.deep.equal([2, 3, 1, 2]);
       expect(Array.from(data.subarray(0, 6))).to.deep.equal([0, 0, 0, 0, 0, 0]);
       const expected = [normalise(255, 0), normalise(0, 0), normalise(0, 1), normalise(255, 1), normalise(51, 2), normalise(102, 2)];
-      Array.from(data.subarray(6)).forEach((value, index) => expectClose(value, expected[index]!, 1e-6));
+      Array.from(data.subarray(6)).forEach((value, index) => {
+        expectClose(value, expected[index]!, 1e-6);
+      });
     });
 
     it("BGR: the blue plane comes first, with mean[0]/std[0]", function () {
@@ -92,7 +94,9 @@ describe("provider-image: preprocessing arithmetic", function () {
       const data = allocateInputData(bgr, 1);
       createPixelWriter(bgr)(PIXELS, data, 0);
       const expected = [(51 / 255 - 0.5) / 0.5, (102 / 255 - 0.5) / 0.5, normalise(0, 1), normalise(255, 1), (255 / 255 - 0) / 2, 0];
-      Array.from(data).forEach((value, index) => expectClose(value, expected[index]!, 1e-6));
+      Array.from(data).forEach((value, index) => {
+        expectClose(value, expected[index]!, 1e-6);
+      });
     });
 
     it("NHWC: channels interleaved per pixel", function () {
@@ -101,7 +105,9 @@ describe("provider-image: preprocessing arithmetic", function () {
       createPixelWriter(nhwc)(PIXELS, data, 0);
       expect(inputDims(nhwc, 1)).to.deep.equal([1, 1, 2, 3]);
       const expected = [normalise(255, 0), normalise(0, 1), normalise(51, 2), normalise(0, 0), normalise(255, 1), normalise(102, 2)];
-      Array.from(data).forEach((value, index) => expectClose(value, expected[index]!, 1e-6));
+      Array.from(data).forEach((value, index) => {
+        expectClose(value, expected[index]!, 1e-6);
+      });
     });
 
     it("float16 models get a Float16Array, rounded on store", function () {

@@ -33,7 +33,7 @@ export const RESPONSE_WINDOW = 3600n;
 
 /** A random 36-byte CIDv1 (dag-pb, sha2-256), the shape of a pinned image's CID. */
 export function randomImageCid(): string {
-  return "0x01701220" + randomBytes(32).toString("hex");
+  return `0x01701220${randomBytes(32).toString("hex")}`;
 }
 
 export function modelConfig(overrides: Partial<IModelRegistry.ModelConfigStruct> = {}): IModelRegistry.ModelConfigStruct {
@@ -45,8 +45,8 @@ export function modelConfig(overrides: Partial<IModelRegistry.ModelConfigStruct>
     callbackGasPrice: CALLBACK_GAS_PRICE,
     responseWindow: RESPONSE_WINDOW,
     weightsSha256: "0xcc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
-    providerImageHash: "0x" + "ab".repeat(28) + "00000000",
-    manifestCid: "0x01551220" + "cd".repeat(32),
+    providerImageHash: `0x${"ab".repeat(28)}00000000`,
+    manifestCid: `0x01551220${"cd".repeat(32)}`,
     ...overrides,
   };
 }
@@ -128,7 +128,7 @@ export async function request(
 export function fulfillment(terms: RequestTerms, topClass = 281, topScore = 9_000, digest?: string) {
   return packFulfillment(
     { ...terms, requester: terms.requester as Address, modelId: Number(terms.modelId), callbackGasLimit: Number(terms.callbackGasLimit) },
-    (digest ?? "0x" + randomBytes(32).toString("hex")) as Hex,
+    (digest ?? `0x${randomBytes(32).toString("hex")}`) as Hex,
     { topClass, topScore },
   );
 }
@@ -155,7 +155,7 @@ export const MAX_PROTOCOL_FEE_BPS = 2_000n;
 export const MAX_MODELS = 1_000n;
 
 /** A permit that fails: `requestPredictionWithPermit` then relies on the allowance. */
-export const NO_PERMIT = { deadline: 0n, v: 27, r: "0x" + "00".repeat(32), s: "0x" + "00".repeat(32) };
+export const NO_PERMIT = { deadline: 0n, v: 27, r: `0x${"00".repeat(32)}`, s: `0x${"00".repeat(32)}` };
 
 /** A `rejectBatch` item. */
 export function rejection(terms: RequestTerms, reason: bigint = REJECT.NotAnImage) {

@@ -78,7 +78,9 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
 
   return (
     <div className="image-picker">
-      <div
+      {/* A drop target for files dragged from elsewhere; the file input inside is the keyboard path. */}
+      <section
+        aria-label="Image drop zone"
         className={`dropzone${dragging ? " dragging" : ""}`}
         onDragOver={(event) => {
           event.preventDefault();
@@ -101,7 +103,7 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
         <p id={hintId} className="muted">
           or drop it here · JPEG, PNG, WebP, GIF or AVIF, at most {formatBytes(MAX_IMAGE_BYTES)}. Pinned images are public.
         </p>
-      </div>
+      </section>
 
       {state.stage === "invalid" && (
         <div className="notice notice-error" role="alert">

@@ -6,7 +6,7 @@
  * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
-import type { ClassificationResult, DetectionResult, InferenceResult } from "@argus/protocol/result";
+import type { ClassificationResult, Detection, DetectionResult, InferenceResult } from "@argus/protocol/result";
 import { type RecordedAnswer, type RequestedInference, type ResultVerification, verifyResult } from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { readResultBytes } from "../ipfs/ipfs.ts";
@@ -128,7 +128,7 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
   return (
     <div className="detections">
       <figure className="overlay" style={{ aspectRatio: `${width} / ${height}` }}>
-        <img src={imageUrl} alt="The image the detector ran on" />
+        <img src={imageUrl} alt="What the detector was shown" />
         <svg
           viewBox={`0 0 ${width} ${height}`}
           preserveAspectRatio="none"
@@ -136,11 +136,11 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
           aria-label={`${result.detections.length} detections`}
           data-testid="boxes"
         >
-          {result.detections.map((detection, index) => {
+          {result.detections.map((detection) => {
             const colour = BOX_COLOURS[detection.classIndex % BOX_COLOURS.length];
             const { x, y, width: w, height: h } = detection.box;
             return (
-              <g key={index} data-label={detection.label}>
+              <g key={detectionKey(detection)} data-label={detection.label}>
                 <rect x={x} y={y} width={w} height={h} fill="none" stroke={colour} strokeWidth={stroke} />
                 <text
                   x={x + stroke}
@@ -162,8 +162,8 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
         <p className="muted">Nothing detected above the model's threshold.</p>
       ) : (
         <ol className="detection-list" aria-label="Detections">
-          {result.detections.map((detection, index) => (
-            <li key={index}>
+          {result.detections.map((detection) => (
+            <li key={detectionKey(detection)}>
               <span className="swatch" style={{ background: BOX_COLOURS[detection.classIndex % BOX_COLOURS.length] }} aria-hidden="true" />
               {detection.label} <span className="muted">{formatPercent(detection.score)}</span>
             </li>
@@ -172,4 +172,10 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
       )}
     </div>
   );
+}
+
+/** Detections have no id; class and box tell them apart (NMS leaves no two of a class on one box). */
+function detectionKey(detection: Detection): string {
+  const { x, y, width, height } = detection.box;
+  return `${detection.classIndex}:${x}:${y}:${width}:${height}`;
 }

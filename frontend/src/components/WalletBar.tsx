@@ -47,7 +47,7 @@ export function WalletButton() {
         {connect.isPending ? "Connecting…" : "Connect wallet"}
       </button>
       {open && (
-        <div id={listId} className="wallet-menu" role="group" aria-label="Choose a wallet">
+        <fieldset id={listId} className="wallet-menu" aria-label="Choose a wallet">
           {wallets.length === 0 ? (
             <p className="muted">
               No browser wallet found. Install MetaMask (or another wallet that supports EIP-6963), then reload this page.
@@ -73,7 +73,7 @@ export function WalletButton() {
             </ul>
           )}
           {connect.error && <ErrorNotice error={connect.error} />}
-        </div>
+        </fieldset>
       )}
     </div>
   );

@@ -79,9 +79,9 @@ export function printResult(out: Output, result: InferenceResult): void {
   }
   if (result.task === "classification") {
     out.text("top 5");
-    result.top5.forEach((entry, index) =>
-      out.text(`  ${index + 1}. ${percent(entry.score).padStart(6)}  ${entry.label} (class ${entry.classIndex})`),
-    );
+    for (const [index, entry] of result.top5.entries()) {
+      out.text(`  ${index + 1}. ${percent(entry.score).padStart(6)}  ${entry.label} (class ${entry.classIndex})`);
+    }
     return;
   }
   out.text(result.detections.length === 0 ? "detections: none" : `detections (${result.detections.length})`);

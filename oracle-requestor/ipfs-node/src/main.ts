@@ -10,7 +10,7 @@ import { ConfigError, resolveOptions, usage } from "./config.ts";
 import { startEmbeddedIpfs } from "./embedded.ts";
 
 async function main(): Promise<void> {
-  let settings;
+  let settings: ReturnType<typeof resolveOptions>;
   try {
     settings = resolveOptions(process.argv.slice(2), process.env);
   } catch (error) {

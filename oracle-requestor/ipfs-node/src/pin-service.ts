@@ -10,7 +10,7 @@
  *   metadata so listings show `Qm…` for what was added as `Qm…`, as Kubo does.
  */
 import type { Helia } from "helia";
-import { CID } from "multiformats/cid";
+import type { CID } from "multiformats/cid";
 import { blockKey } from "./block-store.ts";
 import { sequentialDepthFirstWalker } from "./dag-walker.ts";
 import { RpcError } from "./rpc/errors.ts";

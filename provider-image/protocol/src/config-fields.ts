@@ -8,7 +8,7 @@
  * Browser-safe (zod only): callers read files and the environment and hand them in, so
  * that only a program's entry point touches `process.env`.
  */
-import { z } from "zod";
+import type { z } from "zod";
 
 export interface Setting {
   schema: z.ZodType;

@@ -15,7 +15,7 @@
  * whose output equals the reference's bit for bit wins. The probe takes a few
  * milliseconds, once per process.
  */
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { InferenceSession, type Tensor } from "onnxruntime-node";
 import { probeNetwork } from "./probe-network.ts";
 import { referenceGraph, referenceSessionOptions } from "./reference-graph.ts";
 import { unsignedWeightsGraph } from "./unsigned-weights-graph.ts";

@@ -7,7 +7,7 @@ import { imageTooLargeMessage } from "@argus/protocol/limits";
 import { ImageRejection } from "./image-rejection.ts";
 
 export async function readImageFile(path: string, maxBytes: number): Promise<Uint8Array> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, "r");
   } catch (error) {

@@ -38,7 +38,7 @@ import {
   type LocalChain,
 } from "@argus/devchain";
 import { DEFAULT_MODEL_TERMS, registerManifests } from "@argus/escrow/model-registration";
-import type { PredictionEscrow, TestGLM } from "../../../types/ethers-contracts/index.ts";
+import type { TestGLM } from "../../../types/ethers-contracts/index.ts";
 import { SHARED_MODELS_DIR } from "../../support/shared.ts";
 
 export interface Stack {

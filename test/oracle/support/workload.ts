@@ -98,7 +98,9 @@ async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
  */
 export async function sendRequestTransactions(stack: Stack, planned: readonly PlannedRequest[]): Promise<{ hash: Hex; sentAt: number }[]> {
   const byUser = new Map<number, number[]>();
-  planned.forEach((request, index) => byUser.set(request.user, [...(byUser.get(request.user) ?? []), index]));
+  planned.forEach((request, index) => {
+    byUser.set(request.user, [...(byUser.get(request.user) ?? []), index]);
+  });
   const { maxFeePerGas, maxPriorityFeePerGas } = await stack.client.estimateFeesPerGas();
   const sent: { hash: Hex; sentAt: number }[] = new Array(planned.length);
   for (const request of planned) await feeOf(stack, request.modelId);

@@ -21,7 +21,7 @@ export const ORACLE_MAIN = fileURLToPath(import.meta.resolve("@argus/oracle/main
 
 export const oracleStartCommand: Command = {
   usage: USAGE,
-  async run(argv, io, settings) {
+  async run(argv, io, _settings) {
     const { values, positionals } = parseCommand(argv, {
       config: { type: "string" },
       "print-config-table": { type: "boolean", default: false },

@@ -115,7 +115,7 @@ async function firstFileBytes(upload: MultipartUpload): Promise<Uint8Array> {
 
 /** A block that does not decode with its codec would break every later DAG walk (pinning, listing). */
 async function assertDecodes(call: RpcCall, codecCode: number, bytes: Uint8Array): Promise<void> {
-  let codec;
+  let codec: Awaited<ReturnType<typeof call.context.node.helia.getCodec>>;
   try {
     codec = await call.context.node.helia.getCodec(codecCode);
   } catch {
