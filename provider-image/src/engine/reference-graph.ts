@@ -24,6 +24,7 @@
  * that runs it must not fuse the scale multiplies back into Conv/MatMul weights
  * (`referenceSessionOptions`).
  */
+import { checkExactFma, checkIntegerAccumulators, f32, type IntegerRange, ReferenceGraphError } from "./exact-arithmetic.ts";
 import {
   DataType,
   decodeModel,
@@ -43,10 +44,7 @@ import {
   tensorValues,
 } from "./onnx-graph.ts";
 
-/** The graph uses a quantized operator this rewrite does not know, or values outside its exactness proof. */
-export class ReferenceGraphError extends Error {
-  override name = "ReferenceGraphError";
-}
+export { ReferenceGraphError };
 
 /** The QOperator node types; a graph with none of them has no int8 arithmetic to make exact. */
 const QUANTIZED_OPERATORS = new Set([
@@ -80,9 +78,6 @@ export const referenceSessionOptions = {
     optimization: { disable_specified_optimizers: "ConvMulFusion;ConvAddFusion;ConvBNFusion;MatMulScaleFusion;MatMulAddFusion" },
   },
 } as const;
-
-const f32 = Math.fround;
-const TWO_24 = 2 ** 24;
 
 /** Rewrites `weights` (an ONNX model) into its reference form; returns the new model's bytes. */
 export function referenceGraph(weights: Uint8Array): Uint8Array {
@@ -316,17 +311,8 @@ class Rewriter {
   ): void {
     const zero = this.scalar(inputZero, at);
     const type = this.initializer(inputZero, at).dataType;
-    const [low, high] = type === DataType.INT8 ? [-128, 127] : [0, 255];
-    const largestInput = Math.max(Math.abs(low - zero), Math.abs(high - zero));
-    for (let channel = 0; channel < channels; channel++) {
-      const weightSum = weightsOf(channel).reduce((sum, value) => sum + Math.abs(value), 0);
-      const bound = weightSum * largestInput + Math.abs(bias[channel] ?? 0);
-      if (bound >= TWO_24) {
-        throw new ReferenceGraphError(
-          `${at.opType} ${at.output?.[0]} (input ${input}): channel ${channel} can accumulate up to ${bound}, beyond the exact float32 integers (2^24)`,
-        );
-      }
-    }
+    const range: IntegerRange = type === DataType.INT8 ? [-128, 127] : [0, 255];
+    checkIntegerAccumulators(`${at.opType} ${at.output?.[0]} (input ${input})`, range, zero, channels, weightsOf, bias);
   }
 
   private initializer(name: string, at: NodeProto): TensorProto {
@@ -386,30 +372,4 @@ function outputs(original: NodeProto): [string] {
   const name = original.output?.[0];
   if (!name) throw new ReferenceGraphError(`${original.opType} has no output`);
   return [name];
-}
-
-/**
- * For every integer q in `range` and every addend t, q·ratio + t must be exact in
- * float64 (so that rounding it once to float32 is the fma's single rounding). Returns
- * the float32 results, the addends of the next fma.
- */
-function checkExactFma(range: readonly number[], ratio: number, addends: readonly number[], where: string): number[] {
-  const results = new Set<number>();
-  for (let q = range[0]!; q <= range[1]!; q++) {
-    const product = q * ratio; // exact: 8 × 24 significant bits
-    for (const addend of addends) {
-      const sum = product + addend;
-      if (twoSumError(product, addend, sum) !== 0)
-        throw new ReferenceGraphError(`${where}: ${q}·${ratio} + ${addend} is not exact in float64`);
-      results.add(f32(sum));
-    }
-  }
-  return [...results];
-}
-
-/** The rounding error of `sum = a + b` in float64 (Knuth's TwoSum): zero iff the sum is exact. */
-function twoSumError(a: number, b: number, sum: number): number {
-  const bVirtual = sum - a;
-  const aVirtual = sum - bVirtual;
-  return a - aVirtual + (b - bVirtual);
 }
