@@ -75,7 +75,8 @@ export async function readGvmi(path: string): Promise<GvmiLayout> {
     };
     if (fileSize < LENGTH_DIGITS + CRC_BYTES + 96) throw new GvmiFormatError(`${path}: too small to be a GVMI image`);
     const lengthText = (await read(fileSize - LENGTH_DIGITS, LENGTH_DIGITS)).toString("ascii");
-    if (!/^\d{8}$/.test(lengthText)) throw new GvmiFormatError(`${path}: the last 8 bytes are not a decimal length: ${JSON.stringify(lengthText)}`);
+    if (!/^\d{8}$/.test(lengthText))
+      throw new GvmiFormatError(`${path}: the last 8 bytes are not a decimal length: ${JSON.stringify(lengthText)}`);
     const jsonLength = Number(lengthText);
     const crcOffset = fileSize - LENGTH_DIGITS - jsonLength - CRC_BYTES;
     if (crcOffset < 0) throw new GvmiFormatError(`${path}: config length ${jsonLength} exceeds the file`);
@@ -90,8 +91,10 @@ export async function readGvmi(path: string): Promise<GvmiLayout> {
     const compression = SQUASHFS_COMPRESSORS[superblock.readUInt16LE(20)] ?? `unknown (${superblock.readUInt16LE(20)})`;
     const squashfsBytesUsed = Number(superblock.readBigUInt64LE(40));
     const squashfsSize = crcOffset;
-    if (squashfsBytesUsed > squashfsSize) throw new GvmiFormatError(`${path}: squashfs claims ${squashfsBytesUsed} bytes, only ${squashfsSize} before the trailer`);
-    if (squashfsSize % SQUASHFS_PADDING !== 0) throw new GvmiFormatError(`${path}: squashfs of ${squashfsSize} bytes is not padded to 4096`);
+    if (squashfsBytesUsed > squashfsSize)
+      throw new GvmiFormatError(`${path}: squashfs claims ${squashfsBytesUsed} bytes, only ${squashfsSize} before the trailer`);
+    if (squashfsSize % SQUASHFS_PADDING !== 0)
+      throw new GvmiFormatError(`${path}: squashfs of ${squashfsSize} bytes is not padded to 4096`);
     return { fileSize, squashfsOffset: 0, squashfsSize, squashfsBytesUsed, compression, crcOffset, crc, configJson, config };
   } finally {
     await file.close();
