@@ -5,7 +5,7 @@
  * u8×u8 kernels, which widen to 16 bits before multiplying and so never saturate — on
  * AVX2-only CPUs too, where the u8×s8 kernels do (see reference-graph.ts).
  */
-import { DataType, decodeModel, encodeModel, tensorValues } from "./onnx-graph.ts";
+import { DataType, decodeModel, encodeModel, type TensorProto, tensorValues } from "./onnx-graph.ts";
 
 export function unsignedWeightsGraph(weights: Uint8Array): Uint8Array {
   const model = decodeModel(weights);
@@ -26,10 +26,18 @@ export function unsignedWeightsGraph(weights: Uint8Array): Uint8Array {
       // Shared with another input (an activation's zero point, say), it must keep its meaning there.
       if ((uses.get(tensor.name ?? "") ?? 0) > 1) throw new Error(`${tensor.name} is shared by several inputs; cannot shift it to uint8`);
       shifted.add(tensor.name ?? "");
-      tensor.rawData = Uint8Array.from(tensorValues(tensor), (value) => value + 128);
+      tensor.rawData = shiftedToUnsigned(tensor);
       tensor.int32Data = [];
       tensor.dataType = DataType.UINT8;
     }
   }
   return encodeModel(model);
+}
+
+/** An int8 tensor's bytes plus 128, as uint8: flipping the top bit of each two's-complement byte. */
+function shiftedToUnsigned(tensor: TensorProto): Uint8Array {
+  const raw = tensor.rawData;
+  const bytes = raw && raw.length > 0 ? new Uint8Array(raw) : Uint8Array.from(tensorValues(tensor), (value) => value & 0xff);
+  for (let index = 0; index < bytes.length; index++) bytes[index] = bytes[index]! ^ 0x80;
+  return bytes;
 }
