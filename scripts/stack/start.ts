@@ -10,7 +10,8 @@
  *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)
  *   npm start -- --print-settings    # what it would start, as JSON, without starting it
  *
- * Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 could not start or a component died, 2 bad usage.
+ * Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 could not start or a component kept failing
+ * (one that dies is restarted: stack-supervisor.ts), 2 bad usage.
  */
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
