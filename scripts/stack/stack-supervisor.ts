@@ -89,7 +89,7 @@ export class Supervised {
       const delayMs = Math.min(this.policy.maxDelayMs, this.policy.firstDelayMs * 2 ** (failuresInARow - 1));
       this.log.line(
         "argus",
-        `${this.name} stopped on its own (${describeExit(exit)}); restarting it in ${delayMs / 1000} s (${failuresInARow} of at most ${this.policy.maxRestarts} in a row)${this.current.tail()}`,
+        `${this.name} stopped on its own (${describeExit(exit)}); restarting it in ${delayMs / 1000} s (${failuresInARow} of at most ${this.policy.maxRestarts} in a row)`,
       );
       await this.sleep(delayMs);
       if (this.stopping) return;

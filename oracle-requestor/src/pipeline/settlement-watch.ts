@@ -10,9 +10,8 @@
  * header of the newest watched settlement's block. A block's hash commits to every block
  * beneath it, so while that hash is unchanged every watched settlement is still on the
  * chain. Only when it changed are older watched blocks read, newest first, down to the
- * first one still on the chain. The `finalized` tag is read as well only on the polls
- * when the oldest watched settlement is due to be final: once it is as deep as the
- * node's finalized block last lagged, or `finalityBlocks` on a node without a lagging one.
+ * first one still on the chain. The `finalized` tag is read once per new head, not per
+ * poll (finality moves only with the chain).
  *
  * A settlement that left the chain is reopened: its transaction is `sent` again and its
  * requests `posting` again, and the settle stage follows it as any sent transaction — it
@@ -22,7 +21,7 @@
  * already settled, so a re-post can never settle a request twice.
  */
 import type { Logger } from "pino";
-import { BlockNotFoundError, type Hex, type PublicClient } from "viem";
+import { BlockNotFoundError, type Hex, HttpRequestError, type PublicClient, TimeoutError } from "viem";
 import type { WatchedSettlement, WatchedSettlements } from "../store/watched-settlements.ts";
 
 export interface SettlementReorg {
@@ -47,11 +46,8 @@ export class SettlementWatch {
   private readonly events: SettlementWatchEvents;
   /** The highest head seen, to tell how deep a reorg went. */
   private lastHead = 0n;
-  /**
-   * How far the node's `finalized` block trails its head, the most seen; 0 on a node
-   * whose `finalized` does not lag (or that has none); undefined until first asked.
-   */
-  private finalizedLag: bigint | undefined;
+  /** The highest final block, as found at head `head`. */
+  private bound: { head: bigint; final: bigint } | undefined;
 
   constructor(deps: {
     client: PublicClient;
@@ -72,11 +68,11 @@ export class SettlementWatch {
     const watched = this.records.list();
     if (watched.length === 0) return 0;
     const newest = watched[0]!;
-    const oldest = watched.at(-1)!;
-    // Read before the chain check: a settlement found on the chain afterwards is on the chain that bound belongs to.
-    const bound = this.due(head, oldest.blockNumber) ? await this.finalityBound(head) : undefined;
+    // Read before the chain check: a block at or below a final height that is still on the chain afterwards is the final one.
+    if (this.bound?.head !== head) this.bound = { head, final: await this.finalityBound(head) };
+    const bound = this.bound.final;
     const reopened = (await this.blockHash(newest.blockNumber)) === newest.blockHash ? 0 : await this.reopenOrphaned(watched, head);
-    if (reopened === 0 && bound !== undefined) {
+    if (reopened === 0) {
       const final = watched.filter((settlement) => settlement.blockNumber <= bound);
       if (final.length > 0) {
         this.records.finalize(final.map((settlement) => settlement.hash));
@@ -88,21 +84,18 @@ export class SettlementWatch {
     return reopened;
   }
 
-  /** Whether the oldest watched settlement may be final by now, going by the last lag the node showed. */
-  private due(head: bigint, oldest: bigint): boolean {
-    if (this.finalizedLag === undefined) return true;
-    return head - oldest >= (this.finalizedLag > 0n ? this.finalizedLag : this.finalityBlocks);
-  }
-
-  /** The highest final block: the node's `finalized` when it lags the head, else `finalityBlocks` below the head. */
+  /**
+   * The highest final block: the node's `finalized` when it lags the head, else
+   * `finalityBlocks` below the head. A node that refuses the tag has none; one that cannot
+   * be reached fails the poll (falling back to the depth rule then could retire
+   * settlements that the node's own finality has not reached yet).
+   */
   private async finalityBound(head: bigint): Promise<bigint> {
-    const finalized = await this.client.getBlock({ blockTag: "finalized" }).catch(() => undefined);
-    if (finalized?.number != null && finalized.number < head) {
-      const lag = head - finalized.number;
-      if (this.finalizedLag === undefined || lag > this.finalizedLag) this.finalizedLag = lag;
-      return finalized.number;
-    }
-    this.finalizedLag = 0n;
+    const finalized = await this.client.getBlock({ blockTag: "finalized" }).catch((error: unknown) => {
+      if (error instanceof HttpRequestError || error instanceof TimeoutError) throw error;
+      return undefined;
+    });
+    if (finalized?.number != null && finalized.number < head) return finalized.number;
     return head - this.finalityBlocks;
   }
 
