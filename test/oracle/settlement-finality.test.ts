@@ -12,9 +12,14 @@
  * The same scenarios under `npm start`, with SIGKILLs, are in test/stack/finality.test.ts.
  */
 import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import pino from "pino";
 import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
+import { openDatabase } from "@argus/oracle/store/database";
+import { WatchedSettlements } from "@argus/oracle/store/watched-settlements";
 import { requireSharedData } from "../support/shared.ts";
 import { eventually } from "./support/crash-harness.ts";
 import { assertBalanceInvariant } from "./support/escrow-checks.ts";
@@ -276,5 +281,33 @@ describe("oracle: settlements followed until final", function () {
       ),
     ).to.equal(1);
     expect((await settlements(stack)).has(id), "settled on the new chain").to.equal(false);
+  });
+});
+
+describe("oracle queue: schema 1 → 2", function () {
+  it("keeps a queue written by an oracle that did not watch settlements: its mined ones count as final", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "argus-queue-v1-"));
+    try {
+      const path = join(dir, "queue.sqlite");
+      const old = new DatabaseSync(path);
+      old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+        INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+        CREATE TABLE transactions (hash TEXT PRIMARY KEY, nonce INTEGER NOT NULL, kind TEXT NOT NULL, request_ids TEXT NOT NULL,
+          raw TEXT NOT NULL, state TEXT NOT NULL, max_fee_per_gas TEXT NOT NULL, sent_at INTEGER NOT NULL, gas_used TEXT, gas_cost_wei TEXT) STRICT;
+        INSERT INTO transactions VALUES ('0x01', 0, 'fulfil', '["7"]', '0x', 'mined', '1', 1, '21000', '21000');
+        INSERT INTO transactions VALUES ('0x02', 1, 'fulfil', '["8"]', '0x', 'sent', '1', 2, NULL, NULL);`);
+      old.close();
+      const db = openDatabase(path);
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).to.deep.equal({ value: "2" });
+      expect(db.prepare("SELECT hash, state, block_number FROM transactions ORDER BY hash").all()).to.deep.equal([
+        { hash: "0x01", state: "final", block_number: null },
+        { hash: "0x02", state: "sent", block_number: null },
+      ]);
+      expect(new WatchedSettlements(db).count(), "watched").to.equal(0);
+      db.close();
+      openDatabase(path).close(); // and opens again as schema 2
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
