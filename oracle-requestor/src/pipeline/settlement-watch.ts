@@ -135,7 +135,7 @@ export class SettlementWatch {
         transactions: orphaned.map((settlement) => settlement.hash),
         requests,
       },
-      `reorg at least ${depth} blocks deep: ${orphaned.length} settlement transaction(s) left the chain; posting them again`,
+      `reorg at least ${depth} block${depth === 1n ? "" : "s"} deep: ${orphaned.length} settlement transaction(s) left the chain; posting them again`,
     );
     this.events.onReorg?.({ depth, transactions: orphaned, requests });
     return orphaned.length;

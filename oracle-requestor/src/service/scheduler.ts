@@ -111,6 +111,6 @@ function logReorg(log: Logger, { depth, forkBlock, orphaned }: IntakeReorg): voi
         settleTx: request.settleTx,
       })),
     },
-    `reorg ${depth} blocks deep (fork after block ${forkBlock}): ${orphaned.length} request(s) left the chain and moved to orphaned_requests; re-reading from block ${forkBlock + 1n}`,
+    `reorg ${depth} block${depth === 1n ? "" : "s"} deep (fork after block ${forkBlock}): ${orphaned.length} request(s) left the chain and moved to orphaned_requests; re-reading from block ${forkBlock + 1n}`,
   );
 }
