@@ -173,7 +173,8 @@ async function uploadToGftp(
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, GFTP_CHUNK_BYTES, offset);
       if (bytesRead === 0) break;
-      const content = Buffer.from(buffer.subarray(0, bytesRead));
+      // A copy with its own ArrayBuffer: flexbuffers encodes a view's whole underlying buffer.
+      const content = new Uint8Array(buffer.subarray(0, bytesRead));
       digest.update(content);
       const sent = call("UploadChunk", { chunk: { offset, content } });
       offset += bytesRead;
