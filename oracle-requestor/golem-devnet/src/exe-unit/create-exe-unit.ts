@@ -212,3 +212,6 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
     },
   };
 }
+
+export { isImageCached, REQUIRED_VOLUMES, requireSandboxTools, SANDBOX_TOOLS } from "./image-cache.ts";
+export { OUTPUT_LIMIT_BYTES, SANDBOX_TMP_BYTES } from "./sandbox.ts";
