@@ -5,7 +5,7 @@
  * uploads through the hub, in 40 KiB chunks with the sha3-256 check golem-js makes.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { join } from "node:path";
@@ -152,6 +152,17 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
       const error = await rejection(transfer(url, to, { volumes, gsb: server.hub, signal }));
       expect(error.message, to).to.match(/^IO error: path not found in container: /);
     }
+    const encoded = await rejection(transfer(url, "container:/golem/input/x%2F..%2F..%2Fescaped", { volumes, gsb: server.hub, signal }));
+    expect(encoded.message).to.match(/^IO error: invalid path format/);
+    // A symlink the command planted is never followed, to write or to read.
+    const hostDir = await mkdtemp(join(tmpdir(), "argus-gsb-host-"));
+    await symlink(hostDir, join(work, "in/planted"));
+    for (const to of ["container:/golem/input/planted/new/file", "container:/golem/input/planted"]) {
+      const error = await rejection(transfer(url, to, { volumes, gsb: server.hub, signal }));
+      expect(error.message, to).to.match(/leads outside the container's volumes/);
+    }
+    expect(await readdir(hostDir)).to.deep.equal([]);
+    await rm(hostDir, { recursive: true });
     await symlink("/etc", join(work, "out/escape"));
     const target = await storage.receiveData(() => {});
     const error = await rejection(transfer("container:/golem/output/escape/passwd", target, { volumes, gsb: server.hub, signal }));
@@ -209,6 +220,35 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
     });
     expect(unbind.status).to.equal(200);
     expect(await unbind.json()).to.equal(null);
+  });
+
+  it("a newer WebSocket replaces the older one, whose pending calls fail; calls wait for a socket", async function () {
+    const client = await rawGsbClient(server, "/public/gftp/replaced", ["GetMetadata"]);
+    client.socket.removeAllListeners("message"); // the first socket never answers
+    const oldClosed = new Promise<number>((resolve) => client.socket.on("close", (code) => resolve(code)));
+    const unanswered = server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/replaced", "GetMetadata", {});
+    await delay(100);
+    const url = `${server.basePath.replace("http", "ws")}/gsb-api/v1/services/${client.servicesId}?authToken=${TEST_APP_KEY}`;
+    const newer = new WebSocket(url, ["gsb+flexbuffers"]);
+    newer.on("message", (data: Buffer) => {
+      const { id } = toObject(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer) as { id: string };
+      newer.send(encode({ id, payload: { fileSize: 42 } }));
+    });
+    expect((await rejection(unanswered)).message).to.equal("Closed: Policy: Closing old WS connection in favour of new WS connection");
+    expect(await oldClosed).to.equal(1008);
+    expect(await server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/replaced", "GetMetadata", {})).to.deep.equal({ fileSize: 42 });
+    newer.close();
+    await new Promise((resolve) => newer.on("close", resolve));
+    // No socket now: the call waits (yagna buffers it) and goes out when one connects.
+    const waiting = server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/replaced", "GetMetadata", {});
+    const third = new WebSocket(url, ["gsb+flexbuffers"]);
+    third.on("message", (data: Buffer) => {
+      const { id } = toObject(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer) as { id: string };
+      third.send(encode({ id, payload: { fileSize: 7 } }));
+    });
+    expect(await waiting).to.deep.equal({ fileSize: 7 });
+    third.close();
+    await client.close();
   });
 
   it("answers the GSB API's errors: wrong key 401, duplicate bind 400, unknown service 404", async function () {
