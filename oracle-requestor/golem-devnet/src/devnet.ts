@@ -134,7 +134,7 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     scheduler,
     log,
     requestorId,
-    latencyMs: options.latencyMs ?? 5,
+    latencyMs: options.latencyMs ?? 50,
     unreachableAfterMs: options.unreachableAfterMs ?? 5_000,
   } as Network;
   network.market = new Market(network);
