@@ -39,8 +39,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts a devnet and connects golem-js to it (GOLEM_REGISTRY_URL pointed at its registry until `close`). */
-export async function startHarness(options: Partial<GolemDevnetOptions> = {}): Promise<Harness> {
+export interface DevnetHandle {
+  devnet: GolemDevnet;
+  hash: string;
+  /** Closes the devnet and restores GOLEM_REGISTRY_URL. */
+  close(): Promise<void>;
+}
+
+/** Starts a devnet with the built image registered, GOLEM_REGISTRY_URL pointed at its registry until `close`. */
+export async function startDevnet(options: Partial<GolemDevnetOptions> = {}): Promise<DevnetHandle> {
   const hash = await imageHash();
   const level = process.env.ARGUS_DEVNET_LOG;
   const devnet = await startGolemDevnet({
@@ -53,6 +60,21 @@ export async function startHarness(options: Partial<GolemDevnetOptions> = {}): P
   });
   const previousRegistry = process.env.GOLEM_REGISTRY_URL;
   process.env.GOLEM_REGISTRY_URL = devnet.registryUrl;
+  return {
+    devnet,
+    hash,
+    async close() {
+      await devnet.close();
+      if (previousRegistry === undefined) delete process.env.GOLEM_REGISTRY_URL;
+      else process.env.GOLEM_REGISTRY_URL = previousRegistry;
+    },
+  };
+}
+
+/** Starts a devnet and connects golem-js to it. */
+export async function startHarness(options: Partial<GolemDevnetOptions> = {}): Promise<Harness> {
+  const handle = await startDevnet(options);
+  const { devnet, hash } = handle;
   const glm = new GolemNetwork({ logger: nullLogger(), api: { key: devnet.appKey, url: devnet.url }, payment: { network: "hoodi" } });
   await glm.connect();
   return {
@@ -61,9 +83,7 @@ export async function startHarness(options: Partial<GolemDevnetOptions> = {}): P
     hash,
     async close() {
       await glm.disconnect().catch(() => undefined);
-      await devnet.close();
-      if (previousRegistry === undefined) delete process.env.GOLEM_REGISTRY_URL;
-      else process.env.GOLEM_REGISTRY_URL = previousRegistry;
+      await handle.close();
     },
   };
 }
