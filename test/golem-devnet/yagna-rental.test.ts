@@ -68,4 +68,23 @@ describe("golem-devnet yagna: a rental through golem-js", function () {
       await rm(work, { recursive: true, force: true });
     }
   });
+
+  it("streams a command's output as Server-Sent Events, as golem-js's runAndStream reads them", async function () {
+    harness = await startHarness();
+    const { glm, devnet, hash } = harness;
+    const rental = await glm.oneOf({ order: order(hash, 0.5) });
+    const exe = await rental.getExeUnit();
+    const process = await exe.runAndStream("/bin/sh", ["-c", "echo streamed; echo complaint >&2; exit 3"]);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    process.stdout.subscribe((chunk) => stdout.push(String(chunk)));
+    process.stderr.subscribe((chunk) => stderr.push(String(chunk)));
+    const last = await process.waitForExit(30_000);
+    expect(stdout.join("")).to.equal("streamed\n");
+    expect(stderr.join("")).to.equal("complaint\n");
+    expect(last.result).to.equal("Error");
+    expect((await exe.run("echo still-usable")).stdout).to.equal("still-usable\n");
+    await rental.stopAndFinalize(30_000);
+    expect(devnet.violations()).to.deep.equal([]);
+  });
 });
