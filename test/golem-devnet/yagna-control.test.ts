@@ -75,6 +75,8 @@ describe("golem-devnet yagna: API, spec check and control", function () {
     const failing = await api("/me");
     expect(failing.status).to.equal(500);
     expect((failing.body as { message: string }).message).to.match(/failing on purpose.*30 s left/);
+    const bind = { method: "POST", body: JSON.stringify({ listen: { on: "/public/gftp/test-file", components: ["GetMetadata"] } }) };
+    expect(await api("/gsb-api/v1/services", bind)).to.deep.include({ status: 500 }); // the GSB API is yagna's too
     await glm.payment.createAllocation({ budget: 1, expirationSec: 600 }).then(
       () => expect.fail("yagna is failing"),
       (error: Error) => expect(error.message).to.match(/Could not create new allocation/),
