@@ -15,7 +15,7 @@ import type { ExeUnitFaults } from "@argus/golem-devnet/exe-unit";
 import { type BatchDescription, parseResultsFile } from "@argus/protocol/batch";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { requireSharedData, sharedImage } from "../support/shared.ts";
-import { type GsbTestServer, startGsbTestServer, TEST_APP_KEY } from "./support/gsb-test-server.ts";
+import { type GsbTestServer, startGsbTestServer } from "./support/gsb-test-server.ts";
 import {
   deployAndStart,
   execute,
@@ -44,7 +44,7 @@ describe("golem-devnet: the exe-unit on the real provider image", function () {
     await requireProviderImage(this);
     fixture = await startImageFixture();
     gsb = await startGsbTestServer();
-    storage = new WebSocketStorageProvider(new YagnaApi({ apiKey: TEST_APP_KEY, basePath: gsb.basePath, logger: nullLogger() }), {
+    storage = new WebSocketStorageProvider(new YagnaApi({ apiKey: gsb.appKey, basePath: gsb.basePath, logger: nullLogger() }), {
       logger: nullLogger(),
     });
     await storage.init();
