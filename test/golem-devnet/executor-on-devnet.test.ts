@@ -24,8 +24,7 @@ import { createEngine } from "@argus/provider-image/engine";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import type { GolemDevnet } from "@argus/golem-devnet/devnet";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
-import { requireProviderImage } from "./support/provider-image-fixture.ts";
-import { type DevnetHandle, eventually, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
+import { ensureProviderImage, type DevnetHandle, eventually, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
 
 const MODEL_ID = "mobilenetv2-12-int8";
 
@@ -44,7 +43,7 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
 
   before(async function () {
     requireSharedData(this);
-    await requireProviderImage(this);
+    await ensureProviderImage(this);
     const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as {
       weights: { sha256: string };
     };

@@ -5,15 +5,14 @@
  * that vanishes.
  */
 import { expect } from "chai";
-import { requireProviderImage } from "./support/provider-image-fixture.ts";
-import { type Harness, order, startHarness } from "./support/yagna-harness.ts";
+import { ensureProviderImage, type Harness, order, startHarness } from "./support/yagna-harness.ts";
 
 describe("golem-devnet yagna: API, spec check and control", function () {
   this.timeout(180_000);
   let harness: Harness | undefined;
 
   before(async function () {
-    await requireProviderImage(this);
+    await ensureProviderImage(this);
   });
 
   afterEach(async function () {

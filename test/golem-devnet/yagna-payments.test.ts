@@ -5,15 +5,14 @@
  * allocations that refuse spending when short, released or expired.
  */
 import { expect } from "chai";
-import { requireProviderImage } from "./support/provider-image-fixture.ts";
-import { eventually, type Harness, order, startHarness } from "./support/yagna-harness.ts";
+import { ensureProviderImage, eventually, type Harness, order, startHarness } from "./support/yagna-harness.ts";
 
 describe("golem-devnet yagna: debit notes, invoices and allocations", function () {
   this.timeout(180_000);
   let harness: Harness | undefined;
 
   before(async function () {
-    await requireProviderImage(this);
+    await ensureProviderImage(this);
   });
 
   afterEach(async function () {

@@ -9,15 +9,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { requireProviderImage } from "./support/provider-image-fixture.ts";
-import { type Harness, order, PRICES, startHarness } from "./support/yagna-harness.ts";
+import { ensureProviderImage, type Harness, order, PRICES, startHarness } from "./support/yagna-harness.ts";
 
 describe("golem-devnet yagna: a rental through golem-js", function () {
   this.timeout(180_000);
   let harness: Harness | undefined;
 
   before(async function () {
-    await requireProviderImage(this);
+    await ensureProviderImage(this);
   });
 
   afterEach(async function () {

@@ -3,6 +3,7 @@
  * real provider image in the registry, the real exe-units, a fresh emulated clock.
  * Set ARGUS_DEVNET_LOG=debug|info to see the devnet's log.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GolemNetwork, nullLogger } from "@golem-sdk/golem-js";
@@ -10,7 +11,9 @@ import type { MarketOrderSpec, ResourceRental } from "@golem-sdk/golem-js";
 import type { GolemDevnet, GolemDevnetOptions, ProviderSpec } from "@argus/golem-devnet/devnet";
 import { startGolemDevnet } from "@argus/golem-devnet/devnet";
 import { stderrLog } from "@argus/golem-devnet/log";
-import { REPO_ROOT } from "../../support/shared.ts";
+import { SANDBOX_TOOLS } from "@argus/golem-devnet/create-exe-unit";
+import { BUILD_TOOLS, buildImage, missingTools } from "@argus/provider-image/build-image";
+import { REPO_ROOT, SHARED_DIR, SHARED_MODELS_DIR } from "../../support/shared.ts";
 import { IMAGE_FILE, SHARED_WORK_ROOT } from "./provider-image-fixture.ts";
 
 export const PRICES = { start: 0.01, envPerHour: 0.36, cpuPerHour: 0.72 };
@@ -25,6 +28,39 @@ export function providerSpecs(count: number, overrides: Partial<ProviderSpec> = 
     speed: 1,
     ...overrides,
   }));
+}
+
+let building: Promise<unknown> | undefined;
+
+/**
+ * The suite needs the real image and the sandbox: builds provider-image/dist once when it
+ * is missing (as `npm run build:provider-image` does), or skips the suite naming what is
+ * missing — the Debian packages, root for the build, or the shared models it packs.
+ */
+export async function ensureProviderImage(context: Mocha.Context): Promise<void> {
+  const skip = (why: string) => {
+    console.warn(`SKIPPED: ${context.test?.parent?.fullTitle() ?? "suite"} ${why}`);
+    context.skip();
+  };
+  const sandbox = await missingTools(SANDBOX_TOOLS);
+  if (sandbox.length > 0) return skip(`needs ${sandbox.join(", ")} to run the image: apt-get install -y bubblewrap squashfs-tools`);
+  if (existsSync(IMAGE_FILE) && existsSync(join(REPO_ROOT, "provider-image/dist/image.json"))) return;
+  const tools = await missingTools(BUILD_TOOLS);
+  if (tools.length > 0)
+    return skip(`needs the provider image, and building it needs ${tools.join(", ")}: apt-get install -y mmdebstrap squashfs-tools`);
+  if (process.getuid?.() !== 0)
+    return skip("needs the provider image, and building it needs root: run npm run build:provider-image as root");
+  if (!existsSync(SHARED_MODELS_DIR))
+    return skip(`needs the provider image, and building it needs the shared models at ${SHARED_DIR} (ARGUS_SHARED_DIR)`);
+  context.timeout(15 * 60_000);
+  console.log("      building the provider image (npm run build:provider-image) for the devnet suites…");
+  building ??= buildImage({
+    repoRoot: REPO_ROOT,
+    modelsDir: SHARED_MODELS_DIR,
+    outputDir: join(REPO_ROOT, "provider-image/dist"),
+    log: () => {},
+  });
+  await building;
 }
 
 export async function imageHash(): Promise<string> {
