@@ -9,15 +9,19 @@
  * ("picked up", "computing", …) before the answer is on-chain. Flows whose request must
  * stay unanswered pause the oracle's execution: it still picks the request up.
  */
+import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { type Address, erc20Abi, zeroAddress } from "viem";
+import { type Address, bytesToHex, createWalletClient, erc20Abi, http, zeroAddress } from "viem";
+import { requestsInLogs } from "@argus/escrow/escrow-reads";
+import { imageCidToBytes } from "@argus/protocol/cid";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { sharedImage, requireSharedData } from "../support/shared.ts";
+import { pinImage } from "../oracle/support/stack.ts";
 import { axeViolations } from "./support/axe.ts";
 import { assertChromium, DESKTOP, openSession, PHONE, type Session } from "./support/browser.ts";
 import {
@@ -352,6 +356,19 @@ describe("web UI end to end (headless Chromium)", function () {
     const box = await bus.boundingBox();
     expect(box!.width).to.be.greaterThan(100);
     expect(await tracker(page).locator('[data-testid="boxes"] g[data-label="person"]').count()).to.be.greaterThan(0);
+    // The JSON offered for download is the recorded result: its sha256 is the on-chain digest.
+    const [download] = await Promise.all([page.waitForEvent("download"), tracker(page).getByTestId("download-json").click()]);
+    const saved = await readFile((await download.path())!);
+    const digest = createHash("sha256").update(saved).digest("hex");
+    const requestId = BigInt(new URL(page.url()).pathname.slice(3));
+    const settled = await e2e.stack.client.getContractEvents({
+      address: e2e.stack.argus.escrow,
+      abi: predictionEscrowAbi,
+      eventName: "PredictionFulfilled",
+      args: { requestId },
+      fromBlock: 0n,
+    });
+    expect(`0x${digest}`).to.equal((settled[0]!.args as { resultDigest: string }).resultDigest);
     await tracker(page).getByTestId("boxes").scrollIntoViewIfNeeded();
     await screenshot(page, "bus-detected");
   });
@@ -436,6 +453,43 @@ describe("web UI end to end (headless Chromium)", function () {
     expect((await e2e.stack.client.getBalance({ address: USER.address })) > walletBefore).to.equal(true);
     await page.getByRole("button", { name: "OK" }).click();
     await refunds.waitFor({ state: "detached", timeout: 15_000 });
+  });
+  it("refunds a request the oracle rejected with one click, from the start page", async function () {
+    oracleAnswers(true);
+    // Made outside the page (the page refuses such a file): text pinned as an "image", which the oracle rejects.
+    const cid = await pinImage(e2e.stack, new TextEncoder().encode("not an image at all, just text"));
+    const user = createWalletClient({ account: USER, chain: e2e.chain, transport: http(e2e.stack.chain.rpcUrl) });
+    const hash = await user.writeContract({
+      address: e2e.stack.argus.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "requestPrediction",
+      args: [e2e.stack.modelId("squeezenet1.1-fp16"), bytesToHex(imageCidToBytes(cid))],
+      value: 10n ** 15n,
+    });
+    const receipt = await e2e.stack.client.waitForTransactionReceipt({ hash });
+    const [requested] = requestsInLogs(receipt.logs);
+    await watchSettlement(e2e.stack.client, e2e.stack.argus.escrow, requested!.terms.requestId);
+
+    const page = await open(PHONE);
+    await connect(page);
+    const row = page.locator(`[data-request-id="0x${requested!.terms.requestId.toString(16)}"]`);
+    await row.and(page.locator('[data-phase="rejected"]')).waitFor({ timeout: 20_000 });
+    const refunds = page.getByTestId("refunds");
+    expect(await refunds.getByTestId("refund-amount").first().textContent()).to.equal("0.001 ETH");
+    await screenshot(page, "rejected-refund-owed");
+    await refunds.getByRole("button", { name: "Get my refund" }).click();
+    const done = page.getByTestId("refunds-done");
+    await done.waitFor({ timeout: 60_000 });
+    expect(await done.textContent()).to.contain("0.001 ETH sent to your wallet.");
+    await screenshot(page, "rejected-refund-done");
+    expect(
+      await e2e.stack.client.readContract({
+        address: e2e.stack.argus.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "balanceOf",
+        args: [zeroAddress, USER.address],
+      }),
+    ).to.equal(0n);
   });
 });
 
