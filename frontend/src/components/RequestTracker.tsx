@@ -42,6 +42,7 @@ export function RequestTracker({
   /** Followed live on its page: announce each step, and bring the answer into view and focus when it arrives. */
   live?: boolean;
 }) {
+  const deployment = useDeployment();
   const status = useRequestStatus(record);
   // Only once the answer is shown: off the path from settlement to screen.
   const settledAt = useBlockTime(record.requestedAt !== undefined ? record.settlement?.blockNumber : undefined);
@@ -67,59 +68,69 @@ export function RequestTracker({
           <span className="muted"> Deadline in {formatDuration(status.secondsLeft)}.</span>
         )}
       </p>
-      <dl className="summary">
-        <dt>Request</dt>
-        <dd>
-          <code title={id} data-testid="request-id">
-            {shortHex(id, 8, 6)}
-          </code>
-        </dd>
-        <dt>Model</dt>
-        <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
-        <dt>Fee</dt>
-        <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
-        {record.requestedAt !== undefined && (
-          <>
-            <dt>Requested</dt>
-            <dd data-testid="requested-at">{formatTime(record.requestedAt)}</dd>
-          </>
+      <div className="request-body">
+        {/* Detection results draw the image themselves, under their boxes. */}
+        {model?.task !== "detection" && (
+          <img
+            className="request-image"
+            src={previewUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${record.imageCid}`}
+            alt="What the model was asked about"
+          />
         )}
-        {settledAt !== undefined && record.settlement && (
-          <>
-            <dt>{record.settlement.kind === "fulfilled" ? "Answered" : "Settled"}</dt>
-            <dd data-testid="settled-at">
-              {formatTime(settledAt)}
-              {record.requestedAt !== undefined && (
-                <span className="muted"> · {formatDuration(Number(settledAt - record.requestedAt))} after the request</span>
-              )}
-            </dd>
-          </>
-        )}
-        {!status.final && (
-          <>
-            <dt>Deadline</dt>
-            <dd>{formatTime(record.terms.deadline)}</dd>
-          </>
-        )}
-        <dt>Image</dt>
-        <dd>
-          <code className="cid" title={record.imageCid} data-testid="image-cid">
-            {shortHex(record.imageCid, 10, 8)}
-          </code>
-        </dd>
-        <dt>Paid in</dt>
-        <dd>
-          <TxLink hash={record.transactionHash} />
-        </dd>
-        {record.settlement && (
-          <>
-            <dt>Settled in</dt>
-            <dd>
-              <TxLink hash={record.settlement.transactionHash} />
-            </dd>
-          </>
-        )}
-      </dl>
+        <dl className="summary">
+          <dt>Request</dt>
+          <dd>
+            <code title={id} data-testid="request-id">
+              {shortHex(id, 8, 6)}
+            </code>
+          </dd>
+          <dt>Model</dt>
+          <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
+          <dt>Fee</dt>
+          <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
+          {record.requestedAt !== undefined && (
+            <>
+              <dt>Requested</dt>
+              <dd data-testid="requested-at">{formatTime(record.requestedAt)}</dd>
+            </>
+          )}
+          {settledAt !== undefined && record.settlement && (
+            <>
+              <dt>{record.settlement.kind === "fulfilled" ? "Answered" : "Settled"}</dt>
+              <dd data-testid="settled-at">
+                {formatTime(settledAt)}
+                {record.requestedAt !== undefined && (
+                  <span className="muted"> · {formatDuration(Number(settledAt - record.requestedAt))} after the request</span>
+                )}
+              </dd>
+            </>
+          )}
+          {!status.final && (
+            <>
+              <dt>Deadline</dt>
+              <dd>{formatTime(record.terms.deadline)}</dd>
+            </>
+          )}
+          <dt>Image</dt>
+          <dd>
+            <code className="cid" title={record.imageCid} data-testid="image-cid">
+              {shortHex(record.imageCid, 10, 8)}
+            </code>
+          </dd>
+          <dt>Paid in</dt>
+          <dd>
+            <TxLink hash={record.transactionHash} />
+          </dd>
+          {record.settlement && (
+            <>
+              <dt>Settled in</dt>
+              <dd>
+                <TxLink hash={record.settlement.transactionHash} />
+              </dd>
+            </>
+          )}
+        </dl>
+      </div>
       {status.reclaimable && <ReclaimButton record={record} />}
       {record.settlement?.kind === "fulfilled" &&
         // The result is checked against the requested model's name, so it waits for the registry.

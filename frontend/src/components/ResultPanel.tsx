@@ -6,7 +6,7 @@
  * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
-import type { ClassificationResult, Detection, DetectionResult, InferenceResult } from "@argus/protocol/result";
+import { type ClassificationResult, type Detection, type DetectionResult, type InferenceResult, resultBytes } from "@argus/protocol/result";
 import type { RecordedAnswer, RequestedInference, ResultVerification } from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
@@ -64,7 +64,29 @@ export default function ResultPanel({ request, answer, imageUrl, arrivedLive = f
       {outcome.result && (
         <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />
       )}
+      {outcome.verified && <DownloadResult result={outcome.result} cid={cid} />}
     </section>
+  );
+}
+
+/**
+ * The verified result as a file: its canonical JSON, which is the document whose sha256
+ * the contract recorded (the oracle pins exactly these bytes).
+ */
+function DownloadResult({ result, cid }: { result: InferenceResult; cid: string }) {
+  const [url, setUrl] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const objectUrl = URL.createObjectURL(new Blob([new Uint8Array(resultBytes(result))], { type: "application/json" }));
+    setUrl(objectUrl);
+    return () => URL.revokeObjectURL(objectUrl);
+  }, [result]);
+  if (url === undefined) return null;
+  return (
+    <p className="download">
+      <a href={url} download={`argus-result-${cid}.json`} data-testid="download-json">
+        Download the result (JSON)
+      </a>
+    </p>
   );
 }
 
