@@ -348,8 +348,16 @@ describe("web UI end to end (headless Chromium)", function () {
     await connect(page);
     await pickModel(page, "fastestdet-coco80");
     await chooseImage(page, sharedImage("detect_bus.jpg"));
-    oracleAnswers(true);
+    oracleAnswers(false);
     await pay(page, /^Pay 0\.001 ETH$/);
+    // Away from its page when the answer comes: a toast says so and leads back.
+    await page.getByRole("link", { name: "← New request" }).click();
+    oracleAnswers(true);
+    const toast = page.getByTestId("toast");
+    await toast.waitFor({ timeout: 60_000 });
+    expect(await toast.textContent()).to.match(/Your fastestdet-coco80 request is answered\./);
+    await screenshot(page, "toast-answered");
+    await toast.getByRole("link", { name: "See it" }).click();
     await verifiedAnswer(page);
     const bus = tracker(page).locator('[data-testid="boxes"] g[data-label="bus"] rect[fill="none"]');
     await bus.waitFor();
