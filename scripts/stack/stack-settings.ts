@@ -81,8 +81,8 @@ export const STACK_VARIABLES = [
     "times in a row a component (IPFS node, oracle, UI) that stopped on its own is restarted, after 1 s, 2 s, 4 s… (a minute's run starts the count over), before the stack gives up and stops",
   ],
   ["ARGUS_EXECUTOR", "local", "`golem`: run chunks on Golem providers through yagna (settings: oracle-requestor/GOLEM.md)"],
-  ["ARGUS_UI", "dev", "`dev` (Vite dev server), `preview` (production build) or `off`"],
-  ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 5173 (preview: 4173)", "the web UI's address"],
+  ["ARGUS_UI", "preview", "`preview` (production build), `dev` (Vite dev server, hot reload; also `npm start -- --ui dev`) or `off`"],
+  ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 4173 (dev: 5173)", "the web UI's address"],
 ] as const;
 
 export function describeStackSettings(): string {
@@ -144,7 +144,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
     ipfs = { kind: "embedded", host: options.host, apiPort: options.apiPort, gatewayPort: options.gatewayPort, dataDir: options.dataDir };
   }
 
-  const uiSetting = get("ARGUS_UI") ?? "dev";
+  const uiSetting = get("ARGUS_UI") ?? "preview";
   if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off")
     throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";

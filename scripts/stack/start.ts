@@ -20,7 +20,9 @@ import { LocalStack, type StackSummary, Stopped } from "./stack-launch.ts";
 import { consoleLog } from "./stack-log.ts";
 import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
 
-const USAGE = `usage: npm start [-- --help | --print-settings]
+const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off]
+
+  --ui dev     the web UI from Vite's dev server (hot reload) instead of the production build
 
 Starts the local Argus stack. Settings come from the environment:
 
@@ -28,13 +30,17 @@ ${describeStackSettings()}
 
 The oracle reads its own settings from the environment too (npm run oracle -- --print-config-table).`;
 
-let flags: { help?: boolean; "print-settings"?: boolean } = {};
+let flags: { help?: boolean; "print-settings"?: boolean; ui?: string } = {};
 try {
-  flags = parseArgs({ options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" } } }).values;
+  flags = parseArgs({
+    options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" }, ui: { type: "string" } },
+  }).values;
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
 }
+// The flag is the environment setting spelled for the command line (it wins over ARGUS_UI).
+if (flags.ui !== undefined) process.env.ARGUS_UI = flags.ui;
 if (flags.help) {
   console.log(USAGE);
   process.exit(0);

@@ -12,6 +12,7 @@ import { type Currency, formatAmount } from "@argus/escrow/format";
 import { InsufficientBalanceError } from "../lib/errors.ts";
 import type { TokenInfo } from "@argus/escrow/escrow-reads";
 import { predictionEscrowAbi } from "./escrow.ts";
+import { nativeRequestCall, permitRequestCall } from "./request-call.ts";
 
 export interface Target {
   config: Config;
@@ -43,10 +44,7 @@ export async function payNative(target: Target, modelId: number, imageCid: Hex, 
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    abi: predictionEscrowAbi,
-    functionName: "requestPrediction",
-    args: [modelId, imageCid],
-    value: fee,
+    ...nativeRequestCall(modelId, imageCid, fee),
   });
   return writeContract(target.config, request);
 }
@@ -92,9 +90,7 @@ export async function payWithPermit(
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    abi: predictionEscrowAbi,
-    functionName: "requestPredictionWithPermit",
-    args: [modelId, imageCid, 0, permit],
+    ...permitRequestCall(modelId, imageCid, permit),
   });
   return writeContract(target.config, request);
 }
