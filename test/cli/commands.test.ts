@@ -202,16 +202,24 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       const paid = sent.json<{ requestTransaction: Hex }>();
       const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
       const result: ClassificationResult = {
-        schemaVersion: 2,
+        schemaVersion: 3,
         requestId: request!.terms.requestId.toString(),
         imageCid: request!.imageCid,
         modelId,
         task: "classification",
         weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+        manifestCid: request!.imageCid,
         image: { width: 640, height: 480, format: "jpeg" },
         top5: [{ classIndex: 281, label: "tabby, tabby cat", score: 0.6123 }],
         timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
-        runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" },
+        runtime: {
+          engine: "0.1.0",
+          node: "24.21.0",
+          onnxruntime: "1.30.0",
+          sharp: "0.35.5",
+          libvips: "8.17.0",
+          inferencePath: "native-int8",
+        },
       };
       await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
       const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
