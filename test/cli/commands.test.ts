@@ -16,7 +16,15 @@ import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/ipfs-node/embedded"
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { manifestBytes, parseManifest } from "@argus/protocol/manifest";
 import { resultCidForBytes } from "@argus/protocol/cid";
-import { type ClassificationResult, onChainSummary, resultBytes, resultSha256 } from "@argus/protocol/result";
+import {
+  type ClassificationResult,
+  type InferenceResult,
+  isErrorResult,
+  onChainSummary,
+  resultBytes,
+  resultSha256,
+} from "@argus/protocol/result";
+import { createEngine } from "@argus/provider-image/engine";
 import {
   deployArgus,
   type DeployedArgus,
@@ -240,6 +248,71 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(forged.code, "not verifiable: exit 1").to.equal(1);
     expect(forged.json()).to.deep.include({ status: "fulfilled", verified: false });
     expect(forged.json().problem).to.match(/from model squeezenet1\.1-fp16, not the requested mobilenetv2-12-int8/);
+  });
+
+  it("verify --recompute: match for the engine's own answer, mismatch for a corrupted one (right schema, wrong classes)", async function () {
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8")));
+    await pinResult(createIpfsClient(ipfs.apiUrl), manifestBytes(manifest));
+    /** Pays a request, answers it with the engine's result passed through `tamper`, and runs `argus verify --recompute`. */
+    async function answered(tamper: (result: InferenceResult) => InferenceResult, extra: string[] = ["--recompute"]) {
+      const sent = await argus(["request", "--model", manifest.id, "--image", sharedImage("mlg_kitten.jpg"), "--json"], env);
+      expect(sent.code, sent.stderr).to.equal(0);
+      const paid = sent.json<{ requestTransaction: Hex }>();
+      const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
+      const engine = createEngine({ modelsDir: SHARED_MODELS_DIR });
+      const image = { bytes: await readFile(sharedImage("mlg_kitten.jpg")) };
+      const [honest] = await engine.run(manifest.id, [
+        { requestId: request!.terms.requestId.toString(), imageCid: request!.imageCid, image },
+      ]);
+      const result = tamper(honest!);
+      if (isErrorResult(result)) throw new Error("the kitten must be classified");
+      await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
+      const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
+      const hash = await oracle.writeContract({
+        address: deployed.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "fulfillBatch",
+        args: [[item]],
+      });
+      expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      const id = request!.terms.requestId.toString();
+      return argus(["verify", id, ...extra, "--models-dir", SHARED_MODELS_DIR, "--json"], env);
+    }
+
+    const genuine = await answered((result) => result);
+    expect(genuine.code, genuine.stderr).to.equal(0);
+    expect(genuine.json()).to.deep.include({
+      status: "fulfilled",
+      verified: true,
+      verdict: "match",
+      manifestSource: "ipfs",
+      differences: [],
+    });
+
+    // A lying provider: valid schema, consistent summary, the right request — wrong classes.
+    const lie = (result: InferenceResult): InferenceResult =>
+      "top5" in result
+        ? { ...result, top5: result.top5.map((entry, index) => ({ ...entry, classIndex: 900 + index, label: `not ${entry.label}` })) }
+        : result;
+    const storageOnly = await answered(lie, []);
+    expect(storageOnly.code, "the digest check alone cannot see a lie").to.equal(0);
+    expect(storageOnly.json()).to.deep.include({ verified: true });
+    const corrupted = await answered(lie);
+    expect(corrupted.code, "mismatch: exit 1").to.equal(1);
+    const report = corrupted.json<{ verdict: string; differences: { field: string; expected: string; actual: string }[] }>();
+    expect(report.verdict).to.equal("mismatch");
+    expect(report.differences).to.have.length(1);
+    expect(report.differences[0]).to.deep.include({ field: "top5", actual: "900,901,902,903,904" });
+
+    const missing = await argus(["verify", "12345", "--recompute"], env);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include("no request 12345");
   });
 
   it("models add: checks the weights' sha256, pins the manifest, registers it (model admin only), refuses a duplicate unless --update", async function () {
