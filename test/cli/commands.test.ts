@@ -310,6 +310,13 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(report.differences).to.have.length(1);
     expect(report.differences[0]).to.deep.include({ field: "top5", actual: "900,901,902,903,904" });
 
+    // A result that names a manifest of its own (same model id, other weights) recomputes nothing registered.
+    const foreign = { ...manifest, weights: { ...manifest.weights, sha256: "ab".repeat(32) } };
+    const foreignCid = (await pinResult(createIpfsClient(ipfs.apiUrl), manifestBytes(foreign))).toString();
+    const renamed = await answered((result) => ("top5" in result ? { ...result, manifestCid: foreignCid } : result));
+    expect(renamed.code).to.equal(1);
+    expect(renamed.json<{ differences: { field: string }[] }>().differences.map((d) => d.field)).to.deep.equal(["manifest.weights.sha256"]);
+
     const missing = await argus(["verify", "12345", "--recompute"], env);
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.include("no request 12345");

@@ -32,7 +32,8 @@ export interface Recomputation {
   manifestSource: string;
   tolerances: ComparisonTolerances;
   differences: ResultDifference[];
-  recomputed: InferenceResult;
+  /** Absent when the named manifest is not the registered model's: there is nothing to rerun. */
+  recomputed?: InferenceResult;
 }
 
 export class RecomputeError extends Error {
@@ -45,17 +46,33 @@ export interface RecomputeOptions {
   timeoutMs?: number;
 }
 
+/** What the model registry says about the requested model: the authority on "the registered model". */
+export interface RegisteredModel {
+  manifestCid: string;
+  /** 0x-prefixed hex, as the registry stores it. */
+  weightsSha256: string;
+}
+
 export async function recompute(
   ctx: CliContext,
   recorded: InferenceResult,
-  registryManifestCid: string,
+  registered: RegisteredModel,
   options: RecomputeOptions = {},
 ): Promise<Recomputation> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const manifestCid = "manifestCid" in recorded ? recorded.manifestCid : registryManifestCid;
+  const manifestCid = "manifestCid" in recorded ? recorded.manifestCid : registered.manifestCid;
   const { manifest, source } = await findManifest(ctx, manifestCid, timeoutMs);
   if (manifest.id !== recorded.modelId) {
     throw new RecomputeError(`manifest ${manifestCid} describes model ${manifest.id}, but the result names ${recorded.modelId}`);
+  }
+  // A result may name any manifest; only one pinning the registered weights recomputes the registered model.
+  const registeredWeights = registered.weightsSha256.replace(/^0x/, "").toLowerCase();
+  const weightsDifference: ResultDifference[] =
+    manifest.weights.sha256 === registeredWeights
+      ? []
+      : [{ field: "manifest.weights.sha256", expected: registeredWeights, actual: manifest.weights.sha256 }];
+  if (weightsDifference.length > 0) {
+    return { match: false, manifestCid, manifestSource: source, tolerances: { ...DEFAULT_TOLERANCES }, differences: weightsDifference };
   }
   let image: Uint8Array;
   try {
@@ -73,12 +90,13 @@ export async function recompute(
     ]);
     if (recomputed === undefined) throw new RecomputeError("the engine returned no result");
     const comparison = compareResults(recomputed, recorded);
+    const differences = comparison.differences;
     return {
-      match: comparison.agree,
+      match: differences.length === 0,
       manifestCid,
       manifestSource: source,
       tolerances: { ...DEFAULT_TOLERANCES },
-      differences: comparison.differences,
+      differences,
       recomputed,
     };
   } finally {

@@ -65,7 +65,7 @@ export const verifyCommand: Command = {
       return EXIT.ok;
     }
     out.spin(`recomputing request ${requestId} with ${status.result.modelId}…`);
-    const recomputation = await recompute(ctx, status.result, loaded.model.manifestCid, { modelsDir: values["models-dir"], timeoutMs });
+    const recomputation = await recompute(ctx, status.result, loaded.model, { modelsDir: values["models-dir"], timeoutMs });
     out.done();
     const verdict = recomputation.match ? "match" : "mismatch";
     if (out.json) {
