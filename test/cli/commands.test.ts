@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKeystoreJson } from "ethers";
@@ -34,7 +34,7 @@ import {
   type LocalChain,
   startChain,
 } from "@argus/devchain";
-import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { argus, cleanEnv } from "./support/argus.ts";
 
 /**
@@ -320,6 +320,59 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const missing = await argus(["verify", "12345", "--recompute"], env);
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.include("no request 12345");
+  });
+
+  it("verify --recompute: every shared photo, every registered classifier, answered from a batch run, matches one image recomputed", async function () {
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const photos = (await readdir(SHARED_IMAGES_DIR)).filter((name) => /\.(jpe?g|png|webp|gif|avif)$/i.test(name)).sort();
+    expect(photos.length).to.be.greaterThan(0);
+    for (const modelId of ["mobilenetv2-12-int8", "squeezenet1.1-fp16"]) {
+      const requests = [];
+      for (const photo of photos) {
+        const sent = await argus(["request", "--model", modelId, "--image", sharedImage(photo), "--json"], env);
+        expect(sent.code, sent.stderr).to.equal(0);
+        const hash = sent.json<{ requestTransaction: Hex }>().requestTransaction;
+        const [request] = requestsInLogs((await client.getTransactionReceipt({ hash })).logs);
+        requests.push({ request: request!, photo });
+      }
+      // The oracle's way: all photos in one batch.
+      const results = await createEngine({ modelsDir: SHARED_MODELS_DIR }).run(
+        modelId,
+        await Promise.all(
+          requests.map(async ({ request, photo }) => ({
+            requestId: request.terms.requestId.toString(),
+            imageCid: request.imageCid,
+            image: { bytes: await readFile(sharedImage(photo)) },
+          })),
+        ),
+      );
+      const items = [];
+      for (const [index, result] of results.entries()) {
+        if (isErrorResult(result)) throw new Error(`${requests[index]!.photo} must be classified`);
+        await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
+        items.push(packFulfillment(requests[index]!.request.terms, bytesToHex(await resultSha256(result)), onChainSummary(result)));
+      }
+      const hash = await oracle.writeContract({
+        address: deployed.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "fulfillBatch",
+        args: [items],
+      });
+      expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      for (const { request, photo } of requests) {
+        const verified = await argus(
+          ["verify", request.terms.requestId.toString(), "--recompute", "--models-dir", SHARED_MODELS_DIR, "--json"],
+          env,
+        );
+        expect(verified.code, `${modelId} on ${photo}: ${verified.stdout}${verified.stderr}`).to.equal(0);
+        expect(verified.json()).to.deep.include({ verdict: "match", differences: [] });
+      }
+    }
   });
 
   it("models add: checks the weights' sha256, pins the manifest, registers it (model admin only), refuses a duplicate unless --update", async function () {
