@@ -322,7 +322,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(missing.stderr).to.include("no request 12345");
   });
 
-  it("verify --recompute: every shared photo, every registered classifier, answered from a batch run, matches one image recomputed", async function () {
+  it("verify --recompute: every shared photo, every registered model, answered from a batch run, matches one image recomputed", async function () {
     const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
     const oracle = createWalletClient({
       account: privateKeyToAccount(hardhatAccountKey(1)),
@@ -331,7 +331,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     });
     const photos = (await readdir(SHARED_IMAGES_DIR)).filter((name) => /\.(jpe?g|png|webp|gif|avif)$/i.test(name)).sort();
     expect(photos.length).to.be.greaterThan(0);
-    for (const modelId of ["mobilenetv2-12-int8", "squeezenet1.1-fp16"]) {
+    for (const modelId of ["mobilenetv2-12-int8", "squeezenet1.1-fp16", "fastestdet-coco80"]) {
       const requests = [];
       for (const photo of photos) {
         const sent = await argus(["request", "--model", modelId, "--image", sharedImage(photo), "--json"], env);
@@ -353,7 +353,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       );
       const items = [];
       for (const [index, result] of results.entries()) {
-        if (isErrorResult(result)) throw new Error(`${requests[index]!.photo} must be classified`);
+        if (isErrorResult(result)) throw new Error(`${modelId} must give a prediction for ${requests[index]!.photo}`);
         await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
         items.push(packFulfillment(requests[index]!.request.terms, bytesToHex(await resultSha256(result)), onChainSummary(result)));
       }
