@@ -49,7 +49,7 @@ describe("result views", () => {
 
   it("shows an error entry's reason instead of predictions", () => {
     const failed = {
-      schemaVersion: 2 as const,
+      schemaVersion: 3 as const,
       requestId: "7",
       imageCid: classification.imageCid,
       modelId: "mobilenetv2-12-int8",
