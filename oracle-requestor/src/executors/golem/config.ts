@@ -36,6 +36,17 @@ export function maxAgreementCostGlm(config: AgreementLimits): number {
  * `acquireTimeoutMs` for a provider and runs up to `attemptTimeoutMs`); that agreement
  * can last `rentHours`, and its invoice comes after it ends (awaited `finalizeTimeoutMs`).
  */
+/**
+ * How long one demand (and the pool it feeds) is used before a fresh one replaces it.
+ * golem-js writes `golem.srv.comp.expiration = now + rentHours` into a demand once;
+ * providers reject a demand expiring within 5 min and end each agreement at that
+ * instant, so the demand is rebuilt 10 min before it expires (sooner for short rents).
+ */
+export function demandRefreshMs(config: { rentHours: number }): number {
+  const rentMs = config.rentHours * HOUR_MS;
+  return Math.max(rentMs - 10 * 60_000, (rentMs - 5 * 60_000) / 2);
+}
+
 export function renewalLeadMs(config: RenewalTimes): number {
   return config.rentHours * HOUR_MS + config.maxAttempts * (config.acquireTimeoutMs + config.attemptTimeoutMs) + config.finalizeTimeoutMs;
 }
@@ -91,7 +102,12 @@ export const GolemConfigSchema = z
     maxCpuPerHourGlm: z.coerce.number().min(0).default(1),
     maxEnvPerHourGlm: z.coerce.number().min(0).default(0.5),
     /** Longest an agreement (one provider, reused across chunks) lasts. */
-    rentHours: positive.max(24).default(1),
+    // Below 6 min a demand would expire inside the 5 min providers refuse (see demandRefreshMs).
+    rentHours: z.coerce
+      .number()
+      .min(0.1, "rentHours must be at least 0.1 (6 min): providers refuse demands expiring within 5 min")
+      .max(24)
+      .default(1),
     /** Providers rented at once per image, hence chunks run at once: the executor's capacity. */
     poolSize: count(1, 100).default(2),
     /** Longest wait for a provider before the chunk fails without an attempt. */

@@ -78,7 +78,7 @@ export function createGolemExecutor(
     hooks,
     now,
     openPools: (glm, allocation, onAgreementSigned) =>
-      new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
+      new ImagePools({ glm, allocation, settings, logger, ledger, bans, now, onAgreementSigned }),
   });
   const session = new GolemSession({
     settings,
@@ -111,17 +111,19 @@ export function createGolemExecutor(
       new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
 
     let period: AllocationPeriod | undefined;
-    let pool: RentalPool;
+    let currentPool: () => Promise<RentalPool>;
     try {
-      period = await periods.enter(connect, signal);
-      pool = await untilAborted(period.pools.get(image), signal);
+      const entered = await periods.enter(connect, signal);
+      period = entered;
+      currentPool = () => untilAborted(entered.pools.get(image), signal);
+      await currentPool();
     } catch (error) {
       if (period) periods.leave(period);
       if (signal.aborted) throw abandoned(0);
       throw new ExecutorError(`cannot order Golem providers for chunk ${chunk.id}: ${(error as Error).message}`, 0, { cause: error });
     }
     try {
-      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, pool, signal, abandoned);
+      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, currentPool, signal, abandoned);
     } finally {
       periods.leave(period);
     }
