@@ -7,7 +7,8 @@
  *   Allocations are on the configured network (`hoodi` or `polygon`, never golem-js's
  *   Holesky default).
  * - pools.ts: one rental pool per provider image (image-order.ts), at most `poolSize`
- *   providers each.
+ *   providers each, replaced before its demand expires; offer-stream.ts keeps its offers
+ *   coming after yagna errors.
  * - retries.ts, attempt.ts, exe-script.ts: a chunk's attempts on successive providers,
  *   one attempt on one provider, and the commands it sends.
  * - costs.ts: `ChunkOutcome.cost` is the estimate from the agreed prices; accepted

@@ -15,6 +15,8 @@ import type { GolemExecutorConfig } from "./config.ts";
 import { demandRefreshMs } from "./config.ts";
 import type { CostLedger, ProviderRef } from "./costs.ts";
 import type { ImageOrder } from "./image-order.ts";
+import type { OfferStream } from "./offer-stream.ts";
+import { keepOffersFlowing } from "./offer-stream.ts";
 import { PendingWork } from "./promises.ts";
 import type { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger } from "./reporting.ts";
@@ -37,20 +39,14 @@ export interface ImagePoolsOptions {
 /** A rental pool, the demand feeding it offers, and the rentals it is destroying. */
 export class RentalPool {
   readonly rentals: ResourceRentalPool;
-  readonly offers: ReturnType<DraftOfferProposalPool["readFrom"]>;
+  readonly offers: OfferStream;
   /** When its demand was built: the demand expires `rentHours` later. */
   readonly createdAtMs: number;
   readonly #finalizing = new PendingWork();
   readonly #bans: ProviderBans;
   readonly #finalizeTimeoutMs: number;
 
-  constructor(
-    rentals: ResourceRentalPool,
-    offers: ReturnType<DraftOfferProposalPool["readFrom"]>,
-    bans: ProviderBans,
-    finalizeTimeoutMs: number,
-    createdAtMs: number,
-  ) {
+  constructor(rentals: ResourceRentalPool, offers: OfferStream, bans: ProviderBans, finalizeTimeoutMs: number, createdAtMs: number) {
     this.createdAtMs = createdAtMs;
     this.rentals = rentals;
     this.offers = offers;
@@ -186,9 +182,20 @@ export class ImagePools {
       validateOfferProposal: offerFilter,
     });
     const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
-    const offers = proposals.readFrom(
-      glm.market.collectDraftOfferProposals({ demandSpecification, pricing: order.market.pricing, filter: offerFilter }),
-    );
+    const offers = keepOffersFlowing({
+      glm,
+      proposals,
+      demandSpecification,
+      // The linear price limits as golem-js applies them, then the executor's filter.
+      accept: (proposal) => {
+        const { start, cpuSec, envSec } = proposal.pricing;
+        const withinPrices =
+          start <= settings.maxStartPriceGlm && cpuSec <= settings.maxCpuPerHourGlm / 3600 && envSec <= settings.maxEnvPerHourGlm / 3600;
+        return withinPrices && offerFilter(proposal);
+      },
+      logger,
+      image: image.key,
+    });
     const rentals = new ResourceRentalPool({
       allocation,
       proposalPool: proposals,
