@@ -48,4 +48,14 @@ describe("golem-devnet: the Golem executor against faults", function () {
     expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok", "failed", "ok"]);
     expect(run.logs.some((line) => line.message === "the Golem offer stream failed; subscribing again")).to.equal(true);
   });
+  it("gives a slow image download its own timeout: the attempt timer starts once the exe-unit is ready", async function () {
+    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const { devnet } = handle;
+    for (const provider of devnet.providers) devnet.setFaults(provider.id, { deployDelayMs: 25_000 });
+    run = await executorOn(handle, { attemptTimeoutMs: 20_000, deployTimeoutMs: 120_000, maxAttempts: 2 });
+    const outcome = await run.executor.run(await run.chunk());
+    expect(outcome.attempts).to.equal(1);
+    expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok"]);
+    expect(run.attempts[0]!.durationMs).to.be.above(25_000);
+  });
 });

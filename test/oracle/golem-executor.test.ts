@@ -539,9 +539,9 @@ describe("Golem executor configuration", function () {
     );
     expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOCATION_HOURS: "1.5" })).to.throw(
       GolemConfigError,
-      /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 1\.78 h/,
+      /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 2\.53 h/,
     );
-    expect(loadGolemConfig({ allocationHours: 1.8, budgetGlm: 3 }, {})).to.include({ allocationHours: 1.8, budgetGlm: 3 });
+    expect(loadGolemConfig({ allocationHours: 2.6, budgetGlm: 3 }, {})).to.include({ allocationHours: 2.6, budgetGlm: 3 });
   });
 
   it("is documented in GOLEM.md: every variable, its key and its default", async function () {

@@ -12,7 +12,7 @@
 import { DraftOfferProposalPool, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetwork, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
-import { demandRefreshMs } from "./config.ts";
+import { chunkTimeMs, demandRefreshMs } from "./config.ts";
 import type { CostLedger, ProviderRef } from "./costs.ts";
 import type { ImageOrder } from "./image-order.ts";
 import type { OfferStream } from "./offer-stream.ts";
@@ -138,9 +138,7 @@ export class ImagePools {
   /** Chunks still on the old pool finish there; its rentals are destroyed once returned. */
   #retire(pool: Promise<RentalPool>): void {
     const { settings } = this.#options;
-    const deadline = AbortSignal.timeout(
-      settings.maxAttempts * (settings.acquireTimeoutMs + settings.attemptTimeoutMs) + settings.finalizeTimeoutMs,
-    );
+    const deadline = AbortSignal.timeout(chunkTimeMs(settings) + settings.finalizeTimeoutMs);
     this.#retiring.add(pool.then((old) => old.close(deadline)).catch(() => undefined));
   }
 

@@ -16,7 +16,7 @@ import type { AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./report
 import { callHook, providerRef } from "./reporting.ts";
 
 export interface RetryContext {
-  settings: Pick<GolemExecutorConfig, "maxAttempts" | "acquireTimeoutMs" | "attemptTimeoutMs" | "entryCommand">;
+  settings: Pick<GolemExecutorConfig, "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "entryCommand">;
   ledger: CostLedger;
   bans: ProviderBans;
   logger: ExecutorLogger;
@@ -62,7 +62,12 @@ export async function runOnProviders(
       rental,
       chunk,
       files,
-      { entryCommand: settings.entryCommand, attemptTimeoutMs: settings.attemptTimeoutMs, logger },
+      {
+        entryCommand: settings.entryCommand,
+        deployTimeoutMs: settings.deployTimeoutMs,
+        attemptTimeoutMs: settings.attemptTimeoutMs,
+        logger,
+      },
       signal,
     );
     const durationMs = performance.now() - started;
