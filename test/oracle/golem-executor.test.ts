@@ -33,6 +33,7 @@ const TEST_CONFIG: GolemExecutorConfigInput = {
   poolSize: 2,
   maxAttempts: 3,
   acquireTimeoutMs: 20_000,
+  deployTimeoutMs: 60_000,
   attemptTimeoutMs: 60_000,
   finalizeTimeoutMs: 10_000,
 };
@@ -383,7 +384,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
         previousRemaining: "5",
       });
       expect(Date.parse(String(renewal.details.expires))).to.be.greaterThan(Date.now() + 46 * HOUR_MS);
-      expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 64 min/);
+      expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 67 min/);
 
       // The running chunk finished where it started: its pool was not drained under it.
       const [finished, renewed] = await Promise.all([running, renewing]);

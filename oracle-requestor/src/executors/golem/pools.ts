@@ -171,10 +171,10 @@ export class ImagePools {
         offerProposalFilter: offerFilter,
       },
     };
-    // What glm.manyOf does, by hand for two reasons: manyOf keeps its demand published
-    // until disconnect, while a closed period must withdraw its own; and golem-js 3.6's
-    // rental.createResourceRentalPool drops agreementOptions, so its agreements would
-    // last golem-js's default hour whatever rentHours (and the renewal lead) says.
+    // What glm.manyOf does, by hand: manyOf keeps its demand published until disconnect,
+    // while a closed period (or a replaced pool) must withdraw its own. An agreement's
+    // length is the demand's golem.srv.comp.expiration (providers end it then), not
+    // agreementOptions.expirationSec, which is only the proposal's approval deadline.
     const proposals = new DraftOfferProposalPool({
       logger: golemLogger(logger, "golem-js:proposal-pool"),
       validateOfferProposal: offerFilter,
