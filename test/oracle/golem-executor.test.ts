@@ -33,6 +33,7 @@ const TEST_CONFIG: GolemExecutorConfigInput = {
   poolSize: 2,
   maxAttempts: 3,
   acquireTimeoutMs: 20_000,
+  deployTimeoutMs: 60_000,
   attemptTimeoutMs: 60_000,
   finalizeTimeoutMs: 10_000,
 };
@@ -383,7 +384,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
         previousRemaining: "5",
       });
       expect(Date.parse(String(renewal.details.expires))).to.be.greaterThan(Date.now() + 46 * HOUR_MS);
-      expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 64 min/);
+      expect(String(renewal.details.reason)).to.match(/^it ends at .*, within the 67 min/);
 
       // The running chunk finished where it started: its pool was not drained under it.
       const [finished, renewed] = await Promise.all([running, renewing]);
@@ -539,9 +540,9 @@ describe("Golem executor configuration", function () {
     );
     expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOCATION_HOURS: "1.5" })).to.throw(
       GolemConfigError,
-      /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 1\.78 h/,
+      /allocationHours \(ARGUS_GOLEM_ALLOCATION_HOURS\): an allocation must outlast its renewal lead of 2\.53 h/,
     );
-    expect(loadGolemConfig({ allocationHours: 1.8, budgetGlm: 3 }, {})).to.include({ allocationHours: 1.8, budgetGlm: 3 });
+    expect(loadGolemConfig({ allocationHours: 2.6, budgetGlm: 3 }, {})).to.include({ allocationHours: 2.6, budgetGlm: 3 });
   });
 
   it("is documented in GOLEM.md: every variable, its key and its default", async function () {

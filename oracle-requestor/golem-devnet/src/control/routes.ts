@@ -27,7 +27,14 @@ export interface ControlTarget {
   failYagnaFor(seconds: number): void;
 }
 
-const FAULT_KEYS: (keyof ExeUnitFaults)[] = ["slowFactor", "crashAfterMs", "invalidResults", "lie", "dropTransferAfterBytes"];
+const FAULT_KEYS: (keyof ExeUnitFaults)[] = [
+  "slowFactor",
+  "crashAfterMs",
+  "invalidResults",
+  "lie",
+  "dropTransferAfterBytes",
+  "deployDelayMs",
+];
 
 export function controlMount(target: ControlTarget): Mount {
   return {

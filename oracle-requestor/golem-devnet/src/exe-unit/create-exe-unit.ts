@@ -64,9 +64,10 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
   let runningExit: Promise<void> = Promise.resolve();
   const runningCommands = new Set<AbortController>();
 
-  async function deploy(signal: AbortSignal): Promise<CommandOutcome> {
+  async function deploy(faults: ExeUnitFaults, signal: AbortSignal): Promise<CommandOutcome> {
     state = "Deploying";
     try {
+      if (faults.deployDelayMs) await pause(faults.deployDelayMs, signal);
       const taskPackage = parseTaskPackage(options.taskPackage);
       await requireSandboxTools();
       image = await deployImage(options.workRoot, taskPackage, signal);
@@ -169,7 +170,7 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
     runningCommands.add(controller);
     const stop = AbortSignal.any([signal, controller.signal]);
     try {
-      if ("deploy" in command) return await deploy(stop);
+      if ("deploy" in command) return await deploy(faults, stop);
       if ("start" in command) {
         state = "Ready";
         return { result: "Ok" };

@@ -66,6 +66,8 @@ export interface ExeUnitFaults {
   lie?: boolean;
   /** Stop an upload/download transfer after this many bytes (the WebSocket transfer drops mid-file). */
   dropTransferAfterBytes?: number;
+  /** Add this many ms (real time) to each `deploy` — a provider downloading the image slowly. */
+  deployDelayMs?: number;
 }
 
 export interface ExeUnitOptions {

@@ -1,6 +1,6 @@
 /**
- * One attempt at a chunk on one rented provider, under its own timer: deploy on first
- * use, run the chunk's ExeScript (exe-script.ts), then check the downloaded results
+ * One attempt at a chunk on one rented provider: deploy on first use under the deploy
+ * timer, then, under the attempt timer started once the exe-unit is ready, run the chunk's ExeScript (exe-script.ts), then check the downloaded results
  * file against the batch (providers are untrusted). The verdict is an outcome, never a
  * throw: the caller decides whether to try another provider.
  */
@@ -26,6 +26,9 @@ export interface AttemptResult {
 
 export interface AttemptOptions {
   entryCommand: readonly string[];
+  /** Getting the exe-unit ready: the image download and boot on a provider's first use. */
+  deployTimeoutMs: number;
+  /** The chunk on a ready exe-unit. */
   attemptTimeoutMs: number;
   logger: ExecutorLogger;
 }
@@ -42,13 +45,15 @@ export async function attemptOn(
   options: AttemptOptions,
   signal: AbortSignal,
 ): Promise<AttemptResult> {
-  const timer = AbortSignal.timeout(options.attemptTimeoutMs);
-  const attemptSignal = AbortSignal.any([signal, timer]);
+  const deployTimer = AbortSignal.timeout(options.deployTimeoutMs);
+  let timer: AbortSignal | undefined;
   const workDir = await createWorkDir("golem");
   try {
     // Without a timeout: in golem-js 3.6 a timeout given to getExeUnit stays attached to
     // the exe-unit and kills it when it elapses, even after success.
-    const exe = await untilAborted(rental.getExeUnit(), attemptSignal);
+    const exe = await untilAborted(rental.getExeUnit(), AbortSignal.any([signal, deployTimer]));
+    timer = AbortSignal.timeout(options.attemptTimeoutMs);
+    const attemptSignal = AbortSignal.any([signal, timer]);
     const downloaded = join(workDir, RESULTS_FILE_NAME);
     const run = async () => {
       const summary = await runChunkScript(exe, files, options.entryCommand, downloaded);
@@ -62,7 +67,8 @@ export async function attemptOn(
     return { outcome: "ok", results: output.results };
   } catch (error) {
     if (signal.aborted) return { outcome: "aborted", error: "the run was aborted" };
-    if (timer.aborted) return { outcome: "timeout", error: `no answer within ${options.attemptTimeoutMs} ms` };
+    if (timer?.aborted) return { outcome: "timeout", error: `no answer within ${options.attemptTimeoutMs} ms` };
+    if (!timer && deployTimer.aborted) return { outcome: "timeout", error: `not deployed within ${options.deployTimeoutMs} ms` };
     const message = (error as Error).message ?? String(error);
     return { outcome: error instanceof InvalidResults ? "invalid-results" : "failed", error: message };
   } finally {

@@ -16,7 +16,10 @@ export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-imag
 const HOUR_MS = 3_600_000;
 
 type AgreementLimits = Record<"maxStartPriceGlm" | "maxEnvPerHourGlm" | "maxCpuPerHourGlm" | "minCpuThreads" | "rentHours", number>;
-type RenewalTimes = Record<"rentHours" | "maxAttempts" | "acquireTimeoutMs" | "attemptTimeoutMs" | "finalizeTimeoutMs", number>;
+type RenewalTimes = Record<
+  "rentHours" | "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "finalizeTimeoutMs",
+  number
+>;
 
 /**
  * The most one agreement can cost at the price limits: the start price, then environment
@@ -36,8 +39,24 @@ export function maxAgreementCostGlm(config: AgreementLimits): number {
  * `acquireTimeoutMs` for a provider and runs up to `attemptTimeoutMs`); that agreement
  * can last `rentHours`, and its invoice comes after it ends (awaited `finalizeTimeoutMs`).
  */
+/**
+ * How long one demand (and the pool it feeds) is used before a fresh one replaces it.
+ * golem-js writes `golem.srv.comp.expiration = now + rentHours` into a demand once;
+ * providers reject a demand expiring within 5 min and end each agreement at that
+ * instant, so the demand is rebuilt 10 min before it expires (sooner for short rents).
+ */
+export function demandRefreshMs(config: { rentHours: number }): number {
+  const rentMs = config.rentHours * HOUR_MS;
+  return Math.max(rentMs - 10 * 60_000, (rentMs - 5 * 60_000) / 2);
+}
+
 export function renewalLeadMs(config: RenewalTimes): number {
-  return config.rentHours * HOUR_MS + config.maxAttempts * (config.acquireTimeoutMs + config.attemptTimeoutMs) + config.finalizeTimeoutMs;
+  return config.rentHours * HOUR_MS + chunkTimeMs(config) + config.finalizeTimeoutMs;
+}
+
+/** Longest one chunk keeps a pool busy: every attempt waiting for, deploying and using a provider. */
+export function chunkTimeMs(config: Omit<RenewalTimes, "rentHours" | "finalizeTimeoutMs">): number {
+  return config.maxAttempts * (config.acquireTimeoutMs + config.deployTimeoutMs + config.attemptTimeoutMs);
 }
 
 const positive = z.coerce.number().positive();
@@ -91,12 +110,22 @@ export const GolemConfigSchema = z
     maxCpuPerHourGlm: z.coerce.number().min(0).default(1),
     maxEnvPerHourGlm: z.coerce.number().min(0).default(0.5),
     /** Longest an agreement (one provider, reused across chunks) lasts. */
-    rentHours: positive.max(24).default(1),
+    // Below 6 min a demand would expire inside the 5 min providers refuse (see demandRefreshMs).
+    rentHours: z.coerce
+      .number()
+      .min(0.1, "rentHours must be at least 0.1 (6 min): providers refuse demands expiring within 5 min")
+      .max(24)
+      .default(1),
     /** Providers rented at once per image, hence chunks run at once: the executor's capacity. */
     poolSize: count(1, 100).default(2),
     /** Longest wait for a provider before the chunk fails without an attempt. */
     acquireTimeoutMs: count(1_000, 3_600_000).default(600_000),
-    /** One attempt on a rented provider: deploy (first use), upload, run, download. */
+    /**
+     * Deploying the image on a provider (its first use downloads ~150 MB and boots it).
+     * Timed on its own, so a slow download is not mistaken for a failed chunk.
+     */
+    deployTimeoutMs: count(1_000, 3_600_000).default(900_000),
+    /** One attempt on a provider whose exe-unit is ready: upload, run, download. */
     attemptTimeoutMs: count(100, 3_600_000).default(300_000),
     /** Providers tried per chunk before it fails. */
     maxAttempts: count(1, 20).default(3),
@@ -138,7 +167,7 @@ export const GolemConfigSchema = z
     path: ["allocationHours"],
     error: (issue) => {
       const config = issue.input as RenewalTimes;
-      return `an allocation must outlast its renewal lead of ${(renewalLeadMs(config) / HOUR_MS).toFixed(2)} h (rentHours + maxAttempts × (acquireTimeoutMs + attemptTimeoutMs) + finalizeTimeoutMs)`;
+      return `an allocation must outlast its renewal lead of ${(renewalLeadMs(config) / HOUR_MS).toFixed(2)} h (rentHours + maxAttempts × (acquireTimeoutMs + deployTimeoutMs + attemptTimeoutMs) + finalizeTimeoutMs)`;
     },
   });
 
@@ -164,6 +193,7 @@ export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string
   rentHours: "ARGUS_GOLEM_RENT_HOURS",
   poolSize: "ARGUS_GOLEM_POOL_SIZE",
   acquireTimeoutMs: "ARGUS_GOLEM_ACQUIRE_TIMEOUT_MS",
+  deployTimeoutMs: "ARGUS_GOLEM_DEPLOY_TIMEOUT_MS",
   attemptTimeoutMs: "ARGUS_GOLEM_ATTEMPT_TIMEOUT_MS",
   maxAttempts: "ARGUS_GOLEM_MAX_ATTEMPTS",
   budgetGlm: "ARGUS_GOLEM_BUDGET_GLM",
@@ -192,7 +222,8 @@ export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, strin
   rentHours: "longest an agreement lasts (hours)",
   poolSize: "providers rented at once per image = chunks run at once",
   acquireTimeoutMs: "longest wait for a provider before the chunk fails",
-  attemptTimeoutMs: "one attempt: deploy (first use), upload, run, download",
+  deployTimeoutMs: "deploying the image on a provider (first use: download and boot), timed apart from the attempt",
+  attemptTimeoutMs: "one attempt once the exe-unit is ready: upload, run, download",
   maxAttempts: "providers tried per chunk",
   budgetGlm: "GLM of each allocation (per allocation period); at least one agreement's cost at the price limits",
   allocationHours: "how long an allocation is valid; renewed a renewal lead before it ends (must exceed the lead)",

@@ -7,7 +7,8 @@
  *   Allocations are on the configured network (`hoodi` or `polygon`, never golem-js's
  *   Holesky default).
  * - pools.ts: one rental pool per provider image (image-order.ts), at most `poolSize`
- *   providers each.
+ *   providers each, replaced before its demand expires; offer-stream.ts keeps its offers
+ *   coming after yagna errors.
  * - retries.ts, attempt.ts, exe-script.ts: a chunk's attempts on successive providers,
  *   one attempt on one provider, and the commands it sends.
  * - costs.ts: `ChunkOutcome.cost` is the estimate from the agreed prices; accepted
@@ -78,7 +79,7 @@ export function createGolemExecutor(
     hooks,
     now,
     openPools: (glm, allocation, onAgreementSigned) =>
-      new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
+      new ImagePools({ glm, allocation, settings, logger, ledger, bans, now, onAgreementSigned }),
   });
   const session = new GolemSession({
     settings,
@@ -111,17 +112,19 @@ export function createGolemExecutor(
       new ExecutorError(`chunk ${chunk.id} was abandoned (${describeReason(signal.reason)})`, attempts, { cause: signal.reason });
 
     let period: AllocationPeriod | undefined;
-    let pool: RentalPool;
+    let currentPool: () => Promise<RentalPool>;
     try {
-      period = await periods.enter(connect, signal);
-      pool = await untilAborted(period.pools.get(image), signal);
+      const entered = await periods.enter(connect, signal);
+      period = entered;
+      currentPool = () => untilAborted(entered.pools.get(image), signal);
+      await currentPool();
     } catch (error) {
       if (period) periods.leave(period);
       if (signal.aborted) throw abandoned(0);
       throw new ExecutorError(`cannot order Golem providers for chunk ${chunk.id}: ${(error as Error).message}`, 0, { cause: error });
     }
     try {
-      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, pool, signal, abandoned);
+      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, currentPool, signal, abandoned);
     } finally {
       periods.leave(period);
     }

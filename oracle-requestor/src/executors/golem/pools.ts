@@ -3,12 +3,20 @@
  * use, at most `poolSize` providers each, with the configured CPU/memory/storage minimums
  * and price limits. A provider that failed is destroyed (never released back to its
  * pool); one that answered correctly is released for the next chunk.
+ *
+ * A pool's demand carries a fixed expiration (`rentHours` after it was built), after
+ * which no provider signs and every agreement from it ends; so a pool is replaced by a
+ * fresh one (new demand, new drafts) `demandRefreshMs` after its creation and the old
+ * one is withdrawn and drained in the background.
  */
 import { DraftOfferProposalPool, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetwork, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
+import { chunkTimeMs, demandRefreshMs } from "./config.ts";
 import type { CostLedger, ProviderRef } from "./costs.ts";
 import type { ImageOrder } from "./image-order.ts";
+import type { OfferStream } from "./offer-stream.ts";
+import { keepOffersFlowing } from "./offer-stream.ts";
 import { PendingWork } from "./promises.ts";
 import type { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger } from "./reporting.ts";
@@ -22,6 +30,8 @@ export interface ImagePoolsOptions {
   logger: ExecutorLogger;
   ledger: CostLedger;
   bans: ProviderBans;
+  /** The clock a pool's age (and its demand's expiration) is measured by. */
+  now: () => number;
   /** An agreement was signed: its invoice will be accepted against `allocation`. */
   onAgreementSigned(agreementId: string, provider: ProviderRef): void;
 }
@@ -29,17 +39,15 @@ export interface ImagePoolsOptions {
 /** A rental pool, the demand feeding it offers, and the rentals it is destroying. */
 export class RentalPool {
   readonly rentals: ResourceRentalPool;
-  readonly offers: ReturnType<DraftOfferProposalPool["readFrom"]>;
+  readonly offers: OfferStream;
+  /** When its demand was built: the demand expires `rentHours` later. */
+  readonly createdAtMs: number;
   readonly #finalizing = new PendingWork();
   readonly #bans: ProviderBans;
   readonly #finalizeTimeoutMs: number;
 
-  constructor(
-    rentals: ResourceRentalPool,
-    offers: ReturnType<DraftOfferProposalPool["readFrom"]>,
-    bans: ProviderBans,
-    finalizeTimeoutMs: number,
-  ) {
+  constructor(rentals: ResourceRentalPool, offers: OfferStream, bans: ProviderBans, finalizeTimeoutMs: number, createdAtMs: number) {
+    this.createdAtMs = createdAtMs;
     this.rentals = rentals;
     this.offers = offers;
     this.#bans = bans;
@@ -73,39 +81,68 @@ export class RentalPool {
   finalized(): Promise<void> {
     return this.#finalizing.settled();
   }
+
+  /** Withdraws its demand, ends its agreements (waiting for those borrowed until `deadline`) and their invoices. */
+  async close(deadline: AbortSignal): Promise<void> {
+    this.offers.unsubscribe();
+    await this.rentals.drainAndClear(deadline).catch(() => undefined);
+    await this.finalized();
+  }
+}
+
+interface PoolEntry {
+  pool: Promise<RentalPool>;
+  createdAtMs: number;
 }
 
 export class ImagePools {
-  readonly #pools = new Map<string, Promise<RentalPool>>();
+  readonly #pools = new Map<string, PoolEntry>();
+  /** Pools whose demand is about to expire, being withdrawn. */
+  readonly #retiring = new PendingWork();
   readonly #options: ImagePoolsOptions;
 
   constructor(options: ImagePoolsOptions) {
     this.#options = options;
   }
 
-  /** The image's pool, created on first use; a pool that could not be created is tried again next time. */
+  /**
+   * The image's pool, created on first use and replaced once its demand nears expiry; a
+   * pool that could not be created is tried again next time.
+   */
   get(image: ImageOrder): Promise<RentalPool> {
-    let pool = this.#pools.get(image.key);
-    if (!pool) {
-      pool = this.#create(image).catch((error: unknown) => {
-        this.#pools.delete(image.key);
-        throw error;
-      });
-      this.#pools.set(image.key, pool);
+    const { now, settings, logger } = this.#options;
+    const current = this.#pools.get(image.key);
+    if (current && now() - current.createdAtMs < demandRefreshMs(settings)) return current.pool;
+    if (current) {
+      logger.info({ image: image.key }, "replacing a Golem rental pool whose demand is about to expire");
+      this.#retire(current.pool);
     }
+    const createdAtMs = now();
+    const pool: Promise<RentalPool> = this.#create(image, createdAtMs).catch((error: unknown) => {
+      if (this.#pools.get(image.key)?.pool === pool) this.#pools.delete(image.key);
+      throw error;
+    });
+    this.#pools.set(image.key, { pool, createdAtMs });
     return pool;
   }
 
   /** Withdraws every pool's demand and ends its agreements, waiting for them until `deadline`. */
   async close(deadline: AbortSignal): Promise<void> {
-    const created = await Promise.allSettled(this.#pools.values());
+    const created = await Promise.allSettled([...this.#pools.values()].map((entry) => entry.pool));
+    this.#pools.clear();
     const pools = created.flatMap((entry) => (entry.status === "fulfilled" ? [entry.value] : []));
-    for (const pool of pools) pool.offers.unsubscribe();
-    await Promise.allSettled(pools.map((pool) => pool.rentals.drainAndClear(deadline)));
-    await Promise.allSettled(pools.map((pool) => pool.finalized()));
+    await Promise.allSettled(pools.map((pool) => pool.close(deadline)));
+    await this.#retiring.settled();
   }
 
-  async #create(image: ImageOrder): Promise<RentalPool> {
+  /** Chunks still on the old pool finish there; its rentals are destroyed once returned. */
+  #retire(pool: Promise<RentalPool>): void {
+    const { settings } = this.#options;
+    const deadline = AbortSignal.timeout(chunkTimeMs(settings) + settings.finalizeTimeoutMs);
+    this.#retiring.add(pool.then((old) => old.close(deadline)).catch(() => undefined));
+  }
+
+  async #create(image: ImageOrder, createdAtMs: number): Promise<RentalPool> {
     const { glm, allocation, settings, logger, ledger, bans } = this.#options;
     // Sees every offer, and every draft again when it is taken from the pool.
     const offerFilter = (proposal: OfferProposal): boolean => {
@@ -134,18 +171,29 @@ export class ImagePools {
         offerProposalFilter: offerFilter,
       },
     };
-    // What glm.manyOf does, by hand for two reasons: manyOf keeps its demand published
-    // until disconnect, while a closed period must withdraw its own; and golem-js 3.6's
-    // rental.createResourceRentalPool drops agreementOptions, so its agreements would
-    // last golem-js's default hour whatever rentHours (and the renewal lead) says.
+    // What glm.manyOf does, by hand: manyOf keeps its demand published until disconnect,
+    // while a closed period (or a replaced pool) must withdraw its own. An agreement's
+    // length is the demand's golem.srv.comp.expiration (providers end it then), not
+    // agreementOptions.expirationSec, which is only the proposal's approval deadline.
     const proposals = new DraftOfferProposalPool({
       logger: golemLogger(logger, "golem-js:proposal-pool"),
       validateOfferProposal: offerFilter,
     });
     const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
-    const offers = proposals.readFrom(
-      glm.market.collectDraftOfferProposals({ demandSpecification, pricing: order.market.pricing, filter: offerFilter }),
-    );
+    const offers = keepOffersFlowing({
+      glm,
+      proposals,
+      demandSpecification,
+      // The linear price limits as golem-js applies them, then the executor's filter.
+      accept: (proposal) => {
+        const { start, cpuSec, envSec } = proposal.pricing;
+        const withinPrices =
+          start <= settings.maxStartPriceGlm && cpuSec <= settings.maxCpuPerHourGlm / 3600 && envSec <= settings.maxEnvPerHourGlm / 3600;
+        return withinPrices && offerFilter(proposal);
+      },
+      logger,
+      image: image.key,
+    });
     const rentals = new ResourceRentalPool({
       allocation,
       proposalPool: proposals,
@@ -172,7 +220,7 @@ export class ImagePools {
       );
     });
     logger.info({ image: image.key, poolSize: settings.poolSize, allocationId: allocation.id }, "created a Golem rental pool");
-    return new RentalPool(rentals, offers, bans, settings.finalizeTimeoutMs);
+    return new RentalPool(rentals, offers, bans, settings.finalizeTimeoutMs, createdAtMs);
   }
 }
 

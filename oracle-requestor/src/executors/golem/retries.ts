@@ -16,7 +16,7 @@ import type { AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./report
 import { callHook, providerRef } from "./reporting.ts";
 
 export interface RetryContext {
-  settings: Pick<GolemExecutorConfig, "maxAttempts" | "acquireTimeoutMs" | "attemptTimeoutMs" | "entryCommand">;
+  settings: Pick<GolemExecutorConfig, "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "entryCommand">;
   ledger: CostLedger;
   bans: ProviderBans;
   logger: ExecutorLogger;
@@ -32,7 +32,8 @@ export async function runOnProviders(
   context: RetryContext,
   chunk: Chunk,
   files: ReadonlyMap<string, Uint8Array>,
-  pool: RentalPool,
+  /** The image's current pool; asked again for each attempt, as it is replaced before its demand expires. */
+  currentPool: () => Promise<RentalPool>,
   signal: AbortSignal,
   abandoned: (attempts: number) => ExecutorError,
 ): Promise<ChunkOutcome> {
@@ -43,7 +44,9 @@ export async function runOnProviders(
   for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
     if (signal.aborted) throw abandoned(attempt - 1);
     let rental: ResourceRental;
+    let pool: RentalPool;
     try {
+      pool = await currentPool();
       rental = await pool.acquire(failedOn, AbortSignal.any([signal, AbortSignal.timeout(settings.acquireTimeoutMs)]));
     } catch (error) {
       if (signal.aborted) throw abandoned(attempt - 1);
@@ -59,7 +62,12 @@ export async function runOnProviders(
       rental,
       chunk,
       files,
-      { entryCommand: settings.entryCommand, attemptTimeoutMs: settings.attemptTimeoutMs, logger },
+      {
+        entryCommand: settings.entryCommand,
+        deployTimeoutMs: settings.deployTimeoutMs,
+        attemptTimeoutMs: settings.attemptTimeoutMs,
+        logger,
+      },
       signal,
     );
     const durationMs = performance.now() - started;

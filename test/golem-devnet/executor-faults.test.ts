@@ -1,0 +1,61 @@
+/**
+ * The oracle's Golem executor when yagna or the providers misbehave on the devnet.
+ *
+ * Skipped (saying why) without the shared photos and models, the built image, or
+ * bubblewrap/squashfs-tools.
+ */
+import { expect } from "chai";
+import { requireSharedData } from "../support/shared.ts";
+import { type ExecutorRun, executorOn } from "./support/executor-run.ts";
+import { type DevnetHandle, ensureProviderImage, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("golem-devnet: the Golem executor against faults", function () {
+  this.timeout(600_000);
+  let handle: DevnetHandle | undefined;
+  let run: ExecutorRun | undefined;
+
+  before(async function () {
+    requireSharedData(this);
+    await ensureProviderImage(this);
+  });
+
+  afterEach(async function () {
+    await run?.executor.close();
+    run = undefined;
+    await handle?.close();
+    handle = undefined;
+  });
+
+  it("keeps receiving offers after yagna answered 500 for 30 s", async function () {
+    handle = await startDevnet({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
+    const { devnet } = handle;
+    const [first, ...others] = devnet.providers;
+    // Only the first provider is on the market while the demand is first published.
+    for (const provider of others) devnet.setVanished(provider.id, true);
+    run = await executorOn(handle);
+    const before = await run.executor.run(await run.chunk());
+    expect(before.worker).to.equal(first!.id);
+
+    for (const provider of others) devnet.setVanished(provider.id, false);
+    devnet.failYagnaFor(30);
+    await sleep(31_000);
+    // The rented provider now crashes: the next chunk needs an offer made after the outage.
+    devnet.setFaults(first!.id, { crashAfterMs: 500 });
+    const after = await run.executor.run(await run.chunk());
+    expect(others.map((provider) => provider.id)).to.include(after.worker);
+    expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok", "failed", "ok"]);
+    expect(run.logs.some((line) => line.message === "the Golem offer stream failed; subscribing again")).to.equal(true);
+  });
+  it("gives a slow image download its own timeout: the attempt timer starts once the exe-unit is ready", async function () {
+    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const { devnet } = handle;
+    for (const provider of devnet.providers) devnet.setFaults(provider.id, { deployDelayMs: 25_000 });
+    run = await executorOn(handle, { attemptTimeoutMs: 20_000, deployTimeoutMs: 120_000, maxAttempts: 2 });
+    const outcome = await run.executor.run(await run.chunk());
+    expect(outcome.attempts).to.equal(1);
+    expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok"]);
+    expect(run.attempts[0]!.durationMs).to.be.above(25_000);
+  });
+});
