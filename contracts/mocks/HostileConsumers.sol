@@ -200,3 +200,18 @@ contract EthRejectingRequester is TestConsumer {
         revert("no ETH");
     }
 }
+
+/// @dev Cheap when simulated, ruinous when mined: `eth_estimateGas` without fee fields
+/// runs with a zero base fee (geth and EDR alike), a mined transaction never does. So an
+/// oracle that sizes its gas by estimation sees a callback that costs nothing, and the
+/// mined batch finds it burning every unit of its limit. (A front-running transaction
+/// that arms a consumer between estimate and inclusion has the same effect.)
+contract EstimateDodgingBurner is TestConsumer {
+    constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
+
+    function onPredictionResult(uint256, bytes32, uint16, uint16) external view {
+        if (block.basefee != 0) {
+            while (true) {}
+        }
+    }
+}
