@@ -20,7 +20,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// test checks the two agree.)
 /// @dev An item is four calldata words:
 ///
-///     word 0  requestId            uint256 (block number << 96 | 96 hash bits: `_newRequestId`)
+///     word 0  requestId            uint256: the block number (a uint64) in bits 159..96, 96 hash
+///                                  bits below it (`_newRequestId`)
 ///     word 1  RequesterAndFee      requester (bits 255..96) | fee (bits 95..0)
 ///     word 2  FulfillmentDetails   see below
 ///     word 3  resultDigest         bytes32
@@ -36,8 +37,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// Why this arrangement:
 /// - Each field is exactly as wide as its type in `RequestTerms` and the commitment, so
 ///   no value can be truncated in transit, and requester (160) + fee (96) fill one word.
-/// - Request ids stay below 2^128 (the block number sits just above the low 96 bits), so
-///   word 0 is half zero bytes too.
+/// - While block numbers stay below 2^32 (every chain for decades yet), request ids stay
+///   below 2^128, so word 0 is half zero bytes too.
 /// - A field at the top of its word (requester, modelId) is read with one shift, one at
 ///   the bottom (fee, topScore) with one mask; the others take a shift and a mask.
 /// - The unused 120 bits lie between the terms and the top result and are zero: zero

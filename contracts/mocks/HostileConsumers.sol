@@ -16,12 +16,15 @@ abstract contract TestConsumer is IPredictionConsumer {
     /// @dev What the last `request` returned.
     uint256 public requestedId;
 
+    /// @dev Pays `msg.value` and accepts exactly that fee, with any deadline.
     function request(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
         external
         payable
         returns (uint256)
     {
-        requestedId = escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, callbackGasLimit);
+        requestedId = escrow.requestPredictionWithCallback{value: msg.value}(
+            modelId, imageCid, callbackGasLimit, msg.value, type(uint40).max
+        );
         return requestedId;
     }
 
@@ -33,8 +36,9 @@ abstract contract TestConsumer is IPredictionConsumer {
     {
         requestIds = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            requestIds[i] =
-                escrow.requestPredictionWithCallback{value: msg.value / count}(modelId, imageCid, callbackGasLimit);
+            requestIds[i] = escrow.requestPredictionWithCallback{value: msg.value / count}(
+                modelId, imageCid, callbackGasLimit, msg.value / count, type(uint40).max
+            );
         }
     }
 
@@ -151,7 +155,9 @@ contract ReentrantConsumer is TestConsumer {
             call_ = abi.encodeCall(IPredictionEscrow.withdraw, (address(0), address(this)));
         } else {
             value = address(this).balance;
-            call_ = abi.encodeCall(IPredictionEscrow.requestPrediction, (victim.modelId, hex"0155"));
+            call_ = abi.encodeCall(
+                IPredictionEscrow.requestPrediction, (victim.modelId, hex"0155", value, type(uint40).max)
+            );
         }
         (bool ok, bytes memory result) = address(escrow).call{value: value}(call_);
         if (!ok && strict) {

@@ -12,6 +12,7 @@ import { network } from "hardhat";
 import solc from "solc";
 import type { BaseContract, ContractMethod } from "ethers";
 import {
+  ANY_DEADLINE,
   deployEscrowFixture,
   eventsOf,
   fulfillment,
@@ -20,6 +21,7 @@ import {
   randomImageCid,
   rejection,
   termsFromReceipt,
+  fulfil,
 } from "../support/escrow.ts";
 
 const connection = await network.create();
@@ -73,15 +75,21 @@ describe("the README's contract example", () => {
     await consumer.waitForDeployment();
     const [, fee] = await f.escrow.quote(f.classifierId, 100_000n);
 
-    const answered = termsFromReceipt(f.escrow, await mined(consumer.ask!(f.classifierId, randomImageCid(), { value: fee })))[0]!;
+    const answered = termsFromReceipt(
+      f.escrow,
+      await mined(consumer.ask!(f.classifierId, randomImageCid(), ANY_DEADLINE, { value: fee })),
+    )[0]!;
     expect(answered.requester).to.equal(await consumer.getAddress());
-    const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(answered)]));
+    const receipt = await mined(fulfil(f, [fulfillment(answered)]));
     expect(
       eventsOf(f.escrow, receipt).map(([event]) => event),
       `${name}'s callback`,
     ).to.not.include("CallbackFailed");
 
-    const refused = termsFromReceipt(f.escrow, await mined(consumer.ask!(f.classifierId, randomImageCid(), { value: fee })))[0]!;
+    const refused = termsFromReceipt(
+      f.escrow,
+      await mined(consumer.ask!(f.classifierId, randomImageCid(), ANY_DEADLINE, { value: fee })),
+    )[0]!;
     await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(refused)]));
     expect(await f.escrow.balanceOf(NATIVE, await consumer.getAddress())).to.equal(fee);
     expect(consumer.withdraw, `${name} has no withdraw pass-through: its refunds are stranded`).to.be.a("function");
