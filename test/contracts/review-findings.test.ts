@@ -171,7 +171,9 @@ describe("escrow review (issue 17)", () => {
       const eoa = f.users[7]!;
       // Sponsored by another account, so the delegation's own call does not run the consumer.
       const authorization = await eoa.authorize({ address: await meter.getAddress() });
-      await mined(f.admin.sendTransaction({ to: f.admin.address, type: 4, authorizationList: [authorization], gasLimit: 100_000n }));
+      await (
+        await f.admin.sendTransaction({ to: f.admin.address, type: 4, authorizationList: [authorization], gasLimit: 100_000n })
+      ).wait();
       const terms = await request(f, eoa, f.classifierId, { callbackGasLimit: limit });
       const delegated = meter.attach(eoa.address) as GasMeteringConsumer;
       const batch = [fulfillment(terms)];
