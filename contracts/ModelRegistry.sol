@@ -12,6 +12,7 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 /// (`AccessControlDefaultAdminRules`): a mistyped or stolen-key grant cannot hand the
 /// escrow over at once.
 abstract contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
+    /// @notice Registers and updates models and names their operators.
     bytes32 public constant MODEL_ADMIN_ROLE = keccak256("MODEL_ADMIN_ROLE");
 
     /// @notice Most models a registry holds: pausing writes every model's slot, so this
@@ -23,7 +24,9 @@ abstract contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRule
     uint32 public constant MAX_RESPONSE_WINDOW = 7 days;
 
     /// @dev Everything a request reads, packed in one slot (224 bits). `paused` mirrors
-    /// the contract-wide pause so that requests need no second storage read.
+    /// the contract-wide pause so that requests need no second storage read. (The packing
+    /// rule misjudges it: 96 + 64 + 32 + 4 × 8 bits fill one slot.)
+    // solhint-disable-next-line gas-struct-packing
     struct ModelTerms {
         uint96 fee;
         uint64 callbackGasPrice;
@@ -55,6 +58,7 @@ abstract contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRule
     mapping(uint32 modelId => mapping(address account => bool)) internal _operators;
     mapping(address token => FeeTokenTerms) internal _feeTokens;
 
+    /// @notice Sets up the admin role, moved only by a two-step transfer.
     /// @param adminDelay Seconds a transfer of the admin role waits between its two steps.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the model-admin role, lists currencies).
     constructor(uint48 adminDelay, address admin) AccessControlDefaultAdminRules(adminDelay, admin) {}

@@ -25,7 +25,9 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
+    /// @notice Most the protocol fee may be, in basis points of a fulfilled request's fee.
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    /// @notice Most callback gas a request may buy.
     uint32 public constant MAX_CALLBACK_GAS_LIMIT = 2_500_000;
     /// @notice Gas a callback item needs beyond 64/63 of its limit: settling it (one
     /// storage write, one event, the call's data) and the CALL itself (a cold account,
@@ -60,6 +62,9 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     uint256 private transient _requestsInTransaction;
     mapping(address token => mapping(address account => uint256)) private _balances;
 
+    /// @notice Deploys the escrow with its admin and protocol fee; it lists no fee currency
+    /// and no model yet. Emits RoleGranted (the admin) and ProtocolFeeChanged. Reverts
+    /// AccessControlInvalidDefaultAdmin for a zero admin, InvalidProtocolFee for a bad fee.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the model-admin role, lists fee
     /// currencies, sets the protocol fee, pauses).
     /// @param adminDelay Seconds a transfer of the admin role waits between its two steps.
@@ -110,9 +115,12 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         // standing approval (an unlimited one, say) with exactly `maxFee`. A permit can be
         // front-run by anyone who saw it; the allowance it set still counts.
         if (IERC20(token).allowance(msg.sender, address(this)) < _price(model, callbackGasLimit)) {
+            // Success or failure, the allowance decides: nothing to do in either branch.
+            // solhint-disable no-empty-blocks
             try IERC20Permit(token).permit(
                 msg.sender, address(this), maxFee, permit.deadline, permit.v, permit.r, permit.s
             ) {} catch {}
+            // solhint-enable no-empty-blocks
         }
         return _request(modelId, imageCid, callbackGasLimit, maxFee, latestDeadline);
     }
@@ -170,7 +178,7 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     function _newRequestId(bytes calldata imageCid) private returns (uint256 requestId) {
         requestId = (block.number << 96)
             | uint96(
-                uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++, keccak256(imageCid))))
+                uint256(keccak256(abi.encode(msg.sender, block.number, ++_requestsInTransaction, keccak256(imageCid))))
             );
         while (_commitments[requestId] != 0) {
             unchecked {
@@ -379,6 +387,9 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         bytes memory data =
             abi.encodeCall(IPredictionConsumer.onPredictionResult, (requestId, digest, topClass, topScore));
         bool success;
+        // Solidity's call copies all return data into memory: a return-data bomb would make
+        // the batch pay for it. Only assembly calls without copying.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
         }
@@ -436,6 +447,9 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         pure
         returns (bytes32 commitment)
     {
+        // One hash per batch item: abi.encode would allocate memory for each, and memory
+        // cost grows with the square of its size.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let free := mload(0x40)
             mstore(free, and(requester, 0xffffffffffffffffffffffffffffffffffffffff))

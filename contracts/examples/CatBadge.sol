@@ -15,8 +15,11 @@ import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
 /// contract in the escrow, for all submitters together: which request's refund is whose
 /// is decided by the escrow's `statusOf`, never by "not pending" alone.
 contract CatBadge is ERC721, IPredictionConsumer {
+    /// @notice First ImageNet class that is a cat ("tabby").
     uint16 public constant FIRST_CAT_CLASS = 281;
+    /// @notice Last ImageNet class that is a cat ("Egyptian cat").
     uint16 public constant LAST_CAT_CLASS = 285;
+    /// @notice Callback gas each submission buys.
     /// @dev Enough for the checks, one mint and one event, with headroom.
     uint32 public constant CALLBACK_GAS_LIMIT = 120_000;
 
@@ -25,13 +28,23 @@ contract CatBadge is ERC721, IPredictionConsumer {
         uint96 fee;
     }
 
+    /// @notice The Argus escrow it pays.
     IPredictionEscrow public immutable escrow;
+    /// @notice The ImageNet classifier it asks.
     uint32 public immutable modelId;
+    /// @notice Least confidence (basis points) that counts as a cat.
     uint16 public immutable minScoreBps;
+    /// @notice Badges minted so far (the last badge's id).
     uint256 public badgeCount;
+    /// @notice Who submitted each unjudged request, and what they paid.
     mapping(uint256 requestId => Submission) public submissions;
 
     /// @notice A submitted photo was judged.
+    /// @param requestId The escrow's request.
+    /// @param submitter Who submitted it.
+    /// @param isCat Whether it earned a badge.
+    /// @param topClass The classifier's top class.
+    /// @param topScore Its score in basis points.
     event CatJudged(uint256 indexed requestId, address indexed submitter, bool isCat, uint16 topClass, uint16 topScore);
 
     error NotEscrow();
@@ -41,6 +54,7 @@ contract CatBadge is ERC721, IPredictionConsumer {
     error AlreadyAnswered(uint256 requestId);
     error RefundFailed(uint256 requestId, address to);
 
+    /// @notice Deploys the badge for one escrow and classifier.
     /// @param escrow_ The Argus escrow.
     /// @param modelId_ A native-priced ImageNet classifier registered there.
     /// @param minScoreBps_ Least confidence (basis points) that counts as a cat.
@@ -51,6 +65,7 @@ contract CatBadge is ERC721, IPredictionConsumer {
     }
 
     /// @notice The exact `msg.value` `submit` takes.
+    /// @return fee The classifier's fee with this contract's callback gas.
     function quote() external view returns (uint256 fee) {
         (, fee) = escrow.quote(modelId, CALLBACK_GAS_LIMIT);
     }
@@ -116,7 +131,8 @@ contract CatBadge is ERC721, IPredictionConsumer {
         if (!sent) revert RefundFailed(terms.requestId, to);
     }
 
-    /// @dev Receives refunds withdrawn from the escrow.
+    /// @notice Receives refunds withdrawn from the escrow, and nothing else.
+    /// @dev Reverts NotEscrow for any other sender.
     receive() external payable {
         if (msg.sender != address(escrow)) revert NotEscrow();
     }

@@ -42,7 +42,9 @@ interface IModelRegistry {
         bytes manifestCid;
     }
 
-    /// @notice A registered model as the views return it.
+    /// @notice A registered model as the views return it. (Memory only, never stored: its
+    /// field order is the ABI's, not a storage layout, whatever the packing rule says.)
+    // solhint-disable-next-line gas-struct-packing
     struct Model {
         uint32 id;
         bool active;
@@ -58,9 +60,21 @@ interface IModelRegistry {
     }
 
     /// @notice A model was registered; it starts active.
+    /// @param modelId Its id.
+    /// @param name Its manifest id.
+    /// @param task What it does.
+    /// @param feeToken Its fee currency (address(0): native).
     event ModelRegistered(uint32 indexed modelId, string name, TaskKind task, address indexed feeToken);
 
     /// @notice A model's configuration was set (on registration and on every update).
+    /// @param modelId The model.
+    /// @param fee Price of one prediction.
+    /// @param callbackGasPrice Price of one unit of callback gas.
+    /// @param responseWindow Seconds its operators have to answer.
+    /// @param weightsSha256 sha256 of the ONNX weights.
+    /// @param providerImageHash The Golem provider image.
+    /// @param manifestCid Raw bytes of the manifest's IPFS CID.
+    /// @param name Its manifest id.
     event ModelConfigured(
         uint32 indexed modelId,
         uint96 fee,
@@ -73,12 +87,20 @@ interface IModelRegistry {
     );
 
     /// @notice A model was activated or deactivated.
+    /// @param modelId The model.
+    /// @param active Whether it takes new requests.
     event ModelActivationChanged(uint32 indexed modelId, bool active);
 
     /// @notice `operator` was made (or ceased to be) an operator of `modelId`.
+    /// @param modelId The model.
+    /// @param operator The account.
+    /// @param isOperator Whether it operates the model from now on.
     event ModelOperatorChanged(uint32 indexed modelId, address indexed operator, bool isOperator);
 
     /// @notice A fee currency was allowed or refused, or its callback gas price cap changed.
+    /// @param token The currency (address(0): native).
+    /// @param allowed Whether models may be priced in it.
+    /// @param maxCallbackGasPrice Cap on their callback gas price.
     event FeeTokenChanged(address indexed token, bool allowed, uint64 maxCallbackGasPrice);
 
     error UnknownModel(uint32 modelId);
@@ -142,15 +164,23 @@ interface IModelRegistry {
     function setFeeToken(address token, bool allowed, uint64 maxCallbackGasPrice) external;
 
     /// @notice Whether `token` may price models, and the cap on their callback gas price.
+    /// @param token The currency (address(0): native).
+    /// @return allowed Whether models may be priced in it.
+    /// @return maxCallbackGasPrice Cap on their callback gas price.
     function feeTokenTerms(address token) external view returns (bool allowed, uint64 maxCallbackGasPrice);
 
     /// @notice Whether `account` operates `modelId`.
+    /// @param modelId The model.
+    /// @param account The account.
+    /// @return Whether it settles the model's requests.
     function isModelOperator(uint32 modelId, address account) external view returns (bool);
 
     /// @notice Number of models ever registered (ids run from 1 to this).
+    /// @return The count.
     function modelCount() external view returns (uint32);
 
     /// @notice A registered model.
     /// @param modelId The model's id.
+    /// @return Its configuration and state. Reverts UnknownModel for an unregistered id.
     function getModel(uint32 modelId) external view returns (Model memory);
 }

@@ -87,6 +87,13 @@ interface IPredictionEscrow is IModelRegistry {
     }
 
     /// @notice A paid request; everything the oracle and indexers need.
+    /// @param requestId Its id.
+    /// @param requester Who paid; callbacks go to it, refunds are credited to it.
+    /// @param modelId The model.
+    /// @param imageCid Raw bytes of the image's CID.
+    /// @param fee What it paid, in the model's currency.
+    /// @param deadline Latest time (unix seconds) it may be fulfilled; reclaimable after it.
+    /// @param callbackGasLimit Gas for its callback (0: none).
     event PredictionRequested(
         uint256 indexed requestId,
         address indexed requester,
@@ -101,32 +108,53 @@ interface IPredictionEscrow is IModelRegistry {
     /// @dev The top class and score are not repeated here: they are in the result the
     /// digest names, in the `fulfillBatch` calldata and in the consumer's callback, and
     /// logging two more words would cost every fulfilment ~500 gas.
+    /// @param requestId The request.
+    /// @param resultDigest sha256 of the canonical result JSON.
     event PredictionFulfilled(uint256 indexed requestId, bytes32 resultDigest);
 
     /// @notice A consumer's callback reverted or ran out of gas; the result stands.
+    /// @param requestId The request.
     event CallbackFailed(uint256 indexed requestId);
 
     /// @notice The operator refused a request's input; `refund` (its whole fee) was credited
     /// to the requester's withdrawable balance.
+    /// @param requestId The request.
+    /// @param reason Why its input is unusable.
+    /// @param refund The amount credited, in the model's currency.
     event PredictionRejected(uint256 indexed requestId, RejectReason reason, uint256 refund);
 
     /// @notice An unanswered request passed its deadline; `refund` (its whole fee) was
     /// credited to the requester's withdrawable balance.
+    /// @param requestId The request.
+    /// @param refund The amount credited, in the model's currency.
     event PredictionExpired(uint256 indexed requestId, uint256 refund);
 
     /// @notice A batch item or a reclaim was skipped; nothing changed for that request.
+    /// @param requestId The item's request id.
+    /// @param reason Why.
     event SettlementSkipped(uint256 indexed requestId, SkipReason reason);
 
     /// @notice Fees of fulfilled requests were credited: `amount` to the operator that
     /// settled them, `protocolFee` to `treasury`.
+    /// @param oracle The operator that settled them.
+    /// @param token Their currency (address(0): native).
+    /// @param amount Credited to the operator.
+    /// @param treasury Receiver of the protocol fee.
+    /// @param protocolFee Credited to the treasury.
     event FeesCredited(
         address indexed oracle, address indexed token, uint256 amount, address treasury, uint256 protocolFee
     );
 
     /// @notice A balance was paid out.
+    /// @param account Whose balance.
+    /// @param token The currency (address(0): native).
+    /// @param to Who received it.
+    /// @param amount How much.
     event Withdrawn(address indexed account, address indexed token, address to, uint256 amount);
 
     /// @notice The protocol fee or its treasury changed.
+    /// @param treasury Receiver of the protocol fee.
+    /// @param feeBps The fee, in basis points of each fulfilled request's fee.
     event ProtocolFeeChanged(address treasury, uint16 feeBps);
 
     error ModelNotActive(uint32 modelId);
@@ -154,8 +182,8 @@ interface IPredictionEscrow is IModelRegistry {
     /// Emits PredictionRequested. Reverts EnforcedPause while paused, UnknownModel,
     /// ModelNotActive, InvalidImageCid, FeeAboveMax, DeadlineTooLate,
     /// IncorrectPayment(expected, paid), FeeTokenNotAllowed (a token the admin no longer
-    /// allows), UnsupportedToken (a token that did not arrive in full), or the token's own
-    /// error when the transfer fails.
+    /// allows), UnsupportedToken (a token that did not arrive in full), and when the token
+    /// transfer fails SafeERC20FailedOperation or the token's own error.
     /// @param modelId The model.
     /// @param imageCid Raw bytes of the image's CID (CIDv0 multihash or CIDv1), 2 to 128 bytes.
     /// @param maxFee The most this request may cost (`quote(modelId, 0)` when you asked).
@@ -241,8 +269,8 @@ interface IPredictionEscrow is IModelRegistry {
     /// @notice Pays out the caller's whole balance of `token` (address(0): native) to `to`.
     /// @dev Emits Withdrawn (and the token's Transfer). Reverts NothingToWithdraw,
     /// InvalidRecipient for the zero address or the escrow itself, FailedCall (native) when
-    /// `to` refuses the ETH, the token's error when its transfer fails,
-    /// ReentrancyGuardReentrantCall from a callback.
+    /// `to` refuses the ETH, SafeERC20FailedOperation or the token's own error when its
+    /// transfer fails, ReentrancyGuardReentrantCall from a callback.
     /// @param token The currency.
     /// @param to The recipient; a contract that cannot receive ETH withdraws to another address.
     function withdraw(address token, address to) external;
@@ -251,6 +279,8 @@ interface IPredictionEscrow is IModelRegistry {
     /// @dev Requires DEFAULT_ADMIN_ROLE. Emits ProtocolFeeChanged. Reverts
     /// AccessControlUnauthorizedAccount without the role, InvalidProtocolFee above
     /// MAX_PROTOCOL_FEE_BPS or for a non-zero fee without a treasury.
+    /// @param treasury Receiver of the protocol fee.
+    /// @param feeBps The fee, in basis points of each fulfilled request's fee.
     function setProtocolFee(address treasury, uint16 feeBps) external;
 
     /// @notice Stops new requests. Settlement, refunds and withdrawals go on.
@@ -272,18 +302,29 @@ interface IPredictionEscrow is IModelRegistry {
     function quote(uint32 modelId, uint32 callbackGasLimit) external view returns (address token, uint256 amount);
 
     /// @notice Whether a request is paid for and not yet settled.
+    /// @param requestId The request.
+    /// @return Whether it is pending.
     function isPending(uint256 requestId) external view returns (bool);
 
     /// @notice Where a request stands: pending, fulfilled, rejected or expired (see
     /// `RequestStatus` for what an id never issued reads as).
+    /// @param requestId The request.
+    /// @return Its status.
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 
     /// @notice The stored commitment of a pending request (zero once settled).
+    /// @param requestId The request.
+    /// @return keccak256 of its terms, or zero.
     function commitmentOf(uint256 requestId) external view returns (bytes32);
 
     /// @notice What `account` can withdraw in `token` (address(0): native).
+    /// @param token The currency.
+    /// @param account The account.
+    /// @return Its withdrawable balance.
     function balanceOf(address token, address account) external view returns (uint256);
 
     /// @notice The protocol fee's treasury and rate.
+    /// @return treasury Receiver of the protocol fee.
+    /// @return feeBps The fee, in basis points of each fulfilled request's fee.
     function protocolFee() external view returns (address treasury, uint16 feeBps);
 }

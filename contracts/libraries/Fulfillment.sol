@@ -70,11 +70,17 @@ library FulfillmentLib {
     // ----------------------------------------------------------- RequesterAndFee
 
     /// @notice Packs a request's requester and fee.
+    /// @param requester_ The requester.
+    /// @param fee_ Its fee.
+    /// @return The packed word.
     function toRequesterAndFee(address requester_, uint96 fee_) internal pure returns (RequesterAndFee) {
         return RequesterAndFee.wrap((uint256(uint160(requester_)) << REQUESTER_OFFSET) | (uint256(fee_) << FEE_OFFSET));
     }
 
     /// @notice Both fields at once: what the escrow's hot path calls (see the note above).
+    /// @param packed The word.
+    /// @return requester_ The requester.
+    /// @return fee_ Its fee.
     function unpack(RequesterAndFee packed) internal pure returns (address requester_, uint96 fee_) {
         uint256 word = RequesterAndFee.unwrap(packed);
         return (address(uint160(word >> REQUESTER_OFFSET)), uint96(word >> FEE_OFFSET));
@@ -92,6 +98,9 @@ library FulfillmentLib {
 
     /// @notice Packs the rest of a request's terms and the answer's top result; the
     /// unused bits are zero.
+    /// @param modelId_ The request's model.
+    /// @param deadline_ Its deadline.
+    /// @param callbackGasLimit_ Its callback gas limit.
     /// @param topClass_ The top prediction's class index (65535: nothing detected).
     /// @param topScore_ Its score in basis points (0..10000; not checked here).
     function toDetails(
@@ -109,6 +118,10 @@ library FulfillmentLib {
     }
 
     /// @notice The request-term fields at once: what the escrow's hot path calls.
+    /// @param packed The word.
+    /// @return modelId_ The request's model.
+    /// @return deadline_ Its deadline.
+    /// @return callbackGasLimit_ Its callback gas limit.
     function terms(FulfillmentDetails packed)
         internal
         pure
@@ -121,6 +134,9 @@ library FulfillmentLib {
     }
 
     /// @notice The answer's top class and score at once, as the consumer callback takes them.
+    /// @param packed The word.
+    /// @return topClass_ The top prediction's class index.
+    /// @return topScore_ Its score in basis points.
     function topResult(FulfillmentDetails packed) internal pure returns (uint16 topClass_, uint16 topScore_) {
         uint256 word = FulfillmentDetails.unwrap(packed);
         return (uint16(word >> TOP_CLASS_OFFSET), uint16(word >> TOP_SCORE_OFFSET));

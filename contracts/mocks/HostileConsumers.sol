@@ -81,6 +81,8 @@ contract GasBurningConsumer is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external pure {
+        // Burning gas is all this loop does.
+        // solhint-disable-next-line no-empty-blocks
         while (true) {}
     }
 }
@@ -95,6 +97,8 @@ contract ReturnDataBombConsumer is TestConsumer {
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external view {
         bool doRevert = revertInstead;
+        // Only assembly returns or reverts with raw memory of any size.
+        // solhint-disable-next-line no-inline-assembly
         assembly {
             // ~1 MB costs far more than any callback limit: memory expansion ends it
             // at the limit, so use the largest size the gas affords instead.
@@ -161,6 +165,8 @@ contract ReentrantConsumer is TestConsumer {
         }
         (bool ok, bytes memory result) = address(escrow).call{value: value}(call_);
         if (!ok && strict) {
+            // Re-raises the escrow's revert data unchanged.
+            // solhint-disable-next-line no-inline-assembly
             assembly {
                 revert(add(result, 0x20), mload(result))
             }
@@ -189,6 +195,8 @@ contract GasMeteringConsumer is TestConsumer {
 contract ReentrantReceiver is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
+    // A callback that accepts the answer and does nothing.
+    // solhint-disable-next-line no-empty-blocks
     function onPredictionResult(uint256, bytes32, uint16, uint16) external {}
 
     receive() external payable {
@@ -200,6 +208,8 @@ contract ReentrantReceiver is TestConsumer {
 contract EthRejectingRequester is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
+    // A callback that accepts the answer and does nothing.
+    // solhint-disable-next-line no-empty-blocks
     function onPredictionResult(uint256, bytes32, uint16, uint16) external {}
 
     receive() external payable {
@@ -217,6 +227,8 @@ contract EstimateDodgingBurner is TestConsumer {
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external view {
         if (block.basefee != 0) {
+            // Burning gas is all this loop does.
+            // solhint-disable-next-line no-empty-blocks
             while (true) {}
         }
     }

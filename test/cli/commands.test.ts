@@ -189,7 +189,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
 
   it("result of an answered request: verified when the result is this request's, NO when it comes from another model", async function () {
     const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
-    // deployArgus gives the oracle role to account 1.
+    // deployArgus makes account 1 the operator of every model it registers.
     const oracle = createWalletClient({
       account: privateKeyToAccount(hardhatAccountKey(1)),
       chain: hardhat,
