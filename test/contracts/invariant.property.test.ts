@@ -349,7 +349,7 @@ class Sequence {
     // The bounds: mostly exactly the quote and the promised deadline, sometimes one unit
     // short (refused), sometimes none. Test consumers bound by what they pay, any deadline.
     const deadline = this.#now + 1n + model.responseWindow; // the next block's time + the window
-    const feeBound = requester.consumer ? "value" : rng.weighted({ exact: 8, short: 1, none: 1 });
+    const feeBound = requester.consumer ? "value" : rng.weighted({ exact: 8, short: fee === 0n ? 0 : 1, none: 1 });
     const deadlineBound = requester.consumer ? "none" : rng.weighted({ exact: 8, short: 1, none: 1 });
     const maxFee = feeBound === "value" ? value : feeBound === "exact" ? fee : feeBound === "short" ? fee - 1n : ANY_FEE;
     const latestDeadline = deadlineBound === "exact" ? deadline : deadlineBound === "short" ? deadline - 1n : ANY_DEADLINE;
