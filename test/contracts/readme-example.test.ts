@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { network } from "hardhat";
+import hre, { network } from "hardhat";
 import solc from "solc";
 import type { BaseContract, ContractMethod } from "ethers";
 import {
@@ -39,11 +39,12 @@ async function readmeExample(): Promise<string> {
 
 /** Compiles the example; imports resolve against the repository root and node_modules. */
 async function compileExample(source: string): Promise<{ abi: unknown[]; bytecode: string; name: string }> {
-  const hardhatConfig = (await import("../../hardhat.config.ts")).default as { solidity: { settings: object } };
+  // The project's own compiler settings (optimizer, EVM version), as Hardhat resolved them.
+  const [compiler] = hre.config.solidity.profiles.default!.compilers;
   const input = {
     language: "Solidity",
     sources: { "README.sol": { content: source } },
-    settings: { ...hardhatConfig.solidity.settings, outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+    settings: { ...compiler!.settings, outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
   };
   const findImports = (path: string) => {
     for (const base of [ROOT, join(ROOT, "node_modules")]) {
