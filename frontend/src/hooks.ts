@@ -6,7 +6,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
-import { fetchBalances, fetchRequests, type RequestHistory } from "./chain/escrow.ts";
+import { fetchBalances, fetchRequest, fetchRequests, recentWaits, type RequestHistory, type RequestView } from "./chain/escrow.ts";
 import type { Currency } from "@argus/escrow/format";
 import {
   fetchOracleHealth,
@@ -98,25 +98,79 @@ export function useChainTime(): bigint | undefined {
   return block.data;
 }
 
-/** The account's requests, newest first; each poll reads only the blocks since the last. */
-export function useRequests(account: Address | undefined) {
+/** What the event reads need: the client, the escrow and where its history starts. */
+function useEventReader() {
   const client = useClient();
   const deployment = useDeployment();
-  const queryClient = useQueryClient();
   const escrow = deployment.contracts.predictionEscrow;
-  const queryKey = ["requests", escrow.address, account];
-  const reader = {
+  return {
     client,
     escrow: escrow.address,
     deployBlock: BigInt(escrow.deployBlock),
     logRangeBlocks: BigInt(deployment.chain.logRangeBlocks ?? DEFAULT_LOG_RANGE_BLOCKS),
   };
+}
+
+/** The account's requests, newest first; each poll reads only the blocks since the last. */
+export function useRequests(account: Address | undefined) {
+  const queryClient = useQueryClient();
+  const reader = useEventReader();
+  const queryKey = ["requests", reader.escrow, account];
   return useQuery({
     queryKey,
     queryFn: () => fetchRequests(reader, account!, queryClient.getQueryData<RequestHistory>(queryKey)),
     select: (history) => history.requests,
     enabled: account !== undefined,
     refetchInterval: POLL_MS,
+  });
+}
+
+/**
+ * Polling period of a request page while its request is unsettled: short, because the
+ * answer should be on screen within a second of being on-chain (one log query per period;
+ * a remote RPC gets a gentler rate).
+ */
+export const REQUEST_POLL_MS = { local: 250, remote: 1_000 };
+
+/** One request by id, for anyone; polls until it is settled. Null: this escrow has no such request. */
+export function useRequest(requestId: bigint) {
+  const queryClient = useQueryClient();
+  const reader = useEventReader();
+  const rpcUrl = useDeployment().chain.rpcUrl;
+  const queryKey = ["request", reader.escrow, requestId.toString()];
+  return useQuery({
+    queryKey,
+    queryFn: () => fetchRequest(reader, requestId, queryClient.getQueryData<RequestView | null>(queryKey) ?? undefined),
+    refetchInterval: (query) =>
+      query.state.data === null || query.state.data?.settlement !== undefined
+        ? false
+        : REQUEST_POLL_MS[isLocalRpc(rpcUrl) ? "local" : "remote"],
+  });
+}
+
+function isLocalRpc(url: string): boolean {
+  return /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url);
+}
+
+/** A block's timestamp (immutable once read). */
+export function useBlockTime(blockNumber: bigint | undefined): bigint | undefined {
+  const client = useClient();
+  const query = useQuery({
+    queryKey: ["block-time", blockNumber?.toString()],
+    queryFn: async () => (await client.getBlock({ blockNumber: blockNumber! })).timestamp,
+    enabled: blockNumber !== undefined,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  return query.data;
+}
+
+/** The model's typical wait, from its recent answered requests (refreshed each minute). */
+export function useRecentWaits(modelId: number) {
+  const reader = useEventReader();
+  return useQuery({
+    queryKey: ["recent-waits", reader.escrow, modelId],
+    queryFn: () => recentWaits(reader, modelId),
+    refetchInterval: 60_000,
   });
 }
 

@@ -15,7 +15,8 @@ const queryClient = new QueryClient({
 function Boot() {
   const [state, setState] = useState<{ deployment?: Deployment; error?: Error }>({});
   useEffect(() => {
-    loadDeployment().then(
+    // Beside index.html whatever the page's path (a request page is /r/<id>).
+    loadDeployment(`${import.meta.env.BASE_URL}deployment.json`).then(
       (deployment) => setState({ deployment }),
       (error: Error) => setState({ error }),
     );

@@ -4,13 +4,21 @@ import type { ClassificationResult, DetectionResult } from "@argus/protocol/resu
 export const IMAGE_CID = "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy";
 
 const common = {
-  schemaVersion: 2 as const,
+  schemaVersion: 3 as const,
   requestId: "123456789012345678901234567890",
   imageCid: IMAGE_CID,
   weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+  manifestCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
   image: { width: 640, height: 480, format: "jpeg" as const },
   timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
-  runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" as const },
+  runtime: {
+    engine: "0.1.0",
+    node: "24.21.0",
+    onnxruntime: "1.30.0",
+    sharp: "0.35.5",
+    libvips: "8.17.0",
+    inferencePath: "native-int8" as const,
+  },
 };
 
 export const classification: ClassificationResult = {

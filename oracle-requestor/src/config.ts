@@ -96,6 +96,12 @@ const FIELDS = {
     env: "ARGUS_CONFIRMATIONS",
     help: "blocks a request event must be buried under before it is worked on",
   },
+  settlementFinalityBlocks: {
+    schema: count(1, 100_000),
+    default: 64,
+    env: "ARGUS_SETTLEMENT_FINALITY_BLOCKS",
+    help: "blocks a settlement must be buried under before it is final and no longer watched for reorgs, on a node whose `finalized` block does not lag its head (otherwise that block decides)",
+  },
   logRangeBlocks: {
     schema: count(1, 100_000),
     default: DEFAULT_LOG_RANGE_BLOCKS,

@@ -1,14 +1,17 @@
 /**
  * The oracle's Prometheus metrics, on a registry of its own (no process-wide state).
- * Queue depth is read from the database at scrape time, so it is never stale.
+ * Queue depth and the settlement watch's size are read from the database at scrape
+ * time, so they are never stale.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RequestStore } from "./store/request-store.ts";
+import { WatchedSettlements } from "./store/watched-settlements.ts";
 
 export type OracleMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(store: RequestStore) {
   const registry = new Registry();
+  const watched = new WatchedSettlements(store.db);
   collectDefaultMetrics({ register: registry, prefix: "argus_oracle_" });
 
   const queueDepth = new Gauge({
@@ -54,6 +57,30 @@ export function createMetrics(store: RequestStore) {
       help: "Settlement transactions confirmed, by kind",
       labelNames: ["kind"] as const,
       registers: [registry],
+    }),
+    settlementsReorged: new Counter({
+      name: "argus_settlement_reorgs_total",
+      help: "Settlement transactions whose block a reorg took off the chain before they were final (each is posted again)",
+      registers: [registry],
+    }),
+    settlementRequestsReposted: new Counter({
+      name: "argus_settlement_reposted_requests_total",
+      help: "Requests whose settlement a reorg took away, posted again",
+      registers: [registry],
+    }),
+    settlementBlocksToFinality: new Histogram({
+      name: "argus_settlement_blocks_to_finality",
+      help: "Blocks from a settlement's block to the head when it was found final and left the watch",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 96, 128, 256, 512, 1024, 2048, 4096],
+      registers: [registry],
+    }),
+    settlementWatchSize: new Gauge({
+      name: "argus_settlement_watch_size",
+      help: "Settlement transactions landed but not final yet, which the oracle watches for reorgs",
+      registers: [registry],
+      collect() {
+        this.set(watched.count());
+      },
     }),
     gasSpentEth: new Counter({ name: "argus_gas_spent_eth_total", help: "Gas paid for settlements, in ETH", registers: [registry] }),
     feesEarned: new Counter({

@@ -52,7 +52,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
   const metrics = createMetrics(store);
   const executor = deps.executor ?? (await createConfiguredExecutor(config, log, metrics));
   const economics = new Economics(metrics, log);
-  const stages = createStages(config, { chain, queue, executor, economics, log });
+  const stages = createStages(config, { chain, queue, executor, economics, metrics, log });
   const { execute, settle } = stages;
 
   const scheduler = new LoopScheduler(log);

@@ -8,7 +8,9 @@
  *   (manifests pinned to IPFS), the deployment record written,
  *   [oracle] the oracle as a child process, with the local executor (or Golem),
  *   [ui]     the web UI (Vite) serving the deployment record,
- * then watches the escrow's events and prints them under [chain]. `stop()` works at any
+ * then watches the escrow's events and prints them under [chain]. A child process that
+ * stops on its own is restarted with back-off (stack-supervisor.ts), the chain and the
+ * rest staying up; one that keeps failing stops the stack, with the reason. `stop()` works at any
  * point — half-started stacks included — and stops the components in reverse order.
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -27,6 +29,7 @@ import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain,
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit } from "./stack-process.ts";
+import { DEFAULT_RESTART_POLICY, Supervised } from "./stack-supervisor.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 
@@ -57,7 +60,7 @@ export class LocalStack {
   private readonly env: NodeJS.ProcessEnv;
   private settings: StackSettings | undefined;
   private chain: LocalChain | undefined;
-  private readonly components: Component[] = [];
+  private readonly components: Supervised[] = [];
   private watcher: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private wroteRecord = false;
@@ -104,11 +107,8 @@ export class LocalStack {
       settings.ui.mode === "off" ? undefined : this.startUi(settings),
     ]);
     this.checkStopped();
-    for (const component of this.components) {
-      component.exited.then((exit) => {
-        if (!component.stopping) this.fail(`${component.name} stopped on its own (${describeExit(exit)})`);
-      });
-    }
+    // A component that stops on its own is restarted (stack-supervisor.ts); one that keeps failing stops the stack.
+    for (const component of this.components) component.gaveUp.then((reason) => this.fail(reason));
     const currency = { token: zeroAddress, ...record.chain.nativeCurrency };
     this.watchEscrow(chain.client, deployed.escrow, new Map(deployed.models.map((model) => [model.id, { name: model.name, currency }])));
 
@@ -140,7 +140,7 @@ export class LocalStack {
       const [ipfs, ...others] = this.components
         .filter((component) => component.name === "ipfs")
         .concat(this.components.filter((component) => component.name !== "ipfs"));
-      const stopOne = async (component: Component) => {
+      const stopOne = async (component: Supervised) => {
         this.log.line("argus", `stopping ${component.name}…`);
         const exit = await component.stop(graceMs);
         this.log.line(component.name, `stopped (${describeExit(exit)})`);
@@ -296,7 +296,7 @@ export class LocalStack {
     chain: { rpcUrl: string },
     ipfsApi: string,
     key: { address: Address; privateKey?: `0x${string}` } | undefined,
-  ): Promise<Component> {
+  ): Promise<Supervised> {
     const local = settings.chain.kind === "local";
     const dataDir = this.env.ARGUS_ORACLE_DATA_DIR || join(settings.stateDir, "oracle");
     // A fresh local chain has none of the old queue's requests: start the queue over too.
@@ -341,9 +341,15 @@ export class LocalStack {
     return String((await component.ready).url);
   }
 
-  private spawn(name: string, module: string, env: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = "SIGINT"): Component {
+  private spawn(name: string, module: string, env: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = "SIGINT"): Supervised {
     this.checkStopped();
-    const component = new Component({ name, module, env, cwd: REPO_ROOT, log: this.log, stopSignal });
+    const policy = { ...DEFAULT_RESTART_POLICY, maxRestarts: this.settings?.restarts ?? DEFAULT_RESTART_POLICY.maxRestarts };
+    const component = new Supervised(
+      name,
+      () => new Component({ name, module, env, cwd: REPO_ROOT, log: this.log, stopSignal }),
+      this.log,
+      policy,
+    );
     this.components.push(component);
     return component;
   }

@@ -56,9 +56,10 @@ export class Component {
     });
     this.ready.catch(() => {});
     const show = (line: string) => {
-      this.recent.push(line);
+      const text = formatLogLine(line);
+      this.recent.push(text);
       if (this.recent.length > 20) this.recent.shift();
-      options.log.line(this.name, formatLogLine(line));
+      options.log.line(this.name, text);
     };
     createInterface({ input: this.child.stdout! }).on("line", (line) => {
       const ready = readyLine(line);

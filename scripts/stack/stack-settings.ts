@@ -27,6 +27,8 @@ export interface StackSettings {
     | { kind: "external"; apiUrl: string; gatewayUrl: string };
   oracle: { enabled: boolean; host: string; port: number };
   ui: { mode: "dev" | "preview" | "off"; host: string; port: number };
+  /** Restarts in a row of a component that stopped on its own before the stack stops. */
+  restarts: number;
 }
 
 /** Each setting: variable, default, meaning (for --help and the README). */
@@ -73,9 +75,14 @@ export const STACK_VARIABLES = [
     "0 on the local chain",
     "blocks a request must be buried under; the local node mines one block per transaction, so 0 there",
   ],
+  [
+    "ARGUS_RESTARTS",
+    "5",
+    "times in a row a component (IPFS node, oracle, UI) that stopped on its own is restarted, after 1 s, 2 s, 4 s… (a minute's run starts the count over), before the stack gives up and stops",
+  ],
   ["ARGUS_EXECUTOR", "local", "`golem`: run chunks on Golem providers through yagna (settings: oracle-requestor/GOLEM.md)"],
-  ["ARGUS_UI", "dev", "`dev` (Vite dev server), `preview` (production build) or `off`"],
-  ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 5173 (preview: 4173)", "the web UI's address"],
+  ["ARGUS_UI", "preview", "`preview` (production build), `dev` (Vite dev server, hot reload; also `npm start -- --ui dev`) or `off`"],
+  ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 4173 (dev: 5173)", "the web UI's address"],
 ] as const;
 
 export function describeStackSettings(): string {
@@ -137,7 +144,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
     ipfs = { kind: "embedded", host: options.host, apiPort: options.apiPort, gatewayPort: options.gatewayPort, dataDir: options.dataDir };
   }
 
-  const uiSetting = get("ARGUS_UI") ?? "dev";
+  const uiSetting = get("ARGUS_UI") ?? "preview";
   if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off")
     throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
@@ -157,6 +164,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       host: get("ARGUS_UI_HOST") ?? "127.0.0.1",
       port: integer(get("ARGUS_UI_PORT") ?? (uiSetting === "preview" ? "4173" : "5173"), "ARGUS_UI_PORT", 1, 65_535),
     },
+    restarts: integer(get("ARGUS_RESTARTS") ?? "5", "ARGUS_RESTARTS", 0, 100),
   };
 }
 

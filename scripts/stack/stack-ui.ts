@@ -1,7 +1,7 @@
 /**
  * The web UI component of the local stack (run by the launcher through stack-child.ts):
- * Vite's dev server (ARGUS_UI=dev, default, port 5173) or a production build served by
- * `vite preview` (ARGUS_UI=preview, port 4173), with the deployment record served at
+ * a production build served by `vite preview` (ARGUS_UI=preview, default, port 4173) or
+ * Vite's dev server (ARGUS_UI=dev, port 5173, hot reload), with the deployment record served at
  * `/deployment.json` straight from ARGUS_DEPLOYMENT_FILE — nothing is written into
  * frontend/. Prints `{"event":"ready","url":…}` once it listens; SIGINT/SIGTERM stop it.
  */

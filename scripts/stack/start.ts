@@ -10,7 +10,8 @@
  *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)
  *   npm start -- --print-settings    # what it would start, as JSON, without starting it
  *
- * Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 could not start or a component died, 2 bad usage.
+ * Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 could not start or a component kept failing
+ * (one that dies is restarted: stack-supervisor.ts), 2 bad usage.
  */
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +20,9 @@ import { LocalStack, type StackSummary, Stopped } from "./stack-launch.ts";
 import { consoleLog } from "./stack-log.ts";
 import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
 
-const USAGE = `usage: npm start [-- --help | --print-settings]
+const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off]
+
+  --ui dev     the web UI from Vite's dev server (hot reload) instead of the production build
 
 Starts the local Argus stack. Settings come from the environment:
 
@@ -27,13 +30,17 @@ ${describeStackSettings()}
 
 The oracle reads its own settings from the environment too (npm run oracle -- --print-config-table).`;
 
-let flags: { help?: boolean; "print-settings"?: boolean } = {};
+let flags: { help?: boolean; "print-settings"?: boolean; ui?: string } = {};
 try {
-  flags = parseArgs({ options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" } } }).values;
+  flags = parseArgs({
+    options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" }, ui: { type: "string" } },
+  }).values;
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
 }
+// The flag is the environment setting spelled for the command line (it wins over ARGUS_UI).
+if (flags.ui !== undefined) process.env.ARGUS_UI = flags.ui;
 if (flags.help) {
   console.log(USAGE);
   process.exit(0);

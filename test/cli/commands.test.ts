@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKeystoreJson } from "ethers";
@@ -16,7 +16,15 @@ import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/ipfs-node/embedded"
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { manifestBytes, parseManifest } from "@argus/protocol/manifest";
 import { resultCidForBytes } from "@argus/protocol/cid";
-import { type ClassificationResult, onChainSummary, resultBytes, resultSha256 } from "@argus/protocol/result";
+import {
+  type ClassificationResult,
+  type InferenceResult,
+  isErrorResult,
+  onChainSummary,
+  resultBytes,
+  resultSha256,
+} from "@argus/protocol/result";
+import { createEngine } from "@argus/provider-image/engine";
 import {
   deployArgus,
   type DeployedArgus,
@@ -26,7 +34,7 @@ import {
   type LocalChain,
   startChain,
 } from "@argus/devchain";
-import { requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { argus, cleanEnv } from "./support/argus.ts";
 
 /**
@@ -202,16 +210,24 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       const paid = sent.json<{ requestTransaction: Hex }>();
       const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
       const result: ClassificationResult = {
-        schemaVersion: 2,
+        schemaVersion: 3,
         requestId: request!.terms.requestId.toString(),
         imageCid: request!.imageCid,
         modelId,
         task: "classification",
         weightsSha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+        manifestCid: request!.imageCid,
         image: { width: 640, height: 480, format: "jpeg" },
         top5: [{ classIndex: 281, label: "tabby, tabby cat", score: 0.6123 }],
         timings: { decodeMs: 9.5, inferenceMs: 1.6, batchSize: 1 },
-        runtime: { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.17.0", inferencePath: "native-int8" },
+        runtime: {
+          engine: "0.1.0",
+          node: "24.21.0",
+          onnxruntime: "1.30.0",
+          sharp: "0.35.5",
+          libvips: "8.17.0",
+          inferencePath: "native-int8",
+        },
       };
       await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
       const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
@@ -232,6 +248,131 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(forged.code, "not verifiable: exit 1").to.equal(1);
     expect(forged.json()).to.deep.include({ status: "fulfilled", verified: false });
     expect(forged.json().problem).to.match(/from model squeezenet1\.1-fp16, not the requested mobilenetv2-12-int8/);
+  });
+
+  it("verify --recompute: match for the engine's own answer, mismatch for a corrupted one (right schema, wrong classes)", async function () {
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8")));
+    await pinResult(createIpfsClient(ipfs.apiUrl), manifestBytes(manifest));
+    /** Pays a request, answers it with the engine's result passed through `tamper`, and runs `argus verify --recompute`. */
+    async function answered(tamper: (result: InferenceResult) => InferenceResult, extra: string[] = ["--recompute"]) {
+      const sent = await argus(["request", "--model", manifest.id, "--image", sharedImage("mlg_kitten.jpg"), "--json"], env);
+      expect(sent.code, sent.stderr).to.equal(0);
+      const paid = sent.json<{ requestTransaction: Hex }>();
+      const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
+      const engine = createEngine({ modelsDir: SHARED_MODELS_DIR });
+      const image = { bytes: await readFile(sharedImage("mlg_kitten.jpg")) };
+      const [honest] = await engine.run(manifest.id, [
+        { requestId: request!.terms.requestId.toString(), imageCid: request!.imageCid, image },
+      ]);
+      const result = tamper(honest!);
+      if (isErrorResult(result)) throw new Error("the kitten must be classified");
+      await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
+      const item = packFulfillment(request!.terms, bytesToHex(await resultSha256(result)), onChainSummary(result));
+      const hash = await oracle.writeContract({
+        address: deployed.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "fulfillBatch",
+        args: [[item]],
+      });
+      expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      const id = request!.terms.requestId.toString();
+      return argus(["verify", id, ...extra, "--models-dir", SHARED_MODELS_DIR, "--json"], env);
+    }
+
+    const genuine = await answered((result) => result);
+    expect(genuine.code, genuine.stderr).to.equal(0);
+    expect(genuine.json()).to.deep.include({
+      status: "fulfilled",
+      verified: true,
+      verdict: "match",
+      manifestSource: "ipfs",
+      differences: [],
+    });
+
+    // A lying provider: valid schema, consistent summary, the right request — wrong classes.
+    const lie = (result: InferenceResult): InferenceResult =>
+      "top5" in result
+        ? { ...result, top5: result.top5.map((entry, index) => ({ ...entry, classIndex: 900 + index, label: `not ${entry.label}` })) }
+        : result;
+    const storageOnly = await answered(lie, []);
+    expect(storageOnly.code, "the digest check alone cannot see a lie").to.equal(0);
+    expect(storageOnly.json()).to.deep.include({ verified: true });
+    const corrupted = await answered(lie);
+    expect(corrupted.code, "mismatch: exit 1").to.equal(1);
+    const report = corrupted.json<{ verdict: string; differences: { field: string; expected: string; actual: string }[] }>();
+    expect(report.verdict).to.equal("mismatch");
+    expect(report.differences).to.have.length(1);
+    expect(report.differences[0]).to.deep.include({ field: "top5", actual: "900,901,902,903,904" });
+
+    // A result that names a manifest of its own (same model id, other weights) recomputes nothing registered.
+    const foreign = { ...manifest, weights: { ...manifest.weights, sha256: "ab".repeat(32) } };
+    const foreignCid = (await pinResult(createIpfsClient(ipfs.apiUrl), manifestBytes(foreign))).toString();
+    const renamed = await answered((result) => ("top5" in result ? { ...result, manifestCid: foreignCid } : result));
+    expect(renamed.code).to.equal(1);
+    expect(renamed.json<{ differences: { field: string }[] }>().differences.map((d) => d.field)).to.deep.equal(["manifest.weights.sha256"]);
+
+    const missing = await argus(["verify", "12345", "--recompute"], env);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include("no request 12345");
+  });
+
+  it("verify --recompute: every shared photo, every registered model, answered from a batch run, matches one image recomputed", async function () {
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const photos = (await readdir(SHARED_IMAGES_DIR)).filter((name) => /\.(jpe?g|png|webp|gif|avif)$/i.test(name)).sort();
+    expect(photos.length).to.be.greaterThan(0);
+    for (const modelId of ["mobilenetv2-12-int8", "squeezenet1.1-fp16", "fastestdet-coco80"]) {
+      const requests = [];
+      for (const photo of photos) {
+        const sent = await argus(["request", "--model", modelId, "--image", sharedImage(photo), "--json"], env);
+        expect(sent.code, sent.stderr).to.equal(0);
+        const hash = sent.json<{ requestTransaction: Hex }>().requestTransaction;
+        const [request] = requestsInLogs((await client.getTransactionReceipt({ hash })).logs);
+        requests.push({ request: request!, photo });
+      }
+      // The oracle's way: all photos in one batch.
+      const results = await createEngine({ modelsDir: SHARED_MODELS_DIR }).run(
+        modelId,
+        await Promise.all(
+          requests.map(async ({ request, photo }) => ({
+            requestId: request.terms.requestId.toString(),
+            imageCid: request.imageCid,
+            image: { bytes: await readFile(sharedImage(photo)) },
+          })),
+        ),
+      );
+      const items = [];
+      for (const [index, result] of results.entries()) {
+        if (isErrorResult(result)) throw new Error(`${modelId} must give a prediction for ${requests[index]!.photo}`);
+        await pinResult(createIpfsClient(ipfs.apiUrl), resultBytes(result));
+        items.push(packFulfillment(requests[index]!.request.terms, bytesToHex(await resultSha256(result)), onChainSummary(result)));
+      }
+      const hash = await oracle.writeContract({
+        address: deployed.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "fulfillBatch",
+        args: [items],
+      });
+      expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      for (const { request, photo } of requests) {
+        const verified = await argus(
+          ["verify", request.terms.requestId.toString(), "--recompute", "--models-dir", SHARED_MODELS_DIR, "--json"],
+          env,
+        );
+        expect(verified.code, `${modelId} on ${photo}: ${verified.stdout}${verified.stderr}`).to.equal(0);
+        expect(verified.json()).to.deep.include({ verdict: "match", differences: [] });
+      }
+    }
   });
 
   it("models add: checks the weights' sha256, pins the manifest, registers it with its operator (model admin only), refuses a duplicate unless --update", async function () {

@@ -29,17 +29,25 @@ import { type RecordedAnswer, type RequestedInference, verifyResult } from "@arg
 import { SOME_CID } from "../provider-image/support/engine.ts";
 
 const WEIGHTS = "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f";
-const RUNTIME = { node: "24.21.0", onnxruntime: "1.30.0", sharp: "0.35.5", libvips: "8.18.7", inferencePath: "native-int8" as const };
+const RUNTIME = {
+  engine: "0.1.0",
+  node: "24.21.0",
+  onnxruntime: "1.30.0",
+  sharp: "0.35.5",
+  libvips: "8.18.7",
+  inferencePath: "native-int8" as const,
+};
 const TIMINGS = { decodeMs: 9.5, inferenceMs: 3.25, batchSize: 16 };
 
 function classification(overrides: Partial<ClassificationResult> = {}): ClassificationResult {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     requestId: "115792089237316195423570985008687907853269984665640564039457584007913129639935", // 2^256 − 1
     imageCid: SOME_CID,
     modelId: "mobilenetv2-12-int8",
     task: "classification",
     weightsSha256: WEIGHTS,
+    manifestCid: SOME_CID,
     image: { width: 1000, height: 800, format: "jpeg" },
     top5: [
       { classIndex: 285, label: "Egyptian cat", score: 0.622638 },
@@ -53,12 +61,13 @@ function classification(overrides: Partial<ClassificationResult> = {}): Classifi
 
 function detection(detections: DetectionResult["detections"]): DetectionResult {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     requestId: "7",
     imageCid: SOME_CID,
     modelId: "fastestdet-coco80",
     task: "detection",
     weightsSha256: WEIGHTS,
+    manifestCid: SOME_CID,
     image: { width: 810, height: 1080, format: "jpeg" },
     detections,
     timings: TIMINGS,
@@ -113,7 +122,7 @@ describe("provider-image: protocol", function () {
   describe("results", function () {
     it("accepts a classification, a detection and an error entry", function () {
       const error: ErrorResult = {
-        schemaVersion: 2,
+        schemaVersion: 3,
         requestId: "3",
         imageCid: SOME_CID,
         modelId: "squeezenet1.1-fp16",
@@ -136,7 +145,7 @@ describe("provider-image: protocol", function () {
         { ...classification(), extra: "field" },
         { ...classification(), schemaVersion: 1 }, // version 1 results carried no inference path
         { ...classification(), runtime: { ...RUNTIME, inferencePath: "gpu" } },
-        { schemaVersion: 2, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "OOPS", message: "" } },
+        { schemaVersion: 3, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "OOPS", message: "" } },
         detection([{ classIndex: 5, label: "bus", score: 0.75, box: { ...box, x: -1 } }]),
       ];
       for (const result of bad) expect(InferenceResultSchema.safeParse(result).success, JSON.stringify(result)).to.equal(false);
@@ -182,7 +191,7 @@ describe("provider-image: protocol", function () {
     });
 
     it("an error entry has no summary", function () {
-      const error = { schemaVersion: 2, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "EMPTY", message: "" } };
+      const error = { schemaVersion: 3, requestId: "1", imageCid: SOME_CID, modelId: "m", error: { code: "EMPTY", message: "" } };
       expect(() => onChainSummary(error as never)).to.throw(TypeError);
     });
   });
@@ -220,7 +229,7 @@ describe("provider-image: protocol", function () {
       const result = classification();
       expect((await verifyResult(resultBytes(result), requested(result), recorded(resultBytes(result)))).verified).to.equal(true);
       const error: ErrorResult = {
-        schemaVersion: 2,
+        schemaVersion: 3,
         requestId: "3",
         imageCid: SOME_CID,
         modelId: "squeezenet1.1-fp16",

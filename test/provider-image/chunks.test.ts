@@ -34,7 +34,17 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
       return { [manifest.output.name]: { data: output } };
     },
   } as unknown as InferenceSession;
-  return { manifest, session, labels: [], fixedBatchSize, outputDims: [2], outputValuesPerImage: 2, inferencePath: "native-float" };
+  const manifestCid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+  return {
+    manifest,
+    manifestCid,
+    session,
+    labels: [],
+    fixedBatchSize,
+    outputDims: [2],
+    outputValuesPerImage: 2,
+    inferencePath: "native-float",
+  };
 }
 
 const POISON = -12345;

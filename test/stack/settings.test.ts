@@ -32,7 +32,17 @@ describe("npm start settings", function () {
     expect(settings.deploymentFile).to.equal(join(REPO_ROOT, ".argus/deployment.json"));
     expect(settings.chain).to.deep.include({ kind: "local", host: "127.0.0.1", port: 8545, ignitionDeploymentId: "chain-31337" });
     expect(settings.ipfs).to.deep.include({ kind: "embedded", apiPort: 5001, gatewayPort: 8080, dataDir: join(REPO_ROOT, ".argus/ipfs") });
-    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 5173]);
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 4173]);
+    expect(settings.ui).to.deep.include({ mode: "preview", port: 4173 });
+  });
+
+  it("serves the production build by default and Vite's dev server with --ui dev", async function () {
+    const { code, stdout, stderr } = await start(["--ui", "dev", "--print-settings"]);
+    expect(code, stderr).to.equal(0);
+    expect(JSON.parse(stdout).settings.ui).to.deep.include({ mode: "dev", port: 5173 });
+    const refused = await start(["--ui", "hot", "--print-settings"]);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.include("ARGUS_UI must be dev, preview or off");
   });
 
   it("switches each component to real infrastructure, and says what an external chain needs", async function () {

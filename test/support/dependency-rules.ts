@@ -5,7 +5,7 @@
  * - protocol depends on nothing of ours; escrow, provider-image and ipfs-node on the
  *   protocol only; the oracle and the CLI on those four; the web UI on the escrow client
  *   and the protocol only; the dev chain (npm start, tests) on escrow, provider-image
- *   and protocol;
+ *   and protocol; the Golem devnet (an emulated yagna) on provider-image and protocol;
  * - nothing outside scripts/ imports scripts/;
  * - a relative import never leaves its package (cross-package imports go by name);
  * - tests import product code by package name only;
@@ -35,7 +35,7 @@ export const PACKAGE_RULES: PackageRule[] = [
   {
     name: "@argus/oracle",
     root: "oracle-requestor",
-    exclude: ["oracle-requestor/cli", "oracle-requestor/ipfs-node"],
+    exclude: ["oracle-requestor/cli", "oracle-requestor/ipfs-node", "oracle-requestor/golem-devnet"],
     mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
   },
   {
@@ -43,6 +43,7 @@ export const PACKAGE_RULES: PackageRule[] = [
     root: "oracle-requestor/cli",
     mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
   },
+  { name: "@argus/golem-devnet", root: "oracle-requestor/golem-devnet", mayImport: ["@argus/protocol", "@argus/provider-image"] },
   { name: "@argus/frontend", root: "frontend", mayImport: ["@argus/escrow", "@argus/protocol"] },
   { name: "@argus/devchain", root: "contracts/devchain", mayImport: ["@argus/escrow", "@argus/provider-image", "@argus/protocol"] },
 ];

@@ -14,6 +14,7 @@ import { type Currency, formatAmount } from "@argus/escrow/format";
 import { InsufficientBalanceError } from "../lib/errors.ts";
 import type { TokenInfo } from "@argus/escrow/escrow-reads";
 import { predictionEscrowAbi } from "./escrow.ts";
+import { nativeRequestCall, permitRequestCall } from "./request-call.ts";
 
 export interface Target {
   config: Config;
@@ -47,15 +48,11 @@ export async function payNative(target: Target, model: PaidModel, imageCid: Hex,
         `${formatAmount(balance, currency)}. Add funds to it, then pay again.`,
     );
   }
-  const { maxFee, latestDeadline } = requestBounds(fee, model.responseWindow, latest.timestamp);
   const { request } = await simulateContract(target.config, {
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    abi: predictionEscrowAbi,
-    functionName: "requestPrediction",
-    args: [model.id, imageCid, maxFee, latestDeadline],
-    value: fee,
+    ...nativeRequestCall(model.id, imageCid, fee, requestBounds(fee, model.responseWindow, latest.timestamp)),
   });
   return writeContract(target.config, request);
 }
@@ -88,13 +85,13 @@ export async function payWithPermit(
   }
   const deadline = latest.timestamp + PERMIT_LIFETIME_S;
   // The permit's value is the request's maxFee: the fee the user is shown.
-  const { maxFee, latestDeadline } = requestBounds(fee, model.responseWindow, latest.timestamp);
+  const bounds = requestBounds(fee, model.responseWindow, latest.timestamp);
   const signature = await signTypedData(target.config, {
     account: target.account,
     domain,
     types: PERMIT_TYPES,
     primaryType: "Permit",
-    message: { owner: target.account, spender: target.escrow, value: maxFee, nonce, deadline },
+    message: { owner: target.account, spender: target.escrow, value: bounds.maxFee, nonce, deadline },
   });
   onPermitSigned?.();
   const { r, s, v, yParity } = parseSignature(signature);
@@ -103,9 +100,7 @@ export async function payWithPermit(
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    abi: predictionEscrowAbi,
-    functionName: "requestPredictionWithPermit",
-    args: [model.id, imageCid, 0, maxFee, latestDeadline, permit],
+    ...permitRequestCall(model.id, imageCid, bounds, permit),
   });
   return writeContract(target.config, request);
 }

@@ -64,6 +64,42 @@ export async function fetchRequests(reader: EventReader, requester: Address, kno
   };
 }
 
+/**
+ * The block a request was made in: the escrow puts it in the id's top bits
+ * (`requestId = block.number << 96 | …`, PredictionEscrow._newRequestId), so one request
+ * is found by reading a single block rather than the whole history.
+ */
+export function requestBlock(requestId: bigint): bigint {
+  return requestId >> 96n;
+}
+
+/** One request as its page shows it: its record, settlement, and when it was made. */
+export interface RequestView extends TrackedRequest {
+  requestedAt: bigint;
+}
+
+/**
+ * Reads one request by id for anyone (no wallet: public reads through the deployment's
+ * RPC): its event in the block the id names, then its settlement since. `known` skips
+ * what cannot change (the request itself), so a poll is one log query. Null: no such
+ * request on this escrow.
+ */
+export async function fetchRequest(reader: EventReader, requestId: bigint, known?: RequestView): Promise<RequestView | null> {
+  let view = known;
+  if (view === undefined) {
+    const block = requestBlock(requestId);
+    const latest = await reader.client.getBlockNumber({ cacheTime: 0 });
+    if (block > latest || block < reader.deployBlock) return null;
+    const [record] = await findRequests(reader, { requestId }, block, block);
+    if (record === undefined) return null;
+    const { timestamp } = await reader.client.getBlock({ blockNumber: record.blockNumber });
+    view = { ...record, requestedAt: timestamp };
+  }
+  if (view.settlement !== undefined) return view;
+  const settlement = (await findSettlements(reader, [requestId], view.blockNumber)).get(requestId);
+  return settlement === undefined ? view : { ...view, settlement };
+}
+
 /** What `account` can withdraw in each currency (native first, then each model's fee token). */
 export async function fetchBalances(
   client: PublicClient,
@@ -83,4 +119,41 @@ export async function fetchBalances(
       }),
     })),
   );
+}
+
+/** How many blocks back the typical-wait estimate looks, and how many answered requests it uses. */
+const RECENT_BLOCKS = 5_000n;
+const RECENT_REQUESTS = 10;
+
+/**
+ * Seconds from request to answer of the model's latest answered requests (at most
+ * RECENT_REQUESTS, within the last RECENT_BLOCKS): what "usually ~3 s" is measured from.
+ */
+export async function recentWaits(reader: EventReader, modelId: number): Promise<number[]> {
+  const latest = await reader.client.getBlockNumber({ cacheTime: 0 });
+  const from = latest > reader.deployBlock + RECENT_BLOCKS ? latest - RECENT_BLOCKS : reader.deployBlock;
+  const requests = (await findRequests(reader, { modelId }, from, latest)).slice(-RECENT_REQUESTS * 2);
+  if (requests.length === 0) return [];
+  const settlements = await findSettlements(
+    reader,
+    requests.map((request) => request.terms.requestId),
+    requests[0]!.blockNumber,
+    latest,
+  );
+  const answered = requests
+    .flatMap((request) => {
+      const settlement = settlements.get(request.terms.requestId);
+      return settlement?.kind === "fulfilled" ? [{ requested: request.blockNumber, answered: settlement.blockNumber }] : [];
+    })
+    .slice(-RECENT_REQUESTS);
+  const times = new Map<bigint, Promise<bigint>>();
+  const timeOf = (blockNumber: bigint) => {
+    if (!times.has(blockNumber))
+      times.set(
+        blockNumber,
+        reader.client.getBlock({ blockNumber }).then((block) => block.timestamp),
+      );
+    return times.get(blockNumber)!;
+  };
+  return Promise.all(answered.map(async ({ requested, answered: done }) => Number((await timeOf(done)) - (await timeOf(requested)))));
 }

@@ -1,20 +1,29 @@
-/** The connected account's requests from event queries, and the refunds it can withdraw. */
-import { useQueryClient } from "@tanstack/react-query";
+/**
+ * The connected account's requests from event queries, newest first and paged: each row
+ * shows the image, the model, the answer (from the verified result, cached by CID), when
+ * and the fee, and links to the request's page. Refunds have their own panel.
+ */
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Address } from "viem";
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
-import { confirm, withdraw } from "../chain/actions.ts";
 import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount } from "@argus/escrow/format";
-import { formatTime, requestIdHex, shortHex } from "../lib/format.ts";
-import { useCurrency, useModels, useRefundBalances, useRequests, useTarget, useWallet } from "../hooks.ts";
+import { formatPercent, formatTime, requestIdHex } from "../lib/format.ts";
+import { resultQuery } from "../lib/result-query.ts";
+import { onLinkClick, requestPath } from "../lib/route.ts";
+import { useCurrency, useDeployment, useModels, useRequests, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
-import { RequestTracker, StatusBadge, useRequestStatus } from "./RequestTracker.tsx";
+import { Refunds } from "./Refunds.tsx";
+import { StatusBadge, useRequestStatus } from "./RequestTracker.tsx";
+
+/** Rows shown at first, and added by "Show more". */
+export const HISTORY_PAGE = 10;
 
 export function History({ previews }: { previews: ReadonlyMap<string, string> }) {
   const { account } = useWallet();
   const requests = useRequests(account);
   const models = useModels();
+  const [shown, setShown] = useState(HISTORY_PAGE);
   if (account === undefined) return <p className="muted">Connect a wallet to see its requests.</p>;
   if (requests.isPending)
     return (
@@ -24,28 +33,36 @@ export function History({ previews }: { previews: ReadonlyMap<string, string> })
     );
   if (requests.error) return <ErrorNotice error={requests.error} onRetry={() => void requests.refetch()} />;
   const byId = new Map((models.data ?? []).map((model) => [model.id, model]));
+  const rows = requests.data.slice(0, shown);
   return (
     <>
-      <Refunds account={account} models={models.data ?? []} />
+      <Refunds account={account} models={models.data ?? []} requests={requests.data} />
       {requests.data.length === 0 ? (
         <p className="muted">No requests from this account yet.</p>
       ) : (
-        <ul className="history" data-testid="history">
-          {requests.data.map((record) => (
-            <HistoryItem
-              key={record.terms.requestId.toString()}
-              record={record}
-              model={byId.get(record.terms.modelId)}
-              previewUrl={previews.get(record.imageCid)}
-            />
-          ))}
-        </ul>
+        <>
+          <ul className="history" data-testid="history">
+            {rows.map((record) => (
+              <HistoryRow
+                key={record.terms.requestId.toString()}
+                record={record}
+                model={byId.get(record.terms.modelId)}
+                previewUrl={previews.get(record.imageCid)}
+              />
+            ))}
+          </ul>
+          {requests.data.length > shown && (
+            <button type="button" className="secondary" onClick={() => setShown(shown + HISTORY_PAGE)}>
+              Show {Math.min(HISTORY_PAGE, requests.data.length - shown)} more of {requests.data.length - shown}
+            </button>
+          )}
+        </>
       )}
     </>
   );
 }
 
-function HistoryItem({
+function HistoryRow({
   record,
   model,
   previewUrl,
@@ -54,63 +71,74 @@ function HistoryItem({
   model?: ModelInfo | undefined;
   previewUrl?: string | undefined;
 }) {
+  const deployment = useDeployment();
   const status = useRequestStatus(record);
+  const { currency } = useCurrency(model?.feeToken);
   const id = requestIdHex(record.terms.requestId);
+  const path = requestPath(record.terms.requestId);
+  // The escrow sets deadline = request time + the model's response window.
+  const requestedAt = model ? record.terms.deadline - BigInt(model.responseWindow) : undefined;
   return (
-    <li>
-      <details data-request-id={id} data-phase={status.phase}>
-        <summary>
-          <StatusBadge status={status} />
-          <span className="history-model">{model?.name ?? `model #${record.terms.modelId}`}</span>
-          <code className="muted">{shortHex(id, 6, 4)}</code>
-          <span className="muted history-time">due {formatTime(record.terms.deadline)}</span>
-        </summary>
-        <RequestTracker record={record} {...(model ? { model } : {})} {...(previewUrl ? { previewUrl } : {})} />
-      </details>
+    <li className="history-row" data-request-id={id} data-phase={status.phase}>
+      <img
+        className="thumb"
+        src={previewUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${record.imageCid}`}
+        alt=""
+        width={48}
+        height={48}
+        loading="lazy"
+      />
+      <div className="history-main">
+        <a href={path} onClick={(event) => onLinkClick(event, path)} className="history-model">
+          {model?.name ?? `model #${record.terms.modelId}`}
+        </a>{" "}
+        <StatusBadge status={status} />
+        <p className="history-answer">
+          {record.settlement?.kind === "fulfilled" && model ? (
+            <RowAnswer record={record} model={model} />
+          ) : (
+            <span className="muted">{status.detail}</span>
+          )}
+        </p>
+      </div>
+      <p className="history-meta muted">
+        {requestedAt !== undefined && <span>{formatTime(requestedAt)}</span>}
+        <span>{currency ? formatAmount(record.terms.fee, currency) : ""}</span>
+      </p>
     </li>
   );
 }
 
-function Refunds({ account, models }: { account: Address; models: readonly ModelInfo[] }) {
-  const tokens = models.map((model) => model.feeToken);
-  const balances = useRefundBalances(account, tokens);
-  const owed = (balances.data ?? []).filter((balance) => balance.amount > 0n);
-  if (owed.length === 0) return null;
-  return (
-    <div className="refunds" data-testid="refunds">
-      {owed.map((balance) => (
-        <RefundRow key={balance.token} token={balance.token} amount={balance.amount} />
-      ))}
-    </div>
-  );
-}
-
-function RefundRow({ token, amount }: { token: Address; amount: bigint }) {
-  const { currency } = useCurrency(token);
-  const target = useTarget();
-  const queryClient = useQueryClient();
-  const [state, setState] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
-  async function run() {
-    if (!target) return;
-    setState({ busy: true });
-    try {
-      await confirm(target, await withdraw(target, token));
-      setState({ busy: false });
-      await queryClient.invalidateQueries({ queryKey: ["balances"] });
-    } catch (error) {
-      setState({ busy: false, error });
-    }
+/** The answer in a few words, from the verified result (one fetch per result ever: cached by CID). */
+function RowAnswer({ record, model }: { record: TrackedRequest; model: ModelInfo }) {
+  const deployment = useDeployment();
+  const settlement = record.settlement;
+  const verification = useQuery({
+    ...resultQuery(
+      deployment.ipfs.apiUrl,
+      { requestId: record.terms.requestId, modelName: model.name, imageCid: record.imageCid },
+      settlement?.kind === "fulfilled" ? settlement : { resultDigest: "0x" },
+    ),
+    enabled: settlement?.kind === "fulfilled",
+  });
+  const outcome = verification.data;
+  if (!outcome) return <span className="muted">{verification.error ? "Result unavailable." : "Reading the answer…"}</span>;
+  if (!outcome.verified) return <span className="warning-text">Not verified</span>;
+  const result = outcome.result;
+  if ("error" in result) return <span>No prediction: {result.error.code}</span>;
+  if (result.task === "classification") {
+    const top = result.top5[0];
+    return (
+      <span data-testid="row-answer">
+        ✓ {top?.label ?? "—"} {top && <span className="muted">{formatPercent(top.score)}</span>}
+      </span>
+    );
   }
-  const shown = currency ? formatAmount(amount, currency) : amount.toString();
+  const labels = [...new Set(result.detections.map((detection) => detection.label))];
   return (
-    <div className="refund-row">
-      <p>
-        Refund available: <strong data-testid="refund-amount">{shown}</strong>
-      </p>
-      <button type="button" onClick={() => void run()} disabled={!target || state.busy}>
-        {state.busy ? "Withdrawing…" : `Withdraw ${shown}`}
-      </button>
-      {state.error !== undefined && <ErrorNotice error={state.error} onRetry={() => void run()} />}
-    </div>
+    <span data-testid="row-answer">
+      ✓ {result.detections.length} detection{result.detections.length === 1 ? "" : "s"}
+      {labels.length > 0 && <span className="muted"> · {labels.slice(0, 3).join(", ")}</span>}
+    </span>
   );
 }

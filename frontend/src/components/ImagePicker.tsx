@@ -1,73 +1,46 @@
 /**
- * Choosing an image: drop it or pick it, see it, have its size and format checked
- * before anything leaves the machine, then pin it to IPFS with visible progress.
+ * Choosing an image: drop it or pick it, see it, and have its size, format, pixel count
+ * and decodability checked before anything leaves the machine. Pinning it happens when
+ * the user pays (PayPanel), in the same click.
  */
-import { type DragEvent, useEffect, useId, useRef, useState } from "react";
+import { type DragEvent, useId, useState } from "react";
 import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
-import { ACCEPTED_MIME_TYPES, checkImageFile } from "../lib/image-file.ts";
-import { useDeployment } from "../hooks.ts";
-import { ErrorNotice } from "./ErrorNotice.tsx";
+import { ACCEPTED_MIME_TYPES, browserDecoder, checkImageFile } from "../lib/image-file.ts";
+import { announce } from "./LiveRegion.tsx";
 
-export interface PinnedImage {
-  cid: string;
+export interface ChosenImage {
+  file: File;
+  /** An object URL of the file: kept alive (not revoked) so the request's page can show the image after paying. */
   previewUrl: string;
-  name: string;
+  width: number;
+  height: number;
 }
 
 type State =
   | { stage: "empty" }
+  | { stage: "checking"; name: string }
   | { stage: "invalid"; message: string }
-  | { stage: "ready" | "uploading" | "failed" | "pinned"; file: File; previewUrl: string; loaded: number; cid?: string; error?: unknown };
+  | { stage: "ready"; image: ChosenImage };
 
 const loadIpfs = () => import("../ipfs/ipfs.ts");
 
-export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedImage) => void; onCleared: () => void }) {
-  const deployment = useDeployment();
+export function ImagePicker({ onChosen, onCleared }: { onChosen: (image: ChosenImage) => void; onCleared: () => void }) {
   const [state, setState] = useState<State>({ stage: "empty" });
   const [dragging, setDragging] = useState(false);
   const inputId = useId();
   const hintId = useId();
-  const abort = useRef<AbortController | undefined>(undefined);
-  const previewUrl = "previewUrl" in state ? state.previewUrl : undefined;
-
-  useEffect(
-    () => () => {
-      if (previewUrl) URL.revokeObjectURL(previewUrl);
-    },
-    [previewUrl],
-  );
-  useEffect(() => () => abort.current?.abort(), []);
 
   async function choose(file: File | undefined) {
-    abort.current?.abort();
     onCleared();
     if (file === undefined) return setState({ stage: "empty" });
-    const check = await checkImageFile(file);
+    setState({ stage: "checking", name: file.name });
+    const check = await checkImageFile(file, browserDecoder);
     if (!check.ok) return setState({ stage: "invalid", message: check.message });
     void loadIpfs(); // warm the IPFS client while the user looks at the preview
-    setState({ stage: "ready", file, previewUrl: URL.createObjectURL(file), loaded: 0 });
-  }
-
-  async function upload() {
-    if (state.stage !== "ready" && state.stage !== "failed") return;
-    const { file, previewUrl: url } = state;
-    const controller = new AbortController();
-    abort.current = controller;
-    setState({ stage: "uploading", file, previewUrl: url, loaded: 0 });
-    try {
-      const { uploadImage } = await loadIpfs();
-      const cid = await uploadImage(
-        deployment.ipfs.apiUrl,
-        file,
-        (loaded) => setState((current) => (current.stage === "uploading" ? { ...current, loaded } : current)),
-        controller.signal,
-      );
-      setState({ stage: "pinned", file, previewUrl: url, loaded: file.size, cid });
-      onPinned({ cid, previewUrl: url, name: file.name });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      setState({ stage: "failed", file, previewUrl: url, loaded: 0, error });
-    }
+    const image = { file, previewUrl: URL.createObjectURL(file), width: check.width ?? 0, height: check.height ?? 0 };
+    setState({ stage: "ready", image });
+    announce(`${file.name} is ready: ${image.width} × ${image.height} pixels.`);
+    onChosen(image);
   }
 
   function onDrop(event: DragEvent) {
@@ -101,10 +74,16 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
           Choose an image
         </label>
         <p id={hintId} className="muted">
-          or drop it here · JPEG, PNG, WebP, GIF or AVIF, at most {formatBytes(MAX_IMAGE_BYTES)}. Pinned images are public.
+          or drop it here · JPEG, PNG, WebP, GIF or AVIF, at most {formatBytes(MAX_IMAGE_BYTES)}. It is pinned to IPFS when you pay, and
+          pinned images are public.
         </p>
       </section>
 
+      {state.stage === "checking" && (
+        <p className="muted" aria-busy="true">
+          Checking {state.name}…
+        </p>
+      )}
       {state.stage === "invalid" && (
         <div className="notice notice-error" role="alert">
           <p className="notice-title">Image refused</p>
@@ -112,40 +91,17 @@ export function ImagePicker({ onPinned, onCleared }: { onPinned: (image: PinnedI
         </div>
       )}
 
-      {"file" in state && (
+      {state.stage === "ready" && (
         <div className="preview">
-          <img src={state.previewUrl} alt={`Preview of ${state.file.name}`} />
+          <img src={state.image.previewUrl} alt={`Preview of ${state.image.file.name}`} />
           <div className="preview-info">
-            <p className="file-name">{state.file.name}</p>
-            <p className="muted">{formatBytes(state.file.size)}</p>
-            {state.stage === "ready" && (
-              <button type="button" onClick={() => void upload()}>
-                Upload &amp; pin to IPFS
-              </button>
-            )}
-            {state.stage === "uploading" && (
-              <div className="progress-row">
-                <progress max={state.file.size} value={state.loaded} aria-label="Upload progress" />
-                <span aria-live="polite">{Math.floor((100 * Math.min(state.loaded, state.file.size)) / state.file.size)} %</span>
-              </div>
-            )}
-            {state.stage === "pinned" && state.cid && (
-              <p className="pinned" role="status">
-                <span className="ok-mark" aria-hidden="true">
-                  ✓
-                </span>{" "}
-                Pinned as{" "}
-                <a href={`${deployment.ipfs.gatewayUrl}/ipfs/${state.cid}`} target="_blank" rel="noreferrer">
-                  <code className="cid" data-testid="image-cid">
-                    {state.cid}
-                  </code>
-                </a>
-              </p>
-            )}
+            <p className="file-name">{state.image.file.name}</p>
+            <p className="muted">
+              {formatBytes(state.image.file.size)} · {state.image.width} × {state.image.height} px
+            </p>
           </div>
         </div>
       )}
-      {state.stage === "failed" && <ErrorNotice error={state.error} onRetry={() => void upload()} retryLabel="Retry upload" />}
     </div>
   );
 }

@@ -7,8 +7,9 @@ import type { TrackedRequest } from "../chain/escrow.ts";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
 import { formatTime, requestIdHex, shortHex } from "../lib/format.ts";
 import { deriveStatus, lifecycleSteps, type RequestStatus } from "../lib/status.ts";
-import { useChainTime, useCurrency, useDeployment, useOracleProgress, useTarget, useWallet } from "../hooks.ts";
+import { useBlockTime, useChainTime, useCurrency, useDeployment, useOracleProgress, useTarget, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
+import { useAnnouncement } from "./LiveRegion.tsx";
 import { TxLink } from "./TxLink.tsx";
 
 const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
@@ -26,8 +27,26 @@ export function StatusBadge({ status }: { status: RequestStatus }) {
   return <span className={`badge status-${status.phase}`}>{status.label}</span>;
 }
 
-export function RequestTracker({ record, model, previewUrl }: { record: TrackedRequest; model?: ModelInfo; previewUrl?: string }) {
+/** A request with the time of its block, when read (the request page reads it). */
+export type TimedRequest = TrackedRequest & { requestedAt?: bigint };
+
+export function RequestTracker({
+  record,
+  model,
+  previewUrl,
+  live = false,
+}: {
+  record: TimedRequest;
+  model?: ModelInfo;
+  previewUrl?: string;
+  /** Followed live on its page: announce each step, and bring the answer into view and focus when it arrives. */
+  live?: boolean;
+}) {
+  const deployment = useDeployment();
   const status = useRequestStatus(record);
+  // Only once the answer is shown: off the path from settlement to screen.
+  const settledAt = useBlockTime(record.requestedAt !== undefined ? record.settlement?.blockNumber : undefined);
+  useAnnouncement(live ? `${status.label}. ${status.detail}` : undefined);
   const steps = lifecycleSteps(status);
   const { currency } = useCurrency(model?.feeToken);
   const id = requestIdHex(record.terms.requestId);
@@ -43,34 +62,75 @@ export function RequestTracker({ record, model, previewUrl }: { record: TrackedR
           </li>
         ))}
       </ol>
-      <p className="status-line" role="status">
+      <p className="status-line">
         <StatusBadge status={status} /> {status.detail}
         {status.secondsLeft !== undefined && status.secondsLeft > 0 && (
           <span className="muted"> Deadline in {formatDuration(status.secondsLeft)}.</span>
         )}
       </p>
-      <dl className="summary">
-        <dt>Request</dt>
-        <dd>
-          <code title={id} data-testid="request-id">
-            {shortHex(id, 8, 6)}
-          </code>
-        </dd>
-        <dt>Model</dt>
-        <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
-        <dt>Fee</dt>
-        <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
-        <dt>Deadline</dt>
-        <dd>{formatTime(record.terms.deadline)}</dd>
-        <dt>Image</dt>
-        <dd>
-          <code className="cid">{shortHex(record.imageCid, 10, 8)}</code>
-        </dd>
-        <dt>Paid in</dt>
-        <dd>
-          <TxLink hash={record.transactionHash} />
-        </dd>
-      </dl>
+      <div className="request-body">
+        {/* Detection results draw the image themselves, under their boxes. */}
+        {model?.task !== "detection" && (
+          <img
+            className="request-image"
+            src={previewUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${record.imageCid}`}
+            alt="What the model was asked about"
+          />
+        )}
+        <dl className="summary">
+          <dt>Request</dt>
+          <dd>
+            <code title={id} data-testid="request-id">
+              {shortHex(id, 8, 6)}
+            </code>
+          </dd>
+          <dt>Model</dt>
+          <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
+          <dt>Fee</dt>
+          <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
+          {record.requestedAt !== undefined && (
+            <>
+              <dt>Requested</dt>
+              <dd data-testid="requested-at">{formatTime(record.requestedAt)}</dd>
+            </>
+          )}
+          {settledAt !== undefined && record.settlement && (
+            <>
+              <dt>{record.settlement.kind === "fulfilled" ? "Answered" : "Settled"}</dt>
+              <dd data-testid="settled-at">
+                {formatTime(settledAt)}
+                {record.requestedAt !== undefined && (
+                  <span className="muted"> · {formatDuration(Number(settledAt - record.requestedAt))} after the request</span>
+                )}
+              </dd>
+            </>
+          )}
+          {!status.final && (
+            <>
+              <dt>Deadline</dt>
+              <dd>{formatTime(record.terms.deadline)}</dd>
+            </>
+          )}
+          <dt>Image</dt>
+          <dd>
+            <code className="cid" title={record.imageCid} data-testid="image-cid">
+              {shortHex(record.imageCid, 10, 8)}
+            </code>
+          </dd>
+          <dt>Paid in</dt>
+          <dd>
+            <TxLink hash={record.transactionHash} />
+          </dd>
+          {record.settlement && (
+            <>
+              <dt>Settled in</dt>
+              <dd>
+                <TxLink hash={record.settlement.transactionHash} />
+              </dd>
+            </>
+          )}
+        </dl>
+      </div>
       {status.reclaimable && <ReclaimButton record={record} />}
       {record.settlement?.kind === "fulfilled" &&
         // The result is checked against the requested model's name, so it waits for the registry.
@@ -86,6 +146,7 @@ export function RequestTracker({ record, model, previewUrl }: { record: TrackedR
               request={{ requestId: record.terms.requestId, modelName: model.name, imageCid: record.imageCid }}
               answer={record.settlement}
               imageUrl={previewUrl}
+              arrivedLive={live}
             />
           </Suspense>
         ) : (
@@ -109,8 +170,7 @@ function ReclaimButton({ record }: { record: TrackedRequest }) {
     try {
       await confirm(target, await reclaim(target, record.terms));
       setState({ busy: false });
-      await queryClient.invalidateQueries({ queryKey: ["requests"] });
-      await queryClient.invalidateQueries({ queryKey: ["balances"] });
+      await Promise.all(["requests", "request", "balances"].map((key) => queryClient.invalidateQueries({ queryKey: [key] })));
     } catch (error) {
       setState({ busy: false, error });
     }

@@ -7,11 +7,18 @@ import { describe, expect, it, vi } from "vitest";
 import { parseDeployment } from "../deployment.ts";
 import { DeploymentContext } from "../hooks.ts";
 import { classification, detection, IMAGE_CID } from "../test-fixtures.ts";
-import ResultPanel, { Detections, fetchAndVerifyResult, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
+import { fetchAndVerifyResult } from "../lib/fetch-result.ts";
+import { fireEvent } from "@testing-library/react";
+import ResultPanel, { Detections, labelPlacement, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
 
 /** What the mocked IPFS node serves for any result CID. */
-const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array }));
-vi.mock("../ipfs/ipfs.ts", () => ({ readResultBytes: async () => served.bytes }));
+const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array, reads: 0 }));
+vi.mock("../ipfs/ipfs.ts", () => ({
+  readResultBytes: async () => {
+    served.reads++;
+    return served.bytes;
+  },
+}));
 
 describe("result views", () => {
   it("lists the top-5 classes best first with probability bars", () => {
@@ -36,20 +43,20 @@ describe("result views", () => {
       "600",
       "380",
     ]);
-    expect(svg.querySelectorAll("rect")).toHaveLength(2);
+    expect(svg.querySelectorAll('rect[fill="none"]')).toHaveLength(2);
     expect(screen.getByRole("list", { name: "Detections" }).textContent).toContain("bus");
   });
 
   it("shows an error entry's reason instead of predictions", () => {
     const failed = {
-      schemaVersion: 2 as const,
+      schemaVersion: 3 as const,
       requestId: "7",
       imageCid: classification.imageCid,
       modelId: "mobilenetv2-12-int8",
       error: { code: "DECODE_FAILED" as const, message: "truncated JPEG" },
     };
     render(<ResultView result={failed} imageUrl="" />);
-    expect(screen.getByRole("status").textContent).toMatch(/DECODE_FAILED.*truncated JPEG/);
+    expect(screen.getByText(/No prediction: DECODE_FAILED/).parentElement!.textContent).toMatch(/DECODE_FAILED.*truncated JPEG/);
   });
 
   it("marks a verified result, and warns loudly about one that is not", () => {
@@ -66,6 +73,32 @@ describe("result views", () => {
       />,
     );
     expect(screen.getByRole("alert").textContent).toMatch(/Not verified.*Hash mismatch/);
+  });
+});
+
+describe("detection view", () => {
+  it("keeps labels inside the image: above a box when there is room, else inside its top, clamped at the right edge", () => {
+    const image = { width: 640, height: 480 };
+    expect(labelPlacement({ x: 100, y: 200, width: 50, height: 50 }, "bus 90%", image, 16)).toMatchObject({ x: 100, y: 179 });
+    const top = labelPlacement({ x: 100, y: 5, width: 50, height: 50 }, "bus 90%", image, 16);
+    expect(top.y).toBe(5);
+    const right = labelPlacement({ x: 630, y: 200, width: 10, height: 10 }, "person 34%", image, 16);
+    expect(right.x + right.width).toBeLessThanOrEqual(640);
+  });
+
+  it("hides boxes under the chosen threshold and links list items to their boxes", () => {
+    render(<Detections result={detection} imageUrl="blob:image" />);
+    const svg = screen.getByTestId("boxes");
+    const all = svg.querySelectorAll("g").length;
+    const slider = screen.getByRole("slider", { name: "Show detections scoring at least" });
+    fireEvent.change(slider, { target: { value: "100" } });
+    expect(svg.querySelectorAll("g").length).toBeLessThan(all);
+    fireEvent.change(slider, { target: { value: "0" } });
+    const item = within(screen.getByRole("list", { name: "Detections" })).getAllByRole("button")[0]!;
+    fireEvent.click(item);
+    expect(item.getAttribute("aria-pressed")).toBe("true");
+    const dimmed = [...svg.querySelectorAll("g")].filter((group) => group.getAttribute("opacity") === "0.3");
+    expect(dimmed.length).toBe(all - 1);
   });
 });
 
@@ -87,6 +120,18 @@ describe("fetchAndVerifyResult: the fetched result checked against the request",
   it("marks the requested model's answer about the requested image as verified", async () => {
     expect(await checkRecorded(classification, request)).toEqual({ verified: true, result: classification });
     expect(screen.getByTestId("verified").textContent).toMatch(/this request, model and image/);
+  });
+
+  it("reads a verified result once: the next time it comes from the cache, verified again", async () => {
+    localStorage.clear();
+    await checkRecorded(classification, request);
+    const reads = served.reads;
+    served.bytes = new Uint8Array(); // the node would now serve nothing usable
+    const bytes = new Uint8Array(resultBytes(classification));
+    const digest = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+    const again = await fetchAndVerifyResult("http://127.0.0.1:5001", request, { resultDigest: digest, topClass: 281, topScore: 6123 });
+    expect(again).toEqual({ verified: true, result: classification });
+    expect(served.reads).toBe(reads);
   });
 
   it("refuses a genuine recorded result from another model than the one requested", async () => {

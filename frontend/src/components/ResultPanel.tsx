@@ -6,10 +6,12 @@
  * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
-import type { ClassificationResult, Detection, DetectionResult, InferenceResult } from "@argus/protocol/result";
-import { type RecordedAnswer, type RequestedInference, type ResultVerification, verifyResult } from "@argus/protocol/verify-result";
+import { type ClassificationResult, type Detection, type DetectionResult, type InferenceResult, resultBytes } from "@argus/protocol/result";
+import type { RecordedAnswer, RequestedInference, ResultVerification } from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
-import { readResultBytes } from "../ipfs/ipfs.ts";
+import { useEffect, useId, useRef, useState } from "react";
+import { announce } from "./LiveRegion.tsx";
+import { resultQuery } from "../lib/result-query.ts";
 import { formatPercent } from "../lib/format.ts";
 import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
@@ -21,17 +23,33 @@ export interface ResultPanelProps {
   answer: RecordedAnswer & { resultDigest: `0x${string}` };
   /** A local preview of the image, if this browser uploaded it; else the gateway serves it. */
   imageUrl?: string | undefined;
+  /** The answer arrived while the user watched: scroll it into view, focus it, say it and mark the tab. */
+  arrivedLive?: boolean;
 }
 
-export default function ResultPanel({ request, answer, imageUrl }: ResultPanelProps) {
+export default function ResultPanel({ request, answer, imageUrl, arrivedLive = false }: ResultPanelProps) {
   const deployment = useDeployment();
   const cid = resultCidFromDigest(answer.resultDigest).toString();
-  const verification = useQuery({
-    queryKey: ["result", answer.resultDigest, request.requestId.toString(), request.modelName, request.imageCid],
-    queryFn: () => fetchAndVerifyResult(deployment.ipfs.apiUrl, request, answer),
-    staleTime: Infinity,
-    retry: 1,
-  });
+  const verification = useQuery(resultQuery(deployment.ipfs.apiUrl, request, answer));
+  const section = useRef<HTMLElement>(null);
+  const outcomeReady = verification.data !== undefined;
+  useEffect(() => {
+    if (!arrivedLive || !outcomeReady || !section.current) return;
+    section.current.scrollIntoView({ block: "start", behavior: "instant" as ScrollBehavior });
+    section.current.focus({ preventScroll: true });
+  }, [arrivedLive, outcomeReady]);
+  useEffect(() => {
+    if (!arrivedLive || verification.data === undefined) return;
+    const summary = answerSummary(verification.data);
+    announce(summary);
+    const title = document.title;
+    if (document.hidden) document.title = `✓ ${summary} · Argus`;
+    const restore = () => {
+      if (!document.hidden) document.title = title;
+    };
+    document.addEventListener("visibilitychange", restore);
+    return () => document.removeEventListener("visibilitychange", restore);
+  }, [arrivedLive, verification.data]);
   if (verification.isPending)
     return (
       <p className="muted" aria-busy="true">
@@ -41,22 +59,47 @@ export default function ResultPanel({ request, answer, imageUrl }: ResultPanelPr
   if (verification.error) return <ErrorNotice error={verification.error} onRetry={() => void verification.refetch()} />;
   const outcome = verification.data;
   return (
-    <section className="result" aria-label="Result">
+    <section className="result" aria-label="Result" ref={section} tabIndex={-1} data-testid="result">
       <VerificationMark verification={outcome} cid={cid} gatewayUrl={deployment.ipfs.gatewayUrl} />
       {outcome.result && (
         <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />
       )}
+      {outcome.verified && <DownloadResult result={outcome.result} cid={cid} />}
     </section>
   );
 }
 
-/** The recorded result from the IPFS node at `apiUrl`, checked against the request and the chain. */
-export async function fetchAndVerifyResult(
-  apiUrl: string,
-  request: RequestedInference,
-  answer: ResultPanelProps["answer"],
-): Promise<ResultVerification> {
-  return verifyResult(await readResultBytes(apiUrl, answer.resultDigest), request, answer);
+/**
+ * The verified result as a file: its canonical JSON, which is the document whose sha256
+ * the contract recorded (the oracle pins exactly these bytes).
+ */
+function DownloadResult({ result, cid }: { result: InferenceResult; cid: string }) {
+  const [url, setUrl] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const objectUrl = URL.createObjectURL(new Blob([new Uint8Array(resultBytes(result))], { type: "application/json" }));
+    setUrl(objectUrl);
+    return () => URL.revokeObjectURL(objectUrl);
+  }, [result]);
+  if (url === undefined) return null;
+  return (
+    <p className="download">
+      <a href={url} download={`argus-result-${cid}.json`} data-testid="download-json">
+        Download the result (JSON)
+      </a>
+    </p>
+  );
+}
+
+/** One sentence for the live region and the tab title: whether it is verified, and the answer. */
+export function answerSummary(verification: ResultVerification): string {
+  if (!verification.verified) return "The result arrived but could not be verified.";
+  const result = verification.result;
+  if (!result || "error" in result) return "Verified: the model gave no prediction.";
+  if (result.task === "classification") {
+    const top = result.top5[0];
+    return top ? `Verified answer: ${top.label} (${formatPercent(top.score)}).` : "Verified answer.";
+  }
+  return `Verified answer: ${result.detections.length} detection${result.detections.length === 1 ? "" : "s"}.`;
 }
 
 export function VerificationMark({ verification, cid, gatewayUrl }: { verification: ResultVerification; cid: string; gatewayUrl: string }) {
@@ -67,7 +110,7 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
   );
   if (verification.verified) {
     return (
-      <div className="verified" data-testid="verified" role="status">
+      <div className="verified" data-testid="verified">
         <span className="ok-mark" aria-hidden="true">
           ✓
         </span>
@@ -94,7 +137,7 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
 export function ResultView({ result, imageUrl }: { result: InferenceResult; imageUrl: string }) {
   if ("error" in result) {
     return (
-      <div className="notice notice-warning" role="status">
+      <div className="notice notice-warning">
         <p className="notice-title">No prediction: {result.error.code}</p>
         <p>{result.error.message}</p>
       </div>
@@ -121,10 +164,30 @@ export function TopClasses({ result }: { result: ClassificationResult }) {
 
 const BOX_COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#a06cd5", "#2e86ab"];
 
+/** Where a box's label goes: above the box when there is room, else just inside its top, never past the image's edges. */
+export function labelPlacement(
+  box: { x: number; y: number; width: number; height: number },
+  text: string,
+  image: { width: number; height: number },
+  fontSize: number,
+): { x: number; y: number; width: number; height: number } {
+  const width = Math.min(image.width, Math.ceil(text.length * fontSize * 0.62) + fontSize / 2);
+  const height = Math.round(fontSize * 1.3);
+  const x = Math.max(0, Math.min(box.x, image.width - width));
+  const above = box.y - height;
+  const y = above >= 0 ? above : Math.max(0, Math.min(box.y, image.height - height));
+  return { x, y, width, height };
+}
+
 export function Detections({ result, imageUrl }: { result: DetectionResult; imageUrl: string }) {
   const { width, height } = result.image;
   const stroke = Math.max(2, Math.round(Math.max(width, height) / 250));
   const fontSize = Math.max(12, Math.round(Math.max(width, height) / 40));
+  const lowest = Math.min(...result.detections.map((detection) => detection.score), 1);
+  const [threshold, setThreshold] = useState(Math.floor(lowest * 100));
+  const [active, setActive] = useState<string | undefined>(undefined);
+  const shown = result.detections.filter((detection) => detection.score * 100 >= threshold);
+  const sliderId = useId();
   return (
     <div className="detections">
       <figure className="overlay" style={{ aspectRatio: `${width} / ${height}` }}>
@@ -133,41 +196,72 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
           viewBox={`0 0 ${width} ${height}`}
           preserveAspectRatio="none"
           role="img"
-          aria-label={`${result.detections.length} detections`}
+          aria-label={`${shown.length} detections at ${threshold} % or more`}
           data-testid="boxes"
         >
-          {result.detections.map((detection) => {
+          {shown.map((detection) => {
+            const key = detectionKey(detection);
             const colour = BOX_COLOURS[detection.classIndex % BOX_COLOURS.length];
             const { x, y, width: w, height: h } = detection.box;
+            const text = `${detection.label} ${Math.round(detection.score * 100)}%`;
+            const label = labelPlacement(detection.box, text, result.image, fontSize);
+            const dimmed = active !== undefined && active !== key;
             return (
-              <g key={detectionKey(detection)} data-label={detection.label}>
-                <rect x={x} y={y} width={w} height={h} fill="none" stroke={colour} strokeWidth={stroke} />
-                <text
-                  x={x + stroke}
-                  y={Math.max(fontSize, y - stroke)}
-                  fill={colour}
-                  fontSize={fontSize}
-                  paintOrder="stroke"
-                  stroke="#000"
-                  strokeWidth={stroke / 2}
-                >
-                  {detection.label} {Math.round(detection.score * 100)}%
+              <g key={key} data-label={detection.label} opacity={dimmed ? 0.3 : 1}>
+                <rect x={x} y={y} width={w} height={h} fill="none" stroke={colour} strokeWidth={active === key ? stroke * 2 : stroke} />
+                <rect x={label.x} y={label.y} width={label.width} height={label.height} fill="#000" opacity={0.7} />
+                <text x={label.x + fontSize / 4} y={label.y + fontSize} fill={colour} fontSize={fontSize} data-testid="box-label">
+                  {text}
                 </text>
               </g>
             );
           })}
         </svg>
       </figure>
-      {result.detections.length === 0 ? (
-        <p className="muted">Nothing detected above the model's threshold.</p>
+      {result.detections.length > 0 && (
+        <div className="threshold">
+          <label htmlFor={sliderId}>Show detections scoring at least</label>
+          <input
+            id={sliderId}
+            type="range"
+            min={0}
+            max={100}
+            step={1}
+            value={threshold}
+            onChange={(event) => setThreshold(Number(event.target.value))}
+            aria-valuetext={`${threshold} %`}
+          />
+          <output htmlFor={sliderId}>{threshold} %</output>
+        </div>
+      )}
+      {shown.length === 0 ? (
+        <p className="muted">
+          {result.detections.length === 0 ? "Nothing detected above the model's threshold." : "No detection scores that high."}
+        </p>
       ) : (
         <ol className="detection-list" aria-label="Detections">
-          {result.detections.map((detection) => (
-            <li key={detectionKey(detection)}>
-              <span className="swatch" style={{ background: BOX_COLOURS[detection.classIndex % BOX_COLOURS.length] }} aria-hidden="true" />
-              {detection.label} <span className="muted">{formatPercent(detection.score)}</span>
-            </li>
-          ))}
+          {shown.map((detection) => {
+            const key = detectionKey(detection);
+            return (
+              <li key={key}>
+                <button
+                  type="button"
+                  className="detection-item"
+                  aria-pressed={active === key}
+                  onClick={() => setActive(active === key ? undefined : key)}
+                  onMouseEnter={() => setActive(key)}
+                  onMouseLeave={() => setActive(undefined)}
+                >
+                  <span
+                    className="swatch"
+                    style={{ background: BOX_COLOURS[detection.classIndex % BOX_COLOURS.length] }}
+                    aria-hidden="true"
+                  />
+                  {detection.label} <span className="muted">{formatPercent(detection.score)}</span>
+                </button>
+              </li>
+            );
+          })}
         </ol>
       )}
     </div>

@@ -19,7 +19,7 @@ export function orderConnectors(connectors: readonly Connector[], hasWindowEther
 }
 
 export function WalletButton() {
-  const { connection, connected } = useWallet();
+  const { connection, connected, wrongNetwork } = useWallet();
   const connectors = useConnectors();
   const connect = useConnect();
   const disconnect = useDisconnect();
@@ -30,7 +30,8 @@ export function WalletButton() {
     return (
       <div className="wallet">
         <span className="account" title={connection.address}>
-          <span className="dot" aria-hidden="true" /> {connection.connector?.name ?? "Wallet"} · {shortHex(connection.address, 4, 4)}
+          <span className={`dot${wrongNetwork ? " dot-wrong" : ""}`} aria-hidden="true" /> {connection.connector?.name ?? "Wallet"} ·{" "}
+          {shortHex(connection.address, 4, 4)}
         </span>
         <button type="button" className="secondary small" onClick={() => disconnect.mutate({})}>
           Disconnect
@@ -50,7 +51,11 @@ export function WalletButton() {
         <fieldset id={listId} className="wallet-menu" aria-label="Choose a wallet">
           {wallets.length === 0 ? (
             <p className="muted">
-              No browser wallet found. Install MetaMask (or another wallet that supports EIP-6963), then reload this page.
+              No browser wallet announced itself (EIP-6963) to this page.{" "}
+              <a href="https://ethereum.org/en/wallets/find-wallet/" target="_blank" rel="noreferrer">
+                Get a wallet
+              </a>{" "}
+              (MetaMask or any other browser wallet), then reload this page. Reading requests works without one.
             </p>
           ) : (
             <ul>

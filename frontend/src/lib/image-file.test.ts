@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
-import { checkImage, checkImageFile, sniffImageFormat } from "./image-file.ts";
+import { MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from "@argus/protocol/limits";
+import { checkImage, checkImageFile, type ImageDecoder, sniffImageFormat } from "./image-file.ts";
 
 const bytes = (...values: (number | string)[]) =>
   new Uint8Array(values.flatMap((value) => (typeof value === "string" ? Array.from(value, (char) => char.charCodeAt(0)) : [value])));
@@ -32,5 +32,45 @@ describe("image checks before upload", () => {
   it("does not read an oversized file", async () => {
     const big = new File([new Uint8Array(MAX_IMAGE_BYTES + 10)], "huge.png", { type: "image/png" });
     expect(await checkImageFile(big)).toMatchObject({ ok: false, reason: "too-large" });
+  });
+});
+
+describe("image checks that need a decoder", () => {
+  // Stands in for the browser's <img>/createImageBitmap (the e2e tests run the real ones in Chromium).
+  const decoderFor = (width: number, height: number, decodes = true, readable = true): ImageDecoder => ({
+    dimensions: async () => {
+      if (!readable) throw new Error("unreadable header");
+      return { width, height };
+    },
+    decode: async () => {
+      if (!decodes) throw new Error("corrupt data");
+    },
+  });
+  const jpeg = () => new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])], "p.jpg");
+
+  it("refuses more pixels than the protocol allows, naming both counts", async () => {
+    const side = Math.ceil(Math.sqrt(MAX_IMAGE_PIXELS)) + 1;
+    const check = await checkImageFile(jpeg(), decoderFor(side, side));
+    expect(check).toMatchObject({ ok: false, reason: "too-many-pixels" });
+    expect(check.ok ? "" : check.message).toContain(`at most ${MAX_IMAGE_PIXELS.toLocaleString("en")} pixels`);
+    expect(await checkImageFile(jpeg(), decoderFor(MAX_IMAGE_PIXELS / 1000, 1000))).toMatchObject({ ok: true, width: 40_000 });
+  });
+
+  it("refuses an image whose header or data the browser cannot decode", async () => {
+    expect(await checkImageFile(jpeg(), decoderFor(10, 10, false))).toMatchObject({ ok: false, reason: "undecodable" });
+    expect(await checkImageFile(jpeg(), decoderFor(10, 10, true, false))).toMatchObject({ ok: false, reason: "undecodable" });
+  });
+
+  it("does not decode what is already refused by its bytes", async () => {
+    let asked = false;
+    const decoder: ImageDecoder = {
+      dimensions: async () => {
+        asked = true;
+        return { width: 1, height: 1 };
+      },
+      decode: async () => {},
+    };
+    await checkImageFile(new File(["<html>"], "x.jpg"), decoder);
+    expect(asked).toBe(false);
   });
 });

@@ -81,7 +81,7 @@ describe("deriveStatus", () => {
     const status = deriveStatus({ deadline, settlement: { kind: "rejected", reason: 2 } });
     expect(status.phase).toBe("rejected");
     expect(status.detail).toMatch(/larger than 2 MiB/);
-    expect(status.detail).toMatch(/refunded/);
+    expect(status.detail).toMatch(/fee went back to your Argus balance.*Refunds/);
     expect(describeRejectReason(99).title).toMatch(/reason code 99/);
   });
 });

@@ -109,7 +109,7 @@ export function deriveStatus(input: StatusInput): RequestStatus {
     return {
       phase: "rejected",
       label: "Rejected",
-      detail: `The oracle refused the request: ${reason.title}. ${reason.advice} Your fee was refunded: withdraw it below.`,
+      detail: `The oracle refused the request: ${reason.title}. ${reason.advice} Your fee went back to your Argus balance: collect it under Refunds on the start page.`,
       reclaimable: false,
       final: true,
     };
@@ -118,7 +118,7 @@ export function deriveStatus(input: StatusInput): RequestStatus {
     return {
       phase: "expired",
       label: "Expired, refunded",
-      detail: "No answer came before the deadline; the fee was refunded. Withdraw it below.",
+      detail: "No answer came before the deadline; the fee went back to your Argus balance. Collect it under Refunds on the start page.",
       reclaimable: false,
       final: true,
     };
@@ -127,7 +127,7 @@ export function deriveStatus(input: StatusInput): RequestStatus {
     return {
       phase: "overdue",
       label: "Expired",
-      detail: "The oracle missed the deadline. Reclaim the fee, then withdraw it.",
+      detail: "The oracle missed the deadline. Reclaim the fee here, or get it back with everything else owed under Refunds.",
       reclaimable: true,
       final: false,
       secondsLeft: 0,

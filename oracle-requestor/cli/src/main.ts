@@ -41,6 +41,11 @@ export const COMMANDS: readonly Entry[] = [
     summary: "status and verified result of a request",
     load: async () => (await import("./commands/result.ts")).resultCommand,
   },
+  {
+    name: "verify",
+    summary: "check a request's answer; --recompute reruns the model here",
+    load: async () => (await import("./commands/verify.ts")).verifyCommand,
+  },
   { name: "events", summary: "query request and result events", load: async () => (await import("./commands/events.ts")).eventsCommand },
   {
     name: "reclaim",

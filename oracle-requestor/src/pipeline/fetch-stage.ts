@@ -81,8 +81,10 @@ export class FetchStage {
       return;
     }
     const cached = this.store.cachedResult(request.modelId, imageCid, this.clock() - this.options.resultCacheWindowS * 1000);
-    if (cached !== undefined) {
-      const result = readdress(InferenceResultSchema.parse(JSON.parse(new TextDecoder().decode(cached))), request);
+    // An entry written under an older result schema (before an upgrade) is not reused: the image is computed again.
+    const reusable = cached === undefined ? undefined : InferenceResultSchema.safeParse(JSON.parse(new TextDecoder().decode(cached)));
+    if (reusable?.success) {
+      const result = readdress(reusable.data, request);
       await recordResult(this.store, request, result, this.clock());
       this.log.debug({ requestId: requestId.toString(), imageCid }, "answered from the result cache");
       return;

@@ -1,11 +1,13 @@
 /**
  * Posts results and rejections on-chain in batched transactions and follows them to
- * confirmation. Crash safety: each transaction is signed, recorded (with its requests
- * set to `posting`) and only then broadcast, so after a restart every possibly-sent
- * transaction is known and is either found mined, rebroadcast, fee-bumped, or declared
- * dropped — and then its requests are simply posted again: the escrow skips anything
- * already settled, so nothing is ever settled twice. Batches are sized and split by
- * settle-batching.ts, so that no consumer's callback can hold the other requests up.
+ * confirmation, and then until they are final (settlement-watch.ts): a settlement that a
+ * reorg takes off the chain is posted again. Crash safety: each transaction is signed,
+ * recorded (with its requests set to `posting`) and only then broadcast, so after a
+ * restart every possibly-sent transaction is known and is either found mined,
+ * rebroadcast, fee-bumped, or declared dropped — and then its requests are simply posted
+ * again: the escrow skips anything already settled, so nothing is ever settled twice.
+ * Batches are sized and split by settle-batching.ts, so that no consumer's callback can
+ * hold the other requests up.
  */
 import type { Logger } from "pino";
 import {
@@ -23,12 +25,16 @@ import { packFulfillment, type RequestTerms, SkipReason } from "@argus/escrow/re
 import { findSettlements } from "@argus/escrow/escrow-reads";
 import { readSettlementLogs } from "@argus/escrow/settlement-logs";
 import type { RequestStore, StoredRequest, TransactionRecord } from "../store/request-store.ts";
+import { WatchedSettlements } from "../store/watched-settlements.ts";
+import { SettlementWatch, type SettlementWatchEvents } from "./settlement-watch.ts";
 import { BatchCaps, chooseBatch, settlementGasLimit } from "./settle-batching.ts";
 
 export interface SettleStageOptions {
   escrow: Address;
   chainId: number;
   confirmations: number;
+  /** How deep a settlement must be to count as final, on a node without a lagging `finalized` block. */
+  finalityBlocks: number;
   maxPerTx: number;
   receiptTimeoutMs: number;
   maxFeePerGas: bigint;
@@ -66,6 +72,8 @@ export class SettleStage {
   private readonly options: Required<SettleStageOptions>;
   private readonly log: Logger;
   private readonly onSettled: (report: SettlementReport) => void;
+  private readonly watched: WatchedSettlements;
+  private readonly watch: SettlementWatch;
   /** How requests whose batch failed are split when posted again. */
   private readonly caps = new BatchCaps();
   /** Most callback gas one transaction carries: half the block gas limit (read once). */
@@ -78,6 +86,7 @@ export class SettleStage {
     options: SettleStageOptions;
     log: Logger;
     onSettled?: (report: SettlementReport) => void;
+    watchEvents?: SettlementWatchEvents;
   }) {
     this.client = deps.client;
     this.account = deps.account;
@@ -85,6 +94,14 @@ export class SettleStage {
     this.options = { maxInFlight: 4, lingerMs: 0, ...deps.options };
     this.log = deps.log;
     this.onSettled = deps.onSettled ?? (() => {});
+    this.watched = new WatchedSettlements(deps.store.db);
+    this.watch = new SettlementWatch({
+      client: deps.client,
+      records: this.watched,
+      finalityBlocks: deps.options.finalityBlocks,
+      log: deps.log,
+      ...(deps.watchEvents ? { events: deps.watchEvents } : {}),
+    });
   }
 
   /**
@@ -218,11 +235,13 @@ export class SettleStage {
     return Math.max(pending, recorded);
   }
 
-  /** Checks every sent transaction: confirmed, reverted, stuck (bump) or gone (repost). */
+  /** Watches landed settlements (final, or reorged away), then checks every sent one: confirmed, reverted, stuck (bump) or gone (repost). */
   async follow(): Promise<void> {
-    const pending = this.store.pendingTransactions();
-    if (pending.length === 0) return;
+    let pending = this.store.pendingTransactions();
+    if (pending.length === 0 && this.watched.count() === 0) return;
     const head = await this.client.getBlockNumber({ cacheTime: 0 });
+    if ((await this.watch.check(head)) > 0) pending = this.store.pendingTransactions();
+    if (pending.length === 0) return;
     const minedNonce = await this.client.getTransactionCount({ address: this.account.address, blockTag: "latest" });
     for (const tx of pending) {
       const receipt = await this.client.getTransactionReceipt({ hash: tx.hash }).catch((error: unknown) => {
@@ -261,6 +280,8 @@ export class SettleStage {
     const latenciesS: number[] = [];
     for (const id of tx.requestIds) {
       const request = this.store.get(id);
+      // Not waiting for this transaction: its block was orphaned (store.rewindTo), or another settled it.
+      if (request?.state !== "posting" || request.settleTx !== tx.hash) continue;
       const outcome = effects.outcomes.get(id);
       let final: "fulfilled" | "rejected" | "expired" | undefined;
       let note: string | undefined;
@@ -282,12 +303,12 @@ export class SettleStage {
           final = "expired";
           note = "the escrow refused the result: past the deadline";
         } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotPending) {
-          final = (await this.earlierSettlement(id, request?.blockNumber ?? 0n)) ?? "expired";
+          final = (await this.earlierSettlement(id, request.blockNumber)) ?? "expired";
           note = "already settled on-chain";
         } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotOperator) {
           final = "expired";
-          note = `this oracle does not operate model ${request?.modelId}: its operators settle it, or its requester reclaims after the deadline`;
-          this.log.error({ requestId: id.toString(), modelId: request?.modelId, hash: tx.hash }, note);
+          note = `this oracle does not operate model ${request.modelId}: its operators settle it, or its requester reclaims after the deadline`;
+          this.log.error({ requestId: id.toString(), modelId: request.modelId, hash: tx.hash }, note);
         } else {
           final = "expired";
           note = `the escrow skipped it (reason ${outcome?.kind === "skipped" ? outcome.reason : "none"}); its requester can reclaim after the deadline`;
@@ -295,9 +316,9 @@ export class SettleStage {
         }
       }
       this.store.settle(id, final, tx.hash, note);
-      if (request) latenciesS.push((Date.now() - request.receivedAt) / 1000);
+      latenciesS.push((Date.now() - request.receivedAt) / 1000);
     }
-    this.store.finishTransaction(tx.hash, "mined", receipt.gasUsed, gasCostWei);
+    this.watched.landed(tx.hash, { number: receipt.blockNumber, hash: receipt.blockHash }, receipt.gasUsed, gasCostWei);
     this.onSettled({
       kind: tx.kind,
       hash: tx.hash,

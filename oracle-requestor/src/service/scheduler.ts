@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { PublicClient } from "viem";
-import type { IntakeProgress } from "../intake/request-events.ts";
+import type { IntakeProgress, IntakeReorg } from "../intake/request-events.ts";
 import type { PipelineStages } from "./stages.ts";
 
 export class LoopScheduler {
@@ -84,7 +84,7 @@ export function schedulePipeline(scheduler: LoopScheduler, stages: PipelineStage
     const latest = await client.getBlock({ blockTag: "latest" });
     chainNowS = latest.timestamp;
     options.onIntake(progress);
-    if (progress.orphaned > 0) log.warn({ orphaned: progress.orphaned }, "reorg: dropped requests from orphaned blocks; re-reading");
+    if (progress.reorg) logReorg(log, progress.reorg);
     if (progress.added > 0) log.info({ added: progress.added, readUpTo: progress.readUpTo }, "requests received");
     return 0;
   });
@@ -92,4 +92,25 @@ export function schedulePipeline(scheduler: LoopScheduler, stages: PipelineStage
   scheduler.start("execute", 100, async () => (chainNowS === 0n ? 0 : execute.dispatch(Date.now(), chainNowS)));
   scheduler.start("pin", 200, async () => pin.runOnce());
   scheduler.start("settle", Math.min(pollIntervalMs, 500), async () => (chainNowS === 0n ? 0 : settle.runOnce(chainNowS)));
+}
+
+/** One line per reorg: how deep, where it forked, and what became of each request it orphaned. */
+function logReorg(log: Logger, { depth, forkBlock, orphaned }: IntakeReorg): void {
+  const byState: Record<string, number> = {};
+  for (const request of orphaned) byState[request.state] = (byState[request.state] ?? 0) + 1;
+  log.warn(
+    {
+      depth: Number(depth),
+      forkBlock: Number(forkBlock),
+      orphaned: orphaned.length,
+      byState,
+      requests: orphaned.slice(0, 20).map((request) => ({
+        id: request.requestId.toString(),
+        block: Number(request.blockNumber),
+        state: request.state,
+        settleTx: request.settleTx,
+      })),
+    },
+    `reorg ${depth} block${depth === 1n ? "" : "s"} deep (fork after block ${forkBlock}): ${orphaned.length} request(s) left the chain and moved to orphaned_requests; re-reading from block ${forkBlock + 1n}`,
+  );
 }

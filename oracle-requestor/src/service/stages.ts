@@ -10,6 +10,7 @@ import { DEFAULT_IMAGE_LIMITS } from "@argus/provider-image/image-limits";
 import { createIpfsClient } from "@argus/ipfs-node/client";
 import type { OracleConfig } from "../config.ts";
 import type { Executor } from "../executors/executor.ts";
+import type { OracleMetrics } from "../metrics.ts";
 import { ModelRegistryReader } from "../intake/model-registry.ts";
 import { RequestIntake } from "../intake/request-events.ts";
 import { ExecuteStage } from "../pipeline/execute-stage.ts";
@@ -35,8 +36,9 @@ export function createStages(
     queue,
     executor,
     economics,
+    metrics,
     log,
-  }: { chain: ChainAccess; queue: DurableQueue; executor: Executor; economics: Economics; log: Logger },
+  }: { chain: ChainAccess; queue: DurableQueue; executor: Executor; economics: Economics; metrics: OracleMetrics; log: Logger },
 ): PipelineStages {
   const { client, escrow, chainId, account } = chain;
   const { store, spool } = queue;
@@ -90,6 +92,7 @@ export function createStages(
       escrow,
       chainId,
       confirmations: config.confirmations,
+      finalityBlocks: config.settlementFinalityBlocks,
       maxPerTx: config.maxSettlementsPerTx,
       lingerMs: config.settleLingerMs,
       receiptTimeoutMs: config.txReceiptTimeoutMs,
@@ -97,6 +100,13 @@ export function createStages(
     },
     log,
     onSettled: (report) => economics.settled(report),
+    watchEvents: {
+      onFinal: (_settlement, blocks) => metrics.settlementBlocksToFinality.observe(Number(blocks)),
+      onReorg: (reorg) => {
+        metrics.settlementsReorged.inc(reorg.transactions.length);
+        metrics.settlementRequestsReposted.inc(reorg.requests);
+      },
+    },
   });
   return { intake, fetch, execute, pin, settle };
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -58,13 +58,29 @@ CREATE TABLE IF NOT EXISTS transactions (
   kind TEXT NOT NULL,                   -- fulfil | reject
   request_ids TEXT NOT NULL,            -- JSON array of decimal ids
   raw TEXT NOT NULL,                    -- the signed transaction, to rebroadcast
-  state TEXT NOT NULL,                  -- sent | mined | reverted | replaced | dropped
+  -- sent | mined (landed, watched until final) | final | reverted | replaced | dropped
+  state TEXT NOT NULL,
   max_fee_per_gas TEXT NOT NULL,
   sent_at INTEGER NOT NULL,
   gas_used TEXT,
-  gas_cost_wei TEXT
+  gas_cost_wei TEXT,
+  block_number INTEGER,                 -- where it landed (mined, final)
+  block_hash TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS transactions_by_state ON transactions (state, nonce);
+
+-- Requests whose block a reorg took off the chain, as they were at that moment: kept
+-- for the operator (the re-read brings back into requests those that still exist).
+CREATE TABLE IF NOT EXISTS orphaned_requests (
+  request_id TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  state TEXT NOT NULL,                  -- its state when its block left the chain
+  settle_tx TEXT,
+  fork_block INTEGER NOT NULL,          -- the newest block the old and new chain share
+  orphaned_at INTEGER NOT NULL,
+  PRIMARY KEY (request_id, block_hash)
+) STRICT;
 
 -- The prediction part of recent results, to answer the same image for the same model again.
 CREATE TABLE IF NOT EXISTS result_cache (
@@ -85,12 +101,25 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec("PRAGMA busy_timeout = 5000");
   db.exec(SCHEMA);
   const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-  if (version === undefined) {
-    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-  } else if (Number(version.value) !== SCHEMA_VERSION) {
+  if (version !== undefined && Number(version.value) === 1) migrateFromVersion1(db);
+  else if (version !== undefined && Number(version.value) !== SCHEMA_VERSION) {
     throw new Error(`${path} has queue schema ${version.value}; this oracle reads schema ${SCHEMA_VERSION}`);
   }
+  if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
   return db;
+}
+
+/**
+ * Schema 1 did not record where a settlement landed, and took a mined one as done: those
+ * stay done (`final`), since there is no block to watch them by.
+ */
+function migrateFromVersion1(db: DatabaseSync): void {
+  inTransaction(db, () => {
+    db.exec("ALTER TABLE transactions ADD COLUMN block_number INTEGER");
+    db.exec("ALTER TABLE transactions ADD COLUMN block_hash TEXT");
+    db.exec("UPDATE transactions SET state = 'final' WHERE state = 'mined'");
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+  });
 }
 
 /** Runs `work` in one transaction: all its writes land, or none do. */

@@ -3,8 +3,8 @@
  * API (ORACLE_STATES in @argus/protocol/oracle-status): received → ready → running →
  * computed → pinned → posting → fulfilled or, when its input is unusable,
  * received|running → rejecting → posting → rejected; `expired` when its deadline
- * passes first. A reorg deletes the requests of orphaned
- * blocks that are not being settled yet; re-reading brings back those that survived.
+ * passes first. A reorg moves the requests of orphaned blocks to
+ * `orphaned_requests`; re-reading brings back those that survived.
  * Each transition is one statement or one transaction, so a crash leaves every
  * request in exactly one state.
  */
@@ -79,13 +79,22 @@ function toRequest(row: Row): StoredRequest {
   };
 }
 
+/** A request whose block left the chain, as it was then. */
+export interface OrphanedRequest {
+  requestId: bigint;
+  blockNumber: bigint;
+  state: RequestStateName;
+  settleTx: Hex | null;
+}
+
 export interface TransactionRecord {
   hash: Hex;
   nonce: number;
   kind: "fulfil" | "reject";
   requestIds: bigint[];
   raw: Hex;
-  state: "sent" | "mined" | "reverted" | "replaced" | "dropped";
+  /** `mined`: landed, and watched until final (store/settlement-watch.ts). */
+  state: "sent" | "mined" | "final" | "reverted" | "replaced" | "dropped";
   maxFeePerGas: bigint;
   sentAt: number;
 }
@@ -159,19 +168,45 @@ export class RequestStore {
 
   /**
    * After a reorg: forgets what was read above `ancestor` and rewinds the cursor to
-   * re-read it. Requests from those blocks are dropped (the re-read brings back the ones
-   * that still exist) — finished ones too: their settlement came after them, so it was
-   * orphaned with them, and a request the new branch gives the same id must not be
-   * mistaken for the old one. Only those with a settlement in flight stay, for the
-   * settle stage to follow; the contract refuses to settle a request twice.
+   * re-read it. Requests from those blocks leave the queue for `orphaned_requests`, as
+   * they were (the re-read brings back into the queue the ones that still exist) — every
+   * state, finished and in-flight ones too: a settlement came after its request, so it
+   * was orphaned with it, and a request the new branch gives the same id must not be
+   * mistaken for the old one. A settlement still on its way for one of them finds no
+   * request waiting for it and changes nothing; the contract refuses to settle twice.
    */
-  rewindTo(ancestor: bigint): number {
+  rewindTo(ancestor: bigint): OrphanedRequest[] {
     return inTransaction(this.db, () => {
       this.db.prepare("DELETE FROM read_blocks WHERE number > ?").run(ancestor);
-      const dropped = this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state <> 'posting'").run(ancestor);
+      const rows = this.db
+        .prepare("SELECT request_id, block_number, block_hash, state, settle_tx FROM requests WHERE block_number > ? ORDER BY block_number")
+        .all(ancestor);
+      this.db
+        .prepare(`INSERT OR REPLACE INTO orphaned_requests (request_id, block_number, block_hash, state, settle_tx, fork_block, orphaned_at)
+          SELECT request_id, block_number, block_hash, state, settle_tx, ?, ? FROM requests WHERE block_number > ?`)
+        .run(ancestor, this.clock(), ancestor);
+      this.db.prepare("DELETE FROM requests WHERE block_number > ?").run(ancestor);
       this.setMeta("next_block", (ancestor + 1n).toString());
-      return Number(dropped.changes);
+      return rows.map((row) => ({
+        requestId: BigInt(row.request_id as string),
+        blockNumber: BigInt(row.block_number as number),
+        state: row.state as RequestStateName,
+        settleTx: row.settle_tx as Hex | null,
+      }));
     });
+  }
+
+  /** Requests a reorg took off the chain (see rewindTo), newest first. */
+  orphanedRequests(limit = 100): (OrphanedRequest & { forkBlock: bigint; orphanedAt: number })[] {
+    const rows = this.db.prepare("SELECT * FROM orphaned_requests ORDER BY orphaned_at DESC, block_number DESC LIMIT ?").all(limit);
+    return rows.map((row) => ({
+      requestId: BigInt(row.request_id as string),
+      blockNumber: BigInt(row.block_number as number),
+      state: row.state as RequestStateName,
+      settleTx: row.settle_tx as Hex | null,
+      forkBlock: BigInt(row.fork_block as number),
+      orphanedAt: Number(row.orphaned_at),
+    }));
   }
 
   // ------------------------------------------------------------ reading
@@ -296,7 +331,7 @@ export class RequestStore {
     }));
   }
 
-  finishTransaction(hash: Hex, state: "mined" | "reverted" | "dropped", gasUsed?: bigint, gasCostWei?: bigint): void {
+  finishTransaction(hash: Hex, state: "reverted" | "dropped", gasUsed?: bigint, gasCostWei?: bigint): void {
     this.db
       .prepare("UPDATE transactions SET state = ?, gas_used = ?, gas_cost_wei = ? WHERE hash = ?")
       .run(state, gasUsed?.toString() ?? null, gasCostWei?.toString() ?? null, hash);

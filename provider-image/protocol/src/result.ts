@@ -17,9 +17,11 @@
 import { sha256 } from "multiformats/hashes/sha2";
 import { z } from "zod";
 import { canonicalJsonBytes } from "./canonical-json.ts";
+import { digestFromResultCid } from "./cid.ts";
 import { ImageCidSchema, ModelIdSchema, RequestIdSchema, Sha256HexSchema } from "./ids.ts";
 
-export const RESULT_SCHEMA_VERSION = 2;
+/** 3: predictions name their manifest (`manifestCid`) and the engine's version (`runtime.engine`). */
+export const RESULT_SCHEMA_VERSION = 3;
 
 /** `topClass` when there is no class to report: a detector that found nothing. */
 export const NO_CLASS = 0xffff;
@@ -102,8 +104,14 @@ export type Timings = z.infer<typeof TimingsSchema>;
 export const InferencePathSchema = z.enum(["native-int8", "native-u8u8", "qdq-reference", "native-float"]);
 export type InferencePath = z.infer<typeof InferencePathSchema>;
 
-/** Versions of everything that can change a prediction's last digits, and the inference path. */
+/**
+ * Versions of everything that can change a prediction's last digits, and the inference
+ * path: with the manifest (weights, preprocessing) this is what a recomputation needs to
+ * reproduce the answer, and what explains a difference when it does not.
+ */
 export const RuntimeSchema = z.strictObject({
+  /** The engine (`@argus/provider-image`) version: preprocessing and post-processing code. */
+  engine: z.string().max(50),
   node: z.string().max(50),
   onnxruntime: z.string().max(50),
   sharp: z.string().max(50),
@@ -119,8 +127,17 @@ const requestFields = {
   modelId: ModelIdSchema,
 };
 
-/** What every prediction says besides its payload: which weights saw which image, how fast, on what. */
-const predictionContext = { weightsSha256: Sha256HexSchema, image: ImageInfoSchema };
+/**
+ * What every prediction says besides its payload: which manifest (hence weights, labels
+ * and preprocessing) saw which image. `manifestCid` is the CID of the manifest's canonical
+ * bytes (`manifestBytes`), the same the model registry records, so a recomputation can
+ * fetch exactly the manifest the provider ran even after the registry moved on.
+ */
+const predictionContext = {
+  weightsSha256: Sha256HexSchema,
+  manifestCid: z.string().max(200).refine(isResultCid, "not a raw sha2-256 CID (see protocol/cid.ts)"),
+  image: ImageInfoSchema,
+};
 const runFields = { timings: TimingsSchema, runtime: RuntimeSchema };
 
 /** Top classes by probability (softmax over all classes), best first; 5 unless the model has fewer classes. */
@@ -197,6 +214,15 @@ function bestDetection(detections: readonly Detection[]): Detection | undefined 
   let best: Detection | undefined;
   for (const detection of detections) if (best === undefined || detection.score > best.score) best = detection;
   return best;
+}
+
+function isResultCid(text: string): boolean {
+  try {
+    digestFromResultCid(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function bytesToHex(bytes: Uint8Array): string {

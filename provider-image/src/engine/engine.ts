@@ -160,6 +160,7 @@ function predictionResult(
     imageCid: request.imageCid,
     modelId,
     weightsSha256: model.manifest.weights.sha256,
+    manifestCid: model.manifestCid,
     image: slot.decoded.image,
     ...classifyOrDetect(model, outcome.values, outcome.offset, slot.decoded),
     timings: {

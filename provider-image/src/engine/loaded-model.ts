@@ -19,12 +19,15 @@ import { InferenceSession } from "onnxruntime-node";
 import { fastestExactPath, type InferencePath, type Int8Path, int8Graph } from "./inference-path.ts";
 import { ModelIntegrityError } from "../models/model-files.ts";
 import { canonicalJson } from "@argus/protocol/canonical-json";
-import { type ModelManifest, parseLabels } from "@argus/protocol/manifest";
+import { resultCidForBytes } from "@argus/protocol/cid";
+import { manifestBytes, type ModelManifest, parseLabels } from "@argus/protocol/manifest";
 import { hasQuantizedOperators } from "./reference-graph.ts";
 import { sha256Hex } from "../models/sha256-file.ts";
 
 export interface LoadedModel {
   manifest: ModelManifest;
+  /** The CID of the manifest's canonical bytes (what the registry records); named in every prediction. */
+  manifestCid: string;
   session: InferenceSession;
   labels: readonly string[];
   /** Images per `session.run` the graph accepts: null when the batch dimension is dynamic. */
@@ -95,7 +98,8 @@ async function createLoadedModel(manifest: ModelManifest, modelsDir: string, opt
   const fixedBatchSize = checkInput(manifest, session);
   const outputDims = checkOutput(manifest, session, labels.length);
   const outputValuesPerImage = outputDims.reduce((product, dim) => product * dim, 1);
-  return { manifest, session, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
+  const manifestCid = (await resultCidForBytes(manifestBytes(manifest))).toString();
+  return { manifest, manifestCid, session, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
 }
 
 async function readVerified(modelsDir: string, pinned: { file: string; sha256: string }, what: string): Promise<Uint8Array> {

@@ -20,6 +20,9 @@ import pino from "pino";
 import { type Address, type Chain, defineChain, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { startOracle, type RunningOracle } from "@argus/oracle/oracle";
+import { pinResult } from "@argus/ipfs-node/client";
+import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
+import { manifestBytes } from "@argus/protocol/manifest";
 import { hardhatAccountKey } from "@argus/devchain";
 import { type DeploymentInput, parseDeployment } from "@argus/frontend/deployment";
 import { addTokenPricedModel, startStack, type Stack } from "../../oracle/support/stack.ts";
@@ -70,6 +73,9 @@ export async function startFrontendStack(): Promise<FrontendStack> {
       holders: [account(3).address],
       mint: 100n * TOKEN_FEE,
     });
+    // As `npm start` does: each registered manifest pinned as the raw block its on-chain manifestCid names (the model cards read them).
+    for (const manifest of await listManifests([BUILTIN_MANIFESTS_DIR, tokenModel.manifestsDir]))
+      await pinResult(stack.ipfsClient, manifestBytes(manifest));
     const config = stack.oracleConfig();
     oracle = await startOracle(config, { log: pino({ level: config.logLevel, base: { service: "argus-oracle" } }) });
 
@@ -143,7 +149,8 @@ async function serveStatic(dir: string, deployment: { json?: string }, url: stri
     response.end(deployment.json);
     return;
   }
-  const file = normalize(join(dir, path === "/" ? "index.html" : path));
+  // The app's own routes (`/`, `/r/<id>`) are the single page; anything with an extension is a file.
+  const file = normalize(join(dir, extname(path) === "" ? "index.html" : path));
   if (!file.startsWith(dir)) {
     response.writeHead(403).end();
     return;

@@ -6,11 +6,11 @@
 import { expect } from "chai";
 import { type Address, parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { settlements, type Settlement, type Stack } from "./stack.ts";
+import { settlements, type Settlement, type StackClients } from "./stack.ts";
 
 const NATIVE = "0x0000000000000000000000000000000000000000" as const;
 
-async function escrowEvents(stack: Stack) {
+async function escrowEvents(stack: StackClients) {
   const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: BigInt(stack.argus.deployBlock), toBlock: "latest" });
   return parseEventLogs({ abi: predictionEscrowAbi, logs });
 }
@@ -23,7 +23,7 @@ export interface Books {
 }
 
 /** The escrow's native books; asserts balance == Σ pending fees + Σ withdrawable balances. */
-export async function assertBalanceInvariant(stack: Stack): Promise<Books> {
+export async function assertBalanceInvariant(stack: StackClients): Promise<Books> {
   const events = await escrowEvents(stack);
   const accounts = new Set<Address>();
   const requested: { requestId: bigint; fee: bigint }[] = [];
@@ -60,7 +60,7 @@ export async function assertBalanceInvariant(stack: Stack): Promise<Books> {
 }
 
 /** SettlementSkipped events by reason (0 NotPending, 1 TermsMismatch, 2 Expired, 3 NotExpired). */
-export async function skippedSettlements(stack: Stack): Promise<Map<number, number>> {
+export async function skippedSettlements(stack: StackClients): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
   for (const event of await escrowEvents(stack)) {
     if (event.eventName === "SettlementSkipped") counts.set(event.args.reason, (counts.get(event.args.reason) ?? 0) + 1);
@@ -72,7 +72,7 @@ export async function skippedSettlements(stack: Stack): Promise<Map<number, numb
  * Asserts every id is settled exactly once on-chain (`settlements` throws on a second
  * settlement) by fulfilment or rejection — never left to expire — and returns them.
  */
-export async function assertSettledOnce(stack: Stack, ids: readonly bigint[]): Promise<Map<bigint, Settlement>> {
+export async function assertSettledOnce(stack: StackClients, ids: readonly bigint[]): Promise<Map<bigint, Settlement>> {
   const all = await settlements(stack);
   const missing = ids.filter((id) => !all.has(id));
   expect(missing, `${missing.length} requests never settled`).to.deep.equal([]);
@@ -82,7 +82,7 @@ export async function assertSettledOnce(stack: Stack, ids: readonly bigint[]): P
 }
 
 /** Fulfilment and rejection transactions (distinct tx hashes carrying such events), for counting. */
-export async function settlementTransactions(stack: Stack, fromBlock = BigInt(stack.argus.deployBlock)) {
+export async function settlementTransactions(stack: StackClients, fromBlock = BigInt(stack.argus.deployBlock)) {
   const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock, toBlock: "latest" });
   const fulfil = new Set<string>();
   const reject = new Set<string>();

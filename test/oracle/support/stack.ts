@@ -24,6 +24,8 @@ import { network } from "hardhat";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
 import { imageCidToBytes } from "@argus/protocol/cid";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
+import type { Deployment } from "@argus/escrow/deployment-record";
+import { listModels } from "@argus/escrow/escrow-reads";
 import { loadConfig, type OracleConfig } from "@argus/oracle/config";
 import { createIpfsClient, type KuboRPCClient } from "@argus/ipfs-node/client";
 import { startEmbeddedIpfs, type EmbeddedIpfs } from "@argus/ipfs-node/embedded";
@@ -56,6 +58,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** What a test needs to act as the users of a running stack: its chain, escrow, IPFS node and funded accounts. */
+export type StackClients = Pick<Stack, "client" | "argus" | "ipfsClient" | "user" | "modelId">;
+
 export interface StackOptions {
   /** Browser origins the IPFS node's API admits (a web UI uploading images); none by default. */
   ipfsCorsOrigins?: string[];
@@ -76,27 +81,11 @@ export async function startStack(name: string, options: StackOptions = {}): Prom
     ...(options.ipfsCorsOrigins ? { corsOrigins: options.ipfsCorsOrigins } : {}),
     ...(options.ipfsMaxUploadBytes ? { maxUploadBytes: options.ipfsMaxUploadBytes } : {}),
   });
-  const transport = http(chain.rpcUrl);
-  const client = createPublicClient({ chain: hardhat, transport }) as PublicClient;
-  const wallets = new Map<number, WalletClient>();
   return {
     chain,
-    argus,
     ipfs,
-    ipfsClient: createIpfsClient(ipfs.apiUrl),
-    client,
     workDir,
-    modelId(modelName) {
-      const model = argus.models.find((candidate) => candidate.name === modelName);
-      if (!model) throw new Error(`no model ${modelName}`);
-      return Number(model.modelId);
-    },
-    user(index) {
-      // Deriving a key from the mnemonic takes ~20 ms: once per account is enough.
-      if (!wallets.has(index))
-        wallets.set(index, createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }));
-      return wallets.get(index) as never;
-    },
+    ...stackClients(chain.rpcUrl, argus, ipfs.apiUrl),
     oracleConfig(overrides = {}) {
       return loadConfig(
         {},
@@ -125,6 +114,44 @@ export async function startStack(name: string, options: StackOptions = {}): Prom
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+function stackClients(rpcUrl: string, argus: DeployedArgus, ipfsApi: string): StackClients {
+  const transport = http(rpcUrl);
+  const wallets = new Map<number, WalletClient>();
+  return {
+    argus,
+    ipfsClient: createIpfsClient(ipfsApi),
+    client: createPublicClient({ chain: hardhat, transport }) as PublicClient,
+    modelId(modelName) {
+      const model = argus.models.find((candidate) => candidate.name === modelName);
+      if (!model) throw new Error(`no model ${modelName}`);
+      return Number(model.modelId);
+    },
+    user(index) {
+      // Deriving a key from the mnemonic takes ~20 ms: once per account is enough.
+      if (!wallets.has(index))
+        wallets.set(index, createWalletClient({ account: privateKeyToAccount(hardhatAccountKey(index)), chain: hardhat, transport }));
+      return wallets.get(index) as never;
+    },
+  };
+}
+
+/** User-side clients for a local stack someone else started (`npm start`), from its deployment record. */
+export async function connectStack(record: Deployment): Promise<StackClients> {
+  const client = createPublicClient({ chain: hardhat, transport: http(record.chain.rpcUrl) }) as PublicClient;
+  const { address: escrow, deployBlock } = record.contracts.predictionEscrow;
+  const models = await listModels({ client, escrow });
+  return stackClients(
+    record.chain.rpcUrl,
+    {
+      escrow,
+      deployBlock,
+      chainId: record.chain.id,
+      models: models.map((model) => ({ modelId: model.id, name: model.name, manifestCid: model.manifestCid, action: "unchanged" })),
+    },
+    record.ipfs.apiUrl,
+  );
 }
 
 export interface TokenPricedModel {
@@ -176,18 +203,18 @@ export async function addTokenPricedModel(
 }
 
 /** Pins `bytes` the way the web UI does (CIDv1, raw leaves) and returns the CID string. */
-export async function pinImage(stack: Stack, bytes: Uint8Array): Promise<string> {
+export async function pinImage(stack: StackClients, bytes: Uint8Array): Promise<string> {
   const { cid } = await stack.ipfsClient.add(bytes, { cidVersion: 1, rawLeaves: true, pin: true });
   return cid.toString();
 }
 
-export async function pinImageFile(stack: Stack, path: string): Promise<string> {
+export async function pinImageFile(stack: StackClients, path: string): Promise<string> {
   return pinImage(stack, await readFile(path));
 }
 
 /** Pays for a prediction as `user` and returns the request's terms. */
 export async function requestPrediction(
-  stack: Stack,
+  stack: StackClients,
   user: ReturnType<Stack["user"]>,
   modelId: number,
   imageCid: Hex | string,
@@ -224,7 +251,7 @@ export type Settlement =
   | { kind: "expired"; blockNumber: bigint };
 
 /** Every settlement event of the escrow, by request id; throws if a request was settled twice. */
-export async function settlements(stack: Stack): Promise<Map<bigint, Settlement>> {
+export async function settlements(stack: StackClients): Promise<Map<bigint, Settlement>> {
   const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: BigInt(stack.argus.deployBlock), toBlock: "latest" });
   const found = new Map<bigint, Settlement>();
   const inputs = new Map<Hex, Promise<Hex>>();
@@ -256,7 +283,7 @@ export async function settlements(stack: Stack): Promise<Map<bigint, Settlement>
 }
 
 /** Waits until every id is settled on-chain (or the time runs out) and returns the settlements. */
-export async function waitForSettlements(stack: Stack, ids: readonly bigint[], timeoutMs: number): Promise<Map<bigint, Settlement>> {
+export async function waitForSettlements(stack: StackClients, ids: readonly bigint[], timeoutMs: number): Promise<Map<bigint, Settlement>> {
   const started = Date.now();
   for (;;) {
     const all = await settlements(stack);

@@ -12,7 +12,7 @@ import { imageCidToBytes } from "@argus/protocol/cid";
 import { existsSync } from "node:fs";
 import { SHARED_DIR, SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../../support/shared.ts";
 import { photoVariants } from "./images.ts";
-import { pinImage, type Stack } from "./stack.ts";
+import { pinImage, type StackClients } from "./stack.ts";
 
 export const MOBILENET = "mobilenetv2-12-int8";
 export const SQUEEZENET = "squeezenet1.1-fp16";
@@ -43,7 +43,7 @@ export interface SubmittedRequest extends PlannedRequest {
  * model, so the result cache answers none of them.
  */
 export async function planWorkload(
-  stack: Stack,
+  stack: StackClients,
   options: { count: number; users: readonly number[]; badEvery?: number; models?: readonly string[] },
 ): Promise<PlannedRequest[]> {
   const models = (options.models ?? [MOBILENET, SQUEEZENET]).map((name) => stack.modelId(name));
@@ -74,9 +74,9 @@ export async function planWorkload(
   return planned;
 }
 
-const fees = new WeakMap<Stack, Map<number, bigint>>();
+const fees = new WeakMap<StackClients, Map<number, bigint>>();
 
-async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
+async function feeOf(stack: StackClients, modelId: number): Promise<bigint> {
   const known = fees.get(stack) ?? new Map<number, bigint>();
   fees.set(stack, known);
   if (!known.has(modelId)) {
@@ -96,7 +96,10 @@ async function feeOf(stack: Stack, modelId: number): Promise<bigint> {
  * users in parallel) without waiting for them to be mined. Returns each one's hash and
  * when the node accepted it, in the planned order.
  */
-export async function sendRequestTransactions(stack: Stack, planned: readonly PlannedRequest[]): Promise<{ hash: Hex; sentAt: number }[]> {
+export async function sendRequestTransactions(
+  stack: StackClients,
+  planned: readonly PlannedRequest[],
+): Promise<{ hash: Hex; sentAt: number }[]> {
   const byUser = new Map<number, number[]>();
   planned.forEach((request, index) => {
     byUser.set(request.user, [...(byUser.get(request.user) ?? []), index]);
@@ -135,11 +138,20 @@ export async function sendRequestTransactions(stack: Stack, planned: readonly Pl
  * planned order. Works with automine on or off (then blocks must be mined meanwhile).
  */
 export async function submitRequests(
-  stack: Stack,
+  stack: StackClients,
   planned: readonly PlannedRequest[],
   options: { receiptTimeoutMs?: number } = {},
 ): Promise<SubmittedRequest[]> {
-  const sent = await sendRequestTransactions(stack, planned);
+  return awaitRequests(stack, planned, await sendRequestTransactions(stack, planned), options);
+}
+
+/** The requests `sendRequestTransactions` sent, once mined, with their on-chain terms, in the planned order. */
+export async function awaitRequests(
+  stack: StackClients,
+  planned: readonly PlannedRequest[],
+  sent: readonly { hash: Hex; sentAt: number }[],
+  options: { receiptTimeoutMs?: number } = {},
+): Promise<SubmittedRequest[]> {
   const submitted: SubmittedRequest[] = new Array(planned.length);
   const until = Date.now() + (options.receiptTimeoutMs ?? 120_000);
   // A few readers, not one poller per request: a burst's receipts must not load the node it measures.

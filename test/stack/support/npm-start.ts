@@ -152,3 +152,21 @@ export async function portIsFree(port: number): Promise<boolean> {
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
+
+/** The pid of the process under `pid` whose command line runs `module` (e.g. the oracle's main.ts). */
+export function processRunning(pid: number, module: string): number | undefined {
+  return descendants(pid).find((candidate) => {
+    try {
+      return readFileSync(`/proc/${candidate}/cmdline`, "utf8")
+        .split("\0")
+        .some((arg) => arg.endsWith(module));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** How many times `text` occurs in what the stack printed. */
+export function occurrences(stack: NpmStart, text: string): number {
+  return stack.output().split(text).length - 1;
+}

@@ -17,7 +17,14 @@ export class ExeScriptFailure extends Error {
   override name = "ExeScriptFailure";
 }
 
-/** The files a chunk uploads: `batch.json`, then each image file the batch names, once. */
+/**
+ * The files a chunk uploads: `batch.json`, then each image file the batch names, once.
+ *
+ * Each is a standalone Uint8Array, never a Node Buffer: golem-js 3.6's `uploadData` cuts
+ * data with `slice`, which on a Buffer is a view, and its flexbuffers encoder then sends
+ * the view's whole backing store for every 40 KiB chunk — an 82 KB image arrived as three
+ * copies of itself on the devnet.
+ */
 export function chunkInputFiles(chunk: Chunk): Map<string, Uint8Array> {
   if (chunk.batch.requests.some((request) => request.imageFile === BATCH_FILE_NAME)) {
     throw new Error(`chunk ${chunk.id} names an image ${BATCH_FILE_NAME}`);
@@ -28,7 +35,7 @@ export function chunkInputFiles(chunk: Chunk): Map<string, Uint8Array> {
     if (files.has(imageFile)) continue;
     const bytes = chunk.images.get(imageFile);
     if (bytes === undefined) missing.push(imageFile);
-    else files.set(imageFile, bytes);
+    else files.set(imageFile, new Uint8Array(bytes));
   }
   if (missing.length > 0) throw new Error(`chunk ${chunk.id} has no bytes for ${missing.join(", ")}`);
   return files;

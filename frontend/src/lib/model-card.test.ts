@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { describeWait, selfTestScore, typicalWait } from "./model-card.ts";
+
+describe("model cards", () => {
+  it("takes the median of recent waits, so one slow request does not set the expectation", () => {
+    expect(typicalWait([])).toBeUndefined();
+    expect(typicalWait([3, 2, 400])).toBe(3);
+    expect(typicalWait([2, 4, 6, 1000])).toBe(5);
+  });
+
+  it("says the wait as people do", () => {
+    expect(describeWait(0)).toBe("usually ~1 s");
+    expect(describeWait(3)).toBe("usually ~3 s");
+    expect(describeWait(150)).toBe("usually ~3 min");
+    expect(describeWait(7200)).toBe("usually ~2 h");
+  });
+
+  it("shows a self-test score only when the manifest carries a valid one", () => {
+    expect(selfTestScore(undefined)).toBeUndefined();
+    expect(selfTestScore({ selfTest: { score: 0.92 } } as never)).toBe(0.92);
+    expect(selfTestScore({ selfTest: { score: 7 } } as never)).toBeUndefined();
+  });
+});
