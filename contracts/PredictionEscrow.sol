@@ -14,8 +14,9 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 
 /// @title PredictionEscrow
 /// @notice Argus's on-chain half: sells predictions from registered models, holds each
-/// fee in escrow until the oracle answers (fee to the oracle, minus the protocol fee),
-/// rejects (fee back) or the deadline passes (fee back to whoever is owed it, on demand).
+/// fee in escrow until the model's operator answers (fee to the operator, minus the
+/// protocol fee), rejects (fee back) or the deadline passes (fee back to whoever is owed
+/// it, on demand).
 /// @dev Request ids are hashes under the block number, not a counter, and the pause flag
 /// is mirrored into each model's terms slot: both keep a request at one cold storage read
 /// plus one new slot.
@@ -24,20 +25,31 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    /// @notice Most the protocol fee may be, in basis points of a fulfilled request's fee.
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    /// @notice Most callback gas a request may buy.
     uint32 public constant MAX_CALLBACK_GAS_LIMIT = 2_500_000;
-    /// @dev Gas the CALL itself may need beyond what it forwards (cold account access, memory).
-    uint256 private constant CALLBACK_CALL_OVERHEAD = 5_000;
-    /// @dev Left in the slot of a request settled in the block that made it, so that its
-    /// id is not issued again in that block (see `_newRequestId`). Never a commitment.
-    bytes32 private constant SETTLED_IN_BLOCK = bytes32(uint256(1));
+    /// @notice Gas a callback item needs beyond 64/63 of its limit: settling it (one
+    /// storage write, one event, the call's data) and the CALL itself (a cold account,
+    /// and a second cold account when the consumer delegates its code under EIP-7702),
+    /// with room to spare. `fulfillBatch` gives a callback its turn only when
+    /// `limit * 64 / 63 + CALLBACK_GAS_OVERHEAD` is left, and operators budget as much.
+    uint256 public constant CALLBACK_GAS_OVERHEAD = 12_000;
 
-    /// @dev Which deadline rule a settlement obeys.
-    enum DeadlineRule {
-        Any, // rejection: the input is unusable whatever the time
-        NotPassed, // fulfilment: the answer must arrive in time
-        Passed // reclaim: only once the oracle has missed the deadline
+    /// @dev What a settled request's slot holds. A fulfilment clears it (the storage
+    /// refund is most of what keeps fulfilment cheap) unless it happened in the request's
+    /// own block, where the slot must stay taken so the id is not issued again (see
+    /// `_newRequestId`); refunds are rarer and keep their outcome. No commitment is this small.
+    bytes32 private constant FULFILLED_IN_BLOCK = bytes32(uint256(1));
+    bytes32 private constant REJECTED = bytes32(uint256(2));
+    bytes32 private constant EXPIRED = bytes32(uint256(3));
+    uint256 private constant LAST_MARKER = 3;
+
+    /// @dev Which settlement closes a request; each has its deadline rule and leaves its marker.
+    enum Settlement {
+        Reject, // the input is unusable whatever the time
+        Fulfil, // the answer must arrive in time
+        Reclaim // only once the deadline has passed
     }
 
     struct FeeConfig {
@@ -50,28 +62,38 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     uint256 private transient _requestsInTransaction;
     mapping(address token => mapping(address account => uint256)) private _balances;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the model-admin and oracle roles).
+    /// @notice Deploys the escrow with its admin and protocol fee; it lists no fee currency
+    /// and no model yet. Emits RoleGranted (the admin) and ProtocolFeeChanged. Reverts
+    /// AccessControlInvalidDefaultAdmin for a zero admin, InvalidProtocolFee for a bad fee.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the model-admin role, lists fee
+    /// currencies, sets the protocol fee, pauses).
+    /// @param adminDelay Seconds a transfer of the admin role waits between its two steps.
     /// @param treasury Receiver of the protocol fee.
     /// @param feeBps Protocol fee in basis points of each fulfilled request's fee.
-    constructor(address admin, address treasury, uint16 feeBps) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(address admin, uint48 adminDelay, address treasury, uint16 feeBps) ModelRegistry(adminDelay, admin) {
         _setProtocolFee(treasury, feeBps);
     }
 
     // ------------------------------------------------------------------ requests
 
     /// @inheritdoc IPredictionEscrow
-    function requestPrediction(uint32 modelId, bytes calldata imageCid) external payable returns (uint256) {
-        return _request(modelId, imageCid, 0);
-    }
-
-    /// @inheritdoc IPredictionEscrow
-    function requestPredictionWithCallback(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
+    function requestPrediction(uint32 modelId, bytes calldata imageCid, uint256 maxFee, uint40 latestDeadline)
         external
         payable
         returns (uint256)
     {
-        return _request(modelId, imageCid, callbackGasLimit);
+        return _request(modelId, imageCid, 0, maxFee, latestDeadline);
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function requestPredictionWithCallback(
+        uint32 modelId,
+        bytes calldata imageCid,
+        uint32 callbackGasLimit,
+        uint256 maxFee,
+        uint40 latestDeadline
+    ) external payable returns (uint256) {
+        return _request(modelId, imageCid, callbackGasLimit, maxFee, latestDeadline);
     }
 
     /// @inheritdoc IPredictionEscrow
@@ -79,6 +101,8 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         uint32 modelId,
         bytes calldata imageCid,
         uint32 callbackGasLimit,
+        uint256 maxFee,
+        uint40 latestDeadline,
         PermitSignature calldata permit
     ) external returns (uint256) {
         ModelTerms memory model = _terms[modelId];
@@ -86,18 +110,28 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
             _requireRegistered(modelId);
             revert NotTokenPriced(modelId);
         }
-        uint256 fee = _price(model, callbackGasLimit);
-        // A permit can be front-run by anyone who saw it; the allowance it set still counts.
-        try IERC20Permit(_info[modelId].feeToken).permit(
-            msg.sender, address(this), fee, permit.deadline, permit.v, permit.r, permit.s
-        ) {} catch {}
-        return _request(modelId, imageCid, callbackGasLimit);
+        address token = _info[modelId].feeToken;
+        // Only a short allowance is topped up: a permit would otherwise replace a larger
+        // standing approval (an unlimited one, say) with exactly `maxFee`. A permit can be
+        // front-run by anyone who saw it; the allowance it set still counts.
+        if (IERC20(token).allowance(msg.sender, address(this)) < _price(model, callbackGasLimit)) {
+            // Success or failure, the allowance decides: nothing to do in either branch.
+            // solhint-disable no-empty-blocks
+            try IERC20Permit(token).permit(
+                msg.sender, address(this), maxFee, permit.deadline, permit.v, permit.r, permit.s
+            ) {} catch {}
+            // solhint-enable no-empty-blocks
+        }
+        return _request(modelId, imageCid, callbackGasLimit, maxFee, latestDeadline);
     }
 
-    function _request(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
-        private
-        returns (uint256 requestId)
-    {
+    function _request(
+        uint32 modelId,
+        bytes calldata imageCid,
+        uint32 callbackGasLimit,
+        uint256 maxFee,
+        uint40 latestDeadline
+    ) private returns (uint256 requestId) {
         ModelTerms memory model = _terms[modelId];
         // `paused` is mirrored into every model's slot so this one read covers both checks.
         if (model.paused) revert EnforcedPause();
@@ -107,15 +141,21 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
             revert ModelNotActive(modelId);
         }
         if (imageCid.length < 2 || imageCid.length > 128) revert InvalidImageCid();
-        if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
-            revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+        if (callbackGasLimit != 0) {
+            if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+            }
+            // Unpriced callback gas would be the operator's to pay.
+            if (model.callbackGasPrice == 0) revert CallbacksNotOffered(modelId);
         }
         uint96 fee = _price(model, callbackGasLimit);
+        if (fee > maxFee) revert FeeAboveMax(fee, maxFee);
+        uint40 deadline = uint40(block.timestamp) + model.responseWindow;
+        if (deadline > latestDeadline) revert DeadlineTooLate(deadline, latestDeadline);
         uint256 expectedValue = model.tokenPriced ? 0 : fee;
         if (msg.value != expectedValue) revert IncorrectPayment(expectedValue, msg.value);
 
         requestId = _newRequestId(imageCid);
-        uint40 deadline = uint40(block.timestamp) + model.responseWindow;
         _commitments[requestId] = _commitment(msg.sender, modelId, fee, deadline, callbackGasLimit);
         emit PredictionRequested(requestId, msg.sender, modelId, imageCid, fee, deadline, callbackGasLimit);
 
@@ -123,22 +163,22 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     }
 
     /// @dev A fresh id without a storage counter (a counter write would cost a request
-    /// ~3,000 gas): the block number over 96 bits of the hash of the caller, the block, a
-    /// per-transaction sequence and the image, moved on past any id in use. Ids fit in
-    /// 128 bits, which keeps every settlement item's calldata 16 zero bytes cheaper.
+    /// ~3,000 gas): the block number (bits 96 and up) over 96 bits of the hash of the
+    /// caller, the block, a per-transaction sequence and the image, moved on past any id
+    /// in use. While block numbers stay below 2^32 ids fit in 128 bits, which keeps every
+    /// settlement item's calldata 16 zero bytes cheaper.
     /// The image is in the hash because the commitment does not hold it: after a reorg the
     /// same caller may ask again in a block of the same number, and a settlement replayed
     /// from the orphaned branch must not land on a request for another image.
     /// Reading the slot first is free: the SSTORE that follows then pays no cold-access
     /// surcharge. The hash repeats for a caller's identical transactions in one block, so
-    /// an id whose request was settled in that block keeps its slot marked
-    /// (`SETTLED_IN_BLOCK`): otherwise an identical request could be given it, and a
-    /// replayed settlement of the first would settle the second. Ids of other blocks
-    /// differ in their top bits.
+    /// an id settled in that block keeps its slot taken (`FULFILLED_IN_BLOCK`, or a refund's
+    /// marker): otherwise an identical request could be given it, and a replayed settlement
+    /// of the first would settle the second. Ids of other blocks differ in their top bits.
     function _newRequestId(bytes calldata imageCid) private returns (uint256 requestId) {
         requestId = (block.number << 96)
             | uint96(
-                uint256(keccak256(abi.encode(msg.sender, block.number, _requestsInTransaction++, keccak256(imageCid))))
+                uint256(keccak256(abi.encode(msg.sender, block.number, ++_requestsInTransaction, keccak256(imageCid))))
             );
         while (_commitments[requestId] != 0) {
             unchecked {
@@ -150,47 +190,63 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
     // ---------------------------------------------------------------- settlement
 
     /// @inheritdoc IPredictionEscrow
-    function fulfillBatch(Fulfillment[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
-        uint32 runModel;
+    function fulfillBatch(Fulfillment[] calldata batch) external nonReentrant {
+        uint32 runModel; // the model of the current run of items (batches are per model)
+        bool operated; // whether the caller operates it
         address runToken;
         uint256 runTotal;
         for (uint256 i; i < batch.length; ++i) {
-            (bool settled, uint32 modelId, uint96 fee) = _fulfill(batch[i]);
-            if (!settled) continue;
-            // Batches are per model: look the fee token up only when the model changes.
+            Fulfillment calldata item = batch[i];
+            (uint32 modelId, uint40 deadline, uint32 callbackGasLimit) = item.details.terms();
+            // Look the operator and fee token up only when the model changes.
             if (modelId != runModel) {
+                runModel = modelId;
+                operated = _operators[modelId][msg.sender];
                 address token = _info[modelId].feeToken;
                 if (token != runToken) {
                     _creditFees(runToken, runTotal);
                     (runToken, runTotal) = (token, 0);
                 }
-                runModel = modelId;
             }
-            runTotal += fee;
+            if (!operated) {
+                emit SettlementSkipped(item.requestId, SkipReason.NotOperator);
+                continue;
+            }
+            runTotal += _fulfill(item, modelId, deadline, callbackGasLimit);
         }
         _creditFees(runToken, runTotal);
     }
 
     /// @inheritdoc IPredictionEscrow
-    function rejectBatch(Rejection[] calldata batch) external onlyRole(ORACLE_ROLE) nonReentrant {
+    function rejectBatch(Rejection[] calldata batch) external nonReentrant {
+        uint32 runModel;
+        bool operated;
         for (uint256 i; i < batch.length; ++i) {
             RequestTerms calldata terms = batch[i].terms;
-            if (!_close(terms.requestId, _commitment(terms), terms.deadline, DeadlineRule.Any)) continue;
-            _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
-            emit PredictionRejected(terms.requestId, batch[i].reason);
+            uint32 modelId = terms.modelId;
+            if (modelId != runModel) (runModel, operated) = (modelId, _operators[modelId][msg.sender]);
+            if (!operated) {
+                emit SettlementSkipped(terms.requestId, SkipReason.NotOperator);
+                continue;
+            }
+            if (!_close(terms.requestId, _commitment(terms), terms.deadline, Settlement.Reject, REJECTED, 0)) continue;
+            _balances[_info[modelId].feeToken][terms.requester] += terms.fee;
+            emit PredictionRejected(terms.requestId, batch[i].reason, terms.fee);
         }
     }
 
     /// @inheritdoc IPredictionEscrow
     function reclaim(RequestTerms calldata terms) external nonReentrant returns (bool refunded) {
-        if (!_close(terms.requestId, _commitment(terms), terms.deadline, DeadlineRule.Passed)) return false;
+        if (!_close(terms.requestId, _commitment(terms), terms.deadline, Settlement.Reclaim, EXPIRED, 0)) return false;
         _balances[_info[terms.modelId].feeToken][terms.requester] += terms.fee;
-        emit PredictionExpired(terms.requestId);
+        emit PredictionExpired(terms.requestId, terms.fee);
         return true;
     }
 
     /// @inheritdoc IPredictionEscrow
     function withdraw(address token, address to) external nonReentrant {
+        // Either would leave the amount where nobody can ever withdraw it again.
+        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
         uint256 amount = _balances[token][msg.sender];
         if (amount == 0) revert NothingToWithdraw();
         _balances[token][msg.sender] = 0;
@@ -228,14 +284,29 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     /// @inheritdoc IPredictionEscrow
     function isPending(uint256 requestId) external view returns (bool) {
+        return uint256(_commitments[requestId]) > LAST_MARKER;
+    }
+
+    /// @inheritdoc IPredictionEscrow
+    function statusOf(uint256 requestId) external view returns (RequestStatus) {
         bytes32 stored = _commitments[requestId];
-        return stored != 0 && stored != SETTLED_IN_BLOCK;
+        if (stored == 0) {
+            // An empty slot of the current block is an id not issued yet (a fulfilment in
+            // the request's own block leaves FULFILLED_IN_BLOCK); of a past block, a
+            // fulfilled request (or an id never issued: see RequestStatus).
+            uint256 issuedIn = requestId >> 96;
+            return issuedIn == 0 || issuedIn >= block.number ? RequestStatus.None : RequestStatus.Fulfilled;
+        }
+        if (stored == FULFILLED_IN_BLOCK) return RequestStatus.Fulfilled;
+        if (stored == REJECTED) return RequestStatus.Rejected;
+        if (stored == EXPIRED) return RequestStatus.Expired;
+        return RequestStatus.Pending;
     }
 
     /// @inheritdoc IPredictionEscrow
     function commitmentOf(uint256 requestId) external view returns (bytes32) {
         bytes32 stored = _commitments[requestId];
-        return stored == SETTLED_IN_BLOCK ? bytes32(0) : stored;
+        return uint256(stored) > LAST_MARKER ? stored : bytes32(0);
     }
 
     /// @inheritdoc IPredictionEscrow
@@ -250,43 +321,53 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Settles one packed answer: checks and deletes its commitment, emits the
-    /// result and delivers the callback. Returns whether it settled, its model and its fee.
-    function _fulfill(Fulfillment calldata item) private returns (bool settled, uint32 modelId, uint96 fee) {
+    /// @dev Settles one packed answer: checks and clears its commitment, emits the result
+    /// and delivers the callback. Returns its fee if it settled, else 0.
+    function _fulfill(Fulfillment calldata item, uint32 modelId, uint40 deadline, uint32 callbackGasLimit)
+        private
+        returns (uint96)
+    {
         uint256 requestId = item.requestId;
-        address requester;
-        (requester, fee) = item.requesterAndFee.unpack();
-        FulfillmentDetails details = item.details;
-        uint40 deadline;
-        uint32 callbackGasLimit;
-        (modelId, deadline, callbackGasLimit) = details.terms();
+        (address requester, uint96 fee) = item.requesterAndFee.unpack();
         bytes32 commitment = _commitment(requester, modelId, fee, deadline, callbackGasLimit);
-        if (!_close(requestId, commitment, deadline, DeadlineRule.NotPassed)) return (false, 0, 0);
+        // EIP-150 forwards at most 63/64 of the remaining gas: a callback is only called
+        // when its whole limit can be forwarded, or an operator could starve it on purpose
+        // and still collect the fee. One that cannot be funded stays pending.
+        uint256 gasNeeded = callbackGasLimit == 0 ? 0 : (uint256(callbackGasLimit) * 64) / 63 + CALLBACK_GAS_OVERHEAD;
+        // Cleared (earning the storage refund) unless settled in the request's own block.
+        bytes32 settledMark = requestId >> 96 == block.number ? FULFILLED_IN_BLOCK : bytes32(0);
+        if (!_close(requestId, commitment, deadline, Settlement.Fulfil, settledMark, gasNeeded)) return 0;
 
         emit PredictionFulfilled(requestId, item.resultDigest);
-        if (callbackGasLimit != 0) _deliver(requestId, requester, callbackGasLimit, item.resultDigest, details);
-        return (true, modelId, fee);
+        if (callbackGasLimit != 0) _deliver(requestId, requester, callbackGasLimit, item.resultDigest, item.details);
+        return fee;
     }
 
-    /// @dev Deletes a pending request's commitment if `commitment` matches it and `rule`
-    /// allows; otherwise reports why not and changes nothing.
-    function _close(uint256 requestId, bytes32 commitment, uint40 deadline, DeadlineRule rule)
-        private
-        returns (bool)
-    {
+    /// @dev Closes a pending request — leaves `settledMark` in its slot — if `commitment`
+    /// matches it, the deadline rule of `settlement` allows and at least `gasNeeded` gas is
+    /// left; otherwise emits why not and changes nothing.
+    function _close(
+        uint256 requestId,
+        bytes32 commitment,
+        uint40 deadline,
+        Settlement settlement,
+        bytes32 settledMark,
+        uint256 gasNeeded
+    ) private returns (bool) {
         bytes32 stored = _commitments[requestId];
         SkipReason reason;
-        if (stored == 0 || stored == SETTLED_IN_BLOCK) {
+        if (uint256(stored) <= LAST_MARKER) {
             reason = SkipReason.NotPending;
         } else if (stored != commitment) {
             reason = SkipReason.TermsMismatch;
-        } else if (rule == DeadlineRule.NotPassed && block.timestamp > deadline) {
+        } else if (settlement == Settlement.Fulfil && block.timestamp > deadline) {
             reason = SkipReason.Expired;
-        } else if (rule == DeadlineRule.Passed && block.timestamp <= deadline) {
+        } else if (settlement == Settlement.Reclaim && block.timestamp <= deadline) {
             reason = SkipReason.NotExpired;
+        } else if (gasleft() < gasNeeded) {
+            reason = SkipReason.InsufficientCallbackGas;
         } else {
-            // Settled in its own block: keep the id from being issued again (`_newRequestId`).
-            _commitments[requestId] = requestId >> 96 == block.number ? SETTLED_IN_BLOCK : bytes32(0);
+            _commitments[requestId] = settledMark;
             return true;
         }
         emit SettlementSkipped(requestId, reason);
@@ -303,33 +384,41 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         FulfillmentDetails details
     ) private {
         (uint16 topClass, uint16 topScore) = details.topResult();
-        // EIP-150 forwards at most 63/64 of the remaining gas: without this check an oracle
-        // could starve a callback on purpose and still collect the fee.
-        if (gasleft() < (gasLimit * 64) / 63 + CALLBACK_CALL_OVERHEAD) revert InsufficientGasForCallback(requestId);
         bytes memory data =
             abi.encodeCall(IPredictionConsumer.onPredictionResult, (requestId, digest, topClass, topScore));
         bool success;
+        // Solidity's call copies all return data into memory: a return-data bomb would make
+        // the batch pay for it. Only assembly calls without copying.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
         }
+        // A callee given less than its limit (the CALL cost more than `_fulfill` allowed
+        // for) that spent it all leaves less than gasLimit / 63 here; one given its whole
+        // limit leaves at least that. Never pay for a starved callback.
+        if (gasleft() < gasLimit / 63) revert InsufficientGasForCallback(requestId);
         if (!success) emit CallbackFailed(requestId);
     }
 
-    /// @dev Credits the fees of a run of fulfilled requests in one currency.
+    /// @dev Credits the fees of a run of fulfilled requests in one currency. The protocol
+    /// fee rounds up: rounded down, fees split into small runs would escape it.
     function _creditFees(address token, uint256 total) private {
         if (total == 0) return;
         FeeConfig memory config = _protocolFee;
-        uint256 cut = (total * config.feeBps) / 10_000;
+        uint256 cut = (total * config.feeBps + 9_999) / 10_000;
         _balances[token][msg.sender] += total - cut;
         if (cut != 0) _balances[token][config.treasury] += cut;
-        emit FeesCredited(msg.sender, token, total - cut, cut);
+        emit FeesCredited(msg.sender, token, total - cut, config.treasury, cut);
     }
 
+    /// @dev Pulls a token fee. Only listed tokens: a rebasing token passes the balance check
+    /// below and still breaks the escrow invariant later, so the admin's list keeps it out;
+    /// the check catches a fee-on-transfer token (or a listed token that became one).
     function _pullToken(address token, uint256 amount) private {
+        if (!_feeTokens[token].allowed) revert FeeTokenNotAllowed(token);
         IERC20 erc20 = IERC20(token);
         uint256 balanceBefore = erc20.balanceOf(address(this));
         erc20.safeTransferFrom(msg.sender, address(this), amount);
-        // Fee-on-transfer and rebasing tokens would break the escrow invariant.
         if (erc20.balanceOf(address(this)) - balanceBefore != amount) revert UnsupportedToken(token);
     }
 
@@ -358,6 +447,9 @@ contract PredictionEscrow is IPredictionEscrow, ModelRegistry, Pausable, Reentra
         pure
         returns (bytes32 commitment)
     {
+        // One hash per batch item: abi.encode would allocate memory for each, and memory
+        // cost grows with the square of its size.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let free := mload(0x40)
             mstore(free, and(requester, 0xffffffffffffffffffffffffffffffffffffffff))

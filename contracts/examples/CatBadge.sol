@@ -10,11 +10,16 @@ import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
 /// ImageNet classifier says it is a cat (classes 281–285, "tabby" to "Egyptian cat")
 /// with enough confidence, the submitter receives a badge NFT.
 /// @dev The decision happens in the escrow's callback, so it costs the submitter the
-/// callback gas in the quote. If the oracle cannot answer in time, the submitter gets
-/// the fee back through `claimExpired`.
+/// callback gas in the quote. If the oracle rejects the photo or cannot answer in time,
+/// the submitter gets the fee back through `claimExpired`. Refunds are credited to this
+/// contract in the escrow, for all submitters together: which request's refund is whose
+/// is decided by the escrow's `statusOf`, never by "not pending" alone.
 contract CatBadge is ERC721, IPredictionConsumer {
+    /// @notice First ImageNet class that is a cat ("tabby").
     uint16 public constant FIRST_CAT_CLASS = 281;
+    /// @notice Last ImageNet class that is a cat ("Egyptian cat").
     uint16 public constant LAST_CAT_CLASS = 285;
+    /// @notice Callback gas each submission buys.
     /// @dev Enough for the checks, one mint and one event, with headroom.
     uint32 public constant CALLBACK_GAS_LIMIT = 120_000;
 
@@ -23,21 +28,33 @@ contract CatBadge is ERC721, IPredictionConsumer {
         uint96 fee;
     }
 
+    /// @notice The Argus escrow it pays.
     IPredictionEscrow public immutable escrow;
+    /// @notice The ImageNet classifier it asks.
     uint32 public immutable modelId;
+    /// @notice Least confidence (basis points) that counts as a cat.
     uint16 public immutable minScoreBps;
+    /// @notice Badges minted so far (the last badge's id).
     uint256 public badgeCount;
+    /// @notice Who submitted each unjudged request, and what they paid.
     mapping(uint256 requestId => Submission) public submissions;
 
     /// @notice A submitted photo was judged.
+    /// @param requestId The escrow's request.
+    /// @param submitter Who submitted it.
+    /// @param isCat Whether it earned a badge.
+    /// @param topClass The classifier's top class.
+    /// @param topScore Its score in basis points.
     event CatJudged(uint256 indexed requestId, address indexed submitter, bool isCat, uint16 topClass, uint16 topScore);
 
     error NotEscrow();
     error UnknownSubmission(uint256 requestId);
     error NotSubmitter(uint256 requestId);
     error NotExpired(uint256 requestId);
+    error AlreadyAnswered(uint256 requestId);
     error RefundFailed(uint256 requestId, address to);
 
+    /// @notice Deploys the badge for one escrow and classifier.
     /// @param escrow_ The Argus escrow.
     /// @param modelId_ A native-priced ImageNet classifier registered there.
     /// @param minScoreBps_ Least confidence (basis points) that counts as a cat.
@@ -48,19 +65,30 @@ contract CatBadge is ERC721, IPredictionConsumer {
     }
 
     /// @notice The exact `msg.value` `submit` takes.
+    /// @return fee The classifier's fee with this contract's callback gas.
     function quote() external view returns (uint256 fee) {
         (, fee) = escrow.quote(modelId, CALLBACK_GAS_LIMIT);
     }
 
-    /// @notice Asks whether the image at `imageCid` shows a cat. Pay `quote()`.
+    /// @notice Asks whether the image at `imageCid` shows a cat. Pay `quote()`: the
+    /// payment is also the most the request may cost, so a price raised meanwhile makes
+    /// this revert (FeeAboveMax) instead of charging more.
+    /// @dev Emits the escrow's PredictionRequested. Reverts as the escrow's
+    /// `requestPredictionWithCallback` (e.g. IncorrectPayment, FeeAboveMax, DeadlineTooLate).
     /// @param imageCid Raw bytes of the image's IPFS CID.
+    /// @param latestDeadline The latest deadline (unix seconds) the submitter accepts for
+    /// the answer, after which the fee can be claimed back.
     /// @return requestId The escrow's request id.
-    function submit(bytes calldata imageCid) external payable returns (uint256 requestId) {
-        requestId = escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, CALLBACK_GAS_LIMIT);
+    function submit(bytes calldata imageCid, uint40 latestDeadline) external payable returns (uint256 requestId) {
+        requestId = escrow.requestPredictionWithCallback{value: msg.value}(
+            modelId, imageCid, CALLBACK_GAS_LIMIT, msg.value, latestDeadline
+        );
         submissions[requestId] = Submission(msg.sender, uint96(msg.value));
     }
 
     /// @inheritdoc IPredictionConsumer
+    /// @dev Emits CatJudged (and Transfer when it mints). Reverts NotEscrow for any other
+    /// caller, UnknownSubmission for a request it did not make.
     function onPredictionResult(uint256 requestId, bytes32, uint16 topClass, uint16 topScore) external {
         if (msg.sender != address(escrow)) revert NotEscrow();
         address submitter = submissions[requestId].submitter;
@@ -77,15 +105,24 @@ contract CatBadge is ERC721, IPredictionConsumer {
     /// rejected. Only its submitter may claim, and names where the fee goes, so a
     /// submitter that cannot receive ETH itself (a contract) can still get it back.
     /// @dev Anyone may reclaim an expired request on the escrow and a rejection refunds at
-    /// once: either way the fee was credited to this contract, so only a request still
-    /// pending is refused. (A fulfilled one has no submission left: the callback deleted it.)
+    /// once: either way the fee was credited to this contract. A fulfilled request is
+    /// never refunded, even when its callback failed (its submission is then still here):
+    /// the escrow paid its fee to the oracle, and refunding it would spend another
+    /// submitter's refund. Emits the escrow's PredictionExpired and Withdrawn when they
+    /// happen. Reverts UnknownSubmission, NotSubmitter, NotExpired (still pending, or the
+    /// wrong terms), AlreadyAnswered (fulfilled), RefundFailed when `to` refuses the ETH.
     /// @param terms The request's terms, from its `PredictionRequested` event.
     /// @param to Receives the fee.
     function claimExpired(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {
         Submission memory submission = submissions[terms.requestId];
         if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
         if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
-        if (!escrow.reclaim(terms) && escrow.isPending(terms.requestId)) revert NotExpired(terms.requestId);
+        IPredictionEscrow.RequestStatus status = escrow.statusOf(terms.requestId);
+        if (status == IPredictionEscrow.RequestStatus.Pending) {
+            if (!escrow.reclaim(terms)) revert NotExpired(terms.requestId);
+        } else if (status != IPredictionEscrow.RequestStatus.Rejected && status != IPredictionEscrow.RequestStatus.Expired) {
+            revert AlreadyAnswered(terms.requestId);
+        }
         delete submissions[terms.requestId];
         // Refunds are credited to this contract; an earlier claim may have withdrawn this
         // one with its own. Hand exactly the fee paid on.
@@ -94,7 +131,8 @@ contract CatBadge is ERC721, IPredictionConsumer {
         if (!sent) revert RefundFailed(terms.requestId, to);
     }
 
-    /// @dev Receives refunds withdrawn from the escrow.
+    /// @notice Receives refunds withdrawn from the escrow, and nothing else.
+    /// @dev Reverts NotEscrow for any other sender.
     receive() external payable {
         if (msg.sender != address(escrow)) revert NotEscrow();
     }

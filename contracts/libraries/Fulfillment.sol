@@ -20,7 +20,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// test checks the two agree.)
 /// @dev An item is four calldata words:
 ///
-///     word 0  requestId            uint256 (block number << 96 | 96 hash bits: `_newRequestId`)
+///     word 0  requestId            uint256: the block number (a uint64) in bits 159..96, 96 hash
+///                                  bits below it (`_newRequestId`)
 ///     word 1  RequesterAndFee      requester (bits 255..96) | fee (bits 95..0)
 ///     word 2  FulfillmentDetails   see below
 ///     word 3  resultDigest         bytes32
@@ -36,8 +37,8 @@ using FulfillmentLib for FulfillmentDetails global;
 /// Why this arrangement:
 /// - Each field is exactly as wide as its type in `RequestTerms` and the commitment, so
 ///   no value can be truncated in transit, and requester (160) + fee (96) fill one word.
-/// - Request ids stay below 2^128 (the block number sits just above the low 96 bits), so
-///   word 0 is half zero bytes too.
+/// - While block numbers stay below 2^32 (every chain for decades yet), request ids stay
+///   below 2^128, so word 0 is half zero bytes too.
 /// - A field at the top of its word (requester, modelId) is read with one shift, one at
 ///   the bottom (fee, topScore) with one mask; the others take a shift and a mask.
 /// - The unused 120 bits lie between the terms and the top result and are zero: zero
@@ -69,11 +70,17 @@ library FulfillmentLib {
     // ----------------------------------------------------------- RequesterAndFee
 
     /// @notice Packs a request's requester and fee.
+    /// @param requester_ The requester.
+    /// @param fee_ Its fee.
+    /// @return The packed word.
     function toRequesterAndFee(address requester_, uint96 fee_) internal pure returns (RequesterAndFee) {
         return RequesterAndFee.wrap((uint256(uint160(requester_)) << REQUESTER_OFFSET) | (uint256(fee_) << FEE_OFFSET));
     }
 
     /// @notice Both fields at once: what the escrow's hot path calls (see the note above).
+    /// @param packed The word.
+    /// @return requester_ The requester.
+    /// @return fee_ Its fee.
     function unpack(RequesterAndFee packed) internal pure returns (address requester_, uint96 fee_) {
         uint256 word = RequesterAndFee.unwrap(packed);
         return (address(uint160(word >> REQUESTER_OFFSET)), uint96(word >> FEE_OFFSET));
@@ -91,6 +98,9 @@ library FulfillmentLib {
 
     /// @notice Packs the rest of a request's terms and the answer's top result; the
     /// unused bits are zero.
+    /// @param modelId_ The request's model.
+    /// @param deadline_ Its deadline.
+    /// @param callbackGasLimit_ Its callback gas limit.
     /// @param topClass_ The top prediction's class index (65535: nothing detected).
     /// @param topScore_ Its score in basis points (0..10000; not checked here).
     function toDetails(
@@ -108,6 +118,10 @@ library FulfillmentLib {
     }
 
     /// @notice The request-term fields at once: what the escrow's hot path calls.
+    /// @param packed The word.
+    /// @return modelId_ The request's model.
+    /// @return deadline_ Its deadline.
+    /// @return callbackGasLimit_ Its callback gas limit.
     function terms(FulfillmentDetails packed)
         internal
         pure
@@ -120,6 +134,9 @@ library FulfillmentLib {
     }
 
     /// @notice The answer's top class and score at once, as the consumer callback takes them.
+    /// @param packed The word.
+    /// @return topClass_ The top prediction's class index.
+    /// @return topScore_ Its score in basis points.
     function topResult(FulfillmentDetails packed) internal pure returns (uint16 topClass_, uint16 topScore_) {
         uint256 word = FulfillmentDetails.unwrap(packed);
         return (uint16(word >> TOP_CLASS_OFFSET), uint16(word >> TOP_SCORE_OFFSET));

@@ -13,7 +13,7 @@ contract BadgeSubmitter {
     }
 
     function submit(bytes calldata imageCid) external payable returns (uint256) {
-        return badge.submit{value: msg.value}(imageCid);
+        return badge.submit{value: msg.value}(imageCid, type(uint40).max);
     }
 
     function claim(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {

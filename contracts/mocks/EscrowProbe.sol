@@ -12,6 +12,7 @@ contract EscrowProbe {
         uint256[] nativeCredits;
         uint256[] tokenCredits;
         bool[] pending;
+        IPredictionEscrow.RequestStatus[] status;
     }
 
     function read(IPredictionEscrow escrow, IERC20 token, address[] calldata accounts, uint256[] calldata requestIds)
@@ -28,8 +29,10 @@ contract EscrowProbe {
             state.tokenCredits[i] = escrow.balanceOf(address(token), accounts[i]);
         }
         state.pending = new bool[](requestIds.length);
+        state.status = new IPredictionEscrow.RequestStatus[](requestIds.length);
         for (uint256 i; i < requestIds.length; ++i) {
             state.pending[i] = escrow.isPending(requestIds[i]);
+            state.status[i] = escrow.statusOf(requestIds[i]);
         }
     }
 }

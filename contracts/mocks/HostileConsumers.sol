@@ -16,12 +16,15 @@ abstract contract TestConsumer is IPredictionConsumer {
     /// @dev What the last `request` returned.
     uint256 public requestedId;
 
+    /// @dev Pays `msg.value` and accepts exactly that fee, with any deadline.
     function request(uint32 modelId, bytes calldata imageCid, uint32 callbackGasLimit)
         external
         payable
         returns (uint256)
     {
-        requestedId = escrow.requestPredictionWithCallback{value: msg.value}(modelId, imageCid, callbackGasLimit);
+        requestedId = escrow.requestPredictionWithCallback{value: msg.value}(
+            modelId, imageCid, callbackGasLimit, msg.value, type(uint40).max
+        );
         return requestedId;
     }
 
@@ -33,8 +36,9 @@ abstract contract TestConsumer is IPredictionConsumer {
     {
         requestIds = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            requestIds[i] =
-                escrow.requestPredictionWithCallback{value: msg.value / count}(modelId, imageCid, callbackGasLimit);
+            requestIds[i] = escrow.requestPredictionWithCallback{value: msg.value / count}(
+                modelId, imageCid, callbackGasLimit, msg.value / count, type(uint40).max
+            );
         }
     }
 
@@ -77,6 +81,8 @@ contract GasBurningConsumer is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external pure {
+        // Burning gas is all this loop does.
+        // solhint-disable-next-line no-empty-blocks
         while (true) {}
     }
 }
@@ -91,6 +97,8 @@ contract ReturnDataBombConsumer is TestConsumer {
 
     function onPredictionResult(uint256, bytes32, uint16, uint16) external view {
         bool doRevert = revertInstead;
+        // Only assembly returns or reverts with raw memory of any size.
+        // solhint-disable-next-line no-inline-assembly
         assembly {
             // ~1 MB costs far more than any callback limit: memory expansion ends it
             // at the limit, so use the largest size the gas affords instead.
@@ -151,10 +159,14 @@ contract ReentrantConsumer is TestConsumer {
             call_ = abi.encodeCall(IPredictionEscrow.withdraw, (address(0), address(this)));
         } else {
             value = address(this).balance;
-            call_ = abi.encodeCall(IPredictionEscrow.requestPrediction, (victim.modelId, hex"0155"));
+            call_ = abi.encodeCall(
+                IPredictionEscrow.requestPrediction, (victim.modelId, hex"0155", value, type(uint40).max)
+            );
         }
         (bool ok, bytes memory result) = address(escrow).call{value: value}(call_);
         if (!ok && strict) {
+            // Re-raises the escrow's revert data unchanged.
+            // solhint-disable-next-line no-inline-assembly
             assembly {
                 revert(add(result, 0x20), mload(result))
             }
@@ -183,6 +195,8 @@ contract GasMeteringConsumer is TestConsumer {
 contract ReentrantReceiver is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
+    // A callback that accepts the answer and does nothing.
+    // solhint-disable-next-line no-empty-blocks
     function onPredictionResult(uint256, bytes32, uint16, uint16) external {}
 
     receive() external payable {
@@ -194,9 +208,28 @@ contract ReentrantReceiver is TestConsumer {
 contract EthRejectingRequester is TestConsumer {
     constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
 
+    // A callback that accepts the answer and does nothing.
+    // solhint-disable-next-line no-empty-blocks
     function onPredictionResult(uint256, bytes32, uint16, uint16) external {}
 
     receive() external payable {
         revert("no ETH");
+    }
+}
+
+/// @dev Cheap when simulated, ruinous when mined: `eth_estimateGas` without fee fields
+/// runs with a zero base fee (geth and EDR alike), a mined transaction never does. So an
+/// oracle that sizes its gas by estimation sees a callback that costs nothing, and the
+/// mined batch finds it burning every unit of its limit. (A front-running transaction
+/// that arms a consumer between estimate and inclusion has the same effect.)
+contract EstimateDodgingBurner is TestConsumer {
+    constructor(IPredictionEscrow escrow_) TestConsumer(escrow_) {}
+
+    function onPredictionResult(uint256, bytes32, uint16, uint16) external view {
+        if (block.basefee != 0) {
+            // Burning gas is all this loop does.
+            // solhint-disable-next-line no-empty-blocks
+            while (true) {}
+        }
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
 import {FulfillmentLib} from "../libraries/Fulfillment.sol";
 
-/// @dev A requester holding ORACLE_ROLE that settles its own request in the transaction
+/// @dev A requester operating the model that settles its own request in the transaction
 /// that made it: the fastest possible settlement, in the request's own block.
 contract SameBlockSettler {
     IPredictionEscrow public immutable escrow;
@@ -17,7 +17,7 @@ contract SameBlockSettler {
 
     /// @dev A native request without a callback, settled at once: rejected, or fulfilled.
     function requestAndSettle(uint32 modelId, bytes calldata imageCid, bool fulfil) external payable {
-        uint256 requestId = escrow.requestPrediction{value: msg.value}(modelId, imageCid);
+        uint256 requestId = escrow.requestPrediction{value: msg.value}(modelId, imageCid, msg.value, type(uint40).max);
         IPredictionEscrow.RequestTerms memory terms = IPredictionEscrow.RequestTerms({
             requestId: requestId,
             requester: address(this),
@@ -43,6 +43,6 @@ contract SameBlockSettler {
     }
 
     function request(uint32 modelId, bytes calldata imageCid) external payable {
-        escrow.requestPrediction{value: msg.value}(modelId, imageCid);
+        escrow.requestPrediction{value: msg.value}(modelId, imageCid, msg.value, type(uint40).max);
     }
 }

@@ -44,3 +44,35 @@ contract PlainToken is ERC20 {
         _mint(to, amount);
     }
 }
+
+/// @title RebasingToken
+/// @notice Balances are shares times an index the owner moves, like a rebasing token:
+/// a transfer moves exactly its amount, so a balance-delta check passes, yet what the
+/// escrow holds changes afterwards with no transfer at all. The escrow must refuse it.
+contract RebasingToken is ERC20 {
+    uint256 private constant ONE = 1e18;
+    uint256 public index = ONE;
+
+    constructor() ERC20("Rebasing", "REB") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    /// @notice Scales every balance by `newIndex` / 1e18 of the first one.
+    function rebase(uint256 newIndex) external {
+        index = newIndex;
+    }
+
+    function balanceOf(address account) public view override returns (uint256) {
+        return (super.balanceOf(account) * index) / ONE;
+    }
+
+    function totalSupply() public view override returns (uint256) {
+        return (super.totalSupply() * index) / ONE;
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        super._update(from, to, (value * ONE) / index);
+    }
+}

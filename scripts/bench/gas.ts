@@ -2,8 +2,10 @@
  * Gas of the escrow's hot paths, measured from real transaction receipts on the
  * in-process Hardhat network (EDR). Run: `npm run bench:gas`. The last line is JSON:
  * {"requestGas","requestWithCallbackGas","fulfillPerItem":{"1","16","64"},"rejectPerItem16","reclaimGas"}
- * Image CIDs are 36-byte CIDv1s; fulfilment items carry no callback. Fulfilment figures
- * are steady state: the oracle's and treasury's balance slots already exist.
+ * Image CIDs are 36-byte CIDv1s; requests name the quoted fee as their `maxFee` and a
+ * deadline an hour past the model's as their `latestDeadline`, as the web UI and the CLI
+ * do; fulfilment items carry no callback. Fulfilment figures are steady state: the
+ * oracle's and treasury's balance slots already exist.
  */
 import type { Log } from "ethers";
 import { network } from "hardhat";
@@ -52,18 +54,25 @@ async function fulfillGasPerItem(size: number, f: EscrowFixture): Promise<number
 }
 
 const [, fee] = await escrow.quote(fixture.classifierId, 0);
+const latestDeadline = BigInt(await connection.networkHelpers.time.latest()) + RESPONSE_WINDOW + 3_600n;
 const cid = () => `0x01701220${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex")}`;
 
 const requestGas = median(
   await Promise.all(
-    [0, 1, 2, 3, 4].map(async () => gasOf(escrow.connect(requester).requestPrediction(fixture.classifierId, cid(), { value: fee }))),
+    [0, 1, 2, 3, 4].map(async () =>
+      gasOf(escrow.connect(requester).requestPrediction(fixture.classifierId, cid(), fee, latestDeadline, { value: fee })),
+    ),
   ),
 );
 const [, callbackFee] = await escrow.quote(fixture.classifierId, 100_000);
 const requestWithCallbackGas = median(
   await Promise.all(
     [0, 1, 2].map(async () =>
-      gasOf(escrow.connect(requester).requestPredictionWithCallback(fixture.classifierId, cid(), 100_000, { value: callbackFee })),
+      gasOf(
+        escrow
+          .connect(requester)
+          .requestPredictionWithCallback(fixture.classifierId, cid(), 100_000, callbackFee, latestDeadline, { value: callbackFee }),
+      ),
     ),
   ),
 );

@@ -5,6 +5,8 @@
  *
  * Environment:
  *   ARGUS_ESCROW_ADDRESS       the escrow (default: this chain's Ignition deployment)
+ *   ARGUS_MODEL_OPERATOR       the oracle account that settles the models' requests
+ *                              (default: the network's second account, the local oracle)
  *   ARGUS_MANIFESTS_DIR        manifest folder(s), path-list (default: provider-image/manifests)
  *   ARGUS_MODEL_FEE_WEI        fee per prediction (default 1e15 = 0.001 ETH)
  *   ARGUS_FEE_TOKEN            ERC-20 fee token address (default: native currency)
@@ -33,8 +35,10 @@ const chain = defineChain({
   nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
   rpcUrls: { default: { http: [] } },
 });
-const [admin] = await createWalletClient({ transport }).getAddresses();
+const [admin, secondAccount] = await createWalletClient({ transport }).getAddresses();
 if (admin === undefined) throw new Error("the network has no account to sign with: configure one in hardhat.config.ts");
+const operator = (env.ARGUS_MODEL_OPERATOR ?? secondAccount) as Address | undefined;
+if (operator === undefined) throw new Error("set ARGUS_MODEL_OPERATOR: the oracle account that will settle the models' requests");
 
 async function escrowAddress(): Promise<Address> {
   if (env.ARGUS_ESCROW_ADDRESS) return env.ARGUS_ESCROW_ADDRESS as Address;
@@ -63,7 +67,7 @@ const ipfs = env.ARGUS_IPFS_API ? createKuboClient({ url: env.ARGUS_IPFS_API }) 
 
 const wallet = createWalletClient({ chain, transport, account: admin });
 const models = await registerManifests(
-  { client, wallet, escrow: await escrowAddress() },
+  { client, wallet, escrow: await escrowAddress(), operator },
   await listManifests(dirs),
   terms,
   async (bytes) => {

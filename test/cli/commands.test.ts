@@ -197,7 +197,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
 
   it("result of an answered request: verified when the result is this request's, NO when it comes from another model", async function () {
     const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
-    // deployArgus gives the oracle role to account 1.
+    // deployArgus makes account 1 the operator of every model it registers.
     const oracle = createWalletClient({
       account: privateKeyToAccount(hardhatAccountKey(1)),
       chain: hardhat,
@@ -375,7 +375,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     }
   });
 
-  it("models add: checks the weights' sha256, pins the manifest, registers it (model admin only), refuses a duplicate unless --update", async function () {
+  it("models add: checks the weights' sha256, pins the manifest, registers it with its operator (model admin only), refuses a duplicate unless --update", async function () {
     const manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "squeezenet1.1-fp16.json"), "utf8")));
     const copy = { ...manifest, id: "squeezenet-copy", name: "SqueezeNet copy" };
     const manifestFile = join(workDir, "squeezenet-copy.json");
@@ -395,8 +395,25 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(notAdmin.stderr).to.include(`${user} does not hold MODEL_ADMIN_ROLE`);
 
     const admin = { ...env, ARGUS_PRIVATE_KEY: hardhatAccountKey(0) };
+    const noOperator = await argus(["models", "add", onnx, "--manifest", manifestFile], admin);
+    expect(noOperator.code).to.equal(2);
+    expect(noOperator.stderr).to.include("--operator is required to register a model");
+    const oracleAccount = hardhatAccountAddress(1);
     const added = await argus(
-      ["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.002", "--response-window", "30m", "--json"],
+      [
+        "models",
+        "add",
+        onnx,
+        "--manifest",
+        manifestFile,
+        "--operator",
+        oracleAccount,
+        "--fee",
+        "0.002",
+        "--response-window",
+        "30m",
+        "--json",
+      ],
       admin,
     );
     expect(added.code, added.stderr).to.equal(0);
@@ -420,9 +437,18 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     const duplicate = await argus(["models", "add", onnx, "--manifest", manifestFile], admin);
     expect(duplicate.code).to.equal(1);
     expect(duplicate.stderr).to.include("is registered already (#4); --update changes it");
-    const updated = await argus(["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.003", "--update", "--json"], admin);
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const isOperator = (account: Hex) =>
+      client.readContract({ address: deployed.escrow, abi: predictionEscrowAbi, functionName: "isModelOperator", args: [4, account] });
+    expect(await isOperator(oracleAccount)).to.equal(true);
+    const second = hardhatAccountAddress(6);
+    const updated = await argus(
+      ["models", "add", onnx, "--manifest", manifestFile, "--fee", "0.003", "--operator", second, "--update", "--json"],
+      admin,
+    );
     expect(updated.code, updated.stderr).to.equal(0);
     expect(updated.json()).to.deep.include({ modelId: 4, action: "updated" });
+    expect([await isOperator(oracleAccount), await isOperator(second)]).to.deep.equal([true, true]);
   });
 
   it("a record of another chain is refused", async function () {

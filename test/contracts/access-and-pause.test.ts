@@ -1,7 +1,8 @@
 /**
- * Roles (admin, model admin, several oracles) on every restricted function, the
- * deployment's role wiring, the protocol fee setting, and pause: it stops new requests
- * on every model and entry point, and never settlement, refunds or withdrawals.
+ * Roles (admin, model admin) on every restricted function, operators losing a model,
+ * the deployment's role wiring, the protocol fee setting, and pause: it stops new
+ * requests on every model and entry point, and never settlement, refunds or withdrawals.
+ * (Operators in full: registry.test.ts; the two-step admin transfer: review-findings.test.ts.)
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -9,7 +10,10 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { NetworkConnection } from "hardhat/types/network";
 import ArgusModule from "@argus/devchain/ignition-module";
 import {
+  ADMIN_DELAY,
   deployEscrowFixture,
+  MAX_CALLBACK_GAS_PRICE,
+  SKIP,
   eventsOf,
   fulfillment,
   MAX_PROTOCOL_FEE_BPS,
@@ -25,6 +29,9 @@ import {
   request,
   TOKEN_FEE,
   type EscrowFixture,
+  ANY_FEE,
+  ANY_DEADLINE,
+  fulfil,
 } from "../support/escrow.ts";
 import type { PredictionEscrow } from "../../types/ethers-contracts/index.ts";
 
@@ -33,64 +40,66 @@ const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
 async function roles(escrow: PredictionEscrow) {
-  return {
-    admin: await escrow.DEFAULT_ADMIN_ROLE(),
-    modelAdmin: await escrow.MODEL_ADMIN_ROLE(),
-    oracle: await escrow.ORACLE_ROLE(),
-  };
+  return { admin: await escrow.DEFAULT_ADMIN_ROLE(), modelAdmin: await escrow.MODEL_ADMIN_ROLE() };
 }
 
 /** Every restricted function, the role it needs, and a call of it as `who`. */
 async function restricted(f: EscrowFixture) {
   const r = await roles(f.escrow);
-  const t = await request(f, f.users[0]!, f.classifierId);
   return [
-    ["registerModel", r.modelAdmin, (who: HardhatEthersSigner) => f.escrow.connect(who).registerModel(modelConfig())],
+    ["registerModel", r.modelAdmin, (who: HardhatEthersSigner) => f.escrow.connect(who).registerModel(modelConfig(), who.address)],
     ["updateModel", r.modelAdmin, (who: HardhatEthersSigner) => f.escrow.connect(who).updateModel(1n, modelConfig())],
     ["setModelActive", r.modelAdmin, (who: HardhatEthersSigner) => f.escrow.connect(who).setModelActive(1n, false)],
-    ["fulfillBatch", r.oracle, (who: HardhatEthersSigner) => f.escrow.connect(who).fulfillBatch([fulfillment(t)])],
-    ["rejectBatch", r.oracle, (who: HardhatEthersSigner) => f.escrow.connect(who).rejectBatch([rejection(t)])],
+    ["setModelOperator", r.modelAdmin, (who: HardhatEthersSigner) => f.escrow.connect(who).setModelOperator(1n, who.address, true)],
+    ["setFeeToken", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).setFeeToken(who.address, true, 1n)],
     ["setProtocolFee", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).setProtocolFee(who.address, 1)],
     ["pause", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).pause()],
     ["unpause", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).unpause()],
-    ["grantRole", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).grantRole(r.oracle, who.address)],
-    ["revokeRole", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).revokeRole(r.oracle, f.oracle.address)],
+    ["grantRole", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).grantRole(r.modelAdmin, who.address)],
+    ["revokeRole", r.admin, (who: HardhatEthersSigner) => f.escrow.connect(who).revokeRole(r.modelAdmin, f.admin.address)],
   ] as const;
 }
 
 describe("PredictionEscrow access control", () => {
-  it("the deployment grants admin, model admin and oracle as configured, each administered by the admin", async () => {
+  it("the deployment grants admin and model admin as configured, each administered by the admin, and lists the native currency", async () => {
     const f = await loadFixture(deployEscrowFixture);
     const r = await roles(f.escrow);
     expect(await f.escrow.hasRole(r.admin, f.admin.address)).to.equal(true);
+    expect(await f.escrow.defaultAdmin()).to.equal(f.admin.address);
+    expect(await f.escrow.defaultAdminDelay()).to.equal(ADMIN_DELAY);
     expect(await f.escrow.hasRole(r.modelAdmin, f.admin.address)).to.equal(true);
-    expect(await f.escrow.hasRole(r.oracle, f.oracle.address)).to.equal(true);
-    expect(await f.escrow.hasRole(r.oracle, f.admin.address)).to.equal(false);
-    for (const role of [r.admin, r.modelAdmin, r.oracle]) expect(await f.escrow.getRoleAdmin(role)).to.equal(r.admin);
+    expect(await f.escrow.hasRole(r.modelAdmin, f.oracle.address)).to.equal(false);
+    for (const role of [r.admin, r.modelAdmin]) expect(await f.escrow.getRoleAdmin(role)).to.equal(r.admin);
     expect(await f.escrow.protocolFee()).to.deep.equal([f.treasury.address, PROTOCOL_FEE_BPS]);
+    expect(await f.escrow.feeTokenTerms(NATIVE)).to.deep.equal([true, MAX_CALLBACK_GAS_PRICE]);
+    // The fixture's models are operated by its oracle, and by nobody else.
+    for (const modelId of [f.classifierId, f.detectorId, f.tokenModelId]) {
+      expect(await f.escrow.isModelOperator(modelId, f.oracle.address)).to.equal(true);
+      expect(await f.escrow.isModelOperator(modelId, f.admin.address)).to.equal(false);
+    }
   });
 
-  it("the Ignition module wires a separate model admin and oracle", async () => {
+  it("the Ignition module wires a separate model admin, and its admin delay", async () => {
     async function separateRoles(c: NetworkConnection) {
-      const [, , , modelAdmin, oracle] = await c.ethers.getSigners();
+      const [, , , modelAdmin] = await c.ethers.getSigners();
       const { escrow } = await c.ignition.deploy(ArgusModule, {
-        parameters: { Argus: { modelAdmin: modelAdmin!.address, oracle: oracle!.address, protocolFeeBps: 0 } },
+        parameters: { Argus: { modelAdmin: modelAdmin!.address, protocolFeeBps: 0, adminDelaySeconds: 60 } },
       });
-      return { escrow: escrow as unknown as PredictionEscrow, modelAdmin: modelAdmin!, oracle: oracle! };
+      return { escrow: escrow as unknown as PredictionEscrow, modelAdmin: modelAdmin! };
     }
-    const { escrow, modelAdmin, oracle } = await loadFixture(separateRoles);
+    const { escrow, modelAdmin } = await loadFixture(separateRoles);
     const [deployer] = await connection.ethers.getSigners();
     const r = await roles(escrow);
     expect(await escrow.hasRole(r.admin, deployer!.address)).to.equal(true);
+    expect(await escrow.defaultAdminDelay()).to.equal(60n);
     expect(await escrow.hasRole(r.modelAdmin, deployer!.address)).to.equal(false);
     expect(await escrow.hasRole(r.modelAdmin, modelAdmin.address)).to.equal(true);
-    expect(await escrow.hasRole(r.oracle, oracle.address)).to.equal(true);
     // The default treasury is the deployer.
     expect(await escrow.protocolFee()).to.deep.equal([deployer!.address, 0n]);
-    await expect(escrow.connect(deployer!).registerModel(modelConfig()))
+    await expect(escrow.connect(deployer!).registerModel(modelConfig(), modelAdmin.address))
       .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount")
       .withArgs(deployer!.address, r.modelAdmin);
-    await mined(escrow.connect(modelAdmin).registerModel(modelConfig()));
+    await mined(escrow.connect(modelAdmin).registerModel(modelConfig(), modelAdmin.address));
     expect(await escrow.modelCount()).to.equal(1n);
   });
 
@@ -98,9 +107,10 @@ describe("PredictionEscrow access control", () => {
     const f = await loadFixture(deployEscrowFixture);
     const stranger = f.users[5]!;
     const r = await roles(f.escrow);
+    await mined(f.escrow.grantRole(r.modelAdmin, f.users[6]!.address));
     for (const [name, role, call] of await restricted(f)) {
-      // A stranger, and the holders of the other roles, are all refused.
-      const refused = [stranger, ...(role === r.oracle ? [f.admin] : [f.oracle])];
+      // A stranger, an operator, and for the admin's functions a model admin, are all refused.
+      const refused = [stranger, f.oracle, ...(role === r.admin ? [f.users[6]!] : [])];
       for (const who of refused) {
         await expect(call(who), `${name} by ${who.address}`)
           .to.be.revertedWithCustomError(f.escrow, "AccessControlUnauthorizedAccount")
@@ -109,46 +119,48 @@ describe("PredictionEscrow access control", () => {
     }
   });
 
-  it("the admin grants and revokes roles, with events; a revoked oracle can no longer settle", async () => {
+  it("the admin grants and revokes the model admin role, with events; a revoked model admin can no longer act", async () => {
     const f = await loadFixture(deployEscrowFixture);
     const r = await roles(f.escrow);
-    const [newOracle, newModelAdmin] = [f.users[5]!, f.users[6]!];
-    expect(eventsOf(f.escrow, await mined(f.escrow.grantRole(r.oracle, newOracle.address)))).to.deep.equal([
-      ["RoleGranted", r.oracle, newOracle.address, f.admin.address],
+    const newModelAdmin = f.users[6]!;
+    expect(eventsOf(f.escrow, await mined(f.escrow.grantRole(r.modelAdmin, newModelAdmin.address)))).to.deep.equal([
+      ["RoleGranted", r.modelAdmin, newModelAdmin.address, f.admin.address],
     ]);
-    await mined(f.escrow.grantRole(r.modelAdmin, newModelAdmin.address));
     await mined(f.escrow.connect(newModelAdmin).setModelActive(2n, false));
-
-    const t1 = await request(f, f.users[0]!, f.classifierId);
-    const t2 = await request(f, f.users[0]!, f.classifierId);
-    await mined(f.escrow.connect(newOracle).fulfillBatch([fulfillment(t1)]));
-    await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(t2)]));
-    expect(await f.escrow.balanceOf(NATIVE, newOracle.address)).to.equal(NATIVE_FEE - protocolCut(NATIVE_FEE));
-
-    expect(eventsOf(f.escrow, await mined(f.escrow.revokeRole(r.oracle, newOracle.address)))).to.deep.equal([
-      ["RoleRevoked", r.oracle, newOracle.address, f.admin.address],
+    expect(eventsOf(f.escrow, await mined(f.escrow.revokeRole(r.modelAdmin, newModelAdmin.address)))).to.deep.equal([
+      ["RoleRevoked", r.modelAdmin, newModelAdmin.address, f.admin.address],
     ]);
-    await expect(f.escrow.connect(newOracle).fulfillBatch([]))
+    await expect(f.escrow.connect(newModelAdmin).setModelActive(2n, true))
       .to.be.revertedWithCustomError(f.escrow, "AccessControlUnauthorizedAccount")
-      .withArgs(newOracle.address, r.oracle);
-    // Its earned balance stays its own to withdraw.
-    await expect(f.escrow.connect(newOracle).withdraw(NATIVE, newOracle.address)).to.changeEtherBalance(
-      f.ethers,
-      newOracle,
-      NATIVE_FEE - protocolCut(NATIVE_FEE),
-      { includeFee: false },
-    );
+      .withArgs(newModelAdmin.address, r.modelAdmin);
   });
 
   it("a role holder may renounce only its own role", async () => {
     const f = await loadFixture(deployEscrowFixture);
     const r = await roles(f.escrow);
-    await expect(f.escrow.connect(f.users[0]!).renounceRole(r.oracle, f.oracle.address)).to.be.revertedWithCustomError(
+    await mined(f.escrow.grantRole(r.modelAdmin, f.users[6]!.address));
+    await expect(f.escrow.connect(f.users[0]!).renounceRole(r.modelAdmin, f.users[6]!.address)).to.be.revertedWithCustomError(
       f.escrow,
       "AccessControlBadConfirmation",
     );
-    await mined(f.escrow.connect(f.oracle).renounceRole(r.oracle, f.oracle.address));
-    expect(await f.escrow.hasRole(r.oracle, f.oracle.address)).to.equal(false);
+    await mined(f.escrow.connect(f.users[6]!).renounceRole(r.modelAdmin, f.users[6]!.address));
+    expect(await f.escrow.hasRole(r.modelAdmin, f.users[6]!.address)).to.equal(false);
+  });
+
+  it("an operator removed from a model can no longer settle it; what it earned stays its own", async () => {
+    const f = await loadFixture(deployEscrowFixture);
+    const t1 = await request(f, f.users[0]!, f.classifierId);
+    const t2 = await request(f, f.users[0]!, f.classifierId);
+    await mined(fulfil(f, [fulfillment(t1)]));
+    await mined(f.escrow.setModelOperator(f.classifierId, f.oracle.address, false));
+    const refused = await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(t2)]));
+    expect(eventsOf(f.escrow, refused)).to.deep.equal([["SettlementSkipped", t2.requestId, SKIP.NotOperator]]);
+    await expect(f.escrow.connect(f.oracle).withdraw(NATIVE, f.oracle.address)).to.changeEtherBalance(
+      f.ethers,
+      f.oracle,
+      NATIVE_FEE - protocolCut(NATIVE_FEE),
+      { includeFee: false },
+    );
   });
 
   describe("protocol fee", () => {
@@ -180,9 +192,15 @@ describe("PredictionEscrow access control", () => {
     it("the constructor validates it too, grants the admin role and announces the fee", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const factory = await f.ethers.getContractFactory("PredictionEscrow");
-      await expect(factory.deploy(f.admin.address, f.treasury.address, 2_001)).to.be.revertedWithCustomError(factory, "InvalidProtocolFee");
-      await expect(factory.deploy(f.admin.address, NATIVE, 1)).to.be.revertedWithCustomError(factory, "InvalidProtocolFee");
-      const escrow = await factory.deploy(f.users[1]!.address, NATIVE, 0);
+      await expect(factory.deploy(f.admin.address, ADMIN_DELAY, f.treasury.address, 2_001)).to.be.revertedWithCustomError(
+        factory,
+        "InvalidProtocolFee",
+      );
+      await expect(factory.deploy(f.admin.address, ADMIN_DELAY, NATIVE, 1)).to.be.revertedWithCustomError(factory, "InvalidProtocolFee");
+      await expect(factory.deploy(NATIVE, ADMIN_DELAY, NATIVE, 0))
+        .to.be.revertedWithCustomError(factory, "AccessControlInvalidDefaultAdmin")
+        .withArgs(NATIVE);
+      const escrow = await factory.deploy(f.users[1]!.address, ADMIN_DELAY, NATIVE, 0);
       const receipt = await escrow.deploymentTransaction()!.wait();
       expect(eventsOf(escrow, receipt!)).to.deep.equal([
         ["RoleGranted", await escrow.DEFAULT_ADMIN_ROLE(), f.users[1]!.address, f.admin.address],
@@ -202,30 +220,29 @@ describe("PredictionEscrow pause", () => {
     expect(await f.escrow.paused()).to.equal(true);
     for (const modelId of [f.classifierId, f.detectorId]) {
       await expect(
-        f.escrow.connect(user).requestPrediction(modelId, randomImageCid(), { value: NATIVE_FEE }),
+        f.escrow.connect(user).requestPrediction(modelId, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }),
       ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
       await expect(
-        f.escrow.connect(user).requestPredictionWithCallback(modelId, randomImageCid(), 0n, { value: NATIVE_FEE }),
+        f.escrow.connect(user).requestPredictionWithCallback(modelId, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }),
       ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     }
-    await expect(f.escrow.connect(user).requestPrediction(f.tokenModelId, randomImageCid())).to.be.revertedWithCustomError(
-      f.escrow,
-      "EnforcedPause",
-    );
     await expect(
-      f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, NO_PERMIT),
+      f.escrow.connect(user).requestPrediction(f.tokenModelId, randomImageCid(), ANY_FEE, ANY_DEADLINE),
+    ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+    await expect(
+      f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT),
     ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     // Pause takes precedence over inactivity; prices stay readable.
     await mined(f.escrow.setModelActive(f.detectorId, false));
     await expect(
-      f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), { value: NATIVE_FEE }),
+      f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }),
     ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     expect(await f.escrow.quote(f.classifierId, 0n)).to.deep.equal([NATIVE, NATIVE_FEE]);
 
     expect(eventsOf(f.escrow, await mined(f.escrow.unpause()))).to.deep.equal([["Unpaused", f.admin.address]]);
     expect(await f.escrow.paused()).to.equal(false);
     for (const modelId of [f.classifierId, f.tokenModelId]) expect((await request(f, user, modelId)).modelId).to.equal(modelId);
-    await expect(f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), { value: NATIVE_FEE }))
+    await expect(f.escrow.connect(user).requestPrediction(f.detectorId, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }))
       .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
       .withArgs(f.detectorId);
   });
@@ -240,14 +257,14 @@ describe("PredictionEscrow pause", () => {
   it("a model registered while paused starts paused, and is reopened by unpause", async () => {
     const f = await loadFixture(deployEscrowFixture);
     await mined(f.escrow.pause());
-    await mined(f.escrow.registerModel(modelConfig({ name: "late" })));
+    await mined(f.escrow.registerModel(modelConfig({ name: "late" }), f.oracle.address));
     await expect(
-      f.escrow.connect(f.users[0]!).requestPrediction(4n, randomImageCid(), { value: NATIVE_FEE }),
+      f.escrow.connect(f.users[0]!).requestPrediction(4n, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }),
     ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
     await mined(f.escrow.unpause());
     expect((await request(f, f.users[0]!, 4n)).modelId).to.equal(4n);
     // And one registered after the unpause is open at once.
-    await mined(f.escrow.registerModel(modelConfig({ name: "later" })));
+    await mined(f.escrow.registerModel(modelConfig({ name: "later" }), f.oracle.address));
     expect((await request(f, f.users[0]!, 5n)).modelId).to.equal(5n);
   });
 
@@ -259,11 +276,11 @@ describe("PredictionEscrow pause", () => {
     const toReclaim = await request(f, c!, f.detectorId);
     await mined(f.escrow.pause());
 
-    await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(toFulfil)]));
+    await mined(fulfil(f, [fulfillment(toFulfil)]));
     await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(toReject)]));
     await time.increaseTo(toReclaim.deadline + 1n);
     expect(eventsOf(f.escrow, await mined(f.escrow.connect(a!).reclaim(toReclaim)))).to.deep.equal([
-      ["PredictionExpired", toReclaim.requestId],
+      ["PredictionExpired", toReclaim.requestId, toReclaim.fee],
     ]);
     const token = await f.token.getAddress();
     await expect(f.escrow.connect(f.oracle).withdraw(token, f.oracle.address)).to.changeTokenBalance(

@@ -22,10 +22,14 @@ import {
   rejection,
   request,
   SKIP,
+  ANY_DEADLINE,
+  fulfilmentGas,
   termsFromReceipt,
   type EscrowFixture,
   type RequestTerms,
+  fulfil,
 } from "../support/escrow.ts";
+import { CALLBACK_GAS_OVERHEAD } from "@argus/escrow/request-terms";
 import type { CatBadge, RecordingConsumer } from "../../types/ethers-contracts/index.ts";
 
 const connection = await network.create();
@@ -50,7 +54,7 @@ async function requestFrom(f: EscrowFixture, consumer: TestConsumer, callbackGas
 const fulfilled = (t: RequestTerms, item: ReturnType<typeof fulfillment>) => ["PredictionFulfilled", t.requestId, item.resultDigest];
 
 function feesCredited(f: EscrowFixture, total: bigint) {
-  return ["FeesCredited", f.oracle.address, NATIVE, total - protocolCut(total), protocolCut(total)];
+  return ["FeesCredited", f.oracle.address, NATIVE, total - protocolCut(total), f.treasury.address, protocolCut(total)];
 }
 
 describe("PredictionEscrow callbacks", () => {
@@ -59,7 +63,7 @@ describe("PredictionEscrow callbacks", () => {
     const consumer = await f.ethers.deployContract("RecordingConsumer", [f.escrow]);
     const terms = await requestFrom(f, consumer, 150_000n);
     const item = fulfillment(terms, 283, 7_777);
-    const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item, item]));
+    const receipt = await mined(fulfil(f, [item, item]));
     expect(eventsOf(f.escrow, receipt)).to.deep.equal([
       ["PredictionFulfilled", terms.requestId, item.resultDigest],
       ["SettlementSkipped", terms.requestId, SKIP.NotPending],
@@ -76,7 +80,7 @@ describe("PredictionEscrow callbacks", () => {
     const f = await loadFixture(deployEscrowFixture);
     const terms = await request(f, f.users[0]!, f.classifierId, { callbackGasLimit: 30_000n });
     const item = fulfillment(terms);
-    const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item]));
+    const receipt = await mined(fulfil(f, [item]));
     expect(eventsOf(f.escrow, receipt)).to.deep.equal([fulfilled(terms, item), feesCredited(f, terms.fee)]);
   });
 
@@ -112,9 +116,9 @@ describe("PredictionEscrow callbacks", () => {
         const limit = 120_000n;
         const { terms: quiet } = await consumerRequest(f, "EthRejectingRequester", limit);
         const { terms: bomb } = await consumerRequest(f, "ReturnDataBombConsumer", limit, [revertInstead]);
-        const reference = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(quiet)]));
+        const reference = await mined(fulfil(f, [fulfillment(quiet)]));
         const item = fulfillment(bomb);
-        const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item]));
+        const receipt = await mined(fulfil(f, [item]));
         expect(eventsOf(f.escrow, receipt)).to.deep.equal([
           fulfilled(bomb, item),
           ...(revertInstead ? [["CallbackFailed", bomb.requestId]] : []),
@@ -131,8 +135,8 @@ describe("PredictionEscrow callbacks", () => {
       const other = await request(f, f.users[0]!, f.classifierId);
       const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(terms), rejection(other, REJECT.TooLarge)]));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
-        ["PredictionRejected", terms.requestId, REJECT.NotAnImage],
-        ["PredictionRejected", other.requestId, REJECT.TooLarge],
+        ["PredictionRejected", terms.requestId, REJECT.NotAnImage, terms.fee],
+        ["PredictionRejected", other.requestId, REJECT.TooLarge, other.fee],
       ]);
       const self = await consumer.getAddress();
       await expect(consumer.withdrawTo(self)).to.be.revertedWith("no ETH");
@@ -163,15 +167,16 @@ describe("PredictionEscrow callbacks", () => {
       await time.increaseTo(victim.deadline + 1n);
       const attacker = await requestFrom(f, consumer, 500_000n);
       await mined(consumer.setAttack(target, strict, victim));
-      if (oracle) await mined(f.escrow.grantRole(await f.escrow.ORACLE_ROLE(), await consumer.getAddress()));
+      if (oracle) await mined(f.escrow.setModelOperator(f.classifierId, await consumer.getAddress(), true));
       return { consumer, victim, attacker };
     }
 
     const guard = (f: EscrowFixture) => f.escrow.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []);
 
     for (const [label, target, oracle] of [
-      ["rejectBatch (as an oracle)", TARGET.RejectBatch, true],
-      ["fulfillBatch (as an oracle)", TARGET.FulfillBatch, true],
+      ["rejectBatch (as the model's operator)", TARGET.RejectBatch, true],
+      ["fulfillBatch (as the model's operator)", TARGET.FulfillBatch, true],
+      ["rejectBatch (as a stranger)", TARGET.RejectBatch, false],
       ["reclaim", TARGET.Reclaim, false],
       ["withdraw", TARGET.Withdraw, false],
     ] as const) {
@@ -179,7 +184,7 @@ describe("PredictionEscrow callbacks", () => {
         const f = await loadFixture(deployEscrowFixture);
         const { consumer, victim, attacker } = await reentrant(f, target, false, oracle);
         const item = fulfillment(attacker);
-        const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item]));
+        const receipt = await mined(fulfil(f, [item]));
         expect(eventsOf(f.escrow, receipt)).to.deep.equal([fulfilled(attacker, item), feesCredited(f, attacker.fee)]);
         expect(await consumer.reentered()).to.equal(false);
         expect(await consumer.lastError()).to.equal(guard(f));
@@ -188,24 +193,11 @@ describe("PredictionEscrow callbacks", () => {
       });
     }
 
-    it("into rejectBatch without the oracle role is refused by access control first", async () => {
-      const f = await loadFixture(deployEscrowFixture);
-      const { consumer } = await reentrant(f, TARGET.RejectBatch, false, false);
-      const { attacker } = { attacker: await requestFrom(f, consumer, 500_000n) };
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(attacker)]));
-      expect(await consumer.lastError()).to.equal(
-        f.escrow.interface.encodeErrorResult("AccessControlUnauthorizedAccount", [
-          await consumer.getAddress(),
-          await f.escrow.ORACLE_ROLE(),
-        ]),
-      );
-    });
-
     it("that reverts on refusal is recorded as CallbackFailed and the result stands", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const { consumer, victim, attacker } = await reentrant(f, TARGET.Reclaim, true, false);
       const item = fulfillment(attacker);
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([item]));
+      const receipt = await mined(fulfil(f, [item]));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
         fulfilled(attacker, item),
         ["CallbackFailed", attacker.requestId],
@@ -219,7 +211,7 @@ describe("PredictionEscrow callbacks", () => {
       const f = await loadFixture(deployEscrowFixture);
       const { consumer, attacker } = await reentrant(f, TARGET.Request, false, false);
       await f.users[0]!.sendTransaction({ to: await consumer.getAddress(), value: NATIVE_FEE });
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(attacker)]));
+      const receipt = await mined(fulfil(f, [fulfillment(attacker)]));
       const [chained] = termsFromReceipt(f.escrow, receipt);
       expect(await consumer.reentered()).to.equal(true);
       expect(chained!.requestId).to.equal(await consumer.lastRequestId());
@@ -229,7 +221,7 @@ describe("PredictionEscrow callbacks", () => {
   });
 
   describe("callback gas", () => {
-    it("a callback gets exactly its limit, or the batch reverts InsufficientGasForCallback", async () => {
+    it("a callback gets exactly its limit, or is skipped with InsufficientCallbackGas and stays pending", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const limit = 100_000n;
       const consumer = await f.ethers.deployContract("GasMeteringConsumer", [f.escrow]);
@@ -241,46 +233,61 @@ describe("PredictionEscrow callbacks", () => {
       await mined(oracleEscrow.fulfillBatch(batch, { gasLimit: 5_000_000n }));
       const reference = await consumer.gasAtEntry();
       expect(reference).to.be.within(limit - 500n, limit);
-      await snapshot.restore();
 
-      // The least gas a mined batch succeeds with (eth_call's gas accounting differs slightly).
-      const succeeds = async (gasLimit: bigint) => {
+      /** What a batch mined with `gasLimit` did: reverted (out of gas), skipped the item, or fulfilled it. */
+      const outcome = async (gasLimit: bigint) => {
         await snapshot.restore();
-        return mined(oracleEscrow.fulfillBatch(batch, { gasLimit })).then(
-          () => true,
-          () => false,
-        );
+        const receipt = await mined(oracleEscrow.fulfillBatch(batch, { gasLimit })).catch(() => undefined);
+        if (!receipt) return "reverted";
+        return eventsOf(f.escrow, receipt)[0]![0] === "PredictionFulfilled" ? "fulfilled" : "skipped";
       };
+      // The least gas a mined batch fulfils the item with (eth_call's gas accounting differs slightly).
       let [low, high] = [21_000n, 5_000_000n];
       while (high - low > 1n) {
         const mid = (low + high) / 2n;
-        if (await succeeds(mid)) high = mid;
+        if ((await outcome(mid)) === "fulfilled") high = mid;
         else low = mid;
       }
-      // Around that threshold and above it, every mined batch gave the callback its whole limit.
+      // Below that threshold the item is skipped and stays pending; at and above it, every
+      // mined batch gave the callback its whole limit.
+      expect(await outcome(high - 1n)).to.equal("skipped");
       for (const gasLimit of [high - 2_000n, high - 1n, high, high + 1n, high + 1_000n, high + 100_000n]) {
         await snapshot.restore();
+        const receipt = await mined(oracleEscrow.fulfillBatch(batch, { gasLimit }));
         if (gasLimit < high) {
-          await expect(oracleEscrow.fulfillBatch(batch, { gasLimit }))
-            .to.be.revertedWithCustomError(f.escrow, "InsufficientGasForCallback")
-            .withArgs(terms.requestId);
+          expect(eventsOf(f.escrow, receipt)).to.deep.equal([["SettlementSkipped", terms.requestId, SKIP.InsufficientCallbackGas]]);
+          expect(await f.escrow.isPending(terms.requestId)).to.equal(true);
           continue;
         }
-        const receipt = await mined(oracleEscrow.fulfillBatch(batch, { gasLimit }));
         expect(eventsOf(f.escrow, receipt).map(([name]) => name)).to.deep.equal(["PredictionFulfilled", "FeesCredited"]);
         expect(await consumer.gasAtEntry()).to.equal(reference);
       }
+      // What an operator budgets (callbackGasReserve) is enough on top of the batch without its callback.
+      await snapshot.restore();
+      expect(high).to.be.at.most(fulfilmentGas(batch));
     });
 
-    it("the whole batch reverts when a later callback cannot get its limit", async () => {
+    it("a later callback the remaining gas cannot fund is skipped and stays pending; the earlier ones stand", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const { terms: first } = await consumerRequest(f, "GasBurningConsumer", 1_000_000n);
       const { terms: second } = await consumerRequest(f, "GasBurningConsumer", 1_000_000n);
-      await expect(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(first), fulfillment(second)], { gasLimit: 1_500_000n }))
-        .to.be.revertedWithCustomError(f.escrow, "InsufficientGasForCallback")
-        .withArgs(second.requestId);
-      expect(await f.escrow.isPending(first.requestId)).to.equal(true);
-      expect(await f.escrow.balanceOf(NATIVE, f.oracle.address)).to.equal(0n);
+      const items = [fulfillment(first), fulfillment(second)];
+      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch(items, { gasLimit: 1_500_000n }));
+      expect(eventsOf(f.escrow, receipt)).to.deep.equal([
+        fulfilled(first, items[0]!),
+        ["CallbackFailed", first.requestId],
+        ["SettlementSkipped", second.requestId, SKIP.InsufficientCallbackGas],
+        feesCredited(f, first.fee),
+      ]);
+      expect(await f.escrow.isPending(second.requestId)).to.equal(true);
+      // Posted again with its budget, it settles.
+      const retried = await mined(fulfil(f, [items[1]!]));
+      expect(eventsOf(f.escrow, retried).map(([name]) => name)).to.deep.equal(["PredictionFulfilled", "CallbackFailed", "FeesCredited"]);
+    });
+
+    it("the escrow's CALLBACK_GAS_OVERHEAD is the one the client budgets with", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      expect(await f.escrow.CALLBACK_GAS_OVERHEAD()).to.equal(CALLBACK_GAS_OVERHEAD);
     });
   });
 });
@@ -297,7 +304,7 @@ describe("CatBadge", () => {
 
   async function submit(f: EscrowFixture & { badge: CatBadge }, submitter = f.users[0]!) {
     const fee = await f.badge.quote();
-    const receipt = await mined(f.badge.connect(submitter).submit(randomImageCid(), { value: fee }));
+    const receipt = await mined(f.badge.connect(submitter).submit(randomImageCid(), ANY_DEADLINE, { value: fee }));
     return termsFromReceipt(f.escrow, receipt)[0]!;
   }
 
@@ -307,16 +314,20 @@ describe("CatBadge", () => {
     const fee = NATIVE_FEE + CALLBACK_GAS * CALLBACK_GAS_PRICE;
     expect(await f.badge.quote()).to.equal(fee);
     const submitter = f.users[0]!;
-    const tx = f.badge.connect(submitter).submit(randomImageCid(), { value: fee });
+    const tx = f.badge.connect(submitter).submit(randomImageCid(), ANY_DEADLINE, { value: fee });
     await expect(tx).to.changeEtherBalances(f.ethers, [submitter, f.badge, f.escrow], [-fee, 0n, fee]);
     const [terms] = termsFromReceipt(f.escrow, await mined(tx));
     expect(terms!.requester).to.equal(await f.badge.getAddress());
     expect(terms!.modelId).to.equal(f.classifierId);
     expect(terms!.callbackGasLimit).to.equal(CALLBACK_GAS);
     expect(await f.badge.submissions(terms!.requestId)).to.deep.equal([submitter.address, fee]);
-    await expect(f.badge.connect(submitter).submit(randomImageCid(), { value: fee - 1n }))
-      .to.be.revertedWithCustomError(f.escrow, "IncorrectPayment")
+    // What the submitter pays is also the most the request may cost.
+    await expect(f.badge.connect(submitter).submit(randomImageCid(), ANY_DEADLINE, { value: fee - 1n }))
+      .to.be.revertedWithCustomError(f.escrow, "FeeAboveMax")
       .withArgs(fee, fee - 1n);
+    await expect(f.badge.connect(submitter).submit(randomImageCid(), ANY_DEADLINE, { value: fee + 1n }))
+      .to.be.revertedWithCustomError(f.escrow, "IncorrectPayment")
+      .withArgs(fee, fee + 1n);
   });
 
   for (const [topClass, topScore, isCat] of [
@@ -331,7 +342,7 @@ describe("CatBadge", () => {
       const f = await loadFixture(catBadgeFixture);
       const submitter = f.users[1]!;
       const terms = await submit(f, submitter);
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(terms, topClass, topScore)]));
+      const receipt = await mined(fulfil(f, [fulfillment(terms, topClass, topScore)]));
       expect(eventsOf(f.escrow, receipt).map(([name]) => name)).to.deep.equal(["PredictionFulfilled", "FeesCredited"]);
       expect(eventsOf(f.badge, receipt)).to.deep.equal([
         ...(isCat ? [["Transfer", NATIVE, submitter.address, 1n]] : []),
@@ -347,7 +358,12 @@ describe("CatBadge", () => {
   it("numbers badges in order across submitters", async () => {
     const f = await loadFixture(catBadgeFixture);
     const terms = [await submit(f, f.users[0]!), await submit(f, f.users[1]!), await submit(f, f.users[0]!)];
-    await mined(f.escrow.connect(f.oracle).fulfillBatch(terms.map((t) => fulfillment(t, 282, 9_000))));
+    await mined(
+      fulfil(
+        f,
+        terms.map((t) => fulfillment(t, 282, 9_000)),
+      ),
+    );
     expect(await f.badge.badgeCount()).to.equal(3n);
     expect([await f.badge.ownerOf(1n), await f.badge.ownerOf(2n), await f.badge.ownerOf(3n)]).to.deep.equal([
       f.users[0]!.address,
@@ -368,7 +384,7 @@ describe("CatBadge", () => {
     });
     const intrinsic = 21_000n + 16n * 132n;
     expect(needed - intrinsic).to.be.lessThan((CALLBACK_GAS * 3n) / 4n);
-    const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(terms, 281, 9_000)]));
+    const receipt = await mined(fulfil(f, [fulfillment(terms, 281, 9_000)]));
     expect(eventsOf(f.escrow, receipt).map(([name]) => name)).to.deep.equal(["PredictionFulfilled", "FeesCredited"]);
     expect(await f.badge.ownerOf(1n)).to.equal(f.users[3]!.address);
     // Fulfilled: nothing left to claim.
@@ -410,7 +426,7 @@ describe("CatBadge", () => {
         includeFee: false,
       });
       expect(eventsOf(f.escrow, await mined(tx))).to.deep.equal([
-        ["PredictionExpired", terms.requestId],
+        ["PredictionExpired", terms.requestId, terms.fee],
         ["Withdrawn", await f.badge.getAddress(), NATIVE, await f.badge.getAddress(), terms.fee],
       ]);
       expect(await f.badge.submissions(terms.requestId)).to.deep.equal([NATIVE, 0n]);

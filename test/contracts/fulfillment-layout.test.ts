@@ -19,6 +19,7 @@ import {
   NATIVE_FEE,
   randomImageCid,
   termsFromReceipt,
+  fulfil,
 } from "../support/escrow.ts";
 import type { FulfillmentLayoutProbe } from "../../types/ethers-contracts/index.ts";
 
@@ -166,7 +167,7 @@ describe("Fulfilment layout: the TypeScript packer and FulfillmentLib agree", ()
     // The commitment matches only if requester, fee, modelId, deadline and callback gas
     // limit were all read back as packed; the callback shows the top result was.
     const item = fulfillment(terms!, NO_CLASS, MAX_SCORE);
-    const settled = await mined(f.escrow.connect(f.oracle).fulfillBatch([item]));
+    const settled = await mined(fulfil(f, [item]));
     expect(eventsOf(f.escrow, settled)[0]).to.deep.equal(["PredictionFulfilled", terms!.requestId, item.resultDigest]);
     expect(await consumer.lastRequestId()).to.equal(terms!.requestId);
     expect(await consumer.lastDigest()).to.equal(item.resultDigest);

@@ -1,18 +1,20 @@
 /**
  * Randomized model-based test of the escrow. Each sequence starts from the same
  * snapshot and takes 6–10 random steps: requests (native and tGLM, with and without
- * callbacks, approve and permit paths, from EOAs and from consumer contracts),
- * fulfilment and rejection batches (with duplicates, settled, unknown and tampered
- * items), reclaims by anyone, time jumps to and past deadlines, withdrawals, pause and
- * unpause, model updates and (de)activation, protocol fee changes, and replays of
- * earlier batches. A JS model predicts every outcome: the exact events of each
- * settlement, every revert, every balance. After every step, for ETH and for tGLM:
+ * callbacks, approve and permit paths, from EOAs and from consumer contracts, each
+ * bounded by a maxFee and a latestDeadline that sometimes refuse the price or the
+ * deadline), fulfilment and rejection batches (with duplicates, settled, unknown and
+ * tampered items, by a model's operators or by accounts that do not operate it),
+ * reclaims by anyone, time jumps to and past deadlines, withdrawals, pause and
+ * unpause, model updates and (de)activation, operators added and removed, protocol fee
+ * changes, and replays of earlier batches. A JS model predicts every outcome: the exact
+ * events of each settlement, every revert, every balance. After every step, for ETH and for tGLM:
  *
  *   contract balance == Σ fees of pending requests (JS model) + Σ withdrawable balances (chain)
  *
  * the chain's withdrawable balance of every account that could hold one equals the
- * model's, every request's pending flag equals the model's, and no request was settled
- * more than once.
+ * model's, every request's pending flag and `statusOf` equal the model's, and no
+ * request was settled more than once.
  *
  * Reproduce a failure with the seed it prints:
  *   ARGUS_PROPERTY_SEED=<seed> [ARGUS_PROPERTY_SEQUENCE=<index>] npx hardhat test mocha test/contracts/invariant.property.test.ts
@@ -35,11 +37,14 @@ import {
   rejection,
   RESPONSE_WINDOW,
   SKIP,
+  STATUS,
   TASK,
   termsFromReceipt,
   TOKEN_FEE,
   type EventTuple,
   type RequestTerms,
+  ANY_FEE,
+  ANY_DEADLINE,
 } from "../support/escrow.ts";
 import type { ContractTransactionResponse } from "ethers";
 import type { RecordingConsumer } from "../../types/ethers-contracts/index.ts";
@@ -141,8 +146,10 @@ async function propertyFixture(c: NetworkConnection) {
   ).wait();
   await (await escrow.updateModel(f.tokenModelId, modelConfig({ name: "squeezenet1.1-fp16", feeToken: token, fee: ODD.tokenFee }))).wait();
   await (await escrow.setProtocolFee(f.treasury.address, ODD.bps)).wait();
+  // A second operator runs the classifier and the token model; a third account runs nothing.
   const secondOracle = f.users[6]!;
-  await (await escrow.grantRole(await escrow.ORACLE_ROLE(), secondOracle.address)).wait();
+  const stranger = f.users[7]!;
+  for (const modelId of [f.classifierId, f.tokenModelId]) await (await escrow.setModelOperator(modelId, secondOracle.address, true)).wait();
   const recording = await ethers.deployContract("RecordingConsumer", [escrow]);
   const rejecting = await ethers.deployContract("EthRejectingRequester", [escrow]);
   const reverting = await ethers.deployContract("RevertingConsumer", [escrow]);
@@ -156,7 +163,7 @@ async function propertyFixture(c: NetworkConnection) {
     rejecting: await rejecting.getAddress(),
     reverting: await reverting.getAddress(),
   };
-  return { ...f, secondOracle, recording, rejecting, reverting, probe, addresses, startTime: BigInt(latest!.timestamp) };
+  return { ...f, secondOracle, stranger, recording, rejecting, reverting, probe, addresses, startTime: BigInt(latest!.timestamp) };
 }
 
 type Fixture = Awaited<ReturnType<typeof propertyFixture>>;
@@ -177,6 +184,8 @@ interface RequestState {
   terms: RequestTerms;
   currency: Currency;
   pending: boolean;
+  /** How it was settled, once it was: what `statusOf` must say. */
+  status: bigint;
   settlements: number;
 }
 
@@ -206,6 +215,8 @@ class Sequence {
   readonly #credits: Record<Currency, Map<string, bigint>> = { native: new Map(), token: new Map() };
   readonly #requesters: Requester[];
   readonly #oracles: HardhatEthersSigner[];
+  /** Which accounts operate each model (by model id). */
+  readonly #operators = new Map<bigint, Set<string>>();
   readonly #treasuries: string[];
   readonly #accounts: string[];
   readonly #payees: HardhatEthersSigner[];
@@ -262,7 +273,10 @@ class Sequence {
         callbackLimits: [0n, 60_000n],
       },
     ];
-    this.#oracles = [f.oracle, f.secondOracle];
+    this.#oracles = [f.oracle, f.secondOracle, f.stranger];
+    this.#operators.set(f.classifierId, new Set([f.oracle.address, f.secondOracle.address]));
+    this.#operators.set(f.detectorId, new Set([f.oracle.address]));
+    this.#operators.set(f.tokenModelId, new Set([f.oracle.address, f.secondOracle.address]));
     this.#treasuries = [f.treasury.address, f.users[4]!.address];
     this.#payees = [f.users[10]!, f.users[11]!];
     this.#accounts = [
@@ -314,6 +328,7 @@ class Sequence {
       withdraw: 10,
       pause: 6,
       model: 7,
+      operator: 4,
       protocolFee: 2,
     });
     this.log.push(`#${index} ${action}`);
@@ -331,43 +346,50 @@ class Sequence {
     const usePermit = model.currency === "token" && rng.chance(0.5);
     const wrongValue = model.currency === "native" && rng.chance(0.05);
     const value = model.currency === "native" ? (wrongValue ? fee + 1n : fee) : 0n;
+    // The bounds: mostly exactly the quote and the promised deadline, sometimes one unit
+    // short (refused), sometimes none. Test consumers bound by what they pay, any deadline.
+    const deadline = this.#now + 1n + model.responseWindow; // the next block's time + the window
+    const feeBound = requester.consumer ? "value" : rng.weighted({ exact: 8, short: fee === 0n ? 0 : 1, none: 1 });
+    const deadlineBound = requester.consumer ? "none" : rng.weighted({ exact: 8, short: 1, none: 1 });
+    const maxFee = feeBound === "value" ? value : feeBound === "exact" ? fee : feeBound === "short" ? fee - 1n : ANY_FEE;
+    const latestDeadline = deadlineBound === "exact" ? deadline : deadlineBound === "short" ? deadline - 1n : ANY_DEADLINE;
     this.log.push(
-      `  ${requester.label} model ${model.id} limit ${limit} fee ${fee}${usePermit ? " permit" : ""}${wrongValue ? " wrong value" : ""}`,
+      `  ${requester.label} model ${model.id} limit ${limit} fee ${fee}${usePermit ? " permit" : ""}${wrongValue ? " wrong value" : ""} bounds ${feeBound}/${deadlineBound}`,
     );
 
     const escrow = this.#f.escrow;
     const call = () => {
       if (requester.consumer) return requester.consumer.request(model.id, cid, limit, { value, ...GAS });
       const asUser = escrow.connect(requester.eoa!);
-      if (usePermit) return asUser.requestPredictionWithPermit(model.id, cid, limit, NO_PERMIT, GAS);
-      if (limit === 0n && rng.chance(0.5)) return asUser.requestPrediction(model.id, cid, { value, ...GAS });
-      return asUser.requestPredictionWithCallback(model.id, cid, limit, { value, ...GAS });
+      if (usePermit) return asUser.requestPredictionWithPermit(model.id, cid, limit, maxFee, latestDeadline, NO_PERMIT, GAS);
+      if (limit === 0n && rng.chance(0.5)) return asUser.requestPrediction(model.id, cid, maxFee, latestDeadline, { value, ...GAS });
+      return asUser.requestPredictionWithCallback(model.id, cid, limit, maxFee, latestDeadline, { value, ...GAS });
     };
-    const staticCall = () => {
-      if (requester.consumer) return requester.consumer.request.staticCall(model.id, cid, limit, { value });
-      const asUser = escrow.connect(requester.eoa!);
-      if (usePermit) return asUser.requestPredictionWithPermit.staticCall(model.id, cid, limit, NO_PERMIT);
-      return asUser.requestPredictionWithCallback.staticCall(model.id, cid, limit, { value });
-    };
-    if (this.#paused) {
-      count("request reverted: EnforcedPause");
-      await expect(staticCall()).to.be.revertedWithCustomError(escrow, "EnforcedPause");
-      return;
-    }
-    if (!model.active) {
-      count("request reverted: ModelNotActive");
-      await expect(staticCall()).to.be.revertedWithCustomError(escrow, "ModelNotActive").withArgs(model.id);
-      return;
-    }
-    if (wrongValue) {
-      count("request reverted: IncorrectPayment");
-      await expect(staticCall()).to.be.revertedWithCustomError(escrow, "IncorrectPayment").withArgs(fee, value);
+    // In the order the escrow checks them.
+    const refusal: [string, unknown[]] | undefined = this.#paused
+      ? ["EnforcedPause", []]
+      : !model.active
+        ? ["ModelNotActive", [model.id]]
+        : limit !== 0n && model.callbackGasPrice === 0n
+          ? ["CallbacksNotOffered", [model.id]]
+          : fee > maxFee
+            ? ["FeeAboveMax", [fee, maxFee]]
+            : deadline > latestDeadline
+              ? ["DeadlineTooLate", [deadline, latestDeadline]]
+              : wrongValue
+                ? ["IncorrectPayment", [fee, value]]
+                : undefined;
+    await this.#tick();
+    if (refusal) {
+      count(`request reverted: ${refusal[0]}`);
+      await expect(call())
+        .to.be.revertedWithCustomError(escrow, refusal[0])
+        .withArgs(...refusal[1]);
       return;
     }
     count(
-      `request: ${model.currency}${limit ? " with callback" : ""}${usePermit ? " (permit)" : ""}${requester.consumer ? " by a contract" : ""}`,
+      `request: ${model.currency}${limit ? " with callback" : ""}${usePermit ? " (permit)" : ""}${requester.consumer ? " by a contract" : ""}${feeBound === "exact" && deadlineBound === "exact" ? " at its exact bounds" : ""}`,
     );
-    await this.#tick();
     const receipt = await this.#send(call());
     const terms = termsFromReceipt(escrow, receipt);
     expect(terms).to.have.length(1);
@@ -376,14 +398,14 @@ class Sequence {
       requester: requester.address,
       modelId: model.id,
       fee,
-      deadline: this.#now + model.responseWindow,
+      deadline,
       callbackGasLimit: limit,
     });
     expect(
       this.#requests.some((r) => r.terms.requestId === terms[0]!.requestId),
       "request id issued twice",
     ).to.equal(false);
-    this.#requests.push({ terms: terms[0]!, currency: model.currency, pending: true, settlements: 0 });
+    this.#requests.push({ terms: terms[0]!, currency: model.currency, pending: true, status: STATUS.Pending, settlements: 0 });
   }
 
   /** 1–5 items: known requests (pending or not, possibly twice), sometimes tampered or unknown. */
@@ -430,52 +452,69 @@ class Sequence {
     return known;
   }
 
-  #settle(request: RequestState, how: string): void {
+  #settle(request: RequestState, how: string, status: bigint): void {
     count(how);
     request.pending = false;
+    request.status = status;
     request.settlements += 1;
     expect(request.settlements, `request ${request.terms.requestId} settled twice`).to.equal(1);
   }
 
   async fulfilStep(batch = this.#pickItems()): Promise<void> {
-    const oracle = this.#rng.pick(this.#oracles);
+    const oracle = this.#pickSettler();
     const { items, extra } = batch;
     const packed = items.map((t, i) => fulfillment(t, Number(extra[i]! / 65_536n), Number(extra[i]! % 65_536n), this.#rng.hex(32)));
     this.log.push(`  fulfil by ${oracle.address.slice(0, 8)}: ${items.map((t) => String(t.requestId).slice(0, 8)).join(", ")}`);
     await this.#tick();
     const receipt = await this.#send(this.#f.escrow.connect(oracle).fulfillBatch(packed, GAS));
 
-    // As the contract does: a run of one currency (native, empty, to start with) is
-    // credited when a settled item in another currency comes, and at the end.
+    // As the contract does: the batch runs through its items' models; when the model
+    // changes to one in another currency, the run so far (native and empty to start
+    // with) is credited; the last run at the end. Items of a model the caller does not
+    // operate are skipped first.
     const expected: EventTuple[] = [];
-    let run = { currency: "native" as Currency, total: 0n };
+    let run = { model: 0n, currency: "native" as Currency, total: 0n };
     const flush = () => {
       if (run.total === 0n) return;
-      const cut = protocolCut(run.total, this.#protocol.bps);
+      const { treasury, bps } = this.#protocol;
+      const cut = protocolCut(run.total, bps);
       this.#credit(run.currency, oracle.address, run.total - cut);
-      if (cut !== 0n) this.#credit(run.currency, this.#protocol.treasury, cut);
-      expected.push(["FeesCredited", oracle.address, this.#tokenOf(run.currency), run.total - cut, cut]);
+      if (cut !== 0n) this.#credit(run.currency, treasury, cut);
+      expected.push(["FeesCredited", oracle.address, this.#tokenOf(run.currency), run.total - cut, treasury, cut]);
     };
     items.forEach((terms, i) => {
-      const outcome = this.#classify(terms, "fulfil");
+      if (terms.modelId !== run.model) {
+        const currency = this.#models.find((m) => m.id === terms.modelId)!.currency;
+        if (currency !== run.currency) {
+          flush();
+          run = { model: terms.modelId, currency, total: 0n };
+        } else run.model = terms.modelId;
+      }
+      const outcome = this.#operates(oracle, terms.modelId) ? this.#classify(terms, "fulfil") : SKIP.NotOperator;
       if (typeof outcome === "bigint") {
         count(`fulfil skipped: ${SKIP_NAMES[String(outcome)]}`);
         expected.push(["SettlementSkipped", terms.requestId, outcome]);
         return;
       }
-      this.#settle(outcome, this.#now === outcome.terms.deadline ? "fulfilled at the deadline second" : "fulfilled");
+      this.#settle(outcome, this.#now === outcome.terms.deadline ? "fulfilled at the deadline second" : "fulfilled", STATUS.Fulfilled);
       if (this.#callbackFails(outcome)) count("callback failed");
       expected.push(["PredictionFulfilled", terms.requestId, packed[i]!.resultDigest]);
       if (this.#callbackFails(outcome)) expected.push(["CallbackFailed", terms.requestId]);
-      if (outcome.currency !== run.currency) {
-        flush();
-        run = { currency: outcome.currency, total: 0n };
-      }
       run.total += outcome.terms.fee;
     });
     flush();
     expect(eventsOf(this.#f.escrow, receipt)).to.deep.equal(expected);
     this.#batches.push({ kind: "fulfil", ...batch });
+  }
+
+  /** Who sends a batch: mostly the main operator, sometimes the second, now and then an account that operates nothing. */
+  #pickSettler(): HardhatEthersSigner {
+    const [main, second, stranger] = this.#oracles;
+    return this.#rng.pick([main!, main!, main!, main!, second!, second!, stranger!]);
+  }
+
+  #operates(account: HardhatEthersSigner, modelId: bigint): boolean {
+    return this.#operators.get(modelId)?.has(account.address) ?? false;
   }
 
   #callbackFails(request: RequestState): boolean {
@@ -484,7 +523,7 @@ class Sequence {
   }
 
   async rejectStep(batch = this.#pickItems()): Promise<void> {
-    const oracle = this.#rng.pick(this.#oracles);
+    const oracle = this.#pickSettler();
     const reasons = batch.extra.map((x) => x % 7n);
     this.log.push(`  reject by ${oracle.address.slice(0, 8)}: ${batch.items.map((t) => String(t.requestId).slice(0, 8)).join(", ")}`);
     await this.#tick();
@@ -495,14 +534,14 @@ class Sequence {
       ),
     );
     const expected: EventTuple[] = batch.items.map((terms, i) => {
-      const outcome = this.#classify(terms, "reject");
+      const outcome = this.#operates(oracle, terms.modelId) ? this.#classify(terms, "reject") : SKIP.NotOperator;
       if (typeof outcome === "bigint") {
         count(`reject skipped: ${SKIP_NAMES[String(outcome)]}`);
         return ["SettlementSkipped", terms.requestId, outcome];
       }
-      this.#settle(outcome, this.#now > outcome.terms.deadline ? "rejected after the deadline" : "rejected");
+      this.#settle(outcome, this.#now > outcome.terms.deadline ? "rejected after the deadline" : "rejected", STATUS.Rejected);
       this.#credit(outcome.currency, outcome.terms.requester, outcome.terms.fee);
-      return ["PredictionRejected", terms.requestId, reasons[i]!];
+      return ["PredictionRejected", terms.requestId, reasons[i]!, outcome.terms.fee];
     });
     expect(eventsOf(this.#f.escrow, receipt)).to.deep.equal(expected);
     this.#batches.push({ kind: "reject", ...batch });
@@ -523,9 +562,9 @@ class Sequence {
       expect(eventsOf(this.#f.escrow, receipt)).to.deep.equal([["SettlementSkipped", terms!.requestId, outcome]]);
       return;
     }
-    this.#settle(outcome, "reclaimed");
+    this.#settle(outcome, "reclaimed", STATUS.Expired);
     this.#credit(outcome.currency, outcome.terms.requester, outcome.terms.fee);
-    expect(eventsOf(this.#f.escrow, receipt)).to.deep.equal([["PredictionExpired", terms!.requestId]]);
+    expect(eventsOf(this.#f.escrow, receipt)).to.deep.equal([["PredictionExpired", terms!.requestId, outcome.terms.fee]]);
   }
 
   /** Sends an earlier batch again, unchanged: a retry must settle nothing twice. */
@@ -664,6 +703,25 @@ class Sequence {
     count("model updated");
   }
 
+  /** The model admin makes an account an operator of a model, or no longer one (sometimes a repeat). */
+  async operatorStep(): Promise<void> {
+    const rng = this.#rng;
+    const escrow = this.#f.escrow;
+    const model = rng.pick(this.#models);
+    // Rarely the main operator: a model nobody operates only collects NotOperator skips.
+    const [main, second, stranger] = this.#oracles;
+    const account = rng.pick([main!, second!, second!, stranger!, stranger!]);
+    const operators = this.#operators.get(model.id)!;
+    const isOperator = rng.chance(0.8) ? !operators.has(account.address) : operators.has(account.address);
+    this.log.push(`  ${account.address.slice(0, 8)} ${isOperator ? "operates" : "no longer operates"} model ${model.id}`);
+    await this.#tick();
+    const receipt = await this.#send(escrow.setModelOperator(model.id, account.address, isOperator, GAS));
+    expect(eventsOf(escrow, receipt)).to.deep.equal([["ModelOperatorChanged", model.id, account.address, isOperator]]);
+    if (isOperator) operators.add(account.address);
+    else operators.delete(account.address);
+    count(isOperator ? "operator added" : "operator removed");
+  }
+
   async protocolFeeStep(): Promise<void> {
     const rng = this.#rng;
     const treasury = rng.pick(this.#treasuries);
@@ -686,7 +744,7 @@ class Sequence {
     const data = f.probe.interface.encodeFunctionData("read", [escrow, token, this.#accounts, ids]);
     const result = await connection.provider.request({ method: "eth_call", params: [{ to: probe, data }, "latest"] });
     const [state] = f.probe.interface.decodeFunctionResult("read", result as string) as unknown as [
-      { nativeHeld: bigint; tokenHeld: bigint; nativeCredits: bigint[]; tokenCredits: bigint[]; pending: boolean[] },
+      { nativeHeld: bigint; tokenHeld: bigint; nativeCredits: bigint[]; tokenCredits: bigint[]; pending: boolean[]; status: bigint[] },
     ];
     const pendingFees = (currency: Currency) =>
       this.#requests.filter((r) => r.pending && r.currency === currency).reduce((sum, r) => sum + r.terms.fee, 0n);
@@ -702,6 +760,7 @@ class Sequence {
       ).to.deep.equal(this.#accounts.map((a) => [a, this.#creditOf(currency, a)]));
     }
     expect([...state.pending], "pending flags").to.deep.equal(this.#requests.map((r) => r.pending));
+    expect([...state.status], "statusOf").to.deep.equal(this.#requests.map((r) => r.status));
     for (const r of this.#requests) expect(r.settlements).to.be.at.most(1);
   }
 

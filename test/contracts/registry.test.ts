@@ -1,7 +1,8 @@
 /**
- * Model registry: registration, updates and (de)activation by the model admin, the
- * events of every change, the validation of every config field, the model cap, and
- * that deactivating or updating a model never strands requests already paid for.
+ * Model registry: registration, updates and (de)activation by the model admin, each
+ * model's operators, the admin's list of fee currencies with their callback gas price
+ * caps, the events of every change, the validation of every config field, the model
+ * cap, and that deactivating or updating a model never strands requests already paid for.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -22,7 +23,12 @@ import {
   TASK,
   TOKEN_FEE,
   CALLBACK_GAS_PRICE,
+  MAX_CALLBACK_GAS_PRICE,
+  SKIP,
   type EscrowFixture,
+  ANY_FEE,
+  ANY_DEADLINE,
+  fulfil,
 } from "../support/escrow.ts";
 import type { IModelRegistry } from "../../types/ethers-contracts/PredictionEscrow.ts";
 
@@ -79,6 +85,8 @@ const INVALID_CONFIGS: [string, Partial<IModelRegistry.ModelConfigStruct>][] = [
   ["name", { name: "" }],
   ["name", { name: "m".repeat(65) }],
   ["responseWindow", { responseWindow: 0 }],
+  ["responseWindow", { responseWindow: 7n * 86_400n + 1n }],
+  ["callbackGasPrice", { callbackGasPrice: MAX_CALLBACK_GAS_PRICE + 1n }],
   ["weightsSha256", { weightsSha256: `0x${"00".repeat(32)}` }],
   ["manifestCid", { manifestCid: "0x" }],
   ["manifestCid", { manifestCid: `0x${"01".repeat(129)}` }],
@@ -96,7 +104,7 @@ describe("ModelRegistry", () => {
   });
 
   describe("registerModel", () => {
-    it("assigns the next id and emits ModelRegistered, ModelConfigured, ModelActivationChanged in that order", async () => {
+    it("assigns the next id and emits ModelRegistered, ModelConfigured, ModelActivationChanged, ModelOperatorChanged in that order", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const config = modelConfig({
         name: "resnet50-v1-12",
@@ -106,19 +114,21 @@ describe("ModelRegistry", () => {
         responseWindow: 60n,
         providerImageHash: `0x${"00".repeat(32)}`,
       });
-      const modelId = await f.escrow.registerModel.staticCall(config);
+      const modelId = await f.escrow.registerModel.staticCall(config, f.oracle.address);
       expect(modelId).to.equal(4n);
-      const receipt = await mined(f.escrow.registerModel(config));
+      const receipt = await mined(f.escrow.registerModel(config, f.oracle.address));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
         ["ModelRegistered", 4n, config.name, BigInt(TASK.Detection), NATIVE],
         configuredEvent(4n, config),
         ["ModelActivationChanged", 4n, true],
+        ["ModelOperatorChanged", 4n, f.oracle.address, true],
       ]);
       expect(await f.escrow.modelCount()).to.equal(4n);
+      expect(await f.escrow.isModelOperator(4n, f.oracle.address)).to.equal(true);
       await expectModel(f, 4n, true, config);
     });
 
-    it("accepts the boundary sizes: a 64-byte name, a 128-byte manifest CID, a zero fee and a zero provider image", async () => {
+    it("accepts the boundary sizes: a 64-byte name, a 128-byte manifest CID, a zero fee and a zero provider image, the longest window and the dearest callback gas", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const config = modelConfig({
         name: "n".repeat(64),
@@ -128,15 +138,19 @@ describe("ModelRegistry", () => {
         responseWindow: 1n,
         providerImageHash: `0x${"00".repeat(32)}`,
       });
-      await mined(f.escrow.registerModel(config));
+      await mined(f.escrow.registerModel(config, f.oracle.address));
       await expectModel(f, 4n, true, config);
       expect(await f.escrow.quote(4n, 2_500_000n)).to.deep.equal([NATIVE, 0n]);
+      const longest = modelConfig({ responseWindow: 7n * 86_400n, callbackGasPrice: MAX_CALLBACK_GAS_PRICE });
+      await mined(f.escrow.registerModel(longest, f.oracle.address));
+      await expectModel(f, 5n, true, longest);
+      expect(await f.escrow.MAX_RESPONSE_WINDOW()).to.equal(7n * 86_400n);
     });
 
     for (const [field, change] of INVALID_CONFIGS) {
-      it(`reverts InvalidModelConfig("${field}") for ${JSON.stringify(change).slice(0, 60)}`, async () => {
+      it(`reverts InvalidModelConfig("${field}") for ${JSON.stringify(change, (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 60)}`, async () => {
         const f = await loadFixture(deployEscrowFixture);
-        await expect(f.escrow.registerModel(modelConfig(change)))
+        await expect(f.escrow.registerModel(modelConfig(change), f.oracle.address))
           .to.be.revertedWithCustomError(f.escrow, "InvalidModelConfig")
           .withArgs(field);
         expect(await f.escrow.modelCount()).to.equal(3n);
@@ -150,16 +164,18 @@ describe("ModelRegistry", () => {
       const filler = await f.ethers.deployContract("ModelFiller");
       await mined(f.escrow.grantRole(await f.escrow.MODEL_ADMIN_ROLE(), await filler.getAddress()));
       for (let left = MAX_MODELS - 3n; left > 0n; left -= 50n) {
-        await mined(filler.fill(f.escrow, config, left < 50n ? left : 50n));
+        await mined(filler.fill(f.escrow, config, f.oracle.address, left < 50n ? left : 50n));
       }
       expect(await f.escrow.modelCount()).to.equal(MAX_MODELS);
-      await expect(f.escrow.registerModel(config)).to.be.revertedWithCustomError(f.escrow, "TooManyModels").withArgs(MAX_MODELS);
+      await expect(f.escrow.registerModel(config, f.oracle.address))
+        .to.be.revertedWithCustomError(f.escrow, "TooManyModels")
+        .withArgs(MAX_MODELS);
 
       // The cap exists so that pausing (which writes every model's slot) fits in a block.
       const pause = await mined(f.escrow.pause());
       expect(pause.gasUsed).to.be.lessThan(10_000_000n);
       await expect(
-        f.escrow.connect(f.users[0]!).requestPrediction(MAX_MODELS, randomImageCid(), { value: NATIVE_FEE }),
+        f.escrow.connect(f.users[0]!).requestPrediction(MAX_MODELS, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }),
       ).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
       await mined(f.escrow.unpause());
       const last = await request(f, f.users[0]!, MAX_MODELS);
@@ -200,7 +216,7 @@ describe("ModelRegistry", () => {
     });
 
     for (const [field, change] of INVALID_CONFIGS) {
-      it(`reverts InvalidModelConfig("${field}") for ${JSON.stringify(change).slice(0, 60)}`, async () => {
+      it(`reverts InvalidModelConfig("${field}") for ${JSON.stringify(change, (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 60)}`, async () => {
         const f = await loadFixture(deployEscrowFixture);
         await expect(f.escrow.updateModel(1n, modelConfig(change)))
           .to.be.revertedWithCustomError(f.escrow, "InvalidModelConfig")
@@ -231,10 +247,10 @@ describe("ModelRegistry", () => {
       expect(after.deadline - before.deadline).to.be.lessThan(RESPONSE_WINDOW);
 
       // Both settle on their own terms: the old request's fee is the old quote.
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(before), fulfillment(after)]));
+      const receipt = await mined(fulfil(f, [fulfillment(before), fulfillment(after)]));
       const total = before.fee + after.fee;
       expect(eventsOf(f.escrow, receipt).filter(([name]) => name === "FeesCredited")).to.deep.equal([
-        ["FeesCredited", f.oracle.address, NATIVE, total - protocolCut(total), protocolCut(total)],
+        ["FeesCredited", f.oracle.address, NATIVE, total - protocolCut(total), f.treasury.address, protocolCut(total)],
       ]);
     });
   });
@@ -247,11 +263,13 @@ describe("ModelRegistry", () => {
       // Repeating a state is allowed and still announced.
       expect(eventsOf(f.escrow, await mined(f.escrow.setModelActive(2n, false)))).to.deep.equal([["ModelActivationChanged", 2n, false]]);
       expect((await f.escrow.getModel(2n)).active).to.equal(false);
-      await expect(f.escrow.connect(user).requestPrediction(2n, randomImageCid(), { value: NATIVE_FEE }))
+      await expect(f.escrow.connect(user).requestPrediction(2n, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE }))
         .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
         .withArgs(2n);
       await expect(
-        f.escrow.connect(user).requestPredictionWithCallback(2n, randomImageCid(), 1n, { value: NATIVE_FEE + CALLBACK_GAS_PRICE }),
+        f.escrow
+          .connect(user)
+          .requestPredictionWithCallback(2n, randomImageCid(), 1n, ANY_FEE, ANY_DEADLINE, { value: NATIVE_FEE + CALLBACK_GAS_PRICE }),
       )
         .to.be.revertedWithCustomError(f.escrow, "ModelNotActive")
         .withArgs(2n);
@@ -281,7 +299,7 @@ describe("ModelRegistry", () => {
       await mined(f.escrow.setModelActive(1n, false));
       await mined(f.escrow.updateModel(3n, modelConfig({ name: "squeezenet1.1-fp16", feeToken: await f.token.getAddress(), fee: 1n })));
 
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(toFulfil)]));
+      await mined(fulfil(f, [fulfillment(toFulfil)]));
       await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(toReject)]));
       await time.increaseTo(toReclaim.deadline + 1n);
       await mined(f.escrow.connect(a!).reclaim(toReclaim));
@@ -303,6 +321,79 @@ describe("ModelRegistry", () => {
         [f.escrow, c!],
         [-TOKEN_FEE, TOKEN_FEE],
       );
+    });
+  });
+
+  describe("operators", () => {
+    it("the model admin adds and removes them, with ModelOperatorChanged; only they settle the model's requests", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      const [second] = [f.users[6]!];
+      expect(eventsOf(f.escrow, await mined(f.escrow.setModelOperator(1n, second.address, true)))).to.deep.equal([
+        ["ModelOperatorChanged", 1n, second.address, true],
+      ]);
+      expect(await f.escrow.isModelOperator(1n, second.address)).to.equal(true);
+      expect(await f.escrow.isModelOperator(2n, second.address)).to.equal(false);
+      const t1 = await request(f, f.users[0]!, 1n);
+      const t2 = await request(f, f.users[0]!, 2n);
+      // A batch spanning two models: the second operator settles the one it runs only.
+      const receipt = await mined(f.escrow.connect(second).fulfillBatch([fulfillment(t1), fulfillment(t2)]));
+      expect(
+        eventsOf(f.escrow, receipt).map(([name, , reason]) => (name === "SettlementSkipped" ? `${name} ${reason}` : name)),
+      ).to.deep.equal(["PredictionFulfilled", `SettlementSkipped ${SKIP.NotOperator}`, "FeesCredited"]);
+      expect(eventsOf(f.escrow, await mined(f.escrow.setModelOperator(1n, second.address, false)))).to.deep.equal([
+        ["ModelOperatorChanged", 1n, second.address, false],
+      ]);
+      const t3 = await request(f, f.users[0]!, 1n);
+      const refused = await mined(f.escrow.connect(second).rejectBatch([rejection(t3), rejection(t2)]));
+      expect(eventsOf(f.escrow, refused)).to.deep.equal([
+        ["SettlementSkipped", t3.requestId, SKIP.NotOperator],
+        ["SettlementSkipped", t2.requestId, SKIP.NotOperator],
+      ]);
+      expect(await f.escrow.isPending(t3.requestId)).to.equal(true);
+    });
+
+    it("reverts InvalidOperator for the zero address, UnknownModel for unregistered ids", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      await expect(f.escrow.setModelOperator(1n, NATIVE, true))
+        .to.be.revertedWithCustomError(f.escrow, "InvalidOperator")
+        .withArgs(NATIVE);
+      await expect(f.escrow.registerModel(modelConfig(), NATIVE))
+        .to.be.revertedWithCustomError(f.escrow, "InvalidOperator")
+        .withArgs(NATIVE);
+      await expect(f.escrow.setModelOperator(4n, f.users[0]!.address, true))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownModel")
+        .withArgs(4n);
+    });
+  });
+
+  describe("fee currencies", () => {
+    it("the admin lists them with a callback gas price cap, with FeeTokenChanged; registration and updates obey the list", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      const token = await f.token.getAddress();
+      expect(await f.escrow.feeTokenTerms(NATIVE)).to.deep.equal([true, MAX_CALLBACK_GAS_PRICE]);
+      expect(await f.escrow.feeTokenTerms(token)).to.deep.equal([true, MAX_CALLBACK_GAS_PRICE]);
+      const other = await f.ethers.deployContract("PlainToken");
+      const otherAddress = await other.getAddress();
+      expect(await f.escrow.feeTokenTerms(otherAddress)).to.deep.equal([false, 0n]);
+      await expect(f.escrow.registerModel(modelConfig({ feeToken: otherAddress }), f.oracle.address))
+        .to.be.revertedWithCustomError(f.escrow, "FeeTokenNotAllowed")
+        .withArgs(otherAddress);
+      expect(eventsOf(f.escrow, await mined(f.escrow.setFeeToken(otherAddress, true, 5n)))).to.deep.equal([
+        ["FeeTokenChanged", otherAddress, true, 5n],
+      ]);
+      await expect(f.escrow.registerModel(modelConfig({ feeToken: otherAddress, callbackGasPrice: 6n }), f.oracle.address))
+        .to.be.revertedWithCustomError(f.escrow, "InvalidModelConfig")
+        .withArgs("callbackGasPrice");
+      await mined(f.escrow.registerModel(modelConfig({ feeToken: otherAddress, callbackGasPrice: 5n }), f.oracle.address));
+      // Refused later: its models can no longer be updated, nor (see the review tests) take requests.
+      await mined(f.escrow.setFeeToken(otherAddress, false, 5n));
+      await expect(f.escrow.updateModel(4n, modelConfig({ feeToken: otherAddress, callbackGasPrice: 5n })))
+        .to.be.revertedWithCustomError(f.escrow, "FeeTokenNotAllowed")
+        .withArgs(otherAddress);
+      // Only the admin lists currencies.
+      await expect(f.escrow.connect(f.users[0]!).setFeeToken(otherAddress, true, 5n))
+        .to.be.revertedWithCustomError(f.escrow, "AccessControlUnauthorizedAccount")
+        .withArgs(f.users[0]!.address, await f.escrow.DEFAULT_ADMIN_ROLE());
     });
   });
 

@@ -22,11 +22,13 @@ import {
   rejection,
   request,
   SKIP,
+  STATUS,
   termsFromReceipt,
   TOKEN_FEE,
   withTerms,
   type EscrowFixture,
   type RequestTerms,
+  fulfil,
 } from "../support/escrow.ts";
 
 const connection = await network.create();
@@ -39,7 +41,7 @@ async function credit(f: EscrowFixture, token: string, account: { address: strin
 
 /** A native model whose fee makes the protocol fee round down (fee 19,999 wei). */
 async function oddFeeModel(f: EscrowFixture): Promise<bigint> {
-  await mined(f.escrow.registerModel(modelConfig({ name: "odd", fee: 19_999n, callbackGasPrice: 0n })));
+  await mined(f.escrow.registerModel(modelConfig({ name: "odd", fee: 19_999n, callbackGasPrice: 0n }), f.oracle.address));
   return f.escrow.modelCount();
 }
 
@@ -53,16 +55,16 @@ describe("PredictionEscrow settlement", () => {
       const items = [fulfillment(t1, 285, 9_999), fulfillment(t2, 65_535, 0)];
       const held = await f.ethers.provider.getBalance(f.escrow);
 
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch(items));
+      const receipt = await mined(fulfil(f, items));
       const total = t1.fee + t2.fee;
       const cut = protocolCut(total);
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
         ["PredictionFulfilled", t1.requestId, items[0]!.resultDigest],
         ["PredictionFulfilled", t2.requestId, items[1]!.resultDigest],
-        ["FeesCredited", f.oracle.address, NATIVE, total - cut, cut],
+        ["FeesCredited", f.oracle.address, NATIVE, total - cut, f.treasury.address, cut],
       ]);
       expect(cut)
-        .to.equal((total * PROTOCOL_FEE_BPS) / 10_000n)
+        .to.equal((total * PROTOCOL_FEE_BPS) / 10_000n) // a whole number here: no rounding
         .and.to.be.greaterThan(0n);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(total - cut);
       expect(await credit(f, NATIVE, f.treasury)).to.equal(cut);
@@ -75,7 +77,7 @@ describe("PredictionEscrow settlement", () => {
       expect(await f.ethers.provider.getBalance(f.escrow)).to.equal(held);
     });
 
-    it("credits each run of one currency separately, rounding the protocol fee per run", async () => {
+    it("credits each run of one currency separately, rounding the protocol fee up per run", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const odd = await oddFeeModel(f);
       const [a] = f.users;
@@ -85,16 +87,22 @@ describe("PredictionEscrow settlement", () => {
       const n3 = await request(f, a!, odd);
       const token = await f.token.getAddress();
 
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([n1, n2, tk, n3].map((t) => fulfillment(t))));
+      const receipt = await mined(
+        fulfil(
+          f,
+          [n1, n2, tk, n3].map((t) => fulfillment(t)),
+        ),
+      );
       const credited = eventsOf(f.escrow, receipt).filter(([name]) => name === "FeesCredited");
-      // 39,998 * 5% = 1,999.9 -> 1,999; 19,999 * 5% = 999.95 -> 999.
+      // 39,998 * 5% = 1,999.9 -> 2,000; 19,999 * 5% = 999.95 -> 1,000: splitting fees into
+      // runs cannot shave the protocol fee.
       expect(credited).to.deep.equal([
-        ["FeesCredited", f.oracle.address, NATIVE, 39_998n - 1_999n, 1_999n],
-        ["FeesCredited", f.oracle.address, token, TOKEN_FEE - protocolCut(TOKEN_FEE), protocolCut(TOKEN_FEE)],
-        ["FeesCredited", f.oracle.address, NATIVE, 19_999n - 999n, 999n],
+        ["FeesCredited", f.oracle.address, NATIVE, 39_998n - 2_000n, f.treasury.address, 2_000n],
+        ["FeesCredited", f.oracle.address, token, TOKEN_FEE - protocolCut(TOKEN_FEE), f.treasury.address, protocolCut(TOKEN_FEE)],
+        ["FeesCredited", f.oracle.address, NATIVE, 19_999n - 1_000n, f.treasury.address, 1_000n],
       ]);
-      expect(await credit(f, NATIVE, f.oracle)).to.equal(39_998n - 1_999n + 19_999n - 999n);
-      expect(await credit(f, NATIVE, f.treasury)).to.equal(1_999n + 999n);
+      expect(await credit(f, NATIVE, f.oracle)).to.equal(39_998n - 2_000n + 19_999n - 1_000n);
+      expect(await credit(f, NATIVE, f.treasury)).to.equal(2_000n + 1_000n);
       expect(await credit(f, token, f.oracle)).to.equal(TOKEN_FEE - protocolCut(TOKEN_FEE));
       expect(await credit(f, token, f.treasury)).to.equal(protocolCut(TOKEN_FEE));
     });
@@ -106,19 +114,19 @@ describe("PredictionEscrow settlement", () => {
       const unknown = withTerms(t1, { requestId: t1.requestId ^ 1n });
       const batch = [fulfillment(t1), fulfillment(t1), fulfillment(unknown), fulfillment(t2)];
 
-      const first = await mined(f.escrow.connect(f.oracle).fulfillBatch(batch));
+      const first = await mined(fulfil(f, batch));
       const token = await f.token.getAddress();
       expect(eventsOf(f.escrow, first)).to.deep.equal([
         ["PredictionFulfilled", t1.requestId, batch[0]!.resultDigest],
         ["SettlementSkipped", t1.requestId, SKIP.NotPending],
         ["SettlementSkipped", unknown.requestId, SKIP.NotPending],
-        // A run's fees are credited when the next settled item is in another currency.
+        // A run's fees are credited when the batch moves on to a model priced in another currency.
+        ["FeesCredited", f.oracle.address, NATIVE, NATIVE_FEE - protocolCut(NATIVE_FEE), f.treasury.address, protocolCut(NATIVE_FEE)],
         ["PredictionFulfilled", t2.requestId, batch[3]!.resultDigest],
-        ["FeesCredited", f.oracle.address, NATIVE, NATIVE_FEE - protocolCut(NATIVE_FEE), protocolCut(NATIVE_FEE)],
-        ["FeesCredited", f.oracle.address, token, TOKEN_FEE - protocolCut(TOKEN_FEE), protocolCut(TOKEN_FEE)],
+        ["FeesCredited", f.oracle.address, token, TOKEN_FEE - protocolCut(TOKEN_FEE), f.treasury.address, protocolCut(TOKEN_FEE)],
       ]);
 
-      const retried = await mined(f.escrow.connect(f.oracle).fulfillBatch(batch));
+      const retried = await mined(fulfil(f, batch));
       expect(eventsOf(f.escrow, retried)).to.deep.equal([
         ["SettlementSkipped", t1.requestId, SKIP.NotPending],
         ["SettlementSkipped", t1.requestId, SKIP.NotPending],
@@ -140,7 +148,12 @@ describe("PredictionEscrow settlement", () => {
         withTerms(t, { deadline: t.deadline + 1n }),
         withTerms(t, { callbackGasLimit: 0n }),
       ];
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch(tampered.map((x) => fulfillment(x))));
+      const receipt = await mined(
+        fulfil(
+          f,
+          tampered.map((x) => fulfillment(x)),
+        ),
+      );
       expect(eventsOf(f.escrow, receipt)).to.deep.equal(tampered.map(() => ["SettlementSkipped", t.requestId, SKIP.TermsMismatch]));
       const rejected = await mined(f.escrow.connect(f.oracle).rejectBatch(tampered.map((x) => rejection(x))));
       expect(eventsOf(f.escrow, rejected)).to.deep.equal(tampered.map(() => ["SettlementSkipped", t.requestId, SKIP.TermsMismatch]));
@@ -159,11 +172,11 @@ describe("PredictionEscrow settlement", () => {
       const onTime = await request(f, f.users[0]!, f.classifierId);
       const late = await request(f, f.users[1]!, f.classifierId);
       await time.setNextBlockTimestamp(onTime.deadline);
-      const first = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(onTime)]));
+      const first = await mined(fulfil(f, [fulfillment(onTime)]));
       expect(eventsOf(f.escrow, first)[0]![0]).to.equal("PredictionFulfilled");
       expect(late.deadline).to.equal(onTime.deadline + 1n);
       await time.setNextBlockTimestamp(late.deadline + 1n);
-      const second = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(late)]));
+      const second = await mined(fulfil(f, [fulfillment(late)]));
       expect(eventsOf(f.escrow, second)).to.deep.equal([["SettlementSkipped", late.requestId, SKIP.Expired]]);
       expect(await f.escrow.isPending(late.requestId)).to.equal(true);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(NATIVE_FEE - protocolCut(NATIVE_FEE));
@@ -171,10 +184,10 @@ describe("PredictionEscrow settlement", () => {
 
     it("credits nothing and emits no FeesCredited for an empty or all-skipped batch", async () => {
       const f = await loadFixture(deployEscrowFixture);
-      expect(eventsOf(f.escrow, await mined(f.escrow.connect(f.oracle).fulfillBatch([])))).to.deep.equal([]);
+      expect(eventsOf(f.escrow, await mined(fulfil(f, [])))).to.deep.equal([]);
       const t = await request(f, f.users[0]!, f.classifierId);
       await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(t)]));
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t)]));
+      const receipt = await mined(fulfil(f, [fulfillment(t)]));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([["SettlementSkipped", t.requestId, SKIP.NotPending]]);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(0n);
     });
@@ -182,14 +195,14 @@ describe("PredictionEscrow settlement", () => {
     it("credits the whole fee to the oracle when the protocol fee is zero, and a free model credits nothing", async () => {
       const f = await loadFixture(deployEscrowFixture);
       await mined(f.escrow.setProtocolFee(NATIVE, 0));
-      await mined(f.escrow.registerModel(modelConfig({ name: "free", fee: 0n })));
+      await mined(f.escrow.registerModel(modelConfig({ name: "free", fee: 0n }), f.oracle.address));
       const paid = await request(f, f.users[0]!, f.classifierId);
       const free = await request(f, f.users[0]!, 4n);
       expect(free.fee).to.equal(0n);
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(paid), fulfillment(free)]));
-      expect(eventsOf(f.escrow, receipt).slice(-1)).to.deep.equal([["FeesCredited", f.oracle.address, NATIVE, NATIVE_FEE, 0n]]);
+      const receipt = await mined(fulfil(f, [fulfillment(paid), fulfillment(free)]));
+      expect(eventsOf(f.escrow, receipt).slice(-1)).to.deep.equal([["FeesCredited", f.oracle.address, NATIVE, NATIVE_FEE, NATIVE, 0n]]);
       const onlyFree = await request(f, f.users[0]!, 4n);
-      const receipt2 = await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(onlyFree)]));
+      const receipt2 = await mined(fulfil(f, [fulfillment(onlyFree)]));
       expect(eventsOf(f.escrow, receipt2).map(([name]) => name)).to.deep.equal(["PredictionFulfilled"]);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(NATIVE_FEE);
       expect(await credit(f, NATIVE, NATIVE)).to.equal(0n);
@@ -199,22 +212,22 @@ describe("PredictionEscrow settlement", () => {
       const f = await loadFixture(deployEscrowFixture);
       const t = await request(f, f.users[0]!, f.classifierId);
       await mined(f.escrow.setProtocolFee(f.users[7]!.address, 2_000));
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t)]));
+      await mined(fulfil(f, [fulfillment(t)]));
       expect(await credit(f, NATIVE, f.users[7]!)).to.equal(NATIVE_FEE / 5n);
       expect(await credit(f, NATIVE, f.treasury)).to.equal(0n);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(NATIVE_FEE - NATIVE_FEE / 5n);
     });
 
-    it("credits each oracle for its own batches", async () => {
+    it("credits each of a model's operators for its own batches", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const second = f.users[6]!;
-      await mined(f.escrow.grantRole(await f.escrow.ORACLE_ROLE(), second.address));
+      await mined(f.escrow.setModelOperator(f.classifierId, second.address, true));
       const t1 = await request(f, f.users[0]!, f.classifierId);
       const t2 = await request(f, f.users[0]!, f.classifierId);
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t1)]));
+      await mined(fulfil(f, [fulfillment(t1)]));
       const receipt = await mined(f.escrow.connect(second).fulfillBatch([fulfillment(t1), fulfillment(t2)]));
       expect(eventsOf(f.escrow, receipt).slice(-1)).to.deep.equal([
-        ["FeesCredited", second.address, NATIVE, NATIVE_FEE - protocolCut(NATIVE_FEE), protocolCut(NATIVE_FEE)],
+        ["FeesCredited", second.address, NATIVE, NATIVE_FEE - protocolCut(NATIVE_FEE), f.treasury.address, protocolCut(NATIVE_FEE)],
       ]);
       expect(await credit(f, NATIVE, f.oracle)).to.equal(NATIVE_FEE - protocolCut(NATIVE_FEE));
       expect(await credit(f, NATIVE, second)).to.equal(NATIVE_FEE - protocolCut(NATIVE_FEE));
@@ -223,10 +236,15 @@ describe("PredictionEscrow settlement", () => {
 
     it("keeps a 16-item batch of plain requests cheap per item", async () => {
       const f = await loadFixture(deployEscrowFixture);
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(await request(f, f.users[0]!, f.classifierId))]));
+      await mined(fulfil(f, [fulfillment(await request(f, f.users[0]!, f.classifierId))]));
       const terms = [];
       for (let i = 0; i < 16; i++) terms.push(await request(f, f.users[i % 4]!, f.classifierId));
-      const receipt = await mined(f.escrow.connect(f.oracle).fulfillBatch(terms.map((t) => fulfillment(t))));
+      const receipt = await mined(
+        fulfil(
+          f,
+          terms.map((t) => fulfillment(t)),
+        ),
+      );
       expect(eventsOf(f.escrow, receipt).filter(([name]) => name === "PredictionFulfilled")).to.have.length(16);
       expect(receipt.gasUsed / 16n).to.be.at.most(10_500n);
     });
@@ -243,7 +261,7 @@ describe("PredictionEscrow settlement", () => {
         );
       }
       const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch(terms.map((t, i) => rejection(t, reasons[i]!))));
-      expect(eventsOf(f.escrow, receipt)).to.deep.equal(terms.map((t, i) => ["PredictionRejected", t.requestId, reasons[i]!]));
+      expect(eventsOf(f.escrow, receipt)).to.deep.equal(terms.map((t, i) => ["PredictionRejected", t.requestId, reasons[i]!, t.fee]));
       const token = await f.token.getAddress();
       for (const [i, user] of f.users.slice(0, 3).entries()) {
         const own = terms.filter((t) => t.requester === user.address);
@@ -260,7 +278,7 @@ describe("PredictionEscrow settlement", () => {
       const f = await loadFixture(deployEscrowFixture);
       const expired = await request(f, f.users[0]!, f.classifierId);
       const fulfilled = await request(f, f.users[0]!, f.classifierId);
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(fulfilled)]));
+      await mined(fulfil(f, [fulfillment(fulfilled)]));
       await time.increaseTo(expired.deadline + 100n);
       const batch = [
         rejection(expired, REJECT.Unretrievable),
@@ -271,7 +289,7 @@ describe("PredictionEscrow settlement", () => {
       ];
       const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch(batch));
       expect(eventsOf(f.escrow, receipt)).to.deep.equal([
-        ["PredictionRejected", expired.requestId, REJECT.Unretrievable],
+        ["PredictionRejected", expired.requestId, REJECT.Unretrievable, expired.fee],
         ["SettlementSkipped", expired.requestId, SKIP.NotPending],
         ["SettlementSkipped", fulfilled.requestId, SKIP.NotPending],
         ["SettlementSkipped", 42n, SKIP.NotPending],
@@ -301,7 +319,7 @@ describe("PredictionEscrow settlement", () => {
       await networkHelpers.mine(); // eth_call runs at the latest block's time
       expect(await f.escrow.connect(stranger!).reclaim.staticCall(t)).to.equal(true);
       const receipt = await mined(f.escrow.connect(stranger!).reclaim(t));
-      expect(eventsOf(f.escrow, receipt)).to.deep.equal([["PredictionExpired", t.requestId]]);
+      expect(eventsOf(f.escrow, receipt)).to.deep.equal([["PredictionExpired", t.requestId, t.fee]]);
       const token = await f.token.getAddress();
       expect(await credit(f, token, requester!)).to.equal(t.fee);
       expect(await credit(f, token, stranger!)).to.equal(0n);
@@ -319,7 +337,7 @@ describe("PredictionEscrow settlement", () => {
     it("returns false with NotPending for a fulfilled request, even after its deadline", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const t = await request(f, f.users[0]!, f.classifierId);
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t)]));
+      await mined(fulfil(f, [fulfillment(t)]));
       await time.increaseTo(t.deadline + 1n);
       expect(await f.escrow.reclaim.staticCall(t)).to.equal(false);
       expect(eventsOf(f.escrow, await mined(f.escrow.reclaim(t)))).to.deep.equal([["SettlementSkipped", t.requestId, SKIP.NotPending]]);
@@ -328,20 +346,20 @@ describe("PredictionEscrow settlement", () => {
   });
 
   describe("request ids are never issued twice", () => {
-    for (const fulfil of [false, true]) {
-      it(`even when a request is ${fulfil ? "fulfilled" : "rejected"} in its own block: a replayed settlement stays skipped`, async () => {
+    for (const fulfilled of [false, true]) {
+      it(`even when a request is ${fulfilled ? "fulfilled" : "rejected"} in its own block: a replayed settlement stays skipped`, async () => {
         const f = await loadFixture(deployEscrowFixture);
         const settler = await f.ethers.deployContract("SameBlockSettler", [f.escrow]);
-        await mined(f.escrow.grantRole(await f.escrow.ORACLE_ROLE(), await settler.getAddress()));
+        await mined(f.escrow.setModelOperator(1n, await settler.getAddress(), true));
         const imageCid = randomImageCid();
         const sender = f.users[0]!;
         const [settled, reissued] = await inOneBlock(connection, async () => [
-          await settler.connect(sender).requestAndSettle(1n, imageCid, fulfil, { value: NATIVE_FEE, gasLimit: 500_000n }),
+          await settler.connect(sender).requestAndSettle(1n, imageCid, fulfilled, { value: NATIVE_FEE, gasLimit: 500_000n }),
           await settler.connect(sender).request(1n, imageCid, { value: NATIVE_FEE, gasLimit: 500_000n }),
         ]);
         const [first] = termsFromReceipt(f.escrow, settled!);
         const [second] = termsFromReceipt(f.escrow, reissued!);
-        expect(eventsOf(f.escrow, settled!)[1]![0]).to.equal(fulfil ? "PredictionFulfilled" : "PredictionRejected");
+        expect(eventsOf(f.escrow, settled!)[1]![0]).to.equal(fulfilled ? "PredictionFulfilled" : "PredictionRejected");
         // Same requester, model, fee, deadline and callback limit: only the id can tell them apart.
         expect(withTerms(second!, { requestId: first!.requestId })).to.deep.equal(first);
         expect(second!.requestId).to.not.equal(first!.requestId);
@@ -349,15 +367,14 @@ describe("PredictionEscrow settlement", () => {
         expect(await f.escrow.isPending(second!.requestId)).to.equal(true);
 
         // The oracle retries the first settlement: it must not settle the second request.
-        const replay = fulfil
-          ? f.escrow.connect(f.oracle).fulfillBatch([fulfillment(first!)])
-          : f.escrow.connect(f.oracle).rejectBatch([rejection(first!)]);
+        const replay = fulfilled ? fulfil(f, [fulfillment(first!)]) : f.escrow.connect(f.oracle).rejectBatch([rejection(first!)]);
         expect(eventsOf(f.escrow, await mined(replay))).to.deep.equal([["SettlementSkipped", first!.requestId, SKIP.NotPending]]);
         expect(await f.escrow.isPending(second!.requestId)).to.equal(true);
         expect(await f.escrow.commitmentOf(first!.requestId)).to.equal(`0x${"00".repeat(32)}`);
+        expect(await f.escrow.statusOf(first!.requestId)).to.equal(fulfilled ? STATUS.Fulfilled : STATUS.Rejected);
         // The second request settles normally.
         const receipt = await mined(f.escrow.connect(f.oracle).rejectBatch([rejection(second!)]));
-        expect(eventsOf(f.escrow, receipt)).to.deep.equal([["PredictionRejected", second!.requestId, REJECT.NotAnImage]]);
+        expect(eventsOf(f.escrow, receipt)).to.deep.equal([["PredictionRejected", second!.requestId, REJECT.NotAnImage, second!.fee]]);
       });
     }
   });
@@ -384,7 +401,7 @@ describe("PredictionEscrow settlement", () => {
       const f = await loadFixture(deployEscrowFixture);
       const token = await f.token.getAddress();
       const t = await request(f, f.users[0]!, f.tokenModelId);
-      await mined(f.escrow.connect(f.oracle).fulfillBatch([fulfillment(t)]));
+      await mined(fulfil(f, [fulfillment(t)]));
       await expect(f.escrow.connect(f.oracle).withdraw(NATIVE, f.oracle.address)).to.be.revertedWithCustomError(
         f.escrow,
         "NothingToWithdraw",

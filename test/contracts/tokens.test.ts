@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import {
   CALLBACK_GAS_PRICE,
+  MAX_CALLBACK_GAS_PRICE,
   deployEscrowFixture,
   eventsOf,
   mined,
@@ -21,6 +22,8 @@ import {
   termsFromReceipt,
   TOKEN_FEE,
   type EscrowFixture,
+  ANY_FEE,
+  ANY_DEADLINE,
 } from "../support/escrow.ts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
@@ -47,7 +50,7 @@ describe("PredictionEscrow token fees", () => {
       const cid = randomImageCid();
       const fee = TOKEN_FEE + 70_000n * CALLBACK_GAS_PRICE;
       expect(await f.escrow.quote(f.tokenModelId, 70_000n)).to.deep.equal([await f.token.getAddress(), fee]);
-      const tx = f.escrow.connect(user).requestPredictionWithCallback(f.tokenModelId, cid, 70_000n);
+      const tx = f.escrow.connect(user).requestPredictionWithCallback(f.tokenModelId, cid, 70_000n, ANY_FEE, ANY_DEADLINE);
       await expect(tx).to.changeTokenBalances(f.ethers, f.token, [user, f.escrow], [-fee, fee]);
       await expect(tx).to.changeEtherBalance(f.ethers, f.escrow, 0n);
       const receipt = await mined(tx);
@@ -70,10 +73,14 @@ describe("PredictionEscrow token fees", () => {
     it("reverts IncorrectPayment(0, value) when ETH is sent to a token-priced model", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const user = f.users[0]!;
-      await expect(f.escrow.connect(user).requestPrediction(f.tokenModelId, randomImageCid(), { value: 1n }))
+      await expect(f.escrow.connect(user).requestPrediction(f.tokenModelId, randomImageCid(), ANY_FEE, ANY_DEADLINE, { value: 1n }))
         .to.be.revertedWithCustomError(f.escrow, "IncorrectPayment")
         .withArgs(0n, 1n);
-      await expect(f.escrow.connect(user).requestPredictionWithCallback(f.tokenModelId, randomImageCid(), 1_000n, { value: TOKEN_FEE }))
+      await expect(
+        f.escrow
+          .connect(user)
+          .requestPredictionWithCallback(f.tokenModelId, randomImageCid(), 1_000n, ANY_FEE, ANY_DEADLINE, { value: TOKEN_FEE }),
+      )
         .to.be.revertedWithCustomError(f.escrow, "IncorrectPayment")
         .withArgs(0n, TOKEN_FEE);
     });
@@ -82,33 +89,34 @@ describe("PredictionEscrow token fees", () => {
       const f = await loadFixture(deployEscrowFixture);
       const holder = await freshHolder(f);
       const escrow = await f.escrow.getAddress();
-      await expect(f.escrow.connect(holder).requestPrediction(f.tokenModelId, randomImageCid()))
+      await expect(f.escrow.connect(holder).requestPrediction(f.tokenModelId, randomImageCid(), ANY_FEE, ANY_DEADLINE))
         .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
         .withArgs(escrow, 0n, TOKEN_FEE);
       await mined(f.token.connect(holder).approve(escrow, TOKEN_FEE - 1n));
-      await expect(f.escrow.connect(holder).requestPrediction(f.tokenModelId, randomImageCid()))
+      await expect(f.escrow.connect(holder).requestPrediction(f.tokenModelId, randomImageCid(), ANY_FEE, ANY_DEADLINE))
         .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
         .withArgs(escrow, TOKEN_FEE - 1n, TOKEN_FEE);
       const broke = f.users[9]!;
       await mined(f.token.connect(broke).approve(escrow, TOKEN_FEE));
-      await expect(f.escrow.connect(broke).requestPrediction(f.tokenModelId, randomImageCid()))
+      await expect(f.escrow.connect(broke).requestPrediction(f.tokenModelId, randomImageCid(), ANY_FEE, ANY_DEADLINE))
         .to.be.revertedWithCustomError(f.token, "ERC20InsufficientBalance")
         .withArgs(broke.address, 0n, TOKEN_FEE);
       expect(await f.token.balanceOf(escrow)).to.equal(0n);
     });
 
-    it("refuses a fee-on-transfer token with UnsupportedToken", async () => {
+    it("refuses a fee-on-transfer token with UnsupportedToken, even one the admin listed by mistake", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const taxed = await f.ethers.deployContract("FeeOnTransferToken");
       const taxedAddress = await taxed.getAddress();
-      await mined(f.escrow.registerModel(modelConfig({ name: "taxed", feeToken: taxedAddress, fee: 10_000n })));
+      await mined(f.escrow.setFeeToken(taxedAddress, true, MAX_CALLBACK_GAS_PRICE));
+      await mined(f.escrow.registerModel(modelConfig({ name: "taxed", feeToken: taxedAddress, fee: 10_000n }), f.oracle.address));
       const user = f.users[0]!;
       await mined(taxed.mint(user.address, 1_000_000n));
       await mined(taxed.connect(user).approve(await f.escrow.getAddress(), 1_000_000n));
-      await expect(f.escrow.connect(user).requestPrediction(4n, randomImageCid()))
+      await expect(f.escrow.connect(user).requestPrediction(4n, randomImageCid(), ANY_FEE, ANY_DEADLINE))
         .to.be.revertedWithCustomError(f.escrow, "UnsupportedToken")
         .withArgs(taxedAddress);
-      await expect(f.escrow.connect(user).requestPredictionWithPermit(4n, randomImageCid(), 0n, NO_PERMIT))
+      await expect(f.escrow.connect(user).requestPredictionWithPermit(4n, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT))
         .to.be.revertedWithCustomError(f.escrow, "UnsupportedToken")
         .withArgs(taxedAddress);
       expect(await taxed.balanceOf(await f.escrow.getAddress())).to.equal(0n);
@@ -122,7 +130,7 @@ describe("PredictionEscrow token fees", () => {
       const escrow = await f.escrow.getAddress();
       const fee = TOKEN_FEE + 50_000n * CALLBACK_GAS_PRICE;
       const permit = await signPermit(f.token, holder, escrow, fee, await permitDeadline());
-      const tx = f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 50_000n, permit);
+      const tx = f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 50_000n, fee, ANY_DEADLINE, permit);
       await expect(tx).to.changeTokenBalances(f.ethers, f.token, [holder, f.escrow], [-fee, fee]);
       const [terms] = termsFromReceipt(f.escrow, await mined(tx));
       expect([terms!.requester, terms!.fee, terms!.callbackGasLimit]).to.deep.equal([holder.address, fee, 50_000n]);
@@ -138,7 +146,9 @@ describe("PredictionEscrow token fees", () => {
       // A watcher of the mempool submits the permit first.
       await mined(f.token.connect(f.users[7]!).permit(holder.address, escrow, TOKEN_FEE, permit.deadline, permit.v, permit.r, permit.s));
       expect(await f.token.allowance(holder.address, escrow)).to.equal(TOKEN_FEE);
-      const tx = f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, permit);
+      const tx = f.escrow
+        .connect(holder)
+        .requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, TOKEN_FEE, ANY_DEADLINE, permit);
       await expect(tx).to.changeTokenBalances(f.ethers, f.token, [holder, f.escrow], [-TOKEN_FEE, TOKEN_FEE]);
       expect(termsFromReceipt(f.escrow, await mined(tx))[0]!.requester).to.equal(holder.address);
       expect(await f.token.allowance(holder.address, escrow)).to.equal(0n);
@@ -147,13 +157,27 @@ describe("PredictionEscrow token fees", () => {
     it("ignores an unusable permit when the allowance already suffices (and with a token without permit)", async () => {
       const f = await loadFixture(deployEscrowFixture);
       const user = f.users[0]!; // approved by the fixture
-      await mined(f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, NO_PERMIT));
+      await mined(
+        f.escrow.connect(user).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT),
+      );
       const plain = await f.ethers.deployContract("PlainToken");
-      await mined(f.escrow.registerModel(modelConfig({ name: "plain", feeToken: await plain.getAddress(), fee: 777n })));
+      await mined(f.escrow.setFeeToken(await plain.getAddress(), true, MAX_CALLBACK_GAS_PRICE));
+      await mined(f.escrow.registerModel(modelConfig({ name: "plain", feeToken: await plain.getAddress(), fee: 777n }), f.oracle.address));
       await mined(plain.mint(user.address, 1_000n));
       await mined(plain.connect(user).approve(await f.escrow.getAddress(), 777n));
-      const tx = f.escrow.connect(user).requestPredictionWithPermit(4n, randomImageCid(), 0n, NO_PERMIT);
+      const tx = f.escrow.connect(user).requestPredictionWithPermit(4n, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT);
       await expect(tx).to.changeTokenBalances(f.ethers, plain, [user, f.escrow], [-777n, 777n]);
+    });
+
+    it("takes a permit signed for maxFee above the fee: pulls the fee, the rest of the allowance stays", async () => {
+      const f = await loadFixture(deployEscrowFixture);
+      const holder = await freshHolder(f);
+      const escrow = await f.escrow.getAddress();
+      const maxFee = TOKEN_FEE + 10n;
+      const permit = await signPermit(f.token, holder, escrow, maxFee, await permitDeadline());
+      const tx = f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, maxFee, ANY_DEADLINE, permit);
+      await expect(tx).to.changeTokenBalances(f.ethers, f.token, [holder, f.escrow], [-TOKEN_FEE, TOKEN_FEE]);
+      expect(await f.token.allowance(holder.address, escrow)).to.equal(10n);
     });
 
     it("reverts with the token's allowance error when the permit is unusable and nothing was approved", async () => {
@@ -162,20 +186,25 @@ describe("PredictionEscrow token fees", () => {
       const escrow = await f.escrow.getAddress();
       const deadline = await permitDeadline();
       const cases = [
-        ["signed for more than the quote", await signPermit(f.token, holder, escrow, TOKEN_FEE + 1n, deadline)],
+        ["signed for another value than maxFee", await signPermit(f.token, holder, escrow, TOKEN_FEE + 1n, deadline)],
         ["signed for another spender", await signPermit(f.token, holder, f.users[7]!.address, TOKEN_FEE, deadline)],
         ["signed by someone else", await signPermit(f.token, f.users[0]!, escrow, TOKEN_FEE, deadline)],
         ["garbage", NO_PERMIT],
       ] as const;
       for (const [label, permit] of cases) {
-        await expect(f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, permit), label)
+        await expect(
+          f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, TOKEN_FEE, ANY_DEADLINE, permit),
+          label,
+        )
           .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
           .withArgs(escrow, 0n, TOKEN_FEE);
       }
       // Expired: the permit's own deadline has passed.
       const stale = await signPermit(f.token, holder, escrow, TOKEN_FEE, BigInt(await time.latest()) + 10n);
       await time.increase(60n);
-      await expect(f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, stale))
+      await expect(
+        f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, randomImageCid(), 0n, TOKEN_FEE, ANY_DEADLINE, stale),
+      )
         .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
         .withArgs(escrow, 0n, TOKEN_FEE);
       expect(await f.token.nonces(holder.address)).to.equal(0n);
@@ -184,12 +213,16 @@ describe("PredictionEscrow token fees", () => {
     it("reverts NotTokenPriced for a native model, UnknownModel for an unregistered one", async () => {
       const f = await loadFixture(deployEscrowFixture);
       for (const modelId of [f.classifierId, f.detectorId]) {
-        await expect(f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, NO_PERMIT))
+        await expect(
+          f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT),
+        )
           .to.be.revertedWithCustomError(f.escrow, "NotTokenPriced")
           .withArgs(modelId);
       }
       for (const modelId of [0n, 4n]) {
-        await expect(f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, NO_PERMIT))
+        await expect(
+          f.escrow.connect(f.users[0]!).requestPredictionWithPermit(modelId, randomImageCid(), 0n, ANY_FEE, ANY_DEADLINE, NO_PERMIT),
+        )
           .to.be.revertedWithCustomError(f.escrow, "UnknownModel")
           .withArgs(modelId);
       }
@@ -201,7 +234,7 @@ describe("PredictionEscrow token fees", () => {
       const escrow = await f.escrow.getAddress();
       const permit = await signPermit(f.token, holder, escrow, TOKEN_FEE, await permitDeadline());
       const send = (cid = randomImageCid(), limit = 0n) =>
-        f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, cid, limit, permit);
+        f.escrow.connect(holder).requestPredictionWithPermit(f.tokenModelId, cid, limit, TOKEN_FEE, ANY_DEADLINE, permit);
       await expect(send("0x01")).to.be.revertedWithCustomError(f.escrow, "InvalidImageCid");
       await expect(send(randomImageCid(), 2_500_001n))
         .to.be.revertedWithCustomError(f.escrow, "CallbackGasLimitTooHigh")
@@ -219,7 +252,14 @@ describe("PredictionEscrow token fees", () => {
 
     it("is not payable", async () => {
       const f = await loadFixture(deployEscrowFixture);
-      const data = f.escrow.interface.encodeFunctionData("requestPredictionWithPermit", [f.tokenModelId, randomImageCid(), 0n, NO_PERMIT]);
+      const data = f.escrow.interface.encodeFunctionData("requestPredictionWithPermit", [
+        f.tokenModelId,
+        randomImageCid(),
+        0n,
+        ANY_FEE,
+        ANY_DEADLINE,
+        NO_PERMIT,
+      ]);
       await expect(f.users[0]!.sendTransaction({ to: await f.escrow.getAddress(), data, value: NATIVE_FEE })).to.revert(f.ethers);
       expect(await f.ethers.provider.getBalance(f.escrow)).to.equal(0n);
       expect(await f.escrow.balanceOf(NATIVE, f.users[0]!.address)).to.equal(0n);

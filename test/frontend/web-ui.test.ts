@@ -471,7 +471,7 @@ describe("web UI end to end (headless Chromium)", function () {
       address: e2e.stack.argus.escrow,
       abi: predictionEscrowAbi,
       functionName: "requestPrediction",
-      args: [e2e.stack.modelId("squeezenet1.1-fp16"), bytesToHex(imageCidToBytes(cid))],
+      args: [e2e.stack.modelId("squeezenet1.1-fp16"), bytesToHex(imageCidToBytes(cid)), 10n ** 15n, 2 ** 40 - 1],
       value: 10n ** 15n,
     });
     const receipt = await e2e.stack.client.waitForTransactionReceipt({ hash });

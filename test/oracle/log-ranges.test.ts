@@ -80,7 +80,7 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
       address: deployed.escrow,
       abi: predictionEscrowAbi,
       functionName: "requestPrediction",
-      args: [modelId, imageCid],
+      args: [modelId, imageCid, fee, 2 ** 40 - 1],
       value: fee,
     });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });

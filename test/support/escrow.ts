@@ -1,15 +1,15 @@
 /**
  * Shared fixture for the contract suites and the gas benchmark: the escrow deployed
- * through the real Ignition module, three models (native classifier, native detector,
- * token-priced classifier) and helpers that turn a request receipt back into the terms
- * a settlement must present.
+ * through the real Ignition module, tGLM allowed as a fee currency, three models (native
+ * classifier, native detector, token-priced classifier) operated by the fixture's oracle,
+ * and helpers that turn a request receipt back into the terms a settlement must present.
  */
 import { randomBytes } from "node:crypto";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
 import { Signature, type BaseContract, type ContractTransactionReceipt, type ContractTransactionResponse, type Log } from "ethers";
 import type { Address, Hex } from "viem";
-import { PERMIT_TYPES, packFulfillment } from "@argus/escrow/request-terms";
+import { callbackGasReserve, PERMIT_TYPES, type PackedFulfillment, packFulfillment, unpackFulfillment } from "@argus/escrow/request-terms";
 import ArgusModule from "@argus/devchain/ignition-module";
 import type { PredictionEscrow, TestGLM } from "../../types/ethers-contracts/index.ts";
 import type { IModelRegistry, IPredictionEscrow } from "../../types/ethers-contracts/PredictionEscrow.ts";
@@ -30,6 +30,14 @@ export const NATIVE_FEE = 10n ** 15n; // 0.001 ETH
 export const TOKEN_FEE = 2n * 10n ** 18n; // 2 tGLM
 export const CALLBACK_GAS_PRICE = 10n ** 9n; // 1 gwei per callback gas
 export const RESPONSE_WINDOW = 3600n;
+/** Seconds a transfer of the fixture's admin role waits. */
+export const ADMIN_DELAY = 86_400n;
+/** The cap on callback gas prices the fixture lists tGLM with (the module lists ETH with the same). */
+export const MAX_CALLBACK_GAS_PRICE = 10n ** 13n;
+/** A `maxFee` that accepts any fee (uint256's maximum). */
+export const ANY_FEE = 2n ** 256n - 1n;
+/** A `latestDeadline` that accepts any deadline (uint40's maximum). */
+export const ANY_DEADLINE = 2n ** 40n - 1n;
 
 /** A random 36-byte CIDv1 (dag-pb, sha2-256), the shape of a pinned image's CID. */
 export function randomImageCid(): string {
@@ -72,15 +80,19 @@ export async function deployEscrowFixture(connection: NetworkConnection): Promis
   const [admin, oracle, treasury, ...users] = await ethers.getSigners();
   if (!admin || !oracle || !treasury || users.length < 8) throw new Error("the fixture needs at least 11 funded accounts");
   const { escrow } = await ignition.deploy(ArgusModule, {
-    parameters: { Argus: { treasury: treasury.address, protocolFeeBps: PROTOCOL_FEE_BPS, oracle: oracle.address } },
+    parameters: { Argus: { treasury: treasury.address, protocolFeeBps: PROTOCOL_FEE_BPS, adminDelaySeconds: Number(ADMIN_DELAY) } },
   });
   const typedEscrow = escrow as unknown as PredictionEscrow;
   const token = (await ethers.deployContract("TestGLM")) as unknown as TestGLM;
 
-  await (await typedEscrow.registerModel(modelConfig())).wait();
-  await (await typedEscrow.registerModel(modelConfig({ name: "fastestdet-coco80", task: TASK.Detection }))).wait();
+  await (await typedEscrow.setFeeToken(await token.getAddress(), true, MAX_CALLBACK_GAS_PRICE)).wait();
+  await (await typedEscrow.registerModel(modelConfig(), oracle.address)).wait();
+  await (await typedEscrow.registerModel(modelConfig({ name: "fastestdet-coco80", task: TASK.Detection }), oracle.address)).wait();
   await (
-    await typedEscrow.registerModel(modelConfig({ name: "squeezenet1.1-fp16", feeToken: await token.getAddress(), fee: TOKEN_FEE }))
+    await typedEscrow.registerModel(
+      modelConfig({ name: "squeezenet1.1-fp16", feeToken: await token.getAddress(), fee: TOKEN_FEE }),
+      oracle.address,
+    )
   ).wait();
 
   for (const user of users.slice(0, 8)) {
@@ -103,7 +115,10 @@ export function termsFromReceipt(escrow: PredictionEscrow, receipt: ContractTran
   return terms;
 }
 
-/** Makes one native- or token-priced request as `signer` and returns its terms. */
+/**
+ * Makes one native- or token-priced request as `signer`, bounded by the quoted fee and any
+ * deadline, and returns its terms.
+ */
 export async function request(
   fixture: EscrowFixture,
   signer: HardhatEthersSigner,
@@ -117,8 +132,8 @@ export async function request(
   const value = token === NATIVE ? amount : 0n;
   const tx =
     callbackGasLimit === 0n
-      ? await escrow.connect(signer).requestPrediction(modelId, imageCid, { value })
-      : await escrow.connect(signer).requestPredictionWithCallback(modelId, imageCid, callbackGasLimit, { value });
+      ? await escrow.connect(signer).requestPrediction(modelId, imageCid, amount, ANY_DEADLINE, { value })
+      : await escrow.connect(signer).requestPredictionWithCallback(modelId, imageCid, callbackGasLimit, amount, ANY_DEADLINE, { value });
   const [terms] = termsFromReceipt(escrow, await tx.wait());
   if (!terms) throw new Error("no PredictionRequested event");
   return terms;
@@ -133,11 +148,35 @@ export function fulfillment(terms: RequestTerms, topClass = 281, topScore = 9_00
   );
 }
 
+/**
+ * The gas an operator gives a `fulfillBatch`: generous room for the items themselves plus
+ * every callback's whole limit (`callbackGasReserve`). Never eth_estimateGas alone: the
+ * cheapest way for a batch with callbacks to succeed is for the escrow to skip them.
+ */
+export function fulfilmentGas(items: readonly PackedFulfillment[]): bigint {
+  return 100_000n + 40_000n * BigInt(items.length) + callbackGasReserve(items.map((item) => unpackFulfillment(item).callbackGasLimit));
+}
+
+/** Sends `fulfillBatch(items)` as `signer` (default: the fixture's oracle) with `fulfilmentGas`. */
+export function fulfil(f: EscrowFixture, items: readonly PackedFulfillment[], signer: HardhatEthersSigner = f.oracle) {
+  return f.escrow.connect(signer).fulfillBatch([...items], { gasLimit: fulfilmentGas(items) });
+}
+
 // ------------------------------------------------------------------------------------
 // Helpers shared by the contract suites (test/contracts/).
 
 /** `IPredictionEscrow.SkipReason`. */
-export const SKIP = { NotPending: 0n, TermsMismatch: 1n, Expired: 2n, NotExpired: 3n } as const;
+export const SKIP = {
+  NotPending: 0n,
+  TermsMismatch: 1n,
+  Expired: 2n,
+  NotExpired: 3n,
+  NotOperator: 4n,
+  InsufficientCallbackGas: 5n,
+} as const;
+
+/** `IPredictionEscrow.RequestStatus`. */
+export const STATUS = { None: 0n, Pending: 1n, Fulfilled: 2n, Rejected: 3n, Expired: 4n } as const;
 
 /** `IPredictionEscrow.RejectReason`. */
 export const REJECT = {
@@ -162,9 +201,9 @@ export function rejection(terms: RequestTerms, reason: bigint = REJECT.NotAnImag
   return { terms, reason };
 }
 
-/** The treasury's share of `total` fulfilled fees at `bps`. */
+/** The treasury's share of `total` fulfilled fees at `bps`, rounded up as the escrow does. */
 export function protocolCut(total: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigint {
-  return (total * bps) / 10_000n;
+  return (total * bps + 9_999n) / 10_000n;
 }
 
 /** Waits for a transaction and returns its receipt (throws if it was not mined). */

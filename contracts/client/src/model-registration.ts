@@ -2,8 +2,9 @@
  * Registering models in the escrow: the one encoding of a manifest and its terms into
  * the registry's `ModelConfig`, and an idempotent registration of a set of manifests —
  * a model whose name is registered already is updated only if its manifest or terms
- * changed, and reactivated if it was deactivated. `npm start`, the tests, the deploy
- * script and `argus models add` all go through here.
+ * changed, reactivated if it was deactivated, and given the context's operator if that
+ * account does not operate it yet. `npm start`, the tests, the deploy script and
+ * `argus models add` all go through here.
  *
  * The manifest's canonical bytes are addressed as a raw IPFS block (CIDv1, raw,
  * sha2-256), the same convention as results, so the registry's `manifestCid` can be
@@ -90,11 +91,13 @@ export interface RegisteredModel {
   action: "registered" | "updated" | "unchanged";
 }
 
-/** A public client, a wallet with the model admin's account, and the escrow. */
+/** A public client, a wallet with the model admin's account, the escrow, and who runs the models. */
 export interface RegistrationContext {
   client: PublicClient;
   wallet: WalletClient<Transport, Chain | undefined, Account>;
   escrow: Address;
+  /** The account that settles the registered models' requests and is paid for them (the oracle's). */
+  operator: Address;
 }
 
 /** Registers (or updates, or reactivates) each manifest; one transaction at a time, each waited for. */
@@ -113,7 +116,7 @@ export async function registerManifests(
     const config = modelConfig(manifest, terms, cid.bytes);
     const current = existing.get(manifest.id);
     if (current === undefined) {
-      const receipt = await send(ctx, "registerModel", [config]);
+      const receipt = await send(ctx, "registerModel", [config, ctx.operator]);
       const modelId = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "ModelRegistered" })[0]?.args.modelId;
       if (modelId === undefined) throw new Error(`registering ${manifest.id} emitted no ModelRegistered`);
       registered.push({ modelId: Number(modelId), name: manifest.id, manifestCid: cid.toString(), action: "registered" });
@@ -122,17 +125,37 @@ export async function registerManifests(
     const changed = configChanges(current, config, cid.toString());
     if (changed) await send(ctx, "updateModel", [current.id, config]);
     if (!current.active) await send(ctx, "setModelActive", [current.id, true]);
+    const operated = await isModelOperator(ctx, current.id, ctx.operator);
+    if (!operated) await send(ctx, "setModelOperator", [current.id, ctx.operator, true]);
     registered.push({
       modelId: current.id,
       name: manifest.id,
       manifestCid: cid.toString(),
-      action: changed || !current.active ? "updated" : "unchanged",
+      action: changed || !current.active || !operated ? "updated" : "unchanged",
     });
   }
   return registered;
 }
 
-async function send(ctx: RegistrationContext, functionName: "registerModel" | "updateModel" | "setModelActive", args: readonly unknown[]) {
+/** Whether `account` settles model `modelId`'s requests. */
+export async function isModelOperator(
+  ctx: Pick<RegistrationContext, "client" | "escrow">,
+  modelId: number,
+  account: Address,
+): Promise<boolean> {
+  return ctx.client.readContract({
+    address: ctx.escrow,
+    abi: predictionEscrowAbi,
+    functionName: "isModelOperator",
+    args: [modelId, account],
+  });
+}
+
+async function send(
+  ctx: RegistrationContext,
+  functionName: "registerModel" | "updateModel" | "setModelActive" | "setModelOperator",
+  args: readonly unknown[],
+) {
   const hash = await ctx.wallet.writeContract({
     address: ctx.escrow,
     abi: predictionEscrowAbi,

@@ -104,7 +104,58 @@ export const RejectReason = {
 export type RejectReasonCode = (typeof RejectReason)[keyof typeof RejectReason];
 
 /** The escrow's `SettlementSkipped` reasons (IPredictionEscrow.SkipReason). */
-export const SkipReason = { NotPending: 0, TermsMismatch: 1, Expired: 2, NotExpired: 3 } as const;
+export const SkipReason = {
+  NotPending: 0,
+  TermsMismatch: 1,
+  Expired: 2,
+  NotExpired: 3,
+  /** The caller does not operate the item's model. */
+  NotOperator: 4,
+  /** Too little gas was left to give its callback its whole limit: still pending. */
+  InsufficientCallbackGas: 5,
+} as const;
+
+/** Where a request stands, as the escrow's `statusOf` says (IPredictionEscrow.RequestStatus). */
+export const RequestStatus = { None: 0, Pending: 1, Fulfilled: 2, Rejected: 3, Expired: 4 } as const;
+
+/**
+ * Gas a fulfilment item with a callback needs beyond 64/63 of its limit: the escrow's
+ * `CALLBACK_GAS_OVERHEAD` (a contract test checks the two agree).
+ */
+export const CALLBACK_GAS_OVERHEAD = 12_000n;
+
+/**
+ * The gas a batch must carry, on top of what it costs without its callbacks, for every
+ * callback to get its whole limit: the escrow calls a callback only when
+ * `limit × 64/63 + CALLBACK_GAS_OVERHEAD` is left, and skips it (pending) otherwise. So
+ * `eth_estimateGas` cannot be trusted with callbacks — the cheapest way for a batch to
+ * succeed is to skip them, and a callback may cost nothing when simulated and its whole
+ * limit when mined — and an operator budgets estimate + this.
+ */
+export function callbackGasReserve(callbackGasLimits: Iterable<number | bigint>): bigint {
+  let reserve = 0n;
+  for (const limit of callbackGasLimits) {
+    if (BigInt(limit) !== 0n) reserve += (BigInt(limit) * 64n) / 63n + CALLBACK_GAS_OVERHEAD;
+  }
+  return reserve;
+}
+
+/**
+ * Seconds a request accepts its deadline to fall later than the quoted terms promise:
+ * room for the transaction to wait in the mempool. Longer would let a model update that
+ * lengthens its response window lock the fee longer than the requester was told.
+ */
+export const DEADLINE_SLACK_S = 3_600n;
+
+/**
+ * The bounds a request names (`maxFee`, `latestDeadline`): the fee the requester was
+ * quoted, and the deadline the model's response window promised from `chainTime`, plus
+ * `DEADLINE_SLACK_S`. A model update landing first (even in the same block) then makes
+ * the request revert instead of charging more or locking the fee longer.
+ */
+export function requestBounds(quotedFee: bigint, responseWindowS: number | bigint, chainTime: bigint) {
+  return { maxFee: quotedFee, latestDeadline: Number(chainTime + BigInt(responseWindowS) + DEADLINE_SLACK_S) };
+}
 
 /** The fields of a packed fulfilment item (the inverse of `packFulfillment`). */
 export function unpackFulfillment(item: PackedFulfillment): RequestTerms & TopResult & { resultDigest: Hex } {
@@ -164,7 +215,10 @@ export function requestFromEvent(args: PredictionRequestedArgs): RequestTerms & 
   };
 }
 
-/** EIP-2612's `Permit` typed-data definition, signed to pay a token-priced model in one transaction. */
+/**
+ * EIP-2612's `Permit` typed-data definition, signed to pay a token-priced model in one
+ * transaction: its `value` is the request's `maxFee` (the escrow permits that much).
+ */
 export const PERMIT_TYPES = {
   Permit: [
     { name: "owner", type: "address" },

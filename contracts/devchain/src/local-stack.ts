@@ -58,7 +58,8 @@ export interface DeployedArgus {
 
 /**
  * Deploys the escrow with the Ignition module to the node at `rpcUrl` (admin and model
- * admin: account 0; oracle: `oracle`) and registers every manifest in `manifestsDirs`.
+ * admin: account 0) and registers every manifest in `manifestsDirs`, operated by
+ * `oracle` (default: account 1).
  * `deploymentId` names Ignition's journal; `fresh` deletes an old journal of that name
  * first (a restarted node has none of what it recorded).
  */
@@ -83,7 +84,6 @@ export async function deployArgus(options: {
       displayUi: false,
       parameters: {
         Argus: {
-          oracle: options.oracle ?? hardhatAccountAddress(1),
           treasury: options.treasury ?? hardhatAccountAddress(2),
           protocolFeeBps: options.protocolFeeBps ?? 500,
         },
@@ -91,7 +91,7 @@ export async function deployArgus(options: {
     });
     const address = (await escrow.getAddress()) as Address;
     const manifests = await listManifests(options.manifestsDirs ?? [BUILTIN_MANIFESTS_DIR]);
-    const models = await registerManifests(modelAdminContext(options.rpcUrl, address), manifests, {
+    const models = await registerManifests(modelAdminContext(options.rpcUrl, address, options.oracle as Address | undefined), manifests, {
       ...DEFAULT_MODEL_TERMS,
       ...options.terms,
     });
@@ -101,12 +101,16 @@ export async function deployArgus(options: {
   }
 }
 
-/** Clients for registering models on the local node as its model admin (account 0). */
-export function modelAdminContext(rpcUrl: string, escrow: Address): RegistrationContext {
+/**
+ * Clients for registering models on the local node as its model admin (account 0), the
+ * models operated by `operator` (default: account 1, the local oracle).
+ */
+export function modelAdminContext(rpcUrl: string, escrow: Address, operator: Address = hardhatAccountAddress(1)): RegistrationContext {
   const transport = http(rpcUrl);
   return {
     client: createPublicClient({ chain: hardhat, transport }),
     wallet: createWalletClient({ chain: hardhat, transport, account: privateKeyToAccount(hardhatAccountKey(0)) }),
     escrow,
+    operator,
   };
 }

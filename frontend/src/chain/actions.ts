@@ -2,9 +2,11 @@
  * What the connected wallet does with the escrow: pay for a request (native fee, or a
  * token fee with an EIP-2612 permit signed in the wallet), reclaim an expired request,
  * withdraw refunds. Each call is simulated first, so a revert surfaces as the
- * contract's named error before the wallet is asked anything.
+ * contract's named error before the wallet is asked anything. A payment names the fee
+ * the user was shown as its most, and the deadline the model promised (plus slack) as
+ * its latest (`requestBounds`): a price or window raised meanwhile makes it revert.
  */
-import { PERMIT_TYPES, type RequestTerms } from "@argus/escrow/request-terms";
+import { PERMIT_TYPES, type RequestTerms, requestBounds } from "@argus/escrow/request-terms";
 import { type Address, erc20Abi, type Hex, parseSignature, type TransactionReceipt, zeroAddress } from "viem";
 import type { Config } from "wagmi";
 import { getPublicClient, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
@@ -30,10 +32,16 @@ function publicClient(target: Target) {
   return client;
 }
 
+/** The model a payment is for: its id and the response window its quote promised. */
+export interface PaidModel {
+  id: number;
+  responseWindow: number;
+}
+
 /** Pays a native-priced request; resolves with the transaction hash once the wallet sent it. */
-export async function payNative(target: Target, modelId: number, imageCid: Hex, fee: bigint, currency: Currency): Promise<Hex> {
+export async function payNative(target: Target, model: PaidModel, imageCid: Hex, fee: bigint, currency: Currency): Promise<Hex> {
   const client = publicClient(target);
-  const balance = await client.getBalance({ address: target.account });
+  const [balance, latest] = await Promise.all([client.getBalance({ address: target.account }), client.getBlock({ blockTag: "latest" })]);
   if (balance < fee) {
     throw new InsufficientBalanceError(
       `The fee is ${formatAmount(fee, currency)} plus gas, and your account holds ` +
@@ -44,7 +52,7 @@ export async function payNative(target: Target, modelId: number, imageCid: Hex, 
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    ...nativeRequestCall(modelId, imageCid, fee),
+    ...nativeRequestCall(model.id, imageCid, fee, requestBounds(fee, model.responseWindow, latest.timestamp)),
   });
   return writeContract(target.config, request);
 }
@@ -52,11 +60,11 @@ export async function payNative(target: Target, modelId: number, imageCid: Hex, 
 /**
  * Pays a token-priced request in one transaction: the wallet signs an EIP-2612 permit
  * for exactly the fee (`onPermitSigned` fires then), and `requestPredictionWithPermit`
- * uses it to pull the fee.
+ * uses it to pull the fee (the escrow skips the permit when an approval covers the fee).
  */
 export async function payWithPermit(
   target: Target,
-  modelId: number,
+  model: PaidModel,
   imageCid: Hex,
   fee: bigint,
   token: TokenInfo,
@@ -76,12 +84,14 @@ export async function payWithPermit(
     );
   }
   const deadline = latest.timestamp + PERMIT_LIFETIME_S;
+  // The permit's value is the request's maxFee: the fee the user is shown.
+  const bounds = requestBounds(fee, model.responseWindow, latest.timestamp);
   const signature = await signTypedData(target.config, {
     account: target.account,
     domain,
     types: PERMIT_TYPES,
     primaryType: "Permit",
-    message: { owner: target.account, spender: target.escrow, value: fee, nonce, deadline },
+    message: { owner: target.account, spender: target.escrow, value: bounds.maxFee, nonce, deadline },
   });
   onPermitSigned?.();
   const { r, s, v, yParity } = parseSignature(signature);
@@ -90,7 +100,7 @@ export async function payWithPermit(
     chainId: target.chainId,
     account: target.account,
     address: target.escrow,
-    ...permitRequestCall(modelId, imageCid, permit),
+    ...permitRequestCall(model.id, imageCid, bounds, permit),
   });
   return writeContract(target.config, request);
 }

@@ -12,6 +12,9 @@ import { usePublicClient } from "wagmi";
 import { useCurrency, useDeployment, useEscrowAddress, useWallet } from "../hooks.ts";
 import { nativeRequestCall } from "./request-call.ts";
 
+/** A `latestDeadline` that accepts any deadline (uint40's maximum): the estimate must not depend on the clock. */
+const ANY_DEADLINE = 2 ** 40 - 1;
+
 /** A CIDv1 raw-leaves image CID (the sha256 of nothing): same length as what pinning returns. */
 const PLACEHOLDER_CID = bytesToHex(imageCidToBytes("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
 
@@ -54,7 +57,7 @@ export function useFunds(model: ModelInfo | undefined, quote: { token: Address; 
         client!.estimateContractGas({
           account: account!,
           address: escrow,
-          ...nativeRequestCall(model!.id, PLACEHOLDER_CID, quote!.amount),
+          ...nativeRequestCall(model!.id, PLACEHOLDER_CID, quote!.amount, { maxFee: quote!.amount, latestDeadline: ANY_DEADLINE }),
         }),
         client!.getGasPrice(),
       ]);

@@ -6,6 +6,15 @@
 import type { Hex } from "viem";
 import { predictionEscrowAbi } from "./escrow.ts";
 
+/**
+ * The most a request pays and the latest deadline it accepts (`requestBounds` in
+ * @argus/escrow/request-terms): a price or window raised since the quote reverts it.
+ */
+export interface RequestBoundArgs {
+  maxFee: bigint;
+  latestDeadline: number;
+}
+
 /** An EIP-2612 permit as `requestPredictionWithPermit` takes it. */
 export interface PermitArgs {
   deadline: bigint;
@@ -14,21 +23,21 @@ export interface PermitArgs {
   s: Hex;
 }
 
-/** What a native-priced request sends: `requestPrediction(modelId, imageCid)` with the fee as value. */
-export function nativeRequestCall(modelId: number, imageCid: Hex, fee: bigint) {
+/** What a native-priced request sends: `requestPrediction(modelId, imageCid, maxFee, latestDeadline)` with the fee as value. */
+export function nativeRequestCall(modelId: number, imageCid: Hex, fee: bigint, bounds: RequestBoundArgs) {
   return {
     abi: predictionEscrowAbi,
     functionName: "requestPrediction",
-    args: [modelId, imageCid],
+    args: [modelId, imageCid, bounds.maxFee, bounds.latestDeadline],
     value: fee,
   } as const;
 }
 
-/** What a token-priced request sends: the permit pulls the fee (no callback: gas limit 0). */
-export function permitRequestCall(modelId: number, imageCid: Hex, permit: PermitArgs) {
+/** What a token-priced request sends: the permit (signed for `maxFee`) pulls the fee (no callback: gas limit 0). */
+export function permitRequestCall(modelId: number, imageCid: Hex, bounds: RequestBoundArgs, permit: PermitArgs) {
   return {
     abi: predictionEscrowAbi,
     functionName: "requestPredictionWithPermit",
-    args: [modelId, imageCid, 0, permit],
+    args: [modelId, imageCid, 0, bounds.maxFee, bounds.latestDeadline, permit],
   } as const;
 }

@@ -2,8 +2,8 @@
  * Paying for a request in one click, in two visible steps: pin the image to IPFS (unless
  * this file is pinned already), then the wallet transaction (preceded by a permit
  * signature for token-priced models) and its confirmation. Before that: the exact fee
- * quoted by the contract, the wallet's balance and the network cost, with Pay disabled
- * up front when the balance cannot cover them.
+ * quoted by the contract — also the most the request may cost — the wallet's balance
+ * and the network cost, with Pay disabled up front when the balance cannot cover them.
  */
 import { imageCidToBytes } from "@argus/protocol/cid";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
@@ -97,12 +97,12 @@ export function PayPanel({
       if (tokenPriced) {
         if (!("token" in currency) || !currency.token) throw new Error("the fee token could not be read");
         setStage({ step: "signing-permit" });
-        hash = await payWithPermit(target, model.id, cidBytes, quote.data.amount, currency.token, () =>
+        hash = await payWithPermit(target, model, cidBytes, quote.data.amount, currency.token, () =>
           setStage({ step: "confirm-tx", permitSigned: true }),
         );
       } else {
         setStage({ step: "confirm-tx", permitSigned: false });
-        hash = await payNative(target, model.id, cidBytes, quote.data.amount, currency);
+        hash = await payNative(target, model, cidBytes, quote.data.amount, currency);
       }
       setStage({ step: "pending", hash });
       const receipt = await confirm(target, hash);

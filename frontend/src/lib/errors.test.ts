@@ -32,4 +32,16 @@ describe("describeError", () => {
     const revert = new ContractFunctionRevertedError({ abi: predictionEscrowAbi, data, functionName: "requestPrediction" });
     expect(describeError(new BaseError("call reverted", { cause: revert }))).toMatchObject({ title: "Model not available" });
   });
+
+  it("says that a fee raised or a window lengthened since the quote charged nothing", () => {
+    const reverted = (errorName: "FeeAboveMax" | "DeadlineTooLate", args: readonly [bigint, bigint] | readonly [number, number]) => {
+      const data = encodeErrorResult({ abi: predictionEscrowAbi, errorName, args } as never);
+      return new BaseError("call reverted", {
+        cause: new ContractFunctionRevertedError({ abi: predictionEscrowAbi, data, functionName: "requestPrediction" }),
+      });
+    };
+    expect(describeError(reverted("FeeAboveMax", [2n, 1n]))).toMatchObject({ title: "The fee rose" });
+    expect(describeError(reverted("FeeAboveMax", [2n, 1n])).message).toMatch(/nothing was charged/);
+    expect(describeError(reverted("DeadlineTooLate", [2, 1]))).toMatchObject({ title: "The response window grew" });
+  });
 });

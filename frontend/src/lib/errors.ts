@@ -43,6 +43,19 @@ const CONTRACT_ERRORS: Record<string, { title: string; message: string }> = {
     title: "The fee changed",
     message: "The model's fee changed since it was quoted. Review the new fee and pay again.",
   },
+  FeeAboveMax: {
+    title: "The fee rose",
+    message: "The model's fee is now higher than the one you were shown, so nothing was charged. Review the new fee and pay again.",
+  },
+  DeadlineTooLate: {
+    title: "The response window grew",
+    message:
+      "The model now takes longer to answer than it promised when you were quoted, so nothing was charged. Review its terms and pay again.",
+  },
+  FeeTokenNotAllowed: {
+    title: "Fee token no longer accepted",
+    message: "The escrow no longer accepts this model's fee token. Pick another model.",
+  },
   InvalidImageCid: { title: "Invalid image CID", message: "The contract refused the image's CID. Upload the image again." },
   NothingToWithdraw: { title: "Nothing to withdraw", message: "There is no refund waiting for this account." },
   NotTokenPriced: { title: "Not a token-priced model", message: "This model is paid in the native currency." },

@@ -6,6 +6,8 @@
  * restart every possibly-sent transaction is known and is either found mined,
  * rebroadcast, fee-bumped, or declared dropped — and then its requests are simply posted
  * again: the escrow skips anything already settled, so nothing is ever settled twice.
+ * Batches are sized and split by settle-batching.ts, so that no consumer's callback can
+ * hold the other requests up.
  */
 import type { Logger } from "pino";
 import {
@@ -25,6 +27,7 @@ import { readSettlementLogs } from "@argus/escrow/settlement-logs";
 import type { RequestStore, StoredRequest, TransactionRecord } from "../store/request-store.ts";
 import { WatchedSettlements } from "../store/watched-settlements.ts";
 import { SettlementWatch, type SettlementWatchEvents } from "./settlement-watch.ts";
+import { BatchCaps, chooseBatch, settlementGasLimit } from "./settle-batching.ts";
 
 export interface SettleStageOptions {
   escrow: Address;
@@ -71,6 +74,10 @@ export class SettleStage {
   private readonly onSettled: (report: SettlementReport) => void;
   private readonly watched: WatchedSettlements;
   private readonly watch: SettlementWatch;
+  /** How requests whose batch failed are split when posted again. */
+  private readonly caps = new BatchCaps();
+  /** Most callback gas one transaction carries: half the block gas limit (read once). */
+  private maxCallbackGas: bigint | undefined;
 
   constructor(deps: {
     client: PublicClient;
@@ -97,15 +104,26 @@ export class SettleStage {
     });
   }
 
-  /** Follows sent transactions, then posts what is waiting. Returns how many requests it posted. */
+  /**
+   * Follows sent transactions, then posts what is waiting: batch after batch while
+   * transactions may be in flight (a request posted alone after a failure must not hold
+   * back the batch behind it). Returns how many requests it posted.
+   */
   async runOnce(chainNowS: bigint): Promise<number> {
     await this.follow();
+    this.maxCallbackGas ??= (await this.client.getBlock({ blockTag: "latest" })).gasLimit / 2n;
     let posted = 0;
     for (const kind of ["fulfil", "reject"] as const) {
-      if (this.store.pendingTransactions().length >= this.options.maxInFlight) break;
-      const waiting = this.store.inState(kind === "fulfil" ? "pinned" : "rejecting", this.options.maxPerTx);
-      const live = kind === "fulfil" ? this.dropExpired(waiting, chainNowS) : waiting;
-      if (live.length > 0 && this.due(live)) posted += await this.post(kind, live);
+      const waiting = this.store.inState(kind === "fulfil" ? "pinned" : "rejecting", 2 * this.options.maxPerTx);
+      let live = kind === "fulfil" ? this.dropExpired(waiting, chainNowS) : waiting;
+      while (live.length > 0 && this.store.pendingTransactions().length < this.options.maxInFlight) {
+        const batch = chooseBatch(live, { maxPerTx: this.options.maxPerTx, maxCallbackGas: this.maxCallbackGas, caps: this.caps });
+        if (!batch.full && !this.due(batch.requests)) break;
+        const sent = await this.post(kind, batch.requests);
+        if (sent === 0) break;
+        posted += sent;
+        live = live.filter((request) => !batch.requests.includes(request));
+      }
     }
     return posted;
   }
@@ -144,7 +162,9 @@ export class SettleStage {
             args: [requests.map((request) => ({ terms: termsOf(request), reason: request.rejectReason! }))],
           });
     try {
-      const gas = ((await this.client.estimateGas({ account: this.account.address, to: this.options.escrow, data })) * 5n) / 4n;
+      const estimate = await this.client.estimateGas({ account: this.account.address, to: this.options.escrow, data });
+      // Rejections call nobody back; fulfilments carry each callback's whole limit.
+      const gas = settlementGasLimit(estimate, kind === "fulfil" ? requests : []);
       const nonce = await this.nextNonce();
       await this.sign({ kind, requestIds: requests.map((request) => request.requestId), nonce, gas, data }, undefined);
       return requests.length;
@@ -249,7 +269,8 @@ export class SettleStage {
     const gasCostWei = receipt.gasUsed * receipt.effectiveGasPrice;
     if (receipt.status === "reverted") {
       this.store.finishTransaction(tx.hash, "reverted", receipt.gasUsed, gasCostWei);
-      this.log.error({ hash: tx.hash, kind: tx.kind }, "settlement transaction reverted; its requests will be posted again");
+      this.log.error({ hash: tx.hash, kind: tx.kind }, "settlement transaction reverted; its requests will be posted again, split");
+      this.caps.reverted(tx.requestIds.flatMap((id) => this.store.get(id) ?? []));
       for (const id of tx.requestIds) this.store.unpost(id, "its settlement transaction reverted", Date.now() + 5_000);
       return;
     }
@@ -264,6 +285,15 @@ export class SettleStage {
       const outcome = effects.outcomes.get(id);
       let final: "fulfilled" | "rejected" | "expired" | undefined;
       let note: string | undefined;
+      if (outcome?.kind === "skipped" && outcome.reason === SkipReason.InsufficientCallbackGas) {
+        // Still pending on-chain: a callback before it burned more than the batch could
+        // spare. Posted again at once, alone.
+        skipped++;
+        this.caps.isolate(id);
+        this.store.unpost(id, "the escrow could not fund its callback in that batch", Date.now());
+        continue;
+      }
+      this.caps.forget(id);
       if (outcome?.kind === "fulfilled" || outcome?.kind === "rejected" || outcome?.kind === "expired") {
         final = outcome.kind;
         settled++;
@@ -275,6 +305,10 @@ export class SettleStage {
         } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotPending) {
           final = (await this.earlierSettlement(id, request.blockNumber)) ?? "expired";
           note = "already settled on-chain";
+        } else if (outcome?.kind === "skipped" && outcome.reason === SkipReason.NotOperator) {
+          final = "expired";
+          note = `this oracle does not operate model ${request.modelId}: its operators settle it, or its requester reclaims after the deadline`;
+          this.log.error({ requestId: id.toString(), modelId: request.modelId, hash: tx.hash }, note);
         } else {
           final = "expired";
           note = `the escrow skipped it (reason ${outcome?.kind === "skipped" ? outcome.reason : "none"}); its requester can reclaim after the deadline`;

@@ -1,6 +1,6 @@
 /** The chain the oracle serves: its RPC client, the escrow it watches and the account it settles with. */
 import type { Logger } from "pino";
-import { type Address, createPublicClient, http, type PublicClient, keccak256, toHex } from "viem";
+import { type Address, createPublicClient, http, type PublicClient } from "viem";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { readDeploymentFile } from "@argus/escrow/deployment-file";
 import type { OracleConfig } from "../config.ts";
@@ -15,23 +15,33 @@ export interface ChainAccess {
   account: Awaited<ReturnType<typeof loadOracleAccount>>;
 }
 
-const ORACLE_ROLE = keccak256(toHex("ORACLE_ROLE"));
-
-/** Finds the escrow and loads the key; an account without ORACLE_ROLE is only warned about (it may be granted later). */
+/**
+ * Finds the escrow and loads the key. An account that operates no registered model is
+ * only warned about (the model admin may name it later): the escrow skips every
+ * settlement it sends for a model it does not operate.
+ */
 export async function connectToChain(config: OracleConfig, log: Logger): Promise<ChainAccess> {
   const client = createPublicClient({ transport: http(config.rpcUrl, { retryCount: 2, timeout: 20_000 }) }) as PublicClient;
   const { escrow, startBlock } = await locateEscrow(config, client);
   const chainId = await client.getChainId();
   const account = await loadOracleAccount(config);
-  const isOracle = await client.readContract({
-    address: escrow,
-    abi: predictionEscrowAbi,
-    functionName: "hasRole",
-    args: [ORACLE_ROLE, account.address],
-  });
-  if (!isOracle)
-    log.warn({ oracle: account.address }, "this account does not hold ORACLE_ROLE: settlements will revert until it is granted");
+  const operated = await operatedModels(client, escrow, account.address);
+  if (operated.length === 0)
+    log.warn({ oracle: account.address }, "this account operates no registered model: the escrow skips its settlements until it does");
+  else log.info({ oracle: account.address, models: operated }, "operating models");
   return { client, escrow, startBlock, chainId, account };
+}
+
+/** The ids of the registered models `account` operates. */
+async function operatedModels(client: PublicClient, escrow: Address, account: Address): Promise<number[]> {
+  const count = await client.readContract({ address: escrow, abi: predictionEscrowAbi, functionName: "modelCount" });
+  const ids = Array.from({ length: count }, (_, index) => index + 1);
+  const flags = await Promise.all(
+    ids.map((id) =>
+      client.readContract({ address: escrow, abi: predictionEscrowAbi, functionName: "isModelOperator", args: [id, account] }),
+    ),
+  );
+  return ids.filter((_, index) => flags[index]);
 }
 
 /**

@@ -183,6 +183,9 @@ export async function addTokenPricedModel(
     const tokenContract = (await ethers.deployContract("TestGLM")) as unknown as TestGLM;
     const token = (await tokenContract.getAddress()) as Address;
     for (const holder of options.holders) await (await tokenContract.mint(holder, options.mint)).wait();
+    // The escrow's admin (account 0) allows the new currency first.
+    const escrow = await ethers.getContractAt("PredictionEscrow", stack.argus.escrow);
+    await (await escrow.setFeeToken(token, true, 10n ** 13n)).wait();
     const registered = await registerManifests(
       modelAdminContext(stack.chain.rpcUrl, stack.argus.escrow),
       await listManifests([manifestsDir]),
@@ -230,7 +233,7 @@ export async function requestPrediction(
     address: stack.argus.escrow,
     abi: predictionEscrowAbi,
     functionName: "requestPrediction",
-    args: [modelId, cidBytes],
+    args: [modelId, cidBytes, fee, 2 ** 40 - 1],
     value: fee,
     chain: hardhat,
     account: user.account,

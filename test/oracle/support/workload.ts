@@ -118,7 +118,7 @@ export async function sendRequestTransactions(
           account: wallet.account,
           chain: wallet.chain,
           to: stack.argus.escrow,
-          data: encodeRequest(request.modelId, cidBytes),
+          data: encodeRequest(request.modelId, cidBytes, await feeOf(stack, request.modelId)),
           value: await feeOf(stack, request.modelId),
           gas: 150_000n, // a request takes ~53k (~70k the first time an account pays); blocks pack by this limit
           nonce: nonce++,
@@ -183,9 +183,17 @@ export async function awaitRequests(
   return submitted;
 }
 
-function encodeRequest(modelId: number, cidBytes: Hex): Hex {
-  return encodeFunctionData({ abi: predictionEscrowAbi, functionName: "requestPrediction", args: [modelId, cidBytes] });
+/** A request paying `fee`, bounded by it; the load runs take any deadline. */
+function encodeRequest(modelId: number, cidBytes: Hex, fee: bigint): Hex {
+  return encodeFunctionData({
+    abi: predictionEscrowAbi,
+    functionName: "requestPrediction",
+    args: [modelId, cidBytes, fee, ANY_DEADLINE],
+  });
 }
+
+/** uint40's maximum: a `latestDeadline` that accepts any deadline. */
+const ANY_DEADLINE = 2 ** 40 - 1;
 
 /** JSON-RPC helpers of the Hardhat network. */
 export function hardhatRpc(client: PublicClient) {

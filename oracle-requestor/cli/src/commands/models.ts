@@ -11,7 +11,7 @@ import { type Hex, keccak256, parseEventLogs, toHex, zeroAddress } from "viem";
 import { manifestBytes, type ModelManifest, parseManifest } from "@argus/protocol/manifest";
 import { sha256OfFile } from "@argus/provider-image/sha256-file";
 import { describeModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
-import { DEFAULT_MODEL_TERMS, modelConfig, providerImageHashWord } from "@argus/escrow/model-registration";
+import { DEFAULT_MODEL_TERMS, isModelOperator, modelConfig, providerImageHashWord } from "@argus/escrow/model-registration";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { listModels } from "@argus/escrow/escrow-reads";
 import { pinResult } from "@argus/ipfs-node/client";
@@ -50,14 +50,18 @@ export const modelsListCommand: Command = {
   },
 };
 
-const ADD_USAGE = `usage: argus models add <model.onnx> --manifest <file> [--fee <amount>] [--fee-token <address>]
+const ADD_USAGE = `usage: argus models add <model.onnx> --manifest <file> --operator <address> [--fee <amount>] [--fee-token <address>]
          [--callback-gas-price <wei>] [--response-window <duration>] [--provider-image-hash <hex>] [--update] [--json]
 
 Registers a model: the ONNX file must hash to the manifest's weights.sha256; the
 manifest (its canonical JSON) is pinned to IPFS and its CID recorded on-chain. Needs
-the signing account to hold MODEL_ADMIN_ROLE (on the local stack: Hardhat account 0).
+the signing account to hold MODEL_ADMIN_ROLE (on the local stack: Hardhat account 0),
+and the fee currency to be one the escrow's admin allows.
 
   --manifest <file>            the model manifest (\`npm run models:manifest\` writes a skeleton)
+  --operator <address>         the oracle account that settles its requests and is paid
+                               for them (on the local stack: Hardhat account 1); with
+                               --update, added as one more operator
   --fee <amount>               fee per prediction in the fee currency (default 0.001)
   --fee-token <address>        ERC-20 fee currency (default: the native currency)
   --callback-gas-price <wei>   fee units charged per unit of callback gas (default 1 gwei)
@@ -77,12 +81,14 @@ export const modelsAddCommand: Command = {
       "callback-gas-price": { type: "string" },
       "response-window": { type: "string" },
       "provider-image-hash": { type: "string" },
+      operator: { type: "string" },
       update: { type: "boolean", default: false },
     });
     const [onnxPath, ...extra] = positionals;
     if (onnxPath === undefined) throw new UsageError("give the model's ONNX file");
     noPositionals(extra);
     if (values.manifest === undefined) throw new UsageError("--manifest is required");
+    const operator = values.operator === undefined ? undefined : parseAddress(values.operator, "--operator");
     const feeToken = values["fee-token"] === undefined ? DEFAULT_MODEL_TERMS.feeToken : parseAddress(values["fee-token"], "--fee-token");
     const responseWindow = parseSeconds(values["response-window"], "--response-window", DEFAULT_MODEL_TERMS.responseWindowSeconds);
     if (responseWindow < 60) throw new UsageError("--response-window must be at least 60 s");
@@ -137,6 +143,8 @@ export const modelsAddCommand: Command = {
     const existing = (await listModels(ctx)).find((model) => model.name === manifest.id);
     if (existing && !values.update)
       throw new Error(`a model named ${manifest.id} is registered already (#${existing.id}); --update changes it`);
+    if (!existing && operator === undefined)
+      throw new UsageError("--operator is required to register a model: the oracle account that will settle its requests");
     out.spin(`${existing ? "updating" : "registering"} ${manifest.id}…`);
     const hash = existing
       ? await wallet.writeContract({
@@ -145,7 +153,12 @@ export const modelsAddCommand: Command = {
           functionName: "updateModel",
           args: [existing.id, config],
         })
-      : await wallet.writeContract({ address: ctx.escrow, abi: predictionEscrowAbi, functionName: "registerModel", args: [config] });
+      : await wallet.writeContract({
+          address: ctx.escrow,
+          abi: predictionEscrowAbi,
+          functionName: "registerModel",
+          args: [config, operator as Hex],
+        });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash });
     out.done();
     if (receipt.status !== "success") throw new Error(`the registration ${hash} reverted`);
@@ -160,6 +173,15 @@ export const modelsAddCommand: Command = {
         args: [existing.id, true],
       });
       await ctx.client.waitForTransactionReceipt({ hash: activation });
+    }
+    if (existing && operator !== undefined && !(await isModelOperator(ctx, existing.id, operator as Hex))) {
+      const added = await wallet.writeContract({
+        address: ctx.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "setModelOperator",
+        args: [existing.id, operator as Hex, true],
+      });
+      await ctx.client.waitForTransactionReceipt({ hash: added });
     }
 
     const modelsDir = resolveModelsDir(undefined, settings.modelsDir, settings.modelsCacheDir);

@@ -12,7 +12,8 @@ import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
 import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { chainTime, type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { requestBounds } from "@argus/escrow/request-terms";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
@@ -25,9 +26,11 @@ import { type RequestStatus, waitForSettlement } from "../request-status.ts";
 const USAGE = `usage: argus request --model <id|name> --image <file|cid> [--wait] [--timeout <duration>] [--no-check] [--json] [--deployment <file>]
 
 Pins the image file to IPFS (or takes the CID of an image already pinned), pays the
-model's quoted fee to the escrow and prints the request id. With --wait it follows the
-request until the oracle answers and prints the result, verified against the digest
-recorded on-chain.
+model's quoted fee to the escrow and prints the request id. The request names that fee
+as the most it pays, and the deadline the model's response window promises (plus an
+hour) as the latest it accepts: if the model's terms change first, it reverts and costs
+nothing. With --wait it follows the request until the oracle answers and prints the
+result, verified against the digest recorded on-chain.
 
   --model <id|name>     registry id or name (see \`argus models list\`)
   --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most ${formatBytes(MAX_IMAGE_BYTES)}) or its CID
@@ -78,11 +81,12 @@ export const requestCommand: Command = {
     const currency = await currencyOf(ctx, feeToken);
     await ensureFunds(ctx, wallet.account.address, feeToken, fee, currency, out);
     out.spin(`paying ${formatAmount(fee, currency)} for ${model.name}…`);
+    const { maxFee, latestDeadline } = requestBounds(fee, model.responseWindow, await chainTime(ctx));
     const hash = await wallet.writeContract({
       address: ctx.escrow,
       abi: predictionEscrowAbi,
       functionName: "requestPrediction",
-      args: [model.id, toHex(imageCidToBytes(imageCid))],
+      args: [model.id, toHex(imageCidToBytes(imageCid)), maxFee, latestDeadline],
       ...(feeToken === zeroAddress ? { value: fee } : {}),
     });
     const request = await requestFromReceipt(ctx, hash);
