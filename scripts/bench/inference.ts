@@ -51,7 +51,7 @@ const engine = createEngine({ modelsDir, int8Path });
 const model = await engine.load(modelId);
 const [prepared] = await engine.decodeOnly(modelId, batch);
 if (prepared === undefined) throw new Error("no photo decoded");
-const feeds = { [model.manifest.input.name]: toOrtTensor(prepared.data, inputDims(model.manifest, prepared.runSize)) };
+const feeds = { [model.inputName]: toOrtTensor(prepared.data, inputDims(model.manifest, prepared.runSize)) };
 
 interface Stage {
   name: string;

@@ -20,7 +20,7 @@ import { noiseBytes, readSharedImage } from "./support/engine.ts";
 function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, runs: number[]): LoadedModel {
   const session = {
     async run(feeds: Record<string, { data: Float32Array; dims: number[] }>) {
-      const input = feeds[manifest.input.name]!;
+      const input = feeds.input!;
       const batch = input.dims[0]!;
       runs.push(batch);
       const perImage = input.data.length / batch;
@@ -31,10 +31,20 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
         output[image * 2] = first;
         output[image * 2 + 1] = batch;
       }
-      return { [manifest.output.name]: { data: output } };
+      return { output: { data: output } };
     },
   } as unknown as InferenceSession;
-  return { manifest, session, labels: [], fixedBatchSize, outputDims: [2], outputValuesPerImage: 2, inferencePath: "native-float" };
+  return {
+    manifest,
+    session,
+    inputName: "input",
+    outputName: "output",
+    labels: [],
+    fixedBatchSize,
+    outputDims: [2],
+    outputValuesPerImage: 2,
+    inferencePath: "native-float",
+  };
 }
 
 const POISON = -12345;
