@@ -89,14 +89,19 @@ async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: 
   return { ...model, selfTest: report };
 }
 
+/** Where a model's files are: a models folder, or each file's own path. */
+export type ModelFiles = string | { weights: string; labels: string };
+
 /**
  * Verifies and loads a model without its self-test — for running the self-test itself
  * (`argus models check` reports a failing model rather than refusing it). Never serve
  * from what this returns; the caller releases the session.
  */
-export async function loadModelUntested(manifest: ModelManifest, modelsDir: string, options: SessionOptions): Promise<LoadedModel> {
-  const weights = await readVerified(modelsDir, manifest.weights, `weights of model ${manifest.id}`);
-  const labelBytes = await readVerified(modelsDir, manifest.labels, `labels of model ${manifest.id}`);
+export async function loadModelUntested(manifest: ModelManifest, files: ModelFiles, options: SessionOptions): Promise<LoadedModel> {
+  const path = (pinned: { file: string }, which: "weights" | "labels") =>
+    typeof files === "string" ? join(files, pinned.file) : files[which];
+  const weights = await readVerified(path(manifest.weights, "weights"), manifest.weights, `weights of model ${manifest.id}`);
+  const labelBytes = await readVerified(path(manifest.labels, "labels"), manifest.labels, `labels of model ${manifest.id}`);
   const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
 
   let session: InferenceSession;
@@ -129,8 +134,7 @@ export async function loadModelUntested(manifest: ModelManifest, modelsDir: stri
   return { manifest, session, inputName, outputName, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
 }
 
-async function readVerified(modelsDir: string, pinned: { file: string; sha256: string }, what: string): Promise<Uint8Array> {
-  const path = join(modelsDir, pinned.file);
+async function readVerified(path: string, pinned: { sha256: string }, what: string): Promise<Uint8Array> {
   const bytes = await readFile(path);
   const actual = sha256Hex(bytes);
   if (actual !== pinned.sha256) {
