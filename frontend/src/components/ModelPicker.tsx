@@ -1,7 +1,8 @@
-/** The on-chain model registry as a list to pick from: name, task, fee, deadline. */
+/** The on-chain model registry as a list to pick from: name, task, fee, deadline, self-test score. */
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
-import { useCurrency, useDeployment, useModels } from "../hooks.ts";
+import { useCurrency, useDeployment, useManifest, useModels } from "../hooks.ts";
+import { type SelfTestSummary, selfTestSummary } from "../lib/self-test.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 
 export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
@@ -64,8 +65,34 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
           {currency && "token" in currency && currency.token ? " (permit)" : ""}
         </span>
         <span>Answer within {formatDuration(model.responseWindow)}</span>
+        <ModelSelfTest manifestCid={model.manifestCid} />
         {!model.active && <span className="warning-text">Not accepting requests</span>}
       </span>
     </label>
+  );
+}
+
+function ModelSelfTest({ manifestCid }: { manifestCid: string }) {
+  const manifest = useManifest(manifestCid);
+  if (manifest.isPending) return <SelfTestScore summary={undefined} />;
+  if (manifest.error) return <SelfTestScore summary={null} />;
+  return <SelfTestScore summary={selfTestSummary(manifest.data)} />;
+}
+
+/** The self-test score the registered manifest records; undefined while it is read, null when it cannot be. */
+export function SelfTestScore({ summary }: { summary: SelfTestSummary | undefined | null }) {
+  if (summary === undefined) return <span className="muted">Self-test …</span>;
+  if (summary === null) return <span className="muted">Self-test: manifest unavailable</span>;
+  return (
+    <>
+      <span className={`self-test ${summary.state}`} data-testid="self-test">
+        Self-test <strong>{summary.text}</strong>
+      </span>
+      {summary.unverified !== undefined && (
+        <span className="warning-text" title={summary.unverified}>
+          Unverified weights
+        </span>
+      )}
+    </>
   );
 }

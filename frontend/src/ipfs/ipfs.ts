@@ -5,8 +5,11 @@
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import { MAX_RESULT_BYTES } from "@argus/protocol/limits";
+import type { ModelManifest } from "@argus/protocol/manifest";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
+import { CID } from "multiformats/cid";
 import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
+import { manifestFromBlock } from "../lib/self-test.ts";
 
 const READ_TIMEOUT_MS = 20_000;
 
@@ -72,6 +75,26 @@ export async function readResultBytes(apiUrl: string, digest: `0x${string}`, sig
     if (error instanceof IpfsOperationError) throw error;
     throw classify(error, apiUrl);
   }
+}
+
+/** Manifests are a few kilobytes; anything much larger is not one. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/** The model manifest the registry names by CID, verified against it (see lib/self-test.ts). */
+export async function readManifest(apiUrl: string, manifestCid: string, signal?: AbortSignal): Promise<ModelManifest> {
+  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
+  let bytes: Uint8Array;
+  try {
+    bytes = await client(apiUrl).block.get(CID.parse(manifestCid), {
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      timeout: READ_TIMEOUT_MS,
+    });
+  } catch (error) {
+    throw classify(error, apiUrl);
+  }
+  if (bytes.byteLength > MAX_MANIFEST_BYTES)
+    throw new IpfsOperationError(`The manifest block is ${bytes.byteLength} bytes, too large for one.`);
+  return manifestFromBlock(bytes, manifestCid);
 }
 
 /** Reachability probe for the status bar: the node's `id`. */
