@@ -1,5 +1,5 @@
 /**
- * `npm run bench:inference [-- --model ID --runs N --models-dir DIR --int8-path PATH]`
+ * `npm run bench:inference [-- --model ID --runs N --models-dir DIR --int8-path PATH --intra-op-threads N]`
  *
  * Times a batch of 16 real photos (../shared/images, repeated to 16) through the
  * engine and prints the median of several rounds:
@@ -40,6 +40,7 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "11" },
     "models-dir": { type: "string" },
     "int8-path": { type: "string" },
+    "intra-op-threads": { type: "string" },
     "memory-child": { type: "string" },
   },
 });
@@ -48,7 +49,8 @@ if (int8Path !== undefined && !INT8_PATHS.includes(int8Path)) throw new Error(`-
 const modelId = flags.model;
 const runs = Number(flags.runs);
 const modelsDir = flags["models-dir"] ?? process.env.ARGUS_MODELS_DIR ?? SHARED_MODELS_DIR;
-const engine = createEngine({ modelsDir, int8Path });
+const intraOpThreads = flags["intra-op-threads"] === undefined ? undefined : Number(flags["intra-op-threads"]);
+const engine = createEngine({ modelsDir, int8Path, intraOpThreads });
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const requestsFor = (images: readonly { bytes: Uint8Array }[]) =>
   images.map((image, index) => ({ requestId: String(index + 1), imageCid: CID, image }));
