@@ -7,7 +7,9 @@
  * from those same bytes, so the file cannot change in between); the labels are
  * verified the same way; and the manifest's claims about tensor names, types and
  * sizes are checked against the graph, so a wrong manifest fails here with a message
- * rather than later with a wrong prediction.
+ * rather than later with a wrong prediction. Last, the model runs its self-test on the
+ * bundled reference photos: a manifest whose preprocessing is wrong loads fine and
+ * answers nonsense, and this is what catches it.
  *
  * One session per model per process: sessions are cached by models folder and
  * manifest, and concurrent loads of the same model share one promise.
