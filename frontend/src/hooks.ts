@@ -70,6 +70,17 @@ export function useModels() {
   });
 }
 
+/** A registered model's manifest, read from IPFS by the CID the registry records (loaded on demand: IPFS code is heavy). */
+export function useManifest(manifestCid: string) {
+  const deployment = useDeployment();
+  return useQuery({
+    queryKey: ["manifest", manifestCid],
+    queryFn: async ({ signal }) => (await import("./ipfs/ipfs.ts")).readManifest(deployment.ipfs.apiUrl, manifestCid, signal),
+    staleTime: Infinity, // a CID names one manifest forever
+    retry: 1,
+  });
+}
+
 /** The ERC-20 behind a token-priced model, or the native currency for address(0). */
 export function useCurrency(token: Address | undefined): { currency?: Currency & { token?: TokenInfo }; error?: unknown } {
   const client = useClient();

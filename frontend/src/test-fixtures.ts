@@ -1,4 +1,5 @@
 /** Results shaped exactly as the engine writes them, for the component and verification tests. */
+import type { ModelManifest } from "@argus/protocol/manifest";
 import type { ClassificationResult, DetectionResult } from "@argus/protocol/result";
 
 export const IMAGE_CID = "bafkreidxv53ywunl2sr4khc53wlsasu4hltbj26mw5nga3b3nbs25vtujy";
@@ -42,4 +43,29 @@ export const detection: DetectionResult = {
     { classIndex: 5, label: "bus", score: 0.75, box: { x: 10, y: 40, width: 600, height: 380 } },
     { classIndex: 0, label: "person", score: 0.83, box: { x: 500, y: 200, width: 60, height: 200 } },
   ],
+};
+
+/** A manifest as the registry pins it, with the score `argus models add` records. */
+export const classifierManifest: ModelManifest = {
+  manifestVersion: 1,
+  id: "mobilenetv2-12-int8",
+  name: "MobileNetV2 1.0 (ImageNet, int8)",
+  task: "classification",
+  weights: { file: "mobilenetv2-12-int8.onnx", sha256: common.weightsSha256 },
+  input: { name: "input", dtype: "float32", layout: "NCHW", width: 224, height: 224 },
+  preprocess: {
+    resize: { policy: "resize-crop", shortSide: 256 },
+    interpolation: "bilinear",
+    colorOrder: "RGB",
+    scale: 1 / 255,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
+  selfTest: { referenceSet: "imagenet-photos-v1", minimumCorrect: 6, measured: { correct: 6, total: 6 } },
+  output: { name: "output", kind: "logits" },
+  labels: {
+    file: "imagenet-synset.txt",
+    format: "synset-lines",
+    sha256: "acf75ef0abe89694b19056e0796401068b459c457baa30335f240c7692857355",
+  },
 };

@@ -14,6 +14,8 @@
  *   ARGUS_RESPONSE_WINDOW_S    seconds the oracle has to answer (default 3600)
  *   ARGUS_PROVIDER_IMAGE_HASH  the Golem image's gvmkit-build hash, hex (default: none yet)
  *   ARGUS_IPFS_API             if set, each manifest is pinned there as a raw block
+ *   ARGUS_MODELS_DIR           the model files, for the self-test every model passes before it is
+ *                              registered (default: the download cache, filled from the manifests' URLs)
  */
 import { readFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
@@ -23,6 +25,9 @@ import { type Address, createPublicClient, createWalletClient, custom, defineCha
 import { IGNITION_DEPLOYMENTS_DIR } from "@argus/devchain";
 import { DEFAULT_MODEL_TERMS, type ModelTerms, providerImageHashWord, registerManifests } from "@argus/escrow/model-registration";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
+import { checkModel } from "@argus/provider-image/check-model";
+import { engineOptions, loadProviderConfig } from "@argus/provider-image/config";
+import { SelfTestFailedError } from "@argus/provider-image/self-test";
 
 const env = process.env;
 const connection = await network.create();
@@ -65,10 +70,19 @@ const terms: ModelTerms = {
 const dirs = env.ARGUS_MANIFESTS_DIR ? env.ARGUS_MANIFESTS_DIR.split(delimiter) : [BUILTIN_MANIFESTS_DIR];
 const ipfs = env.ARGUS_IPFS_API ? createKuboClient({ url: env.ARGUS_IPFS_API }) : undefined;
 
+// No model is registered before it passes its self-test on the reference photos.
+const manifests = await listManifests(dirs);
+const { modelsDir, download } = engineOptions(loadProviderConfig(env));
+for (const manifest of manifests) {
+  const report = await checkModel(manifest, { modelsDir, download });
+  if (!report.passed) throw new SelfTestFailedError(report);
+  console.log(`self-test  ${manifest.id} ${report.correct}/${report.total} (requires ${report.minimumCorrect})`);
+}
+
 const wallet = createWalletClient({ chain, transport, account: admin });
 const models = await registerManifests(
   { client, wallet, escrow: await escrowAddress(), operator },
-  await listManifests(dirs),
+  manifests,
   terms,
   async (bytes) => {
     await ipfs?.block.put(bytes, { format: "raw", mhtype: "sha2-256", pin: true });

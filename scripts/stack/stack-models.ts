@@ -3,8 +3,9 @@
  * (provider-image/manifests, plus ARGUS_MANIFESTS_DIR) whose files are in the models
  * folder — ARGUS_MODELS_DIR if set, else the download cache, which is filled on first
  * start from each manifest's pinned URL (or ARGUS_MODELS_MIRROR) and checked by
- * sha256. A file that is present but does not match its manifest's sha256 leaves its
- * model out. With no usable model at all, the error says exactly what to set.
+ * sha256 — and that passes its self-test on the reference photos. A file that does not
+ * match its manifest's sha256, or a model that fails its self-test, leaves its model
+ * out (and unregistered). With no usable model at all, the error says exactly what to set.
  */
 import { basename, join, relative } from "node:path";
 import { listManifests } from "@argus/provider-image/catalog";
@@ -13,6 +14,8 @@ import { ensureModelFiles, MODELS_MIRROR_ENV, pinnedFiles } from "@argus/provide
 import { describeModelsDir, MODELS_DIR_ENV, type ModelsDir } from "@argus/provider-image/models-dir";
 import type { ModelManifest } from "@argus/protocol/manifest";
 import { sha256OfFile } from "@argus/provider-image/sha256-file";
+import { checkModel } from "@argus/provider-image/check-model";
+import { SelfTestFailedError } from "@argus/provider-image/self-test";
 import type { StackLog } from "./stack-log.ts";
 import { StackError } from "./stack-settings.ts";
 
@@ -39,6 +42,10 @@ export async function prepareModels(env: NodeJS.ProcessEnv, log: StackLog, repoR
       for (const pinned of pinnedFiles(manifest)) {
         if (!checked.has(pinned.file)) checked.set(pinned.file, await checkFile(join(dir.path, pinned.file), pinned.sha256));
         problem ??= checked.get(pinned.file);
+      }
+      if (problem === undefined) {
+        const report = await checkModel(manifest, { modelsDir: dir, download });
+        if (!report.passed) problem = new SelfTestFailedError(report).message;
       }
     } catch (error) {
       problem = (error as Error).message;

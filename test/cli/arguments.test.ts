@@ -9,8 +9,18 @@ import { argus, argusProcess, cleanEnv } from "./support/argus.ts";
 /** Each bad invocation: one line naming the problem, then the command's usage, exit code 2. */
 const USAGE_ERRORS: { args: string[]; message: string; usage: string }[] = [
   { args: ["frobnicate"], message: 'unknown command "frobnicate"', usage: "usage: npx argus <command>" },
-  { args: ["models"], message: '"models" needs a subcommand: list, add', usage: "usage: npx argus <command>" },
-  { args: ["models", "remove"], message: '"models remove" is not a command; models has: list, add', usage: "usage: npx argus <command>" },
+  { args: ["models"], message: '"models" needs a subcommand: list, add, check', usage: "usage: npx argus <command>" },
+  {
+    args: ["models", "remove"],
+    message: '"models remove" is not a command; models has: list, add, check',
+    usage: "usage: npx argus <command>",
+  },
+  { args: ["models", "check"], message: "give one model id or manifest file", usage: "usage: argus models check" },
+  {
+    args: ["models", "check", "mobilenetv2-12-int8", "--record"],
+    message: "--record writes into a manifest file",
+    usage: "usage: argus models check",
+  },
   { args: ["request", "--image", "x.jpg"], message: "--model is required", usage: "usage: argus request" },
   { args: ["request", "--model", "2"], message: "--image is required", usage: "usage: argus request" },
   {

@@ -382,6 +382,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     await writeFile(manifestFile, JSON.stringify(copy));
     const onnx = join(workDir, "squeezenet1.1-fp16.onnx");
     await copyFile(join(SHARED_MODELS_DIR, "squeezenet1.1-fp16.onnx"), onnx);
+    await copyFile(join(SHARED_MODELS_DIR, "imagenet-synset.txt"), join(workDir, "imagenet-synset.txt")); // the self-test's labels
 
     const wrongWeights = await argus(
       ["models", "add", join(SHARED_MODELS_DIR, "mobilenetv2-12-int8.onnx"), "--manifest", manifestFile],
@@ -418,7 +419,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     );
     expect(added.code, added.stderr).to.equal(0);
     const registered = added.json<{ modelId: number; action: string; manifestCid: string }>();
-    expect(registered).to.deep.include({ modelId: 4, action: "registered" });
+    expect(registered).to.deep.include({ modelId: 4, action: "registered", selfTest: { correct: 6, total: 6, minimumCorrect: 6 } });
     expect(registered.manifestCid).to.equal((await resultCidForBytes(manifestBytes(copy))).toString());
     const block = await createIpfsClient(ipfs.apiUrl).block.get(await resultCidForBytes(manifestBytes(copy)));
     expect(Buffer.from(block).equals(Buffer.from(manifestBytes(copy)))).to.equal(true);
@@ -449,6 +450,23 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(updated.code, updated.stderr).to.equal(0);
     expect(updated.json()).to.deep.include({ modelId: 4, action: "updated" });
     expect([await isOperator(oracleAccount), await isOperator(second)]).to.deep.equal([true, true]);
+  });
+
+  it("models add: a model that fails its self-test is refused, naming the photos it got wrong, and nothing is registered", async function () {
+    const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "squeezenet1.1-fp16.json"), "utf8"));
+    const rgb = { ...manifest, id: "squeezenet-rgb", preprocess: { ...manifest.preprocess, colorOrder: "RGB", mean: [123, 117, 104] } };
+    delete rgb.selfTest.measured;
+    const manifestFile = join(workDir, "squeezenet-rgb.json");
+    await writeFile(manifestFile, JSON.stringify(rgb));
+    const admin = { ...env, ARGUS_PRIVATE_KEY: hardhatAccountKey(0), ARGUS_MODELS_DIR: SHARED_MODELS_DIR };
+    const before = (await argus(["models", "list", "--json"], env)).json<unknown[]>().length;
+    const refused = await argus(["models", "add", join(SHARED_MODELS_DIR, "squeezenet1.1-fp16.onnx"), "--manifest", manifestFile], admin);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr)
+      .to.include("model squeezenet-rgb failed its self-test on imagenet-photos-v1: 4 of 6 right, its manifest requires 6")
+      .and.include("glow-dog-207.png: expected golden retriever (207), obtained", refused.stderr);
+    expect((await argus(["models", "list", "--json"], env)).json<unknown[]>().length).to.equal(before);
+    expect(JSON.parse(await readFile(manifestFile, "utf8")).selfTest.measured).to.equal(undefined);
   });
 
   it("a record of another chain is refused", async function () {

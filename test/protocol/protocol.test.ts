@@ -355,6 +355,37 @@ describe("provider-image: protocol", function () {
       expect(() => parseManifest(manifest)).to.throw(/shortSide 200 must be at least/);
     });
 
+    it("requires a self-test on the reference set of the model's task, with a score that cannot exceed its items", async function () {
+      const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8"));
+      const { selfTest, ...untested } = manifest;
+      expect(() => parseManifest(untested, "untested.json")).to.throw(/selfTest/);
+      expect(() => parseManifest({ ...manifest, selfTest: { ...selfTest, referenceSet: "coco-objects-v1" } })).to.throw(
+        /a classification model is tested on "imagenet-photos-v1"/,
+      );
+      expect(() => parseManifest({ ...manifest, selfTest: { ...selfTest, measured: { correct: 7, total: 6 } } })).to.throw(
+        /cannot exceed measured.total/,
+      );
+      expect(() => parseManifest({ ...manifest, selfTest: { ...selfTest, minimumCorrect: 0 } })).to.throw(/minimumCorrect/);
+    });
+
+    it("expresses the catalogue's preprocessing: no crop, NHWC, a background class, unnamed tensors, an unverified note", async function () {
+      const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "mobilenetv2-12-int8.json"), "utf8"));
+      const { name: _input, ...unnamedInput } = manifest.input;
+      const parsed = parseManifest({
+        ...manifest,
+        unverified: "an automated export that may carry random weights",
+        input: { ...unnamedInput, layout: "NHWC", width: 299, height: 299 },
+        preprocess: { ...manifest.preprocess, resize: { policy: "resize" } },
+        output: { kind: "probabilities", backgroundClass: true },
+      });
+      expect(parsed.input.name).to.equal(undefined);
+      expect(parsed.preprocess.resize).to.deep.equal({ policy: "resize" });
+      expect(parsed.output).to.deep.equal({ kind: "probabilities", backgroundClass: true });
+      expect(() =>
+        parseManifest({ ...manifest, preprocess: { ...manifest.preprocess, resize: { policy: "resize", shortSide: 256 } } }),
+      ).to.throw();
+    });
+
     it("reads the three label formats", function () {
       expect(parseLabels("n01440764 tench, Tinca tinca\nn01443537 goldfish, Carassius auratus\n", "synset-lines")).to.deep.equal([
         "tench, Tinca tinca",

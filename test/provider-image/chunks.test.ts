@@ -20,7 +20,7 @@ import { noiseBytes, readSharedImage } from "./support/engine.ts";
 function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, runs: number[]): LoadedModel {
   const session = {
     async run(feeds: Record<string, { data: Float32Array; dims: number[] }>) {
-      const input = feeds[manifest.input.name]!;
+      const input = feeds.input!;
       const batch = input.dims[0]!;
       runs.push(batch);
       const perImage = input.data.length / batch;
@@ -31,7 +31,7 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
         output[image * 2] = first;
         output[image * 2 + 1] = batch;
       }
-      return { [manifest.output.name]: { data: output } };
+      return { output: { data: output } };
     },
   } as unknown as InferenceSession;
   const manifestCid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
@@ -39,6 +39,8 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
     manifest,
     manifestCid,
     session,
+    inputName: "input",
+    outputName: "output",
     labels: [],
     fixedBatchSize,
     outputDims: [2],
@@ -102,24 +104,45 @@ describe("provider-image: chunks and session runs", function () {
     }
   });
 
-  it("a fixed-batch model gets one run per image, started as each image is decoded; a dynamic one gets one run", async function () {
+  it("a fixed-batch model gets one run per image, started as each image is decoded; a dynamic one runs whatever has decoded", async function () {
     requireSharedData(this);
     const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg"].map(readSharedImage));
     const sources = [...photos, noiseBytes(100)].map((bytes) => ({ bytes }));
     const options = { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 4, maxChunk: 16 };
 
-    for (const [fixedBatchSize, expectedRuns] of [
-      [1, [1, 1, 1]],
-      [null, [3]],
-    ] as const) {
+    for (const fixedBatchSize of [1, null]) {
       const chunks: InputChunk[] = [];
       const rejections = await decodeIntoChunks(standInNetwork(manifest, fixedBatchSize, []), sources, options, async (chunk) => {
         chunks.push(chunk);
       });
-      expect(chunks.map((chunk) => chunk.runSize)).to.deep.equal(expectedRuns);
+      const sizes = chunks.map((chunk) => chunk.runSize);
+      if (fixedBatchSize === 1) expect(sizes).to.deep.equal([1, 1, 1]);
+      else expect(sizes[0]).to.equal(1); // the first image decoded runs at once, while the others decode
       expect(chunks.flatMap((chunk) => chunk.slots.map((slot) => slot.imageIndex)).sort()).to.deep.equal([0, 1, 2]);
       expect([...rejections.keys()]).to.deep.equal([3]);
       expect(rejections.get(3)!.code).to.equal("NOT_AN_IMAGE");
     }
+  });
+
+  it("a dynamic batch: while the network runs, the next images decode, and the next run takes them all", async function () {
+    requireSharedData(this);
+    const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg", "glow_dog_207.png"].map(readSharedImage));
+    const sources = [...photos, ...photos].map((bytes) => ({ bytes }));
+    const runs: { size: number; imageIndexes: number[] }[] = [];
+    let running = 0;
+    await decodeIntoChunks(
+      standInNetwork(manifest, null, []),
+      sources,
+      { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 4, maxChunk: 16 },
+      async (chunk) => {
+        expect(++running, "one run at a time").to.equal(1);
+        runs.push({ size: chunk.runSize, imageIndexes: chunk.slots.map((slot) => slot.imageIndex) });
+        await new Promise((resolve) => setTimeout(resolve, 150)); // a slow network: the decoders get ahead of it
+        running--;
+      },
+    );
+    expect(runs[0]!.size).to.equal(1);
+    expect(runs.length).to.be.below(sources.length); // later runs carried several images
+    expect(runs.flatMap((run) => run.imageIndexes).sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });

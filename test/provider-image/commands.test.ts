@@ -287,5 +287,55 @@ describe("provider-image: commands", function () {
       const predicted = await run(PREDICT, ["--model", "squeezenet1.1-fp16", "--models-dir", models, sharedImage("wml_cat.jpg")]);
       expect(predicted.code, predicted.stderr).to.equal(0);
     });
+
+    it("downloads from each manifest's own URL and saves a file only when its sha256 matches", async function () {
+      // A zoo-style manifest whose URLs point at the local server instead of github.com.
+      const manifests = await scratchDir("argus-manifests-");
+      const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MOBILENET}.json`), "utf8"));
+      manifest.id = "zoo-style";
+      manifest.weights.url = `${mirror.url}/mobilenetv2-12-int8.onnx`;
+      manifest.labels.url = `${mirror.url}/imagenet-synset.txt`;
+      await writeFile(join(manifests, "zoo-style.json"), JSON.stringify(manifest));
+      const models = await scratchDir("argus-models-");
+      mirror.requests.length = 0;
+      const good = await run(FETCH, ["--models-dir", models, "zoo-style"], { ARGUS_MANIFESTS_DIR: manifests });
+      expect(good.code, good.stderr).to.equal(0);
+      expect(good.stderr).to.match(/downloaded\s+mobilenetv2-12-int8.onnx/);
+      expect(mirror.requests.sort()).to.deep.equal(["/imagenet-synset.txt", "/mobilenetv2-12-int8.onnx"]);
+
+      mirror.tampered = Buffer.from("an HTML error page, say");
+      try {
+        const other = await scratchDir("argus-models-");
+        const bad = await run(FETCH, ["--models-dir", other, "zoo-style"], { ARGUS_MANIFESTS_DIR: manifests });
+        expect(bad.code).to.equal(1);
+        expect(bad.stderr).to.contain("ModelIntegrityError").and.contain(manifest.weights.sha256).and.contain("not saved");
+        expect(await readdir(other)).to.deep.equal([]);
+      } finally {
+        mirror.tampered = undefined;
+      }
+    });
+
+    it("fetches a catalogue model named on purpose; offline, it says which URL it needs and what to do", async function () {
+      const models = await scratchDir("argus-models-");
+      mirror.tampered = Buffer.from("not resnet");
+      try {
+        const wrong = await run(FETCH, ["--models-dir", models, "resnet50-v1-12"], { ARGUS_MODELS_MIRROR: mirror.url });
+        expect(wrong.code).to.equal(1);
+        expect(wrong.stderr).to.contain("3f03fdef724b22947eed826f1eef1dc5c34151bb4c37d634f1db89dfa2dd1526").and.contain("not saved");
+      } finally {
+        mirror.tampered = undefined;
+      }
+      const offline = await run(FETCH, ["--models-dir", models, "resnet50-v1-12"], { ARGUS_MODELS_MIRROR: "http://127.0.0.1:9" });
+      expect(offline.code).to.equal(1);
+      expect(offline.stderr)
+        .to.contain("model resnet50-v1-12 needs resnet50-v1-12.onnx from http://127.0.0.1:9/resnet50-v1-12.onnx")
+        .and.contain("Offline")
+        .and.contain(models);
+      expect(await readdir(models)).to.deep.equal([]);
+      // The served models are not the catalogue: without ids, nothing from it is fetched.
+      const unknown = await run(FETCH, ["--models-dir", models, "no-such-model"]);
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.contain("resnet50-v1-12"); // …but the error lists the known ids, the catalogue's too
+    });
   });
 });

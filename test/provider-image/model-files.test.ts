@@ -11,13 +11,28 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { BUILTIN_MANIFESTS_DIR, loadManifest, UnknownModelError } from "@argus/provider-image/catalog";
+import {
+  BUILTIN_MANIFESTS_DIR,
+  CATALOG_MANIFESTS_DIR,
+  listManifests,
+  loadManifest,
+  UnknownModelError,
+} from "@argus/provider-image/catalog";
 import { createEngine } from "@argus/provider-image/engine";
 import { ModelMismatchError } from "@argus/provider-image/loaded-model";
 import { ModelFilesMissingError, ModelIntegrityError } from "@argus/provider-image/model-files";
 import { defaultModelsCacheDir, resolveModelsDir } from "@argus/provider-image/models-dir";
 import { loadProviderConfig, modelsDirOf } from "@argus/provider-image/config";
 import { SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
+
+/** online-sources.tsv: the ONNX Model Zoo files, path → sha256 of the real (LFS) file, at the pinned commit. */
+async function zooSources(): Promise<{ commit: string; sha256ByPath: Map<string, string> }> {
+  const text = await readFile(join(SHARED_MODELS_DIR, "online-sources.tsv"), "utf8");
+  const commit = /onnx\/models at commit ([0-9a-f]{40})/.exec(text)?.[1];
+  if (commit === undefined) throw new Error("online-sources.tsv names no commit");
+  const rows = text.split("\n").filter((line) => line !== "" && !line.startsWith("#") && !line.startsWith("path\t"));
+  return { commit, sha256ByPath: new Map(rows.map((line) => [line.split("\t")[0]!, line.split("\t")[2]!])) };
+}
 import {
   expectClassification,
   MOBILENET,
@@ -164,6 +179,66 @@ describe("provider-image: model files", function () {
       manifest.name = "impostor";
       await writeFile(join(dir, `${MOBILENET}.json`), JSON.stringify(manifest));
       await expectRejection(loadManifest(MOBILENET, [BUILTIN_MANIFESTS_DIR, dir]), UnknownModelError, "defined differently");
+    });
+  });
+
+  describe("the catalogue of downloadable models (not served)", function () {
+    it("pins every file of online-sources.tsv it lists by its zoo URL at the fixed commit and the real file's sha256", async function () {
+      const { commit, sha256ByPath } = await zooSources();
+      const catalog = await listManifests([CATALOG_MANIFESTS_DIR]);
+      const served = await listManifests([BUILTIN_MANIFESTS_DIR]);
+      const imagenetLabels = served.find((manifest) => manifest.id === MOBILENET)!.labels;
+      for (const manifest of catalog) {
+        const prefix = `https://github.com/onnx/models/raw/${commit}/`;
+        expect(manifest.weights.url, manifest.id).to.satisfy((url: string) => url.startsWith(prefix));
+        const path = manifest.weights.url!.slice(prefix.length);
+        expect(manifest.weights.sha256, manifest.id).to.equal(sha256ByPath.get(path));
+        expect(manifest.weights.file).to.equal(`${manifest.id}.onnx`);
+        expect(manifest.labels).to.deep.equal(imagenetLabels);
+        expect(manifest.unverified !== undefined, `${manifest.id} is unverified exactly when it is a Computer_Vision export`).to.equal(
+          path.startsWith("Computer_Vision/"),
+        );
+        expect(served.map((model) => model.id)).to.not.include(manifest.id);
+      }
+      const ids = catalog.map((manifest) => manifest.id);
+      for (const family of [
+        "resnet50-v1-12",
+        "resnet50-v1-12-int8",
+        "resnet50-v2-7",
+        "resnet101-v1-7",
+        "resnet152-v2-7",
+        "densenet121-12",
+        "densenet121-12-int8",
+        "googlenet-12",
+        "googlenet-12-int8",
+        "inception-v1-12-int8",
+        "efficientnet-lite4-11",
+        "efficientnet-lite4-11-int8",
+        "shufflenet-v2-12",
+        "shufflenet-v2-12-int8",
+        "vgg16-12",
+        "vgg16-12-int8",
+        "vgg19-7",
+        "inception-v3-timm",
+        "xception-timm",
+        "inception-resnet-v2-timm",
+        "nasnet-large-timm",
+        "densenet169-torch-hub",
+        "densenet201-timm",
+      ]) {
+        expect(ids).to.include(family);
+      }
+    });
+
+    it("spells out the zoo's preprocessing: NHWC and (x − 127) / 128 for EfficientNet-Lite4, whole-image BGR Caffe means for GoogLeNet", async function () {
+      const efficientnet = await loadManifest("efficientnet-lite4-11", [CATALOG_MANIFESTS_DIR]);
+      expect(efficientnet.input.layout).to.equal("NHWC");
+      expect(efficientnet.preprocess).to.deep.include({ scale: 1, mean: [127, 127, 127], std: [128, 128, 128] });
+      const googlenet = await loadManifest("googlenet-12", [CATALOG_MANIFESTS_DIR]);
+      expect(googlenet.preprocess).to.deep.include({ resize: { policy: "resize" }, colorOrder: "BGR", scale: 1 });
+      expect(googlenet.output.kind).to.equal("probabilities");
+      const nasnet = await loadManifest("nasnet-large-timm", [CATALOG_MANIFESTS_DIR]);
+      expect([nasnet.input.width, nasnet.input.height]).to.deep.equal([331, 331]);
     });
   });
 

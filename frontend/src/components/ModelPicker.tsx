@@ -2,13 +2,14 @@
  * The on-chain model registry as cards to pick from: the manifest's human name, task,
  * input size and description (fetched by the registry's manifest CID and checked), the
  * fee, and the typical wait measured from recent answers, with the deadline as the refund
- * promise it is. (The manifest's labels file is not on IPFS: no label list yet.)
+ * promise it is, and the self-test score the manifest records. (The manifest's labels
+ * file is not on IPFS: no label list yet.)
  */
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
-import { useQuery } from "@tanstack/react-query";
-import { useCurrency, useDeployment, useModels, useRecentWaits } from "../hooks.ts";
-import { describeWait, fetchManifest, selfTestScore, typicalWait } from "../lib/model-card.ts";
+import { useCurrency, useDeployment, useManifest, useModels, useRecentWaits } from "../hooks.ts";
+import { describeWait, typicalWait } from "../lib/model-card.ts";
+import { type SelfTestSummary, selfTestSummary } from "../lib/self-test.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 
 export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
@@ -45,18 +46,11 @@ export function ModelPicker({ selected, onSelect }: { selected?: number; onSelec
 }
 
 function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: boolean; onSelect: (model: ModelInfo) => void }) {
-  const deployment = useDeployment();
   const { currency } = useCurrency(model.feeToken);
-  const manifest = useQuery({
-    queryKey: ["manifest", model.manifestCid],
-    queryFn: () => fetchManifest(deployment.ipfs.apiUrl, model.manifestCid),
-    staleTime: Number.POSITIVE_INFINITY,
-    retry: false,
-  });
+  const manifest = useManifest(model.manifestCid);
   const waits = useRecentWaits(model.id);
   const card = manifest.data;
   const wait = typicalWait(waits.data ?? []);
-  const score = selfTestScore(card);
   const id = `model-${model.id}`;
   // The radio is named by what the card shows as its title: the human name and the registry id
   // (two entries may share a manifest's name, e.g. one model priced in two currencies).
@@ -90,7 +84,6 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
             {card.task === "detection"
               ? ` · boxes scoring ${Math.round(card.detection.scoreThreshold * 100)} % and up`
               : " · top-5 classes"}
-            {score !== undefined && ` · self-test ${Math.round(score * 100)} %`}
           </span>
         )}
         {card?.description && <span className="model-description">{card.description}</span>}
@@ -102,8 +95,28 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
           {wait !== undefined ? `Answer ${describeWait(wait)}` : "No recent answers to time"} · refunded if none within{" "}
           {formatDuration(model.responseWindow)}
         </span>
+        <SelfTestScore summary={manifest.isPending ? undefined : manifest.data ? selfTestSummary(manifest.data) : null} />
         {!model.active && <span className="warning-text">Not accepting requests</span>}
       </span>
     </label>
+  );
+}
+
+
+/** The self-test score the registered manifest records; undefined while it is read, null when it cannot be. */
+export function SelfTestScore({ summary }: { summary: SelfTestSummary | undefined | null }) {
+  if (summary === undefined) return <span className="muted">Self-test …</span>;
+  if (summary === null) return <span className="muted">Self-test: manifest unavailable</span>;
+  return (
+    <>
+      <span className={`self-test ${summary.state}`} data-testid="self-test">
+        Self-test <strong>{summary.text}</strong>
+      </span>
+      {summary.unverified !== undefined && (
+        <span className="warning-text" title={summary.unverified}>
+          Unverified weights
+        </span>
+      )}
+    </>
   );
 }

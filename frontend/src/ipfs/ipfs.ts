@@ -5,9 +5,11 @@
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import { MAX_RESULT_BYTES } from "@argus/protocol/limits";
+import type { ModelManifest } from "@argus/protocol/manifest";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
 import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
+import { manifestFromBlock } from "../lib/self-test.ts";
 
 const READ_TIMEOUT_MS = 20_000;
 
@@ -75,6 +77,26 @@ export async function readResultBytes(apiUrl: string, digest: `0x${string}`, sig
   }
 }
 
+/** Manifests are a few kilobytes; anything much larger is not one. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/** The model manifest the registry names by CID, verified against it (see lib/self-test.ts). */
+export async function readManifest(apiUrl: string, manifestCid: string, signal?: AbortSignal): Promise<ModelManifest> {
+  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
+  let bytes: Uint8Array;
+  try {
+    bytes = await client(apiUrl).block.get(CID.parse(manifestCid), {
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      timeout: READ_TIMEOUT_MS,
+    });
+  } catch (error) {
+    throw classify(error, apiUrl);
+  }
+  if (bytes.byteLength > MAX_MANIFEST_BYTES)
+    throw new IpfsOperationError(`The manifest block is ${bytes.byteLength} bytes, too large for one.`);
+  return manifestFromBlock(bytes, manifestCid);
+}
+
 /** Reachability probe for the status bar: the node's `id`. */
 export async function probe(apiUrl: string): Promise<boolean> {
   try {
@@ -85,31 +107,3 @@ export async function probe(apiUrl: string): Promise<boolean> {
   }
 }
 
-/** Manifests are small JSON documents; anything bigger is not one. */
-const MAX_MANIFEST_BYTES = 256 * 1024;
-
-/**
- * The bytes of a model's manifest, the raw block its on-chain `manifestCid` names,
- * checked against the CID's sha-256 (so a node cannot describe the model differently).
- */
-export async function readManifestBytes(apiUrl: string, manifestCid: string, signal?: AbortSignal): Promise<Uint8Array> {
-  const cid = CID.parse(manifestCid);
-  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
-  let bytes: Uint8Array;
-  try {
-    bytes = await client(apiUrl).block.get(cid, {
-      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      timeout: READ_TIMEOUT_MS,
-    });
-  } catch (error) {
-    throw classify(error, apiUrl);
-  }
-  if (bytes.byteLength > MAX_MANIFEST_BYTES)
-    throw new IpfsOperationError(`The manifest block is ${bytes.byteLength} bytes: not a manifest.`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
-  const expected = cid.multihash.digest;
-  if (cid.multihash.code !== 0x12 || digest.length !== expected.length || digest.some((byte, index) => byte !== expected[index])) {
-    throw new IpfsOperationError(`The manifest served for ${manifestCid} does not match its CID.`);
-  }
-  return bytes;
-}

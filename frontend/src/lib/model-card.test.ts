@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeWait, selfTestScore, typicalWait } from "./model-card.ts";
+import { describeWait, typicalWait } from "./model-card.ts";
 
 describe("model cards", () => {
   it("takes the median of recent waits, so one slow request does not set the expectation", () => {
@@ -15,9 +15,4 @@ describe("model cards", () => {
     expect(describeWait(7200)).toBe("usually ~2 h");
   });
 
-  it("shows a self-test score only when the manifest carries a valid one", () => {
-    expect(selfTestScore(undefined)).toBeUndefined();
-    expect(selfTestScore({ selfTest: { score: 0.92 } } as never)).toBe(0.92);
-    expect(selfTestScore({ selfTest: { score: 7 } } as never)).toBeUndefined();
-  });
 });

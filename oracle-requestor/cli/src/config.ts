@@ -1,7 +1,8 @@
 /**
  * The `argus` CLI's settings, in the settings pattern of @argus/protocol's config-fields:
  * the deployment record, endpoints that override the record's, the user's key, and the
- * provider settings the CLI shares (image caps, models folder). main.ts loads them from
+ * provider settings the CLI shares (image caps, models and manifests folders, download
+ * mirror). main.ts loads them from
  * the environment once per command; commands get the typed object.
  */
 import { resolve } from "node:path";
@@ -77,6 +78,8 @@ export const CLI_SETTINGS = {
     help: "its password (asked for on a terminal when unset)",
   },
   modelsDir: PROVIDER_SETTINGS.modelsDir,
+  manifestsDirs: PROVIDER_SETTINGS.manifestsDirs,
+  modelsMirror: PROVIDER_SETTINGS.modelsMirror,
   maxImageBytes: PROVIDER_SETTINGS.maxImageBytes,
   maxImagePixels: PROVIDER_SETTINGS.maxImagePixels,
   debug: PROVIDER_SETTINGS.debug,

@@ -28,8 +28,13 @@ export const COMMANDS: readonly Entry[] = [
   },
   {
     name: "models add",
-    summary: "hash an ONNX model, pin its manifest and register it on-chain",
+    summary: "hash and self-test an ONNX model, pin its manifest and register it on-chain",
     load: async () => (await import("./commands/models.ts")).modelsAddCommand,
+  },
+  {
+    name: "models check",
+    summary: "run a model's self-test on the bundled reference photos",
+    load: async () => (await import("./commands/models-check.ts")).modelsCheckCommand,
   },
   {
     name: "request",
@@ -133,8 +138,9 @@ export async function runArgus(argv: readonly string[], io: Io = processIo()): P
       io.stderr.write(`argus ${entry.name}: ${error.message}\n\n${command.usage}\n`);
       return EXIT.usage;
     }
-    // A deployment record's problems are listed one per line; anything else is said in one.
-    const message = (error as Error).name === "DeploymentError" ? (error as Error).message : firstLine(error);
+    // A deployment record's problems and a self-test's misses are listed one per line; anything else is said in one.
+    const listed = ["DeploymentError", "SelfTestFailedError"].includes((error as Error).name);
+    const message = listed ? (error as Error).message : firstLine(error);
     io.stderr.write(`argus ${entry.name}: ${message}\n`);
     if (settings.debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return EXIT.failure;

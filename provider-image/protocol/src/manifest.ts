@@ -43,10 +43,17 @@ export const LabelsSchema = z.strictObject({ ...PinnedFileFields, format: LabelF
 
 const positiveInt = z.int().min(1).max(8192);
 
+/**
+ * A tensor's name in the ONNX graph. It may be left out when the graph has exactly one
+ * input (or one output): the loader then takes that one, still checking its type and
+ * shape against the manifest. Published zoo files are named inconsistently across
+ * versions, so a catalogue entry written before its file was seen leaves them out.
+ */
+const TensorNameSchema = z.string().min(1).optional();
+
 /** The network's image input. `N` (batch) is read from the model: dynamic or fixed. */
 export const InputSchema = z.strictObject({
-  /** Name of the input tensor in the ONNX graph. */
-  name: z.string().min(1),
+  name: TensorNameSchema,
   dtype: z.enum(["float32", "float16"]),
   /** NCHW: [N, 3, height, width]; NHWC: [N, height, width, 3]. */
   layout: z.enum(["NCHW", "NHWC"]),
@@ -59,11 +66,14 @@ export const InputSchema = z.strictObject({
  * exactly `input.width` × `input.height` pixels.
  * - `resize-crop`: scale so the short side is `shortSide`, then cut the centre.
  *   (`shortSide` 256 for a 224 input is the classic ImageNet "resize 256, crop 224".)
+ * - `resize`: scale each side to the input's, without cropping and without keeping the
+ *   aspect ratio (Caffe's GoogLeNet evaluation, for example).
  * - `letterbox`: scale to fit inside the input keeping the aspect ratio, centre it and
  *   fill the borders with `padValue` (0–255, the same in every channel).
  */
 export const ResizePolicySchema = z.discriminatedUnion("policy", [
   z.strictObject({ policy: z.literal("resize-crop"), shortSide: positiveInt }),
+  z.strictObject({ policy: z.literal("resize") }),
   z.strictObject({ policy: z.literal("letterbox"), padValue: z.int().min(0).max(255) }),
 ]);
 export type ResizePolicy = z.infer<typeof ResizePolicySchema>;
@@ -89,9 +99,16 @@ export type Preprocess = z.infer<typeof PreprocessSchema>;
 
 /** A classifier's output: `[N, classes]` (extra trailing 1-dims allowed), raw logits or probabilities. */
 export const ClassificationOutputSchema = z.strictObject({
-  name: z.string().min(1),
-  /** `logits` are softmaxed; `probabilities` are used as they are. */
+  name: TensorNameSchema,
+  /** `logits` are softmaxed over every output; `probabilities` are used as they are. */
   kind: z.enum(["logits", "probabilities"]),
+  /**
+   * True when output 0 is a "background" class the labels do not name, so the output
+   * has one value more than there are labels (TensorFlow-slim's 1001-class ImageNet
+   * networks). Results number classes as the labels do: output i + 1 is class i, and
+   * the background is never reported.
+   */
+  backgroundClass: z.boolean().optional(),
 });
 
 /**
@@ -101,7 +118,7 @@ export const ClassificationOutputSchema = z.strictObject({
  * A row's score is objectness × its best class probability.
  */
 export const DetectionOutputSchema = z.strictObject({
-  name: z.string().min(1),
+  name: TensorNameSchema,
   kind: z.literal("detections"),
   rowLayout: z.literal("cxcywh-objectness-classes"),
 });
@@ -113,6 +130,35 @@ export const DetectionSettingsSchema = z.strictObject({
   maxDetections: z.int().min(1).max(1000),
 });
 
+/**
+ * The bundled reference sets a model is tested on before it goes live (see
+ * provider-image/reference-set): photos with known ImageNet-1k classes for classifiers
+ * whose labels are the 1000 ImageNet classes in the usual order, and photos with known
+ * boxes of COCO classes (matched by label text) for detectors. The version is part of
+ * the name: a set never changes once published, so a threshold keeps its meaning.
+ */
+export const ReferenceSetSchema = z.enum(["imagenet-photos-v1", "coco-objects-v1"]);
+export type ReferenceSet = z.infer<typeof ReferenceSetSchema>;
+
+/**
+ * The self-test every model must pass before it is registered or served: how many of
+ * the reference set's items (photos for a classifier, objects for a detector) it must
+ * get right, and — recorded by `argus models add` / `argus models check --record` —
+ * what it measured, which the web UI shows. The engine re-runs the test whenever it
+ * loads the model; the recorded score is a claim anyone can re-check the same way.
+ */
+export const SelfTestSchema = z
+  .strictObject({
+    referenceSet: ReferenceSetSchema,
+    minimumCorrect: z.int().min(1).max(1000),
+    measured: z.strictObject({ correct: z.int().min(0).max(1000), total: z.int().min(1).max(1000) }).optional(),
+  })
+  .refine((selfTest) => selfTest.measured === undefined || selfTest.measured.correct <= selfTest.measured.total, {
+    message: "measured.correct cannot exceed measured.total",
+    path: ["measured", "correct"],
+  });
+export type SelfTest = z.infer<typeof SelfTestSchema>;
+
 const identityFields = {
   manifestVersion: z.literal(MANIFEST_VERSION),
   id: ModelIdSchema,
@@ -121,12 +167,19 @@ const identityFields = {
   /** Free text: where the model comes from, its licence, its accuracy. */
   description: z.string().max(2000).optional(),
   license: z.string().max(200).optional(),
+  /**
+   * Present when nobody has established that the weights are the trained ones (an
+   * automated export that may carry random weights, say): why. Only the self-test
+   * decides whether such a model may go live.
+   */
+  unverified: z.string().min(1).max(500).optional(),
 };
 
 const pipelineFields = {
   weights: WeightsSchema,
   input: InputSchema,
   preprocess: PreprocessSchema,
+  selfTest: SelfTestSchema,
 };
 
 export const ClassificationManifestSchema = z.strictObject({
@@ -146,6 +199,12 @@ export const DetectionManifestSchema = z.strictObject({
   labels: LabelsSchema,
 });
 
+/**
+ * The tasks a model can do. Semantic segmentation (the other seed's Mask R-CNN) is
+ * not served yet for want of a small, redistributable ONNX model; it will be one more
+ * member here (and registry task code 2, see TASK_CODES in @argus/escrow), with its
+ * own result shape in result.ts — nothing that exists needs to change for it.
+ */
 export const ModelManifestSchema = z
   .discriminatedUnion("task", [ClassificationManifestSchema, DetectionManifestSchema])
   .superRefine((manifest, context) => {
@@ -156,6 +215,14 @@ export const ModelManifestSchema = z
         code: "custom",
         path: ["preprocess", "resize", "shortSide"],
         message: `shortSide ${resize.shortSide} must be at least the input's longest side (${longest}) to crop from it`,
+      });
+    }
+    const expectedSet = manifest.task === "classification" ? "imagenet-photos-v1" : "coco-objects-v1";
+    if (manifest.selfTest.referenceSet !== expectedSet) {
+      context.addIssue({
+        code: "custom",
+        path: ["selfTest", "referenceSet"],
+        message: `a ${manifest.task} model is tested on "${expectedSet}", not "${manifest.selfTest.referenceSet}"`,
       });
     }
   });

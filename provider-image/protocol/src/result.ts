@@ -163,6 +163,12 @@ export const ErrorResultSchema = z.strictObject({
   error: z.strictObject({ code: ErrorCodeSchema, message: z.string().max(1000) }),
 });
 
+/**
+ * Every kind of result. Each prediction names its `task`, so a new task adds a member
+ * here without touching the others: semantic segmentation (not served yet, see
+ * ModelManifestSchema) would be `task: "segmentation"` with per-class pixel shares and
+ * its mask as a PNG pinned beside the JSON, named by its CID in the result.
+ */
 export const InferenceResultSchema = z.union([ClassificationResultSchema, DetectionResultSchema, ErrorResultSchema]);
 
 export type ClassificationResult = z.infer<typeof ClassificationResultSchema>;

@@ -2,15 +2,16 @@
  * `npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]`
  *
  * Fills a models folder with the pinned files of the given models (default: every
- * manifest in the catalogue): files already there are verified by sha256, missing or
- * wrong ones are downloaded from their manifest URL (or ARGUS_MODELS_MIRROR) and
- * verified before they take their name. The Dockerfile bakes the models into the
- * image with this command; on a laptop it pre-fills the download cache.
+ * served model; a named one may also come from the not-served catalogue,
+ * provider-image/catalog): files already there are verified by sha256, missing or wrong
+ * ones are downloaded from their manifest URL (or ARGUS_MODELS_MIRROR) and verified
+ * before they take their name. The Dockerfile bakes the models into the image with
+ * this command; on a laptop it pre-fills the download cache.
  */
 import { join } from "node:path";
-import { listManifests, loadManifest } from "../models/catalog.ts";
+import { listManifests, loadManifest, withCatalog } from "../models/catalog.ts";
 import { optionalUserPath, parseCliArgs, runCli } from "./cli.ts";
-import { downloadPinnedFile, pinnedFiles } from "../models/model-files.ts";
+import { downloadPinnedFile, ModelIntegrityError, MODELS_MIRROR_ENV, pinnedFiles, sourceUrl } from "../models/model-files.ts";
 import { describeModelsDir } from "../models/models-dir.ts";
 import { engineOptions, loadProviderConfig } from "../config.ts";
 import { sha256OfFile } from "../models/sha256-file.ts";
@@ -26,7 +27,7 @@ runCli(USAGE, async () => {
   } = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
   const manifests =
     positionals.length > 0
-      ? await Promise.all(positionals.map((id) => loadManifest(id, manifestsDirs)))
+      ? await Promise.all(positionals.map((id) => loadManifest(id, withCatalog(manifestsDirs))))
       : await listManifests(manifestsDirs);
   process.stderr.write(`models folder: ${describeModelsDir(dir)}\n`);
 
@@ -43,7 +44,16 @@ runCli(USAGE, async () => {
         process.stderr.write(`ok          ${pinned.file}\n`);
         continue;
       }
-      await downloadPinnedFile(pinned, dir.path, download);
+      await downloadPinnedFile(pinned, dir.path, download).catch((error: Error) => {
+        if (error instanceof ModelIntegrityError) throw error;
+        const url = sourceUrl(pinned, download.mirror);
+        throw new Error(
+          `model ${manifest.id} needs ${pinned.file} from ${url}, and downloading it failed (${error.message}). ` +
+            `Offline, fetch ${url} on a machine that is online, check that its sha256 is ${pinned.sha256}, ` +
+            `and put it in ${dir.path} — or point ${MODELS_MIRROR_ENV} at a server that has it.`,
+          { cause: error },
+        );
+      });
       process.stderr.write(
         `${present === undefined ? "downloaded" : "replaced  "}  ${pinned.file}${present === undefined ? "" : ` (had sha256 ${present})`}\n`,
       );

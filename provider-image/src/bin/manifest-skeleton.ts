@@ -4,8 +4,9 @@
  * Writes the manifest skeleton for a local ONNX file: its sha256, and the input and
  * output names, types and sizes as the graph declares them. What the graph cannot
  * say — how the network was trained to see images, and whether it outputs logits —
- * is filled with the most common choice (ImageNet / torchvision preprocessing, logits)
- * and listed on stderr as "check these". The result is validated against the schema
+ * is filled with the most common choice (ImageNet / torchvision preprocessing, logits,
+ * a self-test threshold one short of the reference set) and listed on stderr as
+ * "check these". The result is validated against the schema
  * before it is written to `<out>/<id>.json` (never over an existing file without --force).
  *
  * Options:
@@ -90,6 +91,10 @@ runCli(USAGE, async () => {
             mean: [0, 0, 0],
             std: [1, 1, 1],
           },
+    selfTest:
+      values.task === "classification"
+        ? { referenceSet: "imagenet-photos-v1", minimumCorrect: 5 }
+        : { referenceSet: "coco-objects-v1", minimumCorrect: 8 },
     output:
       values.task === "classification"
         ? { name: graph.outputName, kind: "logits" }
@@ -106,8 +111,9 @@ runCli(USAGE, async () => {
       ? `output.kind: "logits" assumed; use "probabilities" if the graph ends in a Softmax`
       : `detection thresholds and the output row layout`,
     `labels: ${manifest.labels.file} must sit in the models folder next to ${manifest.weights.file}`,
+    `selfTest.minimumCorrect: how many of the reference set's items the model must get right before it is served`,
     ...(manifest.weights.url ? [] : ["weights.url: add the download URL so the file can be fetched and checked by digest"]),
-    `then check accuracy: npm run predict -- --model ${id} --models-dir DIR photo.jpg`,
+    `then run the self-test: npx argus models check ${id} (and look at a few photos: npm run predict -- --model ${id} photo.jpg)`,
   ];
   if (values.stdout) {
     process.stdout.write(text);

@@ -42,15 +42,14 @@ export async function inferChunk(model: LoadedModel, chunk: InputChunk): Promise
 }
 
 async function runSession(
-  model: Pick<LoadedModel, "manifest" | "session">,
+  model: Pick<LoadedModel, "manifest" | "session" | "inputName" | "outputName">,
   data: InputChunk["data"],
   runSize: number,
 ): Promise<ArrayLike<number>> {
-  const { input, output } = model.manifest;
-  const feeds: Record<string, Tensor> = { [input.name]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
-  const outputs = await model.session.run(feeds, [output.name]);
-  const tensor = outputs[output.name];
-  if (tensor === undefined) throw new Error(`the network returned no "${output.name}"`);
+  const feeds: Record<string, Tensor> = { [model.inputName]: toOrtTensor(data, inputDims(model.manifest, runSize)) };
+  const outputs = await model.session.run(feeds, [model.outputName]);
+  const tensor = outputs[model.outputName];
+  if (tensor === undefined) throw new Error(`the network returned no "${model.outputName}"`);
   return tensor.data as ArrayLike<number>;
 }
 

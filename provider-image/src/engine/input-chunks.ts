@@ -1,13 +1,20 @@
 /**
  * Decodes a batch's images in parallel and packs them into input chunks, handing each
- * chunk to a consumer (the network) as soon as it is full.
+ * chunk to a consumer (the network) as soon as it can take one, so that inference of
+ * the first images overlaps the decoding of the rest and every core stays busy.
  *
- * A chunk is what one `session.run` takes: every image of the batch when the model's
- * batch dimension is dynamic (up to `maxChunk`), one image at a time (or the fixed
- * size) otherwise — in which case inference of the first images overlaps the decoding
- * of the rest. Images take slots in the order they finish decoding and are written
- * straight into the chunk's preallocated tensor. A rejected image only records its
- * rejection; it never stops the others.
+ * - Fixed batch dimension: a chunk is that many images, run as soon as it is full (one
+ *   image at a time for SqueezeNet and FastestDet).
+ * - Dynamic batch dimension (MobileNetV2): whenever the network is idle, everything
+ *   decoded since its last run goes through it as one chunk. The first run takes the
+ *   first image ready; while it runs the next ones decode, and the next run takes them
+ *   all — batches grow to what decoding delivers, and the last run holds only the last
+ *   few images, so the tail where nothing else is left to overlap stays short.
+ *
+ * Images take slots in the order they finish decoding and are written straight into
+ * one preallocated tensor (per fixed-size chunk, or for the whole batch when the batch
+ * dimension is dynamic, each run taking a contiguous range of it). A rejected image
+ * only records its rejection; it never stops the others.
  */
 import { forEachBounded } from "./concurrency.ts";
 import { decodeImage, type DecodedImage } from "../image/decode-image.ts";
@@ -44,6 +51,14 @@ export interface ChunkedModel {
   fixedBatchSize: number | null;
 }
 
+/** A preallocated tensor and the images placed in it: slots [0, submitted) have gone to the network. */
+interface Filling {
+  data: InputTensorData;
+  capacity: number;
+  slots: ChunkSlot[];
+  submitted: number;
+}
+
 /**
  * Decodes `sources` and calls `consume` once per chunk, one call at a time, in fill
  * order. Resolves, after the last chunk has been consumed, with the rejections by image index.
@@ -57,39 +72,61 @@ export async function decodeIntoChunks(
   const spec = model.manifest;
   const writePixels = createPixelWriter(spec);
   const valuesPerImage = 3 * spec.input.width * spec.input.height;
-  const chunkCapacity = model.fixedBatchSize ?? options.maxChunk;
+  const fixed = model.fixedBatchSize;
   const rejections = new Map<number, ImageRejection>();
 
   let unplaced = sources.length; // neither rejected nor in a chunk yet
-  let filling: { data: InputTensorData; capacity: number; slots: ChunkSlot[] } | null = null;
+  const fillings: Filling[] = []; // oldest first; each holds slots not yet submitted, the last may still be filling
+  let running = false;
   let consumed = Promise.resolve();
   let consumerFailure: { error: unknown } | undefined;
 
-  const submit = () => {
-    if (filling === null || filling.slots.length === 0) return;
-    const { data, slots } = filling;
-    filling = null;
-    // A dynamic batch runs exactly the images it has; a fixed one runs its full size, zero-padded.
-    const runSize = model.fixedBatchSize ?? slots.length;
-    const chunk = { data: data.subarray(0, runSize * valuesPerImage), runSize, slots };
+  const run = (chunk: InputChunk) => {
+    running = true;
     // Caught at once (an unobserved rejection would end the process); rethrown at the end.
     consumed = consumed
       .then(() => (consumerFailure === undefined ? consume(chunk) : undefined))
       .catch((error: unknown) => {
         consumerFailure = { error };
+      })
+      .finally(() => {
+        running = false;
+        submitWaiting(false); // what decoded during this run goes next
       });
   };
 
+  /** Sends waiting slots to the network: a fixed batch once full, a dynamic one whenever the network is idle; everything at the end. */
+  const submitWaiting = (final: boolean) => {
+    const filling = fillings[0];
+    if (filling === undefined || filling.submitted === filling.slots.length) return;
+    if (fixed !== null) {
+      if (filling.slots.length < filling.capacity && !final) return;
+      fillings.shift();
+      // A fixed batch runs its full size, zero-padded.
+      run({ data: filling.data.subarray(0, fixed * valuesPerImage), runSize: fixed, slots: filling.slots });
+    } else {
+      if (running && !final) return;
+      const from = filling.submitted;
+      filling.submitted = filling.slots.length;
+      if (filling.slots.length === filling.capacity) fillings.shift();
+      const slots = filling.slots.slice(from);
+      run({ data: filling.data.subarray(from * valuesPerImage, filling.submitted * valuesPerImage), runSize: slots.length, slots });
+    }
+    submitWaiting(final);
+  };
+
   const place = (imageIndex: number, decoded: DecodedImage, decodeMs: number) => {
-    if (filling === null) {
+    let filling = fillings[fillings.length - 1];
+    if (filling === undefined || filling.slots.length === filling.capacity) {
       // Sized for the images that can still arrive, so a small batch gets a small tensor.
-      const capacity = model.fixedBatchSize ?? Math.min(chunkCapacity, unplaced);
-      filling = { data: allocateInputData(spec, capacity), capacity, slots: [] };
+      const capacity = fixed ?? Math.min(options.maxChunk, unplaced);
+      filling = { data: allocateInputData(spec, capacity), capacity, slots: [], submitted: 0 };
+      fillings.push(filling);
     }
     writePixels(decoded.pixels, filling.data, filling.slots.length);
     filling.slots.push({ imageIndex, decoded, decodeMs });
     unplaced--;
-    if (filling.slots.length === filling.capacity) submit();
+    submitWaiting(false);
   };
 
   await forEachBounded(sources.length, options.decodeConcurrency, async (imageIndex) => {
@@ -104,7 +141,7 @@ export async function decodeIntoChunks(
       unplaced--;
     }
   });
-  submit(); // the last, partly filled chunk
+  submitWaiting(true); // the last, partly filled chunk
   await consumed;
   if (consumerFailure !== undefined) throw consumerFailure.error;
   return rejections;

@@ -7,7 +7,9 @@
  * from those same bytes, so the file cannot change in between); the labels are
  * verified the same way; and the manifest's claims about tensor names, types and
  * sizes are checked against the graph, so a wrong manifest fails here with a message
- * rather than later with a wrong prediction.
+ * rather than later with a wrong prediction. Last, the model runs its self-test on the
+ * bundled reference photos: a manifest whose preprocessing is wrong loads fine and
+ * answers nonsense, and this is what catches it.
  *
  * One session per model per process: sessions are cached by models folder and
  * manifest, and concurrent loads of the same model share one promise.
@@ -23,12 +25,18 @@ import { resultCidForBytes } from "@argus/protocol/cid";
 import { manifestBytes, type ModelManifest, parseLabels } from "@argus/protocol/manifest";
 import { hasQuantizedOperators } from "./reference-graph.ts";
 import { sha256Hex } from "../models/sha256-file.ts";
+import { runSelfTest, SelfTestFailedError, type SelfTestReport } from "./self-test.ts";
+
+export { SelfTestFailedError };
 
 export interface LoadedModel {
   manifest: ModelManifest;
   /** The CID of the manifest's canonical bytes (what the registry records); named in every prediction. */
   manifestCid: string;
   session: InferenceSession;
+  /** The graph's input and output tensor names (the manifest's, or the graph's only one). */
+  inputName: string;
+  outputName: string;
   labels: readonly string[];
   /** Images per `session.run` the graph accepts: null when the batch dimension is dynamic. */
   fixedBatchSize: number | null;
@@ -38,6 +46,11 @@ export interface LoadedModel {
   outputValuesPerImage: number;
   /** How the network is computed here (see inference-path.ts); recorded in every result. */
   inferencePath: InferencePath;
+}
+
+/** A model that passed its self-test, with the report. */
+export interface ServableModel extends LoadedModel {
+  selfTest: SelfTestReport;
 }
 
 /** The manifest describes a graph other than the one in the weights file. */
@@ -52,23 +65,48 @@ export interface SessionOptions {
   int8Path?: Int8Path;
 }
 
-const cache = new Map<string, Promise<LoadedModel>>();
+const cache = new Map<string, Promise<ServableModel>>();
 
-export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<LoadedModel> {
+/**
+ * The model, verified and loaded, once it has passed its self-test on the bundled
+ * reference set (self-test.ts); a model that fails it is refused with
+ * SelfTestFailedError, which names the photos it got wrong.
+ */
+export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<ServableModel> {
   // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
-  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${canonicalJson(manifest)}`;
+  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? "all"}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
   if (loading === undefined) {
-    loading = createLoadedModel(manifest, modelsDir, options);
+    loading = loadAndTest(manifest, modelsDir, options);
     cache.set(key, loading);
     loading.catch(() => cache.delete(key)); // a failed load may be retried once the file is fixed
   }
   return loading;
 }
 
-async function createLoadedModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions): Promise<LoadedModel> {
-  const weights = await readVerified(modelsDir, manifest.weights, `weights of model ${manifest.id}`);
-  const labelBytes = await readVerified(modelsDir, manifest.labels, `labels of model ${manifest.id}`);
+async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: SessionOptions): Promise<ServableModel> {
+  const model = await loadModelUntested(manifest, modelsDir, options);
+  const report = await runSelfTest(model);
+  if (!report.passed) {
+    await model.session.release();
+    throw new SelfTestFailedError(report);
+  }
+  return { ...model, selfTest: report };
+}
+
+/** Where a model's files are: a models folder, or each file's own path. */
+export type ModelFiles = string | { weights: string; labels: string };
+
+/**
+ * Verifies and loads a model without its self-test — for running the self-test itself
+ * (`argus models check` reports a failing model rather than refusing it). Never serve
+ * from what this returns; the caller releases the session.
+ */
+export async function loadModelUntested(manifest: ModelManifest, files: ModelFiles, options: SessionOptions): Promise<LoadedModel> {
+  const path = (pinned: { file: string }, which: "weights" | "labels") =>
+    typeof files === "string" ? join(files, pinned.file) : files[which];
+  const weights = await readVerified(path(manifest.weights, "weights"), manifest.weights, `weights of model ${manifest.id}`);
+  const labelBytes = await readVerified(path(manifest.labels, "labels"), manifest.labels, `labels of model ${manifest.id}`);
   const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
 
   let session: InferenceSession;
@@ -95,15 +133,14 @@ async function createLoadedModel(manifest: ModelManifest, modelsDir: string, opt
   } catch (error) {
     throw new ModelMismatchError(`onnxruntime cannot load ${manifest.weights.file} (model ${manifest.id}): ${(error as Error).message}`);
   }
-  const fixedBatchSize = checkInput(manifest, session);
-  const outputDims = checkOutput(manifest, session, labels.length);
+  const { name: inputName, fixedBatchSize } = checkInput(manifest, session);
+  const { name: outputName, dims: outputDims } = checkOutput(manifest, session, labels.length);
   const outputValuesPerImage = outputDims.reduce((product, dim) => product * dim, 1);
   const manifestCid = (await resultCidForBytes(manifestBytes(manifest))).toString();
-  return { manifest, manifestCid, session, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
+  return { manifest, manifestCid, session, inputName, outputName, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
 }
 
-async function readVerified(modelsDir: string, pinned: { file: string; sha256: string }, what: string): Promise<Uint8Array> {
-  const path = join(modelsDir, pinned.file);
+async function readVerified(path: string, pinned: { sha256: string }, what: string): Promise<Uint8Array> {
   const bytes = await readFile(path);
   const actual = sha256Hex(bytes);
   if (actual !== pinned.sha256) {
@@ -115,20 +152,25 @@ async function readVerified(modelsDir: string, pinned: { file: string; sha256: s
   return bytes;
 }
 
-function tensorMetadata(session: InferenceSession, side: "input" | "output", name: string) {
+/** The tensor the manifest names, or — when it names none — the graph's only one. */
+function tensorMetadata(session: InferenceSession, side: "input" | "output", name: string | undefined) {
   const metadata = side === "input" ? session.inputMetadata : session.outputMetadata;
-  const found = metadata.find((entry) => entry.name === name);
+  const names = metadata.map((entry) => entry.name).join(", ");
+  if (name === undefined && metadata.length !== 1) {
+    throw new ModelMismatchError(`the graph has ${metadata.length} ${side}s (${names}); the manifest must name the ${side} to use`);
+  }
+  const found = name === undefined ? metadata[0] : metadata.find((entry) => entry.name === name);
   if (found === undefined || !found.isTensor) {
-    const names = metadata.map((entry) => entry.name).join(", ");
     throw new ModelMismatchError(`the graph has no ${side} tensor "${name}" (its ${side}s: ${names})`);
   }
   return found;
 }
 
-/** Checks the input against the manifest; returns the fixed batch size, or null when it is dynamic. */
-function checkInput(manifest: ModelManifest, session: InferenceSession): number | null {
-  const { name, dtype, layout, width, height } = manifest.input;
-  const input = tensorMetadata(session, "input", name);
+/** Checks the input against the manifest; returns its name and the fixed batch size, or null when it is dynamic. */
+function checkInput(manifest: ModelManifest, session: InferenceSession): { name: string; fixedBatchSize: number | null } {
+  const { dtype, layout, width, height } = manifest.input;
+  const input = tensorMetadata(session, "input", manifest.input.name);
+  const name = input.name;
   const where = `model ${manifest.id}, input "${name}"`;
   if (input.type !== dtype) throw new ModelMismatchError(`${where} is ${input.type} in the graph, ${dtype} in the manifest`);
   const expected = layout === "NCHW" ? [3, height, width] : [height, width, 3];
@@ -139,24 +181,27 @@ function checkInput(manifest: ModelManifest, session: InferenceSession): number 
       `${where} has shape [${input.shape.join(", ")}] in the graph; the manifest (${layout}) implies [N, ${expected.join(", ")}]`,
     );
   }
-  return typeof batch === "number" && batch > 0 ? batch : null;
+  return { name, fixedBatchSize: typeof batch === "number" && batch > 0 ? batch : null };
 }
 
-/** Checks the output against the manifest and the labels; returns its per-image dims. */
-function checkOutput(manifest: ModelManifest, session: InferenceSession, labelCount: number): number[] {
+/** Checks the output against the manifest and the labels; returns its name and per-image dims. */
+function checkOutput(manifest: ModelManifest, session: InferenceSession, labelCount: number): { name: string; dims: number[] } {
   const output = tensorMetadata(session, "output", manifest.output.name);
-  const where = `model ${manifest.id}, output "${manifest.output.name}"`;
+  const where = `model ${manifest.id}, output "${output.name}"`;
   const perImage = output.shape.slice(1);
   if (perImage.some((dim) => typeof dim !== "number")) {
     throw new ModelMismatchError(`${where} has shape [${output.shape.join(", ")}]; only the batch dimension may be dynamic`);
   }
   const dims = perImage as number[];
-  const classes = manifest.task === "classification" ? dims.reduce((product, dim) => product * dim, 1) : (dims[dims.length - 1] ?? 0) - 5;
+  const values = dims.reduce((product, dim) => product * dim, 1);
+  const background = manifest.task === "classification" && manifest.output.backgroundClass === true;
+  const classes = manifest.task === "classification" ? values - (background ? 1 : 0) : (dims[dims.length - 1] ?? 0) - 5;
   if (manifest.task === "detection" && dims.length !== 2) {
     throw new ModelMismatchError(`${where} has shape [${output.shape.join(", ")}]; a detector's is [N, rows, 5 + classes]`);
   }
   if (classes !== labelCount) {
-    throw new ModelMismatchError(`${where} scores ${classes} classes but ${manifest.labels.file} names ${labelCount}`);
+    const counted = background ? `${values} values (a background class and ${classes} classes)` : `${classes} classes`;
+    throw new ModelMismatchError(`${where} scores ${counted} but ${manifest.labels.file} names ${labelCount}`);
   }
-  return dims;
+  return { name: output.name, dims };
 }

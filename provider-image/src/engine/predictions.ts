@@ -10,7 +10,7 @@ export type PredictionFields = { task: "classification"; top5: ClassScore[] } | 
 export function classifyOrDetect(model: LoadedModel, values: ArrayLike<number>, offset: number, decoded: DecodedImage): PredictionFields {
   const { manifest, labels } = model;
   if (manifest.task === "classification") {
-    return { task: "classification", top5: topClasses(values, offset, model.outputValuesPerImage, manifest.output.kind, labels) };
+    return { task: "classification", top5: topClasses(values, offset, model.outputValuesPerImage, manifest.output, labels) };
   }
   const [rowCount, rowLength] = model.outputDims as [number, number];
   return {

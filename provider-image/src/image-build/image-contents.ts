@@ -11,11 +11,12 @@ export const APP_DIR = "/app";
 /** Node from the npm `node` package's binary (node_modules/node/bin/node), at Docker's node image path. */
 export const NODE_PATH_IN_IMAGE = "/usr/local/bin/node";
 
-/** The engine's sources, manifests and the protocol it imports, relative to the repository root. */
+/** The engine's sources, manifests, self-test photos and the protocol it imports, relative to the repository root. */
 export const APP_SOURCES: readonly string[] = [
   "provider-image/package.json",
   "provider-image/src",
   "provider-image/manifests",
+  "provider-image/reference-set",
   "provider-image/protocol/package.json",
   "provider-image/protocol/src",
 ];

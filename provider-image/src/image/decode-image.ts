@@ -82,7 +82,7 @@ export async function decodeImage(bytes: Uint8Array, target: DecodeTarget, limit
     .resize(plan.resizeWidth, plan.resizeHeight, { fit: "fill", kernel: KERNELS[preprocess.interpolation] });
   if (plan.policy === "resize-crop") {
     pipeline = pipeline.extract({ left: plan.cropLeft, top: plan.cropTop, width: input.width, height: input.height });
-  } else {
+  } else if (plan.policy === "letterbox") {
     const pad = preprocess.resize.policy === "letterbox" ? preprocess.resize.padValue : 0;
     pipeline = pipeline.extend({
       left: plan.padLeft,

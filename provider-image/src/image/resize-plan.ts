@@ -16,6 +16,13 @@ export interface ResizeCropPlan {
   cropTop: number;
 }
 
+/** Both sides scaled to the input's, aspect ratio not kept: the whole image, nothing cut or added. */
+export interface StretchPlan {
+  policy: "resize";
+  resizeWidth: number;
+  resizeHeight: number;
+}
+
 export interface LetterboxPlan {
   policy: "letterbox";
   /** Size of the scaled image, before padding. */
@@ -27,7 +34,7 @@ export interface LetterboxPlan {
   padBottom: number;
 }
 
-export type ResizePlan = ResizeCropPlan | LetterboxPlan;
+export type ResizePlan = ResizeCropPlan | StretchPlan | LetterboxPlan;
 
 export interface Size {
   width: number;
@@ -48,6 +55,7 @@ export function planResize(policy: ResizePolicy, source: Size, input: Size): Res
       cropTop: Math.floor((resizeHeight - input.height) / 2),
     };
   }
+  if (policy.policy === "resize") return { policy: "resize", resizeWidth: input.width, resizeHeight: input.height };
   const scale = Math.min(input.width / source.width, input.height / source.height);
   const resizeWidth = clamp(Math.round(source.width * scale), 1, input.width);
   const resizeHeight = clamp(Math.round(source.height * scale), 1, input.height);
@@ -66,8 +74,8 @@ export function planResize(policy: ResizePolicy, source: Size, input: Size): Res
 
 /** Maps a point in input pixels back to source pixels (not clipped): undoes the padding or crop, then the scale. */
 export function inputToSource(plan: ResizePlan, source: Size, x: number, y: number): { x: number; y: number } {
-  const offsetX = plan.policy === "letterbox" ? -plan.padLeft : plan.cropLeft;
-  const offsetY = plan.policy === "letterbox" ? -plan.padTop : plan.cropTop;
+  const offsetX = plan.policy === "letterbox" ? -plan.padLeft : plan.policy === "resize-crop" ? plan.cropLeft : 0;
+  const offsetY = plan.policy === "letterbox" ? -plan.padTop : plan.policy === "resize-crop" ? plan.cropTop : 0;
   return {
     x: ((x + offsetX) * source.width) / plan.resizeWidth,
     y: ((y + offsetY) * source.height) / plan.resizeHeight,

@@ -1,8 +1,12 @@
 /**
  * The model catalogue: manifests stored as `<id>.json` files. The built-in folder
- * (`provider-image/manifests`) ships with the image; more folders can be added with
- * ARGUS_MANIFESTS_DIR (path-list) or per call. A model id must be defined once:
- * two different manifests for one id is an error, never a silent choice.
+ * (`provider-image/manifests`) holds the models that are served — it ships with the
+ * image, `npm start` registers and serves them; more folders can be added with
+ * ARGUS_MANIFESTS_DIR (path-list) or per call. `provider-image/catalog` holds models
+ * that are known but not served (their weights are downloaded on request, by
+ * `npm run models:fetch -- <id>` or `argus models check <id>`); serving one is copying
+ * its manifest into a served folder. A model id must be defined once: two different
+ * manifests for one id is an error, never a silent choice.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +16,8 @@ import { ModelIdSchema } from "@argus/protocol/ids";
 import { canonicalJson } from "@argus/protocol/canonical-json";
 
 export const BUILTIN_MANIFESTS_DIR = fileURLToPath(new URL("../../manifests", import.meta.url));
+/** Manifests of models known but not served: the ONNX Model Zoo families, pinned by URL and sha256. */
+export const CATALOG_MANIFESTS_DIR = fileURLToPath(new URL("../../catalog", import.meta.url));
 export const MANIFESTS_DIR_ENV = "ARGUS_MANIFESTS_DIR";
 
 export class UnknownModelError extends Error {
@@ -21,6 +27,11 @@ export class UnknownModelError extends Error {
 /** The built-in folder followed by `extra` (ARGUS_MANIFESTS_DIR in the provider settings). */
 export function defaultManifestsDirs(extra: readonly string[] = []): string[] {
   return [BUILTIN_MANIFESTS_DIR, ...extra];
+}
+
+/** `dirs` with the not-served catalogue after them: where a model named on purpose is looked up. */
+export function withCatalog(dirs: readonly string[]): string[] {
+  return dirs.includes(CATALOG_MANIFESTS_DIR) ? [...dirs] : [...dirs, CATALOG_MANIFESTS_DIR];
 }
 
 export async function loadManifest(id: string, dirs: readonly string[] = defaultManifestsDirs()): Promise<ModelManifest> {

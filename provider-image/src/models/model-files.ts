@@ -48,26 +48,34 @@ export function pinnedFiles(manifest: ModelManifest): PinnedFile[] {
  * are present are not re-hashed here: loading the model verifies them.
  */
 export async function ensureModelFiles(manifest: ModelManifest, dir: ModelsDir, options: DownloadOptions = {}): Promise<void> {
-  for (const pinned of pinnedFiles(manifest)) {
-    const path = join(dir.path, pinned.file);
-    if (await exists(path)) continue;
-    if (dir.origin !== "cache") {
-      throw new ModelFilesMissingError(
-        `model ${manifest.id} needs ${pinned.file}, which is not in ${describeModelsDir(dir)}. ` +
-          `Put it there${pinned.url ? ` (it is published at ${pinned.url})` : ""}, ` +
-          `or fill the folder with \`npm run models:fetch -- --models-dir ${dir.path}\`.`,
-      );
-    }
-    try {
-      await downloadPinnedFile(pinned, dir.path, options);
-    } catch (error) {
-      if (error instanceof ModelIntegrityError) throw error;
-      throw new ModelFilesMissingError(
-        `model ${manifest.id} needs ${pinned.file}, which is not in ${describeModelsDir(dir)}, and downloading it failed: ` +
-          `${(error as Error).message}. Set ${MODELS_DIR_ENV} to a folder that holds the model files (or pass --models-dir DIR).`,
-        { cause: error },
-      );
-    }
+  for (const pinned of pinnedFiles(manifest)) await ensurePinnedFile(manifest.id, pinned, dir, options);
+}
+
+/** One pinned file of model `modelId` in `dir`, downloaded first when `dir` is the cache; returns its path. */
+export async function ensurePinnedFile(
+  modelId: string,
+  pinned: PinnedFile,
+  dir: ModelsDir,
+  options: DownloadOptions = {},
+): Promise<string> {
+  const path = join(dir.path, pinned.file);
+  if (await exists(path)) return path;
+  if (dir.origin !== "cache") {
+    throw new ModelFilesMissingError(
+      `model ${modelId} needs ${pinned.file}, which is not in ${describeModelsDir(dir)}. ` +
+        `Put it there${pinned.url ? ` (it is published at ${pinned.url})` : ""}, ` +
+        `or fill the folder with \`npm run models:fetch -- --models-dir ${dir.path} ${modelId}\`.`,
+    );
+  }
+  try {
+    return await downloadPinnedFile(pinned, dir.path, options);
+  } catch (error) {
+    if (error instanceof ModelIntegrityError) throw error;
+    throw new ModelFilesMissingError(
+      `model ${modelId} needs ${pinned.file}, which is not in ${describeModelsDir(dir)}, and downloading it failed: ` +
+        `${(error as Error).message}. Set ${MODELS_DIR_ENV} to a folder that holds the model files (or pass --models-dir DIR).`,
+      { cause: error },
+    );
   }
 }
 
@@ -116,7 +124,7 @@ export function sourceUrl(pinned: PinnedFile, mirror?: string): string {
   return pinned.url;
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

@@ -1,8 +1,10 @@
 /**
  * `argus models list`: the on-chain registry.
  * `argus models add <onnx> --manifest <file>`: checks the weights against the manifest's
- * sha256, pins the manifest's canonical JSON to IPFS as a raw block (its CID is what the
- * registry records, checkable by hashing), and registers the model — the same model
+ * sha256, runs the model's self-test on the bundled reference photos (refusing it below
+ * the manifest's threshold, and recording its score in the manifest), pins the
+ * manifest's canonical JSON to IPFS as a raw block (its CID is what the registry
+ * records, checkable by hashing), and registers the model — the same model
  * configuration `npm start` and scripts/deploy/register-models.ts write.
  */
 import { readFile } from "node:fs/promises";
@@ -21,6 +23,8 @@ import { openContext } from "../context.ts";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
 import { currencyOf } from "../escrow-reads.ts";
 import { Output } from "../output.ts";
+import { SelfTestFailedError } from "@argus/provider-image/self-test";
+import { checkModelWithSettings, recordScore } from "./models-check.ts";
 
 const LIST_USAGE = `usage: argus models list [--json] [--deployment <file>]
 
@@ -53,10 +57,12 @@ export const modelsListCommand: Command = {
 const ADD_USAGE = `usage: argus models add <model.onnx> --manifest <file> --operator <address> [--fee <amount>] [--fee-token <address>]
          [--callback-gas-price <wei>] [--response-window <duration>] [--provider-image-hash <hex>] [--update] [--json]
 
-Registers a model: the ONNX file must hash to the manifest's weights.sha256; the
-manifest (its canonical JSON) is pinned to IPFS and its CID recorded on-chain. Needs
-the signing account to hold MODEL_ADMIN_ROLE (on the local stack: Hardhat account 0),
-and the fee currency to be one the escrow's admin allows.
+Registers a model: the ONNX file must hash to the manifest's weights.sha256 and the
+model must pass its self-test on the bundled reference photos (\`argus models check\`;
+its labels file beside the ONNX file or in ARGUS_MODELS_DIR); the score is recorded in
+the manifest file, whose canonical JSON is pinned to IPFS and its CID recorded
+on-chain. Needs the signing account to hold MODEL_ADMIN_ROLE (on the local stack:
+Hardhat account 0), and the fee currency to be one the escrow's admin allows.
 
   --manifest <file>            the model manifest (\`npm run models:manifest\` writes a skeleton)
   --operator <address>         the oracle account that settles its requests and is paid
@@ -97,7 +103,7 @@ export const modelsAddCommand: Command = {
         ? DEFAULT_MODEL_TERMS.callbackGasPrice
         : BigInt(parseAmount(values["callback-gas-price"], 0, "--callback-gas-price"));
     const providerImageHash = imageHash(values["provider-image-hash"]);
-    const manifest = await readManifest(values.manifest);
+    let manifest = await readManifest(values.manifest);
 
     const out = new Output(io, values.json);
     const ctx = await openContext(values, settings);
@@ -120,6 +126,21 @@ export const modelsAddCommand: Command = {
       throw new Error(`${onnxPath} has sha256 ${digest}, but the manifest pins ${manifest.weights.sha256}`);
     if (basename(onnxPath) !== manifest.weights.file)
       out.warn(`the manifest names the weights ${manifest.weights.file}: the oracle's models folder must hold the file under that name`);
+
+    out.spin(`running ${manifest.id} on the reference photos…`);
+    const selfTest = await checkModelWithSettings(manifest, settings, onnxPath);
+    out.done();
+    if (!selfTest.passed) throw new SelfTestFailedError(selfTest);
+    // What is pinned records the score it measured (the web UI shows it), and so does the file.
+    manifest = parseManifest(
+      { ...manifest, selfTest: { ...manifest.selfTest, measured: { correct: selfTest.correct, total: selfTest.total } } },
+      values.manifest,
+    );
+    const manifestFile = values.manifest;
+    await recordScore(manifestFile, selfTest).then(
+      (changed) => changed && out.note(`recorded the self-test score ${selfTest.correct}/${selfTest.total} in ${manifestFile}`),
+      (error: Error) => out.warn(`could not record the self-test score in ${manifestFile}: ${error.message}`),
+    );
 
     const wallet = await ctx.wallet();
     const admin = await ctx.client.readContract({
@@ -192,13 +213,15 @@ export const modelsAddCommand: Command = {
         action: existing ? "updated" : "registered",
         manifestCid: manifestCid.toString(),
         weightsSha256: digest,
+        selfTest: { correct: selfTest.correct, total: selfTest.total, minimumCorrect: selfTest.minimumCorrect },
         fee,
         feeToken,
         transactionHash: hash,
       });
     } else {
       out.text(
-        `${existing ? "updated" : "registered"} model ${modelId} ${manifest.id} (manifest ${manifestCid}, fee ${formatAmount(fee, currency)}, tx ${hash})`,
+        `${existing ? "updated" : "registered"} model ${modelId} ${manifest.id} (manifest ${manifestCid}, fee ${formatAmount(fee, currency)}, ` +
+          `self-test ${selfTest.correct}/${selfTest.total}, tx ${hash})`,
       );
       out.note(
         `the oracle runs it once its executor finds ${manifest.weights.file} and ${manifest.labels.file} in its models folder ` +
