@@ -80,14 +80,9 @@ for (const manifest of manifests) {
 }
 
 const wallet = createWalletClient({ chain, transport, account: admin });
-const models = await registerManifests(
-  { client, wallet, escrow: await escrowAddress(), operator },
-  manifests,
-  terms,
-  async (bytes) => {
-    await ipfs?.block.put(bytes, { format: "raw", mhtype: "sha2-256", pin: true });
-  },
-);
+const models = await registerManifests({ client, wallet, escrow: await escrowAddress(), operator }, manifests, terms, async (bytes) => {
+  await ipfs?.block.put(bytes, { format: "raw", mhtype: "sha2-256", pin: true });
+});
 for (const model of models) {
   console.log(`${model.action.padEnd(10)} model ${model.modelId} ${model.name} manifest ${model.manifestCid}`);
 }

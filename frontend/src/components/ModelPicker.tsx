@@ -102,7 +102,6 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
   );
 }
 
-
 /** The self-test score the registered manifest records; undefined while it is read, null when it cannot be. */
 export function SelfTestScore({ summary }: { summary: SelfTestSummary | undefined | null }) {
   if (summary === undefined) return <span className="muted">Self-test …</span>;

@@ -106,4 +106,3 @@ export async function probe(apiUrl: string): Promise<boolean> {
     return false;
   }
 }
-

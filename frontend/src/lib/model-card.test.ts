@@ -14,5 +14,4 @@ describe("model cards", () => {
     expect(describeWait(150)).toBe("usually ~3 min");
     expect(describeWait(7200)).toBe("usually ~2 h");
   });
-
 });
