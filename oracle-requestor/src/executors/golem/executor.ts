@@ -33,7 +33,15 @@ import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
 import { GolemSession } from "./session.ts";
 
-export type { AllocationReport, AttemptOutcome, AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
+export type {
+  AgreementReport,
+  AllocationReport,
+  AttemptOutcome,
+  AttemptReport,
+  DebitNoteReport,
+  ExecutorLogger,
+  GolemExecutorHooks,
+} from "./reporting.ts";
 
 export interface GolemExecutorDeps {
   logger?: ExecutorLogger;
@@ -78,7 +86,18 @@ export function createGolemExecutor(
     hooks,
     now,
     openPools: (glm, allocation, onAgreementSigned) =>
-      new ImagePools({ glm, allocation, settings, logger, ledger, bans, onAgreementSigned }),
+      new ImagePools({
+        glm,
+        allocation,
+        settings,
+        logger,
+        ledger,
+        bans,
+        onAgreementSigned(agreementId, provider) {
+          onAgreementSigned(agreementId, provider);
+          callHook(logger, hooks.onAgreementSigned, { agreementId, provider });
+        },
+      }),
   });
   const session = new GolemSession({
     settings,
@@ -90,6 +109,14 @@ export function createGolemExecutor(
       logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
       periods.invoiceSettled(invoice.agreementId);
       callHook(logger, hooks.onAgreementCost, cost);
+    },
+    onDebitNoteAccepted(debitNote) {
+      const amount = Number(debitNote.totalAmountDue);
+      callHook(logger, hooks.onDebitNoteAccepted, {
+        agreementId: debitNote.agreementId,
+        provider: providerRef(debitNote.provider),
+        totalAmountDueGlm: Number.isFinite(amount) ? amount : 0,
+      });
     },
     onInvoiceRefused(invoice, error) {
       logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice");
