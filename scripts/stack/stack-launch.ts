@@ -8,6 +8,11 @@
  *   (manifests pinned to IPFS), the deployment record written,
  *   [oracle] the oracle as a child process, with the local executor (or Golem),
  *   [ui]     the web UI (Vite) serving the deployment record,
+ * and with the golem-devnet executor, in parallel with the chain and IPFS,
+ *   [image]  the provider image built from this checkout, unless built from the same inputs already,
+ *   [devnet] the Golem devnet (emulated yagna and providers) as a child process, serving the image,
+ * whose URL, app key and registry the oracle's Golem executor is given; the models are
+ * registered with the image's hash from the build's record,
  * then watches the escrow's events and prints them under [chain]. `stop()` works at any
  * point — half-started stacks included — and stops the components in reverse order.
  */
@@ -21,12 +26,26 @@ import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/escrow/deploy
 import { writeDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
 import { loadOracleAccount } from "@argus/oracle/oracle-key";
+import { type BuiltImageRecord, readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { listManifests } from "@argus/provider-image/catalog";
+import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
 import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain } from "@argus/devchain";
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
-import { Component, describeExit } from "./stack-process.ts";
+import { Component, describeExit, type Exit } from "./stack-process.ts";
+import {
+  BUILD_IMAGE_MAIN,
+  buildImageArgs,
+  checkGolemDevnetTools,
+  currentImage,
+  type DevnetReady,
+  describeDevnet,
+  devnetEnvironment,
+  GOLEM_DEVNET_MAIN,
+  oracleGolemEnvironment,
+  parseDevnetReady,
+} from "./stack-golem.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 
@@ -45,7 +64,16 @@ export interface StackSummary {
   models: { id: number; name: string }[];
   testAccount: { index: number; address: Address; privateKey: `0x${string}`; balance: bigint } | undefined;
   executor: string;
+  /** With the golem-devnet executor: where the chunks run, for the summary. */
+  golemDevnet: string[] | undefined;
 }
+
+/** Why a component's death matters, for the message that stops the stack. */
+const CONSEQUENCES: Record<string, string> = {
+  devnet: "the oracle's chunks have no Golem providers to run on",
+};
+
+type StackDevnet = { ready: DevnetReady; image: BuiltImageRecord };
 
 /** start() was interrupted by stop(). */
 export class Stopped extends Error {
@@ -74,17 +102,26 @@ export class LocalStack {
   async start(): Promise<StackSummary> {
     const settings = stackSettings(this.env);
     this.settings = settings;
-    const executor = this.env.ARGUS_EXECUTOR?.trim() || "local";
+    const executor = settings.executor.kind;
     await mkdir(settings.stateDir, { recursive: true });
-    const models =
-      settings.oracle.enabled && executor === "local" ? (await prepareModels(this.env, this.log, REPO_ROOT)).usable : await listManifests();
+    // The local executor runs the models here; the devnet's image carries them, so it is built from them.
+    const prepared =
+      (settings.oracle.enabled && executor === "local") || executor === "golem-devnet"
+        ? await prepareModels(this.env, this.log, REPO_ROOT)
+        : undefined;
+    const models = prepared?.usable ?? (await listManifests());
     this.checkStopped();
     await checkPorts(settings);
+    const imagePlan = executor === "golem-devnet" ? await this.planImage(settings) : undefined;
 
-    const [chain, ipfs] = await Promise.all([this.startChain(settings), this.startIpfs(settings)]);
+    const [chain, ipfs, devnet] = await Promise.all([
+      this.startChain(settings),
+      this.startIpfs(settings),
+      imagePlan && prepared ? this.startGolemDevnet(settings, prepared.dir.path, imagePlan) : undefined,
+    ]);
     this.checkStopped();
     const oracleKey = await this.oracleKey(settings);
-    const deployed = await this.deploy(settings, chain, models, oracleKey?.address);
+    const deployed = await this.deploy(settings, chain, models, oracleKey?.address, devnet?.image.hash);
     this.checkStopped();
     await this.pinManifests(ipfs.apiUrl, models);
 
@@ -100,13 +137,15 @@ export class LocalStack {
     this.log.line("argus", `deployment record: ${settings.deploymentFile}`);
 
     const [oracle, uiUrl] = await Promise.all([
-      settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey) : undefined,
+      settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey, devnet?.ready) : undefined,
       settings.ui.mode === "off" ? undefined : this.startUi(settings),
     ]);
     this.checkStopped();
     for (const component of this.components) {
       component.exited.then((exit) => {
-        if (!component.stopping) this.fail(`${component.name} stopped on its own (${describeExit(exit)})`);
+        if (component.stopping) return;
+        const consequence = CONSEQUENCES[component.name];
+        this.fail(`${component.name} stopped on its own (${describeExit(exit)})${consequence ? `: ${consequence}` : ""}`);
       });
     }
     const currency = { token: zeroAddress, ...record.chain.nativeCurrency };
@@ -130,6 +169,7 @@ export class LocalStack {
       models: deployed.models,
       testAccount,
       executor,
+      golemDevnet: devnet && describeDevnet(devnet.ready, devnet.image),
     };
   }
 
@@ -137,17 +177,16 @@ export class LocalStack {
   stop(graceMs = 20_000): Promise<void> {
     this.stopping ??= (async () => {
       if (this.watcher) clearInterval(this.watcher);
-      const [ipfs, ...others] = this.components
-        .filter((component) => component.name === "ipfs")
-        .concat(this.components.filter((component) => component.name !== "ipfs"));
       const stopOne = async (component: Component) => {
         this.log.line("argus", `stopping ${component.name}…`);
         const exit = await component.stop(graceMs);
         this.log.line(component.name, `stopped (${describeExit(exit)})`);
       };
-      // The oracle and the UI first (the oracle settles what it can while chain and IPFS are up), then IPFS, then the chain.
-      await Promise.all(others.map(stopOne));
-      if (ipfs) await stopOne(ipfs);
+      // The oracle and the UI first (the oracle settles what it can, and ends its Golem
+      // agreements, while the devnet, chain and IPFS are up), then the devnet, then IPFS, then the chain.
+      const last = ["devnet", "ipfs"];
+      await Promise.all(this.components.filter((component) => !last.includes(component.name)).map(stopOne));
+      for (const name of last) await Promise.all(this.components.filter((component) => component.name === name).map(stopOne));
       if (this.chain) {
         await this.chain.close().catch(() => {});
         this.log.line("chain", "stopped");
@@ -249,6 +288,7 @@ export class LocalStack {
     chain: { rpcUrl: string; client: PublicClient },
     models: ModelManifest[],
     oracle: Address | undefined,
+    providerImageHash: string | undefined,
   ): Promise<{ escrow: Address; deployBlock: number; models: { id: number; name: string }[] }> {
     if (settings.chain.kind === "external") {
       return { escrow: settings.chain.escrow, deployBlock: settings.chain.deployBlock, models: [] };
@@ -268,6 +308,8 @@ export class LocalStack {
       fresh: true,
       ...(oracle ? { oracle } : {}),
       manifestsDirs: [manifestsDir],
+      // From the image build's record: chunks of these models order exactly the image the devnet serves.
+      ...(providerImageHash ? { terms: { providerImageHash: providerImageHashWord(providerImageHash) } } : {}),
     });
     if (oracle && oracle !== hardhatAccountAddress(1)) {
       // A key of the user's own: give it gas money on this throwaway chain.
@@ -296,22 +338,28 @@ export class LocalStack {
     chain: { rpcUrl: string },
     ipfsApi: string,
     key: { address: Address; privateKey?: `0x${string}` } | undefined,
+    devnet: DevnetReady | undefined,
   ): Promise<Component> {
     const local = settings.chain.kind === "local";
     const dataDir = this.env.ARGUS_ORACLE_DATA_DIR || join(settings.stateDir, "oracle");
     // A fresh local chain has none of the old queue's requests: start the queue over too.
     if (local) await rm(dataDir, { recursive: true, force: true });
-    const defaults: NodeJS.ProcessEnv = local
-      ? {
-          ARGUS_CONFIRMATIONS: "0",
-          ARGUS_POLL_INTERVAL_MS: "500",
-          ARGUS_FLUSH_INTERVAL_MS: "1000",
-          ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey,
-        }
-      : {};
+    const golem = devnet && oracleGolemEnvironment(devnet);
+    const defaults: NodeJS.ProcessEnv = {
+      ...(local
+        ? {
+            ARGUS_CONFIRMATIONS: "0",
+            ARGUS_POLL_INTERVAL_MS: "500",
+            ARGUS_FLUSH_INTERVAL_MS: "1000",
+            ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey,
+          }
+        : {}),
+      ...golem?.defaults,
+    };
     const env: NodeJS.ProcessEnv = {
       ...defaults,
       ...withoutEmpty(this.env),
+      ...golem?.forced,
       ARGUS_DEPLOYMENT_FILE: settings.deploymentFile,
       ARGUS_RPC_URL: chain.rpcUrl,
       ARGUS_IPFS_API: ipfsApi,
@@ -341,11 +389,58 @@ export class LocalStack {
     return String((await component.ready).url);
   }
 
-  private spawn(name: string, module: string, env: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = "SIGINT"): Component {
+  private spawn(name: string, module: string, env: NodeJS.ProcessEnv, args: string[] = []): Component {
     this.checkStopped();
-    const component = new Component({ name, module, env, cwd: REPO_ROOT, log: this.log, stopSignal });
+    const component = new Component({ name, module, args, env, cwd: REPO_ROOT, log: this.log });
     this.components.push(component);
     return component;
+  }
+
+  /** A command that runs to its end (stop() still stops it meanwhile); resolves with how it ended. */
+  private async runToEnd(name: string, module: string, env: NodeJS.ProcessEnv, args: string[]): Promise<{ exit: Exit; tail: string }> {
+    const component = this.spawn(name, module, env, args);
+    const exit = await component.exited;
+    this.components.splice(this.components.indexOf(component), 1);
+    return { exit, tail: component.tail() };
+  }
+
+  /** Whether the provider image must be built, and the tools that takes (checked before anything starts). */
+  private async planImage(settings: StackSettings): Promise<Awaited<ReturnType<typeof currentImage>>> {
+    if (settings.executor.kind !== "golem-devnet") throw new Error("not a devnet stack");
+    const plan = await currentImage(settings.executor, this.env);
+    await checkGolemDevnetTools(plan.image === undefined);
+    return plan;
+  }
+
+  /** The provider image (built if its inputs changed), then the devnet serving it, as a child process. */
+  private async startGolemDevnet(
+    settings: StackSettings,
+    modelsDir: string,
+    plan: Awaited<ReturnType<typeof currentImage>>,
+  ): Promise<StackDevnet> {
+    if (settings.executor.kind !== "golem-devnet") throw new Error("not a devnet stack");
+    const devnetSettings = settings.executor;
+    let image = plan.image;
+    if (image) {
+      this.log.line("image", `provider image ${image.hash}: built from this checkout's inputs already (${image.imagePath})`);
+    } else {
+      this.log.line("image", `building the provider image into ${devnetSettings.imageDir} (its inputs changed, or it was never built)…`);
+      const started = performance.now();
+      const { exit, tail } = await this.runToEnd("image", BUILD_IMAGE_MAIN, this.env, buildImageArgs(devnetSettings, modelsDir));
+      this.checkStopped();
+      if (exit.code !== 0) throw new StackError(`building the provider image failed (${describeExit(exit)})${tail}`);
+      image = await readImageRecord(devnetSettings.imageDir);
+      await verifyImageRecord(image, { quick: true });
+      if (image.inputsKey !== plan.inputsKey)
+        throw new StackError(
+          `${image.recordPath} does not record this checkout's inputs after the build: was the checkout changed meanwhile?`,
+        );
+      this.log.line("image", `built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }
+    const component = this.spawn("devnet", GOLEM_DEVNET_MAIN, devnetEnvironment(devnetSettings, image, this.env));
+    const ready = parseDevnetReady(await component.ready);
+    this.log.line("devnet", `emulated yagna at ${ready.url} with ${ready.providers.length} providers, serving image ${image.hash}`);
+    return { ready, image };
   }
 
   /** Prints the escrow's request events as they are mined, under [chain]. */

@@ -3,12 +3,15 @@
  * default (the one-command stack) and a switch to real infrastructure:
  *   ARGUS_RPC_URL    an external chain instead of the local Hardhat node
  *   ARGUS_IPFS_API   a Kubo endpoint instead of the embedded IPFS node
- *   ARGUS_EXECUTOR   `golem` to run inference on Golem (yagna) instead of locally
+ *   ARGUS_EXECUTOR   `golem` to run inference on Golem (yagna) instead of locally, or
+ *                    `golem-devnet` (`npm start -- --golem-devnet`) to run it on the
+ *                    emulated yagna and providers of oracle-requestor/golem-devnet
  * `describeStackSettings()` prints the table the README documents.
  */
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { resolveOptions as ipfsOptions } from "@argus/ipfs-node/config";
+import { DEFAULT_IMAGE_OUTPUT_DIR } from "@argus/provider-image/build-output";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
@@ -26,8 +29,22 @@ export interface StackSettings {
     | { kind: "embedded"; host: string; apiPort: number; gatewayPort: number; dataDir: string }
     | { kind: "external"; apiUrl: string; gatewayUrl: string };
   oracle: { enabled: boolean; host: string; port: number };
+  executor: ExecutorSettings;
   ui: { mode: "dev" | "preview" | "off"; host: string; port: number };
 }
+
+/**
+ * Where the oracle runs chunks: on this machine, on Golem through a yagna the user runs,
+ * or on the Golem devnet the stack starts — the provider image built (or reused) from
+ * this checkout, the devnet with its providers as a process of its own, and the oracle
+ * with the Golem executor pointed at it.
+ */
+export type ExecutorSettings =
+  | { kind: "local" }
+  | { kind: "golem" }
+  | { kind: "golem-devnet"; host: string; port: number; providers: number; imageDir: string; workDir: string };
+
+export const EXECUTORS = ["local", "golem", "golem-devnet"] as const;
 
 /** Each setting: variable, default, meaning (for --help and the README). */
 export const STACK_VARIABLES = [
@@ -73,7 +90,22 @@ export const STACK_VARIABLES = [
     "0 on the local chain",
     "blocks a request must be buried under; the local node mines one block per transaction, so 0 there",
   ],
-  ["ARGUS_EXECUTOR", "local", "`golem`: run chunks on Golem providers through yagna (settings: oracle-requestor/GOLEM.md)"],
+  [
+    "ARGUS_EXECUTOR",
+    "local",
+    "`golem`: run chunks on Golem providers through your yagna (settings: oracle-requestor/GOLEM.md); `golem-devnet` (or `--golem-devnet`): on the Golem devnet the stack starts — the provider image built if missing, the emulated yagna with its providers, the oracle's Golem executor pointed at it",
+  ],
+  [
+    "ARGUS_GOLEM_DEVNET_HOST / ARGUS_GOLEM_DEVNET_PORT",
+    "127.0.0.1 / 7465",
+    "with golem-devnet: the emulated yagna's address (REST, GSB WebSocket, image registry, /devnet/ control API)",
+  ],
+  ["ARGUS_GOLEM_DEVNET_PROVIDERS", "3", "with golem-devnet: how many emulated providers offer to compute"],
+  [
+    "ARGUS_PROVIDER_IMAGE_DIR",
+    "provider-image/dist",
+    "with golem-devnet: where the provider image is built (`npm run build:provider-image`) and reused while its inputs are unchanged",
+  ],
   ["ARGUS_UI", "dev", "`dev` (Vite dev server), `preview` (production build) or `off`"],
   ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 5173 (preview: 4173)", "the web UI's address"],
 ] as const;
@@ -140,6 +172,20 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
   const uiSetting = get("ARGUS_UI") ?? "dev";
   if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off")
     throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
+  const executorSetting = get("ARGUS_EXECUTOR") ?? "local";
+  if (!(EXECUTORS as readonly string[]).includes(executorSetting))
+    throw new StackError(`ARGUS_EXECUTOR must be ${EXECUTORS.join(", ")}, not "${executorSetting}"`);
+  const executor: ExecutorSettings =
+    executorSetting === "golem-devnet"
+      ? {
+          kind: "golem-devnet",
+          host: get("ARGUS_GOLEM_DEVNET_HOST") ?? "127.0.0.1",
+          port: integer(get("ARGUS_GOLEM_DEVNET_PORT") ?? "7465", "ARGUS_GOLEM_DEVNET_PORT", 1, 65_535),
+          providers: integer(get("ARGUS_GOLEM_DEVNET_PROVIDERS") ?? "3", "ARGUS_GOLEM_DEVNET_PROVIDERS", 1, 32),
+          imageDir: resolve(get("ARGUS_PROVIDER_IMAGE_DIR") ?? join(REPO_ROOT, DEFAULT_IMAGE_OUTPUT_DIR)),
+          workDir: join(stateDir, "golem-devnet"),
+        }
+      : { kind: executorSetting as "local" | "golem" };
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
   if (oracleSetting !== "on" && oracleSetting !== "off") throw new StackError(`ARGUS_ORACLE must be on or off, not "${oracleSetting}"`);
   return {
@@ -152,6 +198,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       host: get("ARGUS_ORACLE_HOST") ?? "127.0.0.1",
       port: integer(get("ARGUS_ORACLE_PORT") ?? "9464", "ARGUS_ORACLE_PORT", 1, 65_535),
     },
+    executor,
     ui: {
       mode: uiSetting,
       host: get("ARGUS_UI_HOST") ?? "127.0.0.1",
@@ -187,6 +234,13 @@ export function stackPorts(settings: StackSettings): { host: string; port: numbe
       port: settings.oracle.port,
       what: "the oracle's status server",
       variable: "ARGUS_ORACLE_PORT",
+    });
+  if (settings.executor.kind === "golem-devnet")
+    ports.push({
+      host: settings.executor.host,
+      port: settings.executor.port,
+      what: "the Golem devnet (emulated yagna)",
+      variable: "ARGUS_GOLEM_DEVNET_PORT",
     });
   if (settings.ui.mode !== "off")
     ports.push({ host: settings.ui.host, port: settings.ui.port, what: "the web UI", variable: "ARGUS_UI_PORT" });
