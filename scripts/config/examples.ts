@@ -16,6 +16,7 @@ import { describeConfig, exampleConfig, exampleEnv as oracleEnv } from "@argus/o
 import { describeIpfsSettings, exampleEnv as ipfsEnv } from "@argus/ipfs-node/config";
 import { describeProviderSettings, exampleEnv as providerEnv } from "@argus/provider-image/config";
 import { describeCliSettings, exampleEnv as cliEnv } from "@argus/cli/config";
+import { describeDevnetSettings, exampleEnv as devnetEnv } from "@argus/golem-devnet/config";
 
 const { values } = parseArgs({ options: { check: { type: "boolean", default: false }, root: { type: "string" } } });
 const root = resolve(values.root ?? join(import.meta.dirname, "../.."));
@@ -37,6 +38,7 @@ const envExample = [
   ...section("argus CLI (npx argus …)", cliEnv()),
   ...section("embedded IPFS node (npm run ipfs); flags override these", ipfsEnv()),
   ...section("provider image: entry command, predict, models:fetch, the oracle's local executor", providerEnv()),
+  ...section("Golem devnet: emulated yagna and providers (npm run golem-devnet); flags override these", devnetEnv()),
   "",
 ].join("\n");
 
@@ -46,6 +48,7 @@ const TABLES: { file: string; name: string; table: string }[] = [
   { file: "oracle-requestor/cli/README.md", name: "cli", table: describeCliSettings() },
   { file: "oracle-requestor/ipfs-node/README.md", name: "ipfs-node", table: describeIpfsSettings() },
   { file: "provider-image/README.md", name: "provider-image", table: describeProviderSettings() },
+  { file: "oracle-requestor/golem-devnet/README.md", name: "golem-devnet", table: describeDevnetSettings() },
 ];
 
 const wanted = new Map<string, string>([

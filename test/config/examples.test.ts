@@ -19,6 +19,7 @@ const FILES = [
   "oracle-requestor/cli/README.md",
   "oracle-requestor/ipfs-node/README.md",
   "provider-image/README.md",
+  "oracle-requestor/golem-devnet/README.md",
 ];
 
 function check(root: string): Promise<{ code: number; stderr: string }> {
@@ -65,6 +66,7 @@ describe("configuration examples", function () {
       "ARGUS_PRIVATE_KEY",
       "ARGUS_MANIFESTS_DIR",
       "ARGUS_MODELS_MIRROR",
+      "ARGUS_GOLEM_DEVNET_PORT",
     ]) {
       expect(env, name).to.match(new RegExp(`^#${name}=`, "m"));
     }

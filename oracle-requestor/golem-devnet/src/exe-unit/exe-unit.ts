@@ -46,6 +46,12 @@ export interface GsbCaller {
    * and resolves with the reply payload; rejects if nothing is bound there or the socket closed.
    */
   call(nodeId: string, address: string, component: string, payload: unknown, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Drops the requestor's WebSocket serving `address`, as a broken connection would: its
+   * pending calls reject and golem-js sees its socket close. Only the hub owns the socket,
+   * so the `dropTransferAfterBytes` fault goes through here.
+   */
+  dropConnection(nodeId: string, address: string): void;
 }
 
 /** Fault switches the devnet's control API sets per provider; the exe-unit reads them on every command. */
