@@ -10,7 +10,7 @@
  * - the oracle's settings for it: the Golem executor, exactly as with a real yagna, with
  *   the devnet's URL, app key and registry in place of yagna's and registry.golem.network.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { BuiltImageRecord } from "@argus/provider-image/build-output";
 import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { BUILD_TOOLS, missingTools } from "@argus/provider-image/build-image";
@@ -52,7 +52,7 @@ export async function checkGolemDevnetTools(build: boolean): Promise<void> {
 }
 
 /**
- * The image in `settings.imageDir` if it was built from this checkout's inputs, else
+ * The image at `settings.image` if it was built from this checkout's inputs, else
  * undefined (it must be built). `inputsKey` is the checkout's.
  */
 export async function currentImage(
@@ -60,7 +60,7 @@ export async function currentImage(
   env: NodeJS.ProcessEnv,
 ): Promise<{ image: BuiltImageRecord | undefined; inputsKey: string }> {
   const inputsKey = await imageInputsKey({ repoRoot: REPO_ROOT, ...imageBuildSettings(env) });
-  const image = await readImageRecord(settings.imageDir).catch(() => undefined);
+  const image = await readImageRecord(settings.image).catch(() => undefined);
   if (image?.inputsKey !== inputsKey) return { image: undefined, inputsKey };
   const intact = await verifyImageRecord(image, { quick: true }).then(
     () => true,
@@ -69,24 +69,27 @@ export async function currentImage(
   return { image: intact ? image : undefined, inputsKey };
 }
 
+/** The folder the image is built in. */
+export function imageDir(settings: DevnetSettings): string {
+  return dirname(settings.image);
+}
+
 /** The arguments of `npm run build:provider-image` for this stack. */
 export function buildImageArgs(settings: DevnetSettings, modelsDir: string): string[] {
-  return ["--models-dir", modelsDir, "--output", settings.imageDir];
+  return ["--models-dir", modelsDir, "--output", imageDir(settings)];
 }
 
-/** The devnet process's environment: its settings, and the image its registry serves from the start. */
-export function devnetEnvironment(settings: DevnetSettings, image: BuiltImageRecord, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    ...env,
-    ARGUS_GOLEM_DEVNET_HOST: settings.host,
-    ARGUS_GOLEM_DEVNET_PORT: String(settings.port),
-    ARGUS_GOLEM_DEVNET_PROVIDERS: String(settings.providers),
-    ARGUS_GOLEM_DEVNET_WORK_DIR: settings.workDir,
-    ARGUS_GOLEM_DEVNET_IMAGES: `${image.imagePath}#${image.hash}`,
-  };
+/**
+ * The devnet process's environment: the stack's (the user's ARGUS_GOLEM_DEVNET_*
+ * settings reach it) with the image the stack checked; its work root stays its default,
+ * outside the checkout.
+ */
+export function devnetEnvironment(image: BuiltImageRecord, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, ARGUS_GOLEM_DEVNET_IMAGE: image.imagePath };
 }
 
-export function parseDevnetReady(fields: Record<string, unknown>): DevnetReady {
+/** The devnet's ready line, checked to serve `image`. */
+export function parseDevnetReady(fields: Record<string, unknown>, image: BuiltImageRecord): DevnetReady {
   const { url, appKey, registryUrl, providers } = fields;
   const valid =
     typeof url === "string" &&
@@ -95,6 +98,8 @@ export function parseDevnetReady(fields: Record<string, unknown>): DevnetReady {
     Array.isArray(providers) &&
     providers.every((provider) => typeof provider?.id === "string" && typeof provider?.name === "string");
   if (!valid) throw new StackError(`the Golem devnet's ready line lacks url, appKey, registryUrl or providers: ${JSON.stringify(fields)}`);
+  const served = (fields.image as { hash?: unknown } | undefined)?.hash;
+  if (served !== image.hash) throw new StackError(`the Golem devnet serves image ${String(served)}, not the one built, ${image.hash}`);
   return { url, appKey, registryUrl, providers } as DevnetReady;
 }
 

@@ -43,6 +43,7 @@ import {
   describeDevnet,
   devnetEnvironment,
   GOLEM_DEVNET_MAIN,
+  imageDir,
   oracleGolemEnvironment,
   parseDevnetReady,
 } from "./stack-golem.ts";
@@ -424,12 +425,12 @@ export class LocalStack {
     if (image) {
       this.log.line("image", `provider image ${image.hash}: built from this checkout's inputs already (${image.imagePath})`);
     } else {
-      this.log.line("image", `building the provider image into ${devnetSettings.imageDir} (its inputs changed, or it was never built)…`);
+      this.log.line("image", `building the provider image into ${imageDir(devnetSettings)} (its inputs changed, or it was never built)…`);
       const started = performance.now();
       const { exit, tail } = await this.runToEnd("image", BUILD_IMAGE_MAIN, this.env, buildImageArgs(devnetSettings, modelsDir));
       this.checkStopped();
       if (exit.code !== 0) throw new StackError(`building the provider image failed (${describeExit(exit)})${tail}`);
-      image = await readImageRecord(devnetSettings.imageDir);
+      image = await readImageRecord(devnetSettings.image);
       await verifyImageRecord(image, { quick: true });
       if (image.inputsKey !== plan.inputsKey)
         throw new StackError(
@@ -437,8 +438,8 @@ export class LocalStack {
         );
       this.log.line("image", `built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
-    const component = this.spawn("devnet", GOLEM_DEVNET_MAIN, devnetEnvironment(devnetSettings, image, this.env));
-    const ready = parseDevnetReady(await component.ready);
+    const component = this.spawn("devnet", GOLEM_DEVNET_MAIN, devnetEnvironment(image, this.env));
+    const ready = parseDevnetReady(await component.ready, image);
     this.log.line("devnet", `emulated yagna at ${ready.url} with ${ready.providers.length} providers, serving image ${image.hash}`);
     return { ready, image };
   }

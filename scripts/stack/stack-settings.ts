@@ -9,9 +9,10 @@
  * `describeStackSettings()` prints the table the README documents.
  */
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { resolveOptions as ipfsOptions } from "@argus/ipfs-node/config";
-import { DEFAULT_IMAGE_OUTPUT_DIR } from "@argus/provider-image/build-output";
+import { resolveSettings as devnetSettings } from "@argus/golem-devnet/config";
+import { IMAGE_FILE_NAME } from "@argus/provider-image/build-output";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
@@ -42,7 +43,7 @@ export interface StackSettings {
 export type ExecutorSettings =
   | { kind: "local" }
   | { kind: "golem" }
-  | { kind: "golem-devnet"; host: string; port: number; providers: number; imageDir: string; workDir: string };
+  | { kind: "golem-devnet"; host: string; port: number; providers: number; image: string };
 
 export const EXECUTORS = ["local", "golem", "golem-devnet"] as const;
 
@@ -102,9 +103,9 @@ export const STACK_VARIABLES = [
   ],
   ["ARGUS_GOLEM_DEVNET_PROVIDERS", "3", "with golem-devnet: how many emulated providers offer to compute"],
   [
-    "ARGUS_PROVIDER_IMAGE_DIR",
-    "provider-image/dist",
-    "with golem-devnet: where the provider image is built (`npm run build:provider-image`) and reused while its inputs are unchanged",
+    "ARGUS_GOLEM_DEVNET_IMAGE",
+    "provider-image/dist/argus-provider.gvmi",
+    "with golem-devnet: the provider image, built there (`npm run build:provider-image`) unless its record names this checkout's inputs; the devnet's other settings (ARGUS_GOLEM_DEVNET_*) are in oracle-requestor/golem-devnet/README.md",
   ],
   ["ARGUS_UI", "dev", "`dev` (Vite dev server), `preview` (production build) or `off`"],
   ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 5173 (preview: 4173)", "the web UI's address"],
@@ -175,17 +176,21 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
   const executorSetting = get("ARGUS_EXECUTOR") ?? "local";
   if (!(EXECUTORS as readonly string[]).includes(executorSetting))
     throw new StackError(`ARGUS_EXECUTOR must be ${EXECUTORS.join(", ")}, not "${executorSetting}"`);
-  const executor: ExecutorSettings =
-    executorSetting === "golem-devnet"
-      ? {
-          kind: "golem-devnet",
-          host: get("ARGUS_GOLEM_DEVNET_HOST") ?? "127.0.0.1",
-          port: integer(get("ARGUS_GOLEM_DEVNET_PORT") ?? "7465", "ARGUS_GOLEM_DEVNET_PORT", 1, 65_535),
-          providers: integer(get("ARGUS_GOLEM_DEVNET_PROVIDERS") ?? "3", "ARGUS_GOLEM_DEVNET_PROVIDERS", 1, 32),
-          imageDir: resolve(get("ARGUS_PROVIDER_IMAGE_DIR") ?? join(REPO_ROOT, DEFAULT_IMAGE_OUTPUT_DIR)),
-          workDir: join(stateDir, "golem-devnet"),
-        }
-      : { kind: executorSetting as "local" | "golem" };
+  let executor: ExecutorSettings = { kind: executorSetting as "local" | "golem" };
+  if (executorSetting === "golem-devnet") {
+    // The devnet's own rules (flags > environment > defaults), so the launcher checks the port it will use.
+    let devnet: ReturnType<typeof devnetSettings>;
+    try {
+      devnet = devnetSettings([], env);
+    } catch (error) {
+      throw new StackError((error as Error).message);
+    }
+    if (basename(devnet.image) !== IMAGE_FILE_NAME)
+      throw new StackError(
+        `ARGUS_GOLEM_DEVNET_IMAGE must name ${IMAGE_FILE_NAME} (in any folder): the stack builds the image there under that name`,
+      );
+    executor = { kind: "golem-devnet", host: devnet.host, port: devnet.port, providers: devnet.providers, image: devnet.image };
+  }
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
   if (oracleSetting !== "on" && oracleSetting !== "off") throw new StackError(`ARGUS_ORACLE must be on or off, not "${oracleSetting}"`);
   return {

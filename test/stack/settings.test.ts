@@ -60,8 +60,7 @@ describe("npm start settings", function () {
       host: "127.0.0.1",
       port: 7465,
       providers: 3,
-      imageDir: join(REPO_ROOT, "provider-image/dist"),
-      workDir: join(REPO_ROOT, ".argus/golem-devnet"),
+      image: join(REPO_ROOT, "provider-image/dist/argus-provider.gvmi"),
     });
     expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 7465, 5173]);
     const moved = await printedSettings({
@@ -81,9 +80,10 @@ describe("npm start settings", function () {
       [{ ARGUS_IPFS_API_PORT: "x" }, "ARGUS_IPFS_API_PORT"],
       [{ ARGUS_EXECUTOR: "docker" }, "ARGUS_EXECUTOR must be local, golem, golem-devnet"],
       [
-        { ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_PROVIDERS: "0" },
-        "ARGUS_GOLEM_DEVNET_PROVIDERS must be a whole number from 1 to 32",
+        { ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_IMAGE: "/tmp/other.gvmi" },
+        "ARGUS_GOLEM_DEVNET_IMAGE must name argus-provider.gvmi",
       ],
+      [{ ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_PROVIDERS: "0" }, "ARGUS_GOLEM_DEVNET_PROVIDERS"],
     ] as const;
     // At once: each is a Node start, and the machine may be busy.
     const refusals = await Promise.all(cases.map(([env]) => start(["--print-settings"], env)));
