@@ -157,10 +157,12 @@ async function run(
     // Verify from the chain: each request fulfilled, exactly once (settlements() throws on a second).
     const onChain = await settlements(stack);
     const notFulfilled = ids.filter((id) => onChain.get(id)?.kind !== "fulfilled");
-    if (notFulfilled.length > 0)
-      throw new Error(
-        `${label}: ${notFulfilled.length} requests not fulfilled (e.g. ${notFulfilled[0]}: ${onChain.get(notFulfilled[0]!)?.kind})`,
-      );
+    if (notFulfilled.length > 0) {
+      const why = notFulfilled
+        .slice(0, 3)
+        .map((id) => `${id}: ${onChain.get(id)?.kind} (${oracle.store.get(id)?.error ?? "no error recorded"})`);
+      throw new Error(`${label}: ${notFulfilled.length} requests not fulfilled, e.g.\n  ${why.join("\n  ")}`);
+    }
     const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: fromBlock + 1n, toBlock: "latest" });
     const ours = new Set(ids);
     const fulfilTxs = new Set<Hex>();

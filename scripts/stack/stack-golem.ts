@@ -15,6 +15,8 @@ import type { BuiltImageRecord } from "@argus/provider-image/build-output";
 import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { BUILD_TOOLS, missingTools } from "@argus/provider-image/build-image";
 import { imageBuildSettings, imageInputsKey } from "@argus/provider-image/image-inputs";
+import type { StackLog } from "./stack-log.ts";
+import { type Component, describeExit, type Exit } from "./stack-process.ts";
 import { type ExecutorSettings, REPO_ROOT, StackError } from "./stack-settings.ts";
 
 export const BUILD_IMAGE_MAIN = join(REPO_ROOT, "provider-image/src/bin/build-image.ts");
@@ -129,4 +131,54 @@ export function describeDevnet(devnet: DevnetReady, image: BuiltImageRecord): st
     `${devnet.providers.length} providers: ${devnet.providers.map((provider) => `${provider.name} ${provider.id}`).join(", ")}`,
     `image ${image.hash} (${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.imagePath})`,
   ];
+}
+
+/** What starting the devnet needs of the launcher (stack-launch.ts): components it stops with the rest. */
+export interface DevnetHost {
+  env: NodeJS.ProcessEnv;
+  log: StackLog;
+  spawn(name: string, module: string, env: NodeJS.ProcessEnv): Component;
+  runToEnd(name: string, module: string, env: NodeJS.ProcessEnv, args: string[]): Promise<{ exit: Exit; tail: string }>;
+  /** Throws once the stack is being stopped. */
+  checkStopped(): void;
+}
+
+export type ImagePlan = Awaited<ReturnType<typeof currentImage>>;
+export type StackDevnet = { ready: DevnetReady; image: BuiltImageRecord };
+
+/** Whether the provider image must be built, and the tools that takes (checked before anything starts). */
+export async function planImage(settings: DevnetSettings, env: NodeJS.ProcessEnv): Promise<ImagePlan> {
+  const plan = await currentImage(settings, env);
+  await checkGolemDevnetTools(plan.image === undefined);
+  return plan;
+}
+
+/** The provider image (built if its inputs changed), then the devnet serving it, as a component. */
+export async function startGolemDevnet(
+  host: DevnetHost,
+  settings: DevnetSettings,
+  modelsDir: string,
+  plan: ImagePlan,
+): Promise<StackDevnet> {
+  let image = plan.image;
+  if (image) {
+    host.log.line("image", `provider image ${image.hash}: built from this checkout's inputs already (${image.imagePath})`);
+  } else {
+    host.log.line("image", `building the provider image into ${imageDir(settings)} (its inputs changed, or it was never built)…`);
+    const started = performance.now();
+    const { exit, tail } = await host.runToEnd("image", BUILD_IMAGE_MAIN, host.env, buildImageArgs(settings, modelsDir));
+    host.checkStopped();
+    if (exit.code !== 0) throw new StackError(`building the provider image failed (${describeExit(exit)})${tail}`);
+    image = await readImageRecord(settings.image);
+    await verifyImageRecord(image, { quick: true });
+    if (image.inputsKey !== plan.inputsKey)
+      throw new StackError(
+        `${image.recordPath} does not record this checkout's inputs after the build: was the checkout changed meanwhile?`,
+      );
+    host.log.line("image", `built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const component = host.spawn("devnet", GOLEM_DEVNET_MAIN, devnetEnvironment(image, host.env));
+  const ready = parseDevnetReady(await component.ready, image);
+  host.log.line("devnet", `emulated yagna at ${ready.url} with ${ready.providers.length} providers, serving image ${image.hash}`);
+  return { ready, image };
 }

@@ -26,7 +26,6 @@ import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/escrow/deploy
 import { writeDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
 import { loadOracleAccount } from "@argus/oracle/oracle-key";
-import { type BuiltImageRecord, readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { listManifests } from "@argus/provider-image/catalog";
 import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
@@ -34,19 +33,7 @@ import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain,
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit, type Exit } from "./stack-process.ts";
-import {
-  BUILD_IMAGE_MAIN,
-  buildImageArgs,
-  checkGolemDevnetTools,
-  currentImage,
-  type DevnetReady,
-  describeDevnet,
-  devnetEnvironment,
-  GOLEM_DEVNET_MAIN,
-  imageDir,
-  oracleGolemEnvironment,
-  parseDevnetReady,
-} from "./stack-golem.ts";
+import { type DevnetHost, type DevnetReady, describeDevnet, oracleGolemEnvironment, planImage, startGolemDevnet } from "./stack-golem.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 
@@ -73,8 +60,6 @@ export interface StackSummary {
 const CONSEQUENCES: Record<string, string> = {
   devnet: "the oracle's chunks have no Golem providers to run on",
 };
-
-type StackDevnet = { ready: DevnetReady; image: BuiltImageRecord };
 
 /** start() was interrupted by stop(). */
 export class Stopped extends Error {
@@ -113,12 +98,14 @@ export class LocalStack {
     const models = prepared?.usable ?? (await listManifests());
     this.checkStopped();
     await checkPorts(settings);
-    const imagePlan = executor === "golem-devnet" ? await this.planImage(settings) : undefined;
+    const imagePlan = settings.executor.kind === "golem-devnet" ? await planImage(settings.executor, this.env) : undefined;
 
     const [chain, ipfs, devnet] = await Promise.all([
       this.startChain(settings),
       this.startIpfs(settings),
-      imagePlan && prepared ? this.startGolemDevnet(settings, prepared.dir.path, imagePlan) : undefined,
+      settings.executor.kind === "golem-devnet" && imagePlan && prepared
+        ? startGolemDevnet(this.devnetHost(), settings.executor, prepared.dir.path, imagePlan)
+        : undefined,
     ]);
     this.checkStopped();
     const oracleKey = await this.oracleKey(settings);
@@ -397,51 +384,23 @@ export class LocalStack {
     return component;
   }
 
+  /** What starting the devnet needs of the stack: its log, and components it stops with the rest. */
+  private devnetHost(): DevnetHost {
+    return {
+      env: this.env,
+      log: this.log,
+      spawn: (name, module, env) => this.spawn(name, module, env),
+      runToEnd: (name, module, env, args) => this.runToEnd(name, module, env, args),
+      checkStopped: () => this.checkStopped(),
+    };
+  }
+
   /** A command that runs to its end (stop() still stops it meanwhile); resolves with how it ended. */
   private async runToEnd(name: string, module: string, env: NodeJS.ProcessEnv, args: string[]): Promise<{ exit: Exit; tail: string }> {
     const component = this.spawn(name, module, env, args);
     const exit = await component.exited;
     this.components.splice(this.components.indexOf(component), 1);
     return { exit, tail: component.tail() };
-  }
-
-  /** Whether the provider image must be built, and the tools that takes (checked before anything starts). */
-  private async planImage(settings: StackSettings): Promise<Awaited<ReturnType<typeof currentImage>>> {
-    if (settings.executor.kind !== "golem-devnet") throw new Error("not a devnet stack");
-    const plan = await currentImage(settings.executor, this.env);
-    await checkGolemDevnetTools(plan.image === undefined);
-    return plan;
-  }
-
-  /** The provider image (built if its inputs changed), then the devnet serving it, as a child process. */
-  private async startGolemDevnet(
-    settings: StackSettings,
-    modelsDir: string,
-    plan: Awaited<ReturnType<typeof currentImage>>,
-  ): Promise<StackDevnet> {
-    if (settings.executor.kind !== "golem-devnet") throw new Error("not a devnet stack");
-    const devnetSettings = settings.executor;
-    let image = plan.image;
-    if (image) {
-      this.log.line("image", `provider image ${image.hash}: built from this checkout's inputs already (${image.imagePath})`);
-    } else {
-      this.log.line("image", `building the provider image into ${imageDir(devnetSettings)} (its inputs changed, or it was never built)…`);
-      const started = performance.now();
-      const { exit, tail } = await this.runToEnd("image", BUILD_IMAGE_MAIN, this.env, buildImageArgs(devnetSettings, modelsDir));
-      this.checkStopped();
-      if (exit.code !== 0) throw new StackError(`building the provider image failed (${describeExit(exit)})${tail}`);
-      image = await readImageRecord(devnetSettings.image);
-      await verifyImageRecord(image, { quick: true });
-      if (image.inputsKey !== plan.inputsKey)
-        throw new StackError(
-          `${image.recordPath} does not record this checkout's inputs after the build: was the checkout changed meanwhile?`,
-        );
-      this.log.line("image", `built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    }
-    const component = this.spawn("devnet", GOLEM_DEVNET_MAIN, devnetEnvironment(image, this.env));
-    const ready = parseDevnetReady(await component.ready, image);
-    this.log.line("devnet", `emulated yagna at ${ready.url} with ${ready.providers.length} providers, serving image ${image.hash}`);
-    return { ready, image };
   }
 
   /** Prints the escrow's request events as they are mined, under [chain]. */
