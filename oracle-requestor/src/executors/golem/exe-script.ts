@@ -17,7 +17,14 @@ export class ExeScriptFailure extends Error {
   override name = "ExeScriptFailure";
 }
 
-/** The files a chunk uploads: `batch.json`, then each image file the batch names, once. */
+/**
+ * The files a chunk uploads: `batch.json`, then each image file the batch names, once —
+ * each as a plain Uint8Array with an ArrayBuffer of its own. golem-js serves an upload's
+ * gftp chunks as `data.slice(offset, offset + size)` and encodes them with flexbuffers,
+ * which writes a view's whole underlying buffer: for a Node Buffer (what the spool
+ * reads) `slice` is such a view, so every 40-KiB chunk a provider asked for would carry
+ * the whole file, and the file would arrive that many times over.
+ */
 export function chunkInputFiles(chunk: Chunk): Map<string, Uint8Array> {
   if (chunk.batch.requests.some((request) => request.imageFile === BATCH_FILE_NAME)) {
     throw new Error(`chunk ${chunk.id} names an image ${BATCH_FILE_NAME}`);
@@ -28,7 +35,7 @@ export function chunkInputFiles(chunk: Chunk): Map<string, Uint8Array> {
     if (files.has(imageFile)) continue;
     const bytes = chunk.images.get(imageFile);
     if (bytes === undefined) missing.push(imageFile);
-    else files.set(imageFile, bytes);
+    else files.set(imageFile, new Uint8Array(bytes));
   }
   if (missing.length > 0) throw new Error(`chunk ${chunk.id} has no bytes for ${missing.join(", ")}`);
   return files;
