@@ -4,7 +4,8 @@
  * (kept when its record names the same inputs), the devnet's own entry point as a child
  * process serving it, the bench stack's models registered with its hash, and the
  * oracle's settings for its Golem executor — golem-js through HTTP and WebSocket, the
- * chunks inside the image under bubblewrap.
+ * chunks inside the image under bubblewrap. The executor rents as many providers at once
+ * as the local executor runs chunks (ARGUS_GOLEM_POOL_SIZE changes it).
  */
 import { join } from "node:path";
 import type { OracleConfig } from "@argus/oracle/config";
@@ -69,7 +70,14 @@ export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
       imageHash: image.hash,
       oracleOverrides: {
         executor: "golem",
-        golem: { apiUrl: ready.url, apiKey: ready.appKey, paymentNetwork: "hoodi", poolSize: ready.providers.length },
+        golem: {
+          apiUrl: ready.url,
+          apiKey: ready.appKey,
+          paymentNetwork: "hoodi",
+          // As many chunks at once as the local executor it is compared with runs (ARGUS_LOCAL_CONCURRENCY):
+          // the providers share this machine's cores, so more would only make each chunk slower.
+          poolSize: Number(process.env.ARGUS_GOLEM_POOL_SIZE ?? stack.oracleConfig().localConcurrency),
+        },
       },
       close: async () => void (await devnet.stop(30_000)),
     };
