@@ -5,7 +5,7 @@
  * WebSocketStorageProvider), the exe-unit's state machine and messages, its output
  * capture, and every fault the control API can switch on.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nullLogger, WebSocketStorageProvider, YagnaApi } from "@golem-sdk/golem-js";
@@ -15,7 +15,7 @@ import type { ExeUnitFaults } from "@argus/golem-devnet/exe-unit";
 import { type BatchDescription, parseResultsFile } from "@argus/protocol/batch";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { requireSharedData, sharedImage } from "../support/shared.ts";
-import { type GsbTestServer, startGsbTestServer, TEST_APP_KEY } from "./support/gsb-test-server.ts";
+import { type GsbTestServer, startGsbTestServer } from "./support/gsb-test-server.ts";
 import {
   deployAndStart,
   execute,
@@ -44,7 +44,7 @@ describe("golem-devnet: the exe-unit on the real provider image", function () {
     await requireProviderImage(this);
     fixture = await startImageFixture();
     gsb = await startGsbTestServer();
-    storage = new WebSocketStorageProvider(new YagnaApi({ apiKey: TEST_APP_KEY, basePath: gsb.basePath, logger: nullLogger() }), {
+    storage = new WebSocketStorageProvider(new YagnaApi({ apiKey: gsb.appKey, basePath: gsb.basePath, logger: nullLogger() }), {
       logger: nullLogger(),
     });
     await storage.init();
@@ -165,32 +165,38 @@ describe("golem-devnet: the exe-unit on the real provider image", function () {
     const wrong = "0".repeat(56);
     const workRoot = join(tmpdir(), `argus-exe-unit-mismatch-${process.pid}`);
     const exe = exeUnitFor(fixture, { workRoot, taskPackage: fixture.taskPackage.replace(fixture.hash, wrong) });
-    const outcome = await execute(exe, { deploy: {} });
-    expect(outcome.result).to.equal("Error");
-    expect(outcome.message).to.equal(
-      `Local service error: Transfer error: Incorrect hash provided or downloaded image is corrupted: calculated hash ${fixture.hash} differs from the expected one ${wrong}`,
-    );
-    expect(exe.state).to.equal("Initialized");
-    expect(await isImageCached(workRoot, wrong)).to.equal(false);
-    await exe.destroy();
-    await rm(workRoot, { recursive: true, force: true });
+    try {
+      const outcome = await execute(exe, { deploy: {} });
+      expect(outcome.result).to.equal("Error");
+      expect(outcome.message).to.equal(
+        `Local service error: Transfer error: Incorrect hash provided or downloaded image is corrupted: calculated hash ${fixture.hash} differs from the expected one ${wrong}`,
+      );
+      expect(exe.state).to.equal("Initialized");
+      expect(await isImageCached(workRoot, wrong)).to.equal(false);
+      expect(await readdir(join(workRoot, "images"))).to.deep.equal([]); // the download was deleted
+    } finally {
+      await exe.destroy();
+      await rm(workRoot, { recursive: true, force: true });
+    }
   });
 
   it("shares one download and unpack between concurrent deploys of a hash, then deploys from cache", async function () {
     const workRoot = join(tmpdir(), `argus-exe-unit-concurrent-${process.pid}`);
     await rm(workRoot, { recursive: true, force: true });
-    const units = [0, 1, 2].map(() => exeUnitFor(fixture, { workRoot }));
-    const outcomes = await Promise.all(units.map((exe) => execute(exe, { deploy: {} })));
-    expect(outcomes.map((outcome) => outcome.result)).to.deep.equal(["Ok", "Ok", "Ok"]);
-    const sources = units.map((exe) => exe.deployedImage());
-    expect(sources[0]?.kind).to.equal("download");
-    expect(sources[1]).to.equal(sources[0]);
-    expect(sources[2]).to.equal(sources[0]);
-    const later = exeUnitFor(fixture, { workRoot });
-    expect((await execute(later, { deploy: {} })).result).to.equal("Ok");
-    expect(later.deployedImage()).to.deep.equal({ kind: "cache" });
-    for (const exe of [...units, later]) await exe.destroy();
-    await rm(workRoot, { recursive: true, force: true });
+    const units = [0, 1, 2, 3].map(() => exeUnitFor(fixture, { workRoot }));
+    try {
+      const outcomes = await Promise.all(units.slice(0, 3).map((exe) => execute(exe, { deploy: {} })));
+      expect(outcomes.map((outcome) => outcome.result)).to.deep.equal(["Ok", "Ok", "Ok"]);
+      const sources = units.map((exe) => exe.deployedImage());
+      expect(sources[0]?.kind).to.equal("download");
+      expect(sources[1]).to.equal(sources[0]);
+      expect(sources[2]).to.equal(sources[0]);
+      expect((await execute(units[3]!, { deploy: {} })).result).to.equal("Ok");
+      expect(units[3]!.deployedImage()).to.deep.equal({ kind: "cache" });
+    } finally {
+      for (const exe of units) await exe.destroy();
+      await rm(workRoot, { recursive: true, force: true });
+    }
   });
 
   describe("faults", function () {

@@ -5,16 +5,15 @@
  * uploads through the hub, in 40 KiB chunks with the sha3-256 check golem-js makes.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { join } from "node:path";
 import { nullLogger, WebSocketStorageProvider, YagnaApi } from "@golem-sdk/golem-js";
 import { expect } from "chai";
-import { encode, toObject } from "flatbuffers/js/flexbuffers.js";
-import WebSocket from "ws";
+import { encode } from "flatbuffers/js/flexbuffers.js";
 import { GFTP_CHUNK_BYTES, transfer, type Volume } from "@argus/golem-devnet/exe-unit-transfer";
-import { type GsbTestServer, REQUESTOR_NODE_ID, rawGsbClient, startGsbTestServer, TEST_APP_KEY } from "./support/gsb-test-server.ts";
+import { decodeGsbMessage, type GsbTestServer, gsbSocket, rawGsbClient, startGsbTestServer } from "./support/gsb-test-server.ts";
 
 const MIB = 1024 * 1024;
 const sha3 = (bytes: Uint8Array) => createHash("sha3-256").update(bytes).digest("hex");
@@ -36,7 +35,7 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
 
   before(async function () {
     server = await startGsbTestServer();
-    const yagna = new YagnaApi({ apiKey: TEST_APP_KEY, basePath: server.basePath, logger: nullLogger() });
+    const yagna = new YagnaApi({ apiKey: server.appKey, basePath: server.basePath, logger: nullLogger() });
     storage = new WebSocketStorageProvider(yagna, { logger: nullLogger() });
     await storage.init();
     work = await mkdtemp(join(tmpdir(), "argus-gsb-test-"));
@@ -56,14 +55,22 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
   it("publishData: the exe-unit downloads the bytes into /golem/input", async function () {
     const data = new TextEncoder().encode(JSON.stringify({ batchVersion: 1, note: "hello from the requestor" }));
     const url = await storage.publishData(data);
-    expect(url).to.match(new RegExp(`^gftp://${REQUESTOR_NODE_ID}/[0-9a-f-]{36}$`));
+    expect(url).to.match(new RegExp(`^gftp://${server.nodeId}/[0-9a-f-]{36}$`));
     await transfer(url, "container:/golem/input/batch.json", { volumes, gsb: server.hub, signal });
     expect(await readFile(join(work, "in/batch.json"))).to.deep.equal(Buffer.from(data));
     const address = `/public/gftp/${url.split("/").pop()}`;
-    expect(server.hub.boundAddresses()).to.include(address);
+    const metadata = () => server.hub.call(server.nodeId, address, "GetMetadata", {});
+    expect(await metadata()).to.deep.equal({ fileSize: data.length });
     await storage.release([url]); // golem-js unbinds without waiting for the answer
-    for (let waited = 0; server.hub.boundAddresses().includes(address) && waited < 5000; waited += 20) await delay(20);
-    expect(server.hub.boundAddresses()).to.not.include(address);
+    let unbound: Error | undefined;
+    for (let waited = 0; unbound === undefined && waited < 5000; waited += 20) {
+      unbound = await metadata().then(
+        () => delay(20).then(() => undefined),
+        (error: Error) => error,
+      );
+    }
+    expect(unbound?.message).to.match(/No service registered under given address|Closed: Normal: Unbinding service/);
+    expect((await rejection(metadata())).message).to.match(/No service registered under given address/);
   });
 
   it("a 32 MiB file goes to the provider and back with matching sha3-256", async function () {
@@ -96,7 +103,7 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
       received.push(request as (typeof received)[number]);
       return null;
     });
-    await transfer("container:/golem/output/results.json", `gftp://${REQUESTOR_NODE_ID}/raw-upload`, { volumes, gsb: server.hub, signal });
+    await transfer("container:/golem/output/results.json", `gftp://${server.nodeId}/raw-upload`, { volumes, gsb: server.hub, signal });
     const chunks = received.filter((request) => request.component === "UploadChunk").map((request) => request.payload.chunk!);
     expect(chunks.map((chunk) => [chunk.offset, chunk.content.length])).to.deep.equal([
       [0, GFTP_CHUNK_BYTES],
@@ -152,6 +159,17 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
       const error = await rejection(transfer(url, to, { volumes, gsb: server.hub, signal }));
       expect(error.message, to).to.match(/^IO error: path not found in container: /);
     }
+    const encoded = await rejection(transfer(url, "container:/golem/input/x%2F..%2F..%2Fescaped", { volumes, gsb: server.hub, signal }));
+    expect(encoded.message).to.match(/^IO error: invalid path format/);
+    // A symlink the command planted is never followed, to write or to read.
+    const hostDir = await mkdtemp(join(tmpdir(), "argus-gsb-host-"));
+    await symlink(hostDir, join(work, "in/planted"));
+    for (const to of ["container:/golem/input/planted/new/file", "container:/golem/input/planted"]) {
+      const error = await rejection(transfer(url, to, { volumes, gsb: server.hub, signal }));
+      expect(error.message, to).to.match(/leads outside the container's volumes/);
+    }
+    expect(await readdir(hostDir)).to.deep.equal([]);
+    await rm(hostDir, { recursive: true });
     await symlink("/etc", join(work, "out/escape"));
     const target = await storage.receiveData(() => {});
     const error = await rejection(transfer("container:/golem/output/escape/passwd", target, { volumes, gsb: server.hub, signal }));
@@ -160,12 +178,12 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
   });
 
   it("a call to an unbound address, or whose socket closes mid-call, rejects", async function () {
-    const missing = await rejection(server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/nothing", "GetMetadata", {}));
+    const missing = await rejection(server.hub.call(server.nodeId, "/public/gftp/nothing", "GetMetadata", {}));
     expect(missing.message).to.match(/No service registered under given address/);
 
     const bind = await fetch(`${server.basePath}/gsb-api/v1/services`, {
       method: "POST",
-      headers: { authorization: `Bearer ${TEST_APP_KEY}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${server.appKey}`, "content-type": "application/json" },
       body: JSON.stringify({ listen: { on: "/public/gftp/silent", components: ["GetMetadata"] } }),
     });
     expect(bind.status).to.equal(201);
@@ -173,17 +191,13 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
     expect(servicesId).to.equal(Buffer.from("/public/gftp/silent").toString("base64url"));
     expect(listen).to.deep.equal({ on: "/public/gftp/silent", components: ["GetMetadata"] });
 
-    const socket = new WebSocket(`${server.basePath.replace("http", "ws")}/gsb-api/v1/services/${servicesId}?authToken=${TEST_APP_KEY}`, [
-      "gsb+flexbuffers",
-    ]);
+    const socket = gsbSocket(server, servicesId);
     const request = new Promise<Record<string, unknown>>((resolve) => {
-      socket.on("message", (data: Buffer) =>
-        resolve(toObject(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer) as Record<string, unknown>),
-      );
+      socket.on("message", (data: Buffer) => resolve(decodeGsbMessage(data)));
     });
     await new Promise((resolve) => socket.on("open", resolve));
     expect(socket.protocol).to.equal("gsb+flexbuffers");
-    const call = server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/silent", "GetMetadata", {});
+    const call = server.hub.call(server.nodeId, "/public/gftp/silent", "GetMetadata", {});
     const message = await request;
     expect(message).to.include({ component: "GetMetadata" });
     expect(message.id).to.be.a("string");
@@ -192,23 +206,49 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
     expect((await rejection(call)).message).to.match(/^Closed: WebSocket closed/);
 
     // An error reply ({id, error}) rejects the call with the client's words.
-    const again = new WebSocket(`${server.basePath.replace("http", "ws")}/gsb-api/v1/services/${servicesId}?authToken=${TEST_APP_KEY}`, [
-      "gsb+flexbuffers",
-    ]);
+    const again = gsbSocket(server, servicesId);
     again.on("message", (data: Buffer) => {
-      const { id } = toObject(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer) as { id: string };
+      const { id } = decodeGsbMessage(data);
       again.send(encode({ id, error: { InternalError: "disk full" } }));
     });
-    const failed = await rejection(server.hub.call(REQUESTOR_NODE_ID, "/public/gftp/silent", "GetMetadata", {}));
+    const failed = await rejection(server.hub.call(server.nodeId, "/public/gftp/silent", "GetMetadata", {}));
     expect(failed.message).to.match(/disk full/);
     again.close();
 
     const unbind = await fetch(`${server.basePath}/gsb-api/v1/services/${servicesId}`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${TEST_APP_KEY}` },
+      headers: { authorization: `Bearer ${server.appKey}` },
     });
     expect(unbind.status).to.equal(200);
     expect(await unbind.json()).to.equal(null);
+  });
+
+  it("a newer WebSocket replaces the older one, whose pending calls fail; calls wait for a socket", async function () {
+    const client = await rawGsbClient(server, "/public/gftp/replaced", ["GetMetadata"]);
+    client.socket.removeAllListeners("message"); // the first socket never answers
+    const oldClosed = new Promise<number>((resolve) => client.socket.on("close", (code) => resolve(code)));
+    const unanswered = server.hub.call(server.nodeId, "/public/gftp/replaced", "GetMetadata", {});
+    await delay(100);
+    const newer = gsbSocket(server, client.servicesId);
+    newer.on("message", (data: Buffer) => {
+      const { id } = decodeGsbMessage(data);
+      newer.send(encode({ id, payload: { fileSize: 42 } }));
+    });
+    expect((await rejection(unanswered)).message).to.equal("Closed: Policy: Closing old WS connection in favour of new WS connection");
+    expect(await oldClosed).to.equal(1008);
+    expect(await server.hub.call(server.nodeId, "/public/gftp/replaced", "GetMetadata", {})).to.deep.equal({ fileSize: 42 });
+    newer.close();
+    await new Promise((resolve) => newer.on("close", resolve));
+    // No socket now: the call waits (yagna buffers it) and goes out when one connects.
+    const waiting = server.hub.call(server.nodeId, "/public/gftp/replaced", "GetMetadata", {});
+    const third = gsbSocket(server, client.servicesId);
+    third.on("message", (data: Buffer) => {
+      const { id } = decodeGsbMessage(data);
+      third.send(encode({ id, payload: { fileSize: 7 } }));
+    });
+    expect(await waiting).to.deep.equal({ fileSize: 7 });
+    third.close();
+    await client.close();
   });
 
   it("answers the GSB API's errors: wrong key 401, duplicate bind 400, unknown service 404", async function () {
@@ -219,19 +259,16 @@ describe("golem-devnet: GSB file transfer with golem-js's WebSocketStorageProvid
         body: JSON.stringify({ listen: { on, components: ["GetChunk"] } }),
       });
     expect((await post("wrong", "/public/gftp/a")).status).to.equal(401);
-    expect((await post(TEST_APP_KEY, "/public/gftp/dup")).status).to.equal(201);
-    const duplicate = await post(TEST_APP_KEY, "/public/gftp/dup");
+    expect((await post(server.appKey, "/public/gftp/dup")).status).to.equal(201);
+    const duplicate = await post(server.appKey, "/public/gftp/dup");
     expect(duplicate.status).to.equal(400);
     expect(await duplicate.json()).to.deep.equal({ message: "Duplicated service address prefix: /public/gftp/dup" });
     const unknown = await fetch(`${server.basePath}/gsb-api/v1/services/${Buffer.from("/public/gftp/none").toString("base64url")}`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${TEST_APP_KEY}` },
+      headers: { authorization: `Bearer ${server.appKey}` },
     });
     expect(unknown.status).to.equal(404);
-    const refused = new WebSocket(
-      `${server.basePath.replace("http", "ws")}/gsb-api/v1/services/${Buffer.from("/public/gftp/dup").toString("base64url")}?authToken=wrong`,
-      ["gsb+flexbuffers"],
-    );
+    const refused = gsbSocket(server, Buffer.from("/public/gftp/dup").toString("base64url"), "wrong");
     const status = await new Promise<number | undefined>((resolve) =>
       refused.on("unexpected-response", (_request, response) => resolve(response.statusCode)),
     );

@@ -150,10 +150,10 @@ export const SETTINGS = {
   },
   latencyMs: {
     schema: count(0, 10_000),
-    default: 5,
+    default: 50,
     env: "ARGUS_GOLEM_DEVNET_LATENCY_MS",
     flag: "latency-ms",
-    help: "one-way delay of a message to or from a provider (ms)",
+    help: "one-way delay of a message to or from a provider (ms); golem-js needs a realistic one (its counter-proposal is stored after the POST returns)",
   },
   logLevel: {
     schema: z.enum(["debug", "info", "warn", "error"]),

@@ -51,7 +51,7 @@ import { Providers } from "./providers/providers.ts";
 import type { ImageRegistry } from "./registry/image-registry.ts";
 import { createImageRegistry } from "./registry/image-registry.ts";
 import type { Mount } from "./server.ts";
-import { startServer } from "./server.ts";
+import { sendJson, startServer } from "./server.ts";
 
 export type { ProviderSpec, Violation, ExeUnitFactory };
 
@@ -134,7 +134,7 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     scheduler,
     log,
     requestorId,
-    latencyMs: options.latencyMs ?? 5,
+    latencyMs: options.latencyMs ?? 50,
     unreachableAfterMs: options.unreachableAfterMs ?? 5_000,
   } as Network;
   network.market = new Market(network);
@@ -160,6 +160,10 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     failingUntilMs = Math.max(failingUntilMs, clock.now() + seconds * 1000);
     log("info", `yagna fails every call for ${seconds} s`);
   };
+  const failure = () => {
+    const left = failingUntilMs - clock.now();
+    return left > 0 ? `golem-devnet: yagna is failing on purpose (control API), ${Math.ceil(left / 1000)} s left` : undefined;
+  };
   const control: ControlTarget = { network, violations, appKey, failYagnaFor };
   const running = await startServer({
     host: options.host ?? "127.0.0.1",
@@ -179,17 +183,26 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     mounts: [
       controlMount(control),
       {
+        // The GSB API is yagna's too: the 500 window covers it (REST calls and new WebSockets).
         name: "gsb",
-        handle: (request, response) => gsb.handleHttp(request, response),
-        upgrade: (request, socket, head) => gsb.handleUpgrade(request, socket, head),
+        handle: (request, response, url) => {
+          const failing = url.pathname.startsWith("/gsb-api/") ? failure() : undefined;
+          if (failing === undefined) return gsb.handleHttp(request, response);
+          sendJson(response, 500, { message: failing });
+          return true;
+        },
+        upgrade: (request, socket, head, url) => {
+          if (url.pathname.startsWith("/gsb-api/") && failure() !== undefined) {
+            socket.end("HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            return true;
+          }
+          return gsb.handleUpgrade(request, socket, head);
+        },
       },
       { name: "registry", handle: (request, response) => registry.handle(request, response) },
       ...(options.mounts ?? []),
     ],
-    failure: () => {
-      const left = failingUntilMs - clock.now();
-      return left > 0 ? `golem-devnet: yagna is failing on purpose (control API), ${Math.ceil(left / 1000)} s left` : undefined;
-    },
+    failure,
     log,
   });
   network.providers.start();

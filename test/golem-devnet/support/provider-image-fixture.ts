@@ -1,22 +1,22 @@
 /**
  * The real provider image (`npm run build:provider-image` → provider-image/dist) served by
  * the devnet's image registry on 127.0.0.1, and exe-units deployed from it. Suites that
- * need it skip, saying why, when the image is not built or bwrap/unsquashfs are missing.
+ * need it build the image when it is missing (yagna-harness.ts `ensureProviderImage`)
+ * and skip, saying why, when that cannot work or bwrap/unsquashfs are missing.
  *
  * Unpacked images are cached per hash under one folder in the system temp dir, as a
  * provider's cache survives its activities: the first suite pays for the unpack.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createExeUnit, type DevnetExeUnit, SANDBOX_TOOLS } from "@argus/golem-devnet/create-exe-unit";
+import { createExeUnit, type DevnetExeUnit } from "@argus/golem-devnet/create-exe-unit";
 import type { ExeScriptCommand, ExeUnitFaults, GsbCaller } from "@argus/golem-devnet/exe-unit";
 import { createImageRegistry, type ImageRegistry } from "@argus/golem-devnet/image-registry";
-import { missingTools } from "@argus/provider-image/build-image";
 import { REPO_ROOT } from "../../support/shared.ts";
+import { ensureProviderImage } from "./yagna-harness.ts";
 
 export const IMAGE_FILE = join(REPO_ROOT, "provider-image/dist/argus-provider.gvmi");
 const IMAGE_SUMMARY = join(REPO_ROOT, "provider-image/dist/image.json");
@@ -35,21 +35,17 @@ export interface ImageFixture {
   close(): Promise<void>;
 }
 
-/** Skips the suite (with the reason) unless the image is built and the sandbox tools are installed. */
-export async function requireProviderImage(context: Mocha.Context): Promise<void> {
-  const missing = await missingTools(SANDBOX_TOOLS);
-  if (missing.length > 0) {
-    console.warn(`SKIPPED: ${context.test?.parent?.fullTitle()} needs ${missing.join(", ")}: apt-get install -y bubblewrap squashfs-tools`);
-    context.skip();
-  }
-  if (!existsSync(IMAGE_FILE) || !existsSync(IMAGE_SUMMARY)) {
-    console.warn(`SKIPPED: ${context.test?.parent?.fullTitle()} needs the provider image: npm run build:provider-image`);
-    context.skip();
-  }
+/** The image is built (once) when missing; the suite skips, saying why, when it cannot be. */
+export function requireProviderImage(context: Mocha.Context): Promise<void> {
+  return ensureProviderImage(context); // a call, not an alias: yagna-harness.ts imports this module too
 }
 
 export async function startImageFixture(): Promise<ImageFixture> {
   const { hash } = JSON.parse(await readFile(IMAGE_SUMMARY, "utf8")) as { hash: string };
+  // Keep the cache to the image being tested: each earlier build left ~350 MB unpacked.
+  for (const entry of await readdir(join(SHARED_WORK_ROOT, "images")).catch(() => [])) {
+    if (entry !== hash) await rm(join(SHARED_WORK_ROOT, "images", entry), { recursive: true, force: true });
+  }
   const registry = createImageRegistry();
   await registry.register(IMAGE_FILE, hash, ["argus/provider:test"]);
   const extra = new Map<string, Uint8Array>();

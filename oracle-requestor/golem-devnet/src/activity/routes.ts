@@ -71,13 +71,9 @@ function streamBatch(batch: Batch, response: ServerResponse): void {
     if (result.stdout) write({ stdout: result.stdout }, result);
     if (result.stderr) write({ stderr: result.stderr }, result);
     write({ finished: { return_code: result.result === "Ok" ? 0 : 1, message: result.message ?? null } }, result);
-    if (result.isBatchFinished) response.end();
   };
+  // Like yagna, the stream stays open (pinged every 15 s) until the client closes it.
   for (const result of batch.results) send(result);
-  if (batch.done || response.writableEnded) {
-    if (!response.writableEnded) response.end();
-    return;
-  }
   const stop = batch.listen(send);
   const ping = setInterval(() => response.write(":ping\n"), 15_000);
   response.on("close", () => {

@@ -109,8 +109,12 @@ export function watchTree(
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
     if (stopped) return;
-    const sample = await sampleTree(root, options.tmpfsSize);
+    const sample = await sampleTree(root, options.tmpfsSize).catch(() => undefined);
     if (stopped) return;
+    if (sample === undefined) {
+      timer = setTimeout(tick, options.intervalMs);
+      return;
+    }
     cpu = Math.max(cpu, sample.cpuSec);
     peak = Math.max(peak, sample.memoryBytes);
     if (!fired && sample.memoryBytes > options.limitBytes) {

@@ -16,8 +16,8 @@
  */
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, realpath } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { lstat, mkdir, open, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
 import type { GsbCaller } from "./exe-unit.ts";
 import { TransferError } from "./task-package.ts";
 
@@ -69,7 +69,10 @@ function parseLocation(text: string): Location {
 }
 
 /** The host path of a container path, as container.rs `resolve_path` finds it. */
-export function resolveContainerPath(volumes: readonly Volume[], containerPath: string): { volume: Volume; hostPath: string } {
+export function resolveContainerPath(
+  volumes: readonly Volume[],
+  containerPath: string,
+): { volume: Volume; hostPath: string; rest: string } {
   let best: Volume | undefined;
   for (const volume of volumes) {
     const under = containerPath === volume.path || containerPath.startsWith(`${volume.path}/`);
@@ -77,16 +80,37 @@ export function resolveContainerPath(volumes: readonly Volume[], containerPath: 
   }
   if (best === undefined) throw new TransferError(`IO error: path not found in container: ${containerPath}`);
   const rest = containerPath.slice(best.path.length + 1);
-  if (rest.startsWith("/")) throw new TransferError(`IO error: invalid path format: [${containerPath}]`);
-  return { volume: best, hostPath: rest === "" ? best.hostDir : join(best.hostDir, rest) };
+  // URL parsing removed dot segments; any left came percent-encoded and would climb out.
+  if (rest.startsWith("/") || rest.split("/").includes("..")) throw new TransferError(`IO error: invalid path format: [${containerPath}]`);
+  return { volume: best, hostPath: rest === "" ? best.hostDir : join(best.hostDir, rest), rest };
 }
+
+const outside = (containerPath: string) => new TransferError(`IO error: ${containerPath} leads outside the container's volumes`);
 
 async function insideVolume(volume: Volume, hostPath: string, containerPath: string): Promise<void> {
   const [root, real] = await Promise.all([realpath(volume.hostDir), realpath(hostPath)]);
   const path = relative(root, real);
-  if (path.startsWith(`..${sep}`) || path === "..") {
-    throw new TransferError(`IO error: ${containerPath} leads outside the container's volumes`);
+  if (path.startsWith(`..${sep}`) || path === "..") throw outside(containerPath);
+}
+
+/**
+ * The host path to write `rest` to, its parent folders created one level at a time
+ * inside the volume: a symlink on the way (planted by the command) is refused, never
+ * followed, so a transfer cannot create or overwrite anything outside the volume.
+ */
+async function destinationPath(volume: Volume, rest: string, containerPath: string): Promise<string> {
+  const parts = rest.split("/").filter((part) => part !== "");
+  const name = parts.pop();
+  if (name === undefined) throw new TransferError(`IO error: ${containerPath} is a volume, not a file`);
+  let dir = volume.hostDir;
+  for (const part of parts) {
+    dir = join(dir, part);
+    const info = await lstat(dir).catch(() => undefined);
+    if (info === undefined) await mkdir(dir);
+    else if (info.isSymbolicLink()) throw outside(containerPath);
+    else if (!info.isDirectory()) throw new TransferError(`IO error: Not a directory: ${containerPath}`);
   }
+  return join(dir, name);
 }
 
 /** Runs one transfer; rejects with a TransferError worded as ya-transfer's. */
@@ -97,12 +121,11 @@ export async function transfer(from: string, to: string, options: TransferOption
   if (destination.kind !== "container" || source.kind === "container") {
     throw new TransferError(`Unsupported transfer: ${from} to ${to}`);
   }
-  const { volume, hostPath } = resolveContainerPath(options.volumes, destination.path);
-  await mkdir(dirname(hostPath), { recursive: true });
-  await insideVolume(volume, dirname(hostPath), destination.path);
+  const { volume, rest } = resolveContainerPath(options.volumes, destination.path);
+  const hostPath = await destinationPath(volume, rest, destination.path);
   const file = await open(hostPath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW).catch(
-    (error: Error) => {
-      throw new TransferError(`IO error: ${error.message}`);
+    (error: NodeJS.ErrnoException) => {
+      throw error.code === "ELOOP" ? outside(destination.path) : new TransferError(`IO error: ${error.message}`);
     },
   );
   try {

@@ -38,7 +38,8 @@ export class GsbCallError extends Error {
 interface PendingCall {
   serviceId: string;
   message: Uint8Array;
-  sent: boolean;
+  /** The socket it went out on; undefined while it waits for one. */
+  sentOn?: WebSocket;
   resolve(payload: unknown): void;
   reject(error: Error): void;
 }
@@ -102,9 +103,10 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
     return key === options.appKey ? undefined : "Invalid application key";
   }
 
-  function failCalls(serviceId: string, reason: string, onlySent: boolean): void {
+  /** Fails the service's pending calls: all of them, or those sent on `socket`. */
+  function failCalls(serviceId: string, reason: string, socket?: WebSocket): void {
     for (const [id, call] of pending) {
-      if (call.serviceId !== serviceId || (onlySent && !call.sent)) continue;
+      if (call.serviceId !== serviceId || (socket !== undefined && call.sentOn !== socket)) continue;
       pending.delete(id);
       call.reject(new GsbCallError(reason));
     }
@@ -113,7 +115,11 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
   function attach(service: Service, socket: WebSocket): void {
     const old = service.socket;
     service.socket = socket;
-    old?.close(1008, "Closing old WS connection in favour of new WS connection");
+    if (old !== undefined) {
+      const reason = "Closing old WS connection in favour of new WS connection";
+      failCalls(service.id, `Closed: Policy: ${reason}`, old);
+      old.close(1008, reason);
+    }
     socket.on("message", (data, isBinary) => {
       if (!isBinary) {
         socket.close(1003, "Text msg unsupported.");
@@ -138,11 +144,11 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
       if (service.socket !== socket) return;
       service.socket = undefined;
       // Calls sent on it fail; calls made from now on wait for a new socket, as yagna buffers them.
-      failCalls(service.id, `Closed: WebSocket closed (${code}${reason.length ? `: ${reason}` : ""})`, true);
+      failCalls(service.id, `Closed: WebSocket closed (${code}${reason.length ? `: ${reason}` : ""})`, socket);
     });
     for (const call of pending.values()) {
-      if (call.serviceId === service.id && !call.sent) {
-        call.sent = true;
+      if (call.serviceId === service.id && call.sentOn === undefined) {
+        call.sentOn = socket;
         socket.send(call.message);
       }
     }
@@ -191,7 +197,7 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
       return;
     }
     services.delete(address);
-    failCalls(service.id, `Closed: Normal: Unbinding service: ${address}`, false);
+    failCalls(service.id, `Closed: Normal: Unbinding service: ${address}`);
     service.socket?.close(1000, `Unbinding service: ${address}`);
     sendJson(response, 200, null);
   }
@@ -263,10 +269,10 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
             fn(value);
           };
         const message = encode({ id, component, payload: payload ?? {} });
-        const call: PendingCall = { serviceId: service.id, message, sent: false, resolve: settle(resolve), reject: settle(reject) };
+        const call: PendingCall = { serviceId: service.id, message, resolve: settle(resolve), reject: settle(reject) };
         pending.set(id, call);
         if (service.socket?.readyState === 1) {
-          call.sent = true;
+          call.sentOn = service.socket;
           service.socket.send(message);
         }
       });
@@ -276,7 +282,7 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
       if (nodeId.toLowerCase() !== options.nodeId.toLowerCase()) return;
       const service = services.get(address);
       if (service === undefined) return;
-      failCalls(service.id, "Closed: Abnormal: the WebSocket connection was dropped", false);
+      failCalls(service.id, "Closed: Abnormal: the WebSocket connection was dropped");
       const socket = service.socket;
       service.socket = undefined;
       socket?.terminate();
@@ -286,7 +292,7 @@ export function createGsbHub(options: GsbHubOptions): GsbHub {
 
     close() {
       for (const service of services.values()) {
-        failCalls(service.id, "Closed: Away: yagna is shutting down", false);
+        failCalls(service.id, "Closed: Away: yagna is shutting down");
         service.socket?.terminate();
       }
       services.clear();

@@ -31,6 +31,19 @@ export interface AllocationRecord {
   releasedBy?: "requestor" | "timeout";
 }
 
+/** An allocation as the payment API answers it (payment-api.yaml Allocation). */
+export interface AllocationJson {
+  allocationId: string;
+  address: string;
+  paymentPlatform: string;
+  totalAmount: string;
+  spentAmount: string;
+  remainingAmount: string;
+  timestamp: string;
+  timeout?: string;
+  makeDeposit: boolean;
+}
+
 export interface Wallet {
   /** Payment platforms the requestor's node has an account on. */
   platforms: readonly string[];
@@ -97,7 +110,7 @@ export class Allocations {
     return record;
   }
 
-  json(record: AllocationRecord): Record<string, unknown> {
+  json(record: AllocationRecord): AllocationJson {
     return {
       allocationId: record.id,
       address: record.address,
