@@ -47,6 +47,12 @@ export function createMetrics(store: RequestStore) {
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 900],
       registers: [registry],
     }),
+    chunksComputed: new Counter({
+      name: "argus_chunks_computed_total",
+      help: "Chunks computed, by executor and by who computed them: the Golem provider's node id and name (empty for the local executor)",
+      labelNames: ["executor", "provider", "provider_name"] as const,
+      registers: [registry],
+    }),
     executorFailures: new Counter({
       name: "argus_executor_failures_total",
       help: "Chunks the executor could not compute (their requests are retried)",
@@ -89,7 +95,30 @@ export function createMetrics(store: RequestStore) {
       labelNames: ["token"] as const,
       registers: [registry],
     }),
-    golemCostGlm: new Counter({ name: "argus_golem_cost_glm_total", help: "Accepted Golem invoices, in GLM", registers: [registry] }),
+    golemAgreements: new Counter({
+      name: "argus_golem_agreements_total",
+      help: "Golem agreements signed, by provider node id and name",
+      labelNames: ["provider", "provider_name"] as const,
+      registers: [registry],
+    }),
+    golemDebitNotesAccepted: new Counter({
+      name: "argus_golem_debit_notes_accepted_total",
+      help: "Debit notes accepted (golem-js accepts each one before its deadline, or the provider ends the agreement), by provider node id",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
+    golemInvoicesAccepted: new Counter({
+      name: "argus_golem_invoices_accepted_total",
+      help: "Invoices accepted (one per ended agreement), by provider node id",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
+    golemCostGlm: new Counter({
+      name: "argus_golem_cost_glm_total",
+      help: "GLM spent: the accepted Golem invoices, by provider node id",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
     golemAllocationRemainingGlm: new Gauge({
       name: "argus_golem_allocation_remaining_glm",
       help: "What the Golem allocation funding new chunks has left, in GLM, as of the last chunk",

@@ -7,6 +7,13 @@
  * chunk and posts one settlement per transaction.
  *
  *   npm run bench:e2e          (ARGUS_BENCH_REQUESTS to change the count)
+ *   npm run bench:e2e -- --executor golem-devnet
+ *
+ * With `--executor golem-devnet` the oracle runs its chunks on the Golem devnet (see
+ * bench-devnet.ts: the provider image, the devnet as a child process, golem-js over
+ * HTTP and WebSocket) instead of the baseline run, and the same burst then runs on the
+ * local executor for comparison: the JSON's figures are the devnet's, `local` holds the
+ * local executor's, `wallTimeRatio` divides the two wall times (target ≤ 2).
  *
  * Every figure is read back from the chain: each request must end fulfilled exactly
  * once, transactions are counted from the escrow's events, gas from their receipts.
@@ -15,8 +22,10 @@
  * ARGUS_BENCH_STAGES=1 also prints where the time went (arrival, wait for a chunk, chunk
  * to settlement) from the oracle's queue; ARGUS_BENCH_ONLY=batched|baseline runs one.
  * The last line is JSON: {"requests","seconds","fulfillTxs","requestGas",
- * "fulfillGasPerRequest","p50s","p95s","baseline":{…the same…}}.
+ * "fulfillGasPerRequest","p50s","p95s","baseline":{…the same…}}; with golem-devnet
+ * {"requests","executor":"golem-devnet",…the same…,"local":{…the same…},"wallTimeRatio"}.
  */
+import { parseArgs } from "node:util";
 import { join } from "node:path";
 import pino from "pino";
 import { type Hex, parseEventLogs } from "viem";
@@ -25,6 +34,7 @@ import type { OracleConfig } from "@argus/oracle/config";
 import { startOracle } from "@argus/oracle/oracle";
 import { settlements, startStack, type Stack } from "../../test/oracle/support/stack.ts";
 import { planWorkload, requireSharedDataOrExit, submitRequests, type PlannedRequest } from "../../test/oracle/support/workload.ts";
+import { startBenchDevnet } from "./bench-devnet.ts";
 
 const REQUESTS = Number(process.env.ARGUS_BENCH_REQUESTS ?? 256);
 const USERS = [3, 4, 5, 6, 7, 8, 9, 10];
@@ -38,6 +48,14 @@ interface RunFigures {
   p95s: number;
 }
 
+const EXECUTORS = ["local", "golem-devnet"];
+const executor = parseArgs({ options: { executor: { type: "string", default: process.env.ARGUS_BENCH_EXECUTOR ?? "local" } } }).values
+  .executor as string;
+if (!EXECUTORS.includes(executor)) {
+  console.error(`bench:e2e: --executor is ${EXECUTORS.join(" or ")}, not "${executor}"`);
+  process.exit(2);
+}
+
 requireSharedDataOrExit("bench:e2e");
 const stack = await startStack("bench-e2e");
 try {
@@ -46,20 +64,48 @@ try {
     `${REQUESTS} requests from ${USERS.length} accounts; ${new Set(planned.map((request) => `${request.modelId}/${request.imageCid}`)).size} distinct (model, image) pairs`,
   );
   const only = process.env.ARGUS_BENCH_ONLY;
-  // The batched run goes first, so any warm-up cost falls on it, not on the baseline.
-  const batched = only === "baseline" ? undefined : await run(stack, planned, "batched", { flushIntervalMs: 2_000 });
-  const baseline =
-    only === "batched"
-      ? undefined
-      : await run(stack, planned, "baseline", { flushIntervalMs: 2_000, maxChunkSize: 1, maxSettlementsPerTx: 1 });
-  if (batched && baseline) {
-    console.log(
-      `fulfilment gas per request: ${(baseline.fulfillGasPerRequest / batched.fulfillGasPerRequest).toFixed(1)}× lower than the baseline's`,
-    );
-    console.log(JSON.stringify({ requests: REQUESTS, ...batched, baseline }));
+  if (executor === "golem-devnet") {
+    await compareWithDevnet(stack, planned, only);
+  } else {
+    // The batched run goes first, so any warm-up cost falls on it, not on the baseline.
+    const batched = only === "baseline" ? undefined : await run(stack, planned, "batched", { flushIntervalMs: 2_000 });
+    const baseline =
+      only === "batched"
+        ? undefined
+        : await run(stack, planned, "baseline", { flushIntervalMs: 2_000, maxChunkSize: 1, maxSettlementsPerTx: 1 });
+    if (batched && baseline) {
+      console.log(
+        `fulfilment gas per request: ${(baseline.fulfillGasPerRequest / batched.fulfillGasPerRequest).toFixed(1)}× lower than the baseline's`,
+      );
+      console.log(JSON.stringify({ requests: REQUESTS, ...batched, baseline }));
+    }
   }
 } finally {
   await stack.close();
+}
+
+/** The burst on the devnet, then on the local executor (ARGUS_BENCH_ONLY=golem-devnet|local runs one). */
+async function compareWithDevnet(stack: Stack, planned: readonly PlannedRequest[], only: string | undefined): Promise<void> {
+  let devnetFigures: RunFigures | undefined;
+  if (only !== "local") {
+    const devnet = await startBenchDevnet(stack);
+    console.log(
+      `golem-devnet ${devnet.ready.url}: ${devnet.ready.providers.map((provider) => provider.name).join(", ")}; image ${devnet.imageHash}`,
+    );
+    try {
+      devnetFigures = await run(stack, planned, "golem-devnet", { flushIntervalMs: 2_000, ...devnet.oracleOverrides });
+    } finally {
+      await devnet.close();
+    }
+  }
+  const local = only === "golem-devnet" ? undefined : await run(stack, planned, "local", { flushIntervalMs: 2_000 });
+  if (devnetFigures && local) {
+    const wallTimeRatio = Math.round((devnetFigures.seconds / local.seconds) * 100) / 100;
+    console.log(
+      `golem-devnet: ${wallTimeRatio}× the local executor's wall time, ${devnetFigures.fulfillTxs} fulfilment transactions against ${local.fulfillTxs}`,
+    );
+    console.log(JSON.stringify({ requests: REQUESTS, executor: "golem-devnet", ...devnetFigures, local, wallTimeRatio }));
+  }
 }
 
 async function run(
@@ -100,8 +146,8 @@ async function run(
     const submittedIn = (Date.now() - started) / 1000;
     const ids = submitted.map((request) => request.terms.requestId);
     while (!ids.every((id) => minedAt.has(id))) {
-      if (Date.now() - started > 600_000)
-        throw new Error(`${label}: ${ids.filter((id) => !minedAt.has(id)).length} requests unsettled after 10 minutes`);
+      if (Date.now() - started > 1_200_000)
+        throw new Error(`${label}: ${ids.filter((id) => !minedAt.has(id)).length} requests unsettled after 20 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (Math.max(...minedAt.values()) - started) / 1000;
@@ -111,10 +157,12 @@ async function run(
     // Verify from the chain: each request fulfilled, exactly once (settlements() throws on a second).
     const onChain = await settlements(stack);
     const notFulfilled = ids.filter((id) => onChain.get(id)?.kind !== "fulfilled");
-    if (notFulfilled.length > 0)
-      throw new Error(
-        `${label}: ${notFulfilled.length} requests not fulfilled (e.g. ${notFulfilled[0]}: ${onChain.get(notFulfilled[0]!)?.kind})`,
-      );
+    if (notFulfilled.length > 0) {
+      const why = notFulfilled
+        .slice(0, 3)
+        .map((id) => `${id}: ${onChain.get(id)?.kind} (${oracle.store.get(id)?.error ?? "no error recorded"})`);
+      throw new Error(`${label}: ${notFulfilled.length} requests not fulfilled, e.g.\n  ${why.join("\n  ")}`);
+    }
     const logs = await stack.client.getLogs({ address: stack.argus.escrow, fromBlock: fromBlock + 1n, toBlock: "latest" });
     const ours = new Set(ids);
     const fulfilTxs = new Set<Hex>();

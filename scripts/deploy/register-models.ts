@@ -12,22 +12,33 @@
  *   ARGUS_FEE_TOKEN            ERC-20 fee token address (default: native currency)
  *   ARGUS_CALLBACK_GAS_PRICE   fee units per unit of callback gas (default 1 gwei)
  *   ARGUS_RESPONSE_WINDOW_S    seconds the oracle has to answer (default 3600)
- *   ARGUS_PROVIDER_IMAGE_HASH  the Golem image's gvmkit-build hash, hex (default: none yet)
+ *   ARGUS_PROVIDER_IMAGE       the image build's record (image.json, its folder or the .gvmi beside it);
+ *                              default: provider-image/dist when `npm run build:provider-image` has
+ *                              written one there. Its hash is registered once the .gvmi checks out.
+ *   ARGUS_PROVIDER_IMAGE_HASH  the Golem image's hash by hand, hex, instead (gvmkit-build prints it)
  *   ARGUS_IPFS_API             if set, each manifest is pinned there as a raw block
  *   ARGUS_MODELS_DIR           the model files, for the self-test every model passes before it is
  *                              registered (default: the download cache, filled from the manifests' URLs)
+ *
+ * Without either image setting and without a build, models are registered with no image
+ * (the oracle then needs ARGUS_GOLEM_IMAGE_HASH to run them on Golem).
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { delimiter, join } from "node:path";
+import { delimiter, join, relative, resolve } from "node:path";
 import { network } from "hardhat";
 import { create as createKuboClient } from "kubo-rpc-client";
 import { type Address, createPublicClient, createWalletClient, custom, defineChain, type Hex } from "viem";
 import { IGNITION_DEPLOYMENTS_DIR } from "@argus/devchain";
 import { DEFAULT_MODEL_TERMS, type ModelTerms, providerImageHashWord, registerManifests } from "@argus/escrow/model-registration";
+import { DEFAULT_IMAGE_OUTPUT_DIR, IMAGE_RECORD_NAME, readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
 import { checkModel } from "@argus/provider-image/check-model";
 import { engineOptions, loadProviderConfig } from "@argus/provider-image/config";
 import { SelfTestFailedError } from "@argus/provider-image/self-test";
+import { imageBuildSettings, imageInputsKey } from "@argus/provider-image/image-inputs";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
 const env = process.env;
 const connection = await network.create();
@@ -58,14 +69,31 @@ async function escrowAddress(): Promise<Address> {
   return address;
 }
 
+/** The registry's image hash: by hand, else from the image build's record (checked against its file), else none. */
+async function providerImageHash(): Promise<Hex> {
+  const none = DEFAULT_MODEL_TERMS.providerImageHash as Hex;
+  if (env.ARGUS_PROVIDER_IMAGE_HASH) {
+    if (env.ARGUS_PROVIDER_IMAGE) throw new Error("set ARGUS_PROVIDER_IMAGE or ARGUS_PROVIDER_IMAGE_HASH, not both");
+    return providerImageHashWord(env.ARGUS_PROVIDER_IMAGE_HASH);
+  }
+  const defaultDir = join(REPO_ROOT, DEFAULT_IMAGE_OUTPUT_DIR);
+  if (!env.ARGUS_PROVIDER_IMAGE && !existsSync(join(defaultDir, IMAGE_RECORD_NAME))) return none;
+  const image = await readImageRecord(resolve(env.ARGUS_PROVIDER_IMAGE ?? defaultDir));
+  await verifyImageRecord(image);
+  console.log(`provider image ${image.hash} from ${relative(process.cwd(), image.recordPath)}`);
+  if (!env.ARGUS_PROVIDER_IMAGE && image.inputsKey !== (await imageInputsKey({ repoRoot: REPO_ROOT, ...imageBuildSettings(env) })))
+    console.warn(
+      `warning: ${relative(process.cwd(), image.imagePath)} was built from another state of this checkout: \`npm run build:provider-image\` rebuilds it`,
+    );
+  return providerImageHashWord(image.hash);
+}
+
 const terms: ModelTerms = {
   feeToken: (env.ARGUS_FEE_TOKEN ?? DEFAULT_MODEL_TERMS.feeToken) as Address,
   fee: env.ARGUS_MODEL_FEE_WEI ? BigInt(env.ARGUS_MODEL_FEE_WEI) : DEFAULT_MODEL_TERMS.fee,
   callbackGasPrice: env.ARGUS_CALLBACK_GAS_PRICE ? BigInt(env.ARGUS_CALLBACK_GAS_PRICE) : DEFAULT_MODEL_TERMS.callbackGasPrice,
   responseWindowSeconds: env.ARGUS_RESPONSE_WINDOW_S ? Number(env.ARGUS_RESPONSE_WINDOW_S) : DEFAULT_MODEL_TERMS.responseWindowSeconds,
-  providerImageHash: env.ARGUS_PROVIDER_IMAGE_HASH
-    ? providerImageHashWord(env.ARGUS_PROVIDER_IMAGE_HASH)
-    : (DEFAULT_MODEL_TERMS.providerImageHash as Hex),
+  providerImageHash: await providerImageHash(),
 };
 const dirs = env.ARGUS_MANIFESTS_DIR ? env.ARGUS_MANIFESTS_DIR.split(delimiter) : [BUILTIN_MANIFESTS_DIR];
 const ipfs = env.ARGUS_IPFS_API ? createKuboClient({ url: env.ARGUS_IPFS_API }) : undefined;

@@ -8,6 +8,11 @@
  *   (manifests pinned to IPFS), the deployment record written,
  *   [oracle] the oracle as a child process, with the local executor (or Golem),
  *   [ui]     the web UI (Vite) serving the deployment record,
+ * and with the golem-devnet executor, in parallel with the chain and IPFS,
+ *   [image]  the provider image built from this checkout, unless built from the same inputs already,
+ *   [devnet] the Golem devnet (emulated yagna and providers) as a child process, serving the image,
+ * whose URL, app key and registry the oracle's Golem executor is given; the models are
+ * registered with the image's hash from the build's record,
  * then watches the escrow's events and prints them under [chain]. A child process that
  * stops on its own is restarted with back-off (stack-supervisor.ts), the chain and the
  * rest staying up; one that keeps failing stops the stack, with the reason. `stop()` works at any
@@ -24,12 +29,14 @@ import { writeDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
 import { loadOracleAccount } from "@argus/oracle/oracle-key";
 import { listManifests } from "@argus/provider-image/catalog";
+import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
 import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain } from "@argus/devchain";
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
-import { Component, describeExit } from "./stack-process.ts";
+import { Component, describeExit, type Exit } from "./stack-process.ts";
 import { DEFAULT_RESTART_POLICY, Supervised } from "./stack-supervisor.ts";
+import { type DevnetHost, type DevnetReady, describeDevnet, oracleGolemEnvironment, planImage, startGolemDevnet } from "./stack-golem.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 
@@ -48,7 +55,14 @@ export interface StackSummary {
   models: { id: number; name: string }[];
   testAccount: { index: number; address: Address; privateKey: `0x${string}`; balance: bigint } | undefined;
   executor: string;
+  /** With the golem-devnet executor: where the chunks run, for the summary. */
+  golemDevnet: string[] | undefined;
 }
+
+/** Why a component's death matters, for the message that stops the stack. */
+const CONSEQUENCES: Record<string, string> = {
+  devnet: "the oracle's chunks have no Golem providers to run on",
+};
 
 /** start() was interrupted by stop(). */
 export class Stopped extends Error {
@@ -61,6 +75,8 @@ export class LocalStack {
   private settings: StackSettings | undefined;
   private chain: LocalChain | undefined;
   private readonly components: Supervised[] = [];
+  /** Commands that run to their end (the image build): stopped with the rest, never restarted. */
+  private readonly commands: Component[] = [];
   private watcher: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private wroteRecord = false;
@@ -77,17 +93,28 @@ export class LocalStack {
   async start(): Promise<StackSummary> {
     const settings = stackSettings(this.env);
     this.settings = settings;
-    const executor = this.env.ARGUS_EXECUTOR?.trim() || "local";
+    const executor = settings.executor.kind;
     await mkdir(settings.stateDir, { recursive: true });
-    const models =
-      settings.oracle.enabled && executor === "local" ? (await prepareModels(this.env, this.log, REPO_ROOT)).usable : await listManifests();
+    // The local executor runs the models here; the devnet's image carries them, so it is built from them.
+    const prepared =
+      (settings.oracle.enabled && executor === "local") || executor === "golem-devnet"
+        ? await prepareModels(this.env, this.log, REPO_ROOT)
+        : undefined;
+    const models = prepared?.usable ?? (await listManifests());
     this.checkStopped();
     await checkPorts(settings);
+    const imagePlan = settings.executor.kind === "golem-devnet" ? await planImage(settings.executor, this.env) : undefined;
 
-    const [chain, ipfs] = await Promise.all([this.startChain(settings), this.startIpfs(settings)]);
+    const [chain, ipfs, devnet] = await Promise.all([
+      this.startChain(settings),
+      this.startIpfs(settings),
+      settings.executor.kind === "golem-devnet" && imagePlan && prepared
+        ? startGolemDevnet(this.devnetHost(), settings.executor, prepared.dir.path, imagePlan)
+        : undefined,
+    ]);
     this.checkStopped();
     const oracleKey = await this.oracleKey(settings);
-    const deployed = await this.deploy(settings, chain, models, oracleKey?.address);
+    const deployed = await this.deploy(settings, chain, models, oracleKey?.address, devnet?.image.hash);
     this.checkStopped();
     await this.pinManifests(ipfs.apiUrl, models);
 
@@ -103,12 +130,17 @@ export class LocalStack {
     this.log.line("argus", `deployment record: ${settings.deploymentFile}`);
 
     const [oracle, uiUrl] = await Promise.all([
-      settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey) : undefined,
+      settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey, devnet?.ready) : undefined,
       settings.ui.mode === "off" ? undefined : this.startUi(settings),
     ]);
     this.checkStopped();
     // A component that stops on its own is restarted (stack-supervisor.ts); one that keeps failing stops the stack.
-    for (const component of this.components) component.gaveUp.then((reason) => this.fail(reason));
+    for (const component of this.components) {
+      component.gaveUp.then((reason) => {
+        const consequence = CONSEQUENCES[component.name];
+        this.fail(consequence ? `${reason}: ${consequence}` : reason);
+      });
+    }
     const currency = { token: zeroAddress, ...record.chain.nativeCurrency };
     this.watchEscrow(chain.client, deployed.escrow, new Map(deployed.models.map((model) => [model.id, { name: model.name, currency }])));
 
@@ -130,6 +162,7 @@ export class LocalStack {
       models: deployed.models,
       testAccount,
       executor,
+      golemDevnet: devnet && describeDevnet(devnet.ready, devnet.image),
     };
   }
 
@@ -137,17 +170,16 @@ export class LocalStack {
   stop(graceMs = 20_000): Promise<void> {
     this.stopping ??= (async () => {
       if (this.watcher) clearInterval(this.watcher);
-      const [ipfs, ...others] = this.components
-        .filter((component) => component.name === "ipfs")
-        .concat(this.components.filter((component) => component.name !== "ipfs"));
-      const stopOne = async (component: Supervised) => {
+      const stopOne = async (component: Supervised | Component) => {
         this.log.line("argus", `stopping ${component.name}…`);
         const exit = await component.stop(graceMs);
         this.log.line(component.name, `stopped (${describeExit(exit)})`);
       };
-      // The oracle and the UI first (the oracle settles what it can while chain and IPFS are up), then IPFS, then the chain.
-      await Promise.all(others.map(stopOne));
-      if (ipfs) await stopOne(ipfs);
+      // The oracle and the UI first (the oracle settles what it can, and ends its Golem
+      // agreements, while the devnet, chain and IPFS are up), then the devnet, then IPFS, then the chain.
+      const last = ["devnet", "ipfs"];
+      await Promise.all([...this.commands, ...this.components.filter((component) => !last.includes(component.name))].map(stopOne));
+      for (const name of last) await Promise.all(this.components.filter((component) => component.name === name).map(stopOne));
       if (this.chain) {
         await this.chain.close().catch(() => {});
         this.log.line("chain", "stopped");
@@ -165,7 +197,7 @@ export class LocalStack {
 
   /** Synchronous last resort from a process "exit" handler: kill every component's process group. */
   killAll(): void {
-    for (const component of this.components) component.kill();
+    for (const component of [...this.commands, ...this.components]) component.kill();
   }
 
   get pids(): number[] {
@@ -249,6 +281,7 @@ export class LocalStack {
     chain: { rpcUrl: string; client: PublicClient },
     models: ModelManifest[],
     oracle: Address | undefined,
+    providerImageHash: string | undefined,
   ): Promise<{ escrow: Address; deployBlock: number; models: { id: number; name: string }[] }> {
     if (settings.chain.kind === "external") {
       return { escrow: settings.chain.escrow, deployBlock: settings.chain.deployBlock, models: [] };
@@ -268,6 +301,8 @@ export class LocalStack {
       fresh: true,
       ...(oracle ? { oracle } : {}),
       manifestsDirs: [manifestsDir],
+      // From the image build's record: chunks of these models order exactly the image the devnet serves.
+      ...(providerImageHash ? { terms: { providerImageHash: providerImageHashWord(providerImageHash) } } : {}),
     });
     if (oracle && oracle !== hardhatAccountAddress(1)) {
       // A key of the user's own: give it gas money on this throwaway chain.
@@ -296,22 +331,28 @@ export class LocalStack {
     chain: { rpcUrl: string },
     ipfsApi: string,
     key: { address: Address; privateKey?: `0x${string}` } | undefined,
+    devnet: DevnetReady | undefined,
   ): Promise<Supervised> {
     const local = settings.chain.kind === "local";
     const dataDir = this.env.ARGUS_ORACLE_DATA_DIR || join(settings.stateDir, "oracle");
     // A fresh local chain has none of the old queue's requests: start the queue over too.
     if (local) await rm(dataDir, { recursive: true, force: true });
-    const defaults: NodeJS.ProcessEnv = local
-      ? {
-          ARGUS_CONFIRMATIONS: "0",
-          ARGUS_POLL_INTERVAL_MS: "500",
-          ARGUS_FLUSH_INTERVAL_MS: "1000",
-          ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey,
-        }
-      : {};
+    const golem = devnet && oracleGolemEnvironment(devnet);
+    const defaults: NodeJS.ProcessEnv = {
+      ...(local
+        ? {
+            ARGUS_CONFIRMATIONS: "0",
+            ARGUS_POLL_INTERVAL_MS: "500",
+            ARGUS_FLUSH_INTERVAL_MS: "1000",
+            ARGUS_ORACLE_PRIVATE_KEY: key?.privateKey,
+          }
+        : {}),
+      ...golem?.defaults,
+    };
     const env: NodeJS.ProcessEnv = {
       ...defaults,
       ...withoutEmpty(this.env),
+      ...golem?.forced,
       ARGUS_DEPLOYMENT_FILE: settings.deploymentFile,
       ARGUS_RPC_URL: chain.rpcUrl,
       ARGUS_IPFS_API: ipfsApi,
@@ -341,6 +382,7 @@ export class LocalStack {
     return String((await component.ready).url);
   }
 
+  /** A long-running component, restarted with back-off when it stops on its own. */
   private spawn(name: string, module: string, env: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = "SIGINT"): Supervised {
     this.checkStopped();
     const policy = { ...DEFAULT_RESTART_POLICY, maxRestarts: this.settings?.restarts ?? DEFAULT_RESTART_POLICY.maxRestarts };
@@ -352,6 +394,27 @@ export class LocalStack {
     );
     this.components.push(component);
     return component;
+  }
+
+  /** What starting the devnet needs of the stack: its log, and components it stops with the rest. */
+  private devnetHost(): DevnetHost {
+    return {
+      env: this.env,
+      log: this.log,
+      spawn: (name, module, env) => this.spawn(name, module, env),
+      runToEnd: (name, module, env, args) => this.runToEnd(name, module, env, args),
+      checkStopped: () => this.checkStopped(),
+    };
+  }
+
+  /** A command that runs to its end (stop() still stops it meanwhile); resolves with how it ended. */
+  private async runToEnd(name: string, module: string, env: NodeJS.ProcessEnv, args: string[]): Promise<{ exit: Exit; tail: string }> {
+    this.checkStopped();
+    const command = new Component({ name, module, args, env, cwd: REPO_ROOT, log: this.log });
+    this.commands.push(command);
+    const exit = await command.exited;
+    this.commands.splice(this.commands.indexOf(command), 1);
+    return { exit, tail: command.tail() };
   }
 
   /** Prints the escrow's request events as they are mined, under [chain]. */

@@ -3,12 +3,16 @@
  * default (the one-command stack) and a switch to real infrastructure:
  *   ARGUS_RPC_URL    an external chain instead of the local Hardhat node
  *   ARGUS_IPFS_API   a Kubo endpoint instead of the embedded IPFS node
- *   ARGUS_EXECUTOR   `golem` to run inference on Golem (yagna) instead of locally
+ *   ARGUS_EXECUTOR   `golem` to run inference on Golem (yagna) instead of locally, or
+ *                    `golem-devnet` (`npm start -- --golem-devnet`) to run it on the
+ *                    emulated yagna and providers of oracle-requestor/golem-devnet
  * `describeStackSettings()` prints the table the README documents.
  */
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { resolveOptions as ipfsOptions } from "@argus/ipfs-node/config";
+import { resolveSettings as devnetSettings } from "@argus/golem-devnet/config";
+import { IMAGE_FILE_NAME } from "@argus/provider-image/build-output";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
@@ -26,10 +30,24 @@ export interface StackSettings {
     | { kind: "embedded"; host: string; apiPort: number; gatewayPort: number; dataDir: string }
     | { kind: "external"; apiUrl: string; gatewayUrl: string };
   oracle: { enabled: boolean; host: string; port: number };
+  executor: ExecutorSettings;
   ui: { mode: "dev" | "preview" | "off"; host: string; port: number };
   /** Restarts in a row of a component that stopped on its own before the stack stops. */
   restarts: number;
 }
+
+/**
+ * Where the oracle runs chunks: on this machine, on Golem through a yagna the user runs,
+ * or on the Golem devnet the stack starts — the provider image built (or reused) from
+ * this checkout, the devnet with its providers as a process of its own, and the oracle
+ * with the Golem executor pointed at it.
+ */
+export type ExecutorSettings =
+  | { kind: "local" }
+  | { kind: "golem" }
+  | { kind: "golem-devnet"; host: string; port: number; providers: number; image: string };
+
+export const EXECUTORS = ["local", "golem", "golem-devnet"] as const;
 
 /** Each setting: variable, default, meaning (for --help and the README). */
 export const STACK_VARIABLES = [
@@ -78,9 +96,24 @@ export const STACK_VARIABLES = [
   [
     "ARGUS_RESTARTS",
     "5",
-    "times in a row a component (IPFS node, oracle, UI) that stopped on its own is restarted, after 1 s, 2 s, 4 s… (a minute's run starts the count over), before the stack gives up and stops",
+    "times in a row a component (IPFS node, oracle, UI, Golem devnet) that stopped on its own is restarted, after 1 s, 2 s, 4 s… (a minute's run starts the count over), before the stack gives up and stops",
   ],
-  ["ARGUS_EXECUTOR", "local", "`golem`: run chunks on Golem providers through yagna (settings: oracle-requestor/GOLEM.md)"],
+  [
+    "ARGUS_EXECUTOR",
+    "local",
+    "`golem`: run chunks on Golem providers through your yagna (settings: oracle-requestor/GOLEM.md); `golem-devnet` (or `--golem-devnet`): on the Golem devnet the stack starts — the provider image built if missing, the emulated yagna with its providers, the oracle's Golem executor pointed at it",
+  ],
+  [
+    "ARGUS_GOLEM_DEVNET_HOST / ARGUS_GOLEM_DEVNET_PORT",
+    "127.0.0.1 / 7465",
+    "with golem-devnet: the emulated yagna's address (REST, GSB WebSocket, image registry, /devnet/ control API)",
+  ],
+  ["ARGUS_GOLEM_DEVNET_PROVIDERS", "3", "with golem-devnet: how many emulated providers offer to compute"],
+  [
+    "ARGUS_GOLEM_DEVNET_IMAGE",
+    "provider-image/dist/argus-provider.gvmi",
+    "with golem-devnet: the provider image, built there (`npm run build:provider-image`) unless its record names this checkout's inputs; the devnet's other settings (ARGUS_GOLEM_DEVNET_*) are in oracle-requestor/golem-devnet/README.md",
+  ],
   ["ARGUS_UI", "preview", "`preview` (production build), `dev` (Vite dev server, hot reload; also `npm start -- --ui dev`) or `off`"],
   ["ARGUS_UI_HOST / ARGUS_UI_PORT", "127.0.0.1 / 4173 (dev: 5173)", "the web UI's address"],
 ] as const;
@@ -147,6 +180,24 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
   const uiSetting = get("ARGUS_UI") ?? "preview";
   if (uiSetting !== "dev" && uiSetting !== "preview" && uiSetting !== "off")
     throw new StackError(`ARGUS_UI must be dev, preview or off, not "${uiSetting}"`);
+  const executorSetting = get("ARGUS_EXECUTOR") ?? "local";
+  if (!(EXECUTORS as readonly string[]).includes(executorSetting))
+    throw new StackError(`ARGUS_EXECUTOR must be ${EXECUTORS.join(", ")}, not "${executorSetting}"`);
+  let executor: ExecutorSettings = { kind: executorSetting as "local" | "golem" };
+  if (executorSetting === "golem-devnet") {
+    // The devnet's own rules (flags > environment > defaults), so the launcher checks the port it will use.
+    let devnet: ReturnType<typeof devnetSettings>;
+    try {
+      devnet = devnetSettings([], env);
+    } catch (error) {
+      throw new StackError((error as Error).message);
+    }
+    if (basename(devnet.image) !== IMAGE_FILE_NAME)
+      throw new StackError(
+        `ARGUS_GOLEM_DEVNET_IMAGE must name ${IMAGE_FILE_NAME} (in any folder): the stack builds the image there under that name`,
+      );
+    executor = { kind: "golem-devnet", host: devnet.host, port: devnet.port, providers: devnet.providers, image: devnet.image };
+  }
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
   if (oracleSetting !== "on" && oracleSetting !== "off") throw new StackError(`ARGUS_ORACLE must be on or off, not "${oracleSetting}"`);
   return {
@@ -159,6 +210,7 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       host: get("ARGUS_ORACLE_HOST") ?? "127.0.0.1",
       port: integer(get("ARGUS_ORACLE_PORT") ?? "9464", "ARGUS_ORACLE_PORT", 1, 65_535),
     },
+    executor,
     ui: {
       mode: uiSetting,
       host: get("ARGUS_UI_HOST") ?? "127.0.0.1",
@@ -195,6 +247,13 @@ export function stackPorts(settings: StackSettings): { host: string; port: numbe
       port: settings.oracle.port,
       what: "the oracle's status server",
       variable: "ARGUS_ORACLE_PORT",
+    });
+  if (settings.executor.kind === "golem-devnet")
+    ports.push({
+      host: settings.executor.host,
+      port: settings.executor.port,
+      what: "the Golem devnet (emulated yagna)",
+      variable: "ARGUS_GOLEM_DEVNET_PORT",
     });
   if (settings.ui.mode !== "off")
     ports.push({ host: settings.ui.host, port: settings.ui.port, what: "the web UI", variable: "ARGUS_UI_PORT" });

@@ -7,6 +7,8 @@
  *
  *   npm start                        # everything local
  *   ARGUS_MODELS_DIR=../shared/models npm start
+ *   npm start -- --golem-devnet      # chunks on the Golem devnet: the provider image built if
+ *                                    # missing, emulated yagna and providers, the Golem executor
  *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)
  *   npm start -- --print-settings    # what it would start, as JSON, without starting it
  *
@@ -16,13 +18,14 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { formatEther } from "viem";
-import { LocalStack, type StackSummary, Stopped } from "./stack-launch.ts";
+import type { StackSummary } from "./stack-launch.ts";
 import { consoleLog } from "./stack-log.ts";
 import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
 
-const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off]
+const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off | --golem-devnet]
 
-  --ui dev     the web UI from Vite's dev server (hot reload) instead of the production build
+  --ui dev        the web UI from Vite's dev server (hot reload) instead of the production build
+  --golem-devnet  run the chunks on the Golem devnet (ARGUS_EXECUTOR=golem-devnet)
 
 Starts the local Argus stack. Settings come from the environment:
 
@@ -30,10 +33,15 @@ ${describeStackSettings()}
 
 The oracle reads its own settings from the environment too (npm run oracle -- --print-config-table).`;
 
-let flags: { help?: boolean; "print-settings"?: boolean; ui?: string } = {};
+let flags: { help?: boolean; "print-settings"?: boolean; ui?: string; "golem-devnet"?: boolean } = {};
 try {
   flags = parseArgs({
-    options: { help: { type: "boolean", short: "h" }, "print-settings": { type: "boolean" }, ui: { type: "string" } },
+    options: {
+      help: { type: "boolean", short: "h" },
+      "print-settings": { type: "boolean" },
+      ui: { type: "string" },
+      "golem-devnet": { type: "boolean" },
+    },
   }).values;
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}\n\n${USAGE}`);
@@ -41,6 +49,7 @@ try {
 }
 // The flag is the environment setting spelled for the command line (it wins over ARGUS_UI).
 if (flags.ui !== undefined) process.env.ARGUS_UI = flags.ui;
+if (flags["golem-devnet"]) process.env.ARGUS_EXECUTOR = "golem-devnet";
 if (flags.help) {
   console.log(USAGE);
   process.exit(0);
@@ -59,6 +68,8 @@ if (flags["print-settings"]) {
 }
 
 const log = consoleLog();
+// Loaded only to start: --help and --print-settings do without the chain, IPFS and Hardhat modules.
+const { LocalStack, Stopped } = await import("./stack-launch.ts");
 const stack = new LocalStack(process.env, log);
 process.on("exit", () => stack.killAll());
 
@@ -117,7 +128,14 @@ function printSummary(summary: StackSummary): void {
   );
   if (summary.models.length > 0) row("models", summary.models.map((model) => `${model.id} ${model.name}`).join(", "));
   row("IPFS", `API ${record.ipfs.apiUrl}, gateway ${record.ipfs.gatewayUrl}`);
-  if (summary.oracle) row("oracle", `${summary.oracle.address}, ${summary.executor} executor, status ${summary.oracle.statusUrl}/healthz`);
+  if (summary.oracle) {
+    const executor = summary.executor === "golem-devnet" ? "Golem executor on the devnet" : `${summary.executor} executor`;
+    row(
+      "oracle",
+      `${summary.oracle.address}, ${executor}, status ${summary.oracle.statusUrl}/healthz, metrics ${summary.oracle.statusUrl}/metrics`,
+    );
+  }
+  for (const [index, line] of (summary.golemDevnet ?? []).entries()) row(index === 0 ? "chunks" : "", line);
   const recordPath = relative(process.cwd(), summary.deploymentFile);
   row("record", recordPath.startsWith("..") ? summary.deploymentFile : recordPath);
   const account = summary.testAccount;

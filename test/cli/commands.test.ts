@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKeystoreJson } from "ethers";
@@ -13,6 +14,7 @@ import type { DeploymentInput } from "@argus/escrow/deployment-record";
 import { writeDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
 import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/ipfs-node/embedded";
+import { IMAGE_FILE_NAME, writeImageRecord } from "@argus/provider-image/build-output";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
 import { manifestBytes, parseManifest } from "@argus/protocol/manifest";
 import { resultCidForBytes } from "@argus/protocol/cid";
@@ -467,6 +469,54 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       .and.include("glow-dog-207.png: expected golden retriever (207), obtained", refused.stderr);
     expect((await argus(["models", "list", "--json"], env)).json<unknown[]>().length).to.equal(before);
     expect(JSON.parse(await readFile(manifestFile, "utf8")).selfTest.measured).to.equal(undefined);
+  });
+
+  it("models add --provider-image: registers the hash from the image build's record, once the file beside it hashes to it", async function () {
+    const admin = { ...env, ARGUS_PRIVATE_KEY: hardhatAccountKey(0) };
+    const manifest = parseManifest(JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, "squeezenet1.1-fp16.json"), "utf8")));
+    const manifestFile = join(workDir, "squeezenet-golem.json");
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, id: "squeezenet-golem" }));
+    const onnx = join(SHARED_MODELS_DIR, "squeezenet1.1-fp16.onnx");
+    // What `npm run build:provider-image` leaves in provider-image/dist (the bytes need not be a real image here).
+    const dist = join(workDir, "dist");
+    await mkdir(dist);
+    const image = randomBytes(64 * 1024);
+    await writeFile(join(dist, IMAGE_FILE_NAME), image);
+    const hash = createHash("sha3-224").update(image).digest("hex");
+    await writeImageRecord(dist, {
+      file: IMAGE_FILE_NAME,
+      hash,
+      sizeBytes: image.length,
+      squashfsBytes: 61440,
+      buildSeconds: 1,
+      config: {},
+    });
+
+    const both = await argus(
+      ["models", "add", onnx, "--manifest", manifestFile, "--provider-image", dist, "--provider-image-hash", hash],
+      admin,
+    );
+    expect(both.code).to.equal(2);
+    expect(both.stderr).to.include("not both");
+
+    const added = await argus(
+      ["models", "add", onnx, "--manifest", manifestFile, "--provider-image", join(dist, "image.json"), "--json"],
+      admin,
+    );
+    expect(added.code, added.stderr).to.equal(0);
+    const { modelId } = added.json<{ modelId: number }>();
+    const listed = (await argus(["models", "list", "--json"], env)).json<{ id: number; providerImageHash: string }[]>();
+    expect(listed.find((model) => model.id === modelId)?.providerImageHash).to.equal(`0x${hash}00000000`);
+
+    // The image was rebuilt (or damaged) after its record was written: no hash is registered from it.
+    image.writeUInt8(image.readUInt8(100) ^ 0xff, 100);
+    await writeFile(join(dist, IMAGE_FILE_NAME), image);
+    const stale = await argus(["models", "add", onnx, "--manifest", manifestFile, "--provider-image", dist, "--update"], admin);
+    expect(stale.code).to.equal(1);
+    expect(stale.stderr).to.include(`says ${hash}: rebuild the image`);
+    const missing = await argus(["models", "add", onnx, "--manifest", manifestFile, "--provider-image", join(workDir, "nowhere")], admin);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include("npm run build:provider-image");
   });
 
   it("a record of another chain is refused", async function () {

@@ -36,7 +36,7 @@ describe("golem-devnet: the Golem executor against faults", function () {
     for (const provider of others) devnet.setVanished(provider.id, true);
     run = await executorOn(handle);
     const before = await run.executor.run(await run.chunk());
-    expect(before.worker).to.equal(first!.id);
+    expect(before.computedBy.provider?.id).to.equal(first!.id);
 
     for (const provider of others) devnet.setVanished(provider.id, false);
     devnet.failYagnaFor(30);
@@ -44,7 +44,7 @@ describe("golem-devnet: the Golem executor against faults", function () {
     // The rented provider now crashes: the next chunk needs an offer made after the outage.
     devnet.setFaults(first!.id, { crashAfterMs: 500 });
     const after = await run.executor.run(await run.chunk());
-    expect(others.map((provider) => provider.id)).to.include(after.worker);
+    expect(others.map((provider) => provider.id)).to.include(after.computedBy.provider?.id);
     expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok", "failed", "ok"]);
     expect(run.logs.some((line) => line.message === "the Golem offer stream failed; subscribing again")).to.equal(true);
   });

@@ -180,7 +180,7 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     const outcome = await executor.run(chunk);
     const firstMs = performance.now() - started;
     expect(outcome.attempts).to.equal(1);
-    expect(devnet.providers.map((provider) => provider.id)).to.include(outcome.worker);
+    expect(devnet.providers, "the outcome names the provider, id and name").to.deep.include(outcome.computedBy.provider);
     expect(outcome.results.map((result) => result.requestId)).to.deep.equal(chunk.batch.requests.map((request) => request.requestId));
 
     // the same answers as the engine on this machine, and the labels' classes (MobileNetV2-int8 takes the orange kitten for a hare)
@@ -203,7 +203,7 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     const again = performance.now();
     const second = await executor.run(await chunkOf(files, [...files.keys()].slice(0, 4)));
     const secondMs = performance.now() - again;
-    expect([second.attempts, second.worker]).to.deep.equal([1, outcome.worker]);
+    expect([second.attempts, second.computedBy.provider?.id]).to.deep.equal([1, outcome.computedBy.provider?.id]);
     expect(devnet.view.agreements()).to.have.length(1);
     console.log(
       `      16 photos on the devnet: ${(firstMs / 1000).toFixed(1)} s with deploy, 4 more on the deployed provider ${(secondMs / 1000).toFixed(1)} s`,
@@ -227,7 +227,7 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     expect(outcome.attempts).to.equal(2);
     expect(attempts.map((report) => report.outcome)).to.deep.equal(["failed", "ok"]);
     expect(attempts[0]!.error).to.match(/running the entry command failed/);
-    expect(outcome.worker).to.not.equal(attempts[0]!.provider.id);
+    expect(outcome.computedBy.provider?.id).to.not.equal(attempts[0]!.provider.id);
     expect(outcome.results).to.have.length(6);
 
     // the crashed provider's agreement was ended and paid; it is not rented again
@@ -253,14 +253,14 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     const outcome = await executor.run(await chunkOf(files, names.slice(0, 3)));
     expect(attempts.map((report) => report.outcome)).to.deep.equal(["invalid-results", "ok"]);
     const banned = attempts[0]!.provider.id;
-    expect(outcome.worker).to.not.equal(banned);
+    expect(outcome.computedBy.provider?.id).to.not.equal(banned);
 
     // two chunks at once need two providers: the banned one is not among them
     const more = await Promise.all([
       executor.run(await chunkOf(files, names.slice(3, 5))),
       executor.run(await chunkOf(files, names.slice(5, 7))),
     ]);
-    expect(more.map((entry) => entry.worker)).to.not.include(banned);
+    expect(more.map((entry) => entry.computedBy.provider?.id)).to.not.include(banned);
     expect(devnet.view.agreements().filter((agreement) => agreement.providerId === banned)).to.have.length(1);
     await executor.close();
     expectPaidInFull(devnet, costs);

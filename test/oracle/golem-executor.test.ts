@@ -141,7 +141,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const first = await chunk(["glow_dog_207.png", "dlb_ILSVRC2012_val_00000023.JPEG", "glow_dog_207.png", "broken.bin"]);
     const outcome = await executor.run(first);
     expect(outcome.attempts).to.equal(1);
-    expect(outcome.worker).to.equal(golem.provider("alpha").id);
+    expect(outcome.computedBy).to.deep.equal({ executor: "golem", provider: { id: golem.provider("alpha").id, name: "alpha" } });
     expect(outcome.cost).to.be.greaterThan(0.01); // alpha's start price, plus time
     expect(outcome.results.map((result) => result.requestId)).to.deep.equal(first.batch.requests.map((request) => request.requestId));
     expect(outcome.results.map(topClass)).to.deep.equal([207, 948, 207, undefined]);
@@ -179,7 +179,9 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     // Two chunks at once: alpha (back in the pool) takes one, beta is rented for the other.
     const [second, third] = await Promise.all([chunk(["glow_cat_285.png"]), chunk(["dlb_ILSVRC2012_val_00000023.JPEG"])]);
     const outcomes = await Promise.all([executor.run(second), executor.run(third)]);
-    expect(outcomes.map((entry) => entry.worker).sort()).to.deep.equal([golem.provider("alpha").id, golem.provider("beta").id].sort());
+    expect(outcomes.map((entry) => entry.computedBy.provider?.id).sort()).to.deep.equal(
+      [golem.provider("alpha").id, golem.provider("beta").id].sort(),
+    );
     expect(outcomes[1]!.results.map(topClass)).to.deep.equal([948]);
     expect(golem.agreementLog().map((entry) => entry.provider)).to.deep.equal(["alpha", "beta"]);
     expect(attempts.map((report) => report.outcome)).to.deep.equal(["ok", "ok", "ok"]);
@@ -201,7 +203,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(report.awaitingInvoice).to.deep.equal([]);
     const alphaCost = costs.find((cost) => cost.provider.name === "alpha")!;
     expect(alphaCost.chunks.map((entry) => entry.chunkId).sort()).to.deep.equal(
-      [first.id, outcomes[0]!.worker === golem.provider("alpha").id ? second.id : third.id].sort(),
+      [first.id, outcomes[0]!.computedBy.provider?.id === golem.provider("alpha").id ? second.id : third.id].sort(),
     );
     expectClose(
       alphaCost.chunks.reduce((sum, entry) => sum + entry.amount, 0),
@@ -215,7 +217,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const work = await chunk(["glow_dog_207.png", "glow_cat_285.png"]);
     const outcome = await executor.run(work);
     expect(outcome.attempts).to.equal(2);
-    expect(outcome.worker).to.equal(golem.provider("healthy").id);
+    expect(outcome.computedBy.provider?.id).to.equal(golem.provider("healthy").id);
     expect(outcome.results.map(topClass)).to.deep.equal([207, 281]);
     expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
       ["crashing", "failed"],
@@ -236,7 +238,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
 
     // The next chunk goes straight to the healthy provider; the crashing one is not rented again.
     const next = await executor.run(await chunk(["dlb_ILSVRC2012_val_00000023.JPEG"]));
-    expect([next.attempts, next.worker]).to.deep.equal([1, golem.provider("healthy").id]);
+    expect([next.attempts, next.computedBy.provider?.id]).to.deep.equal([1, golem.provider("healthy").id]);
     expect(golem.agreementLog()).to.have.length(2);
   });
 
@@ -247,7 +249,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     );
     const work = await chunk(["glow_dog_207.png", "dlb_ILSVRC2012_val_00000023.JPEG"]);
     const outcome = await executor.run(work);
-    expect([outcome.attempts, outcome.worker]).to.deep.equal([3, golem.provider("honest").id]);
+    expect([outcome.attempts, outcome.computedBy.provider?.id]).to.deep.equal([3, golem.provider("honest").id]);
     expect(outcome.results.map((result) => result.requestId)).to.deep.equal(work.batch.requests.map((request) => request.requestId));
     expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
       ["renumbering", "invalid-results"],
@@ -265,7 +267,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
       attemptTimeoutMs: 15_000,
     });
     const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
-    expect([outcome.attempts, outcome.worker]).to.deep.equal([2, golem.provider("responsive").id]);
+    expect([outcome.attempts, outcome.computedBy.provider?.id]).to.deep.equal([2, golem.provider("responsive").id]);
     expect(attempts.map((report) => [report.provider.name, report.outcome])).to.deep.equal([
       ["hanging", "timeout"],
       ["responsive", "ok"],
@@ -329,7 +331,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     expect(error.attempts).to.equal(0);
     expect(error.message).to.match(/^cannot order Golem providers for chunk chunk-\d+: connect ECONNREFUSED/);
     const outcome = await executor.run(await chunk(["glow_cat_285.png"]));
-    expect(outcome.worker).to.equal(golem.provider("alpha").id);
+    expect(outcome.computedBy.provider?.id).to.equal(golem.provider("alpha").id);
   });
 
   it("fails a chunk without an image at once, and refuses to run without a yagna app key", async function () {

@@ -61,6 +61,7 @@ describe("oracle pipeline: paid requests → local executor → results on-chain
       expect("error" in result, file).to.equal(false);
       if ("error" in result) continue;
       expect(onChainSummary(result)).to.deep.equal({ topClass: settlement.topClass, topScore: settlement.topScore });
+      expect(result.computedBy, "the pinned result names who computed it").to.deep.equal({ executor: "local" });
       if (result.task === "classification") {
         expect(expected[file]!.accept, `${file} top class`).to.include(result.top5[0]!.classIndex);
       } else {

@@ -19,11 +19,14 @@ import {
   type ErrorResult,
   InferenceResultSchema,
   NO_CLASS,
+  RESULT_SCHEMA_VERSION,
   onChainSummary,
   resultBytes,
   resultSha256,
   resultSha256Hex,
   scoreToBasisPoints,
+  describeComputedBy,
+  withComputedBy,
 } from "@argus/protocol/result";
 import { type RecordedAnswer, type RequestedInference, verifyResult } from "@argus/protocol/verify-result";
 import { SOME_CID } from "../provider-image/support/engine.ts";
@@ -331,6 +334,49 @@ describe("provider-image: protocol", function () {
       expect(() => parseResultsFile([good[0], { ...good[1], modelId: "squeezenet1.1-fp16" }], batch)).to.throw(/names model squeezenet/);
       expect(() => parseResultsFile(good, batch, { weightsSha256: "0".repeat(64) })).to.throw(/ran weights/);
       expect(() => parseResultsFile([good[0], { ...good[1], top5: "cat" }], batch)).to.throw(/results.json is invalid/);
+    });
+
+    it("refuses a results file whose entries name who computed them: only the oracle records that", function () {
+      const claimed = classification({
+        requestId: "1",
+        imageCid: SOME_CID,
+        computedBy: { executor: "golem", provider: { id: "0x1", name: "me" } },
+      });
+      const honest = classification({ requestId: "2", imageCid: batch.requests[1]!.imageCid });
+      expect(() => parseResultsFile([claimed, honest], batch)).to.throw(/result 0 names who computed it/);
+    });
+  });
+
+  describe("who computed a result", function () {
+    const provider = { id: "0x7ddb5e8d2d9a4f1e8c0e6b1a2f3c4d5e6f708192", name: "devnet-provider-2" };
+
+    it("the oracle adds it to predictions, where it is part of the pinned bytes and their digest; error entries stay as they are", async function () {
+      const plain = classification();
+      const recorded = withComputedBy(plain, { executor: "golem", provider });
+      expect(InferenceResultSchema.parse(JSON.parse(new TextDecoder().decode(resultBytes(recorded))))).to.deep.equal(recorded);
+      expect(await resultSha256Hex(recorded)).not.to.equal(await resultSha256Hex(plain));
+      expect(await resultSha256Hex(withComputedBy(plain, { executor: "golem", provider: { ...provider, name: "other" } }))).not.to.equal(
+        await resultSha256Hex(recorded),
+      );
+      const error: ErrorResult = {
+        schemaVersion: RESULT_SCHEMA_VERSION,
+        requestId: "1",
+        imageCid: SOME_CID,
+        modelId: "m",
+        error: { code: "EMPTY", message: "" },
+      };
+      expect(withComputedBy(error, { executor: "local" })).to.equal(error);
+      // A result recorded before the field existed still parses.
+      expect(InferenceResultSchema.parse(plain)).to.deep.equal(plain);
+      expect(() =>
+        InferenceResultSchema.parse({ ...plain, computedBy: { executor: "golem", provider: { id: "", name: "x" } } }),
+      ).to.throw();
+    });
+
+    it("reads as words for the CLI and the web UI", function () {
+      expect(describeComputedBy({ executor: "golem", provider })).to.equal(`Golem provider devnet-provider-2 (${provider.id})`);
+      expect(describeComputedBy({ executor: "local" })).to.equal("the oracle's local executor");
+      expect(describeComputedBy(undefined)).to.equal("not recorded");
     });
   });
 

@@ -16,6 +16,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { BUILD_TOOLS, type BuiltImage, buildImage, missingTools } from "@argus/provider-image/build-image";
+import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { type GvmiLayout, gvmiTrailer, paddingFor, readGvmi } from "@argus/provider-image/gvmi-format";
 import { type BatchDescription, parseResultsFile } from "@argus/protocol/batch";
@@ -73,6 +74,22 @@ describe("provider image: the GVMI built without Docker", function () {
     expect(summary).to.include({ hash: built.hash, sizeBytes: layout.fileSize });
     expect(built.hash).to.match(/^[0-9a-f]{56}$/);
     expect(built.sizeBytes).to.be.at.most(180e6);
+  });
+
+  it("image.json is the build record registering reads; a second build from the same inputs keeps the image", async function () {
+    const record = await readImageRecord(join(work, "dist"));
+    expect(record).to.deep.include({ hash: built.hash, sizeBytes: built.sizeBytes, inputsKey: built.inputsKey, imagePath: built.file });
+    await verifyImageRecord(record);
+    const started = performance.now();
+    const again = await buildImage({
+      repoRoot: REPO_ROOT,
+      modelsDir: SHARED_MODELS_DIR,
+      outputDir: join(work, "dist"),
+      reuse: true,
+      log: () => {},
+    });
+    expect(again).to.deep.include({ reused: true, hash: built.hash, file: built.file, inputsKey: built.inputsKey });
+    expect(performance.now() - started).to.be.lessThan(30_000); // no mmdebstrap, no mksquashfs
   });
 
   it("the reader parses a small image made the same way, and rejects a corrupted trailer", async function () {

@@ -61,15 +61,45 @@ describe("npm start settings", function () {
     expect(ports.map((port) => port.variable)).to.deep.equal(["ARGUS_ORACLE_PORT"]);
   });
 
+  it("--golem-devnet (or ARGUS_EXECUTOR=golem-devnet): the devnet's port, its providers and where the image is built", async function () {
+    const { code, stdout, stderr } = await start(["--golem-devnet", "--print-settings"]);
+    expect(code, stderr).to.equal(0);
+    const { settings, ports } = JSON.parse(stdout) as Awaited<ReturnType<typeof printedSettings>>;
+    expect(settings.executor).to.deep.equal({
+      kind: "golem-devnet",
+      host: "127.0.0.1",
+      port: 7465,
+      providers: 3,
+      image: join(REPO_ROOT, "provider-image/dist/argus-provider.gvmi"),
+    });
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 7465, 5173]);
+    const moved = await printedSettings({
+      ARGUS_EXECUTOR: "golem-devnet",
+      ARGUS_GOLEM_DEVNET_PORT: "17465",
+      ARGUS_GOLEM_DEVNET_PROVIDERS: "5",
+    });
+    expect(moved.settings.executor).to.deep.include({ port: 17465, providers: 5 });
+    expect(moved.ports.find((port) => port.port === 17465)?.variable).to.equal("ARGUS_GOLEM_DEVNET_PORT");
+    expect((await printedSettings()).settings.executor).to.deep.equal({ kind: "local" });
+  });
+
   it("refuses bad values with the variable's name", async function () {
-    for (const [env, message] of [
+    const cases = [
       [{ ARGUS_UI: "yes" }, "ARGUS_UI must be dev, preview or off"],
       [{ ARGUS_CHAIN_PORT: "80000" }, "ARGUS_CHAIN_PORT must be a whole number from 1 to 65535"],
       [{ ARGUS_IPFS_API_PORT: "x" }, "ARGUS_IPFS_API_PORT"],
-    ] as const) {
-      const refused = await start(["--print-settings"], env);
-      expect(refused.code).to.equal(2);
-      expect(refused.stderr).to.include(message);
+      [{ ARGUS_EXECUTOR: "docker" }, "ARGUS_EXECUTOR must be local, golem, golem-devnet"],
+      [
+        { ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_IMAGE: "/tmp/other.gvmi" },
+        "ARGUS_GOLEM_DEVNET_IMAGE must name argus-provider.gvmi",
+      ],
+      [{ ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_PROVIDERS: "0" }, "ARGUS_GOLEM_DEVNET_PROVIDERS"],
+    ] as const;
+    // At once: each is a Node start, and the machine may be busy.
+    const refusals = await Promise.all(cases.map(([env]) => start(["--print-settings"], env)));
+    for (const [index, [, message]] of cases.entries()) {
+      expect(refusals[index]!.code, message).to.equal(2);
+      expect(refusals[index]!.stderr).to.include(message);
     }
   });
 

@@ -47,6 +47,15 @@ describe("result views", () => {
     expect(screen.getByRole("list", { name: "Detections" }).textContent).toContain("bus");
   });
 
+  it("names who computed a prediction when the result records it", () => {
+    const provider = { id: "0x7ddb5e8d2d9a4f1e8c0e6b1a2f3c4d5e6f708192", name: "devnet-provider-2" };
+    const { unmount } = render(<ResultView result={{ ...classification, computedBy: { executor: "golem", provider } }} imageUrl="" />);
+    expect(screen.getByTestId("computed-by").textContent).toBe(`Computed by Golem provider devnet-provider-2 (${provider.id}).`);
+    unmount();
+    render(<ResultView result={classification} imageUrl="" />);
+    expect(screen.queryByTestId("computed-by")).toBeNull();
+  });
+
   it("shows an error entry's reason instead of predictions", () => {
     const failed = {
       schemaVersion: 3 as const,

@@ -3,10 +3,19 @@
  * that the on-chain digest names, checked by `verifyResult` (the recorded digest, the
  * schema, this request's id, model and image, the posted summary: the check `argus
  * result` makes too), and shown with whether it is the answer the contract recorded.
- * Classifiers show their top-5 classes, the detector its boxes. Loaded on demand.
+ * Classifiers show their top-5 classes, the detector its boxes, each with who computed
+ * it when the result records that (the Golem provider, or the oracle's local executor).
+ * Loaded on demand.
  */
 import { resultCidFromDigest } from "@argus/protocol/cid";
-import { type ClassificationResult, type Detection, type DetectionResult, type InferenceResult, resultBytes } from "@argus/protocol/result";
+import {
+  type ClassificationResult,
+  type Detection,
+  type DetectionResult,
+  describeComputedBy,
+  type InferenceResult,
+  resultBytes,
+} from "@argus/protocol/result";
 import type { RecordedAnswer, RequestedInference, ResultVerification } from "@argus/protocol/verify-result";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
@@ -143,7 +152,16 @@ export function ResultView({ result, imageUrl }: { result: InferenceResult; imag
       </div>
     );
   }
-  return result.task === "classification" ? <TopClasses result={result} /> : <Detections result={result} imageUrl={imageUrl} />;
+  return (
+    <>
+      {result.computedBy && (
+        <p className="muted" data-testid="computed-by">
+          Computed by {describeComputedBy(result.computedBy)}.
+        </p>
+      )}
+      {result.task === "classification" ? <TopClasses result={result} /> : <Detections result={result} imageUrl={imageUrl} />}
+    </>
+  );
 }
 
 export function TopClasses({ result }: { result: ClassificationResult }) {

@@ -2,7 +2,7 @@
  * A request's status for people (aligned text) and for machines (one JSON object with
  * bigints as decimal strings), shared by `argus request` and `argus result`.
  */
-import { type InferenceResult, isErrorResult } from "@argus/protocol/result";
+import { describeComputedBy, type InferenceResult, isErrorResult } from "@argus/protocol/result";
 import type { EscrowEvent } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
 import type { Currency } from "./escrow-reads.ts";
@@ -67,6 +67,7 @@ export function printStatus(out: Output, status: RequestStatus, currency: Curren
         "verified",
         status.verified ? `yes — sha256 of the result is the on-chain digest ${settlement.resultDigest}` : `NO — ${status.problem}`,
       );
+      if (status.result && !isErrorResult(status.result)) row("computed", `by ${describeComputedBy(status.result.computedBy)}`);
       if (status.result) printResult(out, status.result);
       break;
   }

@@ -5,7 +5,7 @@
  * this machine, the default) and `golem` (rented provider nodes through golem-js).
  */
 import type { BatchDescription } from "@argus/protocol/batch";
-import type { InferenceResult } from "@argus/protocol/result";
+import type { ComputedBy, InferenceResult } from "@argus/protocol/result";
 
 export interface Chunk {
   /** Unique and stable across retries, for logs and metrics. */
@@ -25,8 +25,8 @@ export interface ChunkOutcome {
   results: InferenceResult[];
   /** How many runs it took (1 when the first provider answered correctly). */
   attempts: number;
-  /** Who computed it (a provider id on Golem, `local` here). */
-  worker: string;
+  /** Who computed it: the executor and, on Golem, the provider that gave the accepted answer. */
+  computedBy: ComputedBy;
   /** What the computation cost, in the payment platform's token (GLM); 0 locally. */
   cost: number;
 }

@@ -147,7 +147,7 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
       let lastError: Error | undefined;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          return { results: await runOnce(chunk, signal), attempts: attempt, worker: "local", cost: 0 };
+          return { results: await runOnce(chunk, signal), attempts: attempt, computedBy: { executor: "local" }, cost: 0 };
         } catch (error) {
           lastError = error as Error;
           if (signal?.aborted) break;

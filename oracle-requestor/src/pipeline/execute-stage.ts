@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import { BATCH_SCHEMA_VERSION, type BatchDescription } from "@argus/protocol/batch";
-import { resultBytes } from "@argus/protocol/result";
+import { resultBytes, withComputedBy } from "@argus/protocol/result";
 import { executorModelTerms, type ModelRegistryReader } from "../intake/model-registry.ts";
 import type { Chunk, ChunkOutcome, Executor } from "../executors/executor.ts";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
@@ -107,12 +107,15 @@ export class ExecuteStage {
       if (members.length === 0) return;
       const outcome = await this.executor.run(chunk);
       for (const [index, request] of members.entries()) {
-        const result = outcome.results[index]!;
+        const result = withComputedBy(outcome.results[index]!, outcome.computedBy);
         const recorded = await recordResult(this.store, request, result, Date.now() + backoffMs(request.attempts));
         if (recorded === "computed") this.store.cacheResult(request.modelId, request.imageCid, resultBytes(result));
         if (recorded !== "retry") await this.spool.delete(request.requestId);
       }
-      log.info({ attempts: outcome.attempts, worker: outcome.worker, cost: outcome.cost, ms: Date.now() - started }, "chunk computed");
+      log.info(
+        { attempts: outcome.attempts, computedBy: outcome.computedBy, cost: outcome.cost, ms: Date.now() - started },
+        "chunk computed",
+      );
       this.onChunk({ chunkId, modelId, size: members.length, outcome, durationMs: Date.now() - started });
     } catch (error) {
       log.warn({ err: (error as Error).message }, "chunk failed; its requests will run again");

@@ -26,6 +26,10 @@ export class Economics {
     if (report.error) this.#metrics.executorFailures.inc();
     else {
       this.#metrics.chunkSize.observe(report.size);
+      if (report.outcome) {
+        const { executor, provider } = report.outcome.computedBy;
+        this.#metrics.chunksComputed.inc({ executor, provider: provider?.id ?? "", provider_name: provider?.name ?? "" });
+      }
       this.#golemCostByModel.set(report.modelId, (this.#golemCostByModel.get(report.modelId) ?? 0) + (report.outcome?.cost ?? 0));
     }
   }

@@ -1,7 +1,8 @@
-/** The executor the configuration asks for, with the Golem executor's costs and allocations reported as metrics. */
+/** The executor the configuration asks for, with the Golem executor's agreements, payments and allocations reported as metrics. */
 import type { Logger } from "pino";
 import type { OracleConfig } from "../config.ts";
 import type { Executor } from "../executors/executor.ts";
+import type { GolemExecutorHooks } from "../executors/golem/reporting.ts";
 import { createLocalExecutor } from "../executors/local.ts";
 import type { OracleMetrics } from "../metrics.ts";
 
@@ -11,18 +12,29 @@ export async function createConfiguredExecutor(config: OracleConfig, log: Logger
   }
   // Imported on demand: a local oracle never loads golem-js.
   const { createGolemExecutor } = await import("../executors/golem/executor.ts");
-  const executor = createGolemExecutor(config.golem, {
-    logger: log,
-    // Invoices arrive after the chunks they pay for: the metric counts what was actually accepted.
-    hooks: {
-      onAgreementCost: (cost) => metrics.golemCostGlm.inc(cost.amount),
-      onAllocation: (allocation) => {
-        metrics.golemAllocationRemainingGlm.set(allocation.remainingGlm);
-        if (allocation.expiresAt !== undefined) metrics.golemAllocationExpiry.set(Date.parse(allocation.expiresAt) / 1000);
-        if (allocation.created) metrics.golemAllocationsCreated.inc();
-      },
-    },
-  });
+  const executor = createGolemExecutor(config.golem, { logger: log, hooks: golemMetricHooks(metrics) });
   await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
   return executor;
+}
+
+/**
+ * The Golem executor's reports as metrics. Chunks per provider are counted from each
+ * chunk's outcome (economics.ts), the same for every executor; these are Golem's own:
+ * agreements, accepted debit notes and invoices, GLM spent, the funding allocation.
+ */
+export function golemMetricHooks(metrics: OracleMetrics): GolemExecutorHooks {
+  return {
+    onAgreementSigned: ({ provider }) => metrics.golemAgreements.inc({ provider: provider.id, provider_name: provider.name }),
+    onDebitNoteAccepted: ({ provider }) => metrics.golemDebitNotesAccepted.inc({ provider: provider.id }),
+    // Invoices arrive after the chunks they pay for: the cost counts what was actually accepted.
+    onAgreementCost: (cost) => {
+      metrics.golemInvoicesAccepted.inc({ provider: cost.provider.id });
+      metrics.golemCostGlm.inc({ provider: cost.provider.id }, cost.amount);
+    },
+    onAllocation: (allocation) => {
+      metrics.golemAllocationRemainingGlm.set(allocation.remainingGlm);
+      if (allocation.expiresAt !== undefined) metrics.golemAllocationExpiry.set(Date.parse(allocation.expiresAt) / 1000);
+      if (allocation.created) metrics.golemAllocationsCreated.inc();
+    },
+  };
 }

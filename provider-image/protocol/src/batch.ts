@@ -74,7 +74,7 @@ export interface ResultsCheckOptions {
 /**
  * Validates a results file returned for `batch`: the schema, one entry per request in
  * the same order, each naming its request's id, image CID and the batch's model, and
- * (optionally) the expected weights. Throws listing every discrepancy.
+ * (optionally) the expected weights; none may name who computed it (the oracle does). Throws listing every discrepancy.
  */
 export function parseResultsFile(json: unknown, batch: BatchDescription, options: ResultsCheckOptions = {}): InferenceResult[] {
   const parsed = ResultsFileSchema.safeParse(json);
@@ -91,6 +91,8 @@ export function parseResultsFile(json: unknown, batch: BatchDescription, options
     if (result.requestId !== request.requestId) problems.push(`${where} is for request ${result.requestId}, expected ${request.requestId}`);
     if (result.imageCid !== request.imageCid) problems.push(`${where} names image ${result.imageCid}, expected ${request.imageCid}`);
     if (result.modelId !== batch.modelId) problems.push(`${where} names model ${result.modelId}, expected ${batch.modelId}`);
+    if (!isErrorResult(result) && result.computedBy !== undefined)
+      problems.push(`${where} names who computed it, which only the oracle records`);
     if (options.weightsSha256 !== undefined && !isErrorResult(result) && result.weightsSha256 !== options.weightsSha256) {
       problems.push(`${where} ran weights ${result.weightsSha256}, expected ${options.weightsSha256}`);
     }

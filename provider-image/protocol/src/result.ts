@@ -138,7 +138,22 @@ const predictionContext = {
   manifestCid: z.string().max(200).refine(isResultCid, "not a raw sha2-256 CID (see protocol/cid.ts)"),
   image: ImageInfoSchema,
 };
-const runFields = { timings: TimingsSchema, runtime: RuntimeSchema };
+
+/**
+ * Who computed a prediction: the oracle's executor and, on Golem, the provider node —
+ * its node id and the name it advertises (`golem.node.id.name`). The oracle adds it
+ * after it has checked the provider's results file, so it is part of the pinned bytes
+ * and of the on-chain digest; a results file that names its own author is refused
+ * (`parseResultsFile`): a provider does not get to say who it is. Results pinned before
+ * this field existed have none.
+ */
+export const ComputedBySchema = z.strictObject({
+  executor: z.enum(["local", "golem"]),
+  provider: z.strictObject({ id: z.string().min(1).max(100), name: z.string().max(200) }).optional(),
+});
+export type ComputedBy = z.infer<typeof ComputedBySchema>;
+
+const runFields = { timings: TimingsSchema, runtime: RuntimeSchema, computedBy: ComputedBySchema.optional() };
 
 /** Top classes by probability (softmax over all classes), best first; 5 unless the model has fewer classes. */
 export const ClassificationResultSchema = z.strictObject({
@@ -179,6 +194,18 @@ export type InferenceResult = z.infer<typeof InferenceResultSchema>;
 
 export function isErrorResult(result: InferenceResult): result is ErrorResult {
   return "error" in result;
+}
+
+/** The result as the oracle records it: a prediction names who computed it; an error entry is left as it is. */
+export function withComputedBy(result: InferenceResult, computedBy: ComputedBy): InferenceResult {
+  return isErrorResult(result) ? result : { ...result, computedBy };
+}
+
+/** `computedBy` in words, for people: "Golem provider <name> (<id>)" or "the oracle's local executor". */
+export function describeComputedBy(computedBy: ComputedBy | undefined): string {
+  if (computedBy === undefined) return "not recorded";
+  if (computedBy.provider === undefined) return computedBy.executor === "local" ? "the oracle's local executor" : "a Golem provider";
+  return `Golem provider ${computedBy.provider.name || "(unnamed)"} (${computedBy.provider.id})`;
 }
 
 /** The canonical bytes of a result: what is pinned to IPFS and hashed on-chain. */

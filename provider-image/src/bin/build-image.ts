@@ -1,22 +1,30 @@
 /**
- * `npm run build:provider-image [-- --models-dir DIR] [--output DIR] [--refresh-lock]`
+ * `npm run build:provider-image [-- --models-dir DIR] [--output DIR] [--refresh-lock] [--force]`
  *
  * Builds the Golem VM image without Docker (see src/image-build/build-image.ts) into
- * provider-image/dist/argus-provider.gvmi and prints its hash, as gvmkit-build does.
- * Needs root and the Debian packages mmdebstrap and squashfs-tools. Models come from
- * --models-dir or ARGUS_MODELS_DIR and must match their manifests.
+ * provider-image/dist/argus-provider.gvmi and prints its hash, as gvmkit-build does;
+ * dist/image.json records it (src/image-build/build-output.ts). An image already built
+ * from the same inputs (image-inputs.ts) is kept unless --force is given. Needs root and
+ * the Debian packages mmdebstrap and squashfs-tools. Models come from --models-dir or
+ * ARGUS_MODELS_DIR and must match their manifests.
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildImage } from "../image-build/build-image.ts";
+import { imageBuildSettings } from "../image-build/image-inputs.ts";
 import { optionalUserPath, parseCliArgs, runCli, UsageError } from "./cli.ts";
 
-const USAGE = "usage: npm run build:provider-image -- [--models-dir DIR] [--output DIR] [--refresh-lock]";
+const USAGE = "usage: npm run build:provider-image -- [--models-dir DIR] [--output DIR] [--refresh-lock] [--force]";
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 runCli(USAGE, async () => {
   const { values } = parseCliArgs({
-    options: { "models-dir": { type: "string" }, output: { type: "string" }, "refresh-lock": { type: "boolean" } },
+    options: {
+      "models-dir": { type: "string" },
+      output: { type: "string" },
+      "refresh-lock": { type: "boolean" },
+      force: { type: "boolean" },
+    },
   });
   const modelsDir = optionalUserPath(values["models-dir"]) ?? process.env.ARGUS_MODELS_DIR;
   if (modelsDir === undefined)
@@ -26,10 +34,13 @@ runCli(USAGE, async () => {
     modelsDir: resolve(modelsDir),
     outputDir: optionalUserPath(values.output) ?? join(REPO_ROOT, "provider-image/dist"),
     refreshLock: values["refresh-lock"] ?? false,
-    debianMirror: process.env.ARGUS_DEBIAN_MIRROR,
-    sourceDateEpoch: process.env.SOURCE_DATE_EPOCH === undefined ? 0 : Number(process.env.SOURCE_DATE_EPOCH),
+    // A lock refresh may change the packages, which the inputs key cannot know beforehand.
+    reuse: !(values.force || values["refresh-lock"]),
+    ...imageBuildSettings(process.env),
   });
   console.log(`image: ${built.file}`);
   console.log(`hash (sha3-224): ${built.hash}`);
-  console.log(`size: ${(built.sizeBytes / 1e6).toFixed(1)} MB (${built.sizeBytes} bytes), built in ${built.buildSeconds} s`);
+  console.log(
+    `size: ${(built.sizeBytes / 1e6).toFixed(1)} MB (${built.sizeBytes} bytes), ${built.reused ? "already built (--force rebuilds)" : `built in ${built.buildSeconds} s`}`,
+  );
 });

@@ -2,18 +2,20 @@
  * Builds provider-image/dist/argus-provider.gvmi without Docker: Debian root filesystem
  * (mmdebstrap, locked versions) + the app (stage-app.ts) → squashfs → GVMI trailer,
  * then reads the file back with the same reader the tests use, hashes it as
- * gvmkit-build does (sha3-224 of the whole file) and writes dist/image.json.
+ * gvmkit-build does (sha3-224 of the whole file) and writes dist/image.json
+ * (build-output.ts). With `reuse`, an image whose recorded inputs key (image-inputs.ts)
+ * is the checkout's is kept as it is.
  */
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { appendFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual, promisify } from "node:util";
+import { IMAGE_FILE_NAME, readImageRecord, sha3_224OfFile, verifyImageRecord, writeImageRecord } from "./build-output.ts";
 import { debianRootfsTar } from "./debian-rootfs.ts";
 import { gvmiTrailer, type GvmiContainerConfig, paddingFor, readGvmi } from "./gvmi-format.ts";
 import { APP_DIR, IMAGE_ENTRYPOINT, IMAGE_ENV, IMAGE_VOLUMES } from "./image-contents.ts";
+import { imageInputsKey } from "./image-inputs.ts";
 import { makeSquashfs } from "./squashfs.ts";
 import { stageApp } from "./stage-app.ts";
 
@@ -34,6 +36,8 @@ export interface BuildImageOptions {
   refreshLock?: boolean;
   debianMirror?: string | undefined;
   sourceDateEpoch?: number;
+  /** Keep the image in `outputDir` if its record says it was built from the same inputs. */
+  reuse?: boolean;
   log?: (line: string) => void;
 }
 
@@ -44,6 +48,10 @@ export interface BuiltImage {
   sizeBytes: number;
   squashfsBytes: number;
   buildSeconds: number;
+  /** What went in (image-inputs.ts). */
+  inputsKey: string;
+  /** True when `reuse` found it already built from these inputs (buildSeconds is then the original build's). */
+  reused: boolean;
 }
 
 export function imageContainerConfig(): GvmiContainerConfig {
@@ -68,16 +76,35 @@ export async function missingTools(tools: Readonly<Record<string, string>> = BUI
   return missing;
 }
 
-export async function sha3_224OfFile(path: string): Promise<string> {
-  const hash = createHash("sha3-224");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+export { sha3_224OfFile };
+
+/** The image already in `outputDir`, if its record names these inputs and its file is the recorded size. */
+async function builtFrom(outputDir: string, inputsKey: string): Promise<BuiltImage | undefined> {
+  const record = await readImageRecord(outputDir).catch(() => undefined);
+  if (record?.inputsKey !== inputsKey) return undefined;
+  if (
+    !(await verifyImageRecord(record, { quick: true }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
+  const { imagePath, hash, sizeBytes, squashfsBytes, buildSeconds } = record;
+  return { file: imagePath, hash, sizeBytes, squashfsBytes, buildSeconds, inputsKey, reused: true };
 }
 
 export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => console.error(line));
   const sourceDateEpoch = options.sourceDateEpoch ?? 0;
+  const inputsKey = await imageInputsKey({ repoRoot: options.repoRoot, debianMirror: options.debianMirror, sourceDateEpoch });
+  if (options.reuse) {
+    const existing = await builtFrom(options.outputDir, inputsKey);
+    if (existing) {
+      log(`image up to date: ${existing.file} was built from these inputs (key ${inputsKey.slice(0, 16)}…)`);
+      return existing;
+    }
+  }
   const missing = await missingTools();
   if (missing.length > 0) throw new Error(`building the image needs ${missing.join(", ")}: apt-get install them`);
   // mmdebstrap's root mode and keeping the rootfs' owners while staging need root.
@@ -115,7 +142,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
     if (!isDeepStrictEqual(layout.config, config) || layout.compression !== "lzo")
       throw new Error(`self-check failed: read back ${layout.compression}, ${layout.configJson}`);
 
-    const file = join(options.outputDir, "argus-provider.gvmi");
+    const file = join(options.outputDir, IMAGE_FILE_NAME);
     await rename(partial, file);
     const built: BuiltImage = {
       file,
@@ -123,11 +150,18 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       sizeBytes: layout.fileSize,
       squashfsBytes: layout.squashfsSize,
       buildSeconds: Math.round((performance.now() - started) / 100) / 10,
+      inputsKey,
+      reused: false,
     };
-    await writeFile(
-      join(options.outputDir, "image.json"),
-      `${JSON.stringify({ ...built, file: "argus-provider.gvmi", config }, null, 2)}\n`,
-    );
+    await writeImageRecord(options.outputDir, {
+      file: IMAGE_FILE_NAME,
+      hash: built.hash,
+      sizeBytes: built.sizeBytes,
+      squashfsBytes: built.squashfsBytes,
+      buildSeconds: built.buildSeconds,
+      inputsKey,
+      config: { ...config },
+    });
     return built;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -28,8 +28,14 @@ export interface NpmStart {
   kill(): void;
 }
 
-export function npmStart(env: NodeJS.ProcessEnv): NpmStart {
-  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/** `npm start` (with `-- <args>` when given). */
+export function npmStart(env: NodeJS.ProcessEnv, args: string[] = []): NpmStart {
+  const child = spawn("npm", ["start", ...(args.length > 0 ? ["--", ...args] : [])], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const pid = child.pid!;
   let text = "";
   const waiters = new Set<() => void>();

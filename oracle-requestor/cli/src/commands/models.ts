@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Hex, keccak256, parseEventLogs, toHex, zeroAddress } from "viem";
 import { manifestBytes, type ModelManifest, parseManifest } from "@argus/protocol/manifest";
+import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { sha256OfFile } from "@argus/provider-image/sha256-file";
 import { describeModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
 import { DEFAULT_MODEL_TERMS, isModelOperator, modelConfig, providerImageHashWord } from "@argus/escrow/model-registration";
@@ -55,7 +56,8 @@ export const modelsListCommand: Command = {
 };
 
 const ADD_USAGE = `usage: argus models add <model.onnx> --manifest <file> --operator <address> [--fee <amount>] [--fee-token <address>]
-         [--callback-gas-price <wei>] [--response-window <duration>] [--provider-image-hash <hex>] [--update] [--json]
+         [--callback-gas-price <wei>] [--response-window <duration>]
+         [--provider-image <image.json> | --provider-image-hash <hex>] [--update] [--json]
 
 Registers a model: the ONNX file must hash to the manifest's weights.sha256 and the
 model must pass its self-test on the bundled reference photos (\`argus models check\`;
@@ -72,7 +74,10 @@ Hardhat account 0), and the fee currency to be one the escrow's admin allows.
   --fee-token <address>        ERC-20 fee currency (default: the native currency)
   --callback-gas-price <wei>   fee units charged per unit of callback gas (default 1 gwei)
   --response-window <duration> how long the oracle has to answer (default 1h)
-  --provider-image-hash <hex>  the Golem image's gvmkit-build hash (default: none)
+  --provider-image <path>      the Golem image from its build: image.json of \`npm run build:provider-image\`
+                               (or its folder, provider-image/dist); its sha3-224 is registered once the
+                               .gvmi beside it is checked to hash to it
+  --provider-image-hash <hex>  the Golem image's hash, given by hand (gvmkit-build prints it) (default: none)
   --update                     update the model if one with this name is registered`;
 
 const MODEL_ADMIN_ROLE = keccak256(toHex("MODEL_ADMIN_ROLE"));
@@ -88,6 +93,7 @@ export const modelsAddCommand: Command = {
       "response-window": { type: "string" },
       "provider-image-hash": { type: "string" },
       operator: { type: "string" },
+      "provider-image": { type: "string" },
       update: { type: "boolean", default: false },
     });
     const [onnxPath, ...extra] = positionals;
@@ -102,10 +108,19 @@ export const modelsAddCommand: Command = {
       values["callback-gas-price"] === undefined
         ? DEFAULT_MODEL_TERMS.callbackGasPrice
         : BigInt(parseAmount(values["callback-gas-price"], 0, "--callback-gas-price"));
-    const providerImageHash = imageHash(values["provider-image-hash"]);
+    if (values["provider-image"] !== undefined && values["provider-image-hash"] !== undefined)
+      throw new UsageError("give the image as --provider-image or as --provider-image-hash, not both");
     let manifest = await readManifest(values.manifest);
 
     const out = new Output(io, values.json);
+    let providerImageHash = imageHash(values["provider-image-hash"]);
+    if (values["provider-image"] !== undefined) {
+      out.spin(`checking the image of ${values["provider-image"]}…`);
+      const image = await readImageRecord(values["provider-image"]);
+      await verifyImageRecord(image);
+      out.done(`provider image ${image.hash} (${image.imagePath}, ${(image.sizeBytes / 1e6).toFixed(1)} MB)`);
+      providerImageHash = providerImageHashWord(image.hash);
+    }
     const ctx = await openContext(values, settings);
     const currency = await currencyOf(ctx, feeToken as Hex);
     const fee =
@@ -214,6 +229,7 @@ export const modelsAddCommand: Command = {
         manifestCid: manifestCid.toString(),
         weightsSha256: digest,
         selfTest: { correct: selfTest.correct, total: selfTest.total, minimumCorrect: selfTest.minimumCorrect },
+        providerImageHash,
         fee,
         feeToken,
         transactionHash: hash,

@@ -18,12 +18,12 @@ export class ExeScriptFailure extends Error {
 }
 
 /**
- * The files a chunk uploads: `batch.json`, then each image file the batch names, once.
- *
- * Each is a standalone Uint8Array, never a Node Buffer: golem-js 3.6's `uploadData` cuts
- * data with `slice`, which on a Buffer is a view, and its flexbuffers encoder then sends
- * the view's whole backing store for every 40 KiB chunk — an 82 KB image arrived as three
- * copies of itself on the devnet.
+ * The files a chunk uploads: `batch.json`, then each image file the batch names, once —
+ * each as a plain Uint8Array with an ArrayBuffer of its own. golem-js serves an upload's
+ * gftp chunks as `data.slice(offset, offset + size)` and encodes them with flexbuffers,
+ * which writes a view's whole underlying buffer: for a Node Buffer (what the spool
+ * reads) `slice` is such a view, so every 40-KiB chunk a provider asked for would carry
+ * the whole file, and the file would arrive that many times over.
  */
 export function chunkInputFiles(chunk: Chunk): Map<string, Uint8Array> {
   if (chunk.batch.requests.some((request) => request.imageFile === BATCH_FILE_NAME)) {

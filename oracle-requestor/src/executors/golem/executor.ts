@@ -34,7 +34,15 @@ import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
 import { GolemSession } from "./session.ts";
 
-export type { AllocationReport, AttemptOutcome, AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
+export type {
+  AgreementReport,
+  AllocationReport,
+  AttemptOutcome,
+  AttemptReport,
+  DebitNoteReport,
+  ExecutorLogger,
+  GolemExecutorHooks,
+} from "./reporting.ts";
 
 export interface GolemExecutorDeps {
   logger?: ExecutorLogger;
@@ -79,7 +87,19 @@ export function createGolemExecutor(
     hooks,
     now,
     openPools: (glm, allocation, onAgreementSigned) =>
-      new ImagePools({ glm, allocation, settings, logger, ledger, bans, now, onAgreementSigned }),
+      new ImagePools({
+        glm,
+        allocation,
+        settings,
+        logger,
+        ledger,
+        bans,
+        now,
+        onAgreementSigned(agreementId, provider) {
+          onAgreementSigned(agreementId, provider);
+          callHook(logger, hooks.onAgreementSigned, { agreementId, provider });
+        },
+      }),
   });
   const session = new GolemSession({
     settings,
@@ -91,6 +111,14 @@ export function createGolemExecutor(
       logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
       periods.invoiceSettled(invoice.agreementId);
       callHook(logger, hooks.onAgreementCost, cost);
+    },
+    onDebitNoteAccepted(debitNote) {
+      const amount = Number(debitNote.totalAmountDue);
+      callHook(logger, hooks.onDebitNoteAccepted, {
+        agreementId: debitNote.agreementId,
+        provider: providerRef(debitNote.provider),
+        totalAmountDueGlm: Number.isFinite(amount) ? amount : 0,
+      });
     },
     onInvoiceRefused(invoice, error) {
       logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice");

@@ -42,10 +42,26 @@ export interface AllocationReport {
   renewalReason?: string;
 }
 
+/** An agreement signed with a provider (it is paid from the current allocation). */
+export interface AgreementReport {
+  agreementId: string;
+  provider: ProviderRef;
+}
+
+/** A debit note golem-js accepted: what the provider says the agreement's activity has cost so far. */
+export interface DebitNoteReport {
+  agreementId: string;
+  provider: ProviderRef;
+  /** The note's total amount due for the activity, in GLM (cumulative, not an increment). */
+  totalAmountDueGlm: number;
+}
+
 /** Callbacks for metrics; they must not throw. */
 export interface GolemExecutorHooks {
   onAttempt?(report: AttemptReport): void;
-  /** An agreement's invoice was accepted: its actual cost, split over the chunks that used it. */
+  onAgreementSigned?(report: AgreementReport): void;
+  onDebitNoteAccepted?(report: DebitNoteReport): void;
+  /** An agreement's invoice was accepted: its actual cost (GLM spent), split over the chunks that used it. */
   onAgreementCost?(cost: AgreementCost): void;
   /** The allocation that funds the next chunk, as yagna reported it before that chunk. */
   onAllocation?(report: AllocationReport): void;
@@ -75,6 +91,7 @@ export function golemLogger(logger: ExecutorLogger, namespace: string): GolemLog
   };
 }
 
-export function providerRef(provider: { id: string; name: string }): ProviderRef {
-  return { id: provider.id, name: provider.name };
+/** A provider as golem-js describes it; its name comes from its offer and may be missing there. */
+export function providerRef(provider: { id: string; name?: string | undefined }): ProviderRef {
+  return { id: provider.id, name: typeof provider.name === "string" ? provider.name : "" };
 }

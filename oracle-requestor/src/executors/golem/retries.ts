@@ -92,7 +92,7 @@ export async function runOnProviders(
       );
       // Awaited so that the next chunk finds the provider in the pool.
       await pool.release(rental).catch((error: unknown) => logger.warn({ err: error }, "releasing a Golem provider failed"));
-      return { results: result.results, attempts: attempt, worker: provider.id, cost: estimatedCost };
+      return { results: result.results, attempts: attempt, computedBy: { executor: "golem", provider }, cost: estimatedCost };
     }
 
     pool.destroy(rental);

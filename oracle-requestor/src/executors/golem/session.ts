@@ -1,10 +1,10 @@
 /**
  * The connection to yagna: one GolemNetwork, opened on first use and opened again by
- * the next caller if connecting failed. Invoices are accepted by golem-js on its own;
- * the session passes each verdict on.
+ * the next caller if connecting failed. Invoices and debit notes are accepted by
+ * golem-js on its own; the session passes each verdict on.
  */
 import { GolemNetwork } from "@golem-sdk/golem-js";
-import type { GolemNetworkOptions, Invoice } from "@golem-sdk/golem-js";
+import type { DebitNote, GolemNetworkOptions, Invoice } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger } from "./reporting.ts";
@@ -16,6 +16,7 @@ export interface GolemSessionOptions {
   override?: GolemNetworkOptions["override"];
   onInvoiceAccepted(invoice: Invoice): void;
   onInvoiceRefused(invoice: Invoice, error: unknown): void;
+  onDebitNoteAccepted(debitNote: DebitNote): void;
 }
 
 export class GolemSession {
@@ -56,6 +57,7 @@ export class GolemSession {
     }
     glm.payment.events.on("invoiceAccepted", ({ invoice }) => this.#options.onInvoiceAccepted(invoice));
     glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => this.#options.onInvoiceRefused(invoice, error));
+    glm.payment.events.on("debitNoteAccepted", ({ debitNote }) => this.#options.onDebitNoteAccepted(debitNote));
     logger.info({ network: settings.paymentNetwork, url: settings.apiUrl }, "connected to yagna");
     return glm;
   }
