@@ -54,7 +54,11 @@ describe("oracle execute stage: who computed a result", () => {
       capacity: 1,
       async run(chunk) {
         const [first, second] = chunk.batch.requests;
-        const common = { schemaVersion: RESULT_SCHEMA_VERSION as typeof RESULT_SCHEMA_VERSION, imageCid: first!.imageCid, modelId: chunk.batch.modelId };
+        const common = {
+          schemaVersion: RESULT_SCHEMA_VERSION as typeof RESULT_SCHEMA_VERSION,
+          imageCid: first!.imageCid,
+          modelId: chunk.batch.modelId,
+        };
         const results: InferenceResult[] = [
           {
             ...common,
