@@ -500,7 +500,18 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(both.stderr).to.include("not both");
 
     const added = await argus(
-      ["models", "add", onnx, "--manifest", manifestFile, "--provider-image", join(dist, "image.json"), "--json"],
+      [
+        "models",
+        "add",
+        onnx,
+        "--manifest",
+        manifestFile,
+        "--operator",
+        hardhatAccountAddress(1),
+        "--provider-image",
+        join(dist, "image.json"),
+        "--json",
+      ],
       admin,
     );
     expect(added.code, added.stderr).to.equal(0);
