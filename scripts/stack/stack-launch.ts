@@ -136,9 +136,9 @@ export class LocalStack {
     this.checkStopped();
     // A component that stops on its own is restarted (stack-supervisor.ts); one that keeps failing stops the stack.
     for (const component of this.components) {
-      component.gaveUp.then((reason) => {
+      component.gaveUp.then(({ reason, tail }) => {
         const consequence = CONSEQUENCES[component.name];
-        this.fail(consequence ? `${reason}: ${consequence}` : reason);
+        this.fail(`${reason}${consequence ? `: ${consequence}` : ""}${tail}`);
       });
     }
     const currency = { token: zeroAddress, ...record.chain.nativeCurrency };

@@ -22,19 +22,25 @@ export interface RestartPolicy {
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { maxRestarts: 5, firstDelayMs: 1_000, maxDelayMs: 30_000, stableMs: 60_000 };
 
+/** Why a component was given up on, and the last lines it printed (empty or "; its last output:…"). */
+export interface GiveUp {
+  reason: string;
+  tail: string;
+}
+
 export class Supervised {
   readonly name: string;
   /** The first start's ready line (rejects if that start fails: the launcher then does not start at all). */
   readonly ready: Promise<Record<string, unknown>>;
   /** Resolves with the reason once the component is given up on. */
-  readonly gaveUp: Promise<string>;
+  readonly gaveUp: Promise<GiveUp>;
   private current: Component;
   private readonly create: () => Component;
   private readonly log: StackLog;
   private readonly policy: RestartPolicy;
   private stopping = false;
   private wake: () => void = () => {};
-  private giveUp: (reason: string) => void = () => {};
+  private giveUp: (why: GiveUp) => void = () => {};
   private restarts = 0;
 
   constructor(name: string, create: () => Component, log: StackLog, policy: RestartPolicy = DEFAULT_RESTART_POLICY) {
@@ -83,7 +89,14 @@ export class Supervised {
       this.current.kill();
       failuresInARow = Date.now() - startedAt >= this.policy.stableMs ? 1 : failuresInARow + 1;
       if (failuresInARow > this.policy.maxRestarts) {
-        this.giveUp(this.reason(failuresInARow, `last: ${describeExit(exit)}`));
+        // With restarts turned off (ARGUS_RESTARTS=0) one stop is the whole story.
+        this.giveUp({
+          reason:
+            this.policy.maxRestarts === 0
+              ? `${this.name} stopped on its own (${describeExit(exit)})`
+              : this.reason(failuresInARow, `last: ${describeExit(exit)}`),
+          tail: this.current.tail(),
+        });
         return;
       }
       const delayMs = Math.min(this.policy.maxDelayMs, this.policy.firstDelayMs * 2 ** (failuresInARow - 1));
@@ -107,7 +120,7 @@ export class Supervised {
   }
 
   private reason(failures: number, last: string): string {
-    return `${this.name} keeps failing: it stopped ${failures} times in a row, each within ${this.policy.stableMs / 1000} s of starting (${last})${this.current.tail()}`;
+    return `${this.name} keeps failing: it stopped ${failures} times in a row, each within ${this.policy.stableMs / 1000} s of starting (${last})`;
   }
 
   private sleep(ms: number): Promise<void> {

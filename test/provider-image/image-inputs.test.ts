@@ -22,6 +22,7 @@ describe("provider image: the inputs key", function () {
     await put("provider-image/src/engine/engine.ts", "export const engine = 1;\n");
     await put("provider-image/src/image-build/stage-app.ts", "export const stage = 1;\n");
     await put("provider-image/manifests/m.json", '{"id":"m"}\n');
+    await put("provider-image/reference-set/photos.json", '{"photos":[]}\n');
     await put("provider-image/image.lock", "libc6 2.36-9 amd64\n");
     await put("provider-image/protocol/package.json", JSON.stringify({ name: "@argus/protocol" }));
     await put("provider-image/protocol/src/result.ts", "export const result = 1;\n");
@@ -34,7 +35,7 @@ describe("provider image: the inputs key", function () {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it("changes with the image's sources, manifests, dependencies, Node, the Debian lock and the build's code, and with nothing else", async function () {
+  it("changes with the image's sources, manifests, reference photos, dependencies, Node, the Debian lock and the build's code, and with nothing else", async function () {
     const key = () => imageInputsKey({ repoRoot: root });
     const first = await key();
     expect(first).to.match(/^[0-9a-f]{64}$/);
@@ -48,6 +49,7 @@ describe("provider image: the inputs key", function () {
       ["provider-image/src/engine/engine.ts", "export const engine = 2;\n"],
       ["provider-image/protocol/src/result.ts", "export const result = 2;\n"],
       ["provider-image/manifests/m.json", '{"id":"m","weights":"other"}\n'],
+      ["provider-image/reference-set/photos.json", '{"photos":["a.jpg"]}\n'],
       ["node_modules/sharp/package.json", JSON.stringify({ name: "sharp", version: "0.35.6" })],
       ["node_modules/node/bin/node", "another node binary"],
       ["provider-image/image.lock", "libc6 2.36-9+deb12u1 amd64\n"],

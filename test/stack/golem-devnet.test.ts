@@ -142,8 +142,9 @@ describe("npm start -- --golem-devnet: the stack with its chunks on emulated Gol
     for (const port of ports) expect(await portIsFree(port), `port ${port}`).to.equal(true);
   });
 
-  it("starts again without building the image, and stops with the reason when the devnet dies", async function () {
-    stack = npmStart({ ...env, ARGUS_EXECUTOR: "golem-devnet" });
+  it("starts again without building the image, and with restarts off stops with the reason when the devnet dies", async function () {
+    // Restarting a dead component is resilience.test.ts's subject; here the devnet's own consequence line is.
+    stack = npmStart({ ...env, ARGUS_EXECUTOR: "golem-devnet", ARGUS_RESTARTS: "0" });
     await stack.waitFor(READY, 5 * 60_000);
     expect(stack.output()).to.match(/\[image\]\s+provider image [0-9a-f]{56}: built from this checkout's inputs already/);
     expect(stack.output()).not.to.include("mksquashfs");

@@ -72,7 +72,7 @@ describe("npm start settings", function () {
       providers: 3,
       image: join(REPO_ROOT, "provider-image/dist/argus-provider.gvmi"),
     });
-    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 7465, 5173]);
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 7465, 4173]);
     const moved = await printedSettings({
       ARGUS_EXECUTOR: "golem-devnet",
       ARGUS_GOLEM_DEVNET_PORT: "17465",
