@@ -16,14 +16,13 @@
  * dimension is dynamic, each run taking a contiguous range of it). A rejected image
  * only records its rejection; it never stops the others.
  */
-import { forEachBounded } from "./concurrency.ts";
-import { decodeImage, type DecodedImage } from "../image/decode-image.ts";
+import type { DecodedImage } from "../image/decode-image.ts";
+import { decodeOnThread, type ImageSource } from "../image/decoder-thread.ts";
 import type { ImageLimits } from "../image/image-limits.ts";
-import { ImageRejection } from "../image/image-rejection.ts";
+import type { ImageRejection } from "../image/image-rejection.ts";
 import { allocateInputData, createPixelWriter, type InputSpec, type InputTensorData } from "./input-tensor.ts";
-import { readImageFile } from "../image/read-image.ts";
 
-export type ImageSource = { path: string } | { bytes: Uint8Array };
+export type { ImageSource };
 
 export interface ChunkSlot {
   /** Index of the image in the batch. */
@@ -129,15 +128,12 @@ export async function decodeIntoChunks(
     submitWaiting(false);
   };
 
-  await forEachBounded(sources.length, options.decodeConcurrency, async (imageIndex) => {
-    const started = performance.now();
-    try {
-      const source = sources[imageIndex]!;
-      const bytes = "bytes" in source ? source.bytes : await readImageFile(source.path, options.limits.maxBytes);
-      const decoded = await decodeImage(bytes, spec, options.limits);
-      place(imageIndex, decoded, performance.now() - started);
-    } catch (error) {
-      rejections.set(imageIndex, asRejection(error));
+  // Decoding runs on its own thread, so it goes on while the network holds this one.
+  await decodeOnThread(sources, spec, options.limits, options.decodeConcurrency, (imageIndex, outcome) => {
+    if ("decoded" in outcome) {
+      place(imageIndex, outcome.decoded, outcome.decodeMs);
+    } else {
+      rejections.set(imageIndex, outcome.rejection);
       unplaced--;
     }
   });
@@ -145,12 +141,4 @@ export async function decodeIntoChunks(
   await consumed;
   if (consumerFailure !== undefined) throw consumerFailure.error;
   return rejections;
-}
-
-function asRejection(error: unknown): ImageRejection {
-  if (error instanceof ImageRejection) return error;
-  // Anything else escaping the decoder is still this image's problem, not the batch's.
-  return new ImageRejection("DECODE_FAILED", `the image cannot be decoded: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-  });
 }
