@@ -41,6 +41,11 @@ export interface InputChunk {
 export interface ChunkingOptions {
   limits: ImageLimits;
   decodeConcurrency: number;
+  /**
+   * Decoded images that may wait for the network, beyond those decoding: decoding
+   * pauses there until the network catches up. Default: `decodeConcurrency`.
+   */
+  decodeAhead?: number;
   /** Images per session.run when the batch dimension is dynamic. */
   maxChunk: number;
 }
@@ -90,6 +95,7 @@ export async function decodeIntoChunks(
       })
       .finally(() => {
         running = false;
+        decoding.release(chunk.slots.length); // as many more may decode
         submitWaiting(false); // what decoded during this run goes next
       });
   };
@@ -128,15 +134,26 @@ export async function decodeIntoChunks(
     submitWaiting(false);
   };
 
-  // Decoding runs on its own thread, so it goes on while the network holds this one.
-  await decodeOnThread(sources, spec, options.limits, options.decodeConcurrency, (imageIndex, outcome) => {
-    if ("decoded" in outcome) {
-      place(imageIndex, outcome.decoded, outcome.decodeMs);
-    } else {
-      rejections.set(imageIndex, outcome.rejection);
-      unplaced--;
-    }
-  });
+  // Decoding runs on its own thread, so it goes on while the network holds this one, but
+  // never more than `window` images ahead of it.
+  // (A fixed batch must be able to fill up, or it would wait for itself.)
+  const window = options.decodeConcurrency + Math.max(options.decodeAhead ?? options.decodeConcurrency, fixed ?? 1);
+  const decoding = decodeOnThread(
+    sources,
+    spec,
+    options.limits,
+    { concurrency: options.decodeConcurrency, window },
+    (imageIndex, outcome) => {
+      if ("decoded" in outcome) {
+        place(imageIndex, outcome.decoded, outcome.decodeMs);
+      } else {
+        rejections.set(imageIndex, outcome.rejection);
+        unplaced--;
+        decoding.release(1);
+      }
+    },
+  );
+  await decoding.done;
   submitWaiting(true); // the last, partly filled chunk
   await consumed;
   if (consumerFailure !== undefined) throw consumerFailure.error;

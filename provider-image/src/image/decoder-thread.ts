@@ -70,27 +70,46 @@ function rejectionOf(code: ErrorCode | undefined, message: string): ImageRejecti
     : new ImageRejection(code, message);
 }
 
+export interface DecodeFlow {
+  /** Images decoding at once. */
+  concurrency: number;
+  /**
+   * Images that may be decoded or decoding but not yet `release`d by the caller (the
+   * network has not taken them): decoding pauses there, so that it cannot run ahead and
+   * leave the network a long tail to do alone. Infinity: no limit.
+   */
+  window: number;
+}
+
+export interface DecodeRun {
+  /** Resolves once every image has been handed to `onDecoded`. */
+  done: Promise<void>;
+  /** The caller is done with `count` images: as many more may start decoding. */
+  release(count: number): void;
+}
+
 /**
- * Decodes `sources` for `target` on the decoder thread, at most `concurrency` at once, and
- * calls `onDecoded(index, outcome)` as each finishes; resolves when all have.
+ * Decodes `sources` for `target` on the decoder thread and calls `onDecoded(index,
+ * outcome)` as each finishes, in the order they finish.
  */
 export function decodeOnThread(
   sources: readonly ImageSource[],
   target: DecodeTarget,
   limits: ImageLimits,
-  concurrency: number,
+  flow: DecodeFlow,
   onDecoded: (index: number, outcome: Outcome) => void,
-): Promise<void> {
-  if (sources.length === 0) return Promise.resolve();
+): DecodeRun {
+  if (sources.length === 0) return { done: Promise.resolve(), release: () => {} };
   const thread = decoder();
   thread.ref();
   // Only the fields decoding reads go across: a manifest is cloned, not shared.
   const plainTarget = { input: target.input, preprocess: target.preprocess };
+  const plainLimits = { maxBytes: limits.maxBytes, maxPixels: limits.maxPixels };
   const jobs: DecodeJob[] = [];
   const done: Promise<void>[] = [];
   for (const [index, source] of sources.entries()) {
     const id = nextId++;
-    jobs.push({ id, source, target: plainTarget, limits: { maxBytes: limits.maxBytes, maxPixels: limits.maxPixels } });
+    jobs.push({ id, source, target: plainTarget, limits: plainLimits });
     done.push(
       new Promise<void>((resolve) =>
         pending.set(id, (outcome) => {
@@ -103,6 +122,20 @@ export function decodeOnThread(
       ),
     );
   }
-  thread.postMessage({ jobs, concurrency });
-  return Promise.all(done).then(() => undefined);
+  let sent = 0;
+  let allowed = flow.window;
+  const send = () => {
+    const count = Math.min(jobs.length - sent, allowed - sent);
+    if (count <= 0) return;
+    thread.postMessage({ jobs: jobs.slice(sent, sent + count), concurrency: flow.concurrency });
+    sent += count;
+  };
+  send();
+  return {
+    done: Promise.all(done).then(() => undefined),
+    release: (count) => {
+      allowed += count;
+      send();
+    },
+  };
 }
