@@ -145,4 +145,27 @@ describe("provider-image: chunks and session runs", function () {
     expect(runs.length).to.be.below(sources.length); // later runs carried several images
     expect(runs.flatMap((run) => run.imageIndexes).sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
   });
+
+  it("decoding stays within a window ahead of a slow network, so the network is never left a long tail", async function () {
+    requireSharedData(this);
+    const photo = await readSharedImage("glow_dog_207.png");
+    const sources = Array.from({ length: 12 }, () => ({ bytes: photo }));
+    for (const [decodeAhead, largestRun] of [
+      [1, 2], // 2 decoding + 1 ahead = 3 images in flight, one of them in the network: runs of at most 2
+      [100, 11], // unbounded: everything after the first image decodes during the first run
+    ] as const) {
+      const sizes: number[] = [];
+      await decodeIntoChunks(
+        standInNetwork(manifest, null, []),
+        sources,
+        { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 2, decodeAhead, maxChunk: 16 },
+        async (chunk) => {
+          sizes.push(chunk.runSize);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      );
+      expect(sizes.reduce((sum, size) => sum + size, 0)).to.equal(12);
+      expect(Math.max(...sizes), `runs ${sizes.join(", ")}`).to.equal(largestRun);
+    }
+  });
 });

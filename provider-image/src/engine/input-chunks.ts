@@ -16,14 +16,13 @@
  * dimension is dynamic, each run taking a contiguous range of it). A rejected image
  * only records its rejection; it never stops the others.
  */
-import { forEachBounded } from "./concurrency.ts";
-import { decodeImage, type DecodedImage } from "../image/decode-image.ts";
+import type { DecodedImage } from "../image/decode-image.ts";
+import { decodeOnThread, type ImageSource } from "../image/decoder-thread.ts";
 import type { ImageLimits } from "../image/image-limits.ts";
-import { ImageRejection } from "../image/image-rejection.ts";
+import type { ImageRejection } from "../image/image-rejection.ts";
 import { allocateInputData, createPixelWriter, type InputSpec, type InputTensorData } from "./input-tensor.ts";
-import { readImageFile } from "../image/read-image.ts";
 
-export type ImageSource = { path: string } | { bytes: Uint8Array };
+export type { ImageSource };
 
 export interface ChunkSlot {
   /** Index of the image in the batch. */
@@ -42,6 +41,11 @@ export interface InputChunk {
 export interface ChunkingOptions {
   limits: ImageLimits;
   decodeConcurrency: number;
+  /**
+   * Decoded images that may wait for the network, beyond those decoding: decoding
+   * pauses there until the network catches up. Default: `decodeConcurrency`.
+   */
+  decodeAhead?: number;
   /** Images per session.run when the batch dimension is dynamic. */
   maxChunk: number;
 }
@@ -91,6 +95,7 @@ export async function decodeIntoChunks(
       })
       .finally(() => {
         running = false;
+        decoding.release(chunk.slots.length); // as many more may decode
         submitWaiting(false); // what decoded during this run goes next
       });
   };
@@ -129,28 +134,28 @@ export async function decodeIntoChunks(
     submitWaiting(false);
   };
 
-  await forEachBounded(sources.length, options.decodeConcurrency, async (imageIndex) => {
-    const started = performance.now();
-    try {
-      const source = sources[imageIndex]!;
-      const bytes = "bytes" in source ? source.bytes : await readImageFile(source.path, options.limits.maxBytes);
-      const decoded = await decodeImage(bytes, spec, options.limits);
-      place(imageIndex, decoded, performance.now() - started);
-    } catch (error) {
-      rejections.set(imageIndex, asRejection(error));
-      unplaced--;
-    }
-  });
+  // Decoding runs on its own thread, so it goes on while the network holds this one, but
+  // never more than `window` images ahead of it.
+  // (A fixed batch must be able to fill up, or it would wait for itself.)
+  const window = options.decodeConcurrency + Math.max(options.decodeAhead ?? options.decodeConcurrency, fixed ?? 1);
+  const decoding = decodeOnThread(
+    sources,
+    spec,
+    options.limits,
+    { concurrency: options.decodeConcurrency, window },
+    (imageIndex, outcome) => {
+      if ("decoded" in outcome) {
+        place(imageIndex, outcome.decoded, outcome.decodeMs);
+      } else {
+        rejections.set(imageIndex, outcome.rejection);
+        unplaced--;
+        decoding.release(1);
+      }
+    },
+  );
+  await decoding.done;
   submitWaiting(true); // the last, partly filled chunk
   await consumed;
   if (consumerFailure !== undefined) throw consumerFailure.error;
   return rejections;
-}
-
-function asRejection(error: unknown): ImageRejection {
-  if (error instanceof ImageRejection) return error;
-  // Anything else escaping the decoder is still this image's problem, not the batch's.
-  return new ImageRejection("DECODE_FAILED", `the image cannot be decoded: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-  });
 }

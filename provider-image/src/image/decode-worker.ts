@@ -1,0 +1,60 @@
+/**
+ * The decoder thread (decoder-thread.ts starts it): reads and decodes the images it is
+ * sent, up to `concurrency` at once, and posts each one back as soon as it is done.
+ *
+ * Why a thread of its own: onnxruntime-node's `session.run` computes on the calling
+ * thread, so while the network runs, the main thread cannot take a decode from one of
+ * its steps (header, pixels) to the next, and the cores decoding should use sit idle.
+ * Here the steps are driven by this thread's event loop, which the network never blocks;
+ * the pixel work itself runs, as before, on libuv's pool.
+ */
+import { parentPort } from "node:worker_threads";
+import { decodeImage } from "./decode-image.ts";
+import { ImageRejection } from "./image-rejection.ts";
+import { readImageFile } from "./read-image.ts";
+import type { DecodeJob, DecodeReply } from "./decoder-thread.ts";
+
+if (parentPort === null) throw new Error("decode-worker.ts runs as a worker thread (decoder-thread.ts)");
+const port = parentPort;
+
+const queue: DecodeJob[] = [];
+let running = 0;
+let concurrency = 4;
+
+port.on("message", (message: { jobs: DecodeJob[]; concurrency: number }) => {
+  concurrency = message.concurrency;
+  queue.push(...message.jobs);
+  pump();
+});
+
+function pump(): void {
+  while (running < concurrency && queue.length > 0) {
+    const job = queue.shift()!;
+    running++;
+    void decode(job).finally(() => {
+      running--;
+      pump();
+    });
+  }
+}
+
+async function decode(job: DecodeJob): Promise<void> {
+  const started = performance.now();
+  let reply: DecodeReply;
+  try {
+    const bytes = "bytes" in job.source ? job.source.bytes : await readImageFile(job.source.path, job.limits.maxBytes);
+    const decoded = await decodeImage(bytes, job.target, job.limits);
+    reply = { id: job.id, decoded, decodeMs: performance.now() - started };
+  } catch (error) {
+    const code = error instanceof ImageRejection ? error.code : undefined;
+    reply = { id: job.id, error: { code, message: (error as Error)?.message ?? String(error) } };
+  }
+  if (!("decoded" in reply)) {
+    port.postMessage(reply);
+    return;
+  }
+  // Moved, not cloned, to the main thread: a copy of their own first, since sharp's
+  // buffer may be external memory or share an ArrayBuffer with others.
+  const pixels = new Uint8Array(reply.decoded.pixels);
+  port.postMessage({ ...reply, decoded: { ...reply.decoded, pixels } }, [pixels.buffer]);
+}

@@ -1,0 +1,141 @@
+/**
+ * Decoding on a thread of its own (decode-worker.ts), shared by everything in the
+ * process: `decodeOnThread(jobs)` sends a batch's images at once and hands each back, in
+ * the order they finish, through `onDecoded`. Started on first use; it does not keep the
+ * process alive when idle; if it dies, the images it held are rejected and the next use
+ * starts a new one.
+ */
+import { Worker } from "node:worker_threads";
+import type { ErrorCode } from "@argus/protocol/result";
+import type { DecodedImage, DecodeTarget } from "./decode-image.ts";
+import type { ImageLimits } from "./image-limits.ts";
+import { ImageRejection } from "./image-rejection.ts";
+
+export type ImageSource = { path: string } | { bytes: Uint8Array };
+
+export interface DecodeJob {
+  id: number;
+  source: ImageSource;
+  target: DecodeTarget;
+  limits: ImageLimits;
+}
+
+export type DecodeReply =
+  | { id: number; decoded: DecodedImage; decodeMs: number }
+  | { id: number; error: { code: ErrorCode | undefined; message: string } };
+
+type Outcome = { decoded: DecodedImage; decodeMs: number } | { rejection: ImageRejection };
+
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, (outcome: Outcome) => void>();
+
+function decoder(): Worker {
+  if (worker !== undefined) return worker;
+  const started = new Worker(new URL("./decode-worker.ts", import.meta.url));
+  started.unref();
+  started.on("message", (reply: DecodeReply) => {
+    const settle = pending.get(reply.id);
+    if (settle === undefined) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) started.unref();
+    if ("decoded" in reply) {
+      // The pixels arrive as a Uint8Array over the moved memory; the engine reads them as a Buffer.
+      const { pixels } = reply.decoded;
+      settle({
+        decoded: { ...reply.decoded, pixels: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) },
+        decodeMs: reply.decodeMs,
+      });
+    } else {
+      settle({ rejection: rejectionOf(reply.error.code, reply.error.message) });
+    }
+  });
+  const fail = (error: Error) => {
+    if (worker === started) worker = undefined;
+    for (const [id, settle] of pending) {
+      pending.delete(id);
+      settle({ rejection: new ImageRejection("DECODE_FAILED", `the decoder stopped: ${error.message}`, { cause: error }) });
+    }
+  };
+  started.on("error", fail);
+  started.on("exit", (code) => fail(new Error(`exit code ${code}`)));
+  worker = started;
+  return started;
+}
+
+function rejectionOf(code: ErrorCode | undefined, message: string): ImageRejection {
+  // Anything else escaping the decoder is still this image's problem, not the batch's.
+  return code === undefined
+    ? new ImageRejection("DECODE_FAILED", `the image cannot be decoded: ${message}`)
+    : new ImageRejection(code, message);
+}
+
+export interface DecodeFlow {
+  /** Images decoding at once. */
+  concurrency: number;
+  /**
+   * Images that may be decoded or decoding but not yet `release`d by the caller (the
+   * network has not taken them): decoding pauses there, so that it cannot run ahead and
+   * leave the network a long tail to do alone. Infinity: no limit.
+   */
+  window: number;
+}
+
+export interface DecodeRun {
+  /** Resolves once every image has been handed to `onDecoded`. */
+  done: Promise<void>;
+  /** The caller is done with `count` images: as many more may start decoding. */
+  release(count: number): void;
+}
+
+/**
+ * Decodes `sources` for `target` on the decoder thread and calls `onDecoded(index,
+ * outcome)` as each finishes, in the order they finish.
+ */
+export function decodeOnThread(
+  sources: readonly ImageSource[],
+  target: DecodeTarget,
+  limits: ImageLimits,
+  flow: DecodeFlow,
+  onDecoded: (index: number, outcome: Outcome) => void,
+): DecodeRun {
+  if (sources.length === 0) return { done: Promise.resolve(), release: () => {} };
+  const thread = decoder();
+  thread.ref();
+  // Only the fields decoding reads go across: a manifest is cloned, not shared.
+  const plainTarget = { input: target.input, preprocess: target.preprocess };
+  const plainLimits = { maxBytes: limits.maxBytes, maxPixels: limits.maxPixels };
+  const jobs: DecodeJob[] = [];
+  const done: Promise<void>[] = [];
+  for (const [index, source] of sources.entries()) {
+    const id = nextId++;
+    jobs.push({ id, source, target: plainTarget, limits: plainLimits });
+    done.push(
+      new Promise<void>((resolve) =>
+        pending.set(id, (outcome) => {
+          try {
+            onDecoded(index, outcome);
+          } finally {
+            resolve();
+          }
+        }),
+      ),
+    );
+  }
+  let sent = 0;
+  let allowed = flow.window;
+  const send = () => {
+    const count = Math.min(jobs.length - sent, allowed - sent);
+    if (count <= 0) return;
+    thread.postMessage({ jobs: jobs.slice(sent, sent + count), concurrency: flow.concurrency });
+    sent += count;
+  };
+  send();
+  return {
+    done: Promise.all(done).then(() => undefined),
+    release: (count) => {
+      allowed += count;
+      send();
+    },
+  };
+}
