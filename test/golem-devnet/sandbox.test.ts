@@ -3,11 +3,12 @@
  * confined as in a Golem VM, or more. It cannot read the checkout or any host path,
  * cannot reach the network (not even a server on the host's loopback) or resolve names,
  * cannot write outside /golem/input, /golem/output and /tmp, finds /tmp capped at
- * 128 MiB, sees only the image's environment (and PWD), holds no capabilities, and is killed when
- * it uses more memory than the offer's.
+ * 128 MiB, sees only the image's environment, holds no capabilities, and is killed when
+ * it uses more memory than the offer's. Like a VM, the sandbox lives as long as the
+ * activity: what a command leaves running or writes to /tmp is there for the next one.
  */
 import { randomUUID } from "node:crypto";
-import { writeFile, rm, readFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -28,6 +29,24 @@ import {
 } from "./support/provider-image-fixture.ts";
 
 const MIB = 2 ** 20;
+
+async function findHostPid(needle: string): Promise<number | undefined> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.split("\0").join(" ").includes(needle)) return Number(entry);
+  }
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const NODE = "/usr/local/bin/node";
 
 describe("golem-devnet: the sandbox a run command gets", function () {
@@ -137,16 +156,48 @@ describe("golem-devnet: the sandbox a run command gets", function () {
     expect(Number(written)).to.be.at.most(SANDBOX_TMP_BYTES);
   });
 
-  it("sees exactly the image's Env (and PWD) and WorkingDir", async function () {
+  it("sees exactly the image's Env and WorkingDir", async function () {
     const { config } = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/dist/image.json"), "utf8")) as {
       config: { Env: string[]; WorkingDir: string };
     };
     const outcome = await runCommand(exe, NODE, ["-e", "console.log(JSON.stringify({ env: process.env, cwd: process.cwd() }))"]);
     const { env, cwd } = JSON.parse(outcome.stdout!);
     const imageEnv = Object.fromEntries(config.Env.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
-    // bwrap always sets PWD to the directory it starts the command in; the VM's init does not.
-    expect(env).to.deep.equal({ ...imageEnv, PWD: config.WorkingDir });
+    // Nothing else: no PWD either (the VM's init sets none; a shell would add its own).
+    expect(env).to.deep.equal(imageEnv);
     expect(cwd).to.equal(config.WorkingDir);
+  });
+
+  it("keeps what a command leaves running and its /tmp for the next command, bills its CPU, and ends it with the activity", async function () {
+    const vm = exeUnitFor(fixture, { memoryBytes: GIB });
+    await deployAndStart(vm);
+    let pidOnHost: number | undefined;
+    try {
+      // A background process that burns about 1 CPU-second, then waits.
+      const burn = "const end = Date.now() + 1000; while (Date.now() < end); setInterval(() => {}, 1000)";
+      const started = await shell(vm, `echo kept > /tmp/note; setsid ${NODE} -e '${burn}' </dev/null >/dev/null 2>&1 & echo started`);
+      expect(started.result, started.message).to.equal("Ok");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const later = await shell(
+        vm,
+        "cat /tmp/note; for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done | grep -c '[-]e const end'",
+      );
+      expect(later.stdout).to.equal("kept\n1\n");
+      expect(vm.usage().cpuSec, "the background process's CPU is the VM's").to.be.at.least(0.8);
+      pidOnHost = await findHostPid("-e const end");
+      expect(pidOnHost, "the background process, seen from the host").to.be.a("number");
+    } finally {
+      await vm.destroy();
+    }
+    expect(isAlive(pidOnHost!), "left running after the activity").to.equal(false);
+    // A new activity is a new VM: nothing of the last one's /tmp.
+    const fresh = exeUnitFor(fixture, { memoryBytes: GIB });
+    await deployAndStart(fresh);
+    try {
+      expect((await shell(fresh, "ls /tmp | wc -l")).stdout).to.equal("0\n");
+    } finally {
+      await fresh.destroy();
+    }
   });
 
   it("kills a process that uses more memory than the offer's, and not one that stays under it", async function () {

@@ -6,8 +6,9 @@
  *
  * deploy → image-cache.ts (download, sha3, trailer, unpack once) and the volumes the
  * image declares, one `vol-<uuid>` folder each, as ya-runtime-vm names them;
- * start → the VM would boot; run → sandbox.ts; transfer → transfer.ts;
- * terminate → kills what runs and returns to Initialized (yagna does the same).
+ * start → boots the VM (sandbox.ts), which lives until the activity ends; run → a
+ * process in it; transfer → transfer.ts; terminate → stops the VM and returns to
+ * Initialized (yagna does the same).
  * Faults are read from `options.faults()` at the start of every command.
  */
 import { randomUUID } from "node:crypto";
@@ -18,7 +19,7 @@ import type { CommandOutcome, ExeScriptCommand, ExeUnit, ExeUnitFaults, ExeUnitO
 import { type CachedImage, deployImage, ImageError, REQUIRED_VOLUMES, requireSandboxTools } from "./image-cache.ts";
 import { captureOf, capturedText } from "./output-capture.ts";
 import { applyResultFaults } from "./result-faults.ts";
-import { type SandboxExit, type SandboxProcess, startSandbox } from "./sandbox.ts";
+import { bootVm, type SandboxExit, type SandboxProcess, type SandboxVm } from "./sandbox.ts";
 import { parseTaskPackage, TransferError } from "./task-package.ts";
 import { transfer, type Volume } from "./transfer.ts";
 
@@ -59,7 +60,9 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
   let busy = false;
   let image: CachedImage | undefined;
   let volumes: Volume[] = [];
-  let finishedCpuSec = 0;
+  let vm: SandboxVm | undefined;
+  /** CPU seconds of the VMs this activity booted before the current one. */
+  let earlierVmsCpuSec = 0;
   let running: SandboxProcess | undefined;
   let runningExit: Promise<void> = Promise.resolve();
   const runningCommands = new Set<AbortController>();
@@ -97,18 +100,30 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
     return created;
   }
 
-  async function run(command: { entry_point: string; args?: string[]; capture?: unknown }, faults: ExeUnitFaults, signal: AbortSignal) {
+  async function start(): Promise<CommandOutcome> {
     if (image === undefined) return error("Runtime error: no image deployed");
+    try {
+      vm = await bootVm({ rootfs: image.rootfs, config: image.config, volumes, memoryBytes: options.memoryBytes });
+    } catch (cause) {
+      return error(`Runtime error: the VM did not start: ${(cause as Error).message}`);
+    }
+    state = "Ready";
+    return { result: "Ok" };
+  }
+
+  async function stopVm(): Promise<void> {
+    const stopping = vm;
+    vm = undefined;
+    if (stopping === undefined) return;
+    await stopping.destroy();
+    earlierVmsCpuSec += stopping.cpuSec();
+  }
+
+  async function run(command: { entry_point: string; args?: string[]; capture?: unknown }, faults: ExeUnitFaults, signal: AbortSignal) {
+    if (vm === undefined) return error("Runtime error: the VM is not running");
     const crash = new AbortController();
     const stop = AbortSignal.any([signal, crash.signal]);
-    const sandbox = startSandbox({
-      rootfs: image.rootfs,
-      config: image.config,
-      volumes,
-      entryPoint: command.entry_point,
-      args: command.args ?? [],
-      memoryBytes: options.memoryBytes,
-    });
+    const sandbox = vm.run(command.entry_point, command.args ?? []);
     running = sandbox;
     runningExit = sandbox.exited.then(
       () => {},
@@ -121,6 +136,7 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
         : setTimeout(() => {
             sandbox.kill({ kind: "crash", afterMs: crashAfterMs });
             crash.abort();
+            void stopVm(); // the provider is gone, and its VM with it
           }, crashAfterMs);
     const onAbort = () => sandbox.kill({ kind: "abort" });
     signal.addEventListener("abort", onAbort, { once: true });
@@ -129,13 +145,12 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
       exit = await sandbox.exited;
       if (faults.slowFactor !== undefined && faults.slowFactor > 1) await pause((faults.slowFactor - 1) * exit.wallMs, stop);
     } catch (cause) {
-      return error(`Runtime error: the sandbox did not start: ${(cause as Error).message}`);
+      return error(`Runtime error: the command did not start: ${(cause as Error).message}`);
     } finally {
       clearTimeout(crashTimer);
       signal.removeEventListener("abort", onAbort);
       running = undefined;
     }
-    finishedCpuSec += exit.cpuSec;
     const capture = captureOf(command.capture);
     const output = { stdout: capturedText(exit.stdout, capture.stdout), stderr: capturedText(exit.stderr, capture.stderr) };
     if (crash.signal.aborted) {
@@ -159,6 +174,7 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
     const faults = options.faults();
     if ("terminate" in command) {
       for (const controller of runningCommands) controller.abort();
+      await stopVm();
       if (state !== "Terminated") state = "Initialized";
       return { result: "Ok" };
     }
@@ -171,10 +187,7 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
     const stop = AbortSignal.any([signal, controller.signal]);
     try {
       if ("deploy" in command) return await deploy(faults, stop);
-      if ("start" in command) {
-        state = "Ready";
-        return { result: "Ok" };
-      }
+      if ("start" in command) return await start();
       if ("run" in command) return await run(command.run, faults, stop);
       if ("transfer" in command) {
         try {
@@ -202,13 +215,14 @@ export function createExeUnit(options: ExeUnitOptions): DevnetExeUnit {
       return state;
     },
     execute,
-    usage: () => ({ cpuSec: finishedCpuSec + (running?.cpuSec() ?? 0), durationSec: (performance.now() - createdAt) / 1000 }),
+    usage: () => ({ cpuSec: earlierVmsCpuSec + (vm?.cpuSec() ?? 0), durationSec: (performance.now() - createdAt) / 1000 }),
     deployedImage: () => image?.source,
     async destroy() {
       for (const controller of runningCommands) controller.abort();
       running?.kill({ kind: "abort" });
       state = "Terminated";
       await runningExit;
+      await stopVm();
       await rm(activityDir, { recursive: true, force: true });
     },
   };

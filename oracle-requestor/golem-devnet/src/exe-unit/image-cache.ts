@@ -24,7 +24,7 @@ import { type TaskPackage, TransferError } from "./task-package.ts";
 const run = promisify(execFile);
 
 /** The host tools the exe-unit needs, with the Debian package that installs each. */
-export const SANDBOX_TOOLS: Readonly<Record<string, string>> = { bwrap: "bubblewrap", unsquashfs: "squashfs-tools" };
+export const SANDBOX_TOOLS: Readonly<Record<string, string>> = { bwrap: "bubblewrap", unsquashfs: "squashfs-tools", nsenter: "util-linux" };
 
 /** The volumes every Argus image must declare: the batch goes in one, results come out of the other. */
 export const REQUIRED_VOLUMES = ["/golem/input", "/golem/output"] as const;
@@ -67,12 +67,12 @@ export function deployImage(workRoot: string, taskPackage: TaskPackage, signal?:
 
 let toolsFound = false;
 
-/** Throws naming the Debian packages to install when bwrap or unsquashfs is missing. */
+/** Throws naming the Debian packages to install when bwrap, unsquashfs or nsenter is missing. */
 export async function requireSandboxTools(): Promise<void> {
   if (toolsFound) return;
   const missing = await missingTools(SANDBOX_TOOLS);
   if (missing.length > 0) {
-    throw new ImageError(`the devnet's exe-unit needs ${missing.join(", ")}: apt-get install -y bubblewrap squashfs-tools`);
+    throw new ImageError(`the devnet's exe-unit needs ${missing.join(", ")}: apt-get install -y ${Object.values(SANDBOX_TOOLS).join(" ")}`);
   }
   toolsFound = true;
 }

@@ -11,10 +11,9 @@
  * process when its resident memory passes the VM's RAM; the watchdog does the same from
  * outside, SIGKILLing the sandbox the first time a sample is over the limit.
  *
- * CPU: bwrap's monitor does not reap the sandbox's PID 1, so the sandbox's rusage never
- * reaches us; the sum over the live tree of each process's own and reaped-children times
- * (utime + stime + cutime + cstime) is the tree's CPU so far, and the last sample before
- * the sandbox exits is its total (short of at most one polling interval).
+ * CPU: the VM's processes are not our children (bwrap's PID 1 reaps what a command
+ * leaves behind), so their rusage never reaches us; each process's own utime + stime,
+ * sampled while it lives, is what it cost (see VmAccounting).
  */
 import { readdir, readFile, statfs } from "node:fs/promises";
 
@@ -32,7 +31,7 @@ export interface TreeSample {
 }
 
 /** The pids of `root` and its descendants (threads' children included). */
-async function treePids(root: number): Promise<number[]> {
+export async function treePids(root: number): Promise<number[]> {
   const pids: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
@@ -57,12 +56,12 @@ async function residentBytes(pid: number): Promise<number> {
   return kib * KIB;
 }
 
-/** utime + stime + cutime + cstime of one process, in ticks (0 once it is gone). */
-async function cpuTicks(pid: number): Promise<number> {
+/** utime + stime of one process itself, in ticks (0 once it is gone). */
+async function ownCpuTicks(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
   // Fields after the parenthesised command name (which may hold spaces): state is field 3.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [11, 12, 13, 14].reduce((sum, index) => sum + (Number(fields[index]) || 0), 0);
+  return (Number(fields[11]) || 0) + (Number(fields[12]) || 0);
 }
 
 /** Bytes used on the tmpfs at `/tmp` as seen by `pid` (inside the sandbox's mount namespace). */
@@ -73,63 +72,41 @@ async function tmpUsedBytes(pid: number, expectedSize: number): Promise<number> 
   return (fs.blocks - fs.bfree) * fs.bsize;
 }
 
-export async function sampleTree(root: number, tmpfsSize: number): Promise<TreeSample> {
-  const pids = await treePids(root);
-  let memoryBytes = 0;
-  let ticks = 0;
-  for (const pid of pids) {
-    memoryBytes += await residentBytes(pid);
-    ticks += await cpuTicks(pid);
-  }
-  // The sandboxed command is the third generation: bwrap → bwrap (PID 1) → command.
-  const inside = pids.length >= 3 ? pids[2] : undefined;
-  if (inside !== undefined) memoryBytes += await tmpUsedBytes(inside, tmpfsSize);
-  return { processes: pids.length, memoryBytes, cpuSec: ticks / TICKS_PER_SECOND };
-}
-
-export interface TreeWatch {
-  /** The highest CPU total seen: the tree's CPU seconds so far. */
-  cpuSec(): number;
-  peakMemoryBytes(): number;
-  stop(): void;
-}
-
 /**
- * Samples `root`'s tree every `intervalMs` and calls `onOverLimit` (once) the first time
- * its memory is above `limitBytes`.
+ * The VM's processes, sampled: every process under each root (the VM's keeper, whose
+ * PID 1 inherits whatever a command leaves running, and the command running now).
+ * CPU is kept per process, as the most seen of its own utime + stime, so a process that
+ * moves from a command's tree to the keeper's (a server a command started) is counted
+ * once; processes that live less than one polling interval are missed.
  */
-export function watchTree(
-  root: number,
-  options: { limitBytes: number; tmpfsSize: number; intervalMs: number; onOverLimit: (sample: TreeSample) => void },
-): TreeWatch {
-  let cpu = 0;
-  let peak = 0;
-  let stopped = false;
-  let fired = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = async () => {
-    if (stopped) return;
-    const sample = await sampleTree(root, options.tmpfsSize).catch(() => undefined);
-    if (stopped) return;
-    if (sample === undefined) {
-      timer = setTimeout(tick, options.intervalMs);
-      return;
+export class VmAccounting {
+  readonly #ticks = new Map<number, number>();
+  readonly #tmpfsSize: number;
+
+  constructor(tmpfsSize: number) {
+    this.#tmpfsSize = tmpfsSize;
+  }
+
+  /** CPU seconds of every process seen so far. */
+  cpuSec(): number {
+    let ticks = 0;
+    for (const value of this.#ticks.values()) ticks += value;
+    return ticks / TICKS_PER_SECOND;
+  }
+
+  /** Samples the trees under `roots`; `tmpOf` is a process inside the VM whose /tmp is the VM's. */
+  async sample(roots: readonly number[], tmpOf: number | undefined): Promise<TreeSample> {
+    let memoryBytes = 0;
+    let processes = 0;
+    for (const root of roots) {
+      for (const pid of await treePids(root)) {
+        processes += 1;
+        memoryBytes += await residentBytes(pid);
+        const ticks = await ownCpuTicks(pid);
+        if (ticks > (this.#ticks.get(pid) ?? 0)) this.#ticks.set(pid, ticks);
+      }
     }
-    cpu = Math.max(cpu, sample.cpuSec);
-    peak = Math.max(peak, sample.memoryBytes);
-    if (!fired && sample.memoryBytes > options.limitBytes) {
-      fired = true;
-      options.onOverLimit(sample);
-    }
-    timer = setTimeout(tick, options.intervalMs);
-  };
-  void tick();
-  return {
-    cpuSec: () => cpu,
-    peakMemoryBytes: () => peak,
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+    if (tmpOf !== undefined) memoryBytes += await tmpUsedBytes(tmpOf, this.#tmpfsSize);
+    return { processes, memoryBytes, cpuSec: this.cpuSec() };
+  }
 }
