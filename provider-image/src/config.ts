@@ -15,6 +15,7 @@ import { DEFAULT_IMAGE_LIMITS, IMAGE_LIMITS_ENV, type ImageLimits } from "./imag
 import type { DownloadOptions } from "./models/model-files.ts";
 import { defaultManifestsDirs } from "./models/catalog.ts";
 import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "./models/models-dir.ts";
+import { DEFAULT_RESIDENT_DIR } from "./resident/resident-protocol.ts";
 
 export { ConfigError };
 
@@ -69,6 +70,13 @@ export const PROVIDER_SETTINGS = {
     env: "ARGUS_OUTPUT_DIR",
     accepts: "a folder",
     help: "the entry command's results folder when --output is not given",
+  },
+  residentDir: {
+    schema: z.string().min(1),
+    default: DEFAULT_RESIDENT_DIR,
+    env: "ARGUS_RESIDENT_DIR",
+    accepts: "a folder",
+    help: "`entry.ts --resident`: the resident engine's socket and log (in the VM's /tmp, which lives as long as the activity)",
   },
   threadPoolSize: {
     schema: positiveInteger.max(1024),

@@ -17,28 +17,53 @@
  *
  * The same command runs inside the Golem VM and on a developer machine (the oracle's
  * local executor spawns it the same way; a long-lived worker calls `runBatchFolder`,
- * the same steps as a function).
+ * the same steps as a function). With `--resident` the batch goes to an engine that
+ * stays up between commands (src/resident/), started by the first such command: what
+ * the oracle's Golem executor runs, so a provider loads the model once per activity.
+ * The exit codes and the summary line are the same either way.
  */
-import { runBatchFolder } from "../engine/batch-folder.ts";
 import { optionalUserPath, parseCliArgs, runCli, userPath } from "./cli.ts";
-import { createEngine } from "../engine/engine.ts";
-import { engineOptions, loadProviderConfig } from "../config.ts";
-import { isErrorResult } from "@argus/protocol/result";
+import { loadProviderConfig } from "../config.ts";
+import { type BatchSummary, residentPaths } from "../resident/resident-protocol.ts";
 
-const USAGE = "usage: node provider-image/src/bin/entry.ts [--input DIR] [--output DIR] [--models-dir DIR]";
+const USAGE = "usage: node provider-image/src/bin/entry.ts [--input DIR] [--output DIR] [--models-dir DIR] [--resident]";
+/** A resident engine's first start loads onnxruntime and the model: allow a slow provider that long. */
+const RESIDENT_START_TIMEOUT_MS = 120_000;
 
 runCli(USAGE, async () => {
   const { values } = parseCliArgs({
-    options: { input: { type: "string" }, output: { type: "string" }, "models-dir": { type: "string" } },
+    options: {
+      input: { type: "string" },
+      output: { type: "string" },
+      "models-dir": { type: "string" },
+      resident: { type: "boolean", default: false },
+    },
   });
   const config = loadProviderConfig(process.env);
   const inputDir = userPath(values.input ?? config.inputDir);
   const outputDir = userPath(values.output ?? config.outputDir);
-  const started = performance.now();
-  const engine = createEngine(engineOptions(config, optionalUserPath(values["models-dir"])));
-  const { modelId, results } = await runBatchFolder(engine, inputDir, outputDir);
-
-  const errors = results.filter(isErrorResult).length;
-  const summary = { modelId, results: results.length, errors, totalMs: Math.round(performance.now() - started) };
+  const modelsDir = optionalUserPath(values["models-dir"]);
+  let summary: BatchSummary;
+  if (values.resident) {
+    // Only the small client is loaded here: a warm batch must not pay for onnxruntime.
+    const { runResident } = await import("../resident/client.ts");
+    summary = await runResident(
+      residentPaths(config.residentDir),
+      { inputDir, outputDir },
+      { startTimeoutMs: RESIDENT_START_TIMEOUT_MS, serverArgs: modelsDir === undefined ? [] : ["--models-dir", modelsDir] },
+    );
+  } else {
+    const started = performance.now();
+    const [{ createEngine }, { engineOptions }, { runBatchFolder }, { isErrorResult }] = await Promise.all([
+      import("../engine/engine.ts"),
+      import("../config.ts"),
+      import("../engine/batch-folder.ts"),
+      import("@argus/protocol/result"),
+    ]);
+    const engine = createEngine(engineOptions(config, modelsDir));
+    const { modelId, results } = await runBatchFolder(engine, inputDir, outputDir);
+    const errors = results.filter(isErrorResult).length;
+    summary = { modelId, results: results.length, errors, totalMs: Math.round(performance.now() - started), engine: "one-shot" };
+  }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 });

@@ -83,10 +83,23 @@ interface ActivityState {
   previous: ActivityStateEnum;
   input: string;
   output: string;
+  /** ARGUS_RESIDENT_DIR of its commands: the resident engine the entry command starts lives here. */
+  residentDir: string;
   batches: Map<string, BatchState>;
   children: Set<ChildProcess>;
   /** Aborted when the activity is destroyed: ends hanging commands. */
   terminated: AbortController;
+}
+
+/** Ends the activity's resident engine, as the end of a VM would (its pid file names it). */
+async function stopResidentEngine(activity: ActivityState): Promise<void> {
+  const pid = Number((await readFile(join(activity.residentDir, "engine.pid"), "utf8").catch(() => "")).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }
 
 /** A crashing provider's entry command dies this long after it starts (well before it could finish). */
@@ -131,6 +144,7 @@ export class FakeActivityApi implements IActivityApi {
       previous: ActivityStateEnum.New,
       input: join(folder, "input"),
       output: join(folder, "output"),
+      residentDir: join(folder, "resident"),
       batches: new Map(),
       children: new Set(),
       terminated: new AbortController(),
@@ -146,6 +160,7 @@ export class FakeActivityApi implements IActivityApi {
     this.#setState(activity, ActivityStateEnum.Terminated);
     activity.terminated.abort(new Error(`activity ${activity.id} was destroyed`));
     for (const child of activity.children) child.kill("SIGKILL");
+    await stopResidentEngine(activity);
     for (const batch of activity.batches.values()) batch.wake();
     return this.#view(activity);
   }
@@ -260,12 +275,24 @@ export class FakeActivityApi implements IActivityApi {
       this.#local(activity, program),
       args.map((arg) => this.#local(activity, arg)),
       {
-        env: { ...process.env, ...this.#layout.env, ARGUS_INPUT_DIR: activity.input, ARGUS_OUTPUT_DIR: activity.output },
+        env: {
+          ...process.env,
+          ...this.#layout.env,
+          ARGUS_INPUT_DIR: activity.input,
+          ARGUS_OUTPUT_DIR: activity.output,
+          // The VM's /tmp, where `entry.ts --resident` keeps its engine: one per activity.
+          ARGUS_RESIDENT_DIR: activity.residentDir,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
     activity.children.add(child);
-    if (isEntry && activity.fault === "crash") setTimeout(() => child.kill("SIGKILL"), CRASH_AFTER_MS);
+    if (isEntry && activity.fault === "crash") {
+      setTimeout(() => {
+        child.kill("SIGKILL");
+        void stopResidentEngine(activity); // the provider crashed, with all its VM ran
+      }, CRASH_AFTER_MS);
+    }
     const [stdout, stderr, code, signal] = await collect(child);
     activity.children.delete(child);
     if (isEntry && activity.fault === "crash")

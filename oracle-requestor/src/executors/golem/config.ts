@@ -10,8 +10,12 @@
  */
 import { z } from "zod";
 
-/** How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry command here. */
-export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/bin/entry.ts"] as const;
+/**
+ * How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry
+ * command here. `--resident` keeps one engine up in the VM between chunks, so only a
+ * provider's first chunk pays for loading onnxruntime and the model.
+ */
+export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/bin/entry.ts", "--resident"] as const;
 
 const HOUR_MS = 3_600_000;
 
