@@ -15,7 +15,7 @@ import { DEFAULT_IMAGE_LIMITS, IMAGE_LIMITS_ENV, type ImageLimits } from "./imag
 import type { DownloadOptions } from "./models/model-files.ts";
 import { defaultManifestsDirs } from "./models/catalog.ts";
 import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "./models/models-dir.ts";
-import { DEFAULT_RESIDENT_DIR } from "./resident/resident-protocol.ts";
+import { DEFAULT_RESIDENT_DIR, RESIDENT_DIR_ENV } from "./resident/resident-protocol.ts";
 
 export { ConfigError };
 
@@ -74,9 +74,9 @@ export const PROVIDER_SETTINGS = {
   residentDir: {
     schema: z.string().min(1),
     default: DEFAULT_RESIDENT_DIR,
-    env: "ARGUS_RESIDENT_DIR",
+    env: RESIDENT_DIR_ENV,
     accepts: "a folder",
-    help: "`entry.ts --resident`: the resident engine's socket and log (in the VM's /tmp, which lives as long as the activity)",
+    help: "`entry.ts --resident`: the resident engine's socket and log (in the VM's /tmp, which lives as long as the activity); the client reads it without this table, the server validates it",
   },
   threadPoolSize: {
     schema: positiveInteger.max(1024),

@@ -19,6 +19,7 @@ runCli(USAGE, async () => {
   const engine = createEngine(engineOptions(config, optionalUserPath(values["models-dir"])));
   await serveResident(paths, engine, {
     idleExitMs: RESIDENT_IDLE_EXIT_MS,
+    defaults: { inputDir: userPath(config.inputDir), outputDir: userPath(config.outputDir) },
     onListening: () =>
       process.stdout.write(`${new Date().toISOString()} resident engine listening on ${paths.socket} (pid ${process.pid})\n`),
   });

@@ -23,8 +23,7 @@
  * The exit codes and the summary line are the same either way.
  */
 import { optionalUserPath, parseCliArgs, runCli, userPath } from "./cli.ts";
-import { loadProviderConfig } from "../config.ts";
-import { type BatchSummary, residentPaths } from "../resident/resident-protocol.ts";
+import { type BatchSummary, DEFAULT_RESIDENT_DIR, RESIDENT_DIR_ENV, residentPaths } from "../resident/resident-protocol.ts";
 
 const USAGE = "usage: node provider-image/src/bin/entry.ts [--input DIR] [--output DIR] [--models-dir DIR] [--resident]";
 /** A resident engine's first start loads onnxruntime and the model: allow a slow provider that long. */
@@ -39,29 +38,30 @@ runCli(USAGE, async () => {
       resident: { type: "boolean", default: false },
     },
   });
-  const config = loadProviderConfig(process.env);
-  const inputDir = userPath(values.input ?? config.inputDir);
-  const outputDir = userPath(values.output ?? config.outputDir);
+  const input = optionalUserPath(values.input);
+  const output = optionalUserPath(values.output);
   const modelsDir = optionalUserPath(values["models-dir"]);
   let summary: BatchSummary;
   if (values.resident) {
-    // Only the small client is loaded here: a warm batch must not pay for onnxruntime.
+    // Only the small client is loaded here: a warm batch must not pay for onnxruntime,
+    // nor for the settings code (the server validates the settings: resident-protocol.ts).
     const { runResident } = await import("../resident/client.ts");
     summary = await runResident(
-      residentPaths(config.residentDir),
-      { inputDir, outputDir },
+      residentPaths(process.env[RESIDENT_DIR_ENV] || DEFAULT_RESIDENT_DIR),
+      { ...(input === undefined ? {} : { inputDir: input }), ...(output === undefined ? {} : { outputDir: output }) },
       { startTimeoutMs: RESIDENT_START_TIMEOUT_MS, serverArgs: modelsDir === undefined ? [] : ["--models-dir", modelsDir] },
     );
   } else {
     const started = performance.now();
-    const [{ createEngine }, { engineOptions }, { runBatchFolder }, { isErrorResult }] = await Promise.all([
+    const [{ createEngine }, { engineOptions, loadProviderConfig }, { runBatchFolder }, { isErrorResult }] = await Promise.all([
       import("../engine/engine.ts"),
       import("../config.ts"),
       import("../engine/batch-folder.ts"),
       import("@argus/protocol/result"),
     ]);
+    const config = loadProviderConfig(process.env);
     const engine = createEngine(engineOptions(config, modelsDir));
-    const { modelId, results } = await runBatchFolder(engine, inputDir, outputDir);
+    const { modelId, results } = await runBatchFolder(engine, input ?? userPath(config.inputDir), output ?? userPath(config.outputDir));
     const errors = results.filter(isErrorResult).length;
     summary = { modelId, results: results.length, errors, totalMs: Math.round(performance.now() - started), engine: "one-shot" };
   }

@@ -12,11 +12,15 @@
  *
  * The wire format: the client writes one JSON line (ResidentRequest); the server writes
  * one JSON line (ResidentReply) and closes the connection. Batches run one at a time.
+ * The client loads no settings code (zod and the catalogue cost more than a warm batch):
+ * it reads only ARGUS_RESIDENT_DIR; the server, started with the same environment in the
+ * same VM, validates every setting and applies them.
  */
 import { join } from "node:path";
 
-/** The default folder of the socket and the server's log (inside the VM's /tmp). */
+/** The default folder of the socket and the server's log (inside the VM's /tmp), and its variable. */
 export const DEFAULT_RESIDENT_DIR = "/tmp/argus-engine";
+export const RESIDENT_DIR_ENV = "ARGUS_RESIDENT_DIR";
 
 export interface ResidentPaths {
   dir: string;
@@ -30,9 +34,10 @@ export function residentPaths(dir: string): ResidentPaths {
   return { dir, socket: join(dir, "engine.sock"), log: join(dir, "engine.log"), pid: join(dir, "engine.pid") };
 }
 
+/** The folders the command was given (absolute); those left out are the server's settings'. */
 export interface ResidentRequest {
-  inputDir: string;
-  outputDir: string;
+  inputDir?: string;
+  outputDir?: string;
 }
 
 /** The entry command's summary line, which the client prints on success. */

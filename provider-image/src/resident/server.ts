@@ -19,6 +19,8 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 
 export interface ResidentServerOptions {
   idleExitMs: number;
+  /** The folders of a request that names none (the server's settings). */
+  defaults: { inputDir: string; outputDir: string };
   /** Called once the socket listens (the bin prints a line for the log). */
   onListening?: () => void;
 }
@@ -35,12 +37,14 @@ export function isServing(socket: string): Promise<boolean> {
   });
 }
 
-function parseRequest(line: string): ResidentRequest {
-  const value = JSON.parse(line) as Partial<ResidentRequest>;
-  if (typeof value?.inputDir !== "string" || typeof value.outputDir !== "string") {
-    throw new Error("a request names inputDir and outputDir");
-  }
-  return { inputDir: value.inputDir, outputDir: value.outputDir };
+function parseRequest(line: string, defaults: ResidentServerOptions["defaults"]): { inputDir: string; outputDir: string } {
+  const value = JSON.parse(line) as ResidentRequest | null;
+  const folder = (given: unknown, fallback: string) => {
+    if (given === undefined) return fallback;
+    if (typeof given !== "string" || !given.startsWith("/")) throw new Error("a request's folders are absolute paths");
+    return given;
+  };
+  return { inputDir: folder(value?.inputDir, defaults.inputDir), outputDir: folder(value?.outputDir, defaults.outputDir) };
 }
 
 /** Serves until idle for `idleExitMs`; resolves once the socket is closed and removed. */
@@ -73,7 +77,7 @@ export async function serveResident(paths: ResidentPaths, engine: Engine, option
     clearTimeout(idleTimer);
     const started = performance.now();
     try {
-      const request = parseRequest(line);
+      const request = parseRequest(line, options.defaults);
       const { modelId, results } = await runBatchFolder(engine, request.inputDir, request.outputDir);
       const summary: BatchSummary = {
         modelId,
