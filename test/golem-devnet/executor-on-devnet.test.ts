@@ -211,6 +211,15 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
 
     await executor.close();
     expect(attempts.map((report) => report.outcome)).to.deep.equal(["ok", "ok"]);
+    // The engine the first chunk started in the VM answered the second: no second model load.
+    const engines = attempts.map((report) => {
+      const { engine, warm } = JSON.parse(report.summary!) as { engine: string; warm: boolean };
+      return { engine, warm };
+    });
+    expect(engines).to.deep.equal([
+      { engine: "resident", warm: false },
+      { engine: "resident", warm: true },
+    ]);
     expectPaidInFull(devnet, costs);
     expect(devnet.violations()).to.deep.equal([]);
   });

@@ -21,6 +21,8 @@ export const MAX_RESULTS_BYTES = 8 * 1024 * 1024;
 export interface AttemptResult {
   outcome: AttemptOutcome;
   results?: InferenceResult[];
+  /** The entry command's summary line (untrusted: for logs only). */
+  summary?: string;
   error?: string;
 }
 
@@ -64,7 +66,7 @@ export async function attemptOn(
       { chunkId: chunk.id, provider: rental.agreement.provider.id, summary: output.summary },
       "the provider ran the chunk",
     );
-    return { outcome: "ok", results: output.results };
+    return { outcome: "ok", results: output.results, summary: output.summary };
   } catch (error) {
     if (signal.aborted) return { outcome: "aborted", error: "the run was aborted" };
     if (timer?.aborted) return { outcome: "timeout", error: `no answer within ${options.attemptTimeoutMs} ms` };

@@ -28,6 +28,8 @@ export interface AttemptReport {
   durationMs: number;
   /** Estimated price of the attempt in GLM (see costs.ts). */
   estimatedCost: number;
+  /** What the provider's entry command printed on success (its own claim: for logs only). */
+  summary?: string;
   error?: string;
 }
 

@@ -81,13 +81,14 @@ export async function runOnProviders(
       agreementId: rental.agreement.id,
       durationMs: Math.round(durationMs),
       estimatedCost: cost,
+      ...(result.summary === undefined ? {} : { summary: result.summary }),
       ...(result.error === undefined ? {} : { error: result.error }),
     };
     callHook(logger, hooks.onAttempt, report);
 
     if (result.outcome === "ok" && result.results) {
       logger.info(
-        { chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, ms: report.durationMs },
+        { chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, ms: report.durationMs, summary: result.summary },
         "chunk computed on Golem",
       );
       // Awaited so that the next chunk finds the provider in the pool.
