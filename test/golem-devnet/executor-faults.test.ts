@@ -58,4 +58,26 @@ describe("golem-devnet: the Golem executor against faults", function () {
     expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok"]);
     expect(run.attempts[0]!.durationMs).to.be.above(25_000);
   });
+
+  it("cuts off a provider that streams 1 GiB as its results file, bans it, and takes the answer from another", async function () {
+    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const { devnet } = handle;
+    // Both would stream it; the one rented second is made honest once the first has failed.
+    for (const provider of devnet.providers) devnet.setFaults(provider.id, { oversizedResultsBytes: 2 ** 30 });
+    run = await executorOn(handle, { maxAttempts: 2 });
+    const pending = run.executor.run(await run.chunk());
+    while (run.attempts.length === 0) await sleep(20);
+    const hostile = run.attempts[0]!.provider.id;
+    for (const provider of devnet.providers) if (provider.id !== hostile) devnet.setFaults(provider.id, {});
+    const outcome = await pending;
+
+    expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["invalid-results", "ok"]);
+    expect(run.attempts[0]!.error).to.match(
+      /^the provider sent more than 8388608 bytes for results\.json: the download was cut off at \d+$/,
+    );
+    const cutAt = Number(/cut off at (\d+)/.exec(run.attempts[0]!.error!)![1]);
+    expect(cutAt, "bytes taken in before the cut: the cap and one transfer chunk").to.be.at.most(8 * 2 ** 20 + 2 ** 20);
+    expect(outcome.computedBy.provider?.id).to.not.equal(hostile);
+    expect(outcome.results.every((result) => "top5" in result)).to.equal(true);
+  });
 });

@@ -6,7 +6,8 @@
  *   POST   /devnet/yagna/fail             {"seconds": T}: every yagna call answers 500 for T s (emulated)
  *   GET    /devnet/providers              providers with their offer, faults and agreements
  *   PUT    /devnet/providers/{id|name}/faults   the exe-unit faults (slowFactor, crashAfterMs,
- *                                         invalidResults, lie, dropTransferAfterBytes); {} clears
+ *                                         invalidResults, lie, oversizedResultsBytes,
+ *                                         dropTransferAfterBytes, deployDelayMs); {} clears
  *   POST   /devnet/providers/{id|name}/vanish   {"vanished": true|false}
  *   GET    /devnet/agreements | activities | debit-notes | invoices | allocations
  *   GET    /devnet/violations             spec violations seen; DELETE clears them
@@ -34,6 +35,7 @@ const FAULT_KEYS: (keyof ExeUnitFaults)[] = [
   "lie",
   "dropTransferAfterBytes",
   "deployDelayMs",
+  "oversizedResultsBytes",
 ];
 
 export function controlMount(target: ControlTarget): Mount {

@@ -64,6 +64,8 @@ export interface ExeUnitFaults {
   invalidResults?: boolean;
   /** Rewrite results.json with valid schema but wrong classes (a lying provider). */
   lie?: boolean;
+  /** Replace results.json with a file of this many bytes — a provider that streams garbage at the oracle. */
+  oversizedResultsBytes?: number;
   /** Stop an upload/download transfer after this many bytes (the WebSocket transfer drops mid-file). */
   dropTransferAfterBytes?: number;
   /** Add this many ms (real time) to each `deploy` — a provider downloading the image slowly. */

@@ -10,10 +10,13 @@
  *   top-1 is the honest runner-up; detections get their classes rotated the same way
  *   (a single detection keeps its class but its box moves).
  *
+ * - `oversizedResultsBytes`: results.json replaced by a (sparse) file that long, which
+ *   the provider's transfer then streams at the oracle.
+ *
  * The rewritten file is re-checked against the protocol before it is written, so a
  * change in the schema fails here loudly instead of silently testing nothing.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseBatchDescription, parseResultsFile, RESULTS_FILE_NAME, ResultsFileSchema, resultsFileBytes } from "@argus/protocol/batch";
 import type { InferenceResult } from "@argus/protocol/result";
@@ -47,10 +50,15 @@ function lieAbout(result: InferenceResult): InferenceResult {
 export async function applyResultFaults(
   outputDir: string,
   inputDir: string,
-  faults: { invalidResults?: boolean; lie?: boolean },
+  faults: { invalidResults?: boolean; lie?: boolean; oversizedResultsBytes?: number },
 ): Promise<boolean> {
-  if (!faults.invalidResults && !faults.lie) return false;
   const path = join(outputDir, RESULTS_FILE_NAME);
+  if (faults.oversizedResultsBytes !== undefined) {
+    await writeFile(path, "");
+    await truncate(path, faults.oversizedResultsBytes);
+    return true;
+  }
+  if (!faults.invalidResults && !faults.lie) return false;
   const text = await readFile(path, "utf8").catch(() => undefined);
   if (text === undefined) return false;
   const honest = ResultsFileSchema.safeParse(JSON.parse(text));

@@ -28,6 +28,8 @@ export interface AttemptResult {
 
 export interface AttemptOptions {
   entryCommand: readonly string[];
+  /** Says whether a download was cut off for passing the results cap (transfers.ts). */
+  downloads?: { receiveOverflow(path: string): { receivedBytes: number; maxBytes: number } | undefined };
   /** Getting the exe-unit ready: the image download and boot on a provider's first use. */
   deployTimeoutMs: number;
   /** The chunk on a ready exe-unit. */
@@ -69,6 +71,11 @@ export async function attemptOn(
     return { outcome: "ok", results: output.results, summary: output.summary };
   } catch (error) {
     if (signal.aborted) return { outcome: "aborted", error: "the run was aborted" };
+    const overflow = options.downloads?.receiveOverflow(join(workDir, RESULTS_FILE_NAME));
+    if (overflow !== undefined) {
+      const message = `the provider sent more than ${overflow.maxBytes} bytes for ${RESULTS_FILE_NAME}: the download was cut off at ${overflow.receivedBytes}`;
+      return { outcome: "invalid-results", error: message };
+    }
     if (timer?.aborted) return { outcome: "timeout", error: `no answer within ${options.attemptTimeoutMs} ms` };
     if (!timer && deployTimer.aborted) return { outcome: "timeout", error: `not deployed within ${options.deployTimeoutMs} ms` };
     const message = (error as Error).message ?? String(error);

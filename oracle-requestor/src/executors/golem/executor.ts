@@ -152,7 +152,8 @@ export function createGolemExecutor(
       throw new ExecutorError(`cannot order Golem providers for chunk ${chunk.id}: ${(error as Error).message}`, 0, { cause: error });
     }
     try {
-      return await runOnProviders({ settings, ledger, bans, logger, hooks }, chunk, files, currentPool, signal, abandoned);
+      const downloads = () => session.transfers();
+      return await runOnProviders({ settings, ledger, bans, logger, hooks, downloads }, chunk, files, currentPool, signal, abandoned);
     } finally {
       periods.leave(period);
     }

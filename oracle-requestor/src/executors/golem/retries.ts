@@ -7,7 +7,7 @@
 import type { ResourceRental } from "@golem-sdk/golem-js";
 import type { Chunk, ChunkOutcome } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
-import { attemptOn } from "./attempt.ts";
+import { type AttemptOptions, attemptOn } from "./attempt.ts";
 import type { GolemExecutorConfig } from "./config.ts";
 import type { CostLedger } from "./costs.ts";
 import type { RentalPool } from "./pools.ts";
@@ -21,6 +21,8 @@ export interface RetryContext {
   bans: ProviderBans;
   logger: ExecutorLogger;
   hooks: GolemExecutorHooks;
+  /** The session's file transfers, once connected (for a download cut off at the results cap). */
+  downloads?: () => AttemptOptions["downloads"];
 }
 
 /**
@@ -64,6 +66,7 @@ export async function runOnProviders(
       files,
       {
         entryCommand: settings.entryCommand,
+        downloads: context.downloads?.(),
         deployTimeoutMs: settings.deployTimeoutMs,
         attemptTimeoutMs: settings.attemptTimeoutMs,
         logger,

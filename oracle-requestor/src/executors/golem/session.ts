@@ -8,6 +8,8 @@ import type { DebitNote, GolemNetworkOptions, Invoice } from "@golem-sdk/golem-j
 import type { GolemExecutorConfig } from "./config.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger } from "./reporting.ts";
+import { MAX_RESULTS_BYTES } from "./attempt.ts";
+import { GftpTransfers } from "./transfers.ts";
 
 export interface GolemSessionOptions {
   settings: Pick<GolemExecutorConfig, "apiKey" | "apiUrl" | "paymentNetwork" | "paymentDriver">;
@@ -22,6 +24,7 @@ export interface GolemSessionOptions {
 export class GolemSession {
   readonly #options: GolemSessionOptions;
   #network: Promise<GolemNetwork> | undefined;
+  #transfers: GftpTransfers | undefined;
 
   constructor(options: GolemSessionOptions) {
     this.#options = options;
@@ -35,6 +38,11 @@ export class GolemSession {
     return this.#network;
   }
 
+  /** The open network's file transfers (undefined before connecting, or when the tests' fakes replace them). */
+  transfers(): GftpTransfers | undefined {
+    return this.#transfers;
+  }
+
   /** The network a `connect` opened or is opening, undefined if none did (or it failed). */
   async opened(): Promise<GolemNetwork | undefined> {
     return this.#network?.catch(() => undefined);
@@ -42,12 +50,17 @@ export class GolemSession {
 
   async #open(): Promise<GolemNetwork> {
     const { settings, logger, override } = this.#options;
+    // A download bigger than any results file is cut off on the way in (transfers.ts).
+    const transfers = new GftpTransfers({ maxReceiveBytes: MAX_RESULTS_BYTES });
     const glm = new GolemNetwork({
       logger: golemLogger(logger, "golem-js"),
       api: { key: settings.apiKey, url: settings.apiUrl },
       payment: { network: settings.paymentNetwork, driver: settings.paymentDriver },
+      dataTransferProtocol: transfers,
       override,
     });
+    transfers.bind(glm.services.yagna);
+    this.#transfers = override?.storageProvider ? undefined : transfers;
     glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
     try {
       await glm.connect();
