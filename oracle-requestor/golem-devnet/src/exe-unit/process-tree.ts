@@ -15,7 +15,7 @@
  * leaves behind), so their rusage never reaches us; each process's own utime + stime,
  * sampled while it lives, is what it cost (see VmAccounting).
  */
-import { readdir, readFile, statfs } from "node:fs/promises";
+import { readdirSync, readFileSync, statfsSync } from "node:fs";
 
 /** Linux reports times in USER_HZ ticks, 100 per second on every architecture Node supports. */
 const TICKS_PER_SECOND = 100;
@@ -31,24 +31,32 @@ export interface TreeSample {
 }
 
 /** The pids of `root` and its descendants (threads' children included). */
-export async function treePids(root: number): Promise<number[]> {
+export function treePids(root: number): number[] {
   const pids: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
     const pid = queue.shift()!;
     pids.push(pid);
-    const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
-    for (const task of tasks) {
-      const children = await readFile(`/proc/${pid}/task/${task}/children`, "utf8").catch(() => "");
+    for (const task of tryRead(() => readdirSync(`/proc/${pid}/task`), [] as string[])) {
+      const children = tryRead(() => readFileSync(`/proc/${pid}/task/${task}/children`, "utf8"), "");
       for (const child of children.split(" ")) if (child.trim()) queue.push(Number(child));
     }
   }
   return pids;
 }
 
+/** /proc reads are synchronous on purpose: each is microseconds, and the watchdog samples every VM 20 times a second (async reads cost the devnet seconds of CPU per benchmark). */
+function tryRead<T>(read: () => T, otherwise: T): T {
+  try {
+    return read();
+  } catch {
+    return otherwise; // the process is gone
+  }
+}
+
 /** Resident anonymous + shmem bytes of one process (0 once it is gone). */
-async function residentBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+function residentBytes(pid: number): number {
+  const status = tryRead(() => readFileSync(`/proc/${pid}/status`, "utf8"), "");
   let kib = 0;
   for (const line of status.split("\n")) {
     if (line.startsWith("RssAnon:") || line.startsWith("RssShmem:")) kib += Number.parseInt(line.slice(9), 10) || 0;
@@ -57,16 +65,16 @@ async function residentBytes(pid: number): Promise<number> {
 }
 
 /** utime + stime of one process itself, in ticks (0 once it is gone). */
-async function ownCpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+function ownCpuTicks(pid: number): number {
+  const stat = tryRead(() => readFileSync(`/proc/${pid}/stat`, "utf8"), "");
   // Fields after the parenthesised command name (which may hold spaces): state is field 3.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) || 0) + (Number(fields[12]) || 0);
 }
 
 /** Bytes used on the tmpfs at `/tmp` as seen by `pid` (inside the sandbox's mount namespace). */
-async function tmpUsedBytes(pid: number, expectedSize: number): Promise<number> {
-  const fs = await statfs(`/proc/${pid}/root/tmp`).catch(() => undefined);
+function tmpUsedBytes(pid: number, expectedSize: number): number {
+  const fs = tryRead(() => statfsSync(`/proc/${pid}/root/tmp`), undefined);
   // Until bwrap has pivoted, the process still sees the host's /tmp: only count the sandbox's own.
   if (fs === undefined || fs.blocks * fs.bsize !== expectedSize) return 0;
   return (fs.blocks - fs.bfree) * fs.bsize;
@@ -95,18 +103,18 @@ export class VmAccounting {
   }
 
   /** Samples the trees under `roots`; `tmpOf` is a process inside the VM whose /tmp is the VM's. */
-  async sample(roots: readonly number[], tmpOf: number | undefined): Promise<TreeSample> {
+  sample(roots: readonly number[], tmpOf: number | undefined): TreeSample {
     let memoryBytes = 0;
     let processes = 0;
     for (const root of roots) {
-      for (const pid of await treePids(root)) {
+      for (const pid of treePids(root)) {
         processes += 1;
-        memoryBytes += await residentBytes(pid);
-        const ticks = await ownCpuTicks(pid);
+        memoryBytes += residentBytes(pid);
+        const ticks = ownCpuTicks(pid);
         if (ticks > (this.#ticks.get(pid) ?? 0)) this.#ticks.set(pid, ticks);
       }
     }
-    if (tmpOf !== undefined) memoryBytes += await tmpUsedBytes(tmpOf, this.#tmpfsSize);
+    if (tmpOf !== undefined) memoryBytes += tmpUsedBytes(tmpOf, this.#tmpfsSize);
     return { processes, memoryBytes, cpuSec: this.cpuSec() };
   }
 }

@@ -252,23 +252,21 @@ export async function bootVm(spec: VmSpec): Promise<SandboxVm> {
   let destroyed = false;
   let timer: NodeJS.Timeout | undefined;
   const keeperRoot = keeper.pid!;
-  const tick = async () => {
+  const tick = () => {
     if (destroyed) return;
     const roots = current === undefined ? [keeperRoot] : [keeperRoot, current.pid];
-    const sample = await accounting.sample(roots, inside).catch(() => undefined);
-    if (destroyed) return;
-    if (sample !== undefined && current !== undefined) current.peak = Math.max(current.peak, sample.memoryBytes);
-    if (sample !== undefined && sample.memoryBytes > spec.memoryBytes) {
+    const sample = accounting.sample(roots, inside);
+    if (current !== undefined) current.peak = Math.max(current.peak, sample.memoryBytes);
+    if (sample.memoryBytes > spec.memoryBytes) {
       // Everything but the keeper: bwrap, its PID 1 and `sleep` are the VM, not a workload.
-      const left = (await treePids(keeperRoot)).filter((pid) => pid !== keeperRoot && pid !== inside && !isPid1(pid));
-      killAll(left);
+      killAll(treePids(keeperRoot).filter((pid) => pid !== keeperRoot && pid !== inside && !isPid1(pid)));
       current?.onOverLimit(sample);
     }
     timer = setTimeout(tick, WATCH_INTERVAL_MS);
   };
   const pid1 = (await readFile(`/proc/${inside}/stat`, "utf8").catch(() => "")).split(") ")[1]?.split(" ")[1];
   const isPid1 = (pid: number) => String(pid) === pid1;
-  void tick();
+  tick();
 
   return {
     cpuSec: () => accounting.cpuSec(),
@@ -284,7 +282,7 @@ export async function bootVm(spec: VmSpec): Promise<SandboxVm> {
         if (killed !== undefined || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
         killed = reason;
         // nsenter waits for the command, which it forked into the VM: take the whole tree.
-        void treePids(child.pid).then(killAll);
+        killAll(treePids(child.pid));
       };
       const entry =
         child.pid === undefined
@@ -316,7 +314,7 @@ export async function bootVm(spec: VmSpec): Promise<SandboxVm> {
       if (!destroyed) {
         destroyed = true;
         clearTimeout(timer);
-        if (current !== undefined) killAll(await treePids(current.pid));
+        if (current !== undefined) killAll(treePids(current.pid));
         keeper.kill("SIGKILL"); // bwrap's --die-with-parent takes the VM's PID 1, and the namespace with it
       }
       await keeperClosed;
