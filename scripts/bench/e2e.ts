@@ -30,7 +30,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { type Hex, parseEventLogs } from "viem";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
-import type { OracleConfig } from "@argus/oracle/config";
+import { DEFAULT_SETTLE_LINGER_MS, type OracleConfig } from "@argus/oracle/config";
 import { startOracle } from "@argus/oracle/oracle";
 import { settlements, startStack, type Stack } from "../../test/oracle/support/stack.ts";
 import { planWorkload, requireSharedDataOrExit, submitRequests, type PlannedRequest } from "../../test/oracle/support/workload.ts";
@@ -68,7 +68,10 @@ try {
     await compareWithDevnet(stack, planned, only);
   } else {
     // The batched run goes first, so any warm-up cost falls on it, not on the baseline.
-    const batched = only === "baseline" ? undefined : await run(stack, planned, "batched", { flushIntervalMs: 2_000 });
+    const batched =
+      only === "baseline"
+        ? undefined
+        : await run(stack, planned, "batched", { flushIntervalMs: 2_000, settleLingerMs: DEFAULT_SETTLE_LINGER_MS });
     const baseline =
       only === "batched"
         ? undefined
@@ -93,12 +96,19 @@ async function compareWithDevnet(stack: Stack, planned: readonly PlannedRequest[
       `golem-devnet ${devnet.ready.url}: ${devnet.ready.providers.map((provider) => provider.name).join(", ")}; image ${devnet.imageHash}`,
     );
     try {
-      devnetFigures = await run(stack, planned, "golem-devnet", { flushIntervalMs: 2_000, ...devnet.oracleOverrides });
+      devnetFigures = await run(stack, planned, "golem-devnet", {
+        flushIntervalMs: 2_000,
+        settleLingerMs: DEFAULT_SETTLE_LINGER_MS,
+        ...devnet.oracleOverrides,
+      });
     } finally {
       await devnet.close();
     }
   }
-  const local = only === "golem-devnet" ? undefined : await run(stack, planned, "local", { flushIntervalMs: 2_000 });
+  const local =
+    only === "golem-devnet"
+      ? undefined
+      : await run(stack, planned, "local", { flushIntervalMs: 2_000, settleLingerMs: DEFAULT_SETTLE_LINGER_MS });
   if (devnetFigures && local) {
     const wallTimeRatio = Math.round((devnetFigures.seconds / local.seconds) * 100) / 100;
     console.log(

@@ -98,6 +98,8 @@ export async function startStack(name: string, options: StackOptions = {}): Prom
           confirmations: 0,
           pollIntervalMs: 200,
           flushIntervalMs: 500,
+          // Tests settle what they have at once; the production linger (4 s) saves gas in bursts.
+          settleLingerMs: 1_000,
           fetchTimeoutMs: 3_000,
           dataDir: join(workDir, "oracle"),
           httpPort: 0,
