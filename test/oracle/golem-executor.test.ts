@@ -513,19 +513,19 @@ describe("Golem executor configuration", function () {
     expect(() => loadGolemConfig({}, { ARGUS_GOLEM_PAYMENT_NETWORK: "holesky" })).to.throw(GolemConfigError, /holesky is shut down/);
   });
 
-  it("reads yagna's variables and ours, lets explicit values win, and names every bad field with its source", function () {
+  it("reads yagna's variables and ours, normalises yagna's URL, lets explicit values win, and names every bad field with its source", function () {
     const config = loadGolemConfig(
       { poolSize: 4 },
       {
         YAGNA_APPKEY: "key",
-        YAGNA_API_URL: "http://10.0.0.2:7465",
+        YAGNA_API_URL: "http://10.0.0.2:7465//",
         ARGUS_GOLEM_POOL_SIZE: "3",
         ARGUS_GOLEM_ENTRY_COMMAND: "/usr/bin/node /srv/entry.ts",
       },
     );
     expect(config).to.deep.include({
       apiKey: "key",
-      apiUrl: "http://10.0.0.2:7465",
+      apiUrl: "http://10.0.0.2:7465", // trailing slashes dropped: golem-js appends its own paths
       poolSize: 4,
       entryCommand: ["/usr/bin/node", "/srv/entry.ts"],
     });

@@ -43,7 +43,8 @@ export async function ensureProviderImage(context: Mocha.Context): Promise<void>
     context.skip();
   };
   const sandbox = await missingTools(SANDBOX_TOOLS);
-  if (sandbox.length > 0) return skip(`needs ${sandbox.join(", ")} to run the image: apt-get install -y ${Object.values(SANDBOX_TOOLS).join(" ")}`);
+  if (sandbox.length > 0)
+    return skip(`needs ${sandbox.join(", ")} to run the image: apt-get install -y ${Object.values(SANDBOX_TOOLS).join(" ")}`);
   if (existsSync(IMAGE_FILE) && existsSync(join(REPO_ROOT, "provider-image/dist/image.json"))) return;
   const tools = await missingTools(BUILD_TOOLS);
   if (tools.length > 0)

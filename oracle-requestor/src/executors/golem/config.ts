@@ -83,7 +83,11 @@ export const GolemConfigSchema = z
     /** yagna app key (`yagna app-key create requestor`). */
     apiKey: optionalText,
     /** yagna's REST API. */
-    apiUrl: z.url().default("http://127.0.0.1:7465"),
+    // Without a trailing slash: golem-js joins paths onto it ("…//market-api/v1" otherwise).
+    apiUrl: z
+      .url()
+      .default("http://127.0.0.1:7465")
+      .transform((url) => url.replace(/\/+$/, "")),
     /** Golem subnet the demand is published in. */
     subnetTag: z.string().min(1).default("public"),
     paymentNetwork: z
