@@ -77,6 +77,10 @@ export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
           // As many chunks at once as the local executor it is compared with runs (ARGUS_LOCAL_CONCURRENCY):
           // the providers share this machine's cores, so more would only make each chunk slower.
           poolSize: Number(process.env.ARGUS_GOLEM_POOL_SIZE ?? stack.oracleConfig().localConcurrency),
+          // The executor against the local one, like for like: no chunk computed twice.
+          // What cross-checking providers costs is its own benchmark (npm run bench:audit).
+          auditRate: 0,
+          auditFirstChunks: 0,
         },
       },
       close: async () => void (await devnet.stop(30_000)),

@@ -84,6 +84,9 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
         minStorageGib: 4,
         poolSize: 1,
         maxAttempts: 3,
+        // Cross-checks have their own suite (executor-audit.test.ts).
+        auditRate: 0,
+        auditFirstChunks: 0,
         acquireTimeoutMs: 60_000,
         attemptTimeoutMs: 180_000,
         finalizeTimeoutMs: 30_000,

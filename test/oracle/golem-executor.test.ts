@@ -31,6 +31,9 @@ const TEST_CONFIG: GolemExecutorConfigInput = {
   // Providers download the image from here; without it golem-js would ask the public registry.
   imageUrl: "http://images.argus.test/{hash}.gvmi",
   poolSize: 2,
+  // Cross-checks are tested on the devnet (test/golem-devnet/executor-audit.test.ts).
+  auditRate: 0,
+  auditFirstChunks: 0,
   maxAttempts: 3,
   acquireTimeoutMs: 20_000,
   deployTimeoutMs: 60_000,
@@ -141,7 +144,11 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const first = await chunk(["glow_dog_207.png", "dlb_ILSVRC2012_val_00000023.JPEG", "glow_dog_207.png", "broken.bin"]);
     const outcome = await executor.run(first);
     expect(outcome.attempts).to.equal(1);
-    expect(outcome.computedBy).to.deep.equal({ executor: "golem", provider: { id: golem.provider("alpha").id, name: "alpha" } });
+    expect(outcome.computedBy).to.deep.equal({
+      executor: "golem",
+      provider: { id: golem.provider("alpha").id, name: "alpha" },
+      audit: "unaudited", // audits are off in these tests
+    });
     expect(outcome.cost).to.be.greaterThan(0.01); // alpha's start price, plus time
     expect(outcome.results.map((result) => result.requestId)).to.deep.equal(first.batch.requests.map((request) => request.requestId));
     expect(outcome.results.map(topClass)).to.deep.equal([207, 948, 207, undefined]);
@@ -172,7 +179,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
       "transfer container:/golem/input/glow_dog_207.png",
       "transfer container:/golem/input/dlb_ILSVRC2012_val_00000023.JPEG",
       "transfer container:/golem/input/broken.bin",
-      `run ${VM_NODE} ${VM_ENTRY}`,
+      `run ${DEFAULT_ENTRY_COMMAND.join(" ")}`,
       "transfer container:/golem/output/results.json",
     ]);
 

@@ -59,6 +59,8 @@ describe("oracle metrics: Golem agreements, payments and chunks per provider", f
         imageUrl: "http://images.argus.test/{hash}.gvmi",
         imageHash: IMAGE_HASH,
         poolSize: 1,
+        auditRate: 0,
+        auditFirstChunks: 0,
         acquireTimeoutMs: 20_000,
         attemptTimeoutMs: 60_000,
         finalizeTimeoutMs: 10_000,

@@ -25,6 +25,7 @@ import {
   resultSha256,
   resultSha256Hex,
   scoreToBasisPoints,
+  ComputedBySchema,
   describeComputedBy,
   withComputedBy,
 } from "@argus/protocol/result";
@@ -377,6 +378,22 @@ describe("provider-image: protocol", function () {
       expect(describeComputedBy({ executor: "golem", provider })).to.equal(`Golem provider devnet-provider-2 (${provider.id})`);
       expect(describeComputedBy({ executor: "local" })).to.equal("the oracle's local executor");
       expect(describeComputedBy(undefined)).to.equal("not recorded");
+      expect(describeComputedBy({ executor: "golem", provider, audit: "unaudited" })).to.match(/, not cross-checked$/);
+      expect(describeComputedBy({ executor: "golem", provider, audit: { providers: 2, agreed: true } })).to.match(
+        /, confirmed by a second provider$/,
+      );
+      const outvoted = { providers: 3, agreed: false, outvoted: "0xbad" } as const;
+      expect(describeComputedBy({ executor: "golem", provider, audit: outvoted })).to.match(
+        /, confirmed by a third provider, which outvoted 0xbad$/,
+      );
+    });
+
+    it("records how a Golem answer was cross-checked, and nothing looser", function () {
+      const audited = { executor: "golem", provider, audit: { providers: 2, agreed: true } };
+      expect(ComputedBySchema.parse(audited)).to.deep.equal(audited);
+      for (const audit of [{ providers: 2, agreed: false }, { providers: 3, agreed: false }, { providers: 1, agreed: true }, "checked"]) {
+        expect(() => ComputedBySchema.parse({ ...audited, audit }), JSON.stringify(audit)).to.throw();
+      }
     });
   });
 

@@ -147,9 +147,23 @@ const predictionContext = {
  * (`parseResultsFile`): a provider does not get to say who it is. Results pinned before
  * this field existed have none.
  */
+/**
+ * How a Golem answer was cross-checked: `unaudited`, or computed by 2 providers that
+ * agreed, or by 3 when 2 disagreed (`outvoted`: the provider whose answer lost, banned).
+ * Agreement is @argus/protocol/compare-results' definition.
+ */
+export const AuditRecordSchema = z.union([
+  z.literal("unaudited"),
+  z.strictObject({ providers: z.literal(2), agreed: z.literal(true) }),
+  z.strictObject({ providers: z.literal(3), agreed: z.literal(false), outvoted: z.string().min(1).max(100) }),
+]);
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+
 export const ComputedBySchema = z.strictObject({
   executor: z.enum(["local", "golem"]),
   provider: z.strictObject({ id: z.string().min(1).max(100), name: z.string().max(200) }).optional(),
+  /** Golem only: whether other providers checked this answer. */
+  audit: AuditRecordSchema.optional(),
 });
 export type ComputedBy = z.infer<typeof ComputedBySchema>;
 
@@ -205,7 +219,15 @@ export function withComputedBy(result: InferenceResult, computedBy: ComputedBy):
 export function describeComputedBy(computedBy: ComputedBy | undefined): string {
   if (computedBy === undefined) return "not recorded";
   if (computedBy.provider === undefined) return computedBy.executor === "local" ? "the oracle's local executor" : "a Golem provider";
-  return `Golem provider ${computedBy.provider.name || "(unnamed)"} (${computedBy.provider.id})`;
+  const who = `Golem provider ${computedBy.provider.name || "(unnamed)"} (${computedBy.provider.id})`;
+  return computedBy.audit === undefined ? who : `${who}, ${describeAudit(computedBy.audit)}`;
+}
+
+/** An audit record in words: what the cross-check established. */
+export function describeAudit(audit: AuditRecord): string {
+  if (audit === "unaudited") return "not cross-checked";
+  if (audit.agreed) return "confirmed by a second provider";
+  return `confirmed by a third provider, which outvoted ${audit.outvoted}`;
 }
 
 /** The canonical bytes of a result: what is pinned to IPFS and hashed on-chain. */

@@ -28,7 +28,7 @@ let chunkCount = 0;
 export async function executorOn(
   handle: DevnetHandle,
   config: GolemExecutorConfigInput = {},
-  deps: Pick<GolemExecutorDeps, "now"> = {},
+  deps: Pick<GolemExecutorDeps, "now" | "random"> = {},
 ): Promise<ExecutorRun> {
   const { devnet } = handle;
   const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as {
@@ -51,6 +51,9 @@ export async function executorOn(
       minMemGib: 2,
       minStorageGib: 4,
       poolSize: 1,
+      // Cross-checks have their own suite (executor-audit.test.ts).
+      auditRate: 0,
+      auditFirstChunks: 0,
       acquireTimeoutMs: 60_000,
       attemptTimeoutMs: 180_000,
       finalizeTimeoutMs: 30_000,

@@ -154,6 +154,10 @@ export const GolemConfigSchema = z
     finalizeTimeoutMs: count(1_000, 3_600_000).default(120_000),
     /** How long a provider that failed, timed out or returned bad results is avoided. */
     providerBanMinutes: z.coerce.number().min(0).default(60),
+    /** Share of a known provider's chunks also run on a second provider and compared (audit.ts). */
+    auditRate: z.coerce.number().min(0).max(1).default(0.1),
+    /** A provider's first chunks, all audited. */
+    auditFirstChunks: z.coerce.number().int().min(0).max(1_000).default(3),
     /** Program and arguments that run a batch inside the VM (default volumes /golem/input, /golem/output). */
     entryCommand: z
       .union([z.string().transform((text) => text.trim().split(/\s+/)), z.array(z.string())])
@@ -208,6 +212,8 @@ export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string
   allocationHours: "ARGUS_GOLEM_ALLOCATION_HOURS",
   finalizeTimeoutMs: "ARGUS_GOLEM_FINALIZE_TIMEOUT_MS",
   providerBanMinutes: "ARGUS_GOLEM_PROVIDER_BAN_MINUTES",
+  auditRate: "ARGUS_GOLEM_AUDIT_RATE",
+  auditFirstChunks: "ARGUS_GOLEM_AUDIT_FIRST_CHUNKS",
   entryCommand: "ARGUS_GOLEM_ENTRY_COMMAND",
 };
 
@@ -237,6 +243,9 @@ export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, strin
   allocationHours: "how long an allocation is valid; renewed a renewal lead before it ends (must exceed the lead)",
   finalizeTimeoutMs: "longest wait for an ended agreement's invoice",
   providerBanMinutes: "how long a failed provider is avoided (0: only for the chunk it failed)",
+  auditRate:
+    "share (0–1) of a known provider's chunks also run on a second provider and compared; a third decides a disagreement and the outvoted provider is banned for good",
+  auditFirstChunks: "a provider's first chunks, every one audited",
   entryCommand: "program and arguments that run a batch in the VM (space-separated in the variable)",
 };
 

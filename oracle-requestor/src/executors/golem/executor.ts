@@ -11,6 +11,9 @@
  *   coming after yagna errors.
  * - retries.ts, attempt.ts, exe-script.ts: a chunk's attempts on successive providers,
  *   one attempt on one provider, and the commands it sends.
+ * - audit.ts: some chunks run on a second provider and are compared; a third decides a
+ *   disagreement and the outvoted provider is banned for good (`providers()` reports
+ *   what each provider did).
  * - costs.ts: `ChunkOutcome.cost` is the estimate from the agreed prices; accepted
  *   invoices are reported per agreement through `hooks.onAgreementCost` and `costReport()`.
  */
@@ -32,6 +35,7 @@ import { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
 import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
+import { type ProviderRecord, ProviderReputation, runAudited } from "./audit.ts";
 import { GolemSession } from "./session.ts";
 
 export type {
@@ -54,6 +58,8 @@ export interface GolemExecutorDeps {
   override?: GolemNetworkOptions["override"];
   /** The clock (ms since the epoch) allocation expiry and provider bans are measured by; tests move it. */
   now?: () => number;
+  /** [0, 1): draws which chunks of known providers are audited (tests fix it). */
+  random?: () => number;
 }
 
 export interface GolemExecutor extends Executor {
@@ -62,6 +68,8 @@ export interface GolemExecutor extends Executor {
   ready(): Promise<void>;
   /** Accepted invoices so far and agreements still awaiting theirs. */
   costReport(): CostReport;
+  /** What each provider did: chunks, audits, agreements and disagreements. */
+  providers(): ProviderRecord[];
 }
 
 export function createGolemExecutor(
@@ -77,6 +85,16 @@ export function createGolemExecutor(
   const now = deps.now ?? Date.now;
   const ledger = new CostLedger();
   const bans = new ProviderBans(settings.providerBanMinutes, now);
+  const reputation = new ProviderReputation();
+  const auditPolicy = {
+    enabled: settings.poolSize >= 2 && (settings.auditRate > 0 || settings.auditFirstChunks > 0),
+    rate: settings.auditRate,
+    firstChunks: settings.auditFirstChunks,
+    random: deps.random ?? Math.random,
+  };
+  if (settings.poolSize < 2 && (settings.auditRate > 0 || settings.auditFirstChunks > 0)) {
+    logger.warn({ poolSize: settings.poolSize }, "audits need two providers rented at once (poolSize ≥ 2): every answer will be unaudited");
+  }
   const inFlight = new PendingWork();
   const closing = new AbortController();
   let closed: Promise<void> | undefined;
@@ -153,7 +171,23 @@ export function createGolemExecutor(
     }
     try {
       const downloads = () => session.transfers();
-      return await runOnProviders({ settings, ledger, bans, logger, hooks, downloads }, chunk, files, currentPool, signal, abandoned);
+      const context = { settings, ledger, bans, logger, hooks, downloads };
+      return await runAudited(
+        async (avoid) => {
+          const started = performance.now();
+          const outcome = await runOnProviders(context, chunk, files, currentPool, signal, abandoned, avoid);
+          return { ...outcome, durationMs: performance.now() - started };
+        },
+        {
+          policy: auditPolicy,
+          reputation,
+          banLiar(providerId, reason) {
+            bans.banForGood(providerId);
+            logger.error({ chunkId: chunk.id, provider: providerId, reason }, "banned a Golem provider that gave wrong answers");
+          },
+          log: (details, message) => logger.warn({ chunkId: chunk.id, ...details }, message),
+        },
+      );
     } finally {
       periods.leave(period);
     }
@@ -190,5 +224,6 @@ export function createGolemExecutor(
       return closed;
     },
     costReport: () => ledger.report(),
+    providers: () => reputation.all(),
   };
 }

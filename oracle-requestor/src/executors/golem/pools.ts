@@ -43,6 +43,7 @@ export class RentalPool {
   /** When its demand was built: the demand expires `rentHours` later. */
   readonly createdAtMs: number;
   readonly #finalizing = new PendingWork();
+  #avoidingTurn: Promise<void> = Promise.resolve();
   readonly #bans: ProviderBans;
   readonly #finalizeTimeoutMs: number;
 
@@ -54,13 +55,35 @@ export class RentalPool {
     this.#finalizeTimeoutMs = finalizeTimeoutMs;
   }
 
-  /** Borrows a provider that is neither banned nor one this chunk already failed on. */
-  async acquire(failedOn: ReadonlySet<string>, signal: AbortSignal): Promise<ResourceRental> {
-    for (;;) {
-      const rental = await this.rentals.acquire(signal);
-      const { id } = rental.agreement.provider;
-      if (!this.#bans.isBanned(id) && !failedOn.has(id)) return rental;
-      this.destroy(rental);
+  /**
+   * Borrows a provider that is neither banned nor one this chunk already failed on (those
+   * are let go), nor one in `avoid` (those are held while the pool finds another, then
+   * given back: an audit needs a second provider, not the end of the first's agreement).
+   */
+  async acquire(failedOn: ReadonlySet<string>, signal: AbortSignal, avoid: ReadonlySet<string> = new Set()): Promise<ResourceRental> {
+    if (avoid.size === 0) return this.#acquire(failedOn, signal, avoid);
+    // One holder at a time: two audits holding each other's provider would both wait
+    // for the pool to grow past its size.
+    const turn = this.#avoidingTurn.then(() => this.#acquire(failedOn, signal, avoid));
+    this.#avoidingTurn = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #acquire(failedOn: ReadonlySet<string>, signal: AbortSignal, avoid: ReadonlySet<string>): Promise<ResourceRental> {
+    const held: ResourceRental[] = [];
+    try {
+      for (;;) {
+        const rental = await this.rentals.acquire(signal);
+        const { id } = rental.agreement.provider;
+        if (this.#bans.isBanned(id) || failedOn.has(id)) this.destroy(rental);
+        else if (avoid.has(id)) held.push(rental);
+        else return rental;
+      }
+    } finally {
+      for (const rental of held) void this.release(rental).catch(() => undefined);
     }
   }
 

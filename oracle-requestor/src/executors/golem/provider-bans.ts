@@ -13,7 +13,12 @@ export class ProviderBans {
   }
 
   ban(providerId: string): void {
-    if (this.#banMs > 0) this.#until.set(providerId, this.#now() + this.#banMs);
+    if (this.#banMs > 0) this.#until.set(providerId, Math.max(this.#until.get(providerId) ?? 0, this.#now() + this.#banMs));
+  }
+
+  /** For as long as the oracle runs: a provider caught giving wrong answers. */
+  banForGood(providerId: string): void {
+    this.#until.set(providerId, Number.POSITIVE_INFINITY);
   }
 
   isBanned(providerId: string): boolean {

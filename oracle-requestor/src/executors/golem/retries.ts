@@ -38,6 +38,8 @@ export async function runOnProviders(
   currentPool: () => Promise<RentalPool>,
   signal: AbortSignal,
   abandoned: (attempts: number) => ExecutorError,
+  /** Providers this run must not use (those that already computed the chunk, for an audit). */
+  avoid: ReadonlySet<string> = new Set(),
 ): Promise<ChunkOutcome> {
   const { settings, ledger, bans, logger, hooks } = context;
   const failedOn = new Set<string>();
@@ -49,7 +51,7 @@ export async function runOnProviders(
     let pool: RentalPool;
     try {
       pool = await currentPool();
-      rental = await pool.acquire(failedOn, AbortSignal.any([signal, AbortSignal.timeout(settings.acquireTimeoutMs)]));
+      rental = await pool.acquire(failedOn, AbortSignal.any([signal, AbortSignal.timeout(settings.acquireTimeoutMs)]), avoid);
     } catch (error) {
       if (signal.aborted) throw abandoned(attempt - 1);
       const tried = failures.length > 0 ? ` (after ${failures.join("; ")})` : "";
