@@ -6,11 +6,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RequestStore } from "./store/request-store.ts";
 import { WatchedSettlements } from "./store/watched-settlements.ts";
+import type { ProviderRecord } from "./executors/executor.ts";
 
 export type OracleMetrics = ReturnType<typeof createMetrics>;
 
+/** What the executor knows of each provider (Golem's audit.ts); empty for the local executor. */
+export type ProviderRecordsSource = () => readonly ProviderRecord[];
+
+const PROVIDER_FIGURES = ["chunks", "audited", "agreed", "disagreed", "outvoted"] as const;
+
 export function createMetrics(store: RequestStore) {
   const registry = new Registry();
+  let providerRecords: ProviderRecordsSource = () => [];
   const watched = new WatchedSettlements(store.db);
   collectDefaultMetrics({ register: registry, prefix: "argus_oracle_" });
 
@@ -24,9 +31,25 @@ export function createMetrics(store: RequestStore) {
       for (const { modelId, state, count } of store.countsByModelAndState()) this.set({ model: String(modelId), state }, count);
     },
   });
+  new Gauge({
+    name: "argus_golem_provider_chunks",
+    help: "Per Golem provider: chunks it ran, those cross-checked, agreed, disagreed, and disagreements it lost (then banned)",
+    labelNames: ["provider", "provider_name", "figure"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const record of providerRecords()) {
+        for (const figure of PROVIDER_FIGURES) this.set({ provider: record.id, provider_name: record.name, figure }, record[figure]);
+      }
+    },
+  });
   return {
     registry,
     queueDepth,
+    /** Where the provider figures come from, once the executor exists. */
+    readProvidersFrom(source: ProviderRecordsSource): void {
+      providerRecords = source;
+    },
     chunkSize: new Histogram({
       name: "argus_chunk_size",
       help: "Requests per chunk sent to the executor",

@@ -51,6 +51,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
 
   const metrics = createMetrics(store);
   const executor = deps.executor ?? (await createConfiguredExecutor(config, log, metrics));
+  metrics.readProvidersFrom(() => executor.providers?.() ?? []);
   const economics = new Economics(metrics, log);
   const stages = createStages(config, { chain, queue, executor, economics, metrics, log });
   const { execute, settle } = stages;
@@ -72,7 +73,14 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
     onIntake: (progress) => health.intakePolled(progress),
   });
 
-  const status = await startStatusServer({ host: config.httpHost, port: config.httpPort, store, metrics, health: () => health.current() });
+  const status = await startStatusServer({
+    host: config.httpHost,
+    port: config.httpPort,
+    store,
+    metrics,
+    health: () => health.current(),
+    providers: () => executor.providers?.() ?? [],
+  });
   log.info({ escrow, chainId, oracle: account.address, executor: executor.kind, status: status.url }, "oracle started");
 
   return {

@@ -1,7 +1,8 @@
 /**
- * The oracle's HTTP face: `/healthz` (liveness and lag), `/metrics` (Prometheus) and
- * `/requests/<id>` (where one request is in the pipeline; public information, so the
- * web UI and CLI may read it from any origin). Its shape: @argus/protocol/oracle-status.
+ * The oracle's HTTP face: `/healthz` (liveness and lag), `/metrics` (Prometheus),
+ * `/requests/<id>` (where one request is in the pipeline) and `/providers` (each Golem
+ * provider's record: chunks, cross-checks, disagreements); public information, so the
+ * web UI and CLI may read it from any origin. Its shape: @argus/protocol/oracle-status.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,6 +10,7 @@ import type { OracleMetrics } from "./metrics.ts";
 import { rejectReasonName } from "@argus/escrow/reject-reasons";
 import type { OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { RequestStore } from "./store/request-store.ts";
+import type { ProviderRecord } from "./executors/executor.ts";
 
 export interface Health {
   ok: boolean;
@@ -21,6 +23,7 @@ export async function startStatusServer(deps: {
   store: RequestStore;
   metrics: OracleMetrics;
   health: () => Health;
+  providers: () => readonly ProviderRecord[];
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const send = (status: number, body: unknown, type = "application/json") => {
@@ -42,6 +45,7 @@ export async function startStatusServer(deps: {
       );
       return;
     }
+    if (url.pathname === "/providers") return send(200, { providers: deps.providers() });
     const match = /^\/requests\/(\d{1,80})$/.exec(url.pathname);
     if (match) {
       const stored = deps.store.get(BigInt(match[1]!));
@@ -53,7 +57,7 @@ export async function startStatusServer(deps: {
       };
       return send(200, report);
     }
-    send(404, { error: "not found: try /healthz, /metrics or /requests/<id>" });
+    send(404, { error: "not found: try /healthz, /metrics, /providers or /requests/<id>" });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

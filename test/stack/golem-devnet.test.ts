@@ -109,7 +109,10 @@ describe("npm start -- --golem-devnet: the stack with its chunks on emulated Gol
       requestId: string;
       status: string;
       verified: boolean;
-      result: { top5: { classIndex: number }[]; computedBy?: { executor: string; provider?: { id: string; name: string } } };
+      result: {
+        top5: { classIndex: number }[];
+        computedBy?: { executor: string; provider?: { id: string; name: string }; audit?: unknown };
+      };
     }>();
     expect(answer).to.deep.include({ status: "fulfilled", verified: true });
     expect(expected["wml_cat.jpg"]!.accept).to.include(answer.result.top5[0]!.classIndex);
@@ -120,12 +123,21 @@ describe("npm start -- --golem-devnet: the stack with its chunks on emulated Gol
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stdout).to.include(`computed   by Golem provider ${computedBy!.provider!.name} (${computedBy!.provider!.id})`);
 
+    // A provider's first chunk is cross-checked by a second one (GOLEM.md, "Cross-check").
+    expect(computedBy?.audit).to.deep.equal({ providers: 2, agreed: true });
+    const { providers: records } = (await (await fetch(`http://127.0.0.1:${ports[3]}/providers`)).json()) as {
+      providers: { id: string; chunks: number; audited: number; agreed: number }[];
+    };
+    expect(records.find((record) => record.id === computedBy!.provider!.id)).to.deep.include({ chunks: 1, audited: 1, agreed: 1 });
+    expect(records.filter((record) => record.audited === 1)).to.have.length(2);
+
     const metrics = await (await fetch(`http://127.0.0.1:${ports[3]}/metrics`)).text();
     const provider = computedBy!.provider!;
     expect(
       sample(metrics, "argus_chunks_computed_total", { executor: "golem", provider: provider.id, provider_name: provider.name }),
     ).to.equal(1);
     expect(sample(metrics, "argus_golem_agreements_total", { provider: provider.id })).to.equal(1);
+    expect(sample(metrics, "argus_golem_provider_chunks", { provider: provider.id, figure: "audited" })).to.equal(1);
     expect(metrics).to.include("argus_golem_debit_notes_accepted_total");
 
     // Ctrl-C: the oracle ends its agreement and accepts the invoice while the devnet is still up; then everything stops.

@@ -31,8 +31,23 @@ export interface ChunkOutcome {
   cost: number;
 }
 
+/** What an executor knows of a provider from the chunks it ran (Golem's cross-checks). */
+export interface ProviderRecord {
+  id: string;
+  name: string;
+  chunks: number;
+  audited: number;
+  agreed: number;
+  disagreed: number;
+  /** Outvoted by a third provider: banned. */
+  outvoted: number;
+  totalMs: number;
+}
+
 export interface Executor {
   readonly kind: "local" | "golem";
+  /** The providers it has used, with their record (Golem); none for the local executor. */
+  providers?(): ProviderRecord[];
   /** How many chunks it runs at once; the oracle never gives it more. */
   readonly capacity: number;
   /**

@@ -9,7 +9,7 @@
  */
 import { compareResults } from "@argus/protocol/compare-results";
 import type { AuditRecord, InferenceResult } from "@argus/protocol/result";
-import type { ChunkOutcome } from "../executor.ts";
+import type { ChunkOutcome, ProviderRecord } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 
 export interface AuditPolicy {
@@ -21,19 +21,6 @@ export interface AuditPolicy {
   firstChunks: number;
   /** [0, 1): whether this chunk is drawn for an audit. */
   random: () => number;
-}
-
-/** What the oracle knows of a provider, from the chunks it ran. */
-export interface ProviderRecord {
-  id: string;
-  name: string;
-  chunks: number;
-  audited: number;
-  agreed: number;
-  disagreed: number;
-  /** Outvoted by a third provider: banned. */
-  outvoted: number;
-  totalMs: number;
 }
 
 export class ProviderReputation {

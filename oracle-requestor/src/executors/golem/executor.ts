@@ -18,7 +18,7 @@
  *   invoices are reported per agreement through `hooks.onAgreementCost` and `costReport()`.
  */
 import type { GolemNetworkOptions } from "@golem-sdk/golem-js";
-import type { Chunk, ChunkOutcome, Executor } from "../executor.ts";
+import type { Chunk, ChunkOutcome, Executor, ProviderRecord } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 import type { AllocationPeriod } from "./allocations.ts";
 import { AllocationPeriods } from "./allocations.ts";
@@ -35,7 +35,7 @@ import { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
 import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
-import { type ProviderRecord, ProviderReputation, runAudited } from "./audit.ts";
+import { ProviderReputation, runAudited } from "./audit.ts";
 import { GolemSession } from "./session.ts";
 
 export type {
