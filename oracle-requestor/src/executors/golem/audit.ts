@@ -13,7 +13,7 @@ import type { ChunkOutcome, ProviderRecord } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 
 export interface AuditPolicy {
-  /** False when no two providers can be rented at once (poolSize 1): every answer is unaudited. */
+  /** False when three providers cannot be rented at once (poolSize < 3): every answer is unaudited. */
   enabled: boolean;
   /** Share of a known provider's chunks that are audited (0–1). */
   rate: number;

@@ -125,7 +125,7 @@ export const GolemConfigSchema = z
       .max(24)
       .default(1),
     /** Providers rented at once per image, hence chunks run at once: the executor's capacity. */
-    poolSize: count(1, 100).default(2),
+    poolSize: count(1, 100).default(3),
     /** Longest wait for a provider before the chunk fails without an attempt. */
     acquireTimeoutMs: count(1_000, 3_600_000).default(600_000),
     /**
@@ -234,7 +234,7 @@ export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, strin
   maxCpuPerHourGlm: "highest CPU price per thread-hour (GLM)",
   maxEnvPerHourGlm: "highest environment price per hour (GLM)",
   rentHours: "longest an agreement lasts (hours)",
-  poolSize: "providers rented at once per image = chunks run at once",
+  poolSize: "providers rented at once per image = chunks run at once (cross-checks need 3: two to compare, a third to decide)",
   acquireTimeoutMs: "longest wait for a provider before the chunk fails",
   deployTimeoutMs: "deploying the image on a provider (first use: download and boot), timed apart from the attempt",
   attemptTimeoutMs: "one attempt once the exe-unit is ready: upload, run, download",

@@ -86,14 +86,18 @@ export function createGolemExecutor(
   const ledger = new CostLedger();
   const bans = new ProviderBans(settings.providerBanMinutes, now);
   const reputation = new ProviderReputation();
+  // Two providers to compare and a third to decide must be rentable at once.
   const auditPolicy = {
-    enabled: settings.poolSize >= 2 && (settings.auditRate > 0 || settings.auditFirstChunks > 0),
+    enabled: settings.poolSize >= 3 && (settings.auditRate > 0 || settings.auditFirstChunks > 0),
     rate: settings.auditRate,
     firstChunks: settings.auditFirstChunks,
     random: deps.random ?? Math.random,
   };
-  if (settings.poolSize < 2 && (settings.auditRate > 0 || settings.auditFirstChunks > 0)) {
-    logger.warn({ poolSize: settings.poolSize }, "audits need two providers rented at once (poolSize ≥ 2): every answer will be unaudited");
+  if (settings.poolSize < 3 && (settings.auditRate > 0 || settings.auditFirstChunks > 0)) {
+    logger.warn(
+      { poolSize: settings.poolSize },
+      "audits need three providers rented at once (poolSize ≥ 3: two to compare, a third to decide): every answer will be unaudited",
+    );
   }
   const inFlight = new PendingWork();
   const closing = new AbortController();
