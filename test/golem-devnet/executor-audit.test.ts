@@ -12,35 +12,22 @@ import { expect } from "chai";
 import type { ChunkOutcome } from "@argus/oracle/executors/executor";
 import { createEngine } from "@argus/provider-image/engine";
 import type { ClassificationResult } from "@argus/protocol/result";
-import { requireSharedData, SHARED_MODELS_DIR } from "../support/shared.ts";
-import { type ExecutorRun, executorOn, MODEL_ID } from "./support/executor-run.ts";
-import { type DevnetHandle, ensureProviderImage, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
+import { SHARED_MODELS_DIR } from "../support/shared.ts";
+import { devnetSuite, MODEL_ID } from "./support/executor-run.ts";
+import { providerSpecs } from "./support/yagna-harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const topClass = (outcome: ChunkOutcome) => (outcome.results[0] as ClassificationResult).top5[0]!.classIndex;
 
 describe("golem-devnet: the Golem executor cross-checks its providers", function () {
   this.timeout(600_000);
-  let handle: DevnetHandle | undefined;
-  let run: ExecutorRun | undefined;
-
-  before(async function () {
-    requireSharedData(this);
-    await ensureProviderImage(this);
-  });
-
-  afterEach(async function () {
-    await run?.executor.close();
-    run = undefined;
-    await handle?.close();
-    handle = undefined;
-  });
+  const suite = devnetSuite();
 
   it("catches a lying provider on its first chunk, bans it, and gives out only answers that passed", async function () {
-    handle = await startDevnet({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
+    const handle = await suite.start({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;
     // Audit every provider's first 3 chunks, and no later one (the draw never falls under the rate).
-    run = await executorOn(handle, { poolSize: 3, maxAttempts: 3, auditRate: 0.1, auditFirstChunks: 3 }, { random: () => 0.5 });
+    const run = await suite.executorOn(handle, { poolSize: 3, maxAttempts: 3, auditRate: 0.1, auditFirstChunks: 3 }, { random: () => 0.5 });
     const chunk = await run.chunk();
     const image = chunk.images.values().next().value!;
     const [honest] = await createEngine({ modelsDir: SHARED_MODELS_DIR }).run(MODEL_ID, [
@@ -87,8 +74,8 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
   });
 
   it("with fewer than three providers at a time there is no tie-break: answers say they were not cross-checked", async function () {
-    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
-    run = await executorOn(handle, { poolSize: 2, auditRate: 1, auditFirstChunks: 3 });
+    const handle = await suite.start({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const run = await suite.executorOn(handle, { poolSize: 2, auditRate: 1, auditFirstChunks: 3 });
     const outcome = await run.executor.run(await run.chunk());
     expect(outcome.computedBy.audit).to.equal("unaudited");
     expect(outcome.attempts).to.equal(1);

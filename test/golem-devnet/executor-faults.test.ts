@@ -5,36 +5,22 @@
  * bubblewrap/squashfs-tools.
  */
 import { expect } from "chai";
-import { requireSharedData } from "../support/shared.ts";
-import { type ExecutorRun, executorOn } from "./support/executor-run.ts";
-import { type DevnetHandle, ensureProviderImage, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
+import { devnetSuite } from "./support/executor-run.ts";
+import { providerSpecs } from "./support/yagna-harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("golem-devnet: the Golem executor against faults", function () {
   this.timeout(600_000);
-  let handle: DevnetHandle | undefined;
-  let run: ExecutorRun | undefined;
-
-  before(async function () {
-    requireSharedData(this);
-    await ensureProviderImage(this);
-  });
-
-  afterEach(async function () {
-    await run?.executor.close();
-    run = undefined;
-    await handle?.close();
-    handle = undefined;
-  });
+  const suite = devnetSuite();
 
   it("keeps receiving offers after yagna answered 500 for 30 s", async function () {
-    handle = await startDevnet({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
+    const handle = await suite.start({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;
     const [first, ...others] = devnet.providers;
     // Only the first provider is on the market while the demand is first published.
     for (const provider of others) devnet.setVanished(provider.id, true);
-    run = await executorOn(handle);
+    const run = await suite.executorOn(handle);
     const before = await run.executor.run(await run.chunk());
     expect(before.computedBy.provider?.id).to.equal(first!.id);
 
@@ -50,10 +36,10 @@ describe("golem-devnet: the Golem executor against faults", function () {
     expect(run.logs.some((line) => line.message === "the Golem offer stream failed; subscribing again")).to.equal(true);
   });
   it("gives a slow image download its own timeout: the attempt timer starts once the exe-unit is ready", async function () {
-    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const handle = await suite.start({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;
     for (const provider of devnet.providers) devnet.setFaults(provider.id, { deployDelayMs: 25_000 });
-    run = await executorOn(handle, { attemptTimeoutMs: 20_000, deployTimeoutMs: 120_000, maxAttempts: 2 });
+    const run = await suite.executorOn(handle, { attemptTimeoutMs: 20_000, deployTimeoutMs: 120_000, maxAttempts: 2 });
     const outcome = await run.executor.run(await run.chunk());
     expect(outcome.attempts).to.equal(1);
     expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok"]);
@@ -61,11 +47,11 @@ describe("golem-devnet: the Golem executor against faults", function () {
   });
 
   it("cuts off a provider that streams 1 GiB as its results file, bans it, and takes the answer from another", async function () {
-    handle = await startDevnet({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const handle = await suite.start({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;
     // Both would stream it; the one rented second is made honest once the first has failed.
     for (const provider of devnet.providers) devnet.setFaults(provider.id, { oversizedResultsBytes: 2 ** 30 });
-    run = await executorOn(handle, { maxAttempts: 2 });
+    const run = await suite.executorOn(handle, { maxAttempts: 2 });
     const pending = run.executor.run(await run.chunk());
     while (run.attempts.length === 0) await sleep(20);
     const hostile = run.attempts[0]!.provider.id;

@@ -8,31 +8,20 @@
  */
 import { expect } from "chai";
 import { loadGolemConfig } from "@argus/oracle/executors/golem/config";
-import { requireSharedData } from "../support/shared.ts";
-import { type ExecutorRun, executorOn } from "./support/executor-run.ts";
+import { devnetSuite } from "./support/executor-run.ts";
 import { type ShiftedWallClock, shiftWallClock } from "./support/wall-clock.ts";
-import { type DevnetHandle, ensureProviderImage, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
+import { providerSpecs } from "./support/yagna-harness.ts";
 
 const HOUR_MS = 3_600_000;
 
 describe("golem-devnet: the Golem executor over a day of emulated time", function () {
   this.timeout(600_000);
-  let handle: DevnetHandle | undefined;
-  let run: ExecutorRun | undefined;
+  const suite = devnetSuite();
   let clock: ShiftedWallClock | undefined;
 
-  before(async function () {
-    requireSharedData(this);
-    await ensureProviderImage(this);
-  });
-
-  afterEach(async function () {
-    await run?.executor.close();
-    run = undefined;
+  afterEach(function () {
     clock?.restore();
     clock = undefined;
-    await handle?.close();
-    handle = undefined;
   });
 
   it("rejects an agreement length too short to rebuild its demand in time", function () {
@@ -41,9 +30,9 @@ describe("golem-devnet: the Golem executor over a day of emulated time", functio
   });
 
   it("runs chunks at 0, 2, 6 and 26 hours with the default agreement length (1 h) and allocation (24 h)", async function () {
-    handle = await startDevnet({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
+    const handle = await suite.start({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
     clock = shiftWallClock(handle.devnet);
-    run = await executorOn(handle, {}, { now: clock.now });
+    const run = await suite.executorOn(handle, {}, { now: clock.now });
     const outcomes: { atHours: number; ok: boolean; error?: string }[] = [];
     let atHours = 0;
     for (const next of [0, 2, 6, 26]) {

@@ -27,6 +27,7 @@ import {
   shell,
   startImageFixture,
 } from "./support/provider-image-fixture.ts";
+import { isAlive } from "../stack/support/npm-start.ts";
 
 const MIB = 2 ** 20;
 
@@ -39,14 +40,6 @@ async function findHostPid(needle: string): Promise<number | undefined> {
   return undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 const NODE = "/usr/local/bin/node";
 
 describe("golem-devnet: the sandbox a run command gets", function () {

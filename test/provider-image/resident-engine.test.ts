@@ -13,6 +13,7 @@ import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import type { BatchDescription } from "@argus/protocol/batch";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { MOBILENET } from "./support/engine.ts";
+import { isAlive } from "../stack/support/npm-start.ts";
 
 const ENTRY = join(REPO_ROOT, "provider-image/src/bin/entry.ts");
 
@@ -25,15 +26,6 @@ interface Outcome {
 /** results.json without the timings, which differ from run to run. */
 async function answers(path: string): Promise<unknown[]> {
   return (JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>[]).map(({ timings: _timings, ...rest }) => rest);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("provider image: the resident engine (entry.ts --resident)", function () {

@@ -10,7 +10,9 @@ import type { AttemptReport, ExecutorLogger, GolemExecutor, GolemExecutorDeps } 
 import type { GolemExecutorConfigInput } from "@argus/oracle/executors/golem/config";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { REPO_ROOT, sharedImage } from "../../support/shared.ts";
-import type { DevnetHandle } from "./yagna-harness.ts";
+import { requireSharedData } from "../../support/shared.ts";
+import type { GolemDevnetOptions } from "@argus/golem-devnet/devnet";
+import { type DevnetHandle, ensureProviderImage, startDevnet } from "./yagna-harness.ts";
 
 export const MODEL_ID = "mobilenetv2-12-int8";
 
@@ -77,6 +79,48 @@ export async function executorOn(
         weightsSha256: manifest.weights.sha256,
         providerImageHash: `0x${handle.hash}00000000`,
       };
+    },
+  };
+}
+
+/** A devnet suite: what a test starts through it is closed after the test. */
+export interface DevnetSuite {
+  /** Starts a devnet (startDevnet). */
+  start(options?: Partial<GolemDevnetOptions>): Promise<DevnetHandle>;
+  /** The executor on it (executorOn). */
+  executorOn(
+    handle: DevnetHandle,
+    config?: GolemExecutorConfigInput,
+    deps?: Pick<GolemExecutorDeps, "now" | "random">,
+  ): Promise<ExecutorRun>;
+}
+
+/**
+ * Registers the hooks the executor suites share: the shared data and the built image
+ * before (or the suite skips, saying why), and after each test its executor, then its
+ * devnet, closed. Call inside `describe`.
+ */
+export function devnetSuite(): DevnetSuite {
+  let handle: DevnetHandle | undefined;
+  let run: ExecutorRun | undefined;
+  before(async function () {
+    requireSharedData(this);
+    await ensureProviderImage(this);
+  });
+  afterEach(async function () {
+    await run?.executor.close();
+    run = undefined;
+    await handle?.close();
+    handle = undefined;
+  });
+  return {
+    async start(options = {}) {
+      handle = await startDevnet(options);
+      return handle;
+    },
+    async executorOn(on, config = {}, deps = {}) {
+      run = await executorOn(on, config, deps);
+      return run;
     },
   };
 }
