@@ -1,10 +1,22 @@
 import { expect } from "chai";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyConfigDefaults, ConfigError, describeConfig, loadConfig } from "@argus/oracle/config";
 import { REPO_ROOT } from "../support/shared.ts";
 
 describe("oracle configuration", () => {
+  const folders: string[] = [];
+  /** A configuration file's path in a folder of its own, removed after the suite. */
+  async function configFile(): Promise<string> {
+    const folder = await mkdtemp(join(tmpdir(), "argus-config-"));
+    folders.push(folder);
+    return join(folder, "oracle.json");
+  }
+  after(async () => {
+    await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+  });
+
   it("has a safe default for every setting of the local stack", () => {
     const config = loadConfig({});
     expect(config.rpcUrl).to.equal("http://127.0.0.1:8545");
@@ -35,9 +47,8 @@ describe("oracle configuration", () => {
   });
 
   it("refuses unknown keys in a configuration file", async () => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const file = join(await mkdtemp(join(tmpdir(), "argus-config-")), "oracle.json");
+    const { writeFile } = await import("node:fs/promises");
+    const file = await configFile();
     await writeFile(file, JSON.stringify({ flushIntervalMs: 500, flushIntervalMillis: 500 }));
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /unknown fields? flushIntervalMillis/);
     await writeFile(file, JSON.stringify({ flushIntervalMs: 500 }));
@@ -45,9 +56,8 @@ describe("oracle configuration", () => {
   });
 
   it("takes a launcher's defaults only where neither the environment nor the file sets the value", async () => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const file = join(await mkdtemp(join(tmpdir(), "argus-config-")), "oracle.json");
+    const { writeFile } = await import("node:fs/promises");
+    const file = await configFile();
     await writeFile(file, JSON.stringify({ rpcUrl: "http://chain.from.file:8545" }));
     const env: NodeJS.ProcessEnv = { ARGUS_LOG_RANGE_BLOCKS: "300" };
     applyConfigDefaults(
@@ -63,9 +73,8 @@ describe("oracle configuration", () => {
   });
 
   it("reads the Golem settings from the file's golem section, overridden by their variables", async () => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const file = join(await mkdtemp(join(tmpdir(), "argus-config-")), "oracle.json");
+    const { writeFile } = await import("node:fs/promises");
+    const file = await configFile();
     await writeFile(file, JSON.stringify({ executor: "golem", golem: { paymentNetwork: "polygon", poolSize: 4, apiKey: "from-file" } }));
     const config = loadConfig({ ARGUS_GOLEM_POOL_SIZE: "3", YAGNA_API_URL: "http://10.0.0.2:7465" }, {}, file);
     expect(config.executor).to.equal("golem");
