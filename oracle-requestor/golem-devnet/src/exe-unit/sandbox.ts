@@ -25,6 +25,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { GvmiContainerConfig } from "@argus/provider-image/gvmi-format";
+import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type TreeSample, treePids, VmAccounting } from "./process-tree.ts";
@@ -311,15 +312,30 @@ export async function bootVm(spec: VmSpec): Promise<SandboxVm> {
       return { exited, kill };
     },
     async destroy() {
+      let inVm: number[] = [];
       if (!destroyed) {
         destroyed = true;
         clearTimeout(timer);
-        if (current !== undefined) killAll(treePids(current.pid));
-        keeper.kill("SIGKILL"); // bwrap's --die-with-parent takes the VM's PID 1, and the namespace with it
+        inVm = [...treePids(keeperRoot), ...(current === undefined ? [] : treePids(current.pid))];
+        // bwrap's --die-with-parent takes the VM's PID 1, and the kernel the rest of its
+        // PID namespace; killing each one too makes the end immediate, not eventual.
+        keeper.kill("SIGKILL");
+        killAll(inVm);
       }
       await keeperClosed;
+      // Resolve only once nothing of the VM runs: the activity's end is the VM's.
+      for (let tries = 0; tries < 100 && inVm.some(isRunning); tries++) await new Promise((resolve) => setTimeout(resolve, 20));
     },
   };
+}
+
+/** Alive and not a zombie (a killed process waiting to be reaped has stopped running). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
