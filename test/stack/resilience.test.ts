@@ -139,7 +139,11 @@ describe("npm start: deep reorgs and a crashing oracle", function () {
       const rewind = await rewindPastAnswer(clients, scenario, depth);
       const { at } = await fulfilledOnce(clients, scenario.request.terms.requestId);
       expect((await oracleRecord(scenario.request.terms.requestId))?.state).to.equal("fulfilled");
-      expect(occurrences(stack, "settlement transaction(s) left the chain"), "the oracle's log line").to.equal(seen + 1);
+      // Two ways back, both the oracle's: the finality watch reopens a settlement that left
+      // the chain (and logs it), or, when the rewind lands while the transaction is still
+      // followed to its first confirmation, the follow loop broadcasts the same signed
+      // transaction again. Which one depends on timing; CI has seen both.
+      expect(occurrences(stack, "settlement transaction(s) left the chain"), "the oracle's log line").to.be.within(seen, seen + 1);
       console.log(`      depth ${depth}: re-posted and landed ${at - rewind.revertedAt} ms after the revert`);
     }
   });
