@@ -45,6 +45,9 @@ async function startStack(stateDir: string): Promise<{ url: string; child: Child
       ARGUS_IPFS_GATEWAY_PORT: String(gateway),
       ARGUS_UI_PORT: String(ui),
       ...(existsSync(join(shared, "models")) && !process.env.ARGUS_MODELS_DIR ? { ARGUS_MODELS_DIR: join(shared, "models") } : {}),
+      ...(existsSync(join(shared, "images")) && !process.env.ARGUS_REFERENCE_PHOTOS_DIR
+        ? { ARGUS_REFERENCE_PHOTOS_DIR: join(shared, "images") }
+        : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so stopping it stops everything it started

@@ -15,6 +15,12 @@ import { DEFAULT_IMAGE_LIMITS, IMAGE_LIMITS_ENV, type ImageLimits } from "./imag
 import type { DownloadOptions } from "./models/model-files.ts";
 import { defaultManifestsDirs } from "./models/catalog.ts";
 import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "./models/models-dir.ts";
+import {
+  defaultReferencePhotosCacheDir,
+  REFERENCE_PHOTOS_DIR_ENV,
+  type ReferencePhotosDir,
+  resolveReferencePhotosDir,
+} from "./models/reference-set.ts";
 import { DEFAULT_RESIDENT_DIR, RESIDENT_DIR_ENV } from "./resident/resident-protocol.ts";
 
 export { ConfigError };
@@ -31,6 +37,13 @@ export const PROVIDER_SETTINGS = {
     env: "ARGUS_MODELS_DIR",
     accepts: "a folder",
     help: "the ONNX model and label files (unset: the download cache $XDG_CACHE_HOME/argus/models, filled on demand)",
+  },
+  referencePhotosDir: {
+    schema: z.string().optional(),
+    default: undefined,
+    env: REFERENCE_PHOTOS_DIR_ENV,
+    accepts: "a folder",
+    help: "the self-test's reference photos, named as in provider-image/reference-set/reference-set.json (unset: the download cache $XDG_CACHE_HOME/argus/reference-photos, filled on demand from each photo's pinned source)",
   },
   manifestsDirs: {
     schema: pathList,
@@ -55,7 +68,7 @@ export const PROVIDER_SETTINGS = {
     schema: z.url().optional(),
     default: undefined,
     env: "ARGUS_MODELS_MIRROR",
-    help: "download missing model files from here (by file name) instead of their manifest URL; still checked by sha256",
+    help: "download missing model files and reference photos from here (by file name) instead of their pinned URL; still checked by sha256",
   },
   inputDir: {
     schema: z.string().min(1),
@@ -90,6 +103,8 @@ export const PROVIDER_SETTINGS = {
 export type ProviderConfig = ConfigOf<typeof PROVIDER_SETTINGS> & {
   /** The download cache (`$XDG_CACHE_HOME/argus/models`, else `~/.cache/argus/models`). */
   modelsCacheDir: string;
+  /** The reference photos' download cache (`$XDG_CACHE_HOME/argus/reference-photos`). */
+  referencePhotosCacheDir: string;
 };
 
 /** The settings from `env`, then `overrides`; a ConfigError names every bad one. */
@@ -98,7 +113,12 @@ export function loadProviderConfig(
   overrides: Partial<Record<keyof typeof PROVIDER_SETTINGS, unknown>> = {},
 ): ProviderConfig {
   const config = loadSettings(PROVIDER_SETTINGS, { env, overrides, overrideSource: () => "flag" }, "provider settings");
-  return { ...config, modelsCacheDir: defaultModelsCacheDir(env) };
+  return { ...config, modelsCacheDir: defaultModelsCacheDir(env), referencePhotosCacheDir: defaultReferencePhotosCacheDir(env) };
+}
+
+/** The self-test's photos: ARGUS_REFERENCE_PHOTOS_DIR, else their download cache. */
+export function referencePhotosDirOf(config: ProviderConfig): ReferencePhotosDir {
+  return resolveReferencePhotosDir(config.referencePhotosDir, config.referencePhotosCacheDir);
 }
 
 /** The models folder: the flag, else ARGUS_MODELS_DIR, else the download cache. */
@@ -108,6 +128,7 @@ export function modelsDirOf(config: ProviderConfig, flag?: string): ModelsDir {
 
 export interface EngineSettings extends EngineOptions {
   modelsDir: ModelsDir;
+  referencePhotosDir: ReferencePhotosDir;
   manifestsDirs: string[];
   limits: ImageLimits;
   decodeConcurrency: number;
@@ -118,6 +139,7 @@ export interface EngineSettings extends EngineOptions {
 export function engineOptions(config: ProviderConfig, modelsDirFlag?: string): EngineSettings {
   return {
     modelsDir: modelsDirOf(config, modelsDirFlag),
+    referencePhotosDir: referencePhotosDirOf(config),
     manifestsDirs: defaultManifestsDirs(config.manifestsDirs),
     limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels },
     decodeConcurrency: defaultDecodeConcurrency(config.threadPoolSize),

@@ -19,7 +19,7 @@ import type { Chunk, ChunkOutcome } from "@argus/oracle/executors/executor";
 import { createEngine } from "@argus/provider-image/engine";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import type { ClassificationResult } from "@argus/protocol/result";
-import { REPO_ROOT, SHARED_MODELS_DIR, sharedImage } from "../../test/support/shared.ts";
+import { REPO_ROOT, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../../test/support/shared.ts";
 import { executorOn, MODEL_ID } from "../../test/golem-devnet/support/executor-run.ts";
 import { providerSpecs, startDevnet } from "../../test/golem-devnet/support/yagna-harness.ts";
 
@@ -41,7 +41,7 @@ const photos = await Promise.all(
     return { name, bytes, cid: await rawCidOfBytes(bytes) };
   }),
 );
-const engine = createEngine({ modelsDir: SHARED_MODELS_DIR });
+const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR });
 const honest = new Map<string, number | undefined>();
 for (const [index, photo] of photos.entries()) {
   const [result] = await engine.run(MODEL_ID, [{ requestId: String(index + 1), imageCid: photo.cid, image: { bytes: photo.bytes } }]);

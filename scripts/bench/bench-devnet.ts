@@ -16,6 +16,7 @@ import { readImageRecord } from "@argus/provider-image/build-output";
 import { buildImage } from "@argus/provider-image/build-image";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
 import { imageBuildSettings } from "@argus/provider-image/image-inputs";
+import { resolveReferencePhotosDir } from "@argus/provider-image/reference-set";
 import type { Stack } from "../../test/oracle/support/stack.ts";
 import { SHARED_MODELS_DIR } from "../../test/support/shared.ts";
 import { checkGolemDevnetTools, type DevnetReady, devnetEnvironment, GOLEM_DEVNET_MAIN, parseDevnetReady } from "../stack/stack-golem.ts";
@@ -43,6 +44,7 @@ export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
   const built = await buildImage({
     repoRoot: REPO_ROOT,
     modelsDir: process.env.ARGUS_MODELS_DIR ?? SHARED_MODELS_DIR,
+    referencePhotos: { dir: resolveReferencePhotosDir(process.env.ARGUS_REFERENCE_PHOTOS_DIR) },
     outputDir: join(settings.image, ".."),
     reuse: true,
     ...imageBuildSettings(env),

@@ -50,7 +50,7 @@ const modelId = flags.model;
 const runs = Number(flags.runs);
 const modelsDir = flags["models-dir"] ?? process.env.ARGUS_MODELS_DIR ?? SHARED_MODELS_DIR;
 const intraOpThreads = flags["intra-op-threads"] === undefined ? undefined : Number(flags["intra-op-threads"]);
-const engine = createEngine({ modelsDir, int8Path, intraOpThreads });
+const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir, int8Path, intraOpThreads });
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const requestsFor = (images: readonly { bytes: Uint8Array }[]) =>
   images.map((image, index) => ({ requestId: String(index + 1), imageCid: CID, image }));
@@ -152,7 +152,7 @@ const pathCpuMs: Partial<Record<Int8Path, number>> = {};
 if (model.inferencePath !== "native-float") {
   const exact = await probeAllPaths();
   for (const path of INT8_PATHS.filter((candidate) => exact[candidate])) {
-    const other = await createEngine({ modelsDir, int8Path: path }).load(modelId);
+    const other = await createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir, int8Path: path }).load(modelId);
     const samples: number[] = [];
     for (let round = -1; round < Math.max(3, Math.floor(runs / 2)); round++) {
       const cpuBefore = process.cpuUsage();

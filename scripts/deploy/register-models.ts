@@ -100,9 +100,9 @@ const ipfs = env.ARGUS_IPFS_API ? createKuboClient({ url: env.ARGUS_IPFS_API }) 
 
 // No model is registered before it passes its self-test on the reference photos.
 const manifests = await listManifests(dirs);
-const { modelsDir, download } = engineOptions(loadProviderConfig(env));
+const { modelsDir, referencePhotosDir, download } = engineOptions(loadProviderConfig(env));
 for (const manifest of manifests) {
-  const report = await checkModel(manifest, { modelsDir, download });
+  const report = await checkModel(manifest, { modelsDir, referencePhotosDir, download });
   if (!report.passed) throw new SelfTestFailedError(report);
   console.log(`self-test  ${manifest.id} ${report.correct}/${report.total} (requires ${report.minimumCorrect})`);
 }

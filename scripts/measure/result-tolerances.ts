@@ -47,7 +47,7 @@ for (const int8Path of INT8_PATHS.filter((path) => exact[path])) {
 }
 
 async function runAll(setting: Setting, modelId: string): Promise<InferenceResult[]> {
-  const engine = createEngine({ modelsDir: SHARED_MODELS_DIR, ...setting.options });
+  const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR, ...setting.options });
   if (!setting.single) return engine.run(modelId, requests);
   const results: InferenceResult[] = [];
   for (const request of requests) results.push(...(await engine.run(modelId, [request])));

@@ -361,8 +361,9 @@ export class LocalStack {
       ARGUS_ORACLE_PORT: String(settings.oracle.port),
     };
     delete env.ARGUS_ESCROW_ADDRESS; // the record says which escrow
-    // The child runs in the repository root: hand it the folder this process resolved.
+    // The child runs in the repository root: hand it the folders this process resolved.
     if (this.env.ARGUS_MODELS_DIR) env.ARGUS_MODELS_DIR = resolve(this.env.ARGUS_MODELS_DIR);
+    if (this.env.ARGUS_REFERENCE_PHOTOS_DIR) env.ARGUS_REFERENCE_PHOTOS_DIR = resolve(this.env.ARGUS_REFERENCE_PHOTOS_DIR);
     env.NODE_OPTIONS = [env.NODE_OPTIONS, ...ORACLE_NODE_FLAGS].filter(Boolean).join(" ");
     const component = this.spawn("oracle", ORACLE_MAIN, env);
     await component.ready;

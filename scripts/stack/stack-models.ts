@@ -27,10 +27,11 @@ export interface StackModels {
 }
 
 export async function prepareModels(env: NodeJS.ProcessEnv, log: StackLog, repoRoot: string): Promise<StackModels> {
-  const { manifestsDirs, modelsDir: dir, download } = engineOptions(loadProviderConfig(env));
+  const { manifestsDirs, modelsDir: dir, referencePhotosDir, download } = engineOptions(loadProviderConfig(env));
   const manifests = await listManifests(manifestsDirs);
   if (manifests.length === 0) throw new StackError(`no model manifests in ${manifestsDirs.join(", ")}`);
   log.line("models", `models folder: ${describeModelsDir(dir)}`);
+  log.line("models", `self-test photos: ${referencePhotosDir.path}${referencePhotosDir.origin === "cache" ? " (the download cache)" : ""}`);
 
   const usable: ModelManifest[] = [];
   const problems: string[] = [];
@@ -44,7 +45,7 @@ export async function prepareModels(env: NodeJS.ProcessEnv, log: StackLog, repoR
         problem ??= checked.get(pinned.file);
       }
       if (problem === undefined) {
-        const report = await checkModel(manifest, { modelsDir: dir, download });
+        const report = await checkModel(manifest, { modelsDir: dir, referencePhotosDir, download });
         if (!report.passed) problem = new SelfTestFailedError(report).message;
       }
     } catch (error) {

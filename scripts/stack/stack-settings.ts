@@ -58,7 +58,12 @@ export const STACK_VARIABLES = [
     "~/.cache/argus/models (downloaded)",
     "ONNX models and labels; when unset, a cache filled from the manifests' pinned URLs and checked by sha256",
   ],
-  ["ARGUS_MODELS_MIRROR", "—", "download the model files from `<mirror>/<file>` instead (still checked by sha256)"],
+  [
+    "ARGUS_REFERENCE_PHOTOS_DIR",
+    "~/.cache/argus/reference-photos (downloaded)",
+    "the photos every model's self-test runs on; when unset, a cache filled from each photo's pinned source and checked by sha256",
+  ],
+  ["ARGUS_MODELS_MIRROR", "—", "download the model files and reference photos from `<mirror>/<file>` instead (still checked by sha256)"],
   ["ARGUS_MANIFESTS_DIR", "—", "more model manifest folders (path list) besides provider-image/manifests"],
   [
     "ARGUS_RPC_URL",

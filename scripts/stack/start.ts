@@ -6,7 +6,7 @@
  * deployment record in .argus/deployment.json. Ctrl-C stops everything.
  *
  *   npm start                        # everything local
- *   ARGUS_MODELS_DIR=../shared/models npm start
+ *   ARGUS_MODELS_DIR=../shared/models ARGUS_REFERENCE_PHOTOS_DIR=../shared/images npm start
  *   npm start -- --golem-devnet      # chunks on the Golem devnet: the provider image built if
  *                                    # missing, emulated yagna and providers, the Golem executor
  *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)

@@ -267,7 +267,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
       expect(sent.code, sent.stderr).to.equal(0);
       const paid = sent.json<{ requestTransaction: Hex }>();
       const [request] = requestsInLogs((await client.getTransactionReceipt({ hash: paid.requestTransaction })).logs);
-      const engine = createEngine({ modelsDir: SHARED_MODELS_DIR });
+      const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR });
       const image = { bytes: await readFile(sharedImage("mlg_kitten.jpg")) };
       const [honest] = await engine.run(manifest.id, [
         { requestId: request!.terms.requestId.toString(), imageCid: request!.imageCid, image },
@@ -343,7 +343,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
         requests.push({ request: request!, photo });
       }
       // The oracle's way: all photos in one batch.
-      const results = await createEngine({ modelsDir: SHARED_MODELS_DIR }).run(
+      const results = await createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }).run(
         modelId,
         await Promise.all(
           requests.map(async ({ request, photo }) => ({
@@ -466,7 +466,7 @@ describe("argus CLI commands on a local chain (no oracle)", function () {
     expect(refused.code).to.equal(1);
     expect(refused.stderr)
       .to.include("model squeezenet-rgb failed its self-test on imagenet-photos-v1: 4 of 6 right, its manifest requires 6")
-      .and.include("glow-dog-207.png: expected golden retriever (207), obtained", refused.stderr);
+      .and.include("glow_dog_207.png: expected golden retriever (207), obtained", refused.stderr);
     expect((await argus(["models", "list", "--json"], env)).json<unknown[]>().length).to.equal(before);
     expect(JSON.parse(await readFile(manifestFile, "utf8")).selfTest.measured).to.equal(undefined);
   });

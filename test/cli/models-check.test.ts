@@ -30,7 +30,7 @@ describe("argus models check", function () {
     const lines = run.stdout.trim().split("\n");
     expect(lines[0]).to.equal("mobilenetv2-12-int8 on imagenet-photos-v1: 6 of 6 right, requires 6 — pass");
     expect(lines).to.have.length(7);
-    expect(run.stdout).to.match(/✓ wonnx-bald-eagle.jpeg\s+bald eagle \(22\)\s+→ bald eagle \(22\) \d+\.\d%/);
+    expect(run.stdout).to.match(/✓ wonnx_bald_eagle.jpeg\s+bald eagle \(22\)\s+→ bald eagle \(22\) \d+\.\d%/);
 
     const detector = await argus(["models", "check", "fastestdet-coco80", "--json"], env);
     expect(detector.code, detector.stderr).to.equal(0);
@@ -48,7 +48,7 @@ describe("argus models check", function () {
     expect(run.code).to.equal(1);
     expect(run.stdout)
       .to.contain("0 of 6 right, requires 6 — FAIL")
-      .and.match(/✗ glow-dog-207.png\s+golden retriever \(207\)/);
+      .and.match(/✗ glow_dog_207.png\s+golden retriever \(207\)/);
     expect(JSON.parse(await readFile(file, "utf8")).selfTest.measured).to.equal(undefined);
   });
 

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import type { ChunkOutcome } from "@argus/oracle/executors/executor";
 import { createEngine } from "@argus/provider-image/engine";
 import type { ClassificationResult } from "@argus/protocol/result";
-import { SHARED_MODELS_DIR } from "../support/shared.ts";
+import { SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../support/shared.ts";
 import { devnetSuite, MODEL_ID } from "./support/executor-run.ts";
 import { providerSpecs } from "./support/yagna-harness.ts";
 
@@ -30,7 +30,7 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
     const run = await suite.executorOn(handle, { poolSize: 3, maxAttempts: 3, auditRate: 0.1, auditFirstChunks: 3 }, { random: () => 0.5 });
     const chunk = await run.chunk();
     const image = chunk.images.values().next().value!;
-    const [honest] = await createEngine({ modelsDir: SHARED_MODELS_DIR }).run(MODEL_ID, [
+    const [honest] = await createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }).run(MODEL_ID, [
       { requestId: "1", imageCid: chunk.batch.requests[0]!.imageCid, image: { bytes: image } },
     ]);
     const honestClass = (honest as ClassificationResult).top5[0]!.classIndex;

@@ -23,7 +23,7 @@ import type { GolemExecutorConfigInput } from "@argus/oracle/executors/golem/con
 import { createEngine } from "@argus/provider-image/engine";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import type { GolemDevnet } from "@argus/golem-devnet/devnet";
-import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { REPO_ROOT, requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { ensureProviderImage, type DevnetHandle, eventually, providerSpecs, startDevnet } from "./support/yagna-harness.ts";
 
 const MODEL_ID = "mobilenetv2-12-int8";
@@ -187,7 +187,7 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     expect(outcome.results.map((result) => result.requestId)).to.deep.equal(chunk.batch.requests.map((request) => request.requestId));
 
     // the same answers as the engine on this machine, and the labels' classes (MobileNetV2-int8 takes the orange kitten for a hare)
-    const engine = createEngine({ modelsDir: SHARED_MODELS_DIR });
+    const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR });
     const local = await engine.run(
       MODEL_ID,
       chunk.batch.requests.map((request) => ({

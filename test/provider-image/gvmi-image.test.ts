@@ -20,7 +20,7 @@ import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { type GvmiLayout, gvmiTrailer, paddingFor, readGvmi } from "@argus/provider-image/gvmi-format";
 import { type BatchDescription, parseResultsFile } from "@argus/protocol/batch";
-import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, SHARED_REFERENCE_PHOTOS, sharedImage } from "../support/shared.ts";
 
 const run = promisify(execFile);
 const TOOLS = { ...BUILD_TOOLS, unsquashfs: "squashfs-tools", bwrap: "bubblewrap" };
@@ -50,7 +50,13 @@ describe("provider image: the GVMI built without Docker", function () {
       this.skip();
     }
     work = await mkdtemp(join(tmpdir(), "argus-gvmi-test-"));
-    built = await buildImage({ repoRoot: REPO_ROOT, modelsDir: SHARED_MODELS_DIR, outputDir: join(work, "dist"), log: () => {} });
+    built = await buildImage({
+      repoRoot: REPO_ROOT,
+      modelsDir: SHARED_MODELS_DIR,
+      referencePhotos: SHARED_REFERENCE_PHOTOS,
+      outputDir: join(work, "dist"),
+      log: () => {},
+    });
     layout = await readGvmi(built.file);
     rootDir = join(work, "root");
     await run("unsquashfs", ["-no-progress", "-d", rootDir, built.file], { maxBuffer: 64 << 20 });
@@ -84,6 +90,7 @@ describe("provider image: the GVMI built without Docker", function () {
     const again = await buildImage({
       repoRoot: REPO_ROOT,
       modelsDir: SHARED_MODELS_DIR,
+      referencePhotos: SHARED_REFERENCE_PHOTOS,
       outputDir: join(work, "dist"),
       reuse: true,
       log: () => {},

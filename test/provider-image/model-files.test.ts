@@ -23,7 +23,7 @@ import { ModelMismatchError } from "@argus/provider-image/loaded-model";
 import { ModelFilesMissingError, ModelIntegrityError } from "@argus/provider-image/model-files";
 import { defaultModelsCacheDir, resolveModelsDir } from "@argus/provider-image/models-dir";
 import { loadProviderConfig, modelsDirOf } from "@argus/provider-image/config";
-import { SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
+import { SHARED_IMAGES_DIR, SHARED_MODELS_DIR, requireSharedData } from "../support/shared.ts";
 
 /** online-sources.tsv: the ONNX Model Zoo files, path → sha256 of the real (LFS) file, at the pinned commit. */
 async function zooSources(): Promise<{ commit: string; sha256ByPath: Map<string, string> }> {
@@ -83,7 +83,7 @@ describe("provider-image: model files", function () {
       await writeFile(weights, bytes);
       const manifest = await loadManifest(MOBILENET);
       const error = await expectRejection(
-        createEngine({ modelsDir: dir }).load(MOBILENET),
+        createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: dir }).load(MOBILENET),
         ModelIntegrityError,
         weights,
         manifest.weights.sha256,
@@ -91,7 +91,7 @@ describe("provider-image: model files", function () {
       expect(error.message).to.match(/refusing to load/);
       // Running a batch fails the same way: no prediction comes from unverified weights.
       await expectRejection(
-        predict(createEngine({ modelsDir: dir }), MOBILENET, [await readSharedImage("wml_cat.jpg")]),
+        predict(createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: dir }), MOBILENET, [await readSharedImage("wml_cat.jpg")]),
         ModelIntegrityError,
       );
     });
@@ -101,14 +101,18 @@ describe("provider-image: model files", function () {
       scratch.push(dir);
       const labels = join(dir, "imagenet-synset.txt");
       await writeFile(labels, (await readFile(labels, "utf8")).replace("tabby, tabby cat", "tabby, tabby dog"));
-      await expectRejection(createEngine({ modelsDir: dir }).load(MOBILENET), ModelIntegrityError, labels);
+      await expectRejection(
+        createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: dir }).load(MOBILENET),
+        ModelIntegrityError,
+        labels,
+      );
     });
 
     it("a model file missing from a folder the user chose is an error that says where and what to run", async function () {
       const dir = await modelsCopy("imagenet-synset.txt");
       scratch.push(dir);
       await expectRejection(
-        createEngine({ modelsDir: dir }).load(MOBILENET),
+        createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: dir }).load(MOBILENET),
         ModelFilesMissingError,
         "mobilenetv2-12-int8.onnx",
         dir,
@@ -119,7 +123,7 @@ describe("provider-image: model files", function () {
     it("once the file is fixed, the same process loads it (a failed load is not cached)", async function () {
       const dir = await modelsCopy("imagenet-synset.txt");
       scratch.push(dir);
-      const engine = createEngine({ modelsDir: dir });
+      const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: dir });
       await expectRejection(engine.load(MOBILENET), ModelFilesMissingError);
       await copyFile(join(SHARED_MODELS_DIR, "mobilenetv2-12-int8.onnx"), join(dir, "mobilenetv2-12-int8.onnx"));
       expect((await engine.load(MOBILENET)).manifest.id).to.equal(MOBILENET);
@@ -135,7 +139,11 @@ describe("provider-image: model files", function () {
       manifest.id = "squeezenet-variant";
       edit(manifest);
       await writeFile(join(dir, "squeezenet-variant.json"), JSON.stringify(manifest));
-      return createEngine({ modelsDir: SHARED_MODELS_DIR, manifestsDirs: [BUILTIN_MANIFESTS_DIR, dir] });
+      return createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: SHARED_MODELS_DIR,
+        manifestsDirs: [BUILTIN_MANIFESTS_DIR, dir],
+      });
     }
 
     it("a model is added by writing a manifest: a second manifest for the same weights works with no code change", async function () {
@@ -169,7 +177,12 @@ describe("provider-image: model files", function () {
     });
 
     it("an unknown model id lists the known ones", async function () {
-      await expectRejection(createEngine({ modelsDir: SHARED_MODELS_DIR }).load("resnet50"), UnknownModelError, "resnet50", MOBILENET);
+      await expectRejection(
+        createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }).load("resnet50"),
+        UnknownModelError,
+        "resnet50",
+        MOBILENET,
+      );
     });
 
     it("two different manifests for one id are an error, not a silent choice", async function () {
@@ -273,14 +286,22 @@ describe("provider-image: model files", function () {
     it("an empty cache is filled on demand from the pinned URLs, verified, and then used", async function () {
       const cache = await mkdtemp(join(tmpdir(), "argus-cache-"));
       scratch.push(cache);
-      const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } });
+      const engine = createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: { path: cache, origin: "cache" },
+        download: { mirror: baseUrl },
+      });
       const [result] = await predict(engine, MOBILENET, [await readSharedImage("wml_cat.jpg")]);
       expect(expectClassification(result).top5[0]!.classIndex).to.equal(285);
       expect([...mirror.requests].sort()).to.deep.equal(["/imagenet-synset.txt", "/mobilenetv2-12-int8.onnx"]);
       expect((await readdir(cache)).sort()).to.deep.equal(["imagenet-synset.txt", "mobilenetv2-12-int8.onnx"]);
       // Present files are not fetched again.
       mirror.requests.length = 0;
-      await createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } }).load(MOBILENET);
+      await createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: { path: cache, origin: "cache" },
+        download: { mirror: baseUrl },
+      }).load(MOBILENET);
       expect(mirror.requests).to.deep.equal([]);
     });
 
@@ -288,7 +309,11 @@ describe("provider-image: model files", function () {
       const cache = await mkdtemp(join(tmpdir(), "argus-cache-"));
       scratch.push(cache);
       mirror.tampered = Buffer.from("definitely not an onnx file");
-      const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: baseUrl } });
+      const engine = createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: { path: cache, origin: "cache" },
+        download: { mirror: baseUrl },
+      });
       await expectRejection(engine.load(MOBILENET), ModelIntegrityError, "mobilenetv2-12-int8.onnx", "not saved");
       expect(await readdir(cache)).to.deep.equal([]); // no partial file left behind either
     });
@@ -300,7 +325,11 @@ describe("provider-image: model files", function () {
       await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
       const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
       await new Promise((resolve) => closed.close(resolve)); // nothing listens there any more
-      const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: deadUrl } });
+      const engine = createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: { path: cache, origin: "cache" },
+        download: { mirror: deadUrl },
+      });
       const error = await expectRejection(
         engine.load(MOBILENET),
         ModelFilesMissingError,
@@ -314,7 +343,11 @@ describe("provider-image: model files", function () {
     it("a download answered 404 is reported with its URL", async function () {
       const cache = await mkdtemp(join(tmpdir(), "argus-cache-"));
       scratch.push(cache);
-      const engine = createEngine({ modelsDir: { path: cache, origin: "cache" }, download: { mirror: `${baseUrl}/missing` } });
+      const engine = createEngine({
+        referencePhotosDir: SHARED_IMAGES_DIR,
+        modelsDir: { path: cache, origin: "cache" },
+        download: { mirror: `${baseUrl}/missing` },
+      });
       await expectRejection(engine.load(MOBILENET), ModelFilesMissingError, "404", `${baseUrl}/missing/`);
     });
 

@@ -15,7 +15,7 @@ import { loadModelUntested, ModelMismatchError, SelfTestFailedError } from "@arg
 import { itemCount, referencePhotos } from "@argus/provider-image/reference-set";
 import { runSelfTest, type SelfTestReport } from "@argus/provider-image/self-test";
 import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
-import { requireSharedData, SHARED_MODELS_DIR } from "../support/shared.ts";
+import { requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, SHARED_REFERENCE_PHOTOS } from "../support/shared.ts";
 import { expectClassification, FASTESTDET, MOBILENET, predict, readSharedImage, SQUEEZENET } from "./support/engine.ts";
 import { backgroundFirst, input299, mobilenetVariant, nhwcInput } from "./support/graph-variants.ts";
 
@@ -31,7 +31,7 @@ async function builtin(id: string, edit: Edit = () => {}): Promise<ModelManifest
 async function selfTest(manifest: ModelManifest, modelsDir = SHARED_MODELS_DIR): Promise<SelfTestReport> {
   const model = await loadModelUntested(manifest, modelsDir, {});
   try {
-    return await runSelfTest(model);
+    return await runSelfTest(model, SHARED_REFERENCE_PHOTOS);
   } finally {
     await model.session.release();
   }
@@ -64,8 +64,8 @@ describe("provider-image: the self-test before a model goes live", function () {
     await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it("ships its reference photos with their sources and licences, verified by sha256", async function () {
-    const photos = await referencePhotos();
+  it("describes its reference photos with their sources and licences, and reads them verified by sha256", async function () {
+    const photos = await referencePhotos(SHARED_REFERENCE_PHOTOS);
     expect(photos.length).to.equal(7);
     for (const photo of photos) {
       expect(photo.source.commit).to.match(/^[0-9a-f]{40}$/);
@@ -88,10 +88,10 @@ describe("provider-image: the self-test before a model goes live", function () {
   }
 
   const wrong: [string, string, Edit, RegExp][] = [
-    [MOBILENET, "BGR instead of RGB", swapChannels, /4 of 6 right[\s\S]*glow-dog-207.png: expected golden retriever \(207\), obtained/],
+    [MOBILENET, "BGR instead of RGB", swapChannels, /4 of 6 right[\s\S]*glow_dog_207.png: expected golden retriever \(207\), obtained/],
     [MOBILENET, "Caffe means instead of ImageNet mean/std", caffeMeans, /0 of 6 right/],
     [MOBILENET, "its logits declared as probabilities", (m) => (m.output.kind = "probabilities"), /declares the output as probabilities/],
-    [SQUEEZENET, "RGB instead of BGR", swapChannels, /4 of 6 right[\s\S]*wonnx-bald-eagle.jpeg: expected bald eagle \(22\)/],
+    [SQUEEZENET, "RGB instead of BGR", swapChannels, /4 of 6 right[\s\S]*wonnx_bald_eagle.jpeg: expected bald eagle \(22\)/],
     [SQUEEZENET, "torchvision mean/std instead of Caffe means", torchvisionNormalisation, /0 of 6 right/],
     [SQUEEZENET, "its probabilities declared as logits", (m) => (m.output.kind = "logits"), /already is a probability distribution/],
     [
@@ -136,7 +136,7 @@ describe("provider-image: the self-test before a model goes live", function () {
       swapChannels(json);
     });
     await writeFile(join(dir, "squeezenet-rgb.json"), JSON.stringify(manifest));
-    const engine = createEngine({ modelsDir: SHARED_MODELS_DIR, manifestsDirs: [dir] });
+    const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR, manifestsDirs: [dir] });
     for (const attempt of [engine.load("squeezenet-rgb"), predict(engine, "squeezenet-rgb", [await readSharedImage("wml_cat.jpg")])]) {
       try {
         await attempt;
@@ -203,8 +203,12 @@ describe("provider-image: the self-test before a model goes live", function () {
       await writeFile(join(dir, "mobilenet-1001.json"), JSON.stringify({ ...withBackground, id: "mobilenet-1001" }));
       const photos = await Promise.all(["wml_cat.jpg", "wonnx_bald_eagle.jpeg"].map(readSharedImage));
       const [variantResults, originalResults] = await Promise.all([
-        predict(createEngine({ modelsDir: variant.dir, manifestsDirs: [dir] }), "mobilenet-1001", photos),
-        predict(createEngine({ modelsDir: SHARED_MODELS_DIR }), MOBILENET, photos),
+        predict(
+          createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: variant.dir, manifestsDirs: [dir] }),
+          "mobilenet-1001",
+          photos,
+        ),
+        predict(createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }), MOBILENET, photos),
       ]);
       for (const [index, result] of variantResults.entries()) {
         const classes = (top: ReturnType<typeof expectClassification>) => top.top5.map((entry) => [entry.classIndex, entry.label]);

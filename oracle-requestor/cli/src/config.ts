@@ -10,7 +10,9 @@ import { z } from "zod";
 import { ConfigError, type ConfigOf, describeSettings, envExampleLines, loadSettings, type Setting } from "@argus/protocol/config-fields";
 import { DEFAULT_DEPLOYMENT_FILE } from "@argus/escrow/deployment-file";
 import { PROVIDER_SETTINGS } from "@argus/provider-image/config";
-import { defaultModelsCacheDir } from "@argus/provider-image/models-dir";
+import type { EngineOptions } from "@argus/provider-image/engine";
+import { defaultModelsCacheDir, type ModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
+import { defaultReferencePhotosCacheDir, type ReferencePhotosDir, resolveReferencePhotosDir } from "@argus/provider-image/reference-set";
 
 export { ConfigError };
 
@@ -78,6 +80,7 @@ export const CLI_SETTINGS = {
     help: "its password (asked for on a terminal when unset)",
   },
   modelsDir: PROVIDER_SETTINGS.modelsDir,
+  referencePhotosDir: PROVIDER_SETTINGS.referencePhotosDir,
   manifestsDirs: PROVIDER_SETTINGS.manifestsDirs,
   modelsMirror: PROVIDER_SETTINGS.modelsMirror,
   maxImageBytes: PROVIDER_SETTINGS.maxImageBytes,
@@ -85,11 +88,27 @@ export const CLI_SETTINGS = {
   debug: PROVIDER_SETTINGS.debug,
 } as const satisfies Record<string, Setting>;
 
-export type CliSettings = ConfigOf<typeof CLI_SETTINGS> & { modelsCacheDir: string };
+export type CliSettings = ConfigOf<typeof CLI_SETTINGS> & { modelsCacheDir: string; referencePhotosCacheDir: string };
 
 /** The settings `env` gives; a ConfigError names every bad one. */
 export function loadCliSettings(env: Readonly<Record<string, string | undefined>>): CliSettings {
-  return { ...loadSettings(CLI_SETTINGS, { env }, "argus settings"), modelsCacheDir: defaultModelsCacheDir(env) };
+  return {
+    ...loadSettings(CLI_SETTINGS, { env }, "argus settings"),
+    modelsCacheDir: defaultModelsCacheDir(env),
+    referencePhotosCacheDir: defaultReferencePhotosCacheDir(env),
+  };
+}
+
+/** Where the commands that run a model find its files and the self-test's photos, and how they download missing ones. */
+export function engineFilesOf(
+  settings: CliSettings,
+  modelsDirFlag?: string,
+): Required<Pick<EngineOptions, "download">> & { modelsDir: ModelsDir; referencePhotosDir: ReferencePhotosDir } {
+  return {
+    modelsDir: resolveModelsDir(modelsDirFlag, settings.modelsDir, settings.modelsCacheDir),
+    referencePhotosDir: resolveReferencePhotosDir(settings.referencePhotosDir, settings.referencePhotosCacheDir),
+    download: settings.modelsMirror ? { mirror: settings.modelsMirror } : {},
+  };
 }
 
 /** The settings table (Markdown) the README shows. */

@@ -21,7 +21,7 @@ import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { manifestBytes, type ModelManifest, parseManifest } from "@argus/protocol/manifest";
 import type { InferenceResult } from "@argus/protocol/result";
 import { listManifests } from "@argus/provider-image/catalog";
-import { createEngine } from "@argus/provider-image/engine";
+import { createEngine, type EngineOptions } from "@argus/provider-image/engine";
 import type { CliContext } from "./context.ts";
 import { firstLine } from "./output.ts";
 
@@ -41,8 +41,8 @@ export class RecomputeError extends Error {
 }
 
 export interface RecomputeOptions {
-  /** Folder with the model files (checked by sha256); default: the engine's download cache. */
-  modelsDir?: string | undefined;
+  /** The model files (checked by sha256), the self-test's photos and the download mirror; default: the engine's download caches. */
+  files?: Pick<EngineOptions, "modelsDir" | "referencePhotosDir" | "download">;
   timeoutMs?: number;
 }
 
@@ -84,7 +84,7 @@ export async function recompute(
   const manifestsDir = await mkdtemp(join(tmpdir(), "argus-verify-"));
   try {
     await writeFile(join(manifestsDir, `${manifest.id}.json`), manifestBytes(manifest));
-    const engine = createEngine({ manifestsDirs: [manifestsDir], ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}) });
+    const engine = createEngine({ ...options.files, manifestsDirs: [manifestsDir] });
     const [recomputed] = await engine.run(manifest.id, [
       { requestId: recorded.requestId, imageCid: recorded.imageCid, image: { bytes: image } },
     ]);

@@ -1,27 +1,34 @@
 /**
- * `npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]`
+ * `npm run models:fetch -- [--models-dir DIR] [--reference-photos-dir DIR] [MODEL_ID...]`
  *
  * Fills a models folder with the pinned files of the given models (default: every
  * served model; a named one may also come from the not-served catalogue,
  * provider-image/catalog): files already there are verified by sha256, missing or wrong
  * ones are downloaded from their manifest URL (or ARGUS_MODELS_MIRROR) and verified
- * before they take their name. The Dockerfile bakes the models into the image with
- * this command; on a laptop it pre-fills the download cache.
+ * before they take their name. Then the same for the photos of the self-test every model
+ * passes before it is served (--reference-photos-dir, else ARGUS_REFERENCE_PHOTOS_DIR,
+ * else their cache). The Dockerfile bakes both into the image with this command; on a
+ * laptop it pre-fills the download caches.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { listManifests, loadManifest, withCatalog } from "../models/catalog.ts";
 import { optionalUserPath, parseCliArgs, runCli } from "./cli.ts";
 import { downloadPinnedFile, ModelIntegrityError, MODELS_MIRROR_ENV, pinnedFiles, sourceUrl } from "../models/model-files.ts";
 import { describeModelsDir } from "../models/models-dir.ts";
+import { ensureReferencePhotos } from "../models/reference-set.ts";
 import { engineOptions, loadProviderConfig } from "../config.ts";
 import { sha256OfFile } from "../models/sha256-file.ts";
 
-const USAGE = "usage: npm run models:fetch -- [--models-dir DIR] [MODEL_ID...]";
+const USAGE = "usage: npm run models:fetch -- [--models-dir DIR] [--reference-photos-dir DIR] [MODEL_ID...]";
 
 runCli(USAGE, async () => {
-  const { values, positionals } = parseCliArgs({ options: { "models-dir": { type: "string" } }, allowPositionals: true });
+  const { values, positionals } = parseCliArgs({
+    options: { "models-dir": { type: "string" }, "reference-photos-dir": { type: "string" } },
+    allowPositionals: true,
+  });
   const {
     modelsDir: dir,
+    referencePhotosDir,
     download,
     manifestsDirs,
   } = engineOptions(loadProviderConfig(process.env), optionalUserPath(values["models-dir"]));
@@ -59,4 +66,9 @@ runCli(USAGE, async () => {
       );
     }
   }
+
+  // This command fills the folder it is given, whichever it is: it is the one place that may.
+  const photosDir = optionalUserPath(values["reference-photos-dir"]) ?? referencePhotosDir.path;
+  const photos = await ensureReferencePhotos({ dir: { path: resolve(photosDir), origin: "cache" }, download });
+  process.stderr.write(`ok          ${photos.length} reference photos in ${photosDir}\n`);
 });

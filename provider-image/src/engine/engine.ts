@@ -21,6 +21,7 @@ import { type LoadedModel, loadModel } from "./loaded-model.ts";
 import { inferChunk, type SlotOutcome } from "./infer-chunk.ts";
 import { type DownloadOptions, ensureModelFiles } from "../models/model-files.ts";
 import { type ModelsDir, resolveModelsDir } from "../models/models-dir.ts";
+import { type ReferencePhotosDir, resolveReferencePhotosDir } from "../models/reference-set.ts";
 import { classifyOrDetect } from "./predictions.ts";
 import type { BatchDescription } from "@argus/protocol/batch";
 import { MAX_BATCH_SIZE } from "@argus/protocol/limits";
@@ -48,7 +49,9 @@ export interface EngineOptions {
   intraOpThreads?: number;
   /** How to compute int8 networks. Default: the fastest path that gives the reference's bits on this CPU. */
   int8Path?: Int8Path;
-  /** Where missing models are downloaded from, when the models folder is the cache. */
+  /** The self-test's photos; a string is taken as explicitly chosen. Default: their download cache under ~/.cache. */
+  referencePhotosDir?: string | ReferencePhotosDir;
+  /** Where missing models (and reference photos) are downloaded from, when their folder is the cache. */
   download?: DownloadOptions;
 }
 
@@ -87,13 +90,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxChunk: MAX_BATCH_SIZE,
   };
   const download = options.download ?? {};
+  const referencePhotos = {
+    dir:
+      typeof options.referencePhotosDir === "string"
+        ? resolveReferencePhotosDir(options.referencePhotosDir)
+        : (options.referencePhotosDir ?? resolveReferencePhotosDir(undefined)),
+    download,
+  };
 
   const manifest = (modelId: string) => loadManifest(modelId, manifestsDirs);
 
   const load = async (modelId: string) => {
     const modelManifest = await manifest(modelId);
     await ensureModelFiles(modelManifest, modelsDir, download);
-    return loadModel(modelManifest, modelsDir.path, { intraOpThreads: options.intraOpThreads, int8Path: options.int8Path });
+    return loadModel(modelManifest, modelsDir.path, {
+      intraOpThreads: options.intraOpThreads,
+      int8Path: options.int8Path,
+      referencePhotos,
+    });
   };
 
   const run = async (modelId: string, requests: readonly ImageRequest[]) => {

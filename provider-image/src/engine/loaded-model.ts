@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { InferenceSession } from "onnxruntime-node";
 import { fastestExactPath, type InferencePath, type Int8Path, int8Graph } from "./inference-path.ts";
 import { ModelIntegrityError } from "../models/model-files.ts";
+import type { ReferencePhotosSource } from "../models/reference-set.ts";
 import { canonicalJson } from "@argus/protocol/canonical-json";
 import { resultCidForBytes } from "@argus/protocol/cid";
 import { manifestBytes, type ModelManifest, parseLabels } from "@argus/protocol/manifest";
@@ -67,12 +68,17 @@ export interface SessionOptions {
 
 const cache = new Map<string, Promise<ServableModel>>();
 
+export interface LoadOptions extends SessionOptions {
+  /** The photos of the self-test every model passes before it is served. */
+  referencePhotos: ReferencePhotosSource;
+}
+
 /**
- * The model, verified and loaded, once it has passed its self-test on the bundled
- * reference set (self-test.ts); a model that fails it is refused with
- * SelfTestFailedError, which names the photos it got wrong.
+ * The model, verified and loaded, once it has passed its self-test on the reference
+ * photos (self-test.ts); a model that fails it is refused with SelfTestFailedError,
+ * which names the photos it got wrong.
  */
-export function loadModel(manifest: ModelManifest, modelsDir: string, options: SessionOptions = {}): Promise<ServableModel> {
+export function loadModel(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
   // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
   const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? "all"}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
@@ -84,9 +90,9 @@ export function loadModel(manifest: ModelManifest, modelsDir: string, options: S
   return loading;
 }
 
-async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: SessionOptions): Promise<ServableModel> {
+async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
   const model = await loadModelUntested(manifest, modelsDir, options);
-  const report = await runSelfTest(model);
+  const report = await runSelfTest(model, options.referencePhotos);
   if (!report.passed) {
     await model.session.release();
     throw new SelfTestFailedError(report);

@@ -2,7 +2,7 @@
  * The self-test a model passes before it goes live. A wrong preprocessing line (BGR for
  * RGB, a missing /255, logits taken for probabilities) does not fail loudly: the model
  * answers confident nonsense. So before a model is registered (`argus models add`) or
- * served (every load by the engine), it runs on the bundled reference set
+ * served (every load by the engine), it runs on the reference photos
  * (models/reference-set.ts) through exactly the pipeline requests take, and counts what
  * it gets right; fewer than the manifest's `selfTest.minimumCorrect` refuses it, and so
  * does a classifier output that is not what the manifest says it is (probabilities that
@@ -12,7 +12,7 @@ import { MAX_BATCH_SIZE } from "@argus/protocol/limits";
 import type { ReferenceSet } from "@argus/protocol/manifest";
 import type { ClassScore, Detection } from "@argus/protocol/result";
 import { DEFAULT_IMAGE_LIMITS } from "../image/image-limits.ts";
-import { type LoadedPhoto, photosOf, type ReferenceBox, referencePhotos } from "../models/reference-set.ts";
+import { type LoadedPhoto, photosOf, type ReferenceBox, type ReferencePhotosSource, referencePhotos } from "../models/reference-set.ts";
 import { outputKindProblem } from "./classify.ts";
 import { defaultDecodeConcurrency } from "./concurrency.ts";
 import { inferChunk } from "./infer-chunk.ts";
@@ -56,10 +56,10 @@ export class SelfTestFailedError extends Error {
   }
 }
 
-export async function runSelfTest(model: LoadedModel): Promise<SelfTestReport> {
+export async function runSelfTest(model: LoadedModel, referencePhotosSource: ReferencePhotosSource): Promise<SelfTestReport> {
   const { manifest } = model;
   const { referenceSet, minimumCorrect } = manifest.selfTest;
-  const photos = photosOf(await referencePhotos(), referenceSet);
+  const photos = photosOf(await referencePhotos(referencePhotosSource), referenceSet);
   const items: SelfTestItem[] = [];
   const problems = new Set<string>();
   if (referenceSet === "imagenet-photos-v1" && model.labels.length !== IMAGENET_CLASSES) {

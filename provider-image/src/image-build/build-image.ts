@@ -18,6 +18,7 @@ import { APP_DIR, IMAGE_ENTRYPOINT, IMAGE_ENV, IMAGE_VOLUMES } from "./image-con
 import { imageInputsKey } from "./image-inputs.ts";
 import { makeSquashfs } from "./squashfs.ts";
 import { stageApp } from "./stage-app.ts";
+import type { ReferencePhotosSource } from "../models/reference-set.ts";
 
 const run = promisify(execFile);
 
@@ -32,6 +33,8 @@ export const BUILD_TOOLS: Readonly<Record<string, string>> = {
 export interface BuildImageOptions {
   repoRoot: string;
   modelsDir: string;
+  /** The self-test's photos, copied into the image (downloaded first when the folder is their cache). */
+  referencePhotos: ReferencePhotosSource;
   outputDir: string;
   refreshLock?: boolean;
   debianMirror?: string | undefined;
@@ -128,7 +131,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
     await mkdir(rootDir);
     await run("tar", ["-xpf", rootfsTar, "--numeric-owner", "-C", rootDir]);
     log(`staging the app (Node ${nodeVersion.trim()}, models from ${options.modelsDir})…`);
-    await stageApp({ repoRoot: options.repoRoot, rootDir, nodeBinary, modelsDir: options.modelsDir });
+    await stageApp({
+      repoRoot: options.repoRoot,
+      rootDir,
+      nodeBinary,
+      modelsDir: options.modelsDir,
+      referencePhotos: options.referencePhotos,
+    });
 
     const partial = join(options.outputDir, "argus-provider.gvmi.partial");
     log("mksquashfs (lzo)…");

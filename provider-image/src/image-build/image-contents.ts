@@ -11,7 +11,11 @@ export const APP_DIR = "/app";
 /** Node from the npm `node` package's binary (node_modules/node/bin/node), at Docker's node image path. */
 export const NODE_PATH_IN_IMAGE = "/usr/local/bin/node";
 
-/** The engine's sources, manifests, self-test photos and the protocol it imports, relative to the repository root. */
+/**
+ * The engine's sources, manifests, the reference set's description and licences (its
+ * photos are copied in from their folder: REFERENCE_PHOTOS_DIR_IN_IMAGE) and the
+ * protocol it imports, relative to the repository root.
+ */
 export const APP_SOURCES: readonly string[] = [
   "provider-image/package.json",
   "provider-image/src",
@@ -29,6 +33,9 @@ export const ENGINE_PACKAGE_DIR = "provider-image";
 
 /** Models: the manifests' pinned files, copied (and checked by sha256) into this folder. */
 export const MODELS_DIR_IN_IMAGE = `${APP_DIR}/models`;
+
+/** The self-test's photos, copied (and checked by sha256) into this folder. */
+export const REFERENCE_PHOTOS_DIR_IN_IMAGE = `${APP_DIR}/reference-photos`;
 
 /**
  * Files dropped from node_modules: tests and source maps are dead weight, and
@@ -69,6 +76,7 @@ export const IMAGE_ENV: readonly string[] = [
   // about half the CPU time, and the resident engine's client is most of a warm chunk's.
   "NODE_COMPILE_CACHE=/tmp/node-compile-cache",
   `ARGUS_MODELS_DIR=${MODELS_DIR_IN_IMAGE}`,
+  `ARGUS_REFERENCE_PHOTOS_DIR=${REFERENCE_PHOTOS_DIR_IN_IMAGE}`,
   "ARGUS_INPUT_DIR=/golem/input",
   "ARGUS_OUTPUT_DIR=/golem/output",
 ];

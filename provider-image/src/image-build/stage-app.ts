@@ -1,12 +1,13 @@
 /**
  * Fills a staged root filesystem with what image-contents.ts lists: Node, the engine's
  * production node_modules (without tests, source maps and foreign binaries), the engine
- * and protocol sources, the manifests and the verified model files.
+ * and protocol sources, the manifests, the verified model files and the self-test's photos.
  */
 import { chmod, copyFile, cp, mkdir, symlink } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { listManifests } from "../models/catalog.ts";
 import { pinnedFiles } from "../models/model-files.ts";
+import { ensureReferencePhotos, type ReferencePhotosSource } from "../models/reference-set.ts";
 import { sha256OfFile } from "../models/sha256-file.ts";
 import {
   APP_DIR,
@@ -17,6 +18,7 @@ import {
   IMAGE_VOLUMES,
   MODELS_DIR_IN_IMAGE,
   NODE_PATH_IN_IMAGE,
+  REFERENCE_PHOTOS_DIR_IN_IMAGE,
 } from "./image-contents.ts";
 import { productionTree } from "./production-tree.ts";
 
@@ -25,6 +27,7 @@ export interface StageOptions {
   rootDir: string;
   nodeBinary: string;
   modelsDir: string;
+  referencePhotos: ReferencePhotosSource;
 }
 
 export async function stageApp(options: StageOptions): Promise<void> {
@@ -66,6 +69,11 @@ export async function stageApp(options: StageOptions): Promise<void> {
         );
       await copyFile(source, join(models, pinned.file));
     }
+
+  // Checked by sha256 as they are read; the engine in the image checks them again before each self-test.
+  const photos = inImage(REFERENCE_PHOTOS_DIR_IN_IMAGE);
+  await mkdir(photos, { recursive: true });
+  for (const source of await ensureReferencePhotos(options.referencePhotos)) await copyFile(source, join(photos, basename(source)));
 
   for (const volume of IMAGE_VOLUMES) await mkdir(inImage(volume), { recursive: true });
 }

@@ -31,8 +31,13 @@ export function resolveModelsDir(
 
 /** `$XDG_CACHE_HOME/argus/models`, else `$HOME/.cache/argus/models`, from the variables given. */
 export function defaultModelsCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return argusCacheDir(env, "models");
+}
+
+/** `$XDG_CACHE_HOME/argus/<name>`, else `$HOME/.cache/argus/<name>`, from the variables given. */
+export function argusCacheDir(env: Readonly<Record<string, string | undefined>>, name: string): string {
   const cacheHome = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
-  return join(resolve(cacheHome), "argus", "models");
+  return join(resolve(cacheHome), "argus", name);
 }
 
 export function describeModelsDir(dir: ModelsDir): string {

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { runArgus } from "@argus/cli/main";
-import { REPO_ROOT } from "../../support/shared.ts";
+import { REPO_ROOT, withoutArgusSettings } from "../../support/shared.ts";
 
 export interface ArgusRun {
   code: number;
@@ -33,10 +33,7 @@ function run(code: number, stdout: string, stderr: string): ArgusRun {
 
 /** The environment without the caller's ARGUS_* settings (they would leak into what is tested). */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"),
-  );
-  return { ...base, CI: "1", ...extra };
+  return { ...withoutArgusSettings(), CI: "1", ...extra };
 }
 
 export async function argus(args: string[], env: NodeJS.ProcessEnv): Promise<ArgusRun> {

@@ -13,7 +13,7 @@ import { startGolemDevnet } from "@argus/golem-devnet/devnet";
 import { stderrLog } from "@argus/golem-devnet/log";
 import { SANDBOX_TOOLS } from "@argus/golem-devnet/create-exe-unit";
 import { BUILD_TOOLS, buildImage, missingTools } from "@argus/provider-image/build-image";
-import { REPO_ROOT, SHARED_DIR, SHARED_MODELS_DIR } from "../../support/shared.ts";
+import { REPO_ROOT, SHARED_DIR, SHARED_MODELS_DIR, SHARED_REFERENCE_PHOTOS } from "../../support/shared.ts";
 import { IMAGE_FILE, SHARED_WORK_ROOT } from "./provider-image-fixture.ts";
 
 export const PRICES = { start: 0.01, envPerHour: 0.36, cpuPerHour: 0.72 };
@@ -58,6 +58,7 @@ export async function ensureProviderImage(context: Mocha.Context): Promise<void>
   building ??= buildImage({
     repoRoot: REPO_ROOT,
     modelsDir: SHARED_MODELS_DIR,
+    referencePhotos: SHARED_REFERENCE_PHOTOS,
     outputDir: join(REPO_ROOT, "provider-image/dist"),
     log: () => {},
   });

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { OracleConfig } from "@argus/oracle/config";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
-import { REPO_ROOT } from "../../support/shared.ts";
+import { REPO_ROOT, withoutArgusSettings } from "../../support/shared.ts";
 
 export const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
 
@@ -40,9 +40,7 @@ export async function spawnOracle(
     configFile,
     JSON.stringify(config, (_, value) => (typeof value === "bigint" ? value.toString() : value)),
   );
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("ARGUS_") || name === "ARGUS_SHARED_DIR"),
-  );
+  const env = withoutArgusSettings();
   const child = spawn(process.execPath, [...(options.nodeFlags ?? ORACLE_NODE_FLAGS), ORACLE_MAIN], {
     cwd: REPO_ROOT,
     env: { ...env, ...options.env, ARGUS_ORACLE_CONFIG: configFile },

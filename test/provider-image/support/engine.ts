@@ -12,7 +12,7 @@ import { expect } from "chai";
 import sharp from "sharp";
 import { createEngine, type Engine, type EngineOptions, type ImageRequest } from "@argus/provider-image/engine";
 import type { ClassificationResult, DetectionResult, ErrorCode, ErrorResult, InferenceResult } from "@argus/protocol/result";
-import { SHARED_MODELS_DIR, sharedImage } from "../../support/shared.ts";
+import { SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../../support/shared.ts";
 
 export const MOBILENET = "mobilenetv2-12-int8";
 export const SQUEEZENET = "squeezenet1.1-fp16";
@@ -22,7 +22,7 @@ export const FASTESTDET = "fastestdet-coco80";
 export const SOME_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
 
 export function sharedEngine(options: EngineOptions = {}): Engine {
-  return createEngine({ modelsDir: SHARED_MODELS_DIR, ...options });
+  return createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR, ...options });
 }
 
 export function readSharedImage(name: string): Promise<Buffer> {
@@ -108,9 +108,9 @@ export async function animatedGif(frames: readonly Uint8Array[], size = 256): Pr
 }
 
 /**
- * A local stand-in for raw.githubusercontent.com: serves the shared model files by
- * name (as ARGUS_MODELS_MIRROR expects), records the paths asked for, and can be told
- * to answer with other bytes.
+ * A local stand-in for raw.githubusercontent.com: serves the shared model files and
+ * photos by name (as ARGUS_MODELS_MIRROR expects), records the paths asked for, and can
+ * be told to answer with other bytes.
  */
 export interface ModelsMirror {
   url: string;
@@ -125,7 +125,9 @@ export async function startModelsMirror(): Promise<ModelsMirror> {
   const server = createServer(async (request, response) => {
     mirror.requests.push(request.url ?? "");
     const name = decodeURIComponent((request.url ?? "/").slice(1)).replace(/[/\\]/g, "");
-    const bytes = mirror.tampered ?? (await readFile(join(SHARED_MODELS_DIR, name)).catch(() => undefined));
+    const bytes =
+      mirror.tampered ??
+      (await readFile(join(SHARED_MODELS_DIR, name)).catch(() => readFile(join(SHARED_IMAGES_DIR, name)).catch(() => undefined)));
     if (bytes === undefined) response.writeHead(404).end("not found");
     else response.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
   });

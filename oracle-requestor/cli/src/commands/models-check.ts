@@ -10,11 +10,10 @@ import { resolve } from "node:path";
 import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
 import { defaultManifestsDirs, loadManifest, withCatalog } from "@argus/provider-image/catalog";
 import { checkModel } from "@argus/provider-image/check-model";
-import { resolveModelsDir } from "@argus/provider-image/models-dir";
 import type { SelfTestReport } from "@argus/provider-image/self-test";
 import { parseCommand, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
-import type { CliSettings } from "../config.ts";
+import { type CliSettings, engineFilesOf } from "../config.ts";
 import { Output } from "../output.ts";
 
 const USAGE = `usage: argus models check <model id | manifest.json> [--onnx <file>] [--record] [--json]
@@ -57,13 +56,9 @@ export const modelsCheckCommand: Command = {
   },
 };
 
-/** The self-test with the CLI's models folder and download mirror. */
+/** The self-test with the CLI's models folder, reference photos and download mirror. */
 export function checkModelWithSettings(manifest: ModelManifest, settings: CliSettings, onnx?: string): Promise<SelfTestReport> {
-  return checkModel(manifest, {
-    modelsDir: resolveModelsDir(undefined, settings.modelsDir, settings.modelsCacheDir),
-    weightsPath: onnx === undefined ? undefined : resolve(onnx),
-    download: settings.modelsMirror ? { mirror: settings.modelsMirror } : {},
-  });
+  return checkModel(manifest, { ...engineFilesOf(settings), weightsPath: onnx === undefined ? undefined : resolve(onnx) });
 }
 
 /** The report as a table for people: a verdict, then one line per item. */

@@ -13,13 +13,14 @@ import { type Hex, keccak256, parseEventLogs, toHex, zeroAddress } from "viem";
 import { manifestBytes, type ModelManifest, parseManifest } from "@argus/protocol/manifest";
 import { readImageRecord, verifyImageRecord } from "@argus/provider-image/build-output";
 import { sha256OfFile } from "@argus/provider-image/sha256-file";
-import { describeModelsDir, resolveModelsDir } from "@argus/provider-image/models-dir";
+import { describeModelsDir } from "@argus/provider-image/models-dir";
 import { DEFAULT_MODEL_TERMS, isModelOperator, modelConfig, providerImageHashWord } from "@argus/escrow/model-registration";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { listModels } from "@argus/escrow/escrow-reads";
 import { pinResult } from "@argus/ipfs-node/client";
 import { noPositionals, parseAddress, parseAmount, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
+import { engineFilesOf } from "../config.ts";
 import { openContext } from "../context.ts";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
 import { currencyOf } from "../escrow-reads.ts";
@@ -220,7 +221,7 @@ export const modelsAddCommand: Command = {
       await ctx.client.waitForTransactionReceipt({ hash: added });
     }
 
-    const modelsDir = resolveModelsDir(undefined, settings.modelsDir, settings.modelsCacheDir);
+    const { modelsDir } = engineFilesOf(settings);
     if (out.json) {
       out.data({
         modelId,

@@ -7,6 +7,7 @@
  */
 import { parseCommand, parseRequestId, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
+import { engineFilesOf } from "../config.ts";
 import { openContext } from "../context.ts";
 import { Output } from "../output.ts";
 import { recompute } from "../recompute.ts";
@@ -23,7 +24,7 @@ agree with the posted summary. This proves storage integrity, not that the model
                         the weights by the manifest's sha256 (models folder), the image by
                         its CID; then compare (top-5 classes exact, scores within 1e-4;
                         boxes IoU >= 0.9) and report match or mismatch with the differences
-  --models-dir <dir>    folder with the model files (default: the engine's download cache)
+  --models-dir <dir>    folder with the model files (default: ARGUS_MODELS_DIR, else the download cache)
   --timeout <duration>  give up fetching from IPFS after this long (default 20s)
   --json                print one JSON object instead of text
 
@@ -65,7 +66,8 @@ export const verifyCommand: Command = {
       return EXIT.ok;
     }
     out.spin(`recomputing request ${requestId} with ${status.result.modelId}…`);
-    const recomputation = await recompute(ctx, status.result, loaded.model, { modelsDir: values["models-dir"], timeoutMs });
+    const files = engineFilesOf(settings, values["models-dir"]);
+    const recomputation = await recompute(ctx, status.result, loaded.model, { files, timeoutMs });
     out.done();
     const verdict = recomputation.match ? "match" : "mismatch";
     if (out.json) {
