@@ -90,9 +90,9 @@ describe("oracle configuration", () => {
     await writeFile(file, JSON.stringify({ golem: { paymentNetwork: "holesky", poolSize: 1, colour: "red" } }));
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /golem\.paymentNetwork \(.*oracle\.json\): holesky is shut down/);
     expect(() => loadConfig({}, {}, file)).to.throw(ConfigError, /unknown fields? golem\.colour/);
-    expect(() => loadConfig({ ARGUS_GOLEM_BUDGET_GLM: "2" })).to.throw(
+    expect(() => loadConfig({ ARGUS_GOLEM_BUDGET_GLM: "0.5" })).to.throw(
       ConfigError,
-      /golem\.budgetGlm \(ARGUS_GOLEM_BUDGET_GLM\): 2 GLM cannot pay one agreement/,
+      /golem\.budgetGlm \(ARGUS_GOLEM_BUDGET_GLM\): 0\.5 GLM cannot pay one agreement/,
     );
   });
 

@@ -419,7 +419,7 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     });
 
     it("renews the allocation when what remains could not pay one more agreement", async function () {
-      // One agreement can cost 0.02 + 0.1 h × (0.1 + 0.2 × 2) = 0.07 GLM; the crashing provider's invoice leaves 0.06.
+      // One agreement can cost 0.02 + 0.1 h × (0.1 + 0.1 × 4 threads) = 0.07 GLM; the crashing provider's invoice leaves 0.06.
       const { golem, executor, attempts, allocations, logs } = await start(
         [{ name: "crashing", fault: "crash", invoiceGlm: "0.02" }, { name: "healthy" }],
         {
@@ -427,7 +427,8 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
           rentHours: 0.1,
           maxStartPriceGlm: 0.02,
           maxEnvPerHourGlm: 0.1,
-          maxCpuPerHourGlm: 0.2,
+          maxCpuPerHourGlm: 0.1,
+          maxCpuThreads: 4,
         },
       );
       const first = await executor.run(await chunk(["glow_dog_207.png"]));
@@ -543,9 +544,18 @@ describe("Golem executor configuration", function () {
   });
 
   it("refuses a budget that cannot pay one agreement and an allocation shorter than its renewal lead", function () {
-    expect(() => loadGolemConfig({ budgetGlm: 2 }, {})).to.throw(
+    // 0.05 start + 1 h × (0.05 environment + 0.1 CPU × 8 threads): the defaults' worst case.
+    expect(() => loadGolemConfig({ budgetGlm: 0.5 }, {})).to.throw(
       GolemConfigError,
-      /budgetGlm \(value\): 2 GLM cannot pay one agreement at the price limits \(3 GLM/,
+      /budgetGlm \(value\): 0\.5 GLM cannot pay one agreement at the price limits \(0\.9 GLM/,
+    );
+    expect(() => loadGolemConfig({ minCpuThreads: 16 }, {})).to.throw(GolemConfigError, /maxCpuThreads.*at least minCpuThreads/);
+    expect(
+      loadGolemConfig({}, { ARGUS_GOLEM_ALLOWED_PROVIDERS: "0xAbCdEf0123456789abcdef0123456789ABCDEF01, " }).allowedProviders,
+    ).to.deep.equal(["0xabcdef0123456789abcdef0123456789abcdef01"]);
+    expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOWED_PROVIDERS: "provider-1" })).to.throw(
+      GolemConfigError,
+      /allowedProviders.*0x and 40 hex/,
     );
     expect(() => loadGolemConfig({}, { ARGUS_GOLEM_ALLOCATION_HOURS: "1.5" })).to.throw(
       GolemConfigError,
@@ -567,7 +577,9 @@ describe("Golem executor configuration", function () {
     for (const [, , key, value] of rows) {
       const fallback = defaults[key!.slice(1, -1)];
       expect(value, key).to.equal(
-        fallback === undefined ? value?.match(/^—.*/)?.[0] : `\`${Array.isArray(fallback) ? fallback.join(" ") : String(fallback)}\``,
+        fallback === undefined || (Array.isArray(fallback) && fallback.length === 0)
+          ? value?.match(/^—.*/)?.[0]
+          : `\`${Array.isArray(fallback) ? fallback.join(" ") : String(fallback)}\``,
       );
     }
   });

@@ -19,7 +19,7 @@ export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-imag
 
 const HOUR_MS = 3_600_000;
 
-type AgreementLimits = Record<"maxStartPriceGlm" | "maxEnvPerHourGlm" | "maxCpuPerHourGlm" | "minCpuThreads" | "rentHours", number>;
+type AgreementLimits = Record<"maxStartPriceGlm" | "maxEnvPerHourGlm" | "maxCpuPerHourGlm" | "maxCpuThreads" | "rentHours", number>;
 type RenewalTimes = Record<
   "rentHours" | "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "finalizeTimeoutMs",
   number
@@ -27,11 +27,12 @@ type RenewalTimes = Record<
 
 /**
  * The most one agreement can cost at the price limits: the start price, then environment
- * and CPU for `rentHours` (CPU counted at `minCpuThreads`, as golem-js estimates budgets).
- * An allocation with less than this left is replaced before the next chunk.
+ * and CPU for `rentHours`, CPU on `maxCpuThreads` (a VM is billed for every thread its
+ * provider offers, and no offer with more is taken: spending.ts). An allocation with
+ * less than this left is replaced before the next chunk.
  */
 export function maxAgreementCostGlm(config: AgreementLimits): number {
-  const glm = config.maxStartPriceGlm + config.rentHours * (config.maxEnvPerHourGlm + config.maxCpuPerHourGlm * config.minCpuThreads);
+  const glm = config.maxStartPriceGlm + config.rentHours * (config.maxEnvPerHourGlm + config.maxCpuPerHourGlm * config.maxCpuThreads);
   return Number(glm.toFixed(9)); // so that 0.02 + 0.1 × 0.5 reads 0.07 in messages and logs
 }
 
@@ -112,11 +113,22 @@ export const GolemConfigSchema = z
      */
     imageUrl: optionalText,
     minCpuThreads: count(1, 256).default(2),
+    /** A VM gets, and is billed for, every thread its provider offers: offers with more are not taken. */
+    maxCpuThreads: count(1, 256).default(8),
     minMemGib: positive.default(2),
     minStorageGib: positive.default(4),
-    maxStartPriceGlm: z.coerce.number().min(0).default(0.5),
-    maxCpuPerHourGlm: z.coerce.number().min(0).default(1),
-    maxEnvPerHourGlm: z.coerce.number().min(0).default(0.5),
+    // Price limits a few times golemsp's default preset (0.025 GLM per thread-hour, 0.005 GLM
+    // per hour, no start fee: golemfactory/golem-docs providers/configuration/general.md),
+    // which most mainnet providers keep; golem-js's own defaults (1, 0.5, 0.5) are 10–100× that.
+    maxStartPriceGlm: z.coerce.number().min(0).default(0.05),
+    maxCpuPerHourGlm: z.coerce.number().min(0).default(0.1),
+    maxEnvPerHourGlm: z.coerce.number().min(0).default(0.05),
+    /** Provider ids (0x…) the executor may rent from; empty: any provider within the limits. */
+    allowedProviders: z
+      .union([z.string().transform((text) => text.split(/[\s,]+/)), z.array(z.string())])
+      .transform((ids) => ids.map((id) => id.trim().toLowerCase()).filter((id) => id !== ""))
+      .pipe(z.array(z.string().regex(/^0x[0-9a-f]{40}$/, "a provider id is 0x and 40 hex digits")))
+      .default([]),
     /** Longest an agreement (one provider, reused across chunks) lasts. */
     // Below 6 min a demand would expire inside the 5 min providers refuse (see demandRefreshMs).
     rentHours: z.coerce
@@ -167,12 +179,16 @@ export const GolemConfigSchema = z
   .refine((config) => config.maxStartPriceGlm + config.maxCpuPerHourGlm + config.maxEnvPerHourGlm > 0, {
     message: "at least one price limit must be above 0",
   })
+  .refine((config) => config.maxCpuThreads >= config.minCpuThreads, {
+    path: ["maxCpuThreads"],
+    message: "maxCpuThreads must be at least minCpuThreads",
+  })
   // Otherwise every fresh allocation would already count as spent or ending, and each chunk would replace it.
   .refine((config) => config.budgetGlm >= maxAgreementCostGlm(config), {
     path: ["budgetGlm"],
     error: (issue) => {
       const config = issue.input as AgreementLimits & { budgetGlm: number };
-      return `${config.budgetGlm} GLM cannot pay one agreement at the price limits (${maxAgreementCostGlm(config)} GLM: start price + rentHours × (environment + CPU × minCpuThreads per hour)); raise it or lower the limits`;
+      return `${config.budgetGlm} GLM cannot pay one agreement at the price limits (${maxAgreementCostGlm(config)} GLM: start price + rentHours × (environment + CPU × maxCpuThreads per hour)); raise it or lower the limits`;
     },
   })
   .refine((config) => config.allocationHours * HOUR_MS > renewalLeadMs(config), {
@@ -197,11 +213,13 @@ export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string
   imageTag: "ARGUS_GOLEM_IMAGE_TAG",
   imageUrl: "ARGUS_GOLEM_IMAGE_URL",
   minCpuThreads: "ARGUS_GOLEM_MIN_CPU_THREADS",
+  maxCpuThreads: "ARGUS_GOLEM_MAX_CPU_THREADS",
   minMemGib: "ARGUS_GOLEM_MIN_MEM_GIB",
   minStorageGib: "ARGUS_GOLEM_MIN_STORAGE_GIB",
   maxStartPriceGlm: "ARGUS_GOLEM_MAX_START_PRICE",
   maxCpuPerHourGlm: "ARGUS_GOLEM_MAX_CPU_PER_HOUR",
   maxEnvPerHourGlm: "ARGUS_GOLEM_MAX_ENV_PER_HOUR",
+  allowedProviders: "ARGUS_GOLEM_ALLOWED_PROVIDERS",
   rentHours: "ARGUS_GOLEM_RENT_HOURS",
   poolSize: "ARGUS_GOLEM_POOL_SIZE",
   acquireTimeoutMs: "ARGUS_GOLEM_ACQUIRE_TIMEOUT_MS",
@@ -228,11 +246,13 @@ export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, strin
   imageTag: "registry tag, the last fallback (e.g. <user>/argus-provider:0.1.0)",
   imageUrl: "download URL of the .gvmi instead of the Golem registry; {hash} is replaced by the image hash",
   minCpuThreads: "minimum CPU threads of a provider",
+  maxCpuThreads: "maximum CPU threads of a provider: a VM is billed for every thread offered, so larger offers are not taken",
   minMemGib: "minimum memory (GiB)",
   minStorageGib: "minimum disk (GiB)",
   maxStartPriceGlm: "highest start price accepted (GLM)",
   maxCpuPerHourGlm: "highest CPU price per thread-hour (GLM)",
   maxEnvPerHourGlm: "highest environment price per hour (GLM)",
+  allowedProviders: "provider ids (0x…, comma-separated) to rent from, e.g. ones vetted on polygon; empty: any provider within the limits",
   rentHours: "longest an agreement lasts (hours)",
   poolSize: "providers rented at once per image = chunks run at once (cross-checks need 3: two to compare, a third to decide)",
   acquireTimeoutMs: "longest wait for a provider before the chunk fails",

@@ -1,7 +1,8 @@
 /**
  * The rental pools of one allocation period: one per provider image, created on first
  * use, at most `poolSize` providers each, with the configured CPU/memory/storage minimums
- * and price limits. A provider that failed is destroyed (never released back to its
+ * and the spending bounds of spending.ts (offers within the limits, the cheapest first,
+ * no debit note or invoice above what its agreement can cost). A provider that failed is destroyed (never released back to its
  * pool); one that answered correctly is released for the next chunk.
  *
  * A pool's demand carries a fixed expiration (`rentHours` after it was built), after
@@ -19,6 +20,7 @@ import type { OfferStream } from "./offer-stream.ts";
 import { keepOffersFlowing } from "./offer-stream.ts";
 import { PendingWork } from "./promises.ts";
 import type { ProviderBans } from "./provider-bans.ts";
+import { cheapestOffer, offerRefusal, paymentGuard } from "./spending.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger, providerRef } from "./reporting.ts";
 
@@ -201,18 +203,22 @@ export class ImagePools {
     const proposals = new DraftOfferProposalPool({
       logger: golemLogger(logger, "golem-js:proposal-pool"),
       validateOfferProposal: offerFilter,
+      selectOfferProposal: cheapestOffer(settings.rentHours),
     });
     const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
     const offers = keepOffersFlowing({
       glm,
       proposals,
       demandSpecification,
-      // The linear price limits as golem-js applies them, then the executor's filter.
+      // The spending bounds (prices, threads, worst case, allow-list), then the bans.
       accept: (proposal) => {
-        const { start, cpuSec, envSec } = proposal.pricing;
-        const withinPrices =
-          start <= settings.maxStartPriceGlm && cpuSec <= settings.maxCpuPerHourGlm / 3600 && envSec <= settings.maxEnvPerHourGlm / 3600;
-        return withinPrices && offerFilter(proposal);
+        const refusal = offerRefusal(proposal, settings);
+        if (refusal !== undefined) {
+          notePricing(ledger, proposal);
+          logger.debug({ provider: proposal.provider.id, name: proposal.provider.name, image: image.key }, `offer not taken: ${refusal}`);
+          return false;
+        }
+        return offerFilter(proposal);
       },
       logger,
       image: image.key,
@@ -227,6 +233,7 @@ export class ImagePools {
       // A number would be the pool's minimum (and 100 its maximum); the pool grows on demand.
       poolSize: { min: 0, max: settings.poolSize },
       agreementOptions: { expirationSec: settings.rentHours * 3600 },
+      resourceRentalOptions: { payment: paymentGuard({ rentHours: settings.rentHours, bans, logger }) },
     });
     rentals.events.on("created", ({ agreement }) => {
       ledger.noteAgreement(agreement.id, providerRef(agreement.provider));
