@@ -1,11 +1,14 @@
 /**
  * Payments between golem-js and the devnet's providers: debit notes at the negotiated
  * interval accepted in time, a provider ending the agreement when one is not, invoices
- * equal to the activities' usage × the agreed prices and paid from the allocation, and
- * allocations that refuse spending when short, released or expired.
+ * equal to the activities' usage × the agreed prices and paid from the allocation, an
+ * overcharging provider's invoice rejected, and allocations that refuse spending when
+ * short, released or expired.
  */
 import { expect } from "chai";
-import { ensureProviderImage, eventually, type Harness, order, startHarness } from "./support/yagna-harness.ts";
+import { formatAmount } from "@argus/golem-devnet/decimal";
+import { activityCost, paymentTerms } from "@argus/golem-devnet/provider-billing";
+import { ensureProviderImage, eventually, type Harness, order, providerSpecs, startHarness } from "./support/yagna-harness.ts";
 
 describe("golem-devnet yagna: debit notes, invoices and allocations", function () {
   this.timeout(180_000);
@@ -100,6 +103,76 @@ describe("golem-devnet yagna: debit notes, invoices and allocations", function (
     );
     expect(devnet.view.allocations()[0]!.spentAmount).to.equal(invoice.amount);
     await rental.stopAndFinalize(10_000);
+    expect(devnet.violations()).to.deep.equal([]);
+  });
+
+  it("an overcharging provider bills 3× the agreed prices; its invoice rejected through the payment API stays REJECTED", async function () {
+    harness = await startHarness({ providers: providerSpecs(1) });
+    const { glm, devnet, hash } = harness;
+    const faults = (body: unknown) => api("/devnet/providers/test-provider-1/faults", { method: "PUT", body: JSON.stringify(body) });
+    expect(await faults({ overchargeFactor: 0.5 })).to.deep.equal({
+      status: 400,
+      body: { message: "overchargeFactor must be a number ≥ 1" },
+    });
+    expect((await faults({ overchargeFactor: 3 })).body).to.deep.include({ faults: { overchargeFactor: 3 } });
+    expect(devnet.network.providers.all()[0]!.exeUnitFaults()).to.deep.equal({}); // a billing fault, not the exe-unit's
+
+    // golem-js declines both documents through its filters, as a requestor checking amounts would
+    const rental = await glm.oneOf({ order: order(hash, 0.5, { payment: { debitNoteFilter: () => false, invoiceFilter: () => false } }) });
+    await rental.getExeUnit();
+    const terms = paymentTerms(devnet.network.agreements.get(rental.agreement.id).offer.properties);
+    const notes = () => [...devnet.network.payments.documents.debitNotes.values()];
+    devnet.advanceClock(120);
+    const [note] = await eventually(() => notes().length === 1 && notes(), 5_000, "the first debit note");
+    const cost = activityCost(terms, note!.usageCounterVector);
+    expect(cost > 0n).to.equal(true);
+    expect(note!.totalAmountDue).to.equal(3n * cost);
+
+    // yagna cannot reject a debit note (501, golem-js does not try): it stays RECEIVED, unpaid
+    const rejectNote = await api(`/payment-api/v1/debitNotes/${note!.id}/reject`, {
+      method: "POST",
+      body: JSON.stringify({ rejectionReason: "INCORRECT_AMOUNT", totalAmountAccepted: formatAmount(cost) }),
+    });
+    expect(rejectNote.status).to.equal(501);
+    expect(devnet.view.debitNotes()[0]!.status).to.equal("RECEIVED");
+
+    await rental.stopAndFinalize(5_000).catch(() => undefined);
+    const rejected = await eventually(
+      () => devnet.view.invoices().find((entry) => entry.status === "REJECTED"),
+      10_000,
+      "golem-js to reject the invoice",
+    );
+    const activityCosts = [...new Set(notes().map((entry) => entry.activityId))].map((activityId) =>
+      activityCost(
+        terms,
+        notes()
+          .filter((entry) => entry.activityId === activityId)
+          .at(-1)!.usageCounterVector,
+      ),
+    );
+    const linear = activityCosts.reduce((sum, entry) => sum + entry, 0n);
+    expect(rejected.amount).to.equal(formatAmount(3n * linear));
+    expect(rejected.rejection).to.deep.include({ rejectionReason: "BAD_SERVICE", totalAmountAccepted: "0.00" });
+    const listed = (await api("/devnet/invoices")).body as { id: string; status: string; amount: string }[];
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.include({ id: rejected.id, status: "REJECTED", amount: formatAmount(3n * linear) });
+    expect(devnet.status().invoices.accepted).to.equal(0);
+    expect(devnet.view.allocations().map((allocation) => allocation.spentAmount)).to.deep.equal(["0"]);
+
+    // as on yagna: rejecting again is a no-op, a rejected invoice may still be accepted, an accepted one not rejected
+    const rejection = JSON.stringify({ rejectionReason: "INCORRECT_AMOUNT", totalAmountAccepted: formatAmount(linear) });
+    expect(await api(`/payment-api/v1/invoices/${rejected.id}/reject`, { method: "POST", body: rejection })).to.deep.include({
+      status: 200,
+    });
+    const allocation = await glm.payment.createAllocation({ budget: 1, expirationSec: 600 });
+    const accept = { totalAmountAccepted: rejected.amount, allocationId: allocation.id };
+    expect(await api(`/payment-api/v1/invoices/${rejected.id}/accept`, { method: "POST", body: JSON.stringify(accept) })).to.deep.include({
+      status: 200,
+    });
+    expect(await api(`/payment-api/v1/invoices/${rejected.id}/reject`, { method: "POST", body: rejection })).to.deep.equal({
+      status: 400,
+      body: { message: "Invoice accepted" },
+    });
     expect(devnet.violations()).to.deep.equal([]);
   });
 

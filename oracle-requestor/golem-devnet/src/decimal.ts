@@ -53,5 +53,11 @@ export function multiply(coefficient: number, quantity: number): Amount {
   return (product + (product >= 0n ? ONE / 2n : -ONE / 2n)) / ONE;
 }
 
+/** amount × factor (a number), rounded to 18 places. */
+export function scaleAmount(amount: Amount, factor: number): Amount {
+  const product = amount * parseAmount(factor);
+  return (product + (product >= 0n ? ONE / 2n : -ONE / 2n)) / ONE;
+}
+
 /** The amount as a JavaScript number (for reports; never for accounting). */
 export const amountToNumber = (amount: Amount): number => Number(formatAmount(amount));

@@ -17,7 +17,7 @@ import { Activities } from "./activity/activities.ts";
 import { activityHandlers } from "./activity/routes.ts";
 import { DevnetClock, Scheduler } from "./clock.ts";
 import type { ControlTarget } from "./control/routes.ts";
-import { controlMount, parseFaults } from "./control/routes.ts";
+import { controlMount, parseFaults, parseOfferUpdate } from "./control/routes.ts";
 import {
   activitiesView,
   agreementsView,
@@ -28,7 +28,7 @@ import {
   summaryView,
 } from "./control/state.ts";
 import { createExeUnit } from "./exe-unit/create-exe-unit.ts";
-import type { ExeUnitFaults, GsbCaller } from "./exe-unit/exe-unit.ts";
+import type { GsbCaller } from "./exe-unit/exe-unit.ts";
 import { createGsbHub } from "./gsb/gsb-hub.ts";
 import { nodeIdOf } from "./ids.ts";
 import type { DevnetLog } from "./log.ts";
@@ -45,15 +45,16 @@ import type { Violation } from "./openapi/violations.ts";
 import { Violations } from "./openapi/violations.ts";
 import { Payments } from "./payment/payments.ts";
 import { paymentHandlers } from "./payment/routes.ts";
-import type { ProviderSpec } from "./providers/offer.ts";
+import type { OfferUpdate, ProviderSpec } from "./providers/offer.ts";
 import { PAYMENT_PLATFORMS } from "./providers/offer.ts";
+import type { ProviderFaults } from "./providers/provider.ts";
 import { Providers } from "./providers/providers.ts";
 import type { ImageRegistry } from "./registry/image-registry.ts";
 import { createImageRegistry } from "./registry/image-registry.ts";
 import type { Mount } from "./server.ts";
 import { sendJson, startServer } from "./server.ts";
 
-export type { ProviderSpec, Violation, ExeUnitFactory };
+export type { ProviderSpec, Violation, ExeUnitFactory, OfferUpdate, ProviderFaults };
 
 export interface GolemDevnetOptions {
   host?: string;
@@ -95,7 +96,9 @@ export interface GolemDevnet {
   advanceClock(seconds: number): void;
   /** Every yagna call answers 500 for `seconds` of emulated time. */
   failYagnaFor(seconds: number): void;
-  setFaults(provider: string, faults: ExeUnitFaults): void;
+  setFaults(provider: string, faults: ProviderFaults): void;
+  /** Changes a provider's offer: the old one is unsubscribed, a new one published (as PUT /devnet/providers/{id}/offer). */
+  updateOffer(provider: string, update: OfferUpdate): void;
   setVanished(provider: string, vanished: boolean): void;
   violations(): Violation[];
   clearViolations(): void;
@@ -224,6 +227,7 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     advanceClock: (seconds) => clock.advance(seconds * 1000),
     failYagnaFor,
     setFaults: (idOrName, faults) => network.providers.setFaults(provider(idOrName), parseFaults(faults as Record<string, unknown>)),
+    updateOffer: (idOrName, update) => provider(idOrName).updateOffer(parseOfferUpdate(update)),
     setVanished: (idOrName, vanished) => {
       provider(idOrName).vanished = vanished;
     },

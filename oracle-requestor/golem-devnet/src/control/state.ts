@@ -1,7 +1,8 @@
 /**
  * Read-only views of the devnet for the control API, the tests and the stack's /metrics:
- * providers (offer, faults, agreements, runs), agreements, debit notes and invoices (with
- * whether each was accepted before its deadline), allocations (spent), and totals.
+ * providers (current offer, faults, agreements, runs), agreements, debit notes and invoices
+ * (with whether each was accepted before its deadline, and an invoice's rejection),
+ * allocations (spent), and totals.
  */
 import { formatAmount } from "../decimal.ts";
 import { isoMicros } from "../ids.ts";
@@ -23,6 +24,7 @@ export function providersView(network: Network) {
       prices: provider.spec.prices,
       speed: provider.spec.speed,
       offerId: provider.offer?.id,
+      offerPublishedAt: iso(provider.offer?.createdAtMs),
       vanished: provider.vanished,
       faults: provider.faults,
       agreements: { total: tasks.length, active: tasks.filter((task) => !task.closed).length },
@@ -78,6 +80,7 @@ export function invoicesView(network: Network) {
     receivedAt: iso(invoice.receivedAtMs),
     acceptedAt: iso(invoice.acceptedAtMs),
     allocationId: invoice.allocationId,
+    rejection: invoice.rejection,
   }));
 }
 

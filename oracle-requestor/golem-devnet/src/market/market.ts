@@ -9,6 +9,9 @@
  *   `Initial` proposal event; a provider publishing a new offer is matched the same way;
  * - a requestor counter-proposal goes to the provider, whose negotiator answers with a
  *   `Draft` counter-proposal or a rejection (ProposalRejectedEvent);
+ * - an offer its provider unsubscribed matches nothing more, and countering or rejecting
+ *   a proposal of it is refused (negotiation/common.rs validate_proposal: 400 "Subscription
+ *   [offer id] was already unsubscribed.");
  * - errors as in rest_api/error.rs: unknown subscription or own proposal 400, expired
  *   subscription or already-countered proposal 410, unknown proposal 404.
  */
@@ -63,6 +66,8 @@ export interface DemandRecord {
 export class Market {
   readonly demands = new Map<string, DemandRecord>();
   readonly proposals = new Map<string, ProposalRecord>();
+  /** Offer subscriptions their providers withdrew. */
+  readonly #unsubscribedOffers = new Set<string>();
   readonly #network: Network;
 
   constructor(network: Network) {
@@ -161,6 +166,7 @@ export class Market {
     const demand = this.demand(demandId);
     const previous = this.getProposal(demandId, proposalId);
     if (previous.issuer === "Requestor") throw badRequest(`Proposal [${proposalId}] is our own`);
+    this.#checkOffer(previous);
     if (previous.state === "Rejected" || previous.state === "Expired")
       throw gone(`Proposal [${proposalId}] is ${previous.state.toLowerCase()}`);
     if (previous.counteredBy) throw gone(`Proposal [${proposalId}] already countered`);
@@ -196,6 +202,7 @@ export class Market {
     this.demand(demandId);
     const proposal = this.getProposal(demandId, proposalId);
     if (proposal.issuer === "Requestor") throw badRequest(`Proposal [${proposalId}] is our own`);
+    this.#checkOffer(proposal);
     if (proposal.state === "Rejected") throw gone(`Proposal [${proposalId}] already rejected`);
     proposal.state = "Rejected";
   }
@@ -203,6 +210,11 @@ export class Market {
   /** A provider published (or re-published) its offer: every live demand it matches gets an Initial proposal. */
   offerPublished(provider: EmulatedProvider): void {
     for (const demand of this.liveDemands()) this.#matchAndPropose(demand, provider);
+  }
+
+  /** A provider unsubscribed one of its offers (it publishes a changed one under a new id). */
+  offerUnsubscribed(offerId: string): void {
+    this.#unsubscribedOffers.add(offerId);
   }
 
   /** The provider's answer to a requestor proposal: its counter-offer, a Draft. */
@@ -244,6 +256,10 @@ export class Market {
       proposalId: requestorProposal.id,
       reason: { message, "golem.proposal.rejection.is-final": isFinal },
     }));
+  }
+
+  #checkOffer(proposal: ProposalRecord): void {
+    if (this.#unsubscribedOffers.has(proposal.offerId)) throw badRequest(`Subscription [${proposal.offerId}] was already unsubscribed.`);
   }
 
   #matchAndPropose(demand: DemandRecord, provider: EmulatedProvider): void {

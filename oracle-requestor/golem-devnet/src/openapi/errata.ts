@@ -50,6 +50,14 @@ export const STATUS_ERRATA: readonly StatusErratum[] = [
       "(since yagna commit 6a95e456f, 2022); the spec lists 404 only",
   },
   {
+    file: "payment-api",
+    operationIds: ["rejectDebitNote"],
+    status: 501,
+    why:
+      "core/payment/src/api/debit_notes.rs reject_debit_note is `response::not_implemented()` (golemfactory/yagna#1249; the spec " +
+      'says "WARNING: Operation not implemented" but lists no 501)',
+  },
+  {
     file: "activity-api",
     operationIds: ["createActivity", "exec", "getExecBatchResults", "DestroyActivity", "GetActivityState", "GetActivityUsage"],
     status: 408,

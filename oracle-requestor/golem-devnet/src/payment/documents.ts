@@ -10,7 +10,10 @@
  *   "Not enough funds"); it spends what the agreement/activity has not paid yet, marks the
  *   document ACCEPTED and tells the provider; accepting twice is a no-op;
  * - a debit note arriving once the agreement's invoice was accepted is acknowledged
- *   without spending.
+ *   without spending;
+ * - rejecting an invoice (invoices.rs reject_invoice) marks it REJECTED with the requestor's
+ *   Rejection (again: a no-op; accepted, settled or cancelled: 400), and it can still be
+ *   accepted; debit notes cannot be rejected (yagna answers 501, see routes.ts).
  */
 import type { Amount } from "../decimal.ts";
 import { formatAmount, parseAmount } from "../decimal.ts";
@@ -52,6 +55,14 @@ export interface DebitNoteRecord extends DocumentBase {
 export interface InvoiceRecord extends DocumentBase {
   activityIds: string[];
   amount: Amount;
+  /** The requestor's Rejection (payment-api.yaml), once it rejected the invoice. */
+  rejection?: Rejection;
+}
+
+export interface Rejection {
+  rejectionReason: string;
+  totalAmountAccepted: string;
+  message?: string;
 }
 
 type DocumentEvent<K extends string> = { eventType: string; eventDate: string } & Record<K, string>;
@@ -188,10 +199,19 @@ export class Documents {
   }
 
   /** The requestor refuses an invoice (golem-js does when its invoice filter says so); a rejected one can still be accepted later. */
-  rejectInvoice(id: string): void {
+  rejectInvoice(id: string, rejection: Rejection): void {
     const invoice = this.invoice(id);
-    if (invoice.status === "ACCEPTED" || invoice.status === "SETTLED") throw badRequest(`Invoice ${id} already accepted`);
+    if (invoice.status === "REJECTED") return;
+    if (invoice.status === "ACCEPTED" || invoice.status === "SETTLED" || invoice.status === "CANCELLED")
+      throw badRequest(`Invoice ${invoice.status.toLowerCase()}`);
     invoice.status = "REJECTED";
+    invoice.rejection = { ...rejection };
+    this.#network.log("info", "invoice rejected", {
+      invoiceId: id,
+      agreementId: invoice.agreementId,
+      amount: formatAmount(invoice.amount),
+      reason: rejection.rejectionReason,
+    });
   }
 
   debitNoteJson(note: DebitNoteRecord): Record<string, unknown> {

@@ -1,7 +1,8 @@
 /** The payment API operations golem-js uses (payment-api.yaml, requestor side), by operationId. */
 import type { Handlers, RequestContext } from "../http.ts";
-import { ok, queryNumber, queryString } from "../http.ts";
+import { ApiError, ok, queryNumber, queryString } from "../http.ts";
 import type { Network } from "../network.ts";
+import type { Rejection } from "./documents.ts";
 
 const DEFAULT_EVENT_TIMEOUT_SEC = 5;
 const MAX_EVENTS_DEFAULT = 10;
@@ -41,9 +42,14 @@ export function paymentHandlers(network: Network): Handlers {
       documents.acceptInvoice(params.invoiceId!, body as Acceptance);
       return ok();
     },
-    rejectInvoice: ({ params }) => {
-      documents.rejectInvoice(params.invoiceId!);
+    rejectInvoice: ({ params, body }) => {
+      documents.rejectInvoice(params.invoiceId!, (body ?? {}) as Rejection); // a missing body is a recorded violation
       return ok();
+    },
+    // yagna has never implemented it (golem-js does not call it, golemfactory/yagna#1249): the note stays RECEIVED.
+    rejectDebitNote: ({ params }) => {
+      documents.debitNote(params.debitNoteId!);
+      throw new ApiError(501, "Not implemented: yagna does not reject debit notes (core/payment/src/api/debit_notes.rs reject_debit_note)");
     },
     getDebitNoteEvents: async (context) =>
       ok(await documents.collect(documents.debitNoteEvents, (event) => event.debitNoteId, "debitNote", eventQuery(context))),

@@ -15,9 +15,13 @@
  *   costs' sum, due after the payment timeout or a day) goes to the requestor.
  * - Breaking terminates the agreement with `{ message, "golem.provider.code" }`
  *   (market/termination_reason.rs GolemReason).
+ * - Under the `overchargeFactor` fault the notes and the invoice state that many times the
+ *   cost (read when each is sent): a provider lying about the amount, for the requestor's
+ *   checks to catch. The costs themselves stay the agreement's linear pricing.
  */
 import type { ScheduledTask } from "../clock.ts";
 import type { Amount } from "../decimal.ts";
+import { scaleAmount } from "../decimal.ts";
 import { ApiError } from "../http.ts";
 import type { AgreementRecord } from "../market/agreements.ts";
 import { numberProperty } from "../market/properties.ts";
@@ -55,17 +59,23 @@ export interface BreakReason {
   message: string;
 }
 
+export interface AgreementAgentHooks {
+  /** Called when an agreement is finalized (its slot is free again). */
+  onFinalized(task: AgreementTask): void;
+  /** ≥ 1: how many times the cost the provider's documents state (the overchargeFactor fault). */
+  overchargeFactor(): number;
+}
+
 export class AgreementAgent {
   readonly tasks = new Map<string, AgreementTask>();
   readonly #network: Network;
   readonly #providerId: string;
-  /** Called when an agreement is finalized (its slot is free again). */
-  readonly #onFinalized: (task: AgreementTask) => void;
+  readonly #hooks: AgreementAgentHooks;
 
-  constructor(network: Network, providerId: string, onFinalized: (task: AgreementTask) => void) {
+  constructor(network: Network, providerId: string, hooks: AgreementAgentHooks) {
     this.#network = network;
     this.#providerId = providerId;
-    this.#onFinalized = onFinalized;
+    this.#hooks = hooks;
   }
 
   get activeCount(): number {
@@ -124,8 +134,7 @@ export class AgreementAgent {
     if (!task || !billing || billing.state !== "running") return;
     billing.state = "destroyed";
     billing.nextNote?.cancel();
-    const note = this.#sendDebitNote(task, activityId, { finalNote: true });
-    billing.cost = note?.totalAmountDue ?? this.#cost(task, activityId);
+    billing.cost = this.#sendDebitNote(task, activityId, { finalNote: true });
     billing.state = "finalized";
     if (task.closed) {
       this.#invoiceWhenDone(task);
@@ -175,7 +184,7 @@ export class AgreementAgent {
   #invoiceWhenDone(task: AgreementTask): void {
     if (task.invoiced || [...task.activities.values()].some((activity) => activity.state !== "finalized")) return;
     task.invoiced = true;
-    this.#onFinalized(task);
+    this.#hooks.onFinalized(task);
     if (!this.#network.providers.isReachable(this.#providerId)) return;
     const amount = [...task.activities.values()].reduce((sum, activity) => sum + (activity.cost ?? 0n), 0n);
     const dueInSec = task.terms.paymentTimeoutSec ?? 24 * 3600;
@@ -184,7 +193,7 @@ export class AgreementAgent {
       agreementId: task.record.id,
       activityIds: [...task.activities.keys()],
       paymentPlatform: this.#platform(task),
-      amount,
+      amount: this.#billed(amount),
       paymentDueDateMs: this.#network.clock.now() + dueInSec * 1000,
     });
   }
@@ -206,9 +215,11 @@ export class AgreementAgent {
     });
   }
 
-  #sendDebitNote(task: AgreementTask, activityId: string, { finalNote }: { finalNote: boolean }): DebitNoteRecord | undefined {
-    const cost = this.#cost(task, activityId);
-    if (!this.#network.providers.isReachable(this.#providerId)) return undefined;
+  /** Sends a debit note for the activity's usage now (read once: the amount is that usage's cost); returns the cost. */
+  #sendDebitNote(task: AgreementTask, activityId: string, { finalNote }: { finalNote: boolean }): Amount {
+    const usage = this.#network.activities.usage(activityId);
+    const cost = activityCost(task.terms, usage);
+    if (!this.#network.providers.isReachable(this.#providerId)) return cost;
     const now = this.#network.clock.now();
     const { acceptTimeoutSec, paymentTimeoutSec } = task.terms;
     let dueMs: number | undefined;
@@ -221,12 +232,12 @@ export class AgreementAgent {
       agreementId: task.record.id,
       activityId,
       paymentPlatform: this.#platform(task),
-      totalAmountDue: cost,
-      usageCounterVector: this.#network.activities.usage(activityId),
+      totalAmountDue: this.#billed(cost),
+      usageCounterVector: usage,
       paymentDueDateMs: dueMs,
       acceptDeadlineMs: acceptTimeoutSec === undefined ? undefined : now + acceptTimeoutSec * 1000,
     });
-    if (task.closed) return note;
+    if (task.closed) return cost;
     if (acceptTimeoutSec !== undefined) {
       this.#timer(task, now + acceptTimeoutSec * 1000, `accept ${note.id}`, () => {
         if (task.deadlineElapsed || note.status === "ACCEPTED") return;
@@ -246,11 +257,12 @@ export class AgreementAgent {
         });
       });
     }
-    return note;
+    return cost;
   }
 
-  #cost(task: AgreementTask, activityId: string): Amount {
-    return activityCost(task.terms, this.#network.activities.usage(activityId));
+  /** What the documents state for `cost`. */
+  #billed(cost: Amount): Amount {
+    return scaleAmount(cost, this.#hooks.overchargeFactor());
   }
 
   #platform(task: AgreementTask): string {

@@ -17,6 +17,23 @@ export interface ProviderSpec {
   speed: number;
 }
 
+/** What the control API may change in a running provider's offer (its preset's prices, its hardware). */
+export interface OfferUpdate {
+  threads?: number;
+  memoryGib?: number;
+  prices?: Partial<ProviderSpec["prices"]>;
+}
+
+/** The spec with `update` applied (a new object: specs may share their prices object). */
+export function updatedSpec(spec: ProviderSpec, update: OfferUpdate): ProviderSpec {
+  return {
+    ...spec,
+    threads: update.threads ?? spec.threads,
+    memoryGib: update.memoryGib ?? spec.memoryGib,
+    prices: { ...spec.prices, ...update.prices },
+  };
+}
+
 /** The usage vector ya-provider's default presets use, in its order. */
 export const USAGE_VECTOR = ["golem.usage.cpu_sec", "golem.usage.duration_sec"] as const;
 

@@ -7,6 +7,11 @@
  * - The offer is re-published when its subscription expires (an hour, yagna's default
  *   TTL; ya-provider re-subscribes on the 404 that follows), which matches it again with
  *   the live demands.
+ * - A changed offer (control API: threads, memory, prices) is withdrawn and published
+ *   anew, as ya-provider does when a preset or the hardware changes (provider_agent.rs:
+ *   Unsubscribe the offers, then CreateOffers): a new subscription id, proposals of the
+ *   old one refused by the market. Agreements keep the offer they were signed on, and
+ *   their activities' exe-units get the agreement's threads and memory.
  * - A requestor proposal is answered after the negotiator's step: a counter-offer (Draft)
  *   or a rejection. A non-final rejection is remembered and negotiated again when one of
  *   the provider's agreements ends (renegotiate_demands).
@@ -14,8 +19,9 @@
  *   ReactToAgreement), else rejected.
  * - A vanished provider receives and sends nothing: requests to it time out.
  */
-import type { ExeUnit, ExeUnitFaults, GsbCaller } from "../exe-unit/exe-unit.ts";
 import type { ExeUnitFactory } from "../activity/activities.ts";
+import type { ScheduledTask } from "../clock.ts";
+import type { ExeUnit, ExeUnitFaults, GsbCaller } from "../exe-unit/exe-unit.ts";
 import { nodeIdOf, subscriptionId } from "../ids.ts";
 import type { Filter } from "../market/constraints.ts";
 import { parseConstraints } from "../market/constraints.ts";
@@ -23,13 +29,13 @@ import type { AgreementRecord } from "../market/agreements.ts";
 import type { ProposalRecord } from "../market/market.ts";
 import { DEMAND_TTL_MS } from "../market/market.ts";
 import type { Properties } from "../market/properties.ts";
-import { stringProperty } from "../market/properties.ts";
+import { numberProperty, stringProperty } from "../market/properties.ts";
 import type { Network } from "../network.ts";
 import type { DebitNoteRecord, InvoiceRecord } from "../payment/documents.ts";
 import { AgreementAgent } from "./agreement-agent.ts";
 import { NegotiationError, negotiate } from "./negotiator.ts";
-import type { ProviderSpec } from "./offer.ts";
-import { offerTemplate } from "./offer.ts";
+import type { OfferUpdate, ProviderSpec } from "./offer.ts";
+import { offerTemplate, updatedSpec } from "./offer.ts";
 
 export interface OfferRecord {
   id: string;
@@ -38,6 +44,12 @@ export interface OfferRecord {
   filter: Filter;
   createdAtMs: number;
   expiresAtMs: number;
+}
+
+/** The exe-unit faults, and the provider's own: billing more than the agreement's prices give. */
+export interface ProviderFaults extends ExeUnitFaults {
+  /** ≥ 1: debit notes and invoices state this many times the linear-pricing amount (a provider lying about the amount). */
+  overchargeFactor?: number;
 }
 
 export interface ProviderEnvironment {
@@ -49,24 +61,34 @@ export interface ProviderEnvironment {
 }
 
 export class EmulatedProvider {
-  readonly spec: ProviderSpec;
   readonly nodeId: string;
   readonly agent: AgreementAgent;
   offer: OfferRecord | undefined;
-  /** Faults the control API set (merged with the provider's speed for the exe-unit). */
-  faults: ExeUnitFaults = {};
+  /** Faults the control API set (the exe-unit's merged with the provider's speed, see exeUnitFaults). */
+  faults: ProviderFaults = {};
   vanished = false;
   /** Requestor proposals rejected for now (no free slot), negotiated again when an agreement ends. */
-  readonly #postponed: { proposal: ProposalRecord; previous: ProposalRecord }[] = [];
+  #postponed: { proposal: ProposalRecord; previous: ProposalRecord }[] = [];
+  #spec: ProviderSpec;
+  /** The current offer's re-publication at its expiry (cancelled when the offer is withdrawn first). */
+  #offerExpiry: ScheduledTask | undefined;
   readonly #network: Network;
   readonly #environment: ProviderEnvironment;
 
   constructor(network: Network, spec: ProviderSpec, environment: ProviderEnvironment) {
     this.#network = network;
-    this.spec = spec;
+    this.#spec = updatedSpec(spec, {}); // a copy: the caller's specs may share one prices object
     this.#environment = environment;
     this.nodeId = nodeIdOf(spec.name);
-    this.agent = new AgreementAgent(network, this.nodeId, () => this.#renegotiate());
+    this.agent = new AgreementAgent(network, this.nodeId, {
+      onFinalized: () => this.#renegotiate(),
+      overchargeFactor: () => this.faults.overchargeFactor ?? 1,
+    });
+  }
+
+  /** Hardware, prices and speed as the current offer states them. */
+  get spec(): ProviderSpec {
+    return this.#spec;
   }
 
   get reachable(): boolean {
@@ -84,8 +106,22 @@ export class EmulatedProvider {
       createdAtMs: now,
       expiresAtMs: now + DEMAND_TTL_MS,
     };
-    this.#network.scheduler.at(this.offer.expiresAtMs, `offer ${this.offer.id} expires`, () => this.publishOffer());
+    this.#offerExpiry = this.#network.scheduler.at(this.offer.expiresAtMs, `offer ${this.offer.id} expires`, () => this.publishOffer());
     if (this.reachable) this.#network.market.offerPublished(this);
+  }
+
+  /** Changes the offer: the old one is unsubscribed, a new one published (a new subscription id). */
+  updateOffer(update: OfferUpdate): void {
+    this.#spec = updatedSpec(this.#spec, update);
+    const old = this.offer;
+    if (old) {
+      this.#offerExpiry?.cancel();
+      this.#network.market.offerUnsubscribed(old.id);
+      // Negotiations on the old offer are over: the market refuses its proposals now.
+      this.#postponed = this.#postponed.filter(({ proposal }) => proposal.offerId !== old.id);
+    }
+    this.publishOffer();
+    this.#network.log("info", "provider re-published its offer", { provider: this.spec.name, old: old?.id, offerId: this.offer?.id });
   }
 
   /** The requestor countered one of our proposals (or our offer's Initial proposal). */
@@ -129,21 +165,25 @@ export class EmulatedProvider {
   async startExeUnit(record: AgreementRecord): Promise<ExeUnit> {
     const taskPackage = stringProperty(record.demand.properties, "golem.srv.comp.task_package");
     if (!taskPackage) throw new Error("the agreement's demand has no golem.srv.comp.task_package");
+    // The VM is sized by the agreement (ya-exe-unit hands its golem.inf.* to the runtime), not by a later offer.
+    const offer = record.offer.properties;
+    const memoryGib = numberProperty(offer, "golem.inf.mem.gib") ?? this.spec.memoryGib;
     return this.#environment.exeUnits({
       providerId: this.nodeId,
       taskPackage,
-      memoryBytes: Math.floor(this.spec.memoryGib * 1024 ** 3),
-      threads: this.spec.threads,
+      memoryBytes: Math.floor(memoryGib * 1024 ** 3),
+      threads: numberProperty(offer, "golem.inf.cpu.threads") ?? this.spec.threads,
       workRoot: this.#environment.workDir,
       gsb: this.#environment.gsb,
       faults: () => this.exeUnitFaults(),
     });
   }
 
-  /** The faults the exe-unit applies: the control API's, with the provider's own speed folded into `slowFactor`. */
+  /** The faults the exe-unit applies: the control API's (not billing's), with the provider's own speed folded into `slowFactor`. */
   exeUnitFaults(): ExeUnitFaults {
-    const slowFactor = Math.max(1, this.spec.speed) * Math.max(1, this.faults.slowFactor ?? 1);
-    return { ...this.faults, ...(slowFactor > 1 ? { slowFactor } : {}) };
+    const { overchargeFactor: _billing, ...faults } = this.faults;
+    const slowFactor = Math.max(1, this.spec.speed) * Math.max(1, faults.slowFactor ?? 1);
+    return { ...faults, ...(slowFactor > 1 ? { slowFactor } : {}) };
   }
 
   #negotiate(demand: Properties, offer: Properties, id: string) {

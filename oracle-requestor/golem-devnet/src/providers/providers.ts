@@ -1,8 +1,7 @@
 /** The devnet's providers, by node id and by name. */
-import type { ExeUnitFaults } from "../exe-unit/exe-unit.ts";
 import type { Network } from "../network.ts";
 import type { ProviderSpec } from "./offer.ts";
-import type { ProviderEnvironment } from "./provider.ts";
+import type { ProviderEnvironment, ProviderFaults } from "./provider.ts";
 import { EmulatedProvider } from "./provider.ts";
 
 export class Providers {
@@ -38,7 +37,7 @@ export class Providers {
     return this.byId(nodeId)?.reachable ?? false;
   }
 
-  setFaults(provider: EmulatedProvider, faults: ExeUnitFaults): void {
+  setFaults(provider: EmulatedProvider, faults: ProviderFaults): void {
     provider.faults = { ...faults };
   }
 }
