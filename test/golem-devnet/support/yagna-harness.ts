@@ -16,7 +16,8 @@ import { BUILD_TOOLS, buildImage, missingTools } from "@argus/provider-image/bui
 import { REPO_ROOT, SHARED_DIR, SHARED_MODELS_DIR, SHARED_REFERENCE_PHOTOS } from "../../support/shared.ts";
 import { IMAGE_FILE, SHARED_WORK_ROOT } from "./provider-image-fixture.ts";
 
-export const PRICES = { start: 0.01, envPerHour: 0.36, cpuPerHour: 0.72 };
+/** Within the Golem executor's default price limits (0.05 to start, 0.05 per hour, 0.1 per thread-hour). */
+export const PRICES = { start: 0.01, envPerHour: 0.036, cpuPerHour: 0.072 };
 
 export function providerSpecs(count: number, overrides: Partial<ProviderSpec> = {}): ProviderSpec[] {
   return Array.from({ length: count }, (_, index) => ({
