@@ -170,7 +170,8 @@ describe("golem-devnet: the sandbox a run command gets", function () {
       const burn = "const start = process.cpuUsage(); while (process.cpuUsage(start).user < 1e6); setInterval(() => {}, 1000)";
       const started = await shell(vm, `echo kept > /tmp/note; setsid ${NODE} -e '${burn}' </dev/null >/dev/null 2>&1 & echo started`);
       expect(started.result, started.message).to.equal("Ok");
-      for (let waited = 0; waited < 20_000 && vm.usage().cpuSec < 1; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let waited = 0; waited < 20_000 && vm.usage().cpuSec < 1; waited += 100)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       const later = await shell(
         vm,
         "cat /tmp/note; for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done | grep -c '[-]e const start'",

@@ -13,7 +13,8 @@ import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import { type BatchDescription, parseResultsFile, resultsFileBytes } from "@argus/protocol/batch";
 import { parseManifest } from "@argus/protocol/manifest";
 import { InferenceResultSchema } from "@argus/protocol/result";
-import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { referenceSetEntries } from "@argus/provider-image/reference-set";
+import { REPO_ROOT, requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import {
   expectClassification,
   expectDetection,
@@ -42,7 +43,10 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promi
     execFile(
       process.execPath,
       [script, ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ARGUS_REFERENCE_PHOTOS_DIR: SHARED_IMAGES_DIR, ...env },
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => resolve({ code: error ? ((error.code as number | undefined) ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -285,6 +289,23 @@ describe("provider-image: commands", function () {
         .to.match(/ok\s+mobilenetv2-12-int8.onnx/)
         .and.match(/replaced\s+squeezenet1.1-fp16.onnx/);
       const predicted = await run(PREDICT, ["--model", "squeezenet1.1-fp16", "--models-dir", models, sharedImage("wml_cat.jpg")]);
+      expect(predicted.code, predicted.stderr).to.equal(0);
+    });
+
+    it("fills the self-test's photo folder too, from the photos' pinned sources (here the mirror)", async function () {
+      const models = await scratchDir("argus-models-");
+      const photos = await scratchDir("argus-photos-");
+      const fetched = await run(FETCH, ["--models-dir", models, "--reference-photos-dir", photos, MOBILENET], {
+        ARGUS_MODELS_MIRROR: mirror.url,
+      });
+      expect(fetched.code, fetched.stderr).to.equal(0);
+      expect(fetched.stderr).to.include(`7 reference photos in ${photos}`);
+      const names = (await referenceSetEntries()).map((photo) => photo.file).sort();
+      expect((await readdir(photos)).sort()).to.deep.equal(names);
+      // The engine then runs the self-test on them: the model loads and predicts.
+      const predicted = await run(PREDICT, ["--model", MOBILENET, "--models-dir", models, sharedImage("wml_cat.jpg")], {
+        ARGUS_REFERENCE_PHOTOS_DIR: photos,
+      });
       expect(predicted.code, predicted.stderr).to.equal(0);
     });
 
