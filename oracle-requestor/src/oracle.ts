@@ -50,7 +50,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
   const { db, store } = queue;
 
   const metrics = createMetrics(store);
-  const executor = deps.executor ?? (await createConfiguredExecutor(config, log, metrics));
+  const executor = deps.executor ?? (await createConfiguredExecutor(config, log, metrics, db));
   metrics.readProvidersFrom(() => executor.providers?.() ?? []);
   const economics = new Economics(metrics, log);
   const stages = createStages(config, { chain, queue, executor, economics, metrics, log });

@@ -1,18 +1,33 @@
-/** The executor the configuration asks for, with the Golem executor's agreements, payments and allocations reported as metrics. */
+/**
+ * The executor the configuration asks for, with the Golem executor's agreements, payments
+ * and allocations reported as metrics and its open allocations and agreements journaled
+ * in the durable queue (a restart after a crash releases and pays them).
+ */
+import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "pino";
 import type { OracleConfig } from "../config.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { GolemExecutorHooks } from "../executors/golem/reporting.ts";
 import { createLocalExecutor } from "../executors/local.ts";
 import type { OracleMetrics } from "../metrics.ts";
+import { SqliteGolemJournal } from "../store/golem-journal.ts";
 
-export async function createConfiguredExecutor(config: OracleConfig, log: Logger, metrics: OracleMetrics): Promise<Executor> {
+export async function createConfiguredExecutor(
+  config: OracleConfig,
+  log: Logger,
+  metrics: OracleMetrics,
+  db: DatabaseSync,
+): Promise<Executor> {
   if (config.executor === "local") {
     return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
   }
   // Imported on demand: a local oracle never loads golem-js.
   const { createGolemExecutor } = await import("../executors/golem/executor.ts");
-  const executor = createGolemExecutor(config.golem, { logger: log, hooks: golemMetricHooks(metrics) });
+  const executor = createGolemExecutor(config.golem, {
+    logger: log,
+    hooks: golemMetricHooks(metrics),
+    journal: new SqliteGolemJournal(db),
+  });
   await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
   return executor;
 }

@@ -82,6 +82,16 @@ CREATE TABLE IF NOT EXISTS orphaned_requests (
   PRIMARY KEY (request_id, block_hash)
 ) STRICT;
 
+-- What the Golem executor has open on yagna (allocations, agreements awaiting their
+-- invoice), so that a restart after a crash releases and pays them.
+CREATE TABLE IF NOT EXISTS golem_open (
+  kind TEXT NOT NULL,                   -- allocation | agreement
+  id TEXT NOT NULL,
+  allocation_id TEXT,                   -- an agreement's: what pays its invoice
+  opened_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+) STRICT;
+
 -- The prediction part of recent results, to answer the same image for the same model again.
 CREATE TABLE IF NOT EXISTS result_cache (
   model_id INTEGER NOT NULL,

@@ -6,12 +6,16 @@
  * old period closes once its last chunk returns: its demands are withdrawn, its
  * agreements ended, their invoices settled, and only then its allocation released.
  * A failed renewal fails that chunk (retryable, no attempt made); the next one retries.
+ * Every allocation and agreement is written to the journal while open, and the first
+ * allocation of a process starts closing what a previous one left (recovery.ts).
  */
 import type { Allocation, GolemNetwork } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
-import { maxAgreementCostGlm, renewalLeadMs } from "./config.ts";
+import { maxAgreementCostGlm, renewalLeadMs } from "./limits.ts";
 import type { ProviderRef } from "./costs.ts";
+import type { GolemJournal } from "./journal.ts";
 import type { ImagePools } from "./pools.ts";
+import { recoverLeftovers } from "./recovery.ts";
 import { describeReason, PendingWork, untilAborted } from "./promises.ts";
 import type { AllocationReport, ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
 import { callHook } from "./reporting.ts";
@@ -58,6 +62,8 @@ export interface AllocationPeriodsOptions {
   hooks: GolemExecutorHooks;
   /** The clock allocation expiry is measured by. */
   now: () => number;
+  /** Open allocations and agreements, kept across restarts. */
+  journal: GolemJournal;
   /** The pools of a new period; they report each agreement they sign. */
   openPools(glm: GolemNetwork, allocation: Allocation, onAgreementSigned: (agreementId: string, provider: ProviderRef) => void): ImagePools;
 }
@@ -152,12 +158,23 @@ export class AllocationPeriods {
       logger.error({ err: error, allocationId: previous?.allocation.id }, `${what} failed; the next chunk tries again`);
       throw new Error(`${what} failed: ${describeReason(error)}`, { cause: error });
     }
+    const { journal } = this.#options;
+    journal.allocationCreated(allocation.id);
     const current = new AllocationPeriod(glm, allocation, (period) =>
       this.#options.openPools(glm, allocation, (agreementId) => {
+        journal.agreementSigned({ agreementId, allocationId: allocation.id });
         period.unsettled.add(agreementId);
         this.#billedPeriod.set(agreementId, period);
       }),
     );
+    // Beside the chunks, not before them: waiting for a leftover invoice can take minutes.
+    if (!previous)
+      this.#closingPeriods.add(
+        recoverLeftovers({ glm, journal, current: allocation, settings, logger }).then(
+          (report) => callHook(logger, hooks.onRecovery, report),
+          (error: unknown) => logger.warn({ err: error }, "could not close what a previous run left open on yagna"),
+        ),
+      );
     this.#current = current;
     const renewed = previous && {
       previousAllocationId: previous.allocation.id,
@@ -226,8 +243,10 @@ export class AllocationPeriods {
     }
     const latest = await glm.payment.getAllocation(allocation.id).catch(() => allocation);
     await glm.payment.releaseAllocation(allocation).then(
-      () =>
-        logger.info({ allocationId: allocation.id, spent: latest.spentAmount, budget: latest.totalAmount }, "released a Golem allocation"),
+      () => {
+        this.#options.journal.allocationReleased(allocation.id);
+        logger.info({ allocationId: allocation.id, spent: latest.spentAmount, budget: latest.totalAmount }, "released a Golem allocation");
+      },
       (error: unknown) => logger.warn({ err: error, allocationId: allocation.id }, "releasing a Golem allocation failed"),
     );
   }

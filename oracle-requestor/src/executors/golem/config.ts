@@ -9,6 +9,10 @@
  * longer exists. `hoodi` is the testnet (tGLM), `polygon` the mainnet (real GLM).
  */
 import { z } from "zod";
+import { golemImageHash } from "./image-hash.ts";
+import { type AgreementLimits, HOUR_MS, maxAgreementCostGlm, type RenewalTimes, renewalLeadMs } from "./limits.ts";
+
+export { golemImageHash } from "./image-hash.ts";
 
 /**
  * How a batch is run inside the VM: provider-image/Dockerfile puts Node and the entry
@@ -16,53 +20,6 @@ import { z } from "zod";
  * provider's first chunk pays for loading onnxruntime and the model.
  */
 export const DEFAULT_ENTRY_COMMAND = ["/usr/local/bin/node", "/app/provider-image/src/bin/entry.ts", "--resident"] as const;
-
-const HOUR_MS = 3_600_000;
-
-type AgreementLimits = Record<"maxStartPriceGlm" | "maxEnvPerHourGlm" | "maxCpuPerHourGlm" | "maxCpuThreads" | "rentHours", number>;
-type RenewalTimes = Record<
-  "rentHours" | "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "finalizeTimeoutMs",
-  number
->;
-
-/**
- * The most one agreement can cost at the price limits: the start price, then environment
- * and CPU for `rentHours`, CPU on `maxCpuThreads` (a VM is billed for every thread its
- * provider offers, and no offer with more is taken: spending.ts). An allocation with
- * less than this left is replaced before the next chunk.
- */
-export function maxAgreementCostGlm(config: AgreementLimits): number {
-  const glm = config.maxStartPriceGlm + config.rentHours * (config.maxEnvPerHourGlm + config.maxCpuPerHourGlm * config.maxCpuThreads);
-  return Number(glm.toFixed(9)); // so that 0.02 + 0.1 × 0.5 reads 0.07 in messages and logs
-}
-
-/**
- * How long before its end an allocation stops funding new chunks. golem-js binds every
- * agreement, debit note and invoice of a rental pool to the allocation the pool was made
- * with, and yagna refuses to accept them against an expired allocation. A chunk that
- * starts now may sign its last agreement as late as its last attempt (each waits up to
- * `acquireTimeoutMs` for a provider and runs up to `attemptTimeoutMs`); that agreement
- * can last `rentHours`, and its invoice comes after it ends (awaited `finalizeTimeoutMs`).
- */
-/**
- * How long one demand (and the pool it feeds) is used before a fresh one replaces it.
- * golem-js writes `golem.srv.comp.expiration = now + rentHours` into a demand once;
- * providers reject a demand expiring within 5 min and end each agreement at that
- * instant, so the demand is rebuilt 10 min before it expires (sooner for short rents).
- */
-export function demandRefreshMs(config: { rentHours: number }): number {
-  const rentMs = config.rentHours * HOUR_MS;
-  return Math.max(rentMs - 10 * 60_000, (rentMs - 5 * 60_000) / 2);
-}
-
-export function renewalLeadMs(config: RenewalTimes): number {
-  return config.rentHours * HOUR_MS + chunkTimeMs(config) + config.finalizeTimeoutMs;
-}
-
-/** Longest one chunk keeps a pool busy: every attempt waiting for, deploying and using a provider. */
-export function chunkTimeMs(config: Omit<RenewalTimes, "rentHours" | "finalizeTimeoutMs">): number {
-  return config.maxAttempts * (config.acquireTimeoutMs + config.deployTimeoutMs + config.attemptTimeoutMs);
-}
 
 const positive = z.coerce.number().positive();
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -302,21 +259,4 @@ export function loadGolemConfig(
     return key ? `${key} (${source[key] ?? "default"}): ${issue.message}` : issue.message;
   });
   throw new GolemConfigError(`invalid Golem executor configuration:\n  ${problems.join("\n  ")}`);
-}
-
-/**
- * A registry image hash as golem-js wants it (56 lower-case hex digits), from the forms
- * it travels in: bare or `0x`-prefixed, or right-padded with zeros to the 32 bytes the
- * contract stores. Undefined for anything else; all zeros means "no image".
- */
-export function golemImageHash(text: string): string | undefined {
-  const digits = text.trim().replace(/^0x/i, "").toLowerCase();
-  if (/^[0-9a-f]{56}$/.test(digits)) return digits;
-  if (/^[0-9a-f]{56}0{8}$/.test(digits)) return digits.slice(0, 56);
-  return undefined;
-}
-
-/** True for the contract's "no image" value (empty or all zeros). */
-export function isNoImageHash(text: string | undefined): boolean {
-  return text === undefined || /^(0x)?0*$/i.test(text.trim());
 }

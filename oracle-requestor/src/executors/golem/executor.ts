@@ -37,6 +37,7 @@ import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
 import { ProviderReputation, runAudited } from "./audit.ts";
 import { GolemSession } from "./session.ts";
+import { type GolemJournal, memoryJournal } from "./journal.ts";
 
 export type {
   AgreementReport,
@@ -60,6 +61,8 @@ export interface GolemExecutorDeps {
   now?: () => number;
   /** [0, 1): draws which chunks of known providers are audited (tests fix it). */
   random?: () => number;
+  /** Where open allocations and agreements are kept across restarts (the oracle's store); default: memory only. */
+  journal?: GolemJournal;
 }
 
 export interface GolemExecutor extends Executor {
@@ -103,11 +106,13 @@ export function createGolemExecutor(
   const closing = new AbortController();
   let closed: Promise<void> | undefined;
 
+  const journal = deps.journal ?? memoryJournal();
   const periods = new AllocationPeriods({
     settings,
     logger,
     hooks,
     now,
+    journal,
     openPools: (glm, allocation, onAgreementSigned) =>
       new ImagePools({
         glm,
@@ -131,6 +136,7 @@ export function createGolemExecutor(
       const amount = Number(invoice.amount);
       const cost = ledger.invoiced(invoice.agreementId, providerRef(invoice.provider), Number.isFinite(amount) ? amount : 0);
       logger.info({ agreementId: cost.agreementId, provider: cost.provider.id, amount: invoice.amount }, "accepted a Golem invoice");
+      journal.agreementSettled(invoice.agreementId);
       periods.invoiceSettled(invoice.agreementId);
       callHook(logger, hooks.onAgreementCost, cost);
     },
@@ -141,6 +147,10 @@ export function createGolemExecutor(
         provider: providerRef(debitNote.provider),
         totalAmountDueGlm: Number.isFinite(amount) ? amount : 0,
       });
+    },
+    onInvoiceRejected(invoice) {
+      journal.agreementSettled(invoice.agreementId);
+      periods.invoiceSettled(invoice.agreementId);
     },
     onInvoiceRefused(invoice, error) {
       logger.error({ err: error, invoiceId: invoice.id, agreementId: invoice.agreementId }, "could not accept a Golem invoice");

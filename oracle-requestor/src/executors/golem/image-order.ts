@@ -5,7 +5,7 @@
 import type { Chunk } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 import type { GolemExecutorConfig } from "./config.ts";
-import { golemImageHash, isNoImageHash } from "./config.ts";
+import { golemImageHash, isNoImageHash } from "./image-hash.ts";
 
 export interface ImageOrder {
   /** Names the image's pool. */

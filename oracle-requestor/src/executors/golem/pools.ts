@@ -13,7 +13,7 @@
 import { DraftOfferProposalPool, ResourceRentalPool } from "@golem-sdk/golem-js";
 import type { Allocation, GolemNetwork, MarketOrderSpec, OfferProposal, ResourceRental } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
-import { chunkTimeMs, demandRefreshMs } from "./config.ts";
+import { chunkTimeMs, demandRefreshMs } from "./limits.ts";
 import type { CostLedger, ProviderRef } from "./costs.ts";
 import type { ImageOrder } from "./image-order.ts";
 import type { OfferStream } from "./offer-stream.ts";

@@ -4,6 +4,7 @@
  */
 import type { Logger as GolemLogger } from "@golem-sdk/golem-js";
 import type { AgreementCost, ProviderRef } from "./costs.ts";
+import type { RecoveryReport } from "./recovery.ts";
 
 /** A pino logger fits; so does anything with these four methods. */
 export interface ExecutorLogger {
@@ -67,6 +68,8 @@ export interface GolemExecutorHooks {
   onAgreementCost?(cost: AgreementCost): void;
   /** The allocation that funds the next chunk, as yagna reported it before that chunk. */
   onAllocation?(report: AllocationReport): void;
+  /** What a previous run had left open on yagna was closed (or left for the next start). */
+  onRecovery?(report: RecoveryReport): void;
 }
 
 /** Calls a hook; one that throws anyway is logged, so that a metrics bug cannot fail a chunk. */

@@ -17,6 +17,9 @@ export interface GolemSessionOptions {
   /** Replaces golem-js services (the tests' fake yagna). */
   override?: GolemNetworkOptions["override"];
   onInvoiceAccepted(invoice: Invoice): void;
+  /** Rejected by the executor's own filter (spending.ts): settled, nothing is owed. */
+  onInvoiceRejected(invoice: Invoice): void;
+  /** golem-js failed to accept it: still owed. */
   onInvoiceRefused(invoice: Invoice, error: unknown): void;
   onDebitNoteAccepted(debitNote: DebitNote): void;
 }
@@ -69,6 +72,7 @@ export class GolemSession {
       throw error;
     }
     glm.payment.events.on("invoiceAccepted", ({ invoice }) => this.#options.onInvoiceAccepted(invoice));
+    glm.payment.events.on("invoiceRejected", ({ invoice }) => this.#options.onInvoiceRejected(invoice));
     glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => this.#options.onInvoiceRefused(invoice, error));
     glm.payment.events.on("debitNoteAccepted", ({ debitNote }) => this.#options.onDebitNoteAccepted(debitNote));
     logger.info({ network: settings.paymentNetwork, url: settings.apiUrl }, "connected to yagna");

@@ -17,7 +17,7 @@
  */
 import type { Agreement, DebitNoteFilter, InvoiceFilter, OfferProposal } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
-import { maxAgreementCostGlm } from "./config.ts";
+import { maxAgreementCostGlm } from "./limits.ts";
 import type { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 
