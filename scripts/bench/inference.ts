@@ -12,22 +12,16 @@
  * / cores. `floorRatio` is the full pipeline's wall time over that floor — 1.0 means
  * every core was busy with useful work the whole time, whatever the CPU.
  *
- * It also measures, in a fresh child process, the memory peak (max RSS) of one
- * 16-photo chunk at the largest image the engine accepts (ARGUS_MAX_IMAGE_PIXELS,
- * within ARGUS_MAX_IMAGE_BYTES): what the provider image's memory requirement must cover.
+ * (The memory a chunk of the largest images needs is `npm run bench:engine-memory`.)
  * For an int8 model it names the inference path this CPU uses and the inference CPU
  * time of every path that is exact here. The last line is one JSON object (with the
  * 1-minute load average it ran under), for scripts and CI logs.
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs, promisify } from "node:util";
-import sharp from "sharp";
+import { parseArgs } from "node:util";
 import { createEngine } from "@argus/provider-image/engine";
-import { DEFAULT_IMAGE_LIMITS } from "@argus/provider-image/image-limits";
 import { INT8_PATHS, type Int8Path, probeAllPaths } from "@argus/provider-image/inference-path";
 import { allocateInputData, inputDims, toOrtTensor } from "@argus/provider-image/input-tensor";
 import { SHARED_IMAGES_DIR, SHARED_MODELS_DIR } from "../../test/support/shared.ts";
@@ -41,7 +35,6 @@ const { values: flags } = parseArgs({
     "models-dir": { type: "string" },
     "int8-path": { type: "string" },
     "intra-op-threads": { type: "string" },
-    "memory-child": { type: "string" },
   },
 });
 const int8Path = flags["int8-path"] as Int8Path | undefined;
@@ -54,11 +47,6 @@ const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir, 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const requestsFor = (images: readonly { bytes: Uint8Array }[]) =>
   images.map((image, index) => ({ requestId: String(index + 1), imageCid: CID, image }));
-
-if (flags["memory-child"] !== undefined) {
-  await measureMemoryPeak(flags["memory-child"]);
-  process.exit(0);
-}
 
 const photoNames = (await readdir(SHARED_IMAGES_DIR)).filter((name) => /\.(jpe?g|png|webp|gif|avif)$/i.test(name)).sort();
 if (photoNames.length === 0) throw new Error(`no photos in ${SHARED_IMAGES_DIR} (set ARGUS_SHARED_DIR)`);
@@ -171,11 +159,6 @@ if (model.inferencePath !== "native-float") {
   );
 }
 
-const memory = await memoryPeakInChild();
-console.log(
-  `  memory: ${memory.afterLoadMiB} MiB after loading the model, peak ${memory.peakMiB} MiB running ${BATCH} ${memory.format} images of ` +
-    `${memory.width}×${memory.height} (${memory.megapixels} MP, ${memory.fileKiB} KiB each)`,
-);
 console.log(
   JSON.stringify({
     model: modelId,
@@ -192,111 +175,6 @@ console.log(
     decodeOnlyImagesPerSecond: perSecond(median(decode.wallMs)),
     inferenceOnlyImagesPerSecond: perSecond(median(inference.wallMs)),
     exactPathsInferenceCpuMsPerImage: pathCpuMs,
-    memoryPeakMiB: memory.peakMiB,
-    memoryAfterLoadMiB: memory.afterLoadMiB,
-    memoryImage: `${memory.format} ${memory.width}x${memory.height}`,
     loadAverage1m: round2(loadavg()[0]!),
   }),
 );
-
-/**
- * Writes the largest image the limits accept — as a JPEG (which libvips decodes
- * shrunk, never at full size) and as a PNG (which it must decode whole) — and runs this
- * script again as `--memory-child <image>` for each: a fresh process, whose peak
- * resident set is the model and the chunk. Answers with the worse of the two.
- */
-async function memoryPeakInChild() {
-  const { maxPixels, maxBytes } = DEFAULT_IMAGE_LIMITS;
-  const side = Math.floor(Math.sqrt(maxPixels));
-  const dir = await mkdtemp(join(tmpdir(), "argus-bench-"));
-  try {
-    const peaks = [];
-    for (const [format, bytes] of [
-      ["jpeg", await largestJpeg(side, maxBytes)],
-      ["png", await largestPng(side, maxBytes)],
-    ] as const) {
-      const image = join(dir, `largest.${format}`);
-      await writeFile(image, bytes);
-      const script = fileURLToPath(import.meta.url);
-      const args = [
-        script,
-        "--memory-child",
-        image,
-        "--model",
-        modelId,
-        "--models-dir",
-        modelsDir,
-        ...(int8Path ? ["--int8-path", int8Path] : []),
-      ];
-      const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 20 });
-      const peak = JSON.parse(stdout.trim().split("\n").pop()!) as {
-        peakMiB: number;
-        afterLoadMiB: number;
-        width: number;
-        height: number;
-        megapixels: number;
-        fileKiB: number;
-      };
-      peaks.push({ ...peak, format });
-    }
-    return peaks.reduce((worst, peak) => (peak.peakMiB > worst.peakMiB ? peak : worst));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** In the child: 16 copies of the largest image the limits accept, through the whole pipeline once. */
-async function measureMemoryPeak(imagePath: string): Promise<void> {
-  const image = await readFile(imagePath);
-  const { width, height } = await sharp(image, { limitInputPixels: false }).metadata();
-  const side = width;
-  if (side !== height) throw new Error("expected a square image");
-  await engine.load(modelId);
-  const afterLoad = await peakRssMiB();
-  const results = await engine.run(modelId, requestsFor(Array.from({ length: BATCH }, () => ({ bytes: image }))));
-  const failed = results.find((result) => "error" in result);
-  if (failed) throw new Error(`the largest image failed: ${JSON.stringify(failed)}`);
-  console.log(
-    JSON.stringify({
-      peakMiB: await peakRssMiB(),
-      afterLoadMiB: afterLoad,
-      width: side,
-      height: side,
-      megapixels: round2((side * side) / 1e6),
-      fileKiB: Math.round(image.length / 1024),
-    }),
-  );
-}
-
-/**
- * This process's resident-set high-water mark. Linux's VmHWM starts afresh at exec,
- * unlike getrusage's maxRSS, which a spawned child inherits from its parent's peak.
- */
-async function peakRssMiB(): Promise<number> {
-  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
-  const kilobytes = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-  return Math.round((kilobytes === undefined ? process.resourceUsage().maxRSS : Number(kilobytes)) / 1024);
-}
-
-/** A smooth gradient, side × side, as a PNG (it compresses to almost nothing, so any pixel count fits the byte cap). */
-async function largestPng(side: number, maxBytes: number): Promise<Buffer> {
-  const pixels = Buffer.alloc(side * side * 3);
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) pixels.set([(x * 255) / side, (y * 255) / side, 128], (y * side + x) * 3);
-  }
-  const png = await sharp(pixels, { raw: { width: side, height: side, channels: 3 }, limitInputPixels: false })
-    .png({ compressionLevel: 9 })
-    .toBuffer();
-  if (png.length > maxBytes) throw new Error(`a ${side}×${side} gradient PNG takes ${png.length} bytes, more than ${maxBytes}`);
-  return png;
-}
-
-/** A real photo scaled up to side × side, as a JPEG no larger than `maxBytes` (lower quality until it fits). */
-async function largestJpeg(side: number, maxBytes: number): Promise<Buffer> {
-  const photo = await readFile(join(SHARED_IMAGES_DIR, "wml_cat.jpg"));
-  for (const quality of [80, 60, 40, 20, 10]) {
-    const jpeg = await sharp(photo, { limitInputPixels: false }).resize(side, side, { fit: "fill" }).jpeg({ quality }).toBuffer();
-    if (jpeg.length <= maxBytes) return jpeg;
-  }
-  throw new Error(`cannot fit a ${side}×${side} JPEG into ${maxBytes} bytes`);
-}

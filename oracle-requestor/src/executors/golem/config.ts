@@ -72,7 +72,10 @@ export const GolemConfigSchema = z
     minCpuThreads: count(1, 256).default(2),
     /** A VM gets, and is billed for, every thread its provider offers: offers with more are not taken. */
     maxCpuThreads: count(1, 256).default(8),
-    minMemGib: positive.default(2),
+    // `npm run bench:engine-memory`: a 16-image chunk of the largest images peaks at 0.57 GiB
+    // in the engine with 16 decodes at once (a VM of 8+ threads); plus the entry command's
+    // client, the inputs and the guest's own kernel, with headroom.
+    minMemGib: positive.default(1.5),
     minStorageGib: positive.default(4),
     // Price limits a few times golemsp's default preset (0.025 GLM per thread-hour, 0.005 GLM
     // per hour, no start fee: golemfactory/golem-docs providers/configuration/general.md),
