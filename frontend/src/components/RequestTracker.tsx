@@ -10,7 +10,8 @@ import { deriveStatus, lifecycleSteps, type RequestStatus } from "../lib/status.
 import { useBlockTime, useChainTime, useCurrency, useDeployment, useOracleProgress, useTarget, useWallet } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 import { useAnnouncement } from "./LiveRegion.tsx";
-import { TxLink } from "./TxLink.tsx";
+import { CopyableValue } from "./CopyButton.tsx";
+import { ChainValue } from "./TxLink.tsx";
 
 const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
 
@@ -86,6 +87,22 @@ export function RequestTracker({
           </dd>
           <dt>Model</dt>
           <dd>{model?.name ?? `#${record.terms.modelId}`}</dd>
+          {model && (
+            <>
+              <dt>Manifest</dt>
+              <dd>
+                <CopyableValue value={model.manifestCid} label="manifest CID" short={shortHex(model.manifestCid, 10, 8)} className="cid" />
+              </dd>
+            </>
+          )}
+          <dt>Requester</dt>
+          <dd>
+            <ChainValue kind="address" value={record.terms.requester} label="requester address" testId="requester" />
+          </dd>
+          <dt>Escrow</dt>
+          <dd>
+            <ChainValue kind="address" value={deployment.contracts.predictionEscrow.address} label="escrow address" />
+          </dd>
           <dt>Fee</dt>
           <dd>{currency ? formatAmount(record.terms.fee, currency) : record.terms.fee.toString()}</dd>
           {record.requestedAt !== undefined && (
@@ -113,19 +130,47 @@ export function RequestTracker({
           )}
           <dt>Image</dt>
           <dd>
-            <code className="cid" title={record.imageCid} data-testid="image-cid">
-              {shortHex(record.imageCid, 10, 8)}
-            </code>
+            <CopyableValue
+              value={record.imageCid}
+              label="image CID"
+              short={shortHex(record.imageCid, 10, 8)}
+              className="cid"
+              testId="image-cid"
+            />
           </dd>
           <dt>Paid in</dt>
           <dd>
-            <TxLink hash={record.transactionHash} />
+            <ChainValue kind="tx" value={record.transactionHash} label="request transaction hash" testId="tx-hash" />
           </dd>
           {record.settlement && (
             <>
               <dt>Settled in</dt>
               <dd>
-                <TxLink hash={record.settlement.transactionHash} />
+                <ChainValue kind="tx" value={record.settlement.transactionHash} label="settlement transaction hash" testId="tx-hash" />
+              </dd>
+            </>
+          )}
+          {record.settlement?.kind === "fulfilled" && (
+            <>
+              <dt>Result</dt>
+              <dd>
+                <CopyableValue
+                  value={record.settlement.resultCid}
+                  label="result CID"
+                  short={shortHex(record.settlement.resultCid, 10, 8)}
+                  href={`${deployment.ipfs.gatewayUrl}/ipfs/${record.settlement.resultCid}`}
+                  className="cid"
+                  testId="result-cid"
+                />
+              </dd>
+              <dt>Result digest</dt>
+              <dd>
+                <CopyableValue
+                  value={record.settlement.resultDigest}
+                  label="result digest"
+                  short={shortHex(record.settlement.resultDigest, 8, 6)}
+                  testId="result-digest"
+                />
               </dd>
             </>
           )}

@@ -1,6 +1,7 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { shortHex } from "../lib/format.ts";
 import { useDeployment } from "../hooks.ts";
+import { CopyableValue } from "./CopyButton.tsx";
 
 /** A transaction hash, linked to the deployment's block explorer when it has one. */
 export function TxLink({ hash }: { hash: Hex }) {
@@ -16,5 +17,29 @@ export function TxLink({ hash }: { hash: Hex }) {
     </a>
   ) : (
     text
+  );
+}
+
+/** A transaction hash or an address with its copy button, linked to the block explorer when the deployment names one. */
+export function ChainValue({
+  kind,
+  value,
+  label,
+  testId,
+}: {
+  kind: "tx" | "address";
+  value: Hex | Address;
+  label: string;
+  testId?: string;
+}) {
+  const explorer = useDeployment().chain.blockExplorerUrl;
+  return (
+    <CopyableValue
+      value={value}
+      label={label}
+      short={shortHex(value, 8, 6)}
+      href={explorer ? `${explorer}/${kind}/${value}` : undefined}
+      {...(testId === undefined ? {} : { testId })}
+    />
   );
 }

@@ -49,7 +49,7 @@ export function RequestPage({ requestId, previews }: { requestId: bigint; previe
           <h1 id="request-title">
             Request <code title={id}>{shortHex(id, 8, 6)}</code>
           </h1>
-          <CopyButton value={id} label="request id" />
+          <CopyButton value={id} label="request ID" />
         </div>
         {request.isPending ? (
           <p className="muted" aria-busy="true">
