@@ -1,7 +1,7 @@
 /** @vitest-environment jsdom */
 import { type InferenceResult, resultBytes } from "@argus/protocol/result";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import { bytesToHex } from "viem";
 import { describe, expect, it, vi } from "vitest";
 import { parseDeployment } from "../deployment.ts";
@@ -9,7 +9,8 @@ import { DeploymentContext } from "../hooks.ts";
 import { classification, detection, IMAGE_CID } from "../test-fixtures.ts";
 import { fetchAndVerifyResult } from "../lib/fetch-result.ts";
 import { fireEvent } from "@testing-library/react";
-import ResultPanel, { Detections, labelPlacement, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
+import { detectionLayout } from "../lib/detection-drawing.ts";
+import ResultPanel, { Detections, ResultView, TopClasses, VerificationMark } from "./ResultPanel.tsx";
 
 /** What the mocked IPFS node serves for any result CID. */
 const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array, reads: 0 }));
@@ -18,6 +19,17 @@ vi.mock("../ipfs/ipfs.ts", () => ({
     served.reads++;
     return served.bytes;
   },
+}));
+
+/** The PNG export without a real canvas (jsdom has none; the browser end-to-end test checks the file). */
+const png = vi.hoisted(() => ({ drawn: [] as unknown[][], saved: [] as unknown[][] }));
+vi.mock("../lib/detection-drawing.ts", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../lib/detection-drawing.ts")>()),
+  detectionPngFromUrl: async (...args: unknown[]) => {
+    png.drawn.push(args);
+    return new Blob([], { type: "image/png" });
+  },
+  saveBlob: (...args: unknown[]) => png.saved.push(args),
 }));
 
 describe("result views", () => {
@@ -86,13 +98,26 @@ describe("result views", () => {
 });
 
 describe("detection view", () => {
-  it("keeps labels inside the image: above a box when there is room, else inside its top, clamped at the right edge", () => {
-    const image = { width: 640, height: 480 };
-    expect(labelPlacement({ x: 100, y: 200, width: 50, height: 50 }, "bus 90%", image, 16)).toMatchObject({ x: 100, y: 179 });
-    const top = labelPlacement({ x: 100, y: 5, width: 50, height: 50 }, "bus 90%", image, 16);
-    expect(top.y).toBe(5);
-    const right = labelPlacement({ x: 630, y: 200, width: 10, height: 10 }, "person 34%", image, 16);
-    expect(right.x + right.width).toBeLessThanOrEqual(640);
+  it("draws labels where the shared layout puts them (the PNG uses the same layout)", () => {
+    render(<Detections result={detection} imageUrl="blob:image" />);
+    const texts = [...screen.getByTestId("boxes").querySelectorAll("text")].map((text) => [
+      text.textContent,
+      Number(text.getAttribute("x")),
+      Number(text.getAttribute("y")),
+    ]);
+    expect(texts).toEqual(detectionLayout(detection, 75).items.map((item) => [item.text, item.textX, item.textY]));
+  });
+
+  it("offers the image with the boxes shown as a PNG, drawn at the slider's threshold", async () => {
+    png.drawn = [];
+    png.saved = [];
+    render(<Detections result={detection} imageUrl="blob:image" pngFileName="argus-0x7.png" />);
+    fireEvent.change(screen.getByRole("slider", { name: "Show detections scoring at least" }), { target: { value: "80" } });
+    fireEvent.click(screen.getByRole("button", { name: "Download the image with these boxes (PNG)" }));
+    await waitFor(() => expect(png.saved).toHaveLength(1));
+    expect(png.drawn[0]).toEqual(["blob:image", detection, 80]);
+    expect(png.saved[0]![1]).toBe("argus-0x7.png");
+    expect((png.saved[0]![0] as Blob).type).toBe("image/png");
   });
 
   it("hides boxes under the chosen threshold and links list items to their boxes", () => {
@@ -162,16 +187,17 @@ describe("fetchAndVerifyResult: the fetched result checked against the request",
 });
 
 describe("ResultPanel", () => {
+  const deployment = parseDeployment({
+    schemaVersion: 1,
+    chain: { id: 31337, name: "Hardhat local", rpcUrl: "http://127.0.0.1:8545" },
+    contracts: { predictionEscrow: { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } },
+    ipfs: { apiUrl: "http://127.0.0.1:5001", gatewayUrl: "http://127.0.0.1:8080" },
+  });
+
   it("fetches the recorded result, checks it, and shows it as verified with its predictions", async () => {
     const bytes = new Uint8Array(resultBytes(classification));
     served.bytes = bytes;
     const digest = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
-    const deployment = parseDeployment({
-      schemaVersion: 1,
-      chain: { id: 31337, name: "Hardhat local", rpcUrl: "http://127.0.0.1:8545" },
-      contracts: { predictionEscrow: { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } },
-      ipfs: { apiUrl: "http://127.0.0.1:5001", gatewayUrl: "http://127.0.0.1:8080" },
-    });
     render(
       <DeploymentContext.Provider value={deployment}>
         <QueryClientProvider client={new QueryClient()}>
@@ -184,5 +210,30 @@ describe("ResultPanel", () => {
     );
     expect((await screen.findByTestId("verified")).textContent).toMatch(/Verified/);
     expect(within(screen.getByTestId("top5")).getAllByRole("listitem")[0]!.textContent).toContain("tabby, tabby cat");
+    expect(screen.getByTestId("download-json")).toBeTruthy();
+    expect(screen.queryByTestId("download-png")).toBeNull(); // no boxes to draw
+  });
+
+  it("offers a verified detection result as a PNG named after the request, beside its JSON", async () => {
+    const bytes = new Uint8Array(resultBytes(detection));
+    served.bytes = bytes;
+    const digest = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+    render(
+      <DeploymentContext.Provider value={deployment}>
+        <QueryClientProvider client={new QueryClient()}>
+          <ResultPanel
+            request={{ requestId: BigInt(detection.requestId), modelName: detection.modelId, imageCid: IMAGE_CID }}
+            answer={{ resultDigest: digest, topClass: 0, topScore: 8300 }}
+          />
+        </QueryClientProvider>
+      </DeploymentContext.Provider>,
+    );
+    await screen.findByTestId("verified");
+    png.saved = [];
+    fireEvent.click(screen.getByTestId("download-png"));
+    await waitFor(() => expect(png.saved).toHaveLength(1));
+    expect(png.saved[0]![1]).toBe(`argus-0x${BigInt(detection.requestId).toString(16)}.png`);
+    expect(png.drawn.at(-1)![0]).toBe(`http://127.0.0.1:8080/ipfs/${IMAGE_CID}`);
+    expect(screen.getByTestId("download-json")).toBeTruthy();
   });
 });

@@ -10,7 +10,6 @@
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import {
   type ClassificationResult,
-  type Detection,
   type DetectionResult,
   describeComputedBy,
   type InferenceResult,
@@ -21,9 +20,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { announce } from "./LiveRegion.tsx";
 import { resultQuery } from "../lib/result-query.ts";
-import { formatPercent } from "../lib/format.ts";
+import { formatPercent, requestIdHex } from "../lib/format.ts";
 import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
+import { detectionLayout, detectionPngFromUrl, LABEL_FONT_FAMILY, LABEL_PLATE_OPACITY, saveBlob } from "../lib/detection-drawing.ts";
 
 export interface ResultPanelProps {
   /** What was requested: the result must be about exactly this request, model and image. */
@@ -71,7 +71,12 @@ export default function ResultPanel({ request, answer, imageUrl, arrivedLive = f
     <section className="result" aria-label="Result" ref={section} tabIndex={-1} data-testid="result">
       <VerificationMark verification={outcome} cid={cid} gatewayUrl={deployment.ipfs.gatewayUrl} />
       {outcome.result && (
-        <ResultView result={outcome.result} imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`} />
+        <ResultView
+          result={outcome.result}
+          imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`}
+          // Only a verified answer is offered as a file.
+          pngFileName={outcome.verified ? `argus-${requestIdHex(request.requestId)}.png` : undefined}
+        />
       )}
       {outcome.verified && <DownloadResult result={outcome.result} cid={cid} />}
     </section>
@@ -143,7 +148,15 @@ export function VerificationMark({ verification, cid, gatewayUrl }: { verificati
   );
 }
 
-export function ResultView({ result, imageUrl }: { result: InferenceResult; imageUrl: string }) {
+export function ResultView({
+  result,
+  imageUrl,
+  pngFileName,
+}: {
+  result: InferenceResult;
+  imageUrl: string;
+  pngFileName?: string | undefined;
+}) {
   if ("error" in result) {
     return (
       <div className="notice notice-warning">
@@ -159,7 +172,11 @@ export function ResultView({ result, imageUrl }: { result: InferenceResult; imag
           Computed by {describeComputedBy(result.computedBy)}.
         </p>
       )}
-      {result.task === "classification" ? <TopClasses result={result} /> : <Detections result={result} imageUrl={imageUrl} />}
+      {result.task === "classification" ? (
+        <TopClasses result={result} />
+      ) : (
+        <Detections result={result} imageUrl={imageUrl} {...(pngFileName === undefined ? {} : { pngFileName })} />
+      )}
     </>
   );
 }
@@ -180,31 +197,13 @@ export function TopClasses({ result }: { result: ClassificationResult }) {
   );
 }
 
-const BOX_COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#a06cd5", "#2e86ab"];
-
-/** Where a box's label goes: above the box when there is room, else just inside its top, never past the image's edges. */
-export function labelPlacement(
-  box: { x: number; y: number; width: number; height: number },
-  text: string,
-  image: { width: number; height: number },
-  fontSize: number,
-): { x: number; y: number; width: number; height: number } {
-  const width = Math.min(image.width, Math.ceil(text.length * fontSize * 0.62) + fontSize / 2);
-  const height = Math.round(fontSize * 1.3);
-  const x = Math.max(0, Math.min(box.x, image.width - width));
-  const above = box.y - height;
-  const y = above >= 0 ? above : Math.max(0, Math.min(box.y, image.height - height));
-  return { x, y, width, height };
-}
-
-export function Detections({ result, imageUrl }: { result: DetectionResult; imageUrl: string }) {
+export function Detections({ result, imageUrl, pngFileName }: { result: DetectionResult; imageUrl: string; pngFileName?: string }) {
   const { width, height } = result.image;
-  const stroke = Math.max(2, Math.round(Math.max(width, height) / 250));
-  const fontSize = Math.max(12, Math.round(Math.max(width, height) / 40));
   const lowest = Math.min(...result.detections.map((detection) => detection.score), 1);
   const [threshold, setThreshold] = useState(Math.floor(lowest * 100));
   const [active, setActive] = useState<string | undefined>(undefined);
-  const shown = result.detections.filter((detection) => detection.score * 100 >= threshold);
+  const layout = detectionLayout(result, threshold);
+  const shown = layout.items;
   const sliderId = useId();
   return (
     <div className="detections">
@@ -217,18 +216,21 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
           aria-label={`${shown.length} detections at ${threshold} % or more`}
           data-testid="boxes"
         >
-          {shown.map((detection) => {
-            const key = detectionKey(detection);
-            const colour = BOX_COLOURS[detection.classIndex % BOX_COLOURS.length];
-            const { x, y, width: w, height: h } = detection.box;
-            const text = `${detection.label} ${Math.round(detection.score * 100)}%`;
-            const label = labelPlacement(detection.box, text, result.image, fontSize);
+          {shown.map(({ key, detection, colour, box, text, label, textX, textY }) => {
             const dimmed = active !== undefined && active !== key;
             return (
               <g key={key} data-label={detection.label} opacity={dimmed ? 0.3 : 1}>
-                <rect x={x} y={y} width={w} height={h} fill="none" stroke={colour} strokeWidth={active === key ? stroke * 2 : stroke} />
-                <rect x={label.x} y={label.y} width={label.width} height={label.height} fill="#000" opacity={0.7} />
-                <text x={label.x + fontSize / 4} y={label.y + fontSize} fill={colour} fontSize={fontSize} data-testid="box-label">
+                <rect
+                  x={box.x}
+                  y={box.y}
+                  width={box.width}
+                  height={box.height}
+                  fill="none"
+                  stroke={colour}
+                  strokeWidth={active === key ? layout.stroke * 2 : layout.stroke}
+                />
+                <rect x={label.x} y={label.y} width={label.width} height={label.height} fill="#000" opacity={LABEL_PLATE_OPACITY} />
+                <text x={textX} y={textY} fill={colour} fontSize={layout.fontSize} fontFamily={LABEL_FONT_FAMILY} data-testid="box-label">
                   {text}
                 </text>
               </g>
@@ -258,36 +260,62 @@ export function Detections({ result, imageUrl }: { result: DetectionResult; imag
         </p>
       ) : (
         <ol className="detection-list" aria-label="Detections">
-          {shown.map((detection) => {
-            const key = detectionKey(detection);
-            return (
-              <li key={key}>
-                <button
-                  type="button"
-                  className="detection-item"
-                  aria-pressed={active === key}
-                  onClick={() => setActive(active === key ? undefined : key)}
-                  onMouseEnter={() => setActive(key)}
-                  onMouseLeave={() => setActive(undefined)}
-                >
-                  <span
-                    className="swatch"
-                    style={{ background: BOX_COLOURS[detection.classIndex % BOX_COLOURS.length] }}
-                    aria-hidden="true"
-                  />
-                  {detection.label} <span className="muted">{formatPercent(detection.score)}</span>
-                </button>
-              </li>
-            );
-          })}
+          {shown.map(({ key, detection, colour }) => (
+            <li key={key}>
+              <button
+                type="button"
+                className="detection-item"
+                aria-pressed={active === key}
+                onClick={() => setActive(active === key ? undefined : key)}
+                onMouseEnter={() => setActive(key)}
+                onMouseLeave={() => setActive(undefined)}
+              >
+                <span className="swatch" style={{ background: colour }} aria-hidden="true" />
+                {detection.label} <span className="muted">{formatPercent(detection.score)}</span>
+              </button>
+            </li>
+          ))}
         </ol>
       )}
+      {pngFileName !== undefined && <DownloadPng result={result} imageUrl={imageUrl} threshold={threshold} fileName={pngFileName} />}
     </div>
   );
 }
 
-/** Detections have no id; class and box tell them apart (NMS leaves no two of a class on one box). */
-function detectionKey(detection: Detection): string {
-  const { x, y, width, height } = detection.box;
-  return `${detection.classIndex}:${x}:${y}:${width}:${height}`;
+/** The image with the boxes shown (at the slider's threshold) drawn on, at its own size, as a PNG file. */
+function DownloadPng({
+  result,
+  imageUrl,
+  threshold,
+  fileName,
+}: {
+  result: DetectionResult;
+  imageUrl: string;
+  threshold: number;
+  fileName: string;
+}) {
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  async function download() {
+    setState({ busy: true });
+    try {
+      saveBlob(await detectionPngFromUrl(imageUrl, result, threshold), fileName);
+      setState({ busy: false });
+    } catch (error) {
+      setState({ busy: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return (
+    <>
+      <p className="download">
+        <button type="button" className="secondary small" onClick={() => void download()} disabled={state.busy} data-testid="download-png">
+          {state.busy ? "Drawing the PNG…" : "Download the image with these boxes (PNG)"}
+        </button>
+      </p>
+      {state.error !== undefined && (
+        <p className="warning-text" role="alert">
+          {state.error}
+        </p>
+      )}
+    </>
+  );
 }
