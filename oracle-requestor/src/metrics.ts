@@ -13,7 +13,7 @@ export type OracleMetrics = ReturnType<typeof createMetrics>;
 /** What the executor knows of each provider (Golem's audit.ts); empty for the local executor. */
 export type ProviderRecordsSource = () => readonly ProviderRecord[];
 
-const PROVIDER_FIGURES = ["chunks", "audited", "agreed", "disagreed", "outvoted"] as const;
+const PROVIDER_FIGURES = ["chunks", "audited", "agreed", "disagreed", "outvoted", "failures"] as const;
 
 export function createMetrics(store: RequestStore) {
   const registry = new Registry();

@@ -8,7 +8,12 @@
  * Skipped (saying why) without the shared photos and models, the built image, or
  * bubblewrap/squashfs-tools.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
+import { openDatabase } from "@argus/oracle/store/database";
+import { SqliteReputationStore } from "@argus/oracle/store/provider-reputation";
 import type { ChunkOutcome } from "@argus/oracle/executors/executor";
 import { createEngine } from "@argus/provider-image/engine";
 import type { ClassificationResult } from "@argus/protocol/result";
@@ -22,12 +27,24 @@ const topClass = (outcome: ChunkOutcome) => (outcome.results[0] as Classificatio
 describe("golem-devnet: the Golem executor cross-checks its providers", function () {
   this.timeout(600_000);
   const suite = devnetSuite();
+  let work: string | undefined;
+
+  after(async function () {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
 
   it("catches a lying provider on its first chunk, bans it, and gives out only answers that passed", async function () {
     const handle = await suite.start({ providers: providerSpecs(3, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;
+    // The providers' records live in a queue file, as the oracle keeps them.
+    work = await mkdtemp(join(tmpdir(), "argus-reputation-"));
+    const queue = join(work, "queue.sqlite");
     // Audit every provider's first 3 chunks, and no later one (the draw never falls under the rate).
-    const run = await suite.executorOn(handle, { poolSize: 3, maxAttempts: 3, auditRate: 0.1, auditFirstChunks: 3 }, { random: () => 0.5 });
+    const settings = { poolSize: 3, maxAttempts: 3, auditRate: 0.1, auditFirstChunks: 3 };
+    const run = await suite.executorOn(handle, settings, {
+      random: () => 0.5,
+      reputationStore: new SqliteReputationStore(openDatabase(queue)),
+    });
     const chunk = await run.chunk();
     const image = chunk.images.values().next().value!;
     const [honest] = await createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }).run(MODEL_ID, [
@@ -71,6 +88,22 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
     // What the cross-checks cost: runs beyond one per chunk.
     const runs = records.reduce((sum, record) => sum + record.chunks, 0);
     console.log(`      7 chunks, ${runs} provider runs (${runs - 7} for cross-checks); the liar banned after its first chunk`);
+
+    // A restart is no amnesty: the next executor on the same queue never rents the liar.
+    await run.executor.close();
+    const restarted = await suite.executorOn(handle, settings, {
+      random: () => 0.5,
+      reputationStore: new SqliteReputationStore(openDatabase(queue)),
+    });
+    expect(restarted.executor.providers().find((record) => record.id === liar)).to.deep.include({ outvoted: 1 });
+    for (let index = 0; index < 3; index++) {
+      const outcome = await restarted.executor.run(await restarted.chunk());
+      expect(outcome.computedBy.provider?.id).to.not.equal(liar);
+    }
+    expect(devnet.view.activities().filter((activity) => activity.providerId === liar)).to.have.length(1);
+    expect(restarted.logs.some((line) => line.message.startsWith("Golem providers caught giving wrong answers in earlier runs"))).to.equal(
+      true,
+    );
   });
 
   it("with fewer than three providers at a time there is no tie-break: answers say they were not cross-checked", async function () {

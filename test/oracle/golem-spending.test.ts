@@ -60,11 +60,16 @@ describe("Golem executor: spending bounds", function () {
     );
   });
 
-  it("rents the draft with the lowest worst case, the earliest among equals", function () {
+  it("rents the draft with the lowest expected cost, the earliest among equals", function () {
     const select = cheapestOffer(1);
     const [a, b, c] = [offer(4), offer(2), offer(2, { start: 0.01, envPerHour: 0.05, cpuPerHour: 0.1 })];
     expect(select([a!, b!, c!])).to.equal(b);
     expect(select([a!])).to.equal(a);
+    // A provider whose attempts succeed half the time costs twice its price per useful chunk.
+    const [cheapFlaky, dearReliable] = [offer(2, undefined, "0x00000000000000000000000000000000000000f1"), offer(3)];
+    const share = (id: string) => (id === "0x00000000000000000000000000000000000000f1" ? 0.5 : 1);
+    expect(cheapestOffer(1)([cheapFlaky!, dearReliable!])).to.equal(cheapFlaky);
+    expect(cheapestOffer(1, share)([cheapFlaky!, dearReliable!])).to.equal(dearReliable);
   });
 
   it("bounds an agreement's bill by its signed offer: start + hours × (environment + CPU × threads)", function () {

@@ -41,6 +41,8 @@ export interface ProviderRecord {
   disagreed: number;
   /** Outvoted by a third provider: banned. */
   outvoted: number;
+  /** Attempts that failed on it (crash, timeout, invalid results). */
+  failures: number;
   totalMs: number;
 }
 

@@ -11,6 +11,7 @@ import type { GolemExecutorHooks } from "../executors/golem/reporting.ts";
 import { createLocalExecutor } from "../executors/local.ts";
 import type { OracleMetrics } from "../metrics.ts";
 import { SqliteGolemJournal } from "../store/golem-journal.ts";
+import { SqliteReputationStore } from "../store/provider-reputation.ts";
 
 export async function createConfiguredExecutor(
   config: OracleConfig,
@@ -27,6 +28,7 @@ export async function createConfiguredExecutor(
     logger: log,
     hooks: golemMetricHooks(metrics),
     journal: new SqliteGolemJournal(db),
+    reputationStore: new SqliteReputationStore(db),
   });
   await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
   return executor;

@@ -92,6 +92,20 @@ CREATE TABLE IF NOT EXISTS golem_open (
   PRIMARY KEY (kind, id)
 ) STRICT;
 
+-- What each Golem provider has done for this oracle (executors/golem/reputation.ts).
+CREATE TABLE IF NOT EXISTS golem_providers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  chunks INTEGER NOT NULL,
+  audited INTEGER NOT NULL,
+  agreed INTEGER NOT NULL,
+  disagreed INTEGER NOT NULL,
+  outvoted INTEGER NOT NULL,            -- caught giving wrong answers: banned, across restarts
+  failures INTEGER NOT NULL,
+  total_ms INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
 -- The prediction part of recent results, to answer the same image for the same model again.
 CREATE TABLE IF NOT EXISTS result_cache (
   model_id INTEGER NOT NULL,

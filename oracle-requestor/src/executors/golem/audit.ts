@@ -8,6 +8,7 @@
  * recorded in each result's `computedBy.audit`.
  */
 import { compareResults } from "@argus/protocol/compare-results";
+import type { ProviderReputation } from "./reputation.ts";
 import type { AuditRecord, InferenceResult } from "@argus/protocol/result";
 import type { ChunkOutcome, ProviderRecord } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
@@ -21,24 +22,6 @@ export interface AuditPolicy {
   firstChunks: number;
   /** [0, 1): whether this chunk is drawn for an audit. */
   random: () => number;
-}
-
-export class ProviderReputation {
-  readonly #records = new Map<string, ProviderRecord>();
-
-  record(provider: { id: string; name: string }): ProviderRecord {
-    let entry = this.#records.get(provider.id);
-    if (entry === undefined) {
-      entry = { id: provider.id, name: provider.name, chunks: 0, audited: 0, agreed: 0, disagreed: 0, outvoted: 0, totalMs: 0 };
-      this.#records.set(provider.id, entry);
-    }
-    return entry;
-  }
-
-  /** Every provider seen, most chunks first. */
-  all(): ProviderRecord[] {
-    return [...this.#records.values()].sort((a, b) => b.chunks - a.chunks);
-  }
 }
 
 /** Runs the chunk once on a provider not in `avoid`; the outcome names the provider. */

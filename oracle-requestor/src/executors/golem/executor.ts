@@ -35,7 +35,8 @@ import { ProviderBans } from "./provider-bans.ts";
 import type { ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
 import { callHook, providerRef, SILENT_LOGGER } from "./reporting.ts";
 import { runOnProviders } from "./retries.ts";
-import { ProviderReputation, runAudited } from "./audit.ts";
+import { runAudited } from "./audit.ts";
+import { ProviderReputation, type ReputationStore } from "./reputation.ts";
 import { GolemSession } from "./session.ts";
 import { type GolemJournal, memoryJournal } from "./journal.ts";
 
@@ -63,6 +64,8 @@ export interface GolemExecutorDeps {
   random?: () => number;
   /** Where open allocations and agreements are kept across restarts (the oracle's store); default: memory only. */
   journal?: GolemJournal;
+  /** Where the providers' records are kept across restarts (the oracle's store); default: memory only. */
+  reputationStore?: ReputationStore;
 }
 
 export interface GolemExecutor extends Executor {
@@ -88,7 +91,10 @@ export function createGolemExecutor(
   const now = deps.now ?? Date.now;
   const ledger = new CostLedger();
   const bans = new ProviderBans(settings.providerBanMinutes, now);
-  const reputation = new ProviderReputation();
+  const reputation = new ProviderReputation(deps.reputationStore);
+  for (const liar of reputation.liars()) bans.banForGood(liar);
+  if (reputation.liars().length > 0)
+    logger.info({ providers: reputation.liars() }, "Golem providers caught giving wrong answers in earlier runs stay banned");
   // Two providers to compare and a third to decide must be rentable at once.
   const auditPolicy = {
     enabled: settings.poolSize >= 3 && (settings.auditRate > 0 || settings.auditFirstChunks > 0),
@@ -121,6 +127,7 @@ export function createGolemExecutor(
         logger,
         ledger,
         bans,
+        reputation,
         now,
         onAgreementSigned(agreementId, provider) {
           onAgreementSigned(agreementId, provider);
@@ -185,7 +192,7 @@ export function createGolemExecutor(
     }
     try {
       const downloads = () => session.transfers();
-      const context = { settings, ledger, bans, logger, hooks, downloads };
+      const context = { settings, ledger, bans, reputation, logger, hooks, downloads };
       return await runAudited(
         async (avoid) => {
           const started = performance.now();
@@ -204,6 +211,7 @@ export function createGolemExecutor(
       );
     } finally {
       periods.leave(period);
+      reputation.persist();
     }
   }
 

@@ -20,6 +20,7 @@ import type { OfferStream } from "./offer-stream.ts";
 import { keepOffersFlowing } from "./offer-stream.ts";
 import { PendingWork } from "./promises.ts";
 import type { ProviderBans } from "./provider-bans.ts";
+import type { ProviderReputation } from "./reputation.ts";
 import { cheapestOffer, offerRefusal, paymentGuard } from "./spending.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger, providerRef } from "./reporting.ts";
@@ -32,6 +33,8 @@ export interface ImagePoolsOptions {
   logger: ExecutorLogger;
   ledger: CostLedger;
   bans: ProviderBans;
+  /** Providers' records: offers are compared by expected cost per successful chunk. */
+  reputation: ProviderReputation;
   /** The clock a pool's age (and its demand's expiration) is measured by. */
   now: () => number;
   /** An agreement was signed: its invoice will be accepted against `allocation`. */
@@ -168,7 +171,7 @@ export class ImagePools {
   }
 
   async #create(image: ImageOrder, createdAtMs: number): Promise<RentalPool> {
-    const { glm, allocation, settings, logger, ledger, bans } = this.#options;
+    const { glm, allocation, settings, logger, ledger, bans, reputation } = this.#options;
     // Sees every offer, and every draft again when it is taken from the pool.
     const offerFilter = (proposal: OfferProposal): boolean => {
       notePricing(ledger, proposal);
@@ -203,7 +206,7 @@ export class ImagePools {
     const proposals = new DraftOfferProposalPool({
       logger: golemLogger(logger, "golem-js:proposal-pool"),
       validateOfferProposal: offerFilter,
-      selectOfferProposal: cheapestOffer(settings.rentHours),
+      selectOfferProposal: cheapestOffer(settings.rentHours, (providerId) => reputation.successShare(providerId)),
     });
     const demandSpecification = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
     const offers = keepOffersFlowing({

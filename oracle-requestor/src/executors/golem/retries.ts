@@ -12,6 +12,7 @@ import type { GolemExecutorConfig } from "./config.ts";
 import type { CostLedger } from "./costs.ts";
 import type { RentalPool } from "./pools.ts";
 import type { ProviderBans } from "./provider-bans.ts";
+import type { ProviderReputation } from "./reputation.ts";
 import type { AttemptReport, ExecutorLogger, GolemExecutorHooks } from "./reporting.ts";
 import { callHook, providerRef } from "./reporting.ts";
 
@@ -19,6 +20,8 @@ export interface RetryContext {
   settings: Pick<GolemExecutorConfig, "maxAttempts" | "acquireTimeoutMs" | "deployTimeoutMs" | "attemptTimeoutMs" | "entryCommand">;
   ledger: CostLedger;
   bans: ProviderBans;
+  /** Counts each failed attempt against its provider. */
+  reputation: ProviderReputation;
   logger: ExecutorLogger;
   hooks: GolemExecutorHooks;
   /** The session's file transfers, once connected (for a download cut off at the results cap). */
@@ -105,6 +108,7 @@ export async function runOnProviders(
     if (result.outcome === "aborted") throw abandoned(attempt);
     failedOn.add(provider.id);
     bans.ban(provider.id);
+    context.reputation.failed(provider);
     failures.push(`attempt ${attempt} on ${provider.id} ${result.outcome}: ${result.error}`);
     logger.warn(
       { chunkId: chunk.id, attempt, provider: provider.id, name: provider.name, outcome: result.outcome, error: result.error },

@@ -8,8 +8,9 @@
  *   whole agreement (golem-js's `getEstimatedCost(rentHours)`: start + rentHours ×
  *   (environment + CPU × threads)) is at most `maxAgreementCostGlm`, and only from an
  *   allowed provider when an allow-list is set.
- * - **Choice**: among the drafts the pool holds, the cheapest worst case is rented, not
- *   the first that answered.
+ * - **Choice**: among the drafts the pool holds, the lowest expected cost is rented, not
+ *   the first that answered: the worst case over the share of the provider's attempts
+ *   that succeeded (reputation.ts).
  * - **Documents**: a debit note or invoice asking more than the agreement's own worst
  *   case (from the offer it was signed on) is rejected, logged, and its provider banned
  *   for good: an honest ya-provider never bills more than its linear price of the usage,
@@ -53,13 +54,21 @@ export function offerRefusal(proposal: OfferProposal, limits: SpendingLimits): s
   return undefined;
 }
 
-/** The draft with the lowest worst case for a whole agreement; the earliest among equals. */
-export function cheapestOffer(rentHours: number): (proposals: OfferProposal[]) => OfferProposal {
+/**
+ * The draft with the lowest expected cost: its worst case for a whole agreement over the
+ * share of its provider's attempts that succeeded (1 for a provider without history);
+ * the earliest among equals.
+ */
+export function cheapestOffer(
+  rentHours: number,
+  successShare: (providerId: string) => number = () => 1,
+): (proposals: OfferProposal[]) => OfferProposal {
+  const expectedCost = (proposal: OfferProposal) => proposal.getEstimatedCost(rentHours) / successShare(proposal.provider.id);
   return (proposals) => {
     let best = proposals[0]!;
-    let bestCost = best.getEstimatedCost(rentHours);
+    let bestCost = expectedCost(best);
     for (const proposal of proposals.slice(1)) {
-      const cost = proposal.getEstimatedCost(rentHours);
+      const cost = expectedCost(proposal);
       if (cost < bestCost) [best, bestCost] = [proposal, cost];
     }
     return best;
