@@ -8,6 +8,7 @@ import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
 import { fetchBalances, fetchRequest, fetchRequests, recentWaits, type RequestHistory, type RequestView } from "./chain/escrow.ts";
 import type { Currency } from "@argus/escrow/format";
+import type { LabelsFile } from "./lib/labels.ts";
 import {
   fetchOracleHealth,
   fetchOracleRequest,
@@ -78,6 +79,18 @@ export function useManifest(manifestCid: string) {
     queryFn: async ({ signal }) => (await import("./ipfs/ipfs.ts")).readManifest(deployment.ipfs.apiUrl, manifestCid, signal),
     staleTime: Infinity, // a CID names one manifest forever
     retry: 1,
+  });
+}
+
+/** A model's labels, from the file its manifest pins (read when `enabled`: only once someone opens the list). */
+export function useLabels(file: LabelsFile | undefined, enabled: boolean) {
+  const deployment = useDeployment();
+  return useQuery({
+    queryKey: ["labels", file?.sha256],
+    queryFn: async ({ signal }) => (await import("./ipfs/ipfs.ts")).readLabels(deployment.ipfs.apiUrl, file!, signal),
+    enabled: enabled && file !== undefined,
+    staleTime: Infinity, // pinned by digest: never changes
+    retry: false,
   });
 }
 

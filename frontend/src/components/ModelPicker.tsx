@@ -2,8 +2,8 @@
  * The on-chain model registry as cards to pick from: the manifest's human name, task,
  * input size and description (fetched by the registry's manifest CID and checked), the
  * fee, and the typical wait measured from recent answers, with the deadline as the refund
- * promise it is, and the self-test score the manifest records. (The manifest's labels
- * file is not on IPFS: no label list yet.)
+ * promise it is, the self-test score the manifest records, and the label set the manifest
+ * pins, searchable (read once its disclosure is opened).
  */
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
@@ -11,6 +11,7 @@ import { useCurrency, useDeployment, useManifest, useModels, useRecentWaits } fr
 import { describeWait, typicalWait } from "../lib/model-card.ts";
 import { type SelfTestSummary, selfTestSummary } from "../lib/self-test.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
+import { LabelSet } from "./LabelSet.tsx";
 
 export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
   const models = useModels();
@@ -55,50 +56,54 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
   // The radio is named by what the card shows as its title: the human name and the registry id
   // (two entries may share a manifest's name, e.g. one model priced in two currencies).
   return (
-    <label className={`model${checked ? " selected" : ""}${model.active ? "" : " inactive"}`} htmlFor={id}>
-      <input
-        type="radio"
-        id={id}
-        name="model"
-        value={model.id}
-        checked={checked}
-        disabled={!model.active}
-        onChange={() => onSelect(model)}
-        aria-labelledby={`${id}-name`}
-        aria-describedby={`${id}-terms`}
-      />
-      <span className="model-name" id={`${id}-name`}>
-        {card ? (
-          <>
-            {card.name} <span className="model-id">({model.name})</span>
-          </>
-        ) : (
-          model.name
-        )}
-      </span>
-      <span className={`badge task-${model.task}`}>{model.task === "classification" ? "Classifier" : "Detector"}</span>
-      <span className="model-terms" id={`${id}-terms`}>
-        {card && (
-          <span className="model-facts">
-            {card.input.width} × {card.input.height} px input
-            {card.task === "detection"
-              ? ` · boxes scoring ${Math.round(card.detection.scoreThreshold * 100)} % and up`
-              : " · top-5 classes"}
+    <div className={`model${checked ? " selected" : ""}${model.active ? "" : " inactive"}`}>
+      <label className="model-choice" htmlFor={id}>
+        <input
+          type="radio"
+          id={id}
+          name="model"
+          value={model.id}
+          checked={checked}
+          disabled={!model.active}
+          onChange={() => onSelect(model)}
+          aria-labelledby={`${id}-name`}
+          aria-describedby={`${id}-terms`}
+        />
+        <span className="model-name" id={`${id}-name`}>
+          {card ? (
+            <>
+              {card.name} <span className="model-id">({model.name})</span>
+            </>
+          ) : (
+            model.name
+          )}
+        </span>
+        <span className={`badge task-${model.task}`}>{model.task === "classification" ? "Classifier" : "Detector"}</span>
+        <span className="model-terms" id={`${id}-terms`}>
+          {card && (
+            <span className="model-facts">
+              {card.input.width} × {card.input.height} px input
+              {card.task === "detection"
+                ? ` · boxes scoring ${Math.round(card.detection.scoreThreshold * 100)} % and up`
+                : " · top-5 classes"}
+            </span>
+          )}
+          {card?.description && <span className="model-description">{card.description}</span>}
+          <span>
+            Fee <strong>{currency ? formatAmount(model.fee, currency) : "…"}</strong>
+            {currency && "token" in currency && currency.token ? " (permit)" : ""}
           </span>
-        )}
-        {card?.description && <span className="model-description">{card.description}</span>}
-        <span>
-          Fee <strong>{currency ? formatAmount(model.fee, currency) : "…"}</strong>
-          {currency && "token" in currency && currency.token ? " (permit)" : ""}
+          <span data-testid="typical-wait">
+            {wait !== undefined ? `Answer ${describeWait(wait)}` : "No recent answers to time"} · refunded if none within{" "}
+            {formatDuration(model.responseWindow)}
+          </span>
+          <SelfTestScore summary={manifest.isPending ? undefined : manifest.data ? selfTestSummary(manifest.data) : null} />
+          {!model.active && <span className="warning-text">Not accepting requests</span>}
         </span>
-        <span data-testid="typical-wait">
-          {wait !== undefined ? `Answer ${describeWait(wait)}` : "No recent answers to time"} · refunded if none within{" "}
-          {formatDuration(model.responseWindow)}
-        </span>
-        <SelfTestScore summary={manifest.isPending ? undefined : manifest.data ? selfTestSummary(manifest.data) : null} />
-        {!model.active && <span className="warning-text">Not accepting requests</span>}
-      </span>
-    </label>
+      </label>
+      {/* Outside the label: its filter field and summary must not choose the model. */}
+      {card && <LabelSet file={card.labels} modelName={card.name} />}
+    </div>
   );
 }
 

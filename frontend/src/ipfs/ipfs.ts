@@ -9,6 +9,7 @@ import type { ModelManifest } from "@argus/protocol/manifest";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
 import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
+import { type LabelsFile, labelsFromBytes } from "../lib/labels.ts";
 import { manifestFromBlock } from "../lib/self-test.ts";
 
 const READ_TIMEOUT_MS = 20_000;
@@ -104,5 +105,45 @@ export async function probe(apiUrl: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** How long the IPFS node may look for a label file before its download URL is tried instead. */
+const LABELS_IPFS_TIMEOUT_MS = 5_000;
+
+/**
+ * A model's labels, from the file its manifest pins by sha256: first from IPFS as the raw
+ * block that digest names (how deployments pin it beside the manifest), else from the
+ * manifest's download URL. Either copy is checked against the digest.
+ */
+export async function readLabels(apiUrl: string, file: LabelsFile, signal?: AbortSignal): Promise<string[]> {
+  const timeoutMs = file.url === undefined ? READ_TIMEOUT_MS : LABELS_IPFS_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let fromIpfs: unknown;
+  try {
+    const bytes = await client(apiUrl).block.get(resultCidFromDigest(`0x${file.sha256}`), {
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      timeout: timeoutMs,
+    });
+    return await labelsFromBytes(bytes, file);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    fromIpfs = error;
+  }
+  if (file.url === undefined) {
+    throw new IpfsOperationError(`The label list ${file.file} is not on the IPFS node, and its manifest names no other source.`, {
+      cause: fromIpfs,
+    });
+  }
+  try {
+    const response = await fetch(file.url, signal === undefined ? {} : { signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return await labelsFromBytes(new Uint8Array(await response.arrayBuffer()), file);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new IpfsOperationError(
+      `The label list ${file.file} is not on the IPFS node, and ${new URL(file.url).host} did not serve it (${error instanceof Error ? error.message : String(error)}).`,
+      { cause: error },
+    );
   }
 }

@@ -26,7 +26,7 @@ import { manifestBytes } from "@argus/protocol/manifest";
 import { hardhatAccountKey } from "@argus/devchain";
 import { type DeploymentInput, parseDeployment } from "@argus/frontend/deployment";
 import { addTokenPricedModel, startStack, type Stack } from "../../oracle/support/stack.ts";
-import { REPO_ROOT } from "../../support/shared.ts";
+import { REPO_ROOT, SHARED_MODELS_DIR } from "../../support/shared.ts";
 
 export const FRONTEND_DIR = join(REPO_ROOT, "frontend");
 export const SCREENSHOTS_DIR = join(REPO_ROOT, "test-output/frontend");
@@ -73,9 +73,12 @@ export async function startFrontendStack(): Promise<FrontendStack> {
       holders: [account(3).address],
       mint: 100n * TOKEN_FEE,
     });
-    // As `npm start` does: each registered manifest pinned as the raw block its on-chain manifestCid names (the model cards read them).
-    for (const manifest of await listManifests([BUILTIN_MANIFESTS_DIR, tokenModel.manifestsDir]))
-      await pinResult(stack.ipfsClient, manifestBytes(manifest));
+    // As `npm start` does: each registered manifest pinned as the raw block its on-chain manifestCid names (the model cards read them),
+    // and its label file as the raw block its sha256 names (the cards' label lists read it there before trying its URL).
+    const manifests = await listManifests([BUILTIN_MANIFESTS_DIR, tokenModel.manifestsDir]);
+    for (const manifest of manifests) await pinResult(stack.ipfsClient, manifestBytes(manifest));
+    for (const file of new Set(manifests.map((manifest) => manifest.labels.file)))
+      await pinResult(stack.ipfsClient, new Uint8Array(await readFile(join(SHARED_MODELS_DIR, file))));
     const config = stack.oracleConfig();
     oracle = await startOracle(config, { log: pino({ level: config.logLevel, base: { service: "argus-oracle" } }) });
 
