@@ -102,7 +102,7 @@ function ModelOption({ model, checked, onSelect }: { model: ModelInfo; checked: 
         </span>
       </label>
       {/* Outside the label: its filter field and summary must not choose the model. */}
-      {card && <LabelSet file={card.labels} modelName={card.name} />}
+      {card && <LabelSet file={card.labels} modelName={`${card.name} (${model.name})`} />}
     </div>
   );
 }
