@@ -35,6 +35,27 @@ describe("golem-devnet: the Golem executor against faults", function () {
     expect(run.attempts.map((report) => report.outcome)).to.deep.equal(["ok", "failed", "ok"]);
     expect(run.logs.some((line) => line.message === "the Golem offer stream failed; subscribing again")).to.equal(true);
   });
+  it("backs off its event polls while yagna answers 500 instead of spinning, and recovers", async function () {
+    const handle = await suite.start({ providers: providerSpecs(1, { threads: 2, memoryGib: 4 }) });
+    const run = await suite.executorOn(handle);
+    await run.executor.run(await run.chunk()); // connected: golem-js's event loops are polling
+    handle.devnet.failYagnaFor(14);
+    await sleep(1_000);
+    const before = process.cpuUsage();
+    const started = performance.now();
+    await sleep(10_000);
+    const cpu = process.cpuUsage(before);
+    const busyShare = (cpu.user + cpu.system) / 1000 / (performance.now() - started);
+    // golem-js alone would poll again as fast as each 500 comes back: this process (the
+    // executor and the devnet answering it) would keep a core busy.
+    expect(busyShare, "the share of a core this process used while yagna failed").to.be.below(0.3);
+    expect(run.logs.some((line) => line.message.startsWith("yagna does not answer event polls"))).to.equal(true);
+    await sleep(35_000); // the window is over, and the longest back-off (30 s) has passed
+    const after = await run.executor.run(await run.chunk());
+    expect(after.results).to.have.length(1);
+    expect(run.logs.some((line) => line.message === "yagna answers event polls again")).to.equal(true);
+  });
+
   it("gives a slow image download its own timeout: the attempt timer starts once the exe-unit is ready", async function () {
     const handle = await suite.start({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
     const { devnet } = handle;

@@ -1,7 +1,8 @@
 /**
  * The connection to yagna: one GolemNetwork, opened on first use and opened again by
  * the next caller if connecting failed. Invoices and debit notes are accepted by
- * golem-js on its own; the session passes each verdict on.
+ * golem-js on its own; the session passes each verdict on. Its event polls back off
+ * while yagna fails, and its proposal cache is pruned every 10 min (yagna-health.ts).
  */
 import { GolemNetwork } from "@golem-sdk/golem-js";
 import type { DebitNote, GolemNetworkOptions, Invoice } from "@golem-sdk/golem-js";
@@ -10,6 +11,9 @@ import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger } from "./reporting.ts";
 import { MAX_RESULTS_BYTES } from "./attempt.ts";
 import { GftpTransfers } from "./transfers.ts";
+import { pruneProposalCache, watchEventPolls } from "./yagna-health.ts";
+
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface GolemSessionOptions {
   settings: Pick<GolemExecutorConfig, "apiKey" | "apiUrl" | "paymentNetwork" | "paymentDriver">;
@@ -63,6 +67,7 @@ export class GolemSession {
       override,
     });
     transfers.bind(glm.services.yagna);
+    watchEventPolls(glm, logger);
     this.#transfers = override?.storageProvider ? undefined : transfers;
     glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
     try {
@@ -71,6 +76,12 @@ export class GolemSession {
       await glm.disconnect().catch(() => undefined);
       throw error;
     }
+    const pruning = setInterval(() => {
+      const dropped = pruneProposalCache(glm);
+      if (dropped > 0) logger.debug({ dropped }, "pruned golem-js's proposal cache");
+    }, PRUNE_EVERY_MS);
+    pruning.unref();
+    glm.events.on("disconnected", () => clearInterval(pruning));
     glm.payment.events.on("invoiceAccepted", ({ invoice }) => this.#options.onInvoiceAccepted(invoice));
     glm.payment.events.on("invoiceRejected", ({ invoice }) => this.#options.onInvoiceRejected(invoice));
     glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => this.#options.onInvoiceRefused(invoice, error));
