@@ -31,14 +31,16 @@ describe("CopyButton", () => {
       </>,
     );
     const button = screen.getByRole("button", { name: "Copy request ID" });
-    expect(button.textContent).toBe("Copy");
+    expect(screen.queryByTestId("copied")).toBeNull();
     await act(async () => fireEvent.click(button));
     expect(writeText).toHaveBeenCalledWith(ID);
-    expect(button.textContent).toBe("Copied");
+    expect(screen.getByTestId("copied").textContent).toBe("Copied");
+    expect(screen.getByTestId("copied").getAttribute("aria-hidden")).toBe("true"); // heard through the live region
+    expect(button.textContent).toBe("Copy"); // its name "Copy request ID" keeps its visible text
     expect(screen.getByTestId("live-region").textContent).toBe("Copied the request ID.");
     expect(document.querySelectorAll('[aria-live], [role="status"]')).toHaveLength(1);
     await act(async () => vi.advanceTimersByTime(COPIED_MS));
-    expect(button.textContent).toBe("Copy");
+    expect(screen.queryByTestId("copied")).toBeNull();
   });
 
   it("falls back to the copy command without the Clipboard API, and says when nothing worked", async () => {
@@ -64,7 +66,7 @@ describe("CopyButton", () => {
     });
     execCommand.mockReturnValue(false);
     await act(async () => fireEvent.click(button));
-    expect(button.textContent).toBe("Copy");
+    expect(screen.queryByTestId("copied")).toBeNull();
     expect(screen.getByTestId("live-region").textContent).toMatch(/^Could not copy the image CID/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Copies an id, CID, hash or address to the clipboard, and says so: the button reads
- * "Copied" for a moment and the page's one polite live region announces it (no live
+ * Copies an id, CID, hash or address to the clipboard, and says so: "Copied" shows beside
+ * the button for a moment and the page's one polite live region announces it (no live
  * region of its own). Named "Copy <what>" for screen readers and voice control.
  */
 import { useEffect, useRef, useState } from "react";
@@ -23,16 +23,25 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => setCopied(false), COPIED_MS);
   }
+  // The button's text stays "Copy", part of its name "Copy <what>" (WCAG 2.5.3); the "Copied" note beside it is for
+  // the eyes only: screen readers hear the live region.
   return (
-    <button
-      type="button"
-      className="secondary small copy"
-      onClick={() => void copy()}
-      aria-label={`Copy ${label}`}
-      data-copied={copied || undefined}
-    >
-      {copied ? "Copied" : "Copy"}
-    </button>
+    <>
+      <button
+        type="button"
+        className="secondary small copy"
+        onClick={() => void copy()}
+        aria-label={`Copy ${label}`}
+        data-copied={copied || undefined}
+      >
+        Copy
+      </button>
+      {copied && (
+        <span className="copied-note" aria-hidden="true" data-testid="copied">
+          Copied
+        </span>
+      )}
+    </>
   );
 }
 
