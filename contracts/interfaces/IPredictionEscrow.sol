@@ -86,6 +86,30 @@ interface IPredictionEscrow is IModelRegistry {
         bytes32 s;
     }
 
+    /// @notice An EIP-3009 `ReceiveWithAuthorization` signed by the payer `from` for the
+    /// escrow (`to` is the escrow, so only the escrow can redeem it), paying for one request.
+    /// @param from The payer, recorded as the request's requester.
+    /// @param value The amount: exactly the request's fee.
+    /// @param validAfter Unix time after which it is valid (EIP-3009).
+    /// @param validBefore Unix time before which it is valid (EIP-3009).
+    /// @param nonce `RequestAuthorizationLib.nonce` of the request it pays for.
+    /// @param v Signature.
+    /// @param r Signature.
+    /// @param s Signature.
+    /// (Calldata only, never stored: its fields are in EIP-3009's order, whatever the
+    /// packing rule says.)
+    // solhint-disable-next-line gas-struct-packing
+    struct ReceiveAuthorization {
+        address from;
+        uint256 value;
+        uint256 validAfter;
+        uint256 validBefore;
+        bytes32 nonce;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
     /// @notice A paid request; everything the oracle and indexers need.
     /// @param requestId Its id.
     /// @param requester Who paid; callbacks go to it, refunds are credited to it.
@@ -171,6 +195,8 @@ interface IPredictionEscrow is IModelRegistry {
     error NothingToWithdraw();
     error InvalidRecipient(address to);
     error InvalidProtocolFee();
+    error AuthorizationNonceMismatch(bytes32 expected, bytes32 nonce);
+    error AuthorizationValueMismatch(uint256 value, uint256 fee);
 
     /// @notice Pays for a prediction by model `modelId` on the image at `imageCid`.
     /// @dev Native-priced models take exactly the fee as `msg.value`; token-priced ones
@@ -234,6 +260,41 @@ interface IPredictionEscrow is IModelRegistry {
         uint256 maxFee,
         uint40 latestDeadline,
         PermitSignature calldata permit
+    ) external returns (uint256 requestId);
+
+    /// @notice Pays a token-priced model's fee with an EIP-3009 authorization signed by the
+    /// payer, so that anyone — a relayer paying the gas — can send the request for a payer
+    /// who holds the token and no native currency. The payer, not the caller, is the
+    /// requester: callbacks go to it, refunds of rejection and expiry are credited to it.
+    /// @dev The escrow redeems the authorization with the token's `receiveWithAuthorization`,
+    /// which only the authorization's `to` may call: nobody who sees it can spend it first.
+    /// Its nonce must be `RequestAuthorizationLib.nonce(this, chainid, modelId, imageCid,
+    /// maxFee, callbackGasLimit, latestDeadline)`, so a relayer cannot spend it on another
+    /// request, and the token refuses it a second time. Its value must be exactly the fee:
+    /// EIP-3009 moves exactly what was signed, and anything above the fee would be left in
+    /// the escrow as a balance a payer without gas could not withdraw; if the model's fee
+    /// changed since, the request reverts and nothing moves (sign again). Copying a relayed
+    /// transaction only makes the same request, paid by the same payer. Two identical
+    /// requests would share a nonce, which the token takes once: vary `latestDeadline`.
+    /// Emits PredictionRequested (and the token's AuthorizationUsed and Transfer). Reverts as
+    /// `requestPredictionWithPermit`, and AuthorizationNonceMismatch(expected, nonce) for a
+    /// nonce of another request, AuthorizationValueMismatch(value, fee) when the value is
+    /// not the fee, and with the token's own error for a bad signature, an authorization
+    /// used or cancelled before or outside its validity window, or a balance short of the fee.
+    /// @param modelId A token-priced model whose token implements EIP-3009.
+    /// @param imageCid Raw bytes of the image's CID.
+    /// @param callbackGasLimit Gas for a callback to the payer, or 0 for none.
+    /// @param maxFee The most this request may cost; the authorization's value is its fee.
+    /// @param latestDeadline The latest deadline (unix seconds) the payer accepts.
+    /// @param authorization The payer's signed `ReceiveWithAuthorization` to this escrow.
+    /// @return requestId The request's id.
+    function requestPredictionWithAuthorization(
+        uint32 modelId,
+        bytes calldata imageCid,
+        uint32 callbackGasLimit,
+        uint256 maxFee,
+        uint40 latestDeadline,
+        ReceiveAuthorization calldata authorization
     ) external returns (uint256 requestId);
 
     /// @notice Posts answers. Items that are not pending, do not match their commitment,
