@@ -257,6 +257,12 @@ describe("web UI end to end (headless Chromium)", function () {
     await page.keyboard.press("ArrowDown");
     expect(await modelRadio(page, "mobilenetv2-12-int8").isChecked()).to.equal(true);
     expect(await feeQuote(page)).to.equal("0.001 ETH");
+    // The card's label set, read from IPFS where the stack pinned it, filtered as one types.
+    const labels = page.getByTestId("label-set").filter({ hasText: "(mobilenetv2-12-int8)" });
+    await labels.locator("summary").click();
+    await labels.getByRole("searchbox", { name: "Find a label" }).fill("TABBY");
+    await labels.getByText("1 of 1000 labels match", { exact: false }).waitFor();
+    expect(await labels.getByRole("listitem").allTextContents()).to.deep.equal(["281 tabby, tabby cat"]);
     expect(await page.getByRole("heading", { level: 1 }).count()).to.equal(1);
     expect(await axeViolations(page, "main-page")).to.deep.equal([]);
   });
@@ -329,13 +335,30 @@ describe("web UI end to end (headless Chromium)", function () {
       [DESKTOP, "desktop"],
       [PHONE, "phone"],
     ] as const) {
-      session = await openSession(viewport); // no wallet injected
+      // No wallet injected; the clipboard may be read back.
+      session = await openSession(viewport, (context) =>
+        context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.appUrl }),
+      );
       const page = session.page;
       await page.goto(`${e2e.appUrl}${permalink}`);
       await verifiedAnswer(page);
       expect(await tracker(page).locator('[data-testid="top5"] li').first().textContent()).to.match(CAT_LABELS);
       expect(await page.getByRole("heading", { level: 1 }).count()).to.equal(1);
       expect(await page.getByTestId("settled-at").isVisible()).to.equal(true);
+      if (name === "desktop") {
+        // Every id has a copy button; copying says so in the one live region.
+        const clipboard = () =>
+          page.evaluate(() =>
+            (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+          );
+        const liveRegion = page.getByTestId("live-region");
+        await page.getByRole("button", { name: "Copy request ID" }).click();
+        await liveRegion.getByText("Copied the request ID.").waitFor({ timeout: 5_000 });
+        expect(await clipboard()).to.equal(permalink.slice(3));
+        await tracker(page).getByRole("button", { name: "Copy result CID" }).click();
+        await liveRegion.getByText("Copied the result CID.").waitFor({ timeout: 5_000 });
+        expect(await clipboard()).to.equal(await tracker(page).getByTestId("result-cid").getAttribute("title"));
+      }
       await screenshot(page, `permalink-visitor-${name}`);
       if (name === "desktop") expect(await axeViolations(page, "result-page")).to.deep.equal([]);
       await session.close();
@@ -377,6 +400,13 @@ describe("web UI end to end (headless Chromium)", function () {
       fromBlock: 0n,
     });
     expect(`0x${digest}`).to.equal((settled[0]!.args as { resultDigest: string }).resultDigest);
+    // …and as a PNG with the boxes drawn, at the size of the image the detector saw.
+    const [png] = await Promise.all([page.waitForEvent("download"), tracker(page).getByTestId("download-png").click()]);
+    expect(png.suggestedFilename()).to.equal(`argus-0x${requestId.toString(16)}.png`);
+    const drawn = await readFile((await png.path())!);
+    expect(drawn.subarray(0, 8).toString("hex")).to.equal("89504e470d0a1a0a");
+    const { image } = JSON.parse(saved.toString("utf8")) as { image: { width: number; height: number } };
+    expect([drawn.readUInt32BE(16), drawn.readUInt32BE(20)]).to.deep.equal([image.width, image.height]);
     await tracker(page).getByTestId("boxes").scrollIntoViewIfNeeded();
     await screenshot(page, "bus-detected");
   });
