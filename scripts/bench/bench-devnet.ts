@@ -32,7 +32,14 @@ export interface BenchDevnet {
   close(): Promise<void>;
 }
 
-export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
+/** The devnet as its own process, serving the provider image built from this checkout. */
+export interface DevnetProcess {
+  ready: DevnetReady;
+  imageHash: string;
+  close(): Promise<void>;
+}
+
+export async function startDevnetProcess(): Promise<DevnetProcess> {
   // Any free port: the bench must not collide with a stack the user is running.
   const env = {
     ...process.env,
@@ -60,16 +67,27 @@ export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
   });
   try {
     const ready = parseDevnetReady(await devnet.ready, image);
+    // golem-js resolves the image hash through the registry it finds here.
+    process.env.GOLEM_REGISTRY_URL = ready.registryUrl;
+    return { ready, imageHash: image.hash, close: async () => void (await devnet.stop(30_000)) };
+  } catch (error) {
+    await devnet.stop(5_000);
+    throw error;
+  }
+}
+
+export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
+  const devnet = await startDevnetProcess();
+  const { ready } = devnet;
+  try {
     // The models order the image by the hash the registry records, as on a real deployment.
     await registerManifests(modelAdminContext(stack.chain.rpcUrl, stack.argus.escrow), await listManifests([BUILTIN_MANIFESTS_DIR]), {
       ...DEFAULT_MODEL_TERMS,
-      providerImageHash: providerImageHashWord(image.hash),
+      providerImageHash: providerImageHashWord(devnet.imageHash),
     });
-    // golem-js resolves the image hash through the registry it finds here.
-    process.env.GOLEM_REGISTRY_URL = ready.registryUrl;
     return {
       ready,
-      imageHash: image.hash,
+      imageHash: devnet.imageHash,
       oracleOverrides: {
         executor: "golem",
         golem: {
@@ -85,10 +103,10 @@ export async function startBenchDevnet(stack: Stack): Promise<BenchDevnet> {
           auditFirstChunks: 0,
         },
       },
-      close: async () => void (await devnet.stop(30_000)),
+      close: devnet.close,
     };
   } catch (error) {
-    await devnet.stop(5_000);
+    await devnet.close();
     throw error;
   }
 }

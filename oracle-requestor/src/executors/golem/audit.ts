@@ -10,7 +10,7 @@
 import { compareResults } from "@argus/protocol/compare-results";
 import type { ProviderReputation } from "./reputation.ts";
 import type { AuditRecord, InferenceResult } from "@argus/protocol/result";
-import type { ChunkOutcome, ProviderRecord } from "../executor.ts";
+import type { ChunkOutcome } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 
 export interface AuditPolicy {
