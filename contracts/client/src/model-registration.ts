@@ -1,10 +1,12 @@
 /**
  * Registering models in the escrow: the one encoding of a manifest and its terms into
  * the registry's `ModelConfig`, and an idempotent registration of a set of manifests —
- * a model whose name is registered already is updated only if its manifest or terms
- * changed, reactivated if it was deactivated, and given the context's operator if that
- * account does not operate it yet. `npm start`, the tests, the deploy script and
- * `argus models add` all go through here.
+ * a model whose name is registered already in the same fee currency is updated only if
+ * its manifest or terms changed, reactivated if it was deactivated, and given the
+ * context's operator if that account does not operate it yet. A model is a manifest sold
+ * in one currency (fixed at registration): the same manifest in another currency is
+ * registered as another model of the same name (`npm start` sells one in tUSDC too).
+ * `npm start`, the tests, the deploy script and `argus models add` all go through here.
  *
  * The manifest's canonical bytes are addressed as a raw IPFS block (CIDv1, raw,
  * sha2-256), the same convention as results, so the registry's `manifestCid` can be
@@ -107,14 +109,14 @@ export async function registerManifests(
   terms: ModelTerms = DEFAULT_MODEL_TERMS,
   pinManifest: (bytes: Uint8Array) => Promise<void> = async () => {},
 ): Promise<RegisteredModel[]> {
-  const existing = new Map((await listModels(ctx)).map((model) => [model.name, model]));
+  const existing = new Map((await listModels(ctx)).map((model) => [registrationKey(model.name, model.feeToken), model]));
   const registered: RegisteredModel[] = [];
   for (const manifest of manifests) {
     const bytes = manifestBytes(manifest);
     await pinManifest(bytes);
     const cid = await resultCidForBytes(bytes);
     const config = modelConfig(manifest, terms, cid.bytes);
-    const current = existing.get(manifest.id);
+    const current = existing.get(registrationKey(manifest.id, terms.feeToken));
     if (current === undefined) {
       const receipt = await send(ctx, "registerModel", [config, ctx.operator]);
       const modelId = parseEventLogs({ abi: predictionEscrowAbi, logs: receipt.logs, eventName: "ModelRegistered" })[0]?.args.modelId;
@@ -135,6 +137,11 @@ export async function registerManifests(
     });
   }
   return registered;
+}
+
+/** What makes a registration the same model: its manifest id and its fee currency. */
+function registrationKey(name: string, feeToken: Address): string {
+  return `${name} ${feeToken.toLowerCase()}`;
 }
 
 /** Whether `account` settles model `modelId`'s requests. */
