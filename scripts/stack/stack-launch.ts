@@ -5,7 +5,9 @@
  *   [ipfs]   the embedded IPFS node as a child process (or uses ARGUS_IPFS_API),
  *            — in parallel with the chain —
  *   the escrow deployed through the Ignition module and the usable models registered
- *   (manifests pinned to IPFS), the deployment record written,
+ *   (manifests pinned to IPFS), with tUSDC (a test stablecoin payable by signed EIP-3009
+ *   authorization, minted to the test account) and one model sold in it, the deployment
+ *   record written,
  *   [oracle] the oracle as a child process, with the local executor (or Golem),
  *   [ui]     the web UI (Vite) serving the deployment record,
  * and with the golem-devnet executor, in parallel with the chain and IPFS,
@@ -31,7 +33,7 @@ import { loadOracleAccount } from "@argus/oracle/oracle-key";
 import { listManifests } from "@argus/provider-image/catalog";
 import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
-import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain } from "@argus/devchain";
+import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain, TEST_TOKEN_GRANT } from "@argus/devchain";
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit, type Exit } from "./stack-process.ts";
@@ -52,7 +54,10 @@ export interface StackSummary {
   deploymentFile: string;
   uiUrl: string | undefined;
   oracle: { address: Address; statusUrl: string } | undefined;
-  models: { id: number; name: string }[];
+  /** Each registered model; `currency` names a fee token (none: the native currency). */
+  models: { id: number; name: string; currency?: string }[];
+  /** On the local chain: tUSDC, which the test account holds `grant` of. */
+  testToken: { address: Address; symbol: string; decimals: number; grant: bigint } | undefined;
   testAccount: { index: number; address: Address; privateKey: `0x${string}`; balance: bigint } | undefined;
   executor: string;
   /** With the golem-devnet executor: where the chunks run, for the summary. */
@@ -141,8 +146,15 @@ export class LocalStack {
         this.fail(`${reason}${consequence ? `: ${consequence}` : ""}${tail}`);
       });
     }
-    const currency = { token: zeroAddress, ...record.chain.nativeCurrency };
-    this.watchEscrow(chain.client, deployed.escrow, new Map(deployed.models.map((model) => [model.id, { name: model.name, currency }])));
+    const native = { token: zeroAddress, ...record.chain.nativeCurrency };
+    const token = deployed.testToken;
+    const currencyOf = (model: { currency?: string }) =>
+      token && model.currency === token.symbol ? { token: token.address, symbol: token.symbol, decimals: token.decimals } : native;
+    this.watchEscrow(
+      chain.client,
+      deployed.escrow,
+      new Map(deployed.models.map((model) => [model.id, { name: model.name, currency: currencyOf(model) }])),
+    );
 
     let testAccount: StackSummary["testAccount"];
     if (settings.chain.kind === "local") {
@@ -160,6 +172,7 @@ export class LocalStack {
       uiUrl,
       oracle: oracle && oracleKey ? { address: oracleKey.address, statusUrl } : undefined,
       models: deployed.models,
+      testToken: token && { ...token, grant: TEST_TOKEN_GRANT },
       testAccount,
       executor,
       golemDevnet: devnet && describeDevnet(devnet.ready, devnet.image),
@@ -282,7 +295,12 @@ export class LocalStack {
     models: ModelManifest[],
     oracle: Address | undefined,
     providerImageHash: string | undefined,
-  ): Promise<{ escrow: Address; deployBlock: number; models: { id: number; name: string }[] }> {
+  ): Promise<{
+    escrow: Address;
+    deployBlock: number;
+    models: { id: number; name: string; currency?: string }[];
+    testToken?: { address: Address; symbol: string; decimals: number };
+  }> {
     if (settings.chain.kind === "external") {
       return { escrow: settings.chain.escrow, deployBlock: settings.chain.deployBlock, models: [] };
     }
@@ -303,19 +321,29 @@ export class LocalStack {
       manifestsDirs: [manifestsDir],
       // From the image build's record: chunks of these models order exactly the image the devnet serves.
       ...(providerImageHash ? { terms: { providerImageHash: providerImageHashWord(providerImageHash) } } : {}),
+      // A stablecoin payable by signed authorization, for payers without ETH; the test account holds some.
+      testToken: { holders: [hardhatAccountAddress(TEST_ACCOUNT_INDEX)] },
     });
     if (oracle && oracle !== hardhatAccountAddress(1)) {
       // A key of the user's own: give it gas money on this throwaway chain.
       await chain.client.request({ method: "hardhat_setBalance" as never, params: [oracle, "0x21e19e0c9bab2400000"] as never });
     }
+    const token = deployed.testToken;
+    const registered = deployed.models.map((model) => ({
+      id: Number(model.modelId),
+      name: model.name,
+      ...(token && model === token.model ? { currency: token.symbol } : {}),
+    }));
     this.log.line(
       "chain",
-      `escrow ${deployed.escrow} (block ${deployed.deployBlock}); models: ${deployed.models.map((model) => `${model.modelId} ${model.name}`).join(", ")}`,
+      `escrow ${deployed.escrow} (block ${deployed.deployBlock}); models: ${registered.map(describeModel).join(", ")}` +
+        (token ? `; ${token.symbol} ${token.address}` : ""),
     );
     return {
       escrow: deployed.escrow,
       deployBlock: deployed.deployBlock,
-      models: deployed.models.map((model) => ({ id: Number(model.modelId), name: model.name })),
+      models: registered,
+      ...(token ? { testToken: { address: token.address, symbol: token.symbol, decimals: token.decimals } } : {}),
     };
   }
 
@@ -438,6 +466,11 @@ export class LocalStack {
     }, 1_000);
     this.watcher.unref();
   }
+}
+
+/** A model as the log and the summary name it: id, name, and its fee token if not native. */
+export function describeModel(model: { id: number; name: string; currency?: string }): string {
+  return `${model.id} ${model.name}${model.currency ? ` (${model.currency})` : ""}`;
 }
 
 function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

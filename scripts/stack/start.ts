@@ -17,8 +17,8 @@
  */
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { formatEther } from "viem";
-import type { StackSummary } from "./stack-launch.ts";
+import { formatEther, formatUnits } from "viem";
+import { describeModel, type StackSummary } from "./stack-launch.ts";
 import { consoleLog } from "./stack-log.ts";
 import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
 
@@ -126,7 +126,9 @@ function printSummary(summary: StackSummary): void {
     "escrow",
     `${record.contracts.predictionEscrow.address} (PredictionEscrow, deployed in block ${record.contracts.predictionEscrow.deployBlock})`,
   );
-  if (summary.models.length > 0) row("models", summary.models.map((model) => `${model.id} ${model.name}`).join(", "));
+  if (summary.models.length > 0) row("models", summary.models.map(describeModel).join(", "));
+  const token = summary.testToken;
+  if (token) row(token.symbol, `${token.address} (test stablecoin, EIP-3009: payable by signed authorization, without ETH)`);
   row("IPFS", `API ${record.ipfs.apiUrl}, gateway ${record.ipfs.gatewayUrl}`);
   if (summary.oracle) {
     const executor = summary.executor === "golem-devnet" ? "Golem executor on the devnet" : `${summary.executor} executor`;
@@ -141,8 +143,9 @@ function printSummary(summary: StackSummary): void {
   const account = summary.testAccount;
   if (account) {
     say();
+    const tokens = token ? ` and ${formatUnits(token.grant, token.decimals)} ${token.symbol}` : "";
     say(
-      `Funded test account (Hardhat #${account.index}, ${formatEther(account.balance)} ETH; a publicly known key: use it on this local chain only)`,
+      `Funded test account (Hardhat #${account.index}, ${formatEther(account.balance)} ETH${tokens}; a publicly known key: use it on this local chain only)`,
     );
     row("address", account.address);
     row("key", account.privateKey);

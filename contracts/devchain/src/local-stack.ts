@@ -1,7 +1,8 @@
 /**
  * The pieces of a local Argus stack that tests, benchmarks and `npm start` share: a
  * Hardhat (EDR) JSON-RPC node, and the escrow deployed to it through the Ignition
- * module with the manifest folder's models registered.
+ * module with the manifest folder's models registered — and, on request, tUSDC (a local
+ * EIP-3009 stablecoin) with one model sold in it, for payers without ETH.
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import {
 } from "@argus/escrow/model-registration";
 import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
 import ArgusModule from "../ignition/modules/Argus.ts";
+import ArgusLocalModule from "../ignition/modules/ArgusLocal.ts";
 
 /** Hardhat's well-known development mnemonic: its accounts are funded on every local node. */
 export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -53,8 +55,28 @@ export interface DeployedArgus {
   escrow: `0x${string}`;
   deployBlock: number;
   chainId: number;
+  /** Every model registered, the one sold in tUSDC (if any) last. */
   models: RegisteredModel[];
+  /** With `testToken`: tUSDC and the model sold in it. */
+  testToken?: DeployedTestToken;
 }
+
+/** tUSDC as `deployArgus` deployed it: the token, and the model priced in it (if a manifest allowed one). */
+export interface DeployedTestToken {
+  address: Address;
+  symbol: string;
+  decimals: number;
+  model: RegisteredModel | undefined;
+}
+
+/**
+ * What the model sold in tUSDC costs: 0.01 tUSDC a prediction, 1 micro-tUSDC a unit of
+ * callback gas (100,000 gas: 0.1 tUSDC). Its other terms are the native models'.
+ */
+export const TEST_TOKEN_MODEL_TERMS = { fee: 10_000n, callbackGasPrice: 1n } as const;
+
+/** What each holder named in `testToken.holders` is minted: 1,000 tUSDC (6 decimals). */
+export const TEST_TOKEN_GRANT = 1_000n * 10n ** 6n;
 
 /**
  * Deploys the escrow with the Ignition module to the node at `rpcUrl` (admin and model
@@ -62,6 +84,11 @@ export interface DeployedArgus {
  * `oracle` (default: account 1).
  * `deploymentId` names Ignition's journal; `fresh` deletes an old journal of that name
  * first (a restarted node has none of what it recorded).
+ * With `testToken`, deploys the ArgusLocal module instead, which adds tUSDC (EIP-3009,
+ * 6 decimals) as a fee currency; mints TEST_TOKEN_GRANT to each of `testToken.holders`;
+ * and registers one manifest a second time, sold in tUSDC at TEST_TOKEN_MODEL_TERMS:
+ * `testToken.model`, else the first classifier, else the first manifest. (The same
+ * manifest, so the same name: the oracle runs it as it runs the native one.)
  */
 export async function deployArgus(options: {
   rpcUrl: string;
@@ -72,6 +99,7 @@ export async function deployArgus(options: {
   protocolFeeBps?: number;
   manifestsDirs?: string[];
   terms?: Partial<ModelTerms>;
+  testToken?: { holders?: readonly Address[]; model?: string };
 }): Promise<DeployedArgus> {
   if (options.fresh) await rm(join(IGNITION_DEPLOYMENTS_DIR, options.deploymentId), { recursive: true, force: true });
   const connection = await network.create({ network: "localhost", override: { url: options.rpcUrl } });
@@ -79,7 +107,7 @@ export async function deployArgus(options: {
     const { ethers, ignition } = connection;
     const deployBlock = await ethers.provider.getBlockNumber();
     const { chainId } = await ethers.provider.getNetwork();
-    const { escrow } = await ignition.deploy(ArgusModule, {
+    const deployment = {
       deploymentId: options.deploymentId,
       displayUi: false,
       parameters: {
@@ -88,14 +116,39 @@ export async function deployArgus(options: {
           protocolFeeBps: options.protocolFeeBps ?? 500,
         },
       },
-    });
+    };
+    const { escrow, usdc } = options.testToken
+      ? await ignition.deploy(ArgusLocalModule, deployment)
+      : { ...(await ignition.deploy(ArgusModule, deployment)), usdc: undefined };
     const address = (await escrow.getAddress()) as Address;
     const manifests = await listManifests(options.manifestsDirs ?? [BUILTIN_MANIFESTS_DIR]);
-    const models = await registerManifests(modelAdminContext(options.rpcUrl, address, options.oracle as Address | undefined), manifests, {
-      ...DEFAULT_MODEL_TERMS,
-      ...options.terms,
-    });
-    return { escrow: address, deployBlock, chainId: Number(chainId), models };
+    const context = modelAdminContext(options.rpcUrl, address, options.oracle as Address | undefined);
+    const terms: ModelTerms = { ...DEFAULT_MODEL_TERMS, ...options.terms };
+    const models = await registerManifests(context, manifests, terms);
+    if (!options.testToken || !usdc) return { escrow: address, deployBlock, chainId: Number(chainId), models };
+
+    const token = (await usdc.getAddress()) as Address;
+    for (const holder of options.testToken.holders ?? []) await (await usdc.getFunction("mint")(holder, TEST_TOKEN_GRANT)).wait();
+    const wanted = options.testToken.model;
+    const manifest =
+      wanted !== undefined
+        ? manifests.find((candidate) => candidate.id === wanted)
+        : (manifests.find((candidate) => candidate.task === "classification") ?? manifests[0]);
+    if (wanted !== undefined && manifest === undefined) throw new Error(`no manifest ${wanted} to sell in tUSDC`);
+    const [model] = manifest ? await registerManifests(context, [manifest], { ...terms, ...TEST_TOKEN_MODEL_TERMS, feeToken: token }) : [];
+    if (model) models.push(model);
+    return {
+      escrow: address,
+      deployBlock,
+      chainId: Number(chainId),
+      models,
+      testToken: {
+        address: token,
+        symbol: await usdc.getFunction("symbol")(),
+        decimals: Number(await usdc.getFunction("decimals")()),
+        model,
+      },
+    };
   } finally {
     await connection.close();
   }
