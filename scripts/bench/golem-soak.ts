@@ -4,8 +4,8 @@
  * The Golem executor as a long-running oracle uses it: N one-photo chunks (default
  * 2,000) spread over H hours of the devnet's emulated clock (default 24), so that
  * demands are rebuilt, agreements end and are replaced, and the allocation is renewed
- * along the way. The devnet runs as its own process (with the providers' sandboxes), so
- * the figures are the executor's own:
+ * along the way. The devnet runs in this process (with the providers' sandboxes) and the
+ * executor in a child, so the figures are the executor's own:
  *
  * - RSS at the start, its peak (sampled every 25 chunks) and at the end, in MiB;
  * - the share of a core the process uses while idle between chunks (10 s windows after
@@ -14,18 +14,22 @@
  * - GLM: what the executor booked from accepted invoices against what the devnet
  *   records as spent from its allocations (equal when every invoice was accepted).
  *
- * The last line is one JSON object.
+ * The last line is one JSON object. SOAK_DEBUG=1 prints the executor's log lines as they come.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { executorOn } from "../../test/golem-devnet/support/executor-run.ts";
+import { shiftWallClock } from "../../test/golem-devnet/support/wall-clock.ts";
 import type { DevnetHandle } from "../../test/golem-devnet/support/yagna-harness.ts";
-import { startDevnetProcess } from "./bench-devnet.ts";
 
 const { values: flags } = parseArgs({
   options: {
     chunks: { type: "string", default: "2000" },
     hours: { type: "string", default: "24" },
     "pool-size": { type: "string", default: "1" },
+    /** In the child: the devnet's URL, app key and image hash. */
+    child: { type: "string" },
   },
 });
 const chunks = Number(flags.chunks);
@@ -35,8 +39,27 @@ const stepSeconds = (hours * 3600) / chunks;
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const devnet = await startDevnetProcess();
-const { url, appKey } = devnet.ready;
+if (flags.child === undefined) {
+  // The devnet (and its build) in this process; the executor alone in a child, so that its
+  // RSS is the executor's and not the bench's.
+  const { startDevnetProcess } = await import("./bench-devnet.ts");
+  const devnet = await startDevnetProcess();
+  try {
+    const { url, appKey } = devnet.ready;
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(import.meta.url), ...process.argv.slice(2), "--child", JSON.stringify({ url, appKey, hash: devnet.imageHash })],
+      { stdio: "inherit" },
+    );
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    process.exitCode = code ?? 1;
+  } finally {
+    await devnet.close();
+  }
+  process.exit();
+}
+
+const { url, appKey, hash } = JSON.parse(flags.child) as { url: string; appKey: string; hash: string };
 const control = async (path: string, body?: object) => {
   const response = await fetch(`${url}/devnet${path}`, {
     method: body ? "POST" : "GET",
@@ -47,11 +70,19 @@ const control = async (path: string, body?: object) => {
   return (await response.json()) as Record<string, unknown>;
 };
 
-let offsetMs = 0;
-const now = () => Date.now() + offsetMs;
+// golem-js writes demand expirations and deadlines from Date.now(): this process's wall
+// clock moves with the devnet's (whose own offset the control API moves by as much).
+const clock = shiftWallClock((ms) => control("/clock/advance", { seconds: ms / 1000 }));
 const warnings: string[] = [];
-const handle = { devnet: { url, appKey }, hash: devnet.imageHash } as unknown as DevnetHandle;
-const run = await executorOn(handle, { poolSize, acquireTimeoutMs: 120_000 }, { now });
+const handle = { devnet: { url, appKey }, hash } as unknown as DevnetHandle;
+const run = await executorOn(handle, { poolSize, acquireTimeoutMs: 120_000 }, { now: clock.now });
+if (process.env.SOAK_DEBUG) {
+  const push = run.logs.push.bind(run.logs);
+  run.logs.push = (...lines) => {
+    for (const line of lines) console.log(`[${line.level}] ${line.message} ${JSON.stringify(line.details).slice(0, 300)}`);
+    return push(...lines);
+  };
+}
 
 async function idleCoreShare(): Promise<number> {
   const before = process.cpuUsage();
@@ -87,14 +118,13 @@ try {
       console.log(`first chunk done in ${Math.round(performance.now() - started)} ms`);
       idleAfterFirst = await idleCoreShare();
     }
-    const advanced = (await control("/clock/advance", { seconds: stepSeconds })) as { offsetMs: number };
-    offsetMs = advanced.offsetMs;
+    await clock.advance(stepSeconds * 1000);
     if (index % 25 === 0) {
       drainLogs();
       rssPeakMiB = Math.max(rssPeakMiB, mib(process.memoryUsage().rss));
-      if (index % 250 === 0)
+      if (index % 100 === 0)
         console.log(
-          `${index}/${chunks} chunks, ${completed} completed, RSS ${mib(process.memoryUsage().rss)} MiB, emulated +${Math.round(offsetMs / 3_600_000)} h`,
+          `${index}/${chunks} chunks, ${completed} completed, RSS ${mib(process.memoryUsage().rss)} MiB, emulated +${Math.round((index * stepSeconds) / 360) / 10} h`,
         );
     }
   }
@@ -125,5 +155,4 @@ try {
   );
 } finally {
   await run.executor.close();
-  await devnet.close();
 }

@@ -2,23 +2,24 @@
  * Moves this process's wall clock forward, as a machine's clock moves while the oracle
  * idles for hours: `Date.now()` and `new Date()` read the real time plus an offset, for
  * golem-js (demand expiration, agreement deadlines, event timestamps), the executor and
- * the devnet alike (its clock is `Date.now()` plus its own offset, left at 0 here).
- * Timers stay real, so nothing that waits in real time is skipped.
+ * an in-process devnet alike (its clock is `Date.now()` plus its own offset, left at 0:
+ * `onAdvance` only lets it run what fell due); a devnet in another process is moved by
+ * the same amount through its control API in `onAdvance`. Timers stay real, so nothing
+ * that waits in real time is skipped.
  */
-import type { GolemDevnet } from "@argus/golem-devnet/devnet";
 
 const RealDate = Date;
 
 export interface ShiftedWallClock {
   /** Milliseconds since the epoch, shifted. */
   now(): number;
-  /** Moves the wall clock forward and lets the devnet run what fell due. */
-  advance(ms: number): void;
+  /** Moves the wall clock forward and tells the devnet (`onAdvance`). */
+  advance(ms: number): Promise<void>;
   /** Puts the real Date back. */
   restore(): void;
 }
 
-export function shiftWallClock(devnet: GolemDevnet): ShiftedWallClock {
+export function shiftWallClock(onAdvance: (ms: number) => unknown): ShiftedWallClock {
   let offsetMs = 0;
   const now = () => RealDate.now() + offsetMs;
   class ShiftedDate extends RealDate {
@@ -33,9 +34,9 @@ export function shiftWallClock(devnet: GolemDevnet): ShiftedWallClock {
   globalThis.Date = ShiftedDate as DateConstructor;
   return {
     now,
-    advance(ms) {
+    async advance(ms) {
       offsetMs += ms;
-      devnet.advanceClock(0); // runs the devnet's scheduled tasks that are now due
+      await onAdvance(ms);
     },
     restore() {
       globalThis.Date = RealDate;
