@@ -16,7 +16,7 @@
  *                              default: provider-image/dist when `npm run build:provider-image` has
  *                              written one there. Its hash is registered once the .gvmi checks out.
  *   ARGUS_PROVIDER_IMAGE_HASH  the Golem image's hash by hand, hex, instead (gvmkit-build prints it)
- *   ARGUS_IPFS_API             if set, each manifest is pinned there as a raw block
+ *   ARGUS_IPFS_API             if set, each manifest and label file is pinned there as a raw block
  *   ARGUS_MODELS_DIR           the model files, for the self-test every model passes before it is
  *                              registered (default: the download cache, filled from the manifests' URLs)
  *
@@ -113,5 +113,9 @@ const models = await registerManifests({ client, wallet, escrow: await escrowAdd
 });
 for (const model of models) {
   console.log(`${model.action.padEnd(10)} model ${model.modelId} ${model.name} manifest ${model.manifestCid}`);
+}
+// The web UI reads a model's labels from IPFS by the sha256 its manifest pins.
+for (const file of new Set(manifests.map((manifest) => manifest.labels.file))) {
+  await ipfs?.block.put(await readFile(join(modelsDir.path, file)), { format: "raw", mhtype: "sha2-256", pin: true });
 }
 await connection.close();

@@ -20,7 +20,7 @@
  * rest staying up; one that keeps failing stops the stack, with the reason. `stop()` works at any
  * point — half-started stacks included — and stops the components in reverse order.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Address, createPublicClient, http, type PublicClient, zeroAddress } from "viem";
 import { decodeEvents, withTopResults } from "@argus/escrow/escrow-reads";
@@ -121,7 +121,7 @@ export class LocalStack {
     const oracleKey = await this.oracleKey(settings);
     const deployed = await this.deploy(settings, chain, models, oracleKey?.address, devnet?.image.hash);
     this.checkStopped();
-    await this.pinManifests(ipfs.apiUrl, models);
+    await this.pinManifests(ipfs.apiUrl, models, prepared?.dir.path);
 
     const statusUrl = `http://${settings.oracle.host}:${settings.oracle.port}`;
     const record = await writeDeploymentFile(settings.deploymentFile, {
@@ -348,10 +348,16 @@ export class LocalStack {
   }
 
   /** Each registered manifest's canonical JSON, as the raw block its on-chain manifestCid names. */
-  private async pinManifests(apiUrl: string, models: ModelManifest[]): Promise<void> {
+  /**
+   * The manifests, and their label files when the models folder is at hand: the web UI
+   * reads a model's labels from IPFS by the sha256 its manifest pins (else from its URL).
+   */
+  private async pinManifests(apiUrl: string, models: ModelManifest[], modelsDir: string | undefined): Promise<void> {
     const client = createIpfsClient(apiUrl);
     for (const manifest of models) await pinResult(client, manifestBytes(manifest));
-    this.log.line("ipfs", `pinned ${models.length} model manifests`);
+    const labelFiles = modelsDir === undefined ? [] : [...new Set(models.map((manifest) => manifest.labels.file))];
+    for (const file of labelFiles) await pinResult(client, await readFile(join(modelsDir!, file)));
+    this.log.line("ipfs", `pinned ${models.length} model manifests and ${labelFiles.length} label files`);
   }
 
   private async startOracle(
