@@ -217,7 +217,6 @@ export class ImagePools {
       accept: (proposal) => {
         const refusal = offerRefusal(proposal, settings);
         if (refusal !== undefined) {
-          notePricing(ledger, proposal);
           logger.debug({ provider: proposal.provider.id, name: proposal.provider.name, image: image.key }, `offer not taken: ${refusal}`);
           return false;
         }

@@ -61,10 +61,17 @@ export async function recoverLeftovers(options: RecoveryOptions): Promise<Recove
 
   const deadline = Date.now() + options.settings.finalizeTimeoutMs;
   const owed = new Set<string>();
+  // One listing of yagna's invoices per poll interval, shared by every leftover agreement.
+  let listed: { at: number; invoices: Promise<InvoiceDto[]> } | undefined;
+  const invoices = () => {
+    if (listed === undefined || Date.now() - listed.at >= INVOICE_POLL_MS)
+      listed = { at: Date.now(), invoices: options.glm.services.yagna.payment.getInvoices() };
+    return listed.invoices;
+  };
   await Promise.all(
     leftovers.map(async (agreement) => {
       try {
-        const settled = await settleAgreement(options, agreement, staleAllocations, deadline, report);
+        const settled = await settleAgreement(options, agreement, staleAllocations, deadline, report, invoices);
         if (settled) journal.agreementSettled(agreement.agreementId);
         else {
           owed.add(agreement.allocationId);
@@ -111,6 +118,7 @@ async function settleAgreement(
   liveAllocations: readonly string[],
   deadline: number,
   report: RecoveryReport,
+  invoices: () => Promise<InvoiceDto[]>,
 ): Promise<boolean> {
   const { glm, current, settings, logger } = options;
   const { market, payment } = glm.services.yagna;
@@ -128,7 +136,7 @@ async function settleAgreement(
   }
   let invoice: InvoiceDto | undefined;
   for (;;) {
-    invoice = (await payment.getInvoices()).find((candidate) => candidate.agreementId === agreementId);
+    invoice = (await invoices()).find((candidate) => candidate.agreementId === agreementId);
     if (invoice !== undefined || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, INVOICE_POLL_MS));
   }
