@@ -6,6 +6,8 @@
  *   protocol only; the oracle and the CLI on those four; the web UI on the escrow client
  *   and the protocol only; the dev chain (npm start, tests) on escrow, provider-image
  *   and protocol; the Golem devnet (an emulated yagna) on provider-image and protocol;
+ *   the HTTP gateway on protocol, escrow and ipfs-node; the CLI also on the gateway
+ *   (its x402 client scheme, for `argus request --pay-over-http`);
  * - nothing outside scripts/ imports scripts/;
  * - a relative import never leaves its package (cross-package imports go by name);
  * - tests import product code by package name only;
@@ -35,14 +37,15 @@ export const PACKAGE_RULES: PackageRule[] = [
   {
     name: "@argus/oracle",
     root: "oracle-requestor",
-    exclude: ["oracle-requestor/cli", "oracle-requestor/ipfs-node", "oracle-requestor/golem-devnet"],
+    exclude: ["oracle-requestor/cli", "oracle-requestor/ipfs-node", "oracle-requestor/golem-devnet", "oracle-requestor/gateway"],
     mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
   },
   {
     name: "@argus/cli",
     root: "oracle-requestor/cli",
-    mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node"],
+    mayImport: ["@argus/protocol", "@argus/escrow", "@argus/provider-image", "@argus/ipfs-node", "@argus/gateway"],
   },
+  { name: "@argus/gateway", root: "oracle-requestor/gateway", mayImport: ["@argus/protocol", "@argus/escrow", "@argus/ipfs-node"] },
   { name: "@argus/golem-devnet", root: "oracle-requestor/golem-devnet", mayImport: ["@argus/protocol", "@argus/provider-image"] },
   { name: "@argus/frontend", root: "frontend", mayImport: ["@argus/escrow", "@argus/protocol"] },
   { name: "@argus/devchain", root: "contracts/devchain", mayImport: ["@argus/escrow", "@argus/provider-image", "@argus/protocol"] },

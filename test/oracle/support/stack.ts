@@ -66,13 +66,20 @@ export interface StackOptions {
   ipfsCorsOrigins?: string[];
   /** Largest upload the IPFS node takes (default: its own, 2 MiB); raise it to pin oversized images. */
   ipfsMaxUploadBytes?: number;
+  /** Deploy tUSDC (ArgusLocal) too, with a model sold in it, and mint it to these holders. */
+  testTokenHolders?: readonly Address[];
 }
 
 export async function startStack(name: string, options: StackOptions = {}): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), `argus-${name}-`));
   const chain = await startChain();
   const deploymentId = `test-${name}-${process.pid}`;
-  const argus = await deployArgus({ rpcUrl: chain.rpcUrl, deploymentId, fresh: true });
+  const argus = await deployArgus({
+    rpcUrl: chain.rpcUrl,
+    deploymentId,
+    fresh: true,
+    ...(options.testTokenHolders ? { testToken: { holders: options.testTokenHolders } } : {}),
+  });
   const ipfs = await startEmbeddedIpfs({
     apiPort: 0,
     gatewayPort: 0,

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * `npm run gateway`: the HTTP gateway (x402 payments relayed to the escrow). Reads its
+ * settings from the environment (see the README's table, `--print-config-table`), prints
+ * one JSON ready line with its URL and relayer, and stops on SIGINT / SIGTERM.
+ */
+import { ConfigError, describeGatewaySettings, loadGatewayConfig } from "./config.ts";
+import { startGateway } from "./gateway.ts";
+
+if (process.argv.includes("--print-config-table")) {
+  process.stdout.write(`${describeGatewaySettings()}\n`);
+  process.exit(0);
+}
+const log = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+try {
+  const config = loadGatewayConfig(process.env);
+  const gateway = await startGateway(config, log);
+  process.stdout.write(`${JSON.stringify({ event: "ready", url: gateway.url, relayer: gateway.relayer })}\n`);
+  const stop = () => void gateway.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (error) {
+  process.stderr.write(`argus gateway: ${error instanceof ConfigError ? error.message : (error as Error).stack}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}
