@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { openDatabase } from "@argus/oracle/store/database";
 import { SqliteReputationStore } from "@argus/oracle/store/provider-reputation";
+import { createLocalExecutor } from "@argus/oracle/executors/local";
 import type { ChunkOutcome } from "@argus/oracle/executors/executor";
 import { createEngine } from "@argus/provider-image/engine";
 import type { ClassificationResult } from "@argus/protocol/result";
@@ -62,6 +63,12 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
     expect(caught.computedBy.provider?.id, "the liar's answer is not the one given out").to.not.equal(liar);
     expect(caught.computedBy.audit).to.deep.equal({ providers: 3, agreed: false, outvoted: liar });
     expect(topClass(caught)).to.equal(honestClass);
+    // The answers the ban was decided on come out with the chunk, for the oracle to pin.
+    expect(caught.evidence?.requestIds).to.deep.equal([chunk.batch.requests[0]!.requestId]);
+    expect(caught.evidence?.answers.map((answer) => answer.outvoted)).to.have.members([true, false, false]);
+    const lie = caught.evidence!.answers.find((answer) => answer.outvoted)!;
+    expect(lie.by !== "oracle" && lie.by.id).to.equal(liar);
+    expect((lie.results[0] as ClassificationResult).top5[0]!.classIndex).to.not.equal(honestClass);
     expect(
       run.logs.some((line) => line.message === "banned a Golem provider that gave wrong answers" && line.details.provider === liar),
     ).to.equal(true);
@@ -75,7 +82,9 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
     // The two honest providers each had 3 audited chunks (the first one counted), then none.
     const audits = later.map((outcome) => outcome.computedBy.audit);
     expect(audits.filter((audit) => audit === "unaudited").length, JSON.stringify(audits)).to.be.at.least(1);
-    for (const audit of audits) expect(audit === "unaudited" || (audit?.providers === 2 && audit.agreed)).to.equal(true);
+    for (const audit of audits)
+      expect(audit === "unaudited" || (audit !== undefined && "providers" in audit && audit.providers === 2)).to.equal(true);
+    for (const outcome of later) expect(outcome.evidence).to.equal(undefined);
     expect(
       devnet.view.activities().filter((activity) => activity.providerId === liar),
       "the liar is not rented again",
@@ -104,6 +113,46 @@ describe("golem-devnet: the Golem executor cross-checks its providers", function
     expect(restarted.logs.some((line) => line.message.startsWith("Golem providers caught giving wrong answers in earlier runs"))).to.equal(
       true,
     );
+  });
+
+  it("audit.local: the oracle's own engine recomputes audited chunks and a provider it contradicts is banned", async function () {
+    const handle = await suite.start({ providers: providerSpecs(2, { threads: 2, memoryGib: 4 }) });
+    const { devnet } = handle;
+    const referee = createLocalExecutor({ concurrency: 1, modelsDir: SHARED_MODELS_DIR });
+    try {
+      // One provider at a time is enough: the second opinion is this machine's engine.
+      const run = await suite.executorOn(
+        handle,
+        { poolSize: 1, maxAttempts: 3, auditRate: 0, auditFirstChunks: 2, auditLocal: true },
+        { random: () => 0.5, recompute: (chunk, signal) => referee.run(chunk, signal) },
+      );
+      const honestRun = await run.executor.run(await run.chunk());
+      const honestProvider = honestRun.computedBy.provider!.id;
+      expect(honestRun.computedBy.audit).to.deep.equal({ recomputedByOracle: true, agreed: true });
+      expect(honestRun.evidence).to.equal(undefined);
+
+      // That provider now lies: its second chunk (still audited) is contradicted by the engine.
+      devnet.setFaults(honestProvider, { lie: true });
+      const caught = await run.executor.run(await run.chunk());
+      expect(caught.computedBy).to.deep.equal({ executor: "local" });
+      const expected = (await referee.run(await run.chunk())).results[0] as ClassificationResult;
+      expect(topClass(caught)).to.equal(expected.top5[0]!.classIndex);
+      expect(caught.evidence?.answers.map((answer) => [answer.by === "oracle" ? "oracle" : answer.by.id, answer.outvoted])).to.deep.equal([
+        [honestProvider, true],
+        ["oracle", false],
+      ]);
+      expect(run.executor.providers().find((record) => record.id === honestProvider)).to.deep.include({
+        audited: 2,
+        agreed: 1,
+        outvoted: 1,
+      });
+      // Banned for good: the next chunk goes to the other provider.
+      const next = await run.executor.run(await run.chunk());
+      expect(next.computedBy.provider?.id).to.not.equal(honestProvider);
+      await run.executor.close();
+    } finally {
+      await referee.close();
+    }
   });
 
   it("with fewer than three providers at a time there is no tie-break: answers say they were not cross-checked", async function () {

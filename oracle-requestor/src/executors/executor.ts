@@ -29,6 +29,24 @@ export interface ChunkOutcome {
   computedBy: ComputedBy;
   /** What the computation cost, in the payment platform's token (GLM); 0 locally. */
   cost: number;
+  /** Golem cross-checks: the answers a disagreement was decided on (the oracle pins them). */
+  evidence?: DisagreementEvidence;
+}
+
+/**
+ * Two or more answers for the same chunk that disagree: who gave each, which lost, and
+ * the requests they differ on. Kept and pinned, so a ban can be justified to anyone.
+ */
+export interface DisagreementEvidence {
+  requestIds: string[];
+  answers: {
+    /** A Golem provider, or the oracle's own engine (`audit.local`). */
+    by: { id: string; name: string } | "oracle";
+    /** This answer lost and its author was banned. */
+    outvoted: boolean;
+    /** The answer's results, as validated against the batch (before the oracle adds `computedBy`). */
+    results: InferenceResult[];
+  }[];
 }
 
 /** What an executor knows of a provider from the chunks it ran (Golem's cross-checks). */
@@ -65,8 +83,11 @@ export interface Executor {
 export class ExecutorError extends Error {
   override name = "ExecutorError";
   readonly attempts: number;
-  constructor(message: string, attempts: number, options?: ErrorOptions) {
+  /** Answers that disagreed with no majority among them (Golem cross-checks). */
+  readonly evidence: DisagreementEvidence | undefined;
+  constructor(message: string, attempts: number, options?: ErrorOptions & { evidence?: DisagreementEvidence }) {
     super(message, options);
     this.attempts = attempts;
+    this.evidence = options?.evidence;
   }
 }

@@ -19,19 +19,24 @@ export async function createConfiguredExecutor(
   metrics: OracleMetrics,
   db: DatabaseSync,
 ): Promise<Executor> {
-  if (config.executor === "local") {
-    return createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
-  }
+  const local = () =>
+    createLocalExecutor({ concurrency: config.localConcurrency, ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
+  if (config.executor === "local") return local();
   // Imported on demand: a local oracle never loads golem-js.
   const { createGolemExecutor } = await import("../executors/golem/executor.ts");
+  // audit.local: this machine's engine is the second opinion on audited chunks.
+  const referee = config.golem.auditLocal ? local() : undefined;
   const executor = createGolemExecutor(config.golem, {
     logger: log,
     hooks: golemMetricHooks(metrics),
     journal: new SqliteGolemJournal(db),
     reputationStore: new SqliteReputationStore(db),
+    ...(referee ? { recompute: (chunk, signal) => referee.run(chunk, signal) } : {}),
   });
   await executor.ready(); // a missing or misconfigured yagna fails the start, not the first chunk
-  return executor;
+  if (referee === undefined) return executor;
+  // Closing the oracle's executor closes the referee too, after the chunks that may still use it.
+  return { ...executor, close: () => executor.close().finally(() => referee.close()) };
 }
 
 /**

@@ -149,13 +149,15 @@ const predictionContext = {
  */
 /**
  * How a Golem answer was cross-checked: `unaudited`, or computed by 2 providers that
- * agreed, or by 3 when 2 disagreed (`outvoted`: the provider whose answer lost, banned).
+ * agreed, or by 3 when 2 disagreed (`outvoted`: the provider whose answer lost, banned),
+ * or recomputed by the oracle's own engine, which agreed (the oracle's `audit.local`).
  * Agreement is @argus/protocol/compare-results' definition.
  */
 export const AuditRecordSchema = z.union([
   z.literal("unaudited"),
   z.strictObject({ providers: z.literal(2), agreed: z.literal(true) }),
   z.strictObject({ providers: z.literal(3), agreed: z.literal(false), outvoted: z.string().min(1).max(100) }),
+  z.strictObject({ recomputedByOracle: z.literal(true), agreed: z.literal(true) }),
 ]);
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
@@ -226,6 +228,7 @@ export function describeComputedBy(computedBy: ComputedBy | undefined): string {
 /** An audit record in words: what the cross-check established. */
 export function describeAudit(audit: AuditRecord): string {
   if (audit === "unaudited") return "not cross-checked";
+  if ("recomputedByOracle" in audit) return "confirmed by the oracle's own engine";
   if (audit.agreed) return "confirmed by a second provider";
   return `confirmed by a third provider, which outvoted ${audit.outvoted}`;
 }

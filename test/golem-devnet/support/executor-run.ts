@@ -30,7 +30,7 @@ let chunkCount = 0;
 export async function executorOn(
   handle: DevnetHandle,
   config: GolemExecutorConfigInput = {},
-  deps: Pick<GolemExecutorDeps, "now" | "random" | "journal" | "reputationStore"> = {},
+  deps: Pick<GolemExecutorDeps, "now" | "random" | "journal" | "reputationStore" | "recompute"> = {},
 ): Promise<ExecutorRun> {
   const { devnet } = handle;
   const manifest = JSON.parse(await readFile(join(REPO_ROOT, "provider-image/manifests", `${MODEL_ID}.json`), "utf8")) as {
@@ -91,7 +91,7 @@ export interface DevnetSuite {
   executorOn(
     handle: DevnetHandle,
     config?: GolemExecutorConfigInput,
-    deps?: Pick<GolemExecutorDeps, "now" | "random" | "journal" | "reputationStore">,
+    deps?: Pick<GolemExecutorDeps, "now" | "random" | "journal" | "reputationStore" | "recompute">,
   ): Promise<ExecutorRun>;
 }
 

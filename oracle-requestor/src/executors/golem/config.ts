@@ -130,6 +130,8 @@ export const GolemConfigSchema = z
     auditRate: z.coerce.number().min(0).max(1).default(0.1),
     /** A provider's first chunks, all audited. */
     auditFirstChunks: z.coerce.number().int().min(0).max(1_000).default(3),
+    /** The second opinion is the oracle's own engine instead of a second provider (audit.ts). */
+    auditLocal: z.union([z.boolean(), z.stringbool()]).default(false),
     /** Program and arguments that run a batch inside the VM (default volumes /golem/input, /golem/output). */
     entryCommand: z
       .union([z.string().transform((text) => text.trim().split(/\s+/)), z.array(z.string())])
@@ -192,6 +194,7 @@ export const GOLEM_CONFIG_ENV: Readonly<Record<keyof GolemExecutorConfig, string
   providerBanMinutes: "ARGUS_GOLEM_PROVIDER_BAN_MINUTES",
   auditRate: "ARGUS_GOLEM_AUDIT_RATE",
   auditFirstChunks: "ARGUS_GOLEM_AUDIT_FIRST_CHUNKS",
+  auditLocal: "ARGUS_GOLEM_AUDIT_LOCAL",
   entryCommand: "ARGUS_GOLEM_ENTRY_COMMAND",
 };
 
@@ -226,6 +229,8 @@ export const GOLEM_CONFIG_HELP: Readonly<Record<keyof GolemExecutorConfig, strin
   auditRate:
     "share (0–1) of a known provider's chunks also run on a second provider and compared; a third decides a disagreement and the outvoted provider is banned for good",
   auditFirstChunks: "a provider's first chunks, every one audited",
+  auditLocal:
+    "audits recompute the chunk on this machine's engine instead of a second provider: a provider it contradicts is banned for good and the engine's answer is used",
   entryCommand: "program and arguments that run a batch in the VM (space-separated in the variable)",
 };
 

@@ -66,6 +66,8 @@ export interface GolemExecutorDeps {
   journal?: GolemJournal;
   /** Where the providers' records are kept across restarts (the oracle's store); default: memory only. */
   reputationStore?: ReputationStore;
+  /** `auditLocal`: the oracle's own engine, which recomputes audited chunks (the local executor's `run`). */
+  recompute?: (chunk: Chunk, signal: AbortSignal) => Promise<ChunkOutcome>;
 }
 
 export interface GolemExecutor extends Executor {
@@ -95,14 +97,18 @@ export function createGolemExecutor(
   for (const liar of reputation.liars()) bans.banForGood(liar);
   if (reputation.liars().length > 0)
     logger.info({ providers: reputation.liars() }, "Golem providers caught giving wrong answers in earlier runs stay banned");
-  // Two providers to compare and a third to decide must be rentable at once.
+  if (settings.auditLocal && deps.recompute === undefined) {
+    throw new GolemConfigError("auditLocal needs the oracle's own engine to recompute chunks (the local executor)");
+  }
+  const audits = settings.auditRate > 0 || settings.auditFirstChunks > 0;
+  // Two providers to compare and a third to decide must be rentable at once, unless the oracle's engine is the second opinion.
   const auditPolicy = {
-    enabled: settings.poolSize >= 3 && (settings.auditRate > 0 || settings.auditFirstChunks > 0),
+    enabled: audits && (settings.auditLocal || settings.poolSize >= 3),
     rate: settings.auditRate,
     firstChunks: settings.auditFirstChunks,
     random: deps.random ?? Math.random,
   };
-  if (settings.poolSize < 3 && (settings.auditRate > 0 || settings.auditFirstChunks > 0)) {
+  if (audits && !auditPolicy.enabled) {
     logger.warn(
       { poolSize: settings.poolSize },
       "audits need three providers rented at once (poolSize ≥ 3: two to compare, a third to decide): every answer will be unaudited",
@@ -202,6 +208,7 @@ export function createGolemExecutor(
         {
           policy: auditPolicy,
           reputation,
+          ...(settings.auditLocal && deps.recompute ? { runLocally: () => deps.recompute!(chunk, signal) } : {}),
           banLiar(providerId, reason) {
             bans.banForGood(providerId);
             logger.error({ chunkId: chunk.id, provider: providerId, reason }, "banned a Golem provider that gave wrong answers");
