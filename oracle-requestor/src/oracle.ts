@@ -80,6 +80,7 @@ export async function startOracle(config: OracleConfig, deps: OracleDependencies
     metrics,
     health: () => health.current(),
     providers: () => executor.providers?.() ?? [],
+    disagreements: () => queue.evidence.recent(50),
   });
   log.info({ escrow, chainId, oracle: account.address, executor: executor.kind, status: status.url }, "oracle started");
 

@@ -1,7 +1,8 @@
 /**
  * The oracle's HTTP face: `/healthz` (liveness and lag), `/metrics` (Prometheus),
- * `/requests/<id>` (where one request is in the pipeline) and `/providers` (each Golem
- * provider's record: chunks, cross-checks, disagreements); public information, so the
+ * `/requests/<id>` (where one request is in the pipeline), `/providers` (each Golem
+ * provider's record: chunks, cross-checks, disagreements) and `/disagreements` (the
+ * newest cross-checks that disagreed, with the CIDs of every answer); public information, so the
  * web UI and CLI may read it from any origin. Its shape: @argus/protocol/oracle-status.
  */
 import { createServer, type Server } from "node:http";
@@ -11,6 +12,7 @@ import { rejectReasonName } from "@argus/escrow/reject-reasons";
 import type { OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { RequestStore } from "./store/request-store.ts";
 import type { ProviderRecord } from "./executors/executor.ts";
+import type { DisagreementReport } from "./store/audit-evidence.ts";
 
 export interface Health {
   ok: boolean;
@@ -24,6 +26,7 @@ export async function startStatusServer(deps: {
   metrics: OracleMetrics;
   health: () => Health;
   providers: () => readonly ProviderRecord[];
+  disagreements: () => readonly DisagreementReport[];
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const send = (status: number, body: unknown, type = "application/json") => {
@@ -46,6 +49,7 @@ export async function startStatusServer(deps: {
       return;
     }
     if (url.pathname === "/providers") return send(200, { providers: deps.providers() });
+    if (url.pathname === "/disagreements") return send(200, { disagreements: deps.disagreements() });
     const match = /^\/requests\/(\d{1,80})$/.exec(url.pathname);
     if (match) {
       const stored = deps.store.get(BigInt(match[1]!));
@@ -57,7 +61,7 @@ export async function startStatusServer(deps: {
       };
       return send(200, report);
     }
-    send(404, { error: "not found: try /healthz, /metrics, /providers or /requests/<id>" });
+    send(404, { error: "not found: try /healthz, /metrics, /providers, /disagreements or /requests/<id>" });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -8,7 +8,8 @@ import type { Logger } from "pino";
 import { BATCH_SCHEMA_VERSION, type BatchDescription } from "@argus/protocol/batch";
 import { resultBytes, withComputedBy } from "@argus/protocol/result";
 import { executorModelTerms, type ModelRegistryReader } from "../intake/model-registry.ts";
-import type { Chunk, ChunkOutcome, Executor } from "../executors/executor.ts";
+import { type Chunk, type ChunkOutcome, type Executor, ExecutorError } from "../executors/executor.ts";
+import type { AuditEvidenceStore } from "../store/audit-evidence.ts";
 import type { RequestStore, StoredRequest } from "../store/request-store.ts";
 import { planChunks, type ChunkPlanOptions } from "./chunk-plan.ts";
 import type { ImageSpool } from "./image-spool.ts";
@@ -32,6 +33,7 @@ export class ExecuteStage {
   private readonly options: ChunkPlanOptions & { maxReady: number; deadlineMarginS: number };
   private readonly log: Logger;
   private readonly onChunk: (report: ChunkReport) => void;
+  private readonly evidence: AuditEvidenceStore | undefined;
   private readonly running = new Set<Promise<void>>();
   private paused = false;
   private sequence = 0;
@@ -44,6 +46,8 @@ export class ExecuteStage {
     options: ChunkPlanOptions & { maxReady: number; deadlineMarginS: number };
     log: Logger;
     onChunk?: (report: ChunkReport) => void;
+    /** Where disagreements between providers are kept (and then pinned). */
+    evidence?: AuditEvidenceStore;
   }) {
     this.store = deps.store;
     this.executor = deps.executor;
@@ -52,6 +56,7 @@ export class ExecuteStage {
     this.options = deps.options;
     this.log = deps.log;
     this.onChunk = deps.onChunk ?? (() => {});
+    this.evidence = deps.evidence;
   }
 
   get inFlight(): number {
@@ -106,6 +111,7 @@ export class ExecuteStage {
       const { chunk, members } = await this.assemble(chunkId, requests);
       if (members.length === 0) return;
       const outcome = await this.executor.run(chunk);
+      if (outcome.evidence) this.keepEvidence(chunkId, modelId, outcome.evidence, log);
       for (const [index, request] of members.entries()) {
         const result = withComputedBy(outcome.results[index]!, outcome.computedBy);
         const recorded = await recordResult(this.store, request, result, Date.now() + backoffMs(request.attempts));
@@ -118,6 +124,7 @@ export class ExecuteStage {
       );
       this.onChunk({ chunkId, modelId, size: members.length, outcome, durationMs: Date.now() - started });
     } catch (error) {
+      if (error instanceof ExecutorError && error.evidence) this.keepEvidence(chunkId, modelId, error.evidence, log);
       log.warn({ err: (error as Error).message }, "chunk failed; its requests will run again");
       for (const request of requests) {
         if (this.store.get(request.requestId)?.state === "running") {
@@ -126,6 +133,20 @@ export class ExecuteStage {
       }
       this.onChunk({ chunkId, modelId, size: requests.length, error: error as Error, durationMs: Date.now() - started });
     }
+  }
+
+  /** Records the answers a disagreement was decided on (before any result of the chunk), for the pin stage. */
+  private keepEvidence(chunkId: string, modelId: number, evidence: NonNullable<ChunkOutcome["evidence"]>, log: Logger): void {
+    if (this.evidence === undefined) return;
+    const id = this.evidence.record(chunkId, modelId, evidence);
+    log.warn(
+      {
+        disagreement: id,
+        requests: evidence.requestIds,
+        outvoted: evidence.answers.filter((answer) => answer.outvoted).map((answer) => answer.by),
+      },
+      "providers disagreed on the chunk; every answer is kept and will be pinned",
+    );
   }
 
   /** The chunk's batch description and images; a request whose spooled image vanished is fetched again. */

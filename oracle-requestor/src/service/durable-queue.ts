@@ -10,6 +10,7 @@ import type { Address } from "viem";
 import type { OracleConfig } from "../config.ts";
 import { removeOrphanedWorkDirs } from "../executors/work-dirs.ts";
 import { ImageSpool } from "../pipeline/image-spool.ts";
+import { AuditEvidenceStore } from "../store/audit-evidence.ts";
 import { openDatabase } from "../store/database.ts";
 import { RequestStore } from "../store/request-store.ts";
 
@@ -17,6 +18,8 @@ export interface DurableQueue {
   db: DatabaseSync;
   store: RequestStore;
   spool: ImageSpool;
+  /** Providers' disagreeing answers, kept to be pinned. */
+  evidence: AuditEvidenceStore;
 }
 
 export async function openDurableQueue(config: OracleConfig, chainId: number, escrow: Address, log: Logger): Promise<DurableQueue> {
@@ -28,5 +31,5 @@ export async function openDurableQueue(config: OracleConfig, chainId: number, es
   const swept = await spool.sweep((id) => ["received", "ready", "running"].includes(store.get(id)?.state ?? ""));
   const orphanedWorkDirs = await removeOrphanedWorkDirs();
   log.info({ requeued, swept, orphanedWorkDirs }, "queue recovered");
-  return { db, store, spool };
+  return { db, store, spool, evidence: new AuditEvidenceStore(db) };
 }

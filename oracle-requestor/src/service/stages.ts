@@ -41,7 +41,7 @@ export function createStages(
   }: { chain: ChainAccess; queue: DurableQueue; executor: Executor; economics: Economics; metrics: OracleMetrics; log: Logger },
 ): PipelineStages {
   const { client, escrow, chainId, account } = chain;
-  const { store, spool } = queue;
+  const { store, spool, evidence } = queue;
   const ipfs = createIpfsClient(config.ipfsApi, { authorization: config.ipfsApiAuthorization });
   const registry = new ModelRegistryReader(client, escrow);
 
@@ -81,9 +81,10 @@ export function createStages(
     },
     log,
     onChunk: (report) => economics.chunkDone(report),
+    evidence,
   });
   if (config.executionPaused) execute.pause(true);
-  const pin = new PinStage({ store, ipfs, log });
+  const pin = new PinStage({ store, ipfs, log, evidence });
   const settle = new SettleStage({
     client,
     account,

@@ -106,6 +106,26 @@ CREATE TABLE IF NOT EXISTS golem_providers (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+-- Golem cross-checks that disagreed (executors/golem/audit.ts): every answer, pinned to
+-- IPFS by the pin stage, so that each ban can be shown to anyone.
+CREATE TABLE IF NOT EXISTS audit_disagreements (
+  id INTEGER PRIMARY KEY,
+  chunk_id TEXT NOT NULL,
+  model_id INTEGER NOT NULL,
+  request_ids TEXT NOT NULL,            -- JSON: the requests the answers differ on
+  recorded_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS audit_answers (
+  disagreement_id INTEGER NOT NULL REFERENCES audit_disagreements (id),
+  answer_index INTEGER NOT NULL,
+  author_id TEXT NOT NULL,              -- a provider's node id, or 'oracle' (audit.local)
+  author_name TEXT NOT NULL,
+  outvoted INTEGER NOT NULL,            -- 1: this answer lost and its author was banned
+  document BLOB NOT NULL,               -- the canonical JSON pinned
+  cid TEXT,                             -- set once pinned
+  PRIMARY KEY (disagreement_id, answer_index)
+) STRICT;
+
 -- The prediction part of recent results, to answer the same image for the same model again.
 CREATE TABLE IF NOT EXISTS result_cache (
   model_id INTEGER NOT NULL,
