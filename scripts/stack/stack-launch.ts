@@ -46,6 +46,9 @@ const IPFS_MAIN = join(REPO_ROOT, "oracle-requestor/ipfs-node/src/main.ts");
 const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
 
 const UI_MAIN = join(REPO_ROOT, "scripts/stack/stack-ui.ts");
+const GATEWAY_MAIN = join(REPO_ROOT, "oracle-requestor/gateway/src/main.ts");
+/** The local chain's account that relays the HTTP gateway's payments (it pays their gas). */
+export const GATEWAY_RELAYER_INDEX = 9;
 /** The funded account offered to the user (0 administers, 1 is the oracle, 2 the treasury). */
 export const TEST_ACCOUNT_INDEX = 3;
 
@@ -54,6 +57,7 @@ export interface StackSummary {
   deploymentFile: string;
   uiUrl: string | undefined;
   oracle: { address: Address; statusUrl: string } | undefined;
+  gateway: { url: string; relayer: Address } | undefined;
   /** Each registered model; `currency` names a fee token (none: the native currency). */
   models: { id: number; name: string; currency?: string }[];
   /** On the local chain: tUSDC, which the test account holds `grant` of. */
@@ -134,9 +138,10 @@ export class LocalStack {
     this.wroteRecord = true;
     this.log.line("argus", `deployment record: ${settings.deploymentFile}`);
 
-    const [oracle, uiUrl] = await Promise.all([
+    const [oracle, uiUrl, gateway] = await Promise.all([
       settings.oracle.enabled ? this.startOracle(settings, chain, ipfs.apiUrl, oracleKey, devnet?.ready) : undefined,
       settings.ui.mode === "off" ? undefined : this.startUi(settings),
+      settings.gateway.enabled ? this.startGateway(settings, chain, ipfs.apiUrl) : undefined,
     ]);
     this.checkStopped();
     // A component that stops on its own is restarted (stack-supervisor.ts); one that keeps failing stops the stack.
@@ -171,6 +176,7 @@ export class LocalStack {
       deploymentFile: settings.deploymentFile,
       uiUrl,
       oracle: oracle && oracleKey ? { address: oracleKey.address, statusUrl } : undefined,
+      gateway,
       models: deployed.models,
       testToken: token && { ...token, grant: TEST_TOKEN_GRANT },
       testAccount,
@@ -402,6 +408,26 @@ export class LocalStack {
     const component = this.spawn("oracle", ORACLE_MAIN, env);
     await component.ready;
     return component;
+  }
+
+  /** The HTTP gateway, relaying with the configured key or (local chain) Hardhat account 9. */
+  private async startGateway(
+    settings: StackSettings,
+    chain: { rpcUrl: string },
+    ipfsApi: string,
+  ): Promise<{ url: string; relayer: Address }> {
+    const env: NodeJS.ProcessEnv = {
+      ...withoutEmpty(this.env),
+      ARGUS_DEPLOYMENT_FILE: settings.deploymentFile,
+      ARGUS_RPC_URL: chain.rpcUrl,
+      ARGUS_IPFS_API: ipfsApi,
+      ARGUS_GATEWAY_HOST: settings.gateway.host,
+      ARGUS_GATEWAY_PORT: String(settings.gateway.port),
+      ARGUS_GATEWAY_RELAYER_KEY: settings.gateway.relayerKey ?? hardhatAccountKey(GATEWAY_RELAYER_INDEX),
+    };
+    delete env.ARGUS_ESCROW_ADDRESS; // the record says which escrow
+    const ready = await this.spawn("gateway", GATEWAY_MAIN, env).ready;
+    return { url: String(ready.url), relayer: ready.relayer as Address };
   }
 
   private async startUi(settings: StackSettings): Promise<string> {

@@ -30,6 +30,8 @@ export interface StackSettings {
     | { kind: "embedded"; host: string; apiPort: number; gatewayPort: number; dataDir: string }
     | { kind: "external"; apiUrl: string; gatewayUrl: string };
   oracle: { enabled: boolean; host: string; port: number };
+  /** The HTTP gateway (x402 payments relayed to the escrow); `relayerKey` undefined: Hardhat account 9 on the local chain. */
+  gateway: { enabled: boolean; host: string; port: number; relayerKey: `0x${string}` | undefined };
   executor: ExecutorSettings;
   ui: { mode: "dev" | "preview" | "off"; host: string; port: number };
   /** Restarts in a row of a component that stopped on its own before the stack stops. */
@@ -92,6 +94,17 @@ export const STACK_VARIABLES = [
     "ARGUS_ORACLE_PRIVATE_KEY",
     "Hardhat account 1 (local chain)",
     "the oracle's key (or ARGUS_ORACLE_KEYSTORE + _PASSWORD); required on an external chain",
+  ],
+  ["ARGUS_GATEWAY", "on", "`off`: start no HTTP gateway"],
+  [
+    "ARGUS_GATEWAY_HOST / ARGUS_GATEWAY_PORT",
+    "127.0.0.1 / 8402",
+    "the HTTP gateway (pay over HTTP with x402; see oracle-requestor/gateway/README.md for its other settings)",
+  ],
+  [
+    "ARGUS_GATEWAY_RELAYER_KEY",
+    "Hardhat account 9 (local chain)",
+    "the key whose account pays the gas of the requests the gateway relays; on an external chain the gateway starts only with one",
   ],
   [
     "ARGUS_CONFIRMATIONS",
@@ -203,6 +216,11 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       );
     executor = { kind: "golem-devnet", host: devnet.host, port: devnet.port, providers: devnet.providers, image: devnet.image };
   }
+  const gatewaySetting = get("ARGUS_GATEWAY") ?? "on";
+  if (gatewaySetting !== "on" && gatewaySetting !== "off") throw new StackError(`ARGUS_GATEWAY must be on or off, not "${gatewaySetting}"`);
+  const relayerKey = get("ARGUS_GATEWAY_RELAYER_KEY");
+  if (relayerKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(relayerKey))
+    throw new StackError("ARGUS_GATEWAY_RELAYER_KEY must be 0x followed by 64 hex digits");
   const oracleSetting = get("ARGUS_ORACLE") ?? "on";
   if (oracleSetting !== "on" && oracleSetting !== "off") throw new StackError(`ARGUS_ORACLE must be on or off, not "${oracleSetting}"`);
   return {
@@ -214,6 +232,13 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       enabled: oracleSetting === "on",
       host: get("ARGUS_ORACLE_HOST") ?? "127.0.0.1",
       port: integer(get("ARGUS_ORACLE_PORT") ?? "9464", "ARGUS_ORACLE_PORT", 1, 65_535),
+    },
+    gateway: {
+      // On an external chain nobody's account is known to pay the gas: only with a key.
+      enabled: gatewaySetting === "on" && (chain.kind === "local" || relayerKey !== undefined),
+      host: get("ARGUS_GATEWAY_HOST") ?? "127.0.0.1",
+      port: integer(get("ARGUS_GATEWAY_PORT") ?? "8402", "ARGUS_GATEWAY_PORT", 1, 65_535),
+      relayerKey: relayerKey as `0x${string}` | undefined,
     },
     executor,
     ui: {
@@ -246,6 +271,8 @@ export function stackPorts(settings: StackSettings): { host: string; port: numbe
       variable: "ARGUS_IPFS_GATEWAY_PORT",
     });
   }
+  if (settings.gateway.enabled)
+    ports.push({ host: settings.gateway.host, port: settings.gateway.port, what: "the HTTP gateway", variable: "ARGUS_GATEWAY_PORT" });
   if (settings.oracle.enabled)
     ports.push({
       host: settings.oracle.host,

@@ -137,6 +137,8 @@ function printSummary(summary: StackSummary): void {
       `${summary.oracle.address}, ${executor}, status ${summary.oracle.statusUrl}/healthz, metrics ${summary.oracle.statusUrl}/metrics`,
     );
   }
+  if (summary.gateway)
+    row("gateway", `${summary.gateway.url} (pay over HTTP with x402; relayer ${summary.gateway.relayer}, which pays the gas)`);
   for (const [index, line] of (summary.golemDevnet ?? []).entries()) row(index === 0 ? "chunks" : "", line);
   const recordPath = relative(process.cwd(), summary.deploymentFile);
   row("record", recordPath.startsWith("..") ? summary.deploymentFile : recordPath);
@@ -157,6 +159,10 @@ function printSummary(summary: StackSummary): void {
     say(`  export ARGUS_PRIVATE_KEY=${account.privateKey}`);
     const model = summary.models.find((candidate) => candidate.name.startsWith("mobilenet"))?.name ?? summary.models[0]?.name ?? "<model>";
     say(`  npx argus request --model ${model} --image <photo.jpg> --wait`);
+    if (summary.gateway && token)
+      say(
+        `  npx argus request --model ${model} --image <photo.jpg> --pay-over-http ${summary.gateway.url} --wait   # in ${token.symbol}, no ETH needed`,
+      );
   }
   say();
   say("ready — Ctrl-C stops everything.");

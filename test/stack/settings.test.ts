@@ -32,7 +32,8 @@ describe("npm start settings", function () {
     expect(settings.deploymentFile).to.equal(join(REPO_ROOT, ".argus/deployment.json"));
     expect(settings.chain).to.deep.include({ kind: "local", host: "127.0.0.1", port: 8545, ignitionDeploymentId: "chain-31337" });
     expect(settings.ipfs).to.deep.include({ kind: "embedded", apiPort: 5001, gatewayPort: 8080, dataDir: join(REPO_ROOT, ".argus/ipfs") });
-    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 4173]);
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 8402, 9464, 4173]);
+    expect(settings.gateway).to.deep.include({ enabled: true, host: "127.0.0.1", port: 8402 });
     expect(settings.ui).to.deep.include({ mode: "preview", port: 4173 });
   });
 
@@ -72,7 +73,7 @@ describe("npm start settings", function () {
       providers: 3,
       image: join(REPO_ROOT, "provider-image/dist/argus-provider.gvmi"),
     });
-    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 9464, 7465, 4173]);
+    expect(ports.map((port) => port.port)).to.deep.equal([8545, 5001, 8080, 8402, 9464, 7465, 4173]);
     const moved = await printedSettings({
       ARGUS_EXECUTOR: "golem-devnet",
       ARGUS_GOLEM_DEVNET_PORT: "17465",
@@ -89,6 +90,7 @@ describe("npm start settings", function () {
       [{ ARGUS_CHAIN_PORT: "80000" }, "ARGUS_CHAIN_PORT must be a whole number from 1 to 65535"],
       [{ ARGUS_IPFS_API_PORT: "x" }, "ARGUS_IPFS_API_PORT"],
       [{ ARGUS_EXECUTOR: "docker" }, "ARGUS_EXECUTOR must be local, golem, golem-devnet"],
+      [{ ARGUS_GATEWAY: "maybe" }, "ARGUS_GATEWAY must be on or off"],
       [
         { ARGUS_EXECUTOR: "golem-devnet", ARGUS_GOLEM_DEVNET_IMAGE: "/tmp/other.gvmi" },
         "ARGUS_GOLEM_DEVNET_IMAGE must name argus-provider.gvmi",
