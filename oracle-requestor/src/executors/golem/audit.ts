@@ -1,8 +1,9 @@
 /**
  * Cross-checking providers: a provider is not trusted, so some chunks are computed twice
  * and compared with @argus/protocol's compareResults (the same definition `argus verify
- * --recompute` uses). Every chunk of a provider's first `firstChunks` is audited, then a
- * share `rate` of the rest. The second opinion is another provider, or — with
+ * --recompute` uses). Every chunk of a provider's first `firstChunks` is audited, and
+ * every chunk of a doubtful one (too many failed attempts), then a share `rate` of the
+ * rest. The second opinion is another provider, or — with
  * `audit.local` — the oracle's own engine.
  *
  * - Two providers disagree: a third decides; the one it outvotes is banned for good and
@@ -32,6 +33,9 @@ export interface AuditPolicy {
 }
 
 type TimedOutcome = ChunkOutcome & { durationMs: number };
+
+/** Below this share of successful attempts (once it counts, see reputation.ts) every chunk of a provider is audited. */
+export const DOUBTFUL_SUCCESS_SHARE = 0.9;
 
 /** Runs the chunk once on a provider not in `avoid`; the outcome names the provider. */
 export type RunOnce = (avoid: ReadonlySet<string>) => Promise<TimedOutcome>;
@@ -91,8 +95,10 @@ export async function runAudited(runOnce: RunOnce, deps: AuditDeps): Promise<Chu
   const first = await runOnce(new Set());
   const firstProvider = reputation.record(providerOf(first));
   const isNew = firstProvider.chunks < policy.firstChunks;
+  // A provider whose attempts often fail (crashes, timeouts, invalid results files) is doubtful: every chunk is checked.
+  const doubtful = reputation.successShare(firstProvider.id) < DOUBTFUL_SUCCESS_SHARE;
   counted(reputation, first);
-  if (!policy.enabled || (!isNew && policy.random() >= policy.rate)) return withAudit(first, "unaudited", []);
+  if (!policy.enabled || (!isNew && !doubtful && policy.random() >= policy.rate)) return withAudit(first, "unaudited", []);
   if (deps.runLocally) return checkedLocally(first, firstProvider, deps.runLocally, deps);
 
   let second: TimedOutcome;
