@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEFAULT_YAGNA_VERSION } from "./node-routes.ts";
 import { ConfigError, describeSettings, envExampleLines, loadSettings, type Setting } from "@argus/protocol/config-fields";
 
 export { ConfigError };
@@ -122,6 +123,17 @@ export const SETTINGS = {
     env: "ARGUS_GOLEM_DEVNET_WALLET_GLM",
     flag: "wallet-glm",
     help: "GLM in the requestor's wallet on each payment platform",
+  },
+  yagnaVersion: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d+\.\d+\.\d+$/, "a release number such as 0.17.4"),
+    default: DEFAULT_YAGNA_VERSION,
+    env: "ARGUS_GOLEM_DEVNET_YAGNA_VERSION",
+    flag: "yagna-version",
+    accepts: "a release number such as 0.17.4",
+    help: "the yagna release the emulated node answers as (GET /version/get); Hoodi needs 0.17.4 or newer",
   },
   workRoot: {
     schema: folder,

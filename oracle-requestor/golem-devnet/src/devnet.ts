@@ -69,6 +69,8 @@ export interface GolemDevnetOptions {
   subnet?: string;
   /** GLM the requestor's wallet holds on each payment platform. */
   walletGlm?: number;
+  /** The yagna release `GET /version/get` names (default DEFAULT_YAGNA_VERSION). */
+  yagnaVersion?: string;
   /** One-way message delay between the requestor's node and a provider (ms). */
   latencyMs?: number;
   /** How long calls to a vanished provider hang before timing out (ms). */
@@ -178,7 +180,7 @@ export async function startGolemDevnet(options: GolemDevnetOptions): Promise<Gol
     violations,
     handlers: {
       "identity-api": identityHandlers(network),
-      "version-api": versionHandlers(),
+      "version-api": versionHandlers(options.yagnaVersion),
       "market-api": marketHandlers(network),
       "payment-api": paymentHandlers(network),
       "activity-api": activityHandlers(network),

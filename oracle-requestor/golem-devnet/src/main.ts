@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     workRoot: settings.workRoot,
     strict: settings.strict,
     walletGlm: settings.walletGlm,
+    yagnaVersion: settings.yagnaVersion,
     latencyMs: settings.latencyMs,
     images,
     log,

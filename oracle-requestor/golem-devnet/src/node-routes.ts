@@ -3,13 +3,18 @@ import type { Handlers } from "./http.ts";
 import { ok } from "./http.ts";
 import type { Network } from "./network.ts";
 
-/** The yagna release the devnet answers as: the current one (core: version 0.17.x). */
-export const EMULATED_YAGNA_VERSION = { version: "0.17.1", name: "v0.17.1 golem-devnet (emulated)", releaseTs: "2025-03-27T00:00:00" };
+/**
+ * The yagna release the devnet answers as by default: 0.17.4, the first that knows the
+ * Hoodi testnet (older ones know only the retired Holesky). `yagnaVersion` changes it,
+ * e.g. to see a requestor refuse an old node.
+ */
+export const DEFAULT_YAGNA_VERSION = "0.17.4";
 
 export function identityHandlers(network: Network): Handlers {
   return { getIdentity: () => ok({ identity: network.requestorId, name: "golem-devnet-requestor", role: "manager" }) };
 }
 
-export function versionHandlers(): Handlers {
-  return { getVersion: () => ok({ current: { ...EMULATED_YAGNA_VERSION, seen: true } }) };
+export function versionHandlers(version: string = DEFAULT_YAGNA_VERSION): Handlers {
+  const current = { version, name: `v${version} golem-devnet (emulated)`, seen: true, releaseTs: "2025-06-01T00:00:00" };
+  return { getVersion: () => ok({ current }) };
 }

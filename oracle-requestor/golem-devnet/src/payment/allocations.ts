@@ -110,6 +110,17 @@ export class Allocations {
     return record;
   }
 
+  /**
+   * The node's sending accounts (`GET /requestorAccounts`, payment-api.yaml Account): one
+   * per platform its wallet is on, `driver-network-token`, all at the node's own address.
+   */
+  accounts(): { platform: string; address: string; driver: string; network: string; token: string; send: boolean; receive: boolean }[] {
+    return this.#wallet.platforms.map((platform) => {
+      const [driver = "", network = "", token = ""] = platform.split("-");
+      return { platform, address: this.#network.requestorId, driver, network, token, send: true, receive: false };
+    });
+  }
+
   json(record: AllocationRecord): AllocationJson {
     return {
       allocationId: record.id,

@@ -29,6 +29,7 @@ export function paymentHandlers(network: Network): Handlers {
       allocations.release(params.allocationId!);
       return ok();
     },
+    getRequestorAccounts: () => ok(allocations.accounts()),
     getDemandDecorations: ({ query }) => ok(allocations.demandDecorations((query.allocationIds as string[] | undefined) ?? [])),
     getDebitNote: ({ params }) => ok(documents.debitNoteJson(documents.debitNote(params.debitNoteId!))),
     getDebitNotes: () => ok([...documents.debitNotes.values()].map((note) => documents.debitNoteJson(note))),
