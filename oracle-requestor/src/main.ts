@@ -2,7 +2,10 @@
  * Starts the oracle: `npm run oracle` (or `argus oracle start`). Configuration comes
  * from the environment and an optional JSON file; `--config FILE` names the file,
  * `--deployment FILE` the deployment record, and `--print-config-table` prints every
- * setting (the README's table). Unless the escrow address is configured, the chain and
+ * setting (the README's table), and `--doctor` runs the Golem preflight and prints one
+ * line per check (exit 1 if one fails; `argus oracle doctor`). With `ARGUS_EXECUTOR=golem`
+ * the same preflight runs before the oracle starts, and a failed check stops it (exit 1)
+ * before any request is read. Unless the escrow address is configured, the chain and
  * IPFS endpoints and the eth_getLogs range come from the deployment record where neither
  * the environment nor the file sets them. SIGINT/SIGTERM stop it gracefully: running
  * chunks finish, the queue is left consistent.
@@ -20,7 +23,13 @@ if (rerun !== undefined && typeof process.execve === "function")
   process.execve(process.execPath, [process.execPath, ...rerun], process.env);
 
 const { values } = parseArgs({
-  options: { config: { type: "string" }, deployment: { type: "string" }, "print-config-table": { type: "boolean" } },
+  options: {
+    config: { type: "string" },
+    deployment: { type: "string" },
+    "print-config-table": { type: "boolean" },
+    doctor: { type: "boolean" },
+    "offer-wait-seconds": { type: "string" },
+  },
 });
 if (values["print-config-table"]) {
   console.log(describeConfig());
@@ -44,6 +53,22 @@ try {
     }
   }
   const config = loadConfig(env, {}, configFile);
+  if (values.doctor || config.executor === "golem") {
+    const { formatPreflight, runGolemPreflight } = await import("./service/golem-preflight.ts");
+    const { preflightPassed } = await import("./executors/golem/preflight.ts");
+    const wait = Number(values["offer-wait-seconds"]);
+    const checks = await runGolemPreflight(config, Number.isFinite(wait) && wait > 0 ? { offerWaitMs: wait * 1000 } : {});
+    const passed = preflightPassed(checks);
+    if (values.doctor) {
+      console.log(formatPreflight(checks));
+      process.exit(passed ? 0 : 1);
+    }
+    console.error(formatPreflight(checks));
+    if (!passed) {
+      console.error("golem preflight failed: the oracle does not start (`argus oracle doctor` repeats the checks)");
+      process.exit(1);
+    }
+  }
   const oracle = await startOracle(config);
   process.stdout.write(
     `${JSON.stringify({ event: "ready", escrow: oracle.escrow, chainId: oracle.chainId, oracle: oracle.oracleAddress, status: oracle.statusUrl })}\n`,

@@ -67,6 +67,11 @@ export const COMMANDS: readonly Entry[] = [
     summary: "run the oracle service (as `npm run oracle`)",
     load: async () => (await import("./commands/oracle.ts")).oracleStartCommand,
   },
+  {
+    name: "oracle doctor",
+    summary: "check yagna, funds, the provider image and Golem offers (the oracle's preflight)",
+    load: async () => (await import("./commands/oracle.ts")).oracleDoctorCommand,
+  },
 ];
 
 export function usage(): string {

@@ -49,7 +49,7 @@ async function operatedModels(client: PublicClient, escrow: Address, account: Ad
  * (which must describe the chain the RPC endpoint serves: a stale record of an earlier
  * local chain is refused rather than followed).
  */
-async function locateEscrow(config: OracleConfig, client: PublicClient): Promise<{ escrow: Address; startBlock: bigint }> {
+export async function locateEscrow(config: OracleConfig, client: PublicClient): Promise<{ escrow: Address; startBlock: bigint }> {
   if (config.escrowAddress) return { escrow: config.escrowAddress as Address, startBlock: 0n };
   const record = await readDeploymentFile(config.deploymentFile).catch((error: Error) => {
     throw new Error(`ARGUS_ESCROW_ADDRESS is not set, and ${error.message}`);

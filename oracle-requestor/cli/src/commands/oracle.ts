@@ -1,4 +1,7 @@
 /**
+ * `argus oracle doctor`: the oracle's Golem preflight on demand (its main with `--doctor`),
+ * one line per check, exit 1 if one fails.
+ *
  * `argus oracle start [--config FILE] [--print-config-table]`: runs the oracle service
  * (the @argus/oracle package's main) in place of this process, exactly as
  * `npm run oracle` does. The oracle takes the chain and IPFS endpoints and the chain's
@@ -7,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { noPositionals, parseCommand } from "../args.ts";
+import { noPositionals, parseCommand, UsageError } from "../args.ts";
 import type { Command } from "../command.ts";
 
 const USAGE = `usage: argus oracle start [--config <file>] [--print-config-table] [--deployment <file>]
@@ -35,6 +38,33 @@ export const oracleStartCommand: Command = {
     const child = spawn(process.execPath, args, { env: io.env, stdio: "inherit" });
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
     return new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+  },
+};
+
+const DOCTOR_USAGE = `usage: argus oracle doctor [--config <file>] [--deployment <file>] [--offer-wait <seconds>]
+
+Checks what the Golem executor needs, with the oracle's own configuration (as
+\`argus oracle start\` would read it): yagna reachable and at least 0.17.4, an account
+that can fund one allocation of ARGUS_GOLEM_BUDGET_GLM, every model's provider image
+resolving, and an offer matching the demand within --offer-wait seconds (default 60).
+One line per check, saying what to do when it fails; exit status 1 if one fails. The
+oracle runs the same checks before it starts with ARGUS_EXECUTOR=golem.`;
+
+export const oracleDoctorCommand: Command = {
+  usage: DOCTOR_USAGE,
+  async run(argv, io, _settings) {
+    const { values, positionals } = parseCommand(argv, {
+      config: { type: "string" },
+      "offer-wait": { type: "string" },
+    });
+    noPositionals(positionals);
+    const wait = values["offer-wait"];
+    if (wait !== undefined && !(Number(wait) > 0)) throw new UsageError(`--offer-wait takes a number of seconds, not ${wait}`);
+    const args = [...oracleArgs(values), "--doctor", ...(wait ? ["--offer-wait-seconds", wait] : [])];
+    const child = spawn(process.execPath, args, { env: io.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", (text: string) => io.stdout.write(text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => io.stderr.write(text));
+    return new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 1)));
   },
 };
 
