@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode, useEffect, useMemo, useState } from "react";
+import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { WagmiProvider } from "wagmi";
+import { type Config, WagmiProvider } from "wagmi";
 import { App } from "./App.tsx";
 import { type Deployment, loadDeployment } from "./deployment.ts";
 import { DeploymentContext } from "./hooks.ts";
@@ -12,16 +12,26 @@ const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
 });
 
+/**
+ * The deployment record and the wagmi config built from it, made once per page load, before
+ * React renders. Not in an effect: React's StrictMode (development builds) runs effects
+ * twice, which fetched the record twice and built a second config while the first was
+ * reconnecting the wallet; wagmi's `reconnect` lets one run at a time per page, so the
+ * second config's was dropped and the wallet showed as disconnected after some dev-server
+ * reloads (a race with the wallet's `eth_accounts` answer). One load also starts the fetch
+ * as early as possible.
+ */
+const boot: Promise<{ deployment: Deployment; config: Config }> = loadDeployment(`${import.meta.env.BASE_URL}deployment.json`).then(
+  (deployment) => ({ deployment, config: createWagmiConfig(deployment) }),
+);
+
 function Boot() {
-  const [state, setState] = useState<{ deployment?: Deployment; error?: Error }>({});
+  const [state, setState] = useState<{ deployment?: Deployment; config?: Config; error?: Error }>({});
   useEffect(() => {
     // Beside index.html whatever the page's path (a request page is /r/<id>).
-    loadDeployment(`${import.meta.env.BASE_URL}deployment.json`).then(
-      (deployment) => setState({ deployment }),
-      (error: Error) => setState({ error }),
-    );
+    boot.then(setState, (error: Error) => setState({ error }));
   }, []);
-  const config = useMemo(() => (state.deployment ? createWagmiConfig(state.deployment) : undefined), [state.deployment]);
+  const { config } = state;
   if (state.error) {
     return (
       <main id="main" className="boot">
