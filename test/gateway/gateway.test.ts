@@ -9,6 +9,9 @@
  */
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeDeploymentFile } from "@argus/escrow/deployment-file";
+import { argus, cleanEnv } from "../cli/support/argus.ts";
 import { type Address, erc20Abi, type Hex, keccak256, parseAbi, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Client, x402HTTPClient } from "@x402/core/client";
@@ -26,7 +29,8 @@ import { type OracleProcess, spawnOracle } from "../oracle/support/oracle-proces
 import { type Stack, startStack } from "../oracle/support/stack.ts";
 import { requireSharedData, sharedImage } from "../support/shared.ts";
 
-const payer = privateKeyToAccount(keccak256(toHex("argus: a gateway payer without ETH")));
+const PAYER_KEY = keccak256(toHex("argus: a gateway payer without ETH"));
+const payer = privateKeyToAccount(PAYER_KEY);
 const RELAYER_INDEX = 6;
 const TOKEN_ERRORS = parseAbi(["error ERC3009UsedAuthorization(address authorizer, bytes32 nonce)"]);
 
@@ -136,6 +140,35 @@ describe("the HTTP gateway (x402 over EIP-3009, relayed to the escrow)", functio
     expect(await tokenBalance(payer.address)).to.equal(before - 10_000n);
     expect(await tokenBalance(relayer())).to.equal(relayerTokens);
     expect(await stack.client.getBalance({ address: payer.address })).to.equal(0n);
+  });
+
+  it("argus request --pay-over-http: a 0-ETH account pays through the gateway and gets the verified answer", async function () {
+    const deploymentFile = join(stack.workDir, "deployment.json");
+    await writeDeploymentFile(deploymentFile, {
+      schemaVersion: 1,
+      chain: { id: stack.argus.chainId, name: "test chain", rpcUrl: stack.chain.rpcUrl },
+      contracts: { predictionEscrow: { address: stack.argus.escrow, deployBlock: stack.argus.deployBlock } },
+      ipfs: { apiUrl: stack.ipfs.apiUrl, gatewayUrl: stack.ipfs.gatewayUrl },
+    });
+    const env = cleanEnv({ ARGUS_DEPLOYMENT_FILE: deploymentFile, ARGUS_PRIVATE_KEY: PAYER_KEY });
+    const before = await tokenBalance(payer.address);
+    const run = await argus(
+      ["request", "--model", String(modelId), "--image", sharedImage("mlg_kitten.jpg"), "--pay-over-http", gateway.url, "--wait", "--json"],
+      env,
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const answer = run.json<{ status: string; verified: boolean; requester: string }>();
+    expect(answer).to.deep.include({ status: "fulfilled", verified: true, requester: payer.address });
+    expect(await tokenBalance(payer.address)).to.equal(before - 10_000n);
+    expect(await stack.client.getBalance({ address: payer.address })).to.equal(0n);
+
+    const native = stack.argus.models.find((model) => model.modelId !== modelId)!;
+    const refused = await argus(
+      ["request", "--model", String(native.modelId), "--image", sharedImage("mlg_kitten.jpg"), "--pay-over-http", gateway.url],
+      env,
+    );
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.include("native currency");
   });
 
   it("answers the original interface: requestPrediction with the payment step, then readPrediction null, then the classes", async function () {

@@ -12,18 +12,19 @@ import { inspectImage } from "@argus/provider-image/decode-image";
 import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
 import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { chainTime, type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { chainTime, type ModelInfo, type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
 import { requestBounds } from "@argus/escrow/request-terms";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
 import { formatAmount } from "@argus/escrow/format";
 import { currencyOf, resolveModel } from "../escrow-reads.ts";
+import { payOverHttp } from "../pay-over-http.ts";
 import { Output } from "../output.ts";
 import { printStatus, statusJson } from "../present.ts";
 import { type RequestStatus, waitForSettlement } from "../request-status.ts";
 
-const USAGE = `usage: argus request --model <id|name> --image <file|cid> [--wait] [--timeout <duration>] [--no-check] [--json] [--deployment <file>]
+const USAGE = `usage: argus request --model <id|name> --image <file|cid> [--pay-over-http <url>] [--wait] [--timeout <duration>] [--no-check] [--json] [--deployment <file>]
 
 Pins the image file to IPFS (or takes the CID of an image already pinned), pays the
 model's quoted fee to the escrow and prints the request id. The request names that fee
@@ -34,6 +35,9 @@ result, verified against the digest recorded on-chain.
 
   --model <id|name>     registry id or name (see \`argus models list\`)
   --image <file|cid>    an image file (JPEG, PNG, WebP, GIF, AVIF; at most ${formatBytes(MAX_IMAGE_BYTES)}) or its CID
+  --pay-over-http <url> pay through an Argus HTTP gateway (e.g. http://127.0.0.1:8402) with x402: the
+                        account signs an EIP-3009 authorization of the model's token fee and needs no
+                        ETH; the gateway pins the image and relays it (token-priced models only)
   --wait                wait for the answer (exit 3 if the request is rejected or expires)
   --timeout <duration>  give up waiting after this long: 90, 90s, 15m, 2h (default 10m)
   --no-check            skip the local check that the file is an image the oracle accepts
@@ -50,6 +54,7 @@ export const requestCommand: Command = {
       wait: { type: "boolean", default: false },
       timeout: { type: "string" },
       "no-check": { type: "boolean", default: false },
+      "pay-over-http": { type: "string" },
     });
     noPositionals(positionals);
     if (values.model === undefined) throw new UsageError("--model is required");
@@ -62,6 +67,21 @@ export const requestCommand: Command = {
     const wallet = await ctx.wallet();
     const model = await resolveModel(ctx, values.model);
     if (!model.active) throw new Error(`model ${model.id} ${model.name} is not active: it takes no requests`);
+
+    const gatewayUrl = values["pay-over-http"];
+    if (gatewayUrl !== undefined) {
+      if (!URL.canParse(gatewayUrl)) throw new UsageError(`--pay-over-http "${gatewayUrl}" is not a URL such as http://127.0.0.1:8402`);
+      if (image.kind !== "file") throw new UsageError("--pay-over-http uploads the image to the gateway: give --image a file, not a CID");
+      if (!values["no-check"])
+        await checkImage(image.bytes, image.path, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
+      out.spin(`paying ${model.name} through ${gatewayUrl} (x402, signed authorization)…`);
+      const paid = await payOverHttp(ctx, gatewayUrl, await ctx.account(), model, { bytes: image.bytes, name: basename(image.path) });
+      const request = await requestFromReceipt(ctx, paid.transaction);
+      out.done(
+        `request ${paid.requestId} paid through the gateway in block ${request.blockNumber} (tx ${paid.transaction}; status ${paid.statusUrl})`,
+      );
+      return finish(ctx, out, values, { request, model, hash: paid.transaction, timeoutMs });
+    }
 
     let imageCid: string;
     if (image.kind === "file") {
@@ -91,35 +111,45 @@ export const requestCommand: Command = {
     });
     const request = await requestFromReceipt(ctx, hash);
     out.done(`request ${request.terms.requestId} paid ${formatAmount(fee, currency)} in block ${request.blockNumber} (tx ${hash})`);
-
-    if (!values.wait) {
-      const summary = {
-        requestId: request.terms.requestId,
-        status: "pending",
-        model: { id: model.id, name: model.name },
-        imageCid,
-        fee,
-        feeToken,
-        requester: request.terms.requester,
-        deadline: Number(request.terms.deadline),
-        requestBlock: Number(request.blockNumber),
-        requestTransaction: hash,
-      };
-      if (out.json) out.data(summary);
-      else {
-        out.text(request.terms.requestId.toString());
-        out.note(`follow it with: npx argus result ${request.terms.requestId} --wait`);
-      }
-      return EXIT.ok;
-    }
-
-    const status = await waitWithProgress(ctx, out, { request, model }, timeoutMs);
-    if (status === undefined) return EXIT.interrupted;
-    if (out.json) out.data(statusJson(status));
-    else printStatus(out, status, currency);
-    return exitCodeOf(status);
+    return finish(ctx, out, values, { request, model, hash, timeoutMs });
   },
 };
+
+/** Prints the paid request (or, with --wait, follows it to its answer) and returns the exit code. */
+async function finish(
+  ctx: CliContext,
+  out: Output,
+  values: { wait?: boolean },
+  paid: { request: RequestRecord; model: ModelInfo; hash: Hex; timeoutMs: number },
+): Promise<number> {
+  const { request, model, hash } = paid;
+  if (!values.wait) {
+    const summary = {
+      requestId: request.terms.requestId,
+      status: "pending",
+      model: { id: model.id, name: model.name },
+      imageCid: request.imageCid,
+      fee: request.terms.fee,
+      feeToken: model.feeToken,
+      requester: request.terms.requester,
+      deadline: Number(request.terms.deadline),
+      requestBlock: Number(request.blockNumber),
+      requestTransaction: hash,
+    };
+    if (out.json) out.data(summary);
+    else {
+      out.text(request.terms.requestId.toString());
+      out.note(`follow it with: npx argus result ${request.terms.requestId} --wait`);
+    }
+    return EXIT.ok;
+  }
+
+  const status = await waitWithProgress(ctx, out, { request, model }, paid.timeoutMs);
+  if (status === undefined) return EXIT.interrupted;
+  if (out.json) out.data(statusJson(status));
+  else printStatus(out, status, await currencyOf(ctx, model.feeToken));
+  return exitCodeOf(status);
+}
 
 type ImageArgument = { kind: "file"; path: string; bytes: Uint8Array } | { kind: "cid"; cid: string };
 
