@@ -2,13 +2,14 @@
 import { createContext, useContext } from "react";
 import { type Address, zeroAddress } from "viem";
 import { useConfig, useConnection, usePublicClient } from "wagmi";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { DEFAULT_LOG_RANGE_BLOCKS, type Deployment } from "./deployment.ts";
 import type { Target } from "./chain/actions.ts";
 import { chainTime, listModels, type ModelInfo, readToken, type RequestRecord, type TokenInfo } from "@argus/escrow/escrow-reads";
 import { fetchBalances, fetchRequest, fetchRequests, recentWaits, type RequestHistory, type RequestView } from "./chain/escrow.ts";
 import type { Currency } from "@argus/escrow/format";
 import type { LabelsFile } from "./lib/labels.ts";
+import { readLabels, readManifest } from "./ipfs/block-read.ts";
 import {
   fetchOracleHealth,
   fetchOracleRequest,
@@ -71,14 +72,27 @@ export function useModels() {
   });
 }
 
-/** A registered model's manifest, read from IPFS by the CID the registry records (loaded on demand: IPFS code is heavy). */
-export function useManifest(manifestCid: string) {
-  const deployment = useDeployment();
-  return useQuery({
+/** The query reading a registered model's manifest from IPFS by the CID the registry records. */
+function manifestQuery(apiUrl: string, manifestCid: string) {
+  return {
     queryKey: ["manifest", manifestCid],
-    queryFn: async ({ signal }) => (await import("./ipfs/ipfs.ts")).readManifest(deployment.ipfs.apiUrl, manifestCid, signal),
+    queryFn: ({ signal }: { signal: AbortSignal }) => readManifest(apiUrl, manifestCid, signal),
     staleTime: Infinity, // a CID names one manifest forever
     retry: 1,
+  };
+}
+
+/** A registered model's manifest. */
+export function useManifest(manifestCid: string) {
+  return useQuery(manifestQuery(useDeployment().ipfs.apiUrl, manifestCid));
+}
+
+/** Whether every one of these manifests has been read, or has failed to be. */
+export function useManifestsSettled(manifestCids: readonly string[]): boolean {
+  const apiUrl = useDeployment().ipfs.apiUrl;
+  return useQueries({
+    queries: manifestCids.map((cid) => manifestQuery(apiUrl, cid)),
+    combine: (results) => results.every((result) => !result.isPending),
   });
 }
 
@@ -87,7 +101,7 @@ export function useLabels(file: LabelsFile | undefined, enabled: boolean) {
   const deployment = useDeployment();
   return useQuery({
     queryKey: ["labels", file?.sha256],
-    queryFn: async ({ signal }) => (await import("./ipfs/ipfs.ts")).readLabels(deployment.ipfs.apiUrl, file!, signal),
+    queryFn: ({ signal }) => readLabels(deployment.ipfs.apiUrl, file!, signal),
     enabled: enabled && file !== undefined,
     staleTime: Infinity, // pinned by digest: never changes
     retry: false,

@@ -13,7 +13,7 @@ const IMAGENET_LIKE = Array.from({ length: 1000 }, (_, index) =>
 
 /** What the mocked IPFS module serves as the label list (or the error it fails with). */
 const served = vi.hoisted(() => ({ labels: [] as string[] | Error, reads: 0 }));
-vi.mock("../ipfs/ipfs.ts", () => ({
+vi.mock("../ipfs/block-read.ts", () => ({
   readLabels: async () => {
     served.reads++;
     if (served.labels instanceof Error) throw served.labels;

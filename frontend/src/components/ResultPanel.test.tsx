@@ -14,7 +14,7 @@ import ResultPanel, { Detections, ResultView, TopClasses, VerificationMark } fro
 
 /** What the mocked IPFS node serves for any result CID. */
 const served = vi.hoisted(() => ({ bytes: new Uint8Array() as Uint8Array, reads: 0 }));
-vi.mock("../ipfs/ipfs.ts", () => ({
+vi.mock("../ipfs/block-read.ts", () => ({
   readResultBytes: async () => {
     served.reads++;
     return served.bytes;

@@ -1,21 +1,28 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { readLabels } from "./ipfs.ts";
+import { IpfsOperationError, IpfsUnavailableError } from "../lib/errors.ts";
+import { readBlock, readLabels } from "./block-read.ts";
 
-/** The IPFS node: the blocks it holds, by CID text, and what was asked of it. */
-const node = vi.hoisted(() => ({ blocks: new Map<string, Uint8Array>(), asked: [] as string[] }));
-vi.mock("kubo-rpc-client", () => ({
-  create: () => ({
-    block: {
-      get: async (cid: { toString(): string }) => {
-        node.asked.push(cid.toString());
-        const bytes = node.blocks.get(cid.toString());
-        if (bytes === undefined) throw Object.assign(new Error("context deadline exceeded"), { name: "TimeoutError" });
-        return bytes;
-      },
-    },
-  }),
-}));
+const API = "http://127.0.0.1:5001";
+
+/** The IPFS node's RPC API, as `fetch` reaches it: the blocks it holds, by CID text, and what was asked of it. */
+const node = { blocks: new Map<string, Uint8Array<ArrayBuffer>>(), asked: [] as string[] };
+/** `fetch` as the page sees it: the node's API at API, `elsewhere` for any other URL. */
+function stubFetch(elsewhere: (url: string) => Promise<Response> = async () => new Response("not found", { status: 404 })) {
+  const fetch = vi.fn(async (input: string | URL, init?: RequestInit) => {
+    const url = new URL(input);
+    if (url.origin !== API) return elsewhere(url.href);
+    expect([url.pathname, init?.method]).toEqual(["/api/v0/block/get", "POST"]);
+    const cid = url.searchParams.get("arg")!;
+    node.asked.push(cid);
+    const bytes = node.blocks.get(cid);
+    if (bytes === undefined)
+      return new Response(JSON.stringify({ Message: "context deadline exceeded", Code: 0, Type: "error" }), { status: 500 });
+    return new Response(bytes as Uint8Array<ArrayBuffer>);
+  });
+  vi.stubGlobal("fetch", fetch);
+  return fetch;
+}
 
 const COCO = new Uint8Array(Buffer.from('["person","bicycle","car"]'));
 const SHA256 = createHash("sha256").update(COCO).digest("hex");
@@ -31,33 +38,62 @@ describe("reading a model's labels", () => {
   });
 
   it("takes them from IPFS, by the raw CID of the pinned sha256, without downloading", async () => {
-    const fetch = vi.fn();
-    vi.stubGlobal("fetch", fetch);
+    const fetch = stubFetch();
     node.blocks.set(CID, COCO);
-    expect(await readLabels("http://127.0.0.1:5001", { file: "coco.json", format: "json-array", sha256: SHA256, url: URL_ })).toEqual([
+    expect(await readLabels(API, { file: "coco.json", format: "json-array", sha256: SHA256, url: URL_ })).toEqual([
       "person",
       "bicycle",
       "car",
     ]);
     expect(node.asked).toEqual([CID]);
-    expect(fetch).not.toHaveBeenCalled();
+    expect(fetch).toHaveBeenCalledTimes(1);
   });
 
   it("falls back to the manifest's URL, and checks that copy against the digest too", async () => {
-    const fetch = vi.fn(async () => new Response(COCO));
-    vi.stubGlobal("fetch", fetch);
+    let served = COCO;
+    const fetch = stubFetch(async () => new Response(served));
     const file = { file: "coco.json", format: "json-array" as const, sha256: SHA256, url: URL_ };
-    expect(await readLabels("http://127.0.0.1:5001", file)).toEqual(["person", "bicycle", "car"]);
+    expect(await readLabels(API, file)).toEqual(["person", "bicycle", "car"]);
     expect(fetch).toHaveBeenCalledWith(URL_, {});
-    fetch.mockImplementation(async () => new Response('["someone","else"]'));
-    await expect(readLabels("http://127.0.0.1:5001", file)).rejects.toThrow(
+    served = new Uint8Array(Buffer.from('["someone","else"]'));
+    await expect(readLabels(API, file)).rejects.toThrow(
       /coco\.json is not on the IPFS node, and labels\.example did not serve it \(.*does not match the sha256/,
     );
   });
 
   it("says so when IPFS lacks them and the manifest names no URL", async () => {
-    await expect(readLabels("http://127.0.0.1:5001", { file: "coco.json", format: "json-array", sha256: SHA256 })).rejects.toThrow(
+    stubFetch();
+    await expect(readLabels(API, { file: "coco.json", format: "json-array", sha256: SHA256 })).rejects.toThrow(
       /not on the IPFS node, and its manifest names no other source/,
     );
+  });
+});
+
+describe("reading a block", () => {
+  afterEach(() => {
+    node.blocks.clear();
+    node.asked = [];
+    vi.unstubAllGlobals();
+  });
+
+  it("asks the node for it with Kubo's own timeout, and returns its bytes", async () => {
+    const fetch = stubFetch();
+    node.blocks.set(CID, COCO);
+    expect(await readBlock(`${API}/`, CID, { timeoutMs: 5_000 })).toEqual(COCO);
+    expect(new URL(fetch.mock.calls[0]![0]).searchParams.get("timeout")).toBe("5000ms");
+  });
+
+  it("passes on the node's own error message, and calls an unreachable node unreachable", async () => {
+    stubFetch();
+    const missing = readBlock(API, CID);
+    await expect(missing).rejects.toThrow(IpfsOperationError);
+    await expect(missing).rejects.toThrow("The IPFS endpoint answered: context deadline exceeded.");
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => {
+        throw new TypeError("Failed to fetch");
+      }),
+    );
+    await expect(readBlock(API, CID)).rejects.toThrow(IpfsUnavailableError);
   });
 });

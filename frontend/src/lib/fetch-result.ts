@@ -1,7 +1,7 @@
-/** Fetching a result from IPFS (kubo-rpc-client: loaded on demand) through the local cache, and verifying it. */
+/** Fetching a result from IPFS through the local cache, and verifying it. */
 import { resultCidFromDigest } from "@argus/protocol/cid";
 import { type RecordedAnswer, type RequestedInference, type ResultVerification, verifyResult } from "@argus/protocol/verify-result";
-import { readResultBytes } from "../ipfs/ipfs.ts";
+import { readResultBytes } from "../ipfs/block-read.ts";
 import { cachedResult, cacheResult, resultStore } from "./result-cache.ts";
 
 /** The recorded result from the IPFS node at `apiUrl`, checked against the request and the chain. */
