@@ -21,15 +21,21 @@ const queryClient = new QueryClient({
  * reloads (a race with the wallet's `eth_accounts` answer). One load also starts the fetch
  * as early as possible.
  */
+// Beside index.html whatever the page's path (a request page is /r/<id>).
 const boot: Promise<{ deployment: Deployment; config: Config }> = loadDeployment(`${import.meta.env.BASE_URL}deployment.json`).then(
   (deployment) => ({ deployment, config: createWagmiConfig(deployment) }),
 );
 
+/** How long the record may take before the page says it is waiting for it (a placeholder shown at once only moved the page when replaced). */
+const SLOW_BOOT_MS = 1_000;
+
 function Boot() {
   const [state, setState] = useState<{ deployment?: Deployment; config?: Config; error?: Error }>({});
+  const [slow, setSlow] = useState(false);
   useEffect(() => {
-    // Beside index.html whatever the page's path (a request page is /r/<id>).
     boot.then(setState, (error: Error) => setState({ error }));
+    const timer = setTimeout(() => setSlow(true), SLOW_BOOT_MS);
+    return () => clearTimeout(timer);
   }, []);
   const { config } = state;
   if (state.error) {
@@ -50,11 +56,11 @@ function Boot() {
     );
   }
   if (!state.deployment || !config)
-    return (
+    return slow ? (
       <p className="boot muted" aria-busy="true">
         Loading the deployment record…
       </p>
-    );
+    ) : null;
   return (
     <DeploymentContext.Provider value={state.deployment}>
       <WagmiProvider config={config}>

@@ -5,20 +5,36 @@
  * promise it is, the self-test score the manifest records, and the label set the manifest
  * pins, searchable (read once its disclosure is opened).
  */
+import { useEffect, useState } from "react";
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
 import { formatAmount, formatDuration } from "@argus/escrow/format";
-import { useCurrency, useDeployment, useManifest, useModels, useRecentWaits } from "../hooks.ts";
+import { useCurrency, useDeployment, useManifest, useManifestsSettled, useModels, useRecentWaits } from "../hooks.ts";
 import { describeWait, typicalWait } from "../lib/model-card.ts";
 import { type SelfTestSummary, selfTestSummary } from "../lib/self-test.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 import { LabelSet } from "./LabelSet.tsx";
 
+/**
+ * How long the cards wait for their manifests (name, input size, description) before they
+ * are shown without them: shown at once, each card grew as its manifest arrived and pushed
+ * the rest of the page down under the reader's eyes.
+ */
+const MANIFEST_GRACE_MS = 2_000;
+
 export function ModelPicker({ selected, onSelect }: { selected?: number; onSelect: (model: ModelInfo) => void }) {
   const models = useModels();
   const deployment = useDeployment();
-  if (models.isPending)
+  const manifestsSettled = useManifestsSettled(models.data?.map((model) => model.manifestCid) ?? []);
+  const [graceOver, setGraceOver] = useState(false);
+  const listed = models.data !== undefined;
+  useEffect(() => {
+    if (!listed) return;
+    const timer = setTimeout(() => setGraceOver(true), MANIFEST_GRACE_MS);
+    return () => clearTimeout(timer);
+  }, [listed]);
+  if (models.isPending || ((models.data?.length ?? 0) > 0 && !manifestsSettled && !graceOver))
     return (
-      <p className="muted" aria-busy="true">
+      <p className="muted models-loading" aria-busy="true">
         Reading the model registry…
       </p>
     );

@@ -52,7 +52,7 @@ export function RequestPage({ requestId, previews }: { requestId: bigint; previe
           <CopyButton value={id} label="request ID" />
         </div>
         {request.isPending ? (
-          <p className="muted" aria-busy="true">
+          <p className="muted request-loading" aria-busy="true">
             Reading the request from the chain…
           </p>
         ) : request.error ? (
