@@ -17,7 +17,10 @@ export default defineConfig({
     },
   },
   paths: {
-    tests: { mocha: "test" },
+    // The Solidity tests are forge's (test/forge, foundry.toml, `npm run test:forge`):
+    // Hardhat would build every .sol under its Solidity test root, and cannot resolve
+    // the npm forge-std 1.1.2 they import, so that root is a folder that does not exist.
+    tests: { mocha: "test", solidity: "test/hardhat-solidity-none" },
     ignition: "contracts/devchain/ignition",
   },
   test: {

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {IPredictionConsumer} from "../interfaces/IPredictionConsumer.sol";
 import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
+import {PredictionConsumer} from "../PredictionConsumer.sol";
 
 /// @title CatBadge
 /// @notice An example Argus consumer: submit a photo's CID and pay the quote; if the
@@ -11,10 +11,8 @@ import {IPredictionEscrow} from "../interfaces/IPredictionEscrow.sol";
 /// with enough confidence, the submitter receives a badge NFT.
 /// @dev The decision happens in the escrow's callback, so it costs the submitter the
 /// callback gas in the quote. If the oracle rejects the photo or cannot answer in time,
-/// the submitter gets the fee back through `claimExpired`. Refunds are credited to this
-/// contract in the escrow, for all submitters together: which request's refund is whose
-/// is decided by the escrow's `statusOf`, never by "not pending" alone.
-contract CatBadge is ERC721, IPredictionConsumer {
+/// the submitter gets the fee back through `claimExpired`.
+contract CatBadge is ERC721, PredictionConsumer {
     /// @notice First ImageNet class that is a cat ("tabby").
     uint16 public constant FIRST_CAT_CLASS = 281;
     /// @notice Last ImageNet class that is a cat ("Egyptian cat").
@@ -28,8 +26,6 @@ contract CatBadge is ERC721, IPredictionConsumer {
         uint96 fee;
     }
 
-    /// @notice The Argus escrow it pays.
-    IPredictionEscrow public immutable escrow;
     /// @notice The ImageNet classifier it asks.
     uint32 public immutable modelId;
     /// @notice Least confidence (basis points) that counts as a cat.
@@ -47,7 +43,6 @@ contract CatBadge is ERC721, IPredictionConsumer {
     /// @param topScore Its score in basis points.
     event CatJudged(uint256 indexed requestId, address indexed submitter, bool isCat, uint16 topClass, uint16 topScore);
 
-    error NotEscrow();
     error UnknownSubmission(uint256 requestId);
     error NotSubmitter(uint256 requestId);
     error NotExpired(uint256 requestId);
@@ -58,8 +53,10 @@ contract CatBadge is ERC721, IPredictionConsumer {
     /// @param escrow_ The Argus escrow.
     /// @param modelId_ A native-priced ImageNet classifier registered there.
     /// @param minScoreBps_ Least confidence (basis points) that counts as a cat.
-    constructor(IPredictionEscrow escrow_, uint32 modelId_, uint16 minScoreBps_) ERC721("Argus Cat Badge", "MEOW") {
-        escrow = escrow_;
+    constructor(IPredictionEscrow escrow_, uint32 modelId_, uint16 minScoreBps_)
+        ERC721("Argus Cat Badge", "MEOW")
+        PredictionConsumer(escrow_)
+    {
         modelId = modelId_;
         minScoreBps = minScoreBps_;
     }
@@ -67,7 +64,7 @@ contract CatBadge is ERC721, IPredictionConsumer {
     /// @notice The exact `msg.value` `submit` takes.
     /// @return fee The classifier's fee with this contract's callback gas.
     function quote() external view returns (uint256 fee) {
-        (, fee) = escrow.quote(modelId, CALLBACK_GAS_LIMIT);
+        (, fee) = _quote(modelId, CALLBACK_GAS_LIMIT);
     }
 
     /// @notice Asks whether the image at `imageCid` shows a cat. Pay `quote()`: the
@@ -80,17 +77,39 @@ contract CatBadge is ERC721, IPredictionConsumer {
     /// the answer, after which the fee can be claimed back.
     /// @return requestId The escrow's request id.
     function submit(bytes calldata imageCid, uint40 latestDeadline) external payable returns (uint256 requestId) {
-        requestId = escrow.requestPredictionWithCallback{value: msg.value}(
-            modelId, imageCid, CALLBACK_GAS_LIMIT, msg.value, latestDeadline
-        );
+        requestId = _requestPrediction(modelId, imageCid, CALLBACK_GAS_LIMIT, msg.value, latestDeadline);
         submissions[requestId] = Submission(msg.sender, uint96(msg.value));
     }
 
-    /// @inheritdoc IPredictionConsumer
-    /// @dev Emits CatJudged (and Transfer when it mints). Reverts NotEscrow for any other
-    /// caller, UnknownSubmission for a request it did not make.
-    function onPredictionResult(uint256 requestId, bytes32, uint16 topClass, uint16 topScore) external {
-        if (msg.sender != address(escrow)) revert NotEscrow();
+    /// @notice Refunds an unanswered submission: one past its deadline, or one the oracle
+    /// rejected. Only its submitter may claim, and names where the fee goes, so a
+    /// submitter that cannot receive ETH itself (a contract) can still get it back.
+    /// @dev Emits the escrow's PredictionExpired and Withdrawn when they happen. Reverts
+    /// UnknownSubmission, NotSubmitter, NotExpired (still pending, or the wrong terms),
+    /// AlreadyAnswered (fulfilled, even when its callback failed: see `_settleRefund`),
+    /// RefundFailed when `to` refuses the ETH.
+    /// @param terms The request's terms, from its `PredictionRequested` event.
+    /// @param to Receives the fee.
+    function claimExpired(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {
+        Submission memory submission = submissions[terms.requestId];
+        if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
+        if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
+        IPredictionEscrow.RequestStatus status = _settleRefund(terms);
+        if (status == IPredictionEscrow.RequestStatus.Pending) revert NotExpired(terms.requestId);
+        if (status != IPredictionEscrow.RequestStatus.Rejected && status != IPredictionEscrow.RequestStatus.Expired) {
+            revert AlreadyAnswered(terms.requestId);
+        }
+        delete submissions[terms.requestId];
+        // An earlier claim may have withdrawn this refund with its own: hand exactly the
+        // fee paid on.
+        _withdrawRefunds(address(0), address(this));
+        (bool sent,) = to.call{value: submission.fee}("");
+        if (!sent) revert RefundFailed(terms.requestId, to);
+    }
+
+    /// @dev Emits CatJudged (and Transfer when it mints). Reverts UnknownSubmission for a
+    /// request it did not make.
+    function _onPredictionResult(uint256 requestId, bytes32, uint16 topClass, uint16 topScore) internal override {
         address submitter = submissions[requestId].submitter;
         if (submitter == address(0)) revert UnknownSubmission(requestId);
         delete submissions[requestId];
@@ -99,41 +118,5 @@ contract CatBadge is ERC721, IPredictionConsumer {
         // _mint, not _safeMint: a receiver hook would spend gas the callback limit does not cover.
         if (isCat) _mint(submitter, ++badgeCount);
         emit CatJudged(requestId, submitter, isCat, topClass, topScore);
-    }
-
-    /// @notice Refunds an unanswered submission: one past its deadline, or one the oracle
-    /// rejected. Only its submitter may claim, and names where the fee goes, so a
-    /// submitter that cannot receive ETH itself (a contract) can still get it back.
-    /// @dev Anyone may reclaim an expired request on the escrow and a rejection refunds at
-    /// once: either way the fee was credited to this contract. A fulfilled request is
-    /// never refunded, even when its callback failed (its submission is then still here):
-    /// the escrow paid its fee to the oracle, and refunding it would spend another
-    /// submitter's refund. Emits the escrow's PredictionExpired and Withdrawn when they
-    /// happen. Reverts UnknownSubmission, NotSubmitter, NotExpired (still pending, or the
-    /// wrong terms), AlreadyAnswered (fulfilled), RefundFailed when `to` refuses the ETH.
-    /// @param terms The request's terms, from its `PredictionRequested` event.
-    /// @param to Receives the fee.
-    function claimExpired(IPredictionEscrow.RequestTerms calldata terms, address payable to) external {
-        Submission memory submission = submissions[terms.requestId];
-        if (submission.submitter == address(0)) revert UnknownSubmission(terms.requestId);
-        if (submission.submitter != msg.sender) revert NotSubmitter(terms.requestId);
-        IPredictionEscrow.RequestStatus status = escrow.statusOf(terms.requestId);
-        if (status == IPredictionEscrow.RequestStatus.Pending) {
-            if (!escrow.reclaim(terms)) revert NotExpired(terms.requestId);
-        } else if (status != IPredictionEscrow.RequestStatus.Rejected && status != IPredictionEscrow.RequestStatus.Expired) {
-            revert AlreadyAnswered(terms.requestId);
-        }
-        delete submissions[terms.requestId];
-        // Refunds are credited to this contract; an earlier claim may have withdrawn this
-        // one with its own. Hand exactly the fee paid on.
-        if (escrow.balanceOf(address(0), address(this)) != 0) escrow.withdraw(address(0), address(this));
-        (bool sent,) = to.call{value: submission.fee}("");
-        if (!sent) revert RefundFailed(terms.requestId, to);
-    }
-
-    /// @notice Receives refunds withdrawn from the escrow, and nothing else.
-    /// @dev Reverts NotEscrow for any other sender.
-    receive() external payable {
-        if (msg.sender != address(escrow)) revert NotEscrow();
     }
 }
