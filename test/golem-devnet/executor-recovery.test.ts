@@ -17,7 +17,7 @@ import { openDatabase } from "@argus/oracle/store/database";
 import { SqliteGolemJournal } from "@argus/oracle/store/golem-journal";
 import { REPO_ROOT } from "../support/shared.ts";
 import { devnetSuite } from "./support/executor-run.ts";
-import { providerSpecs } from "./support/yagna-harness.ts";
+import { eventually, providerSpecs } from "./support/yagna-harness.ts";
 
 const CRASHING = join(REPO_ROOT, "test/golem-devnet/support/crashing-executor.ts");
 
@@ -84,6 +84,46 @@ describe("golem-devnet: the Golem executor after a crash", function () {
       const invoice = invoices.find((entry) => entry.agreementId === agreement.id);
       expect(invoice?.status, `the invoice of agreement ${agreement.id}`).to.be.oneOf(["ACCEPTED", "SETTLED"]);
     }
+    expect(journal.open()).to.deep.equal({ allocationIds: [], agreements: [] });
+  });
+  it("pays an agreement the killed executor had only confirmed, which the provider approved after the kill", async function () {
+    // Slow messages to providers: an agreement stays Pending (confirmed, not yet approved) for seconds.
+    const handle = await suite.start({ providers: providerSpecs(1, { threads: 2, memoryGib: 4 }), latencyMs: 1_500 });
+    const { devnet } = handle;
+    work = await mkdtemp(join(tmpdir(), "argus-golem-journal-"));
+    const journalFile = join(work, "queue.sqlite");
+    const child = spawn(process.execPath, [CRASHING, devnet.url, devnet.appKey, handle.hash, journalFile], {
+      stdio: "ignore",
+      env: process.env,
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const pending = await eventually(
+      () => devnet.view.agreements().find((agreement) => agreement.state === "Pending"),
+      120_000,
+      "an agreement awaiting the provider's approval",
+    );
+    child.kill("SIGKILL");
+    await exited;
+    await eventually(
+      () => devnet.view.agreements().find((agreement) => agreement.id === pending.id && agreement.state === "Approved"),
+      30_000,
+      "the provider's approval after the kill",
+    );
+
+    const journal = new SqliteGolemJournal(openDatabase(journalFile));
+    const run = await suite.executorOn(handle, {}, { journal });
+    await run.executor.ready();
+    await eventually(
+      () => run.logs.find((entry) => entry.message === "closed what a previous run left open on yagna"),
+      60_000,
+      "the recovery's report",
+    );
+    await run.executor.close();
+    const agreement = devnet.view.agreements().find((entry) => entry.id === pending.id)!;
+    expect(agreement.state, "the orphaned agreement is ended").to.equal("Terminated");
+    const invoice = devnet.view.invoices().find((entry) => entry.agreementId === pending.id);
+    expect(invoice?.status, "its invoice").to.equal("ACCEPTED");
+    expect(devnet.view.allocations().filter((allocation) => !allocation.released)).to.deep.equal([]);
     expect(journal.open()).to.deep.equal({ allocationIds: [], agreements: [] });
   });
 });

@@ -34,7 +34,12 @@ export class SqliteGolemJournal implements GolemJournal {
   }
 
   agreementSigned({ agreementId, allocationId }: OpenAgreement): void {
-    this.#insert("agreement", agreementId, allocationId);
+    // Recorded when yagna creates it, again once approved: the pool's allocation is the one that pays.
+    this.db
+      .prepare(
+        "INSERT INTO golem_open (kind, id, allocation_id, opened_at) VALUES ('agreement', ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET allocation_id = excluded.allocation_id",
+      )
+      .run(agreementId, allocationId, this.clock());
   }
 
   agreementSettled(agreementId: string): void {

@@ -115,6 +115,11 @@ export class AllocationPeriods {
     if (this.#current) this.#retire(this.#current);
   }
 
+  /** The allocation funding new chunks now, if one was made. */
+  fundingAllocationId(): string | undefined {
+    return this.#current?.allocation.id;
+  }
+
   /** Settles once every retired period has closed. */
   closed(): Promise<void> {
     return this.#closingPeriods.settled();

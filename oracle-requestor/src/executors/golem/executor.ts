@@ -153,6 +153,10 @@ export function createGolemExecutor(
       periods.invoiceSettled(invoice.agreementId);
       callHook(logger, hooks.onAgreementCost, cost);
     },
+    onAgreementCreated(agreementId) {
+      journal.agreementSigned({ agreementId, allocationId: periods.fundingAllocationId() ?? "" });
+    },
+    onAgreementVoid: (agreementId) => journal.agreementSettled(agreementId),
     onDebitNoteAccepted(debitNote) {
       const amount = Number(debitNote.totalAmountDue);
       callHook(logger, hooks.onDebitNoteAccepted, {

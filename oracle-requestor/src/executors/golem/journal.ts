@@ -17,8 +17,9 @@ export interface GolemJournal {
   open(): { allocationIds: string[]; agreements: OpenAgreement[] };
   allocationCreated(allocationId: string): void;
   allocationReleased(allocationId: string): void;
+  /** Recorded as soon as yagna creates it (before approval), and again with its pool's allocation once signed. */
   agreementSigned(agreement: OpenAgreement): void;
-  /** Its invoice was accepted or rejected: nothing more is owed or claimed. */
+  /** Its invoice was accepted or rejected, or it was never approved: nothing more is owed or claimed. */
   agreementSettled(agreementId: string): void;
 }
 

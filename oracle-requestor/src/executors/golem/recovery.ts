@@ -4,7 +4,9 @@
  * after a crash nobody would settle the old agreements' invoices, and the old
  * allocations would keep their budget reserved until they expire. For each leftover:
  *
- * - an agreement still running is terminated (the provider then sends its invoice);
+ * - an agreement still running is terminated (the provider then sends its invoice); one
+ *   the previous process had only created or confirmed is awaited until the provider
+ *   decides, and one never approved (rejected, cancelled, expired) owes nothing;
  * - its invoice, once there (waited for up to `finalizeTimeoutMs`), is accepted when
  *   it is within the worst case of the offer the agreement was signed on (spending.ts)
  *   — from the agreement's own allocation while that lives, else the current one — and
@@ -130,6 +132,14 @@ async function settleAgreement(
     if (statusOf(error) === 404) return true;
     throw error;
   }
+  // Created or confirmed when the previous process died: the provider may still approve it.
+  while ((agreement.state === "Proposal" || agreement.state === "Pending") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, INVOICE_POLL_MS));
+    agreement = await market.getAgreement(agreementId);
+  }
+  if (agreement.state === "Proposal" || agreement.state === "Pending") return false;
+  // Never approved: nothing was used, no invoice comes.
+  if (agreement.state === "Rejected" || agreement.state === "Cancelled" || agreement.state === "Expired") return true;
   if (agreement.state === "Approved") {
     await market.terminateAgreement(agreementId, { message: "the requestor restarted; this agreement is closed" });
     report.terminated++;

@@ -26,6 +26,14 @@ export interface GolemSessionOptions {
   /** golem-js failed to accept it: still owed. */
   onInvoiceRefused(invoice: Invoice, error: unknown): void;
   onDebitNoteAccepted(debitNote: DebitNote): void;
+  /**
+   * yagna created an agreement (not yet confirmed or approved): called before golem-js
+   * goes on to confirm it, so a crash from here on cannot leave an approved agreement
+   * nobody knows of.
+   */
+  onAgreementCreated?(agreementId: string): void;
+  /** An agreement of this session was rejected or cancelled before approval: nothing will be owed. */
+  onAgreementVoid?(agreementId: string): void;
 }
 
 export class GolemSession {
@@ -55,6 +63,29 @@ export class GolemSession {
     return this.#network?.catch(() => undefined);
   }
 
+  /**
+   * golem-js reports an agreement only once the provider approved it, and a crash in
+   * between would leave it approved, billed and unknown to the journal. So yagna's
+   * answer to `createAgreement` is reported as it arrives: the reaction is registered
+   * before golem-js's own, and the same cancelable call is handed back.
+   */
+  #reportCreatedAgreements(glm: GolemNetwork): void {
+    const { onAgreementCreated } = this.#options;
+    if (!onAgreementCreated) return;
+    const market = glm.services.yagna.market;
+    const create = market.createAgreement.bind(market);
+    market.createAgreement = (request) => {
+      const call = create(request);
+      call.then(
+        (agreementId) => {
+          if (typeof agreementId === "string") onAgreementCreated(agreementId);
+        },
+        () => undefined,
+      );
+      return call;
+    };
+  }
+
   async #open(): Promise<GolemNetwork> {
     const { settings, logger, override } = this.#options;
     // A download bigger than any results file is cut off on the way in (transfers.ts).
@@ -67,6 +98,7 @@ export class GolemSession {
       override,
     });
     transfers.bind(glm.services.yagna);
+    this.#reportCreatedAgreements(glm);
     watchEventPolls(glm, logger);
     this.#transfers = override?.storageProvider ? undefined : transfers;
     glm.events.on("error", (error) => logger.warn({ err: error }, "golem-js reported an error"));
@@ -86,6 +118,8 @@ export class GolemSession {
     glm.payment.events.on("invoiceRejected", ({ invoice }) => this.#options.onInvoiceRejected(invoice));
     glm.payment.events.on("errorAcceptingInvoice", ({ invoice, error }) => this.#options.onInvoiceRefused(invoice, error));
     glm.payment.events.on("debitNoteAccepted", ({ debitNote }) => this.#options.onDebitNoteAccepted(debitNote));
+    glm.market.events.on("agreementRejected", ({ agreement }) => this.#options.onAgreementVoid?.(agreement.id));
+    glm.market.events.on("agreementCancelled", ({ agreement }) => this.#options.onAgreementVoid?.(agreement.id));
     logger.info({ network: settings.paymentNetwork, url: settings.apiUrl }, "connected to yagna");
     return glm;
   }
