@@ -3,9 +3,7 @@
  * precision: float noise below these digits is not information, and rounding it away
  * keeps results short and makes two runs on the same CPU agree byte for byte.
  */
-export function roundScore(score: number): number {
-  return Math.round(score * 1e6) / 1e6;
-}
+export { roundScore } from "@argus/protocol/top-classes";
 
 /** Pixels and milliseconds: two decimals. */
 export function roundHundredths(value: number): number {
