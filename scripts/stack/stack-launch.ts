@@ -41,6 +41,7 @@ import { DEFAULT_RESTART_POLICY, Supervised } from "./stack-supervisor.ts";
 import { type DevnetHost, type DevnetReady, describeDevnet, oracleGolemEnvironment, planImage, startGolemDevnet } from "./stack-golem.ts";
 import { checkPorts, REPO_ROOT, StackError, type StackSettings, stackSettings } from "./stack-settings.ts";
 import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
+import { GATEWAY_NODE_FLAGS } from "@argus/gateway/config";
 
 const IPFS_MAIN = join(REPO_ROOT, "oracle-requestor/ipfs-node/src/main.ts");
 const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
@@ -426,6 +427,7 @@ export class LocalStack {
       ARGUS_GATEWAY_RELAYER_KEY: settings.gateway.relayerKey ?? hardhatAccountKey(GATEWAY_RELAYER_INDEX),
     };
     delete env.ARGUS_ESCROW_ADDRESS; // the record says which escrow
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, ...GATEWAY_NODE_FLAGS].filter(Boolean).join(" ");
     const ready = await this.spawn("gateway", GATEWAY_MAIN, env).ready;
     return { url: String(ready.url), relayer: ready.relayer as Address };
   }

@@ -57,7 +57,10 @@ export function createGatewayApp(deps: GatewayDeps) {
   // Uploads cost a body read, a hash and maybe a relay; reads cost a few RPC calls: two budgets.
   const uploadLimiter = new RateLimiter(config.rateLimitPerMinute);
   const readLimiter = new RateLimiter(config.readRateLimitPerMinute);
-  const gate = new ConcurrencyGate(config.maxConcurrentPayments, config.maxQueuedPayments);
+  // Two gates: uploads being read and hashed, and payments being relayed (until mined), so
+  // that a 402 never waits behind relays; each bounds the bodies held in memory.
+  const uploads = new ConcurrencyGate(config.maxConcurrentPayments, config.maxQueuedPayments);
+  const relays = new ConcurrencyGate(config.maxConcurrentPayments, config.maxQueuedPayments);
   const statuses = new PredictionStatusReader(chain, ipfs, config.resultTimeoutMs);
   const inFlight = new Set<string>();
   let lastDeadline = 0n;
@@ -117,14 +120,20 @@ export function createGatewayApp(deps: GatewayDeps) {
     const header = c.req.header("payment-signature") ?? c.req.header("x-payment");
     // A malformed header is refused before the body is read.
     const payload = header === undefined ? undefined : parsePaymentPayload(header, decodePaymentSignatureHeader);
-    return gate.run(async () => {
+    const { upload, model, hashed, imageCid, token } = await uploads.run(async () => {
       const upload = await readUpload(c.req.raw, config.imageMaxBytes);
       const model = await resolveModel(modelReference ?? upload.model);
       const hashed = await ipfs.add(upload.image, { onlyHash: true, cidVersion: 1, rawLeaves: true, pin: false });
-      const imageCid = toHex(imageCidToBytes(hashed.cid.toString()));
-      const token = await chain.tokenDomain(model.feeToken);
-      if (!payload) return paymentRequired(c, model, imageCid, token);
-
+      return {
+        upload,
+        model,
+        hashed,
+        imageCid: toHex(imageCidToBytes(hashed.cid.toString())),
+        token: await chain.tokenDomain(model.feeToken),
+      };
+    });
+    if (!payload) return paymentRequired(c, model, imageCid, token);
+    return relays.run(async () => {
       const paid = checkPayment(payload, { escrow: chain.escrow, chainId: chain.chainId, model, imageCid });
       const key = `${paid.message.from}:${paid.message.nonce}`;
       if (inFlight.has(key)) throw new RelayRefused(409, "authorization_replayed", "this authorization is being relayed already");
@@ -163,7 +172,8 @@ export function createGatewayApp(deps: GatewayDeps) {
   }
 
   async function paymentRequired(c: Context, model: ModelInfo, imageCid: Hex, token: { address: Hex; name: string; version: string }) {
-    const bounds = requestBounds(model.fee, model.responseWindow, await chain.now());
+    const chainTime = await chain.now();
+    const bounds = requestBounds(model.fee, model.responseWindow, chainTime);
     // Identical requests need distinct nonces: no two 402s of this gateway name the same deadline.
     const latestDeadline = BigInt(bounds.latestDeadline) > lastDeadline ? BigInt(bounds.latestDeadline) : lastDeadline + 1n;
     lastDeadline = latestDeadline;
@@ -190,6 +200,7 @@ export function createGatewayApp(deps: GatewayDeps) {
           token: { address: getAddress(token.address), name: token.name, version: token.version },
           fee: model.fee,
           maxTimeoutSeconds: config.authorizationLifetimeS,
+          chainTime,
         }),
       ],
     };
@@ -266,7 +277,7 @@ export function createGatewayApp(deps: GatewayDeps) {
         relayer: chain.relayer,
         relayerBalanceWei: funds.toString(),
         minRelayerBalanceWei: config.minRelayerBalanceWei.toString(),
-        load: gate.load,
+        load: { uploads: uploads.load, relays: relays.load },
       },
       funded ? 200 : 503,
     );

@@ -34,8 +34,7 @@ const EIP712_DOMAIN_ABI = parseAbi(["function eip712Domain() view returns (bytes
 const TOKEN_ERRORS_ABI = parseAbi([
   "error ERC3009UsedAuthorization(address authorizer, bytes32 nonce)",
   "error ERC3009InvalidSignature()",
-  "error ERC3009ExpiredAuthorization(uint256 validBefore)",
-  "error ERC3009FutureAuthorization(uint256 validAfter)",
+  "error ERC3009InvalidAuthorizationTime(uint256 validAfter, uint256 validBefore)",
   "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
   "error ERC20InvalidReceiver(address receiver)",
 ]);
@@ -72,8 +71,11 @@ const REFUSALS: Record<string, [400 | 402 | 409, string, string]> = {
   ],
   AuthorizationValueMismatch: [400, "authorization_wrong_amount", "the authorization's value is not the request's fee"],
   ERC3009InvalidSignature: [400, "invalid_signature", "the signature does not match the authorization's fields and signer"],
-  ERC3009ExpiredAuthorization: [400, "authorization_expired", "the authorization's validBefore has passed"],
-  ERC3009FutureAuthorization: [400, "authorization_not_yet_valid", "the authorization's validAfter is still ahead"],
+  ERC3009InvalidAuthorizationTime: [
+    400,
+    "authorization_out_of_time",
+    "the chain's clock is outside the authorization's validAfter–validBefore",
+  ],
   ERC20InsufficientBalance: [402, "insufficient_funds", "the payer does not hold the fee in the model's token"],
   FeeAboveMax: [409, "fee_changed", "the model's fee rose above the signed maxFee: ask for a new quote"],
   DeadlineTooLate: [409, "terms_changed", "the model's response window changed: ask for a new quote"],

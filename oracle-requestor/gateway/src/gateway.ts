@@ -51,6 +51,12 @@ export async function startGateway(
   const ipfs = createIpfsClient(config.ipfsApi, { authorization: config.ipfsApiAuthorization });
   const app = createGatewayApp({ config, chain, ipfs, log, clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown" });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  // Longer than clients' idle keep-alive (undici: 4 s), so the server never closes a socket a
+  // client is starting a request on (an EPIPE on the client's side, under load).
+  if ("keepAliveTimeout" in server) {
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

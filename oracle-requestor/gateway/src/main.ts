@@ -11,6 +11,8 @@ if (process.argv.includes("--print-config-table")) {
   process.stdout.write(`${describeGatewaySettings()}\n`);
   process.exit(0);
 }
+// A closed stdout (the launcher gone) must not take the gateway down with an EPIPE.
+process.stdout.on("error", () => {});
 const log = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
 try {
   const config = loadGatewayConfig(process.env);

@@ -63,6 +63,12 @@ export const ArgusExtraSchema = z.looseObject({
   assetTransferMethod: z.literal(RECEIVE_WITH_AUTHORIZATION),
   request: RequestTermsSchema,
   nonce: bytes32,
+  /**
+   * The chain's clock (unix seconds) when the 402 was made. EIP-3009 checks validBefore
+   * against block time, which on a local chain runs ahead of the wall clock (a block a
+   * second at least): a client counts validBefore from the later of the two.
+   */
+  chainTime: uint.optional(),
 });
 export type ArgusExtra = z.output<typeof ArgusExtraSchema>;
 
@@ -100,6 +106,7 @@ export function paymentRequirement(input: {
   token: { address: Hex; name: string; version: string };
   fee: bigint;
   maxTimeoutSeconds: number;
+  chainTime: bigint;
 }): PaymentRequirements {
   const { request } = input;
   const extra: z.input<typeof ArgusExtraSchema> = {
@@ -116,6 +123,7 @@ export function paymentRequirement(input: {
       latestDeadline: BigInt(request.latestDeadline).toString(),
     },
     nonce: requestAuthorizationNonce(request),
+    chainTime: input.chainTime.toString(),
   };
   return {
     scheme: X402_SCHEME,

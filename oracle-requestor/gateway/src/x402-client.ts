@@ -34,6 +34,8 @@ import {
 } from "./payment-terms.ts";
 
 /** What signs: a viem local account or wallet client's account (address + EIP-712 signing). */
+const MAX_CLOCK_SKEW_S = 3_600;
+
 export interface TypedDataSigner {
   address: Address;
   signTypedData(parameters: {
@@ -82,7 +84,11 @@ export class ArgusExactEvmScheme implements SchemeNetworkClient {
       throw new Error(`refusing to pay ${fee} for one prediction: the most allowed is ${this.options.maxAmount}`);
     if (this.options.expectImageCid && this.options.expectImageCid.toLowerCase() !== request.imageCid.toLowerCase())
       throw new Error(`refusing to sign: the terms are about image ${request.imageCid}, not the uploaded ${this.options.expectImageCid}`);
-    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    const wallClock = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    // A chain ahead of the wall clock (a local one) would see the authorization expired:
+    // count from its time, but trust the server's word for at most an hour of skew.
+    const chainTime = extra.chainTime === undefined ? 0 : Number(extra.chainTime);
+    const now = Math.max(wallClock, Math.min(chainTime, wallClock + MAX_CLOCK_SKEW_S));
     const message = {
       from: getAddress(this.signer.address),
       to: request.escrow,
