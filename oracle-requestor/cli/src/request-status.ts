@@ -7,8 +7,10 @@
 import { fetchOracleRequest, type OracleRequestReport } from "@argus/protocol/oracle-status";
 import type { InferenceResult } from "@argus/protocol/result";
 import type { CliContext } from "./context.ts";
+import { RequestNotFoundError, WaitTimeoutError } from "@argus/escrow/errors";
 import { chainTime, findRequest, findSettlements, type ModelInfo, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
 import { type RequestPhase, requestPhase } from "@argus/escrow/request-phase";
+import { waitForSettlement as waitForEscrowSettlement } from "@argus/escrow/wait-for-result";
 import { resolveModel } from "./escrow-reads.ts";
 import { verifyAnswer } from "./verify.ts";
 
@@ -25,10 +27,6 @@ export interface RequestStatus {
   resultCid?: string;
   result?: InferenceResult;
   problem?: string;
-}
-
-export class RequestNotFoundError extends Error {
-  override name = "RequestNotFoundError";
 }
 
 export async function loadRequest(ctx: CliContext, requestId: bigint): Promise<{ request: RequestRecord; model: ModelInfo }> {
@@ -79,47 +77,40 @@ export async function oracleView(ctx: CliContext, requestId: bigint): Promise<Or
   }
 }
 
-export class WaitTimeoutError extends Error {
-  override name = "WaitTimeoutError";
-}
-
 /**
- * Polls until the request is settled (fulfilled, rejected or refunded) and returns
- * its status, verified. `onTick` gets the pending status each round, for progress.
+ * Waits (SDK `waitForSettlement`: settlement events in bounded log ranges) until the
+ * request is settled (fulfilled, rejected or refunded) and returns its status, verified.
+ * `onTick` gets the pending status each round, with the oracle's view, for progress.
  */
 export async function waitForSettlement(
   ctx: CliContext,
   loaded: { request: RequestRecord; model: ModelInfo },
   options: { timeoutMs: number; pollMs?: number; onTick?: (status: RequestStatus, waitedMs: number) => void; signal?: AbortSignal },
 ): Promise<RequestStatus> {
-  const started = Date.now();
-  for (;;) {
-    const status = await requestStatus(ctx, loaded);
-    if (status.settlement !== undefined) return status;
-    const waited = Date.now() - started;
-    if (waited >= options.timeoutMs) {
-      throw new WaitTimeoutError(
-        `request ${loaded.request.terms.requestId} is still ${status.phase} after ${Math.round(waited / 1000)} s` +
-          `${status.oracle ? ` (oracle: ${status.oracle.state}${status.oracle.error ? `, ${status.oracle.error}` : ""})` : ""}; ` +
-          `check again with \`argus result ${loaded.request.terms.requestId}\``,
-      );
-    }
-    options.onTick?.(status, waited);
-    await sleep(options.pollMs ?? 1_000, options.signal);
+  const { onTick } = options;
+  try {
+    await waitForEscrowSettlement(ctx, loaded.request, {
+      timeoutMs: options.timeoutMs,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(onTick === undefined ? {} : { onPending: async (waited: number) => onTick(await pendingStatus(ctx, loaded), waited) }),
+    });
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    const { phase, oracle } = await pendingStatus(ctx, loaded);
+    const id = loaded.request.terms.requestId;
+    throw new WaitTimeoutError(
+      id,
+      error.waitedMs,
+      `request ${id} is still ${phase} after ${Math.round(error.waitedMs / 1000)} s${oracle ? ` (oracle: ${oracle.state}${oracle.error ? `, ${oracle.error}` : ""})` : ""}; ` +
+        `check again with \`argus result ${id}\``,
+    );
   }
+  return requestStatus(ctx, loaded);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+/** An unsettled request's status: its phase by chain time, and the oracle's view. */
+async function pendingStatus(ctx: CliContext, loaded: { request: RequestRecord; model: ModelInfo }): Promise<RequestStatus> {
+  const [now, oracle] = await Promise.all([chainTime(ctx), oracleView(ctx, loaded.request.terms.requestId)]);
+  return { ...loaded, ...requestPhase({ deadline: loaded.request.terms.deadline, chainTime: now }), ...(oracle ? { oracle } : {}) };
 }

@@ -7,13 +7,13 @@
 import type { ImageLimits } from "@argus/provider-image/image-limits";
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { type Address, type Hex, erc20Abi, toHex, zeroAddress } from "viem";
+import { type Address, type Hex, erc20Abi, zeroAddress } from "viem";
 import { inspectImage } from "@argus/provider-image/decode-image";
-import { imageCidToBytes, isValidImageCid } from "@argus/protocol/cid";
+import { isValidImageCid } from "@argus/protocol/cid";
 import { formatBytes, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
-import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { chainTime, type ModelInfo, type RequestRecord, requestsInLogs } from "@argus/escrow/escrow-reads";
-import { requestBounds } from "@argus/escrow/request-terms";
+import type { ModelInfo, RequestRecord } from "@argus/escrow/escrow-reads";
+import { quote } from "@argus/escrow/quote";
+import { requestFromTransaction, requestPrediction } from "@argus/escrow/request-prediction";
 import { noPositionals, parseCommand, parseSeconds, UsageError } from "../args.ts";
 import { type Command, EXIT } from "../command.ts";
 import { type CliContext, openContext } from "../context.ts";
@@ -76,7 +76,7 @@ export const requestCommand: Command = {
         await checkImage(image.bytes, image.path, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
       out.spin(`paying ${model.name} through ${gatewayUrl} (x402, signed authorization)…`);
       const paid = await payOverHttp(ctx, gatewayUrl, await ctx.account(), model, { bytes: image.bytes, name: basename(image.path) });
-      const request = await requestFromReceipt(ctx, paid.transaction);
+      const request = await requestFromTransaction(ctx, paid.transaction);
       out.done(
         `request ${paid.requestId} paid through the gateway in block ${request.blockNumber} (tx ${paid.transaction}; status ${paid.statusUrl})`,
       );
@@ -92,24 +92,12 @@ export const requestCommand: Command = {
       imageCid = image.cid;
     }
 
-    const [feeToken, fee] = await ctx.client.readContract({
-      address: ctx.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "quote",
-      args: [model.id, 0],
-    });
+    const { token: feeToken, fee } = await quote(ctx, model.id);
     const currency = await currencyOf(ctx, feeToken);
     await ensureFunds(ctx, wallet.account.address, feeToken, fee, currency, out);
     out.spin(`paying ${formatAmount(fee, currency)} for ${model.name}…`);
-    const { maxFee, latestDeadline } = requestBounds(fee, model.responseWindow, await chainTime(ctx));
-    const hash = await wallet.writeContract({
-      address: ctx.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "requestPrediction",
-      args: [model.id, toHex(imageCidToBytes(imageCid)), maxFee, latestDeadline],
-      ...(feeToken === zeroAddress ? { value: fee } : {}),
-    });
-    const request = await requestFromReceipt(ctx, hash);
+    const request = await requestPrediction({ ...ctx, wallet }, { modelId: model.id, imageCid, fee });
+    const hash = request.transactionHash;
     out.done(`request ${request.terms.requestId} paid ${formatAmount(fee, currency)} in block ${request.blockNumber} (tx ${hash})`);
     return finish(ctx, out, values, { request, model, hash, timeoutMs });
   },
@@ -226,14 +214,6 @@ async function ensureFunds(
   const receipt = await ctx.client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`the approval ${hash} reverted`);
   out.done(`approved ${formatAmount(fee, currency)} (tx ${hash})`);
-}
-
-async function requestFromReceipt(ctx: CliContext, hash: Hex): Promise<RequestRecord> {
-  const receipt = await ctx.client.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new Error(`the request transaction ${hash} reverted`);
-  const [request] = requestsInLogs(receipt.logs);
-  if (!request) throw new Error(`the transaction ${hash} emitted no PredictionRequested`);
-  return request;
 }
 
 /** Waits with a spinner; Ctrl-C stops waiting (the request stays paid) and says how to come back. Undefined when interrupted. */
