@@ -13,6 +13,9 @@ import { ExecutorError } from "@argus/oracle/executors/executor";
 import { createGolemExecutor } from "@argus/oracle/executors/golem";
 import type { AllocationReport, AttemptReport, GolemExecutor } from "@argus/oracle/executors/golem";
 import type { AgreementCost } from "@argus/oracle/executors/golem/costs";
+import { gsbServiceUrl } from "@argus/oracle/executors/golem/transfers";
+import { RentalPool } from "@argus/oracle/executors/golem/pools";
+import { ProviderBans } from "@argus/oracle/executors/golem/provider-bans";
 import { DEFAULT_ENTRY_COMMAND, GOLEM_CONFIG_ENV, GolemConfigError, loadGolemConfig } from "@argus/oracle/executors/golem/config";
 import type { GolemExecutorConfigInput } from "@argus/oracle/executors/golem/config";
 import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
@@ -247,6 +250,27 @@ describe("Golem executor (golem-js with fake yagna services)", function () {
     const next = await executor.run(await chunk(["dlb_ILSVRC2012_val_00000023.JPEG"]));
     expect([next.attempts, next.computedBy.provider?.id]).to.deep.equal([1, golem.provider("healthy").id]);
     expect(golem.agreementLog()).to.have.length(2);
+  });
+
+  it("with providerBanMinutes 0 still lets go, within the chunk, a provider that failed it", async function () {
+    // The pool hands back the failed provider's rental first (a new agreement on its fresh offer), then another.
+    const failed = { agreement: { provider: { id: "0xfailed" } } };
+    const other = { agreement: { provider: { id: "0xother" } } };
+    const queue = [failed, other];
+    const destroyed: unknown[] = [];
+    const rentals = {
+      acquire: async () => queue.shift(),
+      destroy: async (rental: unknown) => void destroyed.push(rental),
+    } as unknown as ConstructorParameters<typeof RentalPool>[0];
+    const bans = new ProviderBans(0, Date.now);
+    bans.ban("0xfailed"); // a 0-minute ban is no ban
+    const pool = new RentalPool(rentals, { unsubscribe() {} }, bans, 1_000, Date.now());
+    const rental = await pool.acquire(new Set(["0xfailed"]), new AbortController().signal);
+    expect(rental).to.equal(other);
+    expect(destroyed).to.deep.equal([failed]);
+    // Another chunk may rent it again.
+    queue.push(failed);
+    expect(await pool.acquire(new Set(), new AbortController().signal)).to.equal(failed);
   });
 
   it("rejects a results file that does not answer the batch (wrong request id, wrong weights) and retries elsewhere", async function () {
@@ -537,6 +561,11 @@ describe("Golem executor configuration", function () {
       poolSize: 4,
       entryCommand: ["/usr/bin/node", "/srv/entry.ts"],
     });
+    // File transfers reach yagna's GSB over its own scheme: wss behind https (golem-js always uses ws).
+    expect(String(gsbServiceUrl(loadGolemConfig({ apiUrl: "https://yagna.example:7465/" }).apiUrl, "s1", "key"))).to.equal(
+      "wss://yagna.example:7465/gsb-api/v1/services/s1?authToken=key",
+    );
+    expect(String(gsbServiceUrl(config.apiUrl, "s1", "key"))).to.equal("ws://10.0.0.2:7465/gsb-api/v1/services/s1?authToken=key");
     expect(() => loadGolemConfig({ maxAttempts: 0 }, { ARGUS_GOLEM_IMAGE_HASH: "abc", ARGUS_GOLEM_MIN_MEM_GIB: "-1" })).to.throw(
       GolemConfigError,
       /imageHash \(ARGUS_GOLEM_IMAGE_HASH\)[\s\S]*minMemGib \(ARGUS_GOLEM_MIN_MEM_GIB\)[\s\S]*maxAttempts \(value\)/,

@@ -153,10 +153,7 @@ export class GftpTransfers implements StorageProvider {
     const { servicesId } = (await yagna.gsb.bindServices({ listen: { on: `/public/gftp/${fileId}`, components } })) as {
       servicesId: string;
     };
-    const endpoint = new URL(`/gsb-api/v1/services/${servicesId}`, yagna.basePath);
-    endpoint.searchParams.set("authToken", yagna.yagnaOptions.apiKey ?? "");
-    endpoint.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(endpoint, ["gsb+flexbuffers"]);
+    const socket = new WebSocket(gsbServiceUrl(yagna.basePath, servicesId, yagna.yagnaOptions.apiKey ?? ""), ["gsb+flexbuffers"]);
     socket.binaryType = "nodebuffer";
     socket.on("error", () => {}); // a broken socket fails the provider's transfer, which the command reports
     this.#services.set(url, { serviceId: servicesId, socket });
@@ -175,4 +172,12 @@ export class GftpTransfers implements StorageProvider {
   #respond(socket: WebSocket, id: string, payload: unknown): void {
     if (socket.readyState === WebSocket.OPEN) socket.send(encode({ id, payload }));
   }
+}
+
+/** Where a bound GSB service is served: yagna's own origin, `wss` when yagna is reached over https, `ws` otherwise. */
+export function gsbServiceUrl(yagnaUrl: string, servicesId: string, appKey: string): URL {
+  const endpoint = new URL(`/gsb-api/v1/services/${servicesId}`, yagnaUrl);
+  endpoint.searchParams.set("authToken", appKey);
+  endpoint.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
+  return endpoint;
 }
