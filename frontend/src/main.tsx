@@ -33,8 +33,13 @@ function Boot() {
   const [state, setState] = useState<{ deployment?: Deployment; config?: Config; error?: Error }>({});
   const [slow, setSlow] = useState(false);
   useEffect(() => {
-    boot.then(setState, (error: Error) => setState({ error }));
     const timer = setTimeout(() => setSlow(true), SLOW_BOOT_MS);
+    // Once booted, Boot must not render again: wagmi's provider starts a reconnect on every render.
+    const settle = (next: typeof state) => {
+      clearTimeout(timer);
+      setState(next);
+    };
+    boot.then(settle, (error: Error) => settle({ error }));
     return () => clearTimeout(timer);
   }, []);
   const { config } = state;
