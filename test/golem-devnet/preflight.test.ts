@@ -68,6 +68,8 @@ describe("golem-devnet: the Golem preflight", function () {
     expect(devnet.view.allocations().filter((allocation) => !allocation.released)).to.deep.equal([]);
     expect(devnet.view.agreements()).to.deep.equal([]);
     expect(devnet.network.market.liveDemands(), "demands still subscribed").to.deep.equal([]);
+    // What the preflight sent, and the accounts the devnet answered, keep to ya-client's specs.
+    expect(devnet.violations()).to.deep.equal([]);
   });
 
   it("says yagna is not reachable when nothing answers at its URL", async function () {
