@@ -8,14 +8,20 @@
  * executor, shared models), and the page follows it through the oracle's status server
  * ("picked up", "computing", …) before the answer is on-chain. Flows whose request must
  * stay unanswered pause the oracle's execution: it still picks the request up.
+ *
+ * Issue #20's flows (pay → the answer in view and focused, reload mid-request, the
+ * permalink for a visitor, refusals before upload, one-click refunds after a rejection and
+ * after an expiry) run at both 1280×900 and 390×844. Every other flow runs at one of them,
+ * and each screenshot is taken at both (`<name>-desktop.png`, `<name>-phone.png`), the phone
+ * one checked for content wider than the screen.
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { expect } from "chai";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type Address, bytesToHex, createWalletClient, erc20Abi, http, zeroAddress } from "viem";
 import { requestsInLogs } from "@argus/escrow/escrow-reads";
 import { imageCidToBytes } from "@argus/protocol/cid";
@@ -23,7 +29,7 @@ import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { sharedImage, requireSharedData } from "../support/shared.ts";
 import { pinImage } from "../oracle/support/stack.ts";
 import { axeViolations } from "./support/axe.ts";
-import { assertChromium, DESKTOP, openSession, PHONE, type Session } from "./support/browser.ts";
+import { assertChromium, DESKTOP, launchBrowser, openSession, PHONE, type Session } from "./support/browser.ts";
 import {
   account,
   ensureScreenshotsDir,
@@ -37,10 +43,15 @@ import { TestWallet } from "./support/wallet.ts";
 
 const USER = account(3);
 const CAT_LABELS = /tabby|tiger cat|Egyptian cat/i; // ImageNet 281, 282, 285: shared/images/expected.json accepts these
+const VIEWPORTS = [
+  [DESKTOP, "desktop"],
+  [PHONE, "phone"],
+] as const;
 
 describe("web UI end to end (headless Chromium)", function () {
   this.timeout(180_000);
   let e2e: FrontendStack;
+  let browser: Browser;
   let session: Session | undefined;
   let wallet: TestWallet;
 
@@ -48,20 +59,21 @@ describe("web UI end to end (headless Chromium)", function () {
     requireSharedData(this);
     assertChromium();
     await ensureScreenshotsDir();
-    e2e = await startFrontendStack();
+    [e2e, browser] = await Promise.all([startFrontendStack(), launchBrowser()]);
   });
 
   after(async function () {
+    await browser?.close();
     await e2e?.close();
   });
 
   /** Whether the oracle runs models now; it keeps picking requests up (and fetching their images) either way. */
   const oracleAnswers = (answers: boolean) => e2e.oracle.pauseExecution(!answers);
 
-  async function open(viewport = DESKTOP, startChainId?: number): Promise<Page> {
+  async function open(viewport = DESKTOP, startChainId?: number, appUrl = e2e.appUrl): Promise<Page> {
     wallet = new TestWallet(USER, e2e.chain, e2e.stack.chain.rpcUrl, startChainId === undefined ? {} : { startChainId });
-    session = await openSession(viewport, (context) => wallet.install(context));
-    await session.page.goto(e2e.appUrl);
+    session = await openSession(browser, viewport, (context) => wallet.install(context));
+    await session.page.goto(appUrl);
     await session.page.getByRole("heading", { name: "Choose a model" }).waitFor();
     return session.page;
   }
@@ -83,8 +95,28 @@ describe("web UI end to end (headless Chromium)", function () {
     if (this.currentTest?.state === "passed") expect(errors, "console errors").to.deep.equal([]);
   });
 
-  async function screenshot(page: Page, name: string): Promise<void> {
+  /** What the user sees, at the page's viewport. */
+  async function screenshotAs(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
+  }
+
+  /**
+   * The page as it is now at both widths, `<name>-desktop.png` and `<name>-phone.png`, the
+   * viewport restored after; at phone width nothing may be wider than the screen.
+   */
+  async function screenshot(page: Page, name: string): Promise<void> {
+    const own = page.viewportSize()!;
+    for (const [viewport, width] of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      // Two frames: the new width laid out and painted.
+      await page.evaluate(() => {
+        const frame = (globalThis as unknown as { requestAnimationFrame(callback: () => void): void }).requestAnimationFrame;
+        return new Promise<void>((resolve) => frame(() => frame(resolve)));
+      });
+      if (viewport === PHONE) expect(await overflowingWidth(page), `${name}: wider than the phone's screen`).to.equal(0);
+      await screenshotAs(page, `${name}-${width}`);
+    }
+    await page.setViewportSize(own);
   }
 
   async function connect(page: Page): Promise<void> {
@@ -182,10 +214,7 @@ describe("web UI end to end (headless Chromium)", function () {
     // The PNG: 12000 × 12000 black pixels, a valid file of about 140 KiB (deflate shrinks zeros ~1000:1).
     const hugePath = join(SCREENSHOTS_DIR, "..", "huge.png");
     await writeFile(hugePath, blackPng(12_000, 12_000));
-    for (const [viewport, name] of [
-      [DESKTOP, "desktop"],
-      [PHONE, "phone"],
-    ] as const) {
+    for (const [viewport, name] of VIEWPORTS) {
       const page = await open(viewport);
       const uploads: string[] = [];
       page.on("request", (request) => {
@@ -196,11 +225,11 @@ describe("web UI end to end (headless Chromium)", function () {
       const alert = page.getByRole("alert").filter({ hasText: "Image refused" });
       await alert.filter({ hasText: "cannot be decoded" }).waitFor();
       expect(await alert.textContent()).to.match(/corrupt\.jpg.*corrupt or truncated.*Nothing was uploaded/);
-      await screenshot(page, `corrupt-refused-${name}`);
+      await screenshotAs(page, `corrupt-refused-${name}`);
       await page.locator('input[type="file"]').setInputFiles(hugePath);
       await alert.filter({ hasText: "pixels" }).waitFor();
       expect(await alert.textContent()).to.match(/12000 × 12000 pixels \(144,000,000\); images can have at most 40,000,000 pixels/);
-      await screenshot(page, `huge-refused-${name}`);
+      await screenshotAs(page, `huge-refused-${name}`);
       expect(await page.getByRole("button", { name: /^Pay/ }).isDisabled()).to.equal(true);
       expect(uploads).to.deep.equal([]);
       await session?.close();
@@ -267,76 +296,86 @@ describe("web UI end to end (headless Chromium)", function () {
     expect(await axeViolations(page, "main-page")).to.deep.equal([]);
   });
 
-  it("pays for MobileNetV2 on the cat photo, shows the oracle picking it up, then a verified cat (phone width)", async function () {
-    oracleAnswers(false); // held after pick-up, so the page is seen showing it
-    const page = await open(PHONE);
-    await connect(page);
-    await pickModel(page, "mobilenetv2-12-int8");
-    await chooseImage(page, sharedImage("wml_cat.jpg"));
-    expect(await feeQuote(page)).to.equal("0.001 ETH");
-    expect(await page.getByTestId("balance").textContent()).to.match(/ETH$/);
-    expect(await page.getByTestId("network-cost").textContent()).to.match(/^≈ .* ETH$/);
-    const requestId = await pay(page, /^Pay 0\.001 ETH$/);
-    const held = await pickedUp(page);
-    const cid = await imageCid(page);
-    expect(cid).to.match(/^bafk/);
-    expect(held.imageCid).to.equal(cid);
-    expect(await page.getByTestId("activity").textContent()).to.contain("1 pending");
-    expect(await tracker(page).getByRole("list", { name: "Request progress" }).getByRole("listitem").allTextContents()).to.deep.equal([
-      "✓Pinned",
-      "✓Requested",
-      "✓Picked up",
-      "●Running the model",
-    ]);
-    await screenshot(page, "cat-picked-up");
-    expect(await page.locator('[aria-live], [role="status"]').count(), "live regions").to.equal(1);
-    expect(await axeViolations(page, "request-page")).to.deep.equal([]);
+  it("pays for MobileNetV2 on the cat photo, resumes after a reload, then shows a verified cat in view and focused (both widths)", async function () {
+    this.timeout(300_000);
+    // A photo per run: the oracle answers a model's request on an image it has answered before
+    // from its cache, without running the model, so the same photo would not be held.
+    for (const [viewport, name, photo] of [
+      [PHONE, "phone", "wml_cat.jpg"],
+      [DESKTOP, "desktop", "glow_cat_285.png"],
+    ] as const) {
+      oracleAnswers(false); // held after pick-up, so the page is seen showing it
+      const page = await open(viewport);
+      await connect(page);
+      await pickModel(page, "mobilenetv2-12-int8");
+      await chooseImage(page, sharedImage(photo));
+      expect(await feeQuote(page)).to.equal("0.001 ETH");
+      expect(await page.getByTestId("balance").textContent()).to.match(/ETH$/);
+      expect(await page.getByTestId("network-cost").textContent()).to.match(/^≈ .* ETH$/);
+      const requestId = await pay(page, /^Pay 0\.001 ETH$/);
+      const held = await pickedUp(page);
+      const cid = await imageCid(page);
+      expect(cid).to.match(/^bafk/);
+      expect(held.imageCid).to.equal(cid);
+      expect(await page.getByTestId("activity").textContent()).to.contain("1 pending");
+      expect(await tracker(page).getByRole("list", { name: "Request progress" }).getByRole("listitem").allTextContents()).to.deep.equal([
+        "✓Pinned",
+        "✓Requested",
+        "✓Picked up",
+        "●Running the model",
+      ]);
+      await screenshotAs(page, `cat-picked-up-${name}`);
+      expect(await page.locator('[aria-live], [role="status"]').count(), "live regions").to.equal(1);
+      expect(await axeViolations(page, `request-page-${name}`)).to.deep.equal([]);
 
-    // Reloading mid-request resumes the live view on the request's page, without a click.
-    await page.reload();
-    await pickedUp(page);
-    expect(new URL(page.url()).pathname).to.equal(`/r/0x${requestId.toString(16)}`);
-    await screenshot(page, "cat-reloaded");
+      // Reloading mid-request resumes the live view on the request's page, without a click.
+      await page.reload();
+      await pickedUp(page);
+      expect(new URL(page.url()).pathname).to.equal(`/r/0x${requestId.toString(16)}`);
+      await screenshotAs(page, `cat-reloaded-${name}`);
 
-    const settledAt = watchSettlement(e2e.stack.client, e2e.stack.argus.escrow, requestId);
-    oracleAnswers(true);
-    await verifiedAnswer(page);
-    const top = await tracker(page).locator('[data-testid="top5"] li').first().textContent();
-    expect(top).to.match(CAT_LABELS);
-    expect(await tracker(page).getAttribute("data-phase")).to.equal("fulfilled");
-    // The answer takes focus and is in the viewport, within a second of the settlement being on-chain.
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as { document: { activeElement: { dataset?: { testid?: string } } } }).document.activeElement?.dataset
-          ?.testid === "result",
-      undefined,
-      { timeout: 10_000, polling: 20 },
-    );
-    const focusedAt = Date.now();
-    // The 1 s target is a speed figure, not a pass/fail (the project checks speed in benches, not timed
-    // tests; on a loaded machine it varies): recorded beside the screenshots, with the load.
-    const latencyMs = focusedAt - (await settledAt);
-    await writeFile(
-      join(SCREENSHOTS_DIR, "answer-latency.json"),
-      JSON.stringify({ settlementToFocusedAnswerMs: latencyMs, targetMs: 1000, loadAverage: loadavg()[0] }),
-    );
-    expect(await inViewport(page, '[data-testid="result"] [data-testid="verified"]')).to.equal(true);
-    expect(await page.getByTestId("live-region").textContent()).to.match(/^Verified answer: /);
-    await page.getByTestId("activity").waitFor({ state: "detached", timeout: 5_000 });
-    await screenshot(page, "cat-verified");
-    permalink = `/r/0x${requestId.toString(16)}`;
+      const settledAt = watchSettlement(e2e.stack.client, e2e.stack.argus.escrow, requestId);
+      oracleAnswers(true);
+      await verifiedAnswer(page);
+      const top = await tracker(page).locator('[data-testid="top5"] li').first().textContent();
+      expect(top).to.match(CAT_LABELS);
+      expect(await tracker(page).getAttribute("data-phase")).to.equal("fulfilled");
+      // The answer takes focus and is in the viewport, within a second of the settlement being on-chain.
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { dataset?: { testid?: string } } } }).document.activeElement?.dataset
+            ?.testid === "result",
+        undefined,
+        { timeout: 10_000, polling: 20 },
+      );
+      const latencyMs = Date.now() - (await settledAt);
+      // The page polls the chain every 250 ms, then fetches, hashes and renders the result: well
+      // under 1 s on an idle machine. Other suites share this one's cores, so the second is
+      // stretched by the load per core (never shortened); both go beside the screenshots.
+      const loadPerCore = loadavg()[0]! / availableParallelism();
+      const allowedMs = 1000 * Math.max(1, loadPerCore);
+      await writeFile(
+        join(SCREENSHOTS_DIR, `answer-latency-${name}.json`),
+        JSON.stringify({ settlementToFocusedAnswerMs: latencyMs, targetMs: 1000, allowedMs, loadPerCore }),
+      );
+      expect(latencyMs, "settlement → answer focused (ms)").to.be.at.most(allowedMs);
+      expect(await inViewport(page, '[data-testid="result"] [data-testid="verified"]')).to.equal(true);
+      expect(await page.getByTestId("live-region").textContent()).to.match(/^Verified answer: /);
+      await page.getByTestId("activity").waitFor({ state: "detached", timeout: 5_000 });
+      await screenshotAs(page, `cat-verified-${name}`);
+      permalink = `/r/0x${requestId.toString(16)}`;
+      await session?.close();
+      session = undefined;
+    }
   });
 
   let permalink: string | undefined;
 
   it("shows a request's page to a visitor without a wallet, with its verified answer (both widths)", async function () {
     if (permalink === undefined) this.skip();
-    for (const [viewport, name] of [
-      [DESKTOP, "desktop"],
-      [PHONE, "phone"],
-    ] as const) {
+    for (const [viewport, name] of VIEWPORTS) {
       // No wallet injected; the clipboard may be read back.
-      session = await openSession(viewport, (context) =>
+      session = await openSession(browser, viewport, (context) =>
         context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.appUrl }),
       );
       const page = session.page;
@@ -359,8 +398,8 @@ describe("web UI end to end (headless Chromium)", function () {
         await liveRegion.getByText("Copied the result CID.").waitFor({ timeout: 5_000 });
         expect(await clipboard()).to.equal(await tracker(page).getByTestId("result-cid").getAttribute("title"));
       }
-      await screenshot(page, `permalink-visitor-${name}`);
-      if (name === "desktop") expect(await axeViolations(page, "result-page")).to.deep.equal([]);
+      await screenshotAs(page, `permalink-visitor-${name}`);
+      expect(await axeViolations(page, `result-page-${name}`)).to.deep.equal([]);
       await session.close();
       session = undefined;
     }
@@ -444,92 +483,134 @@ describe("web UI end to end (headless Chromium)", function () {
     await screenshot(page, "permit-paid");
   });
 
-  it("refunds a request the oracle did not answer in time with one click: reclaim, then withdraw", async function () {
-    oracleAnswers(false);
-    const page = await open(DESKTOP);
-    await connect(page);
-    await pickModel(page, "squeezenet1.1-fp16");
-    await chooseImage(page, sharedImage("glow_dog_207.png"));
-    const requestId = await pay(page, /^Pay 0\.001 ETH$/);
-    await pickedUp(page);
+  it("refunds a request the oracle did not answer in time with one click: reclaim, then withdraw (both widths)", async function () {
+    this.timeout(300_000);
+    for (const [viewport, name] of VIEWPORTS) {
+      oracleAnswers(false);
+      const page = await open(viewport);
+      await connect(page);
+      await pickModel(page, "squeezenet1.1-fp16");
+      await chooseImage(page, sharedImage("glow_dog_207.png"));
+      const requestId = await pay(page, /^Pay 0\.001 ETH$/);
+      await pickedUp(page);
 
-    await rpc(e2e.stack.chain.rpcUrl, "evm_increaseTime", [3601]);
-    await rpc(e2e.stack.chain.rpcUrl, "evm_mine", []);
-    await tracker(page).getByRole("button", { name: "Reclaim the fee" }).waitFor({ timeout: 15_000 });
-    await screenshot(page, "expired-reclaimable");
-    await page.getByRole("link", { name: "← New request" }).click();
+      await rpc(e2e.stack.chain.rpcUrl, "evm_increaseTime", [3601]);
+      await rpc(e2e.stack.chain.rpcUrl, "evm_mine", []);
+      await tracker(page).getByRole("button", { name: "Reclaim the fee" }).waitFor({ timeout: 15_000 });
+      await screenshotAs(page, `expired-reclaimable-${name}`);
+      await page.getByRole("link", { name: "← New request" }).click();
 
-    // Every request of this account still unanswered (earlier flows held some) is past its deadline now.
-    const refunds = page.getByTestId("refunds");
-    await refunds.getByText(/past (its|their) deadline, reclaimed first/).waitFor({ timeout: 15_000 });
-    await screenshot(page, "refunds-owed");
-    const walletBefore = await e2e.stack.client.getBalance({ address: USER.address });
-    await refunds.getByRole("button", { name: "Get my refund" }).click();
-    const done = page.getByTestId("refunds-done");
-    await done.waitFor({ timeout: 60_000 });
-    expect(await done.textContent()).to.match(/Refunded.*ETH.*sent to your wallet/);
-    await screenshot(page, "refunds-done");
+      // Every request of this account still unanswered (earlier flows held some) is past its deadline now.
+      const refunds = page.getByTestId("refunds");
+      await refunds.getByText(/past (its|their) deadline, reclaimed first/).waitFor({ timeout: 15_000 });
+      await screenshotAs(page, `refunds-owed-${name}`);
+      const walletBefore = await e2e.stack.client.getBalance({ address: USER.address });
+      await refunds.getByRole("button", { name: "Get my refund" }).click();
+      const done = page.getByTestId("refunds-done");
+      await done.waitFor({ timeout: 60_000 });
+      expect(await done.textContent()).to.match(/Refunded.*ETH.*sent to your wallet/);
+      await screenshotAs(page, `refunds-done-${name}`);
 
-    const read = (token: Address) =>
-      e2e.stack.client.readContract({
-        address: e2e.stack.argus.escrow,
-        abi: predictionEscrowAbi,
-        functionName: "balanceOf",
-        args: [token, USER.address],
-      });
-    expect(await read(zeroAddress)).to.equal(0n);
-    expect(await read(e2e.token)).to.equal(0n);
-    expect(
-      await e2e.stack.client.readContract({
-        address: e2e.stack.argus.escrow,
-        abi: predictionEscrowAbi,
-        functionName: "isPending",
-        args: [requestId],
-      }),
-    ).to.equal(false);
-    // The fees came back, less the gas of the reclaims and withdrawals.
-    expect((await e2e.stack.client.getBalance({ address: USER.address })) > walletBefore).to.equal(true);
-    await page.getByRole("button", { name: "OK" }).click();
-    await refunds.waitFor({ state: "detached", timeout: 15_000 });
+      expect(await escrowBalance(zeroAddress)).to.equal(0n);
+      expect(await escrowBalance(e2e.token)).to.equal(0n);
+      expect(
+        await e2e.stack.client.readContract({
+          address: e2e.stack.argus.escrow,
+          abi: predictionEscrowAbi,
+          functionName: "isPending",
+          args: [requestId],
+        }),
+      ).to.equal(false);
+      // The fees came back, less the gas of the reclaims and withdrawals.
+      expect((await e2e.stack.client.getBalance({ address: USER.address })) > walletBefore).to.equal(true);
+      await page.getByRole("button", { name: "OK" }).click();
+      await refunds.waitFor({ state: "detached", timeout: 15_000 });
+      await session?.close();
+      session = undefined;
+    }
   });
-  it("refunds a request the oracle rejected with one click, from the start page", async function () {
+
+  it("refunds a request the oracle rejected with one click, from the start page (both widths)", async function () {
+    this.timeout(300_000);
     oracleAnswers(true);
-    // Made outside the page (the page refuses such a file): text pinned as an "image", which the oracle rejects.
-    const cid = await pinImage(e2e.stack, new TextEncoder().encode("not an image at all, just text"));
-    const user = createWalletClient({ account: USER, chain: e2e.chain, transport: http(e2e.stack.chain.rpcUrl) });
-    const hash = await user.writeContract({
+    for (const [viewport, name] of VIEWPORTS) {
+      // Made outside the page (the page refuses such a file): text pinned as an "image", which the oracle rejects.
+      const cid = await pinImage(e2e.stack, new TextEncoder().encode(`not an image at all, just text (${name})`));
+      const user = createWalletClient({ account: USER, chain: e2e.chain, transport: http(e2e.stack.chain.rpcUrl) });
+      const hash = await user.writeContract({
+        address: e2e.stack.argus.escrow,
+        abi: predictionEscrowAbi,
+        functionName: "requestPrediction",
+        args: [e2e.stack.modelId("squeezenet1.1-fp16"), bytesToHex(imageCidToBytes(cid)), 10n ** 15n, 2 ** 40 - 1],
+        value: 10n ** 15n,
+      });
+      const receipt = await e2e.stack.client.waitForTransactionReceipt({ hash });
+      const [requested] = requestsInLogs(receipt.logs);
+      await watchSettlement(e2e.stack.client, e2e.stack.argus.escrow, requested!.terms.requestId);
+
+      const page = await open(viewport);
+      await connect(page);
+      const row = page.locator(`[data-request-id="0x${requested!.terms.requestId.toString(16)}"]`);
+      await row.and(page.locator('[data-phase="rejected"]')).waitFor({ timeout: 20_000 });
+      const refunds = page.getByTestId("refunds");
+      expect(await refunds.getByTestId("refund-amount").first().textContent()).to.equal("0.001 ETH");
+      await screenshotAs(page, `rejected-refund-owed-${name}`);
+      // The start page with a history and a refund owed: the fullest it gets.
+      expect(await axeViolations(page, `main-page-refunds-${name}`)).to.deep.equal([]);
+      await refunds.getByRole("button", { name: "Get my refund" }).click();
+      const done = page.getByTestId("refunds-done");
+      await done.waitFor({ timeout: 60_000 });
+      expect(await done.textContent()).to.contain("0.001 ETH sent to your wallet.");
+      await screenshotAs(page, `rejected-refund-done-${name}`);
+      expect(await escrowBalance(zeroAddress)).to.equal(0n);
+      await session?.close();
+      session = undefined;
+    }
+  });
+
+  it("reconnects the wallet on every reload of the dev server's page (npm start -- --ui dev)", async function () {
+    this.timeout(300_000);
+    const devUrl = await e2e.startDevServer();
+    // The first visit makes Vite bundle the app's dependencies, which may reload the page: wait it out.
+    const page = await open(DESKTOP, undefined, devUrl);
+    await connect(page);
+    for (let reload = 1; reload <= DEV_RELOADS; reload++) {
+      await page.reload();
+      await page.getByRole("heading", { name: "Choose a model" }).waitFor({ timeout: 60_000 });
+      await page
+        .getByRole("button", { name: "Disconnect" })
+        .waitFor({ timeout: 10_000 })
+        .catch(() => expect.fail(`reload ${reload} of ${DEV_RELOADS}: the wallet did not reconnect`));
+    }
+    await screenshot(page, "dev-server-reconnected");
+  });
+
+  /** The account's balance held by the escrow in `token` (zeroAddress: ETH): what it owes the user. */
+  function escrowBalance(token: Address): Promise<bigint> {
+    return e2e.stack.client.readContract({
       address: e2e.stack.argus.escrow,
       abi: predictionEscrowAbi,
-      functionName: "requestPrediction",
-      args: [e2e.stack.modelId("squeezenet1.1-fp16"), bytesToHex(imageCidToBytes(cid)), 10n ** 15n, 2 ** 40 - 1],
-      value: 10n ** 15n,
+      functionName: "balanceOf",
+      args: [token, USER.address],
     });
-    const receipt = await e2e.stack.client.waitForTransactionReceipt({ hash });
-    const [requested] = requestsInLogs(receipt.logs);
-    await watchSettlement(e2e.stack.client, e2e.stack.argus.escrow, requested!.terms.requestId);
-
-    const page = await open(PHONE);
-    await connect(page);
-    const row = page.locator(`[data-request-id="0x${requested!.terms.requestId.toString(16)}"]`);
-    await row.and(page.locator('[data-phase="rejected"]')).waitFor({ timeout: 20_000 });
-    const refunds = page.getByTestId("refunds");
-    expect(await refunds.getByTestId("refund-amount").first().textContent()).to.equal("0.001 ETH");
-    await screenshot(page, "rejected-refund-owed");
-    await refunds.getByRole("button", { name: "Get my refund" }).click();
-    const done = page.getByTestId("refunds-done");
-    await done.waitFor({ timeout: 60_000 });
-    expect(await done.textContent()).to.contain("0.001 ETH sent to your wallet.");
-    await screenshot(page, "rejected-refund-done");
-    expect(
-      await e2e.stack.client.readContract({
-        address: e2e.stack.argus.escrow,
-        abi: predictionEscrowAbi,
-        functionName: "balanceOf",
-        args: [zeroAddress, USER.address],
-      }),
-    ).to.equal(0n);
-  });
+  }
 });
+
+/**
+ * Reloads of the dev server's page the reconnect flow makes. The race it guards against
+ * (StrictMode's double effects building a second wagmi config while the first reconnected)
+ * lost 3 to 5 reloads of 8 before its fix.
+ */
+const DEV_RELOADS = 6;
+
+/** How many CSS pixels the page's content is wider than its viewport (0: it fits). */
+async function overflowingWidth(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document
+      .documentElement;
+    return Math.max(0, root.scrollWidth - root.clientWidth);
+  });
+}
 
 /**
  * A model's radio: its card is titled "<manifest name> (<registry id>)" once the manifest is read

@@ -1,13 +1,12 @@
 /**
  * Debian's Chromium driven by playwright-core (Playwright's own browser downloads cannot
- * work here). Each flow gets a fresh context; console errors and uncaught exceptions of
- * its pages are collected so a flow can assert there were none.
+ * work here). One browser serves the whole suite; each session is a fresh context (its
+ * own storage, viewport and injected wallet), which starts in milliseconds where a new
+ * browser took seconds. Console errors and uncaught exceptions of its pages are
+ * collected so a flow can assert there were none.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.ARGUS_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -30,12 +29,10 @@ export function assertChromium(): void {
   }
 }
 
-export async function openSession(viewport = DESKTOP, setup?: (context: BrowserContext) => Promise<void>): Promise<Session> {
-  const userDataDir = await mkdtemp(join(tmpdir(), "argus-chromium-"));
-  const context = await chromium.launchPersistentContext(userDataDir, {
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    viewport,
     args: [
       "--headless",
       "--no-sandbox",
@@ -47,8 +44,16 @@ export async function openSession(viewport = DESKTOP, setup?: (context: BrowserC
       "--disable-sync",
     ],
   });
+}
+
+export async function openSession(
+  browser: Browser,
+  viewport = DESKTOP,
+  setup?: (context: BrowserContext) => Promise<void>,
+): Promise<Session> {
+  const context = await browser.newContext({ viewport });
   await setup?.(context);
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
@@ -60,7 +65,6 @@ export async function openSession(viewport = DESKTOP, setup?: (context: BrowserC
     errors,
     async close() {
       await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
     },
   };
 }
