@@ -74,6 +74,7 @@ async function startStack(stateDir: string): Promise<RunningStack> {
       ARGUS_IPFS_GATEWAY_PORT: String(gateway),
       ARGUS_UI_PORT: String(ui),
       ARGUS_ORACLE_PORT: String(status),
+      ARGUS_GATEWAY: "off", // the HTTP payment gateway: the pages do not use it
       ...(existsSync(join(SHARED, "models")) && !process.env.ARGUS_MODELS_DIR ? { ARGUS_MODELS_DIR: join(SHARED, "models") } : {}),
       ...(existsSync(join(SHARED, "images")) && !process.env.ARGUS_REFERENCE_PHOTOS_DIR
         ? { ARGUS_REFERENCE_PHOTOS_DIR: join(SHARED, "images") }
