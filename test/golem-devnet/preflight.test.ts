@@ -126,6 +126,32 @@ describe("golem-devnet: the Golem preflight", function () {
     expect(handle!.devnet.view.allocations().filter((allocation) => !allocation.released)).to.deep.equal([]);
   });
 
+  it("takes ARGUS_GOLEM_IMAGE_URL: a server that refuses HEAD but serves the first byte is fine, a 404 is not", async function () {
+    const { createServer } = await import("node:http");
+    const served: string[] = [];
+    const server = createServer((request, response) => {
+      served.push(`${request.method} ${request.url} ${request.headers.range ?? ""}`.trim());
+      if (!request.url?.endsWith(".gvmi")) return void response.writeHead(404).end();
+      if (request.method === "HEAD") return void response.writeHead(405).end();
+      response.writeHead(206, { "content-range": "bytes 0-0/1000" }).end("x");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      handle = await startDevnet({ providers: providerSpecs(1) });
+      const settings = loadGolemConfig({ apiUrl: handle.devnet.url, apiKey: handle.devnet.appKey });
+      const hash = handle.hash;
+      const at = (path: string) => [{ key: `hash:${hash}`, workload: { imageHash: hash, imageUrl: `http://127.0.0.1:${port}/${path}` } }];
+      const good = byName(await golemPreflight({ settings, images: at(`${hash}.gvmi`), offerWaitMs: 3_000 }));
+      expect(good.image!.status, good.image!.line).to.equal("ok");
+      expect(served).to.include(`GET /${hash}.gvmi bytes=0-0`);
+      const missing = byName(await golemPreflight({ settings, images: at("nothing-here"), offerWaitMs: 3_000 }));
+      expect(missing.image!.line).to.include(`image ${hash} does not download from http://127.0.0.1:${port}/nothing-here (HTTP 404)`);
+    } finally {
+      server.close();
+    }
+  });
+
   it("says no provider offers what the demand asks", async function () {
     const checks = await preflight({ providers: providerSpecs(2, { threads: 2 }) }, { minCpuThreads: 4 });
     expect(checks.image!.status).to.equal("ok");

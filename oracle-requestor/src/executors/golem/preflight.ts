@@ -179,7 +179,7 @@ async function checkImages(options: PreflightOptions): Promise<PreflightCheck> {
           return failed(`the registry ${registry} answers hash ${body.sha3} for image ${name}: register the hash it really serves`);
         download = body.http;
       }
-      const file = download === undefined ? undefined : await fetchWithin(download, "HEAD");
+      const file = download === undefined ? undefined : await reachable(download);
       if (file === undefined || !file.ok)
         return failed(
           `image ${name} does not download from ${download ?? "the registry"} (HTTP ${file?.status ?? "no URL"}): upload the .gvmi there or fix ARGUS_GOLEM_IMAGE_URL`,
@@ -266,8 +266,17 @@ async function checkOffers(glm: GolemNetwork, allocation: Allocation, options: P
   };
 }
 
-async function fetchWithin(url: string, method: "GET" | "HEAD"): Promise<Response> {
-  return fetch(url, { method, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+async function fetchWithin(url: string, method: "GET" | "HEAD", headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method, headers, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+}
+
+/** Whether a file downloads: HEAD, or its first byte where a server refuses HEAD. */
+async function reachable(url: string): Promise<Response> {
+  const head = await fetchWithin(url, "HEAD");
+  if (head.status !== 405 && head.status !== 501) return head;
+  const first = await fetchWithin(url, "GET", { range: "bytes=0-0" });
+  await first.body?.cancel();
+  return first;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
