@@ -23,6 +23,7 @@ import { resultQuery } from "../lib/result-query.ts";
 import { formatPercent, requestIdHex } from "../lib/format.ts";
 import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
+import { RecomputeInBrowser } from "./RecomputeInBrowser.tsx";
 import { detectionLayout, detectionPngFromUrl, LABEL_FONT_FAMILY, LABEL_PLATE_OPACITY, saveBlob } from "../lib/detection-drawing.ts";
 
 export interface ResultPanelProps {
@@ -77,6 +78,9 @@ export default function ResultPanel({ request, answer, imageUrl, arrivedLive = f
           // Only a verified answer is offered as a file.
           pngFileName={outcome.verified ? `argus-${requestIdHex(request.requestId)}.png` : undefined}
         />
+      )}
+      {outcome.verified && "task" in outcome.result && outcome.result.task === "classification" && (
+        <RecomputeInBrowser result={outcome.result} />
       )}
       {outcome.verified && <DownloadResult result={outcome.result} cid={cid} />}
     </section>

@@ -75,8 +75,7 @@ export function decodePixels(vips: VipsModule, bytes: Uint8Array, target: Decode
     // Shrink-on-load, as sharp decides it (fastShrinkOnLoad: true).
     const shrink = Math.min(image.width / targetWidth, image.height / targetHeight);
     if (format === "jpeg") {
-      let factor = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
-      if (factor > 1 && Math.trunc(shrink) === factor) factor /= 2;
+      const factor = jpegShrinkOnLoad(shrink);
       if (factor > 1) image = open({ shrink: factor }).image;
     } else if (format === "webp" && shrink > 1) {
       image = open({ scale: 1 / shrink }).image;
@@ -133,6 +132,17 @@ export function decodePixels(vips: VipsModule, bytes: Uint8Array, target: Decode
   } finally {
     for (const image of owned.reverse()) image.delete();
   }
+}
+
+/**
+ * The factor sharp has libjpeg decode at (1, 2, 4 or 8) for an overall shrink of `shrink`:
+ * the largest power of two not above it, halved when the shrink's integer part equals it
+ * (so the final resize always does some of the work). sharp's pipeline.cc, fastShrinkOnLoad.
+ */
+export function jpegShrinkOnLoad(shrink: number): 1 | 2 | 4 | 8 {
+  let factor: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+  if (factor > 1 && Math.trunc(shrink) === factor) factor = (factor / 2) as 1 | 2 | 4;
+  return factor;
 }
 
 /** EXIF orientation → the rotation and mirror sharp applies (its CalculateExifRotationAndFlop). */

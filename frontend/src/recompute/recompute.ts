@@ -37,6 +37,7 @@ export interface Runtimes {
 
 /** What the user sees happening, in order. */
 export type RecomputeStep =
+  | { step: "registry" }
   | { step: "manifest" }
   | { step: "weights"; received: number; total: number }
   | { step: "image" }
@@ -50,8 +51,8 @@ export interface RecomputeInput {
   recorded: ClassificationResult;
   /** The registry's weights sha256 for the requested model (0x-hex): the authority on "the registered model". */
   registeredWeightsSha256: string;
-  /** Loads the WASM runtimes (called once the downloads are done). */
-  loadRuntimes: () => Promise<Runtimes>;
+  /** Loads the WASM runtimes (called once the downloads are done; AVIF images need libvips' HEIF decoder). */
+  loadRuntimes: (needs: { avif: boolean }) => Promise<Runtimes>;
   onStep?: (step: RecomputeStep) => void;
   signal?: AbortSignal;
 }
@@ -103,7 +104,9 @@ export async function recomputeInBrowser(input: RecomputeInput): Promise<Recompu
   const image = await readVerifiedFile(gatewayUrl, recorded.imageCid, MAX_IMAGE_BYTES, { signal });
 
   step({ step: "loading-runtimes" });
-  const { vips, ort } = await input.loadRuntimes();
+  // An ISO media container (`ftyp` box): the only kind that decodes as AVIF.
+  const avif = new TextDecoder().decode(image.subarray(4, 8)) === "ftyp";
+  const { vips, ort } = await input.loadRuntimes({ avif });
   signal?.throwIfAborted();
 
   step({ step: "decoding" });

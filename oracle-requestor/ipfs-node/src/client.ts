@@ -81,17 +81,37 @@ export interface ReadOptions {
  * with any other CID than the one the bytes must have.
  */
 export async function pinResult(client: KuboRPCClient, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<ResultCid> {
+  // Results are small JSON documents; a big one is a bug, not something to split.
+  return putRawBlock(client, bytes, false, options.signal);
+}
+
+/**
+ * Stores a model file (ONNX weights: a few MB) as one raw block, pinned, so that the CID
+ * its manifest's sha256 names serves it: the web UI's browser recompute reads weights
+ * that way. Over Kubo's 1 MiB block limit on purpose (`allow-big-block`): such a block
+ * is served by this node's gateway but not exchanged with peers, which a deployment that
+ * wants it elsewhere pins there too. The node must accept uploads of the file's size.
+ */
+export async function pinModelFile(client: KuboRPCClient, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<ResultCid> {
+  return putRawBlock(client, bytes, true, options.signal);
+}
+
+async function putRawBlock(
+  client: KuboRPCClient,
+  bytes: Uint8Array,
+  allowBigBlock: boolean,
+  signal: AbortSignal | undefined,
+): Promise<ResultCid> {
   const expected = await resultCidForBytes(bytes);
   const stored = await client.block.put(bytes, {
     format: "raw",
     mhtype: "sha2-256",
     pin: true,
-    // Results are small JSON documents; a big one is a bug, not something to split.
-    allowBigBlock: false,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    allowBigBlock,
+    ...(signal === undefined ? {} : { signal }),
   });
   if (!stored.equals(expected)) {
-    throw new ContentMismatchError(`the IPFS endpoint stored the result as ${stored}, expected ${expected}`);
+    throw new ContentMismatchError(`the IPFS endpoint stored the block as ${stored}, expected ${expected}`);
   }
   return expected;
 }
