@@ -28,12 +28,13 @@ import type { Currency } from "@argus/cli/escrow-reads";
 import { describeEvent } from "@argus/cli/present";
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment } from "@argus/escrow/deployment-record";
 import { writeDeploymentFile } from "@argus/escrow/deployment-file";
-import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
+import { createIpfsClient, pinModelFile, pinResult } from "@argus/ipfs-node/client";
 import { loadOracleAccount } from "@argus/oracle/oracle-key";
 import { listManifests } from "@argus/provider-image/catalog";
 import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
 import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain, TEST_TOKEN_GRANT } from "@argus/devchain";
+import { startAnvil } from "@argus/devchain/anvil";
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit, type Exit } from "./stack-process.ts";
@@ -44,6 +45,8 @@ import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 import { GATEWAY_NODE_FLAGS } from "@argus/gateway/config";
 
 const IPFS_MAIN = join(REPO_ROOT, "oracle-requestor/ipfs-node/src/main.ts");
+/** The local IPFS node's upload limit: room for the model files pinned at start (images stay capped at 2 MiB by the UI and the oracle). */
+const MODEL_FILE_UPLOAD_BYTES = 8 * 1024 * 1024;
 const ORACLE_MAIN = join(REPO_ROOT, "oracle-requestor/src/main.ts");
 
 const UI_MAIN = join(REPO_ROOT, "scripts/stack/stack-ui.ts");
@@ -241,13 +244,14 @@ export class LocalStack {
       this.log.line("chain", `using chain ${chainId} at ${rpcUrl}`);
       return { rpcUrl, chainId, name: settings.chain.name ?? `chain ${chainId}`, client };
     }
-    const { host, port, name } = settings.chain;
-    this.chain = await startChain({ host, port }).catch((error: Error) => {
+    const { host, port, name, node } = settings.chain;
+    this.chain = await (node === "anvil" ? startAnvil : startChain)({ host, port }).catch((error: Error) => {
       throw new StackError(`cannot start the local chain on ${host}:${port}: ${error.message} (set ARGUS_CHAIN_PORT to another port)`);
     });
     const client = createPublicClient({ transport: http(this.chain.rpcUrl) }) as PublicClient;
     const chainId = await client.getChainId();
-    this.log.line("chain", `Hardhat node (EDR) listening on ${this.chain.rpcUrl}, chain id ${chainId}, one block per transaction`);
+    const described = node === "anvil" ? "Anvil" : "Hardhat node (EDR)";
+    this.log.line("chain", `${described} listening on ${this.chain.rpcUrl}, chain id ${chainId}, one block per transaction`);
     return { rpcUrl: this.chain.rpcUrl, chainId, name, client };
   }
 
@@ -268,6 +272,8 @@ export class LocalStack {
       ...this.env,
       ARGUS_IPFS_DATA_DIR: settings.ipfs.dataDir,
       ARGUS_IPFS_CORS_ORIGINS: this.env.ARGUS_IPFS_CORS_ORIGINS || [...new Set(origins)].join(","),
+      // The classifiers' weights are pinned through the API (pinManifests): the largest, 3.5 MiB, must fit one upload.
+      ARGUS_IPFS_MAX_UPLOAD_BYTES: this.env.ARGUS_IPFS_MAX_UPLOAD_BYTES || String(MODEL_FILE_UPLOAD_BYTES),
     };
     const component = this.spawn("ipfs", IPFS_MAIN, env);
     const ready = await component.ready;
@@ -364,7 +370,16 @@ export class LocalStack {
     for (const manifest of models) await pinResult(client, manifestBytes(manifest));
     const labelFiles = modelsDir === undefined ? [] : [...new Set(models.map((manifest) => manifest.labels.file))];
     for (const file of labelFiles) await pinResult(client, await readFile(join(modelsDir!, file)));
-    this.log.line("ipfs", `pinned ${models.length} model manifests and ${labelFiles.length} label files`);
+    // The classifiers' weights as the raw block their sha256 names: the web UI's "Recompute in my browser" reads them there.
+    const weightFiles =
+      modelsDir === undefined
+        ? []
+        : [...new Set(models.filter((manifest) => manifest.task === "classification").map((manifest) => manifest.weights.file))];
+    for (const file of weightFiles) await pinModelFile(client, await readFile(join(modelsDir!, file)));
+    this.log.line(
+      "ipfs",
+      `pinned ${models.length} model manifests, ${labelFiles.length} label files and ${weightFiles.length} classifiers' weights`,
+    );
   }
 
   private async startOracle(

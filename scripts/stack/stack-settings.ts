@@ -24,7 +24,7 @@ export interface StackSettings {
   stateDir: string;
   deploymentFile: string;
   chain:
-    | { kind: "local"; host: string; port: number; name: string; ignitionDeploymentId: string }
+    | { kind: "local"; node: LocalNode; host: string; port: number; name: string; ignitionDeploymentId: string }
     | { kind: "external"; rpcUrl: string; name: string | undefined; escrow: `0x${string}`; deployBlock: number };
   ipfs:
     | { kind: "embedded"; host: string; apiPort: number; gatewayPort: number; dataDir: string }
@@ -51,6 +51,10 @@ export type ExecutorSettings =
 
 export const EXECUTORS = ["local", "golem", "golem-devnet"] as const;
 
+/** The local node: Hardhat's (EDR, in this process) or Foundry's Anvil (a child process). */
+export const LOCAL_NODES = ["hardhat", "anvil"] as const;
+export type LocalNode = (typeof LOCAL_NODES)[number];
+
 /** Each setting: variable, default, meaning (for --help and the README). */
 export const STACK_VARIABLES = [
   ["ARGUS_STATE_DIR", ".argus", "where the stack keeps its state: deployment record, oracle queue, IPFS blocks"],
@@ -74,7 +78,12 @@ export const STACK_VARIABLES = [
   ],
   ["ARGUS_ESCROW_ADDRESS", "— (deployed fresh)", "the PredictionEscrow on the external chain"],
   ["ARGUS_START_BLOCK", "0", "on an external chain: the escrow's deployment block (event queries start there)"],
-  ["ARGUS_CHAIN_NAME", "Hardhat local", "the chain's name as the UI shows it"],
+  [
+    "ARGUS_CHAIN",
+    "hardhat",
+    "the local node: `hardhat` (EDR, in this process) or `anvil` (Foundry's, from npm; `npm start -- --chain anvil`)",
+  ],
+  ["ARGUS_CHAIN_NAME", "Hardhat local / Anvil local", "the chain's name as the UI shows it"],
   ["ARGUS_CHAIN_HOST / ARGUS_CHAIN_PORT", "127.0.0.1 / 8545", "the local node's JSON-RPC address"],
   ["ARGUS_IGNITION_DEPLOYMENT_ID", "chain-31337", "Ignition journal of the local deployment (reset on each start)"],
   [
@@ -167,11 +176,15 @@ export function stackSettings(env: NodeJS.ProcessEnv): StackSettings {
       deployBlock: integer(get("ARGUS_START_BLOCK") ?? "0", "ARGUS_START_BLOCK", 0),
     };
   } else {
+    const node = get("ARGUS_CHAIN") ?? "hardhat";
+    if (!(LOCAL_NODES as readonly string[]).includes(node))
+      throw new StackError(`ARGUS_CHAIN must be ${LOCAL_NODES.join(" or ")}, not "${node}"`);
     chain = {
       kind: "local",
+      node: node as LocalNode,
       host: get("ARGUS_CHAIN_HOST") ?? "127.0.0.1",
       port: integer(get("ARGUS_CHAIN_PORT") ?? "8545", "ARGUS_CHAIN_PORT", 1, 65_535),
-      name: get("ARGUS_CHAIN_NAME") ?? "Hardhat local",
+      name: get("ARGUS_CHAIN_NAME") ?? (node === "anvil" ? "Anvil local" : "Hardhat local"),
       ignitionDeploymentId: get("ARGUS_IGNITION_DEPLOYMENT_ID") ?? "chain-31337",
     };
   }

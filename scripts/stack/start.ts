@@ -7,6 +7,7 @@
  *
  *   npm start                        # everything local
  *   ARGUS_MODELS_DIR=../shared/models ARGUS_REFERENCE_PHOTOS_DIR=../shared/images npm start
+ *   npm start -- --chain anvil       # the same stack on Anvil instead of the Hardhat node
  *   npm start -- --golem-devnet      # chunks on the Golem devnet: the provider image built if
  *                                    # missing, emulated yagna and providers, the Golem executor
  *   npm start -- --help              # every setting (real chain, Kubo, Golem, ports…)
@@ -22,9 +23,10 @@ import { describeModel, type StackSummary } from "./stack-launch.ts";
 import { consoleLog } from "./stack-log.ts";
 import { describeStackSettings, StackError, stackPorts, stackSettings } from "./stack-settings.ts";
 
-const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off | --golem-devnet]
+const USAGE = `usage: npm start [-- --help | --print-settings | --ui dev|preview|off | --chain hardhat|anvil | --golem-devnet]
 
   --ui dev        the web UI from Vite's dev server (hot reload) instead of the production build
+  --chain anvil   run the local chain on Anvil (Foundry, from npm) instead of the Hardhat node (ARGUS_CHAIN)
   --golem-devnet  run the chunks on the Golem devnet (ARGUS_EXECUTOR=golem-devnet)
 
 Starts the local Argus stack. Settings come from the environment:
@@ -33,13 +35,14 @@ ${describeStackSettings()}
 
 The oracle reads its own settings from the environment too (npm run oracle -- --print-config-table).`;
 
-let flags: { help?: boolean; "print-settings"?: boolean; ui?: string; "golem-devnet"?: boolean } = {};
+let flags: { help?: boolean; "print-settings"?: boolean; ui?: string; chain?: string; "golem-devnet"?: boolean } = {};
 try {
   flags = parseArgs({
     options: {
       help: { type: "boolean", short: "h" },
       "print-settings": { type: "boolean" },
       ui: { type: "string" },
+      chain: { type: "string" },
       "golem-devnet": { type: "boolean" },
     },
   }).values;
@@ -49,6 +52,7 @@ try {
 }
 // The flag is the environment setting spelled for the command line (it wins over ARGUS_UI).
 if (flags.ui !== undefined) process.env.ARGUS_UI = flags.ui;
+if (flags.chain !== undefined) process.env.ARGUS_CHAIN = flags.chain;
 if (flags["golem-devnet"]) process.env.ARGUS_EXECUTOR = "golem-devnet";
 if (flags.help) {
   console.log(USAGE);

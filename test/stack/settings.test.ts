@@ -88,6 +88,7 @@ describe("npm start settings", function () {
     const cases = [
       [{ ARGUS_UI: "yes" }, "ARGUS_UI must be dev, preview or off"],
       [{ ARGUS_CHAIN_PORT: "80000" }, "ARGUS_CHAIN_PORT must be a whole number from 1 to 65535"],
+      [{ ARGUS_CHAIN: "ganache" }, 'ARGUS_CHAIN must be hardhat or anvil, not "ganache"'],
       [{ ARGUS_IPFS_API_PORT: "x" }, "ARGUS_IPFS_API_PORT"],
       [{ ARGUS_EXECUTOR: "docker" }, "ARGUS_EXECUTOR must be local, golem, golem-devnet"],
       [{ ARGUS_GATEWAY: "maybe" }, "ARGUS_GATEWAY must be on or off"],
