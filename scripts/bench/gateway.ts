@@ -73,6 +73,7 @@ const gatewayUrl = await new Promise<string>((resolve, reject) => {
 const timings = { required: [] as number[], paid: [] as number[], status: [] as number[] };
 const accepted: { requestId: string; payer: Address }[] = [];
 const failures: string[] = [];
+let retried = 0;
 
 /** One client: its own account, PER_CLIENT requests one after the other (a bounded loop). */
 async function client(index: number): Promise<void> {
@@ -92,7 +93,7 @@ async function client(index: number): Promise<void> {
       return body;
     };
     let started = performance.now();
-    const first = await fetch(`${gatewayUrl}/v1/predictions`, { method: "POST", body: form() });
+    const first = await politely(() => fetch(`${gatewayUrl}/v1/predictions`, { method: "POST", body: form() }));
     timings.required.push(performance.now() - started);
     if (first.status !== 402) {
       failures.push(`402 expected, got ${first.status}: ${await first.text()}`);
@@ -100,11 +101,13 @@ async function client(index: number): Promise<void> {
     }
     const payment = await x402.createPaymentPayload(decodePaymentRequiredHeader(first.headers.get("PAYMENT-REQUIRED")!));
     started = performance.now();
-    const paid = await fetch(`${gatewayUrl}/v1/predictions`, {
-      method: "POST",
-      body: form(),
-      headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader(payment) },
-    });
+    const paid = await politely(() =>
+      fetch(`${gatewayUrl}/v1/predictions`, {
+        method: "POST",
+        body: form(),
+        headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader(payment) },
+      }),
+    );
     timings.paid.push(performance.now() - started);
     const answer = (await paid.json()) as { requestId?: string; message?: string };
     if (paid.status !== 200 || !answer.requestId) {
@@ -165,6 +168,7 @@ const figures = {
   accepted: accepted.length,
   onChain: requested.length,
   failures: failures.length,
+  retried503: retried,
   lost,
   paidTwice: duplicates + overcharged + Math.max(0, requested.length - accepted.length),
   p50_402Ms: percentile(timings.required, 0.5),
@@ -178,6 +182,20 @@ const figures = {
 };
 console.log(JSON.stringify(figures));
 process.exit(figures.lost === 0 && figures.paidTwice === 0 && figures.accepted === CLIENTS * PER_CLIENT ? 0 : 1);
+
+/**
+ * A well-behaved client: a 503 (busy, or the chain or IPFS node not answering — nothing
+ * was paid) is retried after its Retry-After, at most 5 times; the time counts.
+ */
+async function politely(send: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    if (response.status !== 503 || attempt === 5) return response;
+    retried++;
+    await response.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get("retry-after") ?? 1) * 1000));
+  }
+}
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

@@ -17,6 +17,7 @@ import { describeIpfsSettings, exampleEnv as ipfsEnv } from "@argus/ipfs-node/co
 import { describeProviderSettings, exampleEnv as providerEnv } from "@argus/provider-image/config";
 import { describeCliSettings, exampleEnv as cliEnv } from "@argus/cli/config";
 import { describeDevnetSettings, exampleEnv as devnetEnv } from "@argus/golem-devnet/config";
+import { describeGatewaySettings, exampleEnv as gatewayEnv } from "@argus/gateway/config";
 
 const { values } = parseArgs({ options: { check: { type: "boolean", default: false }, root: { type: "string" } } });
 const root = resolve(values.root ?? join(import.meta.dirname, "../.."));
@@ -37,6 +38,7 @@ const envExample = [
   ...section("oracle (npm run oracle, argus oracle start); the file form is oracle.example.json", oracleEnv()),
   ...section("argus CLI (npx argus …)", cliEnv()),
   ...section("embedded IPFS node (npm run ipfs); flags override these", ipfsEnv()),
+  ...section("HTTP gateway (npm run gateway)", gatewayEnv()),
   ...section("provider image: entry command, predict, models:fetch, the oracle's local executor", providerEnv()),
   ...section("Golem devnet: emulated yagna and providers (npm run golem-devnet); flags override these", devnetEnv()),
   "",
@@ -49,6 +51,7 @@ const TABLES: { file: string; name: string; table: string }[] = [
   { file: "oracle-requestor/ipfs-node/README.md", name: "ipfs-node", table: describeIpfsSettings() },
   { file: "provider-image/README.md", name: "provider-image", table: describeProviderSettings() },
   { file: "oracle-requestor/golem-devnet/README.md", name: "golem-devnet", table: describeDevnetSettings() },
+  { file: "oracle-requestor/gateway/README.md", name: "gateway", table: describeGatewaySettings() },
 ];
 
 const wanted = new Map<string, string>([

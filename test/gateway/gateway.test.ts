@@ -8,8 +8,10 @@
  * its 4xx.
  */
 import { expect } from "chai";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { writeDeploymentFile } from "@argus/escrow/deployment-file";
 import { argus, cleanEnv } from "../cli/support/argus.ts";
 import { type Address, erc20Abi, type Hex, keccak256, parseAbi, toHex } from "viem";
@@ -27,7 +29,9 @@ import { registerArgusScheme } from "@argus/gateway/x402-client";
 import { imageCidToBytes } from "@argus/protocol/cid";
 import { type OracleProcess, spawnOracle } from "../oracle/support/oracle-process.ts";
 import { type Stack, startStack } from "../oracle/support/stack.ts";
-import { requireSharedData, sharedImage } from "../support/shared.ts";
+import { REPO_ROOT, requireSharedData, sharedImage, withoutArgusSettings } from "../support/shared.ts";
+
+const execFileAsync = promisify(execFile);
 
 const PAYER_KEY = keccak256(toHex("argus: a gateway payer without ETH"));
 const payer = privateKeyToAccount(PAYER_KEY);
@@ -169,6 +173,29 @@ describe("the HTTP gateway (x402 over EIP-3009, relayed to the escrow)", functio
     );
     expect(refused.code).to.not.equal(0);
     expect(refused.stderr).to.include("native currency");
+  });
+
+  it("runs the README's @x402/fetch example: a 0-ETH payer gets a fulfilled, verified answer", async function () {
+    const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
+    const code = /<!-- readme-x402-example:begin -->\n```ts\n([\s\S]*?)```\n<!-- readme-x402-example:end -->/.exec(readme)?.[1];
+    expect(code, "README.md has the x402 example between its markers").to.be.a("string");
+    expect(code!.trimEnd().split("\n").length).to.be.at.most(20);
+    // Inside the repository, so that the example's imports resolve as they would in a project depending on them.
+    const file = join(REPO_ROOT, "test-output", `readme-x402-${process.pid}.ts`);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, code!);
+    try {
+      const { stdout } = await execFileAsync(process.execPath, [file], {
+        cwd: REPO_ROOT,
+        env: { ...withoutArgusSettings(), ARGUS_GATEWAY_URL: gateway.url, PAYER_KEY, IMAGE: sharedImage("ortx_cat_224x224.jpg") },
+        timeout: 60_000,
+      });
+      const status = JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+      expect(status).to.deep.include({ status: "fulfilled", verified: true, requester: payer.address });
+      expect(await stack.client.getBalance({ address: payer.address })).to.equal(0n);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 
   it("answers the original interface: requestPrediction with the payment step, then readPrediction null, then the classes", async function () {

@@ -85,6 +85,11 @@ export function createGatewayApp(deps: GatewayDeps) {
       return c.json({ error: "busy", message: error.message }, 503);
     }
     deps.log({ event: "error", path: c.req.path, message: (error as Error).message });
+    // The chain's node or the IPFS node did not answer: nothing was paid (a sent payment waits for its receipt).
+    if (/fetch failed|ECONNREFUSED|ECONNRESET|timed? ?out|HTTP request failed/i.test((error as Error).message)) {
+      c.header("Retry-After", "5");
+      return c.json({ error: "upstream_unavailable", message: `the chain or IPFS node did not answer: ${(error as Error).message}` }, 503);
+    }
     return c.json({ error: "internal", message: (error as Error).message }, 500);
   });
 
@@ -120,20 +125,21 @@ export function createGatewayApp(deps: GatewayDeps) {
     const header = c.req.header("payment-signature") ?? c.req.header("x-payment");
     // A malformed header is refused before the body is read.
     const payload = header === undefined ? undefined : parsePaymentPayload(header, decodePaymentSignatureHeader);
-    const { upload, model, hashed, imageCid, token } = await uploads.run(async () => {
+    const receive = async () => {
       const upload = await readUpload(c.req.raw, config.imageMaxBytes);
       const model = await resolveModel(modelReference ?? upload.model);
       const hashed = await ipfs.add(upload.image, { onlyHash: true, cidVersion: 1, rawLeaves: true, pin: false });
-      return {
-        upload,
-        model,
-        hashed,
-        imageCid: toHex(imageCidToBytes(hashed.cid.toString())),
-        token: await chain.tokenDomain(model.feeToken),
-      };
-    });
-    if (!payload) return paymentRequired(c, model, imageCid, token);
+      return { upload, model, hashed, imageCid: toHex(imageCidToBytes(hashed.cid.toString())) };
+    };
+    if (!payload)
+      return uploads.run(async () => {
+        const { model, imageCid } = await receive();
+        return paymentRequired(c, model, imageCid, await chain.tokenDomain(model.feeToken));
+      });
+    // A paid upload takes its relay slot before its body is read: one waiting for a slot
+    // holds no image in memory (its bytes wait in the socket).
     return relays.run(async () => {
+      const { upload, model, hashed, imageCid } = await receive();
       const paid = checkPayment(payload, { escrow: chain.escrow, chainId: chain.chainId, model, imageCid });
       const key = `${paid.message.from}:${paid.message.nonce}`;
       if (inFlight.has(key)) throw new RelayRefused(409, "authorization_replayed", "this authorization is being relayed already");

@@ -191,7 +191,7 @@ export function connectChain(options: {
         });
         await call.beforeSend?.();
         const hash = await wallet.writeContract(request as never);
-        const receipt = await client.waitForTransactionReceipt({ hash });
+        const receipt = await receiptOf(client, hash);
         if (receipt.status !== "success")
           // Raced by an identical relay (the same header sent twice at once): the token took the first.
           throw new RelayRefused(
@@ -207,6 +207,23 @@ export function connectChain(options: {
       }
     },
   };
+}
+
+/**
+ * The receipt of a transaction already sent: the payer has paid once it is mined, so a
+ * node that does not answer for a while must not turn that into an error for the client
+ * (who would pay again). Retries for up to two minutes.
+ */
+async function receiptOf(client: PublicClient, hash: Hex) {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      return await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`transaction ${hash} was sent but its receipt cannot be read: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 /** The named refusal behind a simulation's revert, if it is one the client caused. */

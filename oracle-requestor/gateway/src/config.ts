@@ -94,15 +94,16 @@ const FIELDS = {
   },
   maxConcurrentPayments: {
     schema: count(1, 1_024),
-    default: 32,
+    // Images held in memory are at most 2 × this × imageMaxBytes (64 MiB at 16 and 2 MiB).
+    default: 16,
     env: "ARGUS_GATEWAY_MAX_CONCURRENT",
-    help: "uploads and payments handled at once; more wait in line",
+    help: "uploads being read and hashed at once, and (apart) payments being relayed at once; more wait in line",
   },
   maxQueuedPayments: {
     schema: count(0, 100_000),
     default: 512,
     env: "ARGUS_GATEWAY_MAX_QUEUED",
-    help: "uploads and payments waiting in line; beyond them a request gets 503 and Retry-After",
+    help: "uploads, and payments, waiting in line for those; beyond them a request gets 503 and Retry-After",
   },
   authorizationLifetimeS: {
     schema: count(30, 86_400),
