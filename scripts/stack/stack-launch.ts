@@ -34,6 +34,7 @@ import { listManifests } from "@argus/provider-image/catalog";
 import { providerImageHashWord } from "@argus/escrow/model-registration";
 import { manifestBytes, type ModelManifest } from "@argus/protocol/manifest";
 import { deployArgus, hardhatAccountAddress, hardhatAccountKey, type LocalChain, startChain, TEST_TOKEN_GRANT } from "@argus/devchain";
+import { startAnvil } from "@argus/devchain/anvil";
 import { consoleLog, type StackLog } from "./stack-log.ts";
 import { prepareModels } from "./stack-models.ts";
 import { Component, describeExit, type Exit } from "./stack-process.ts";
@@ -243,13 +244,14 @@ export class LocalStack {
       this.log.line("chain", `using chain ${chainId} at ${rpcUrl}`);
       return { rpcUrl, chainId, name: settings.chain.name ?? `chain ${chainId}`, client };
     }
-    const { host, port, name } = settings.chain;
-    this.chain = await startChain({ host, port }).catch((error: Error) => {
+    const { host, port, name, node } = settings.chain;
+    this.chain = await (node === "anvil" ? startAnvil : startChain)({ host, port }).catch((error: Error) => {
       throw new StackError(`cannot start the local chain on ${host}:${port}: ${error.message} (set ARGUS_CHAIN_PORT to another port)`);
     });
     const client = createPublicClient({ transport: http(this.chain.rpcUrl) }) as PublicClient;
     const chainId = await client.getChainId();
-    this.log.line("chain", `Hardhat node (EDR) listening on ${this.chain.rpcUrl}, chain id ${chainId}, one block per transaction`);
+    const described = node === "anvil" ? "Anvil" : "Hardhat node (EDR)";
+    this.log.line("chain", `${described} listening on ${this.chain.rpcUrl}, chain id ${chainId}, one block per transaction`);
     return { rpcUrl: this.chain.rpcUrl, chainId, name, client };
   }
 
