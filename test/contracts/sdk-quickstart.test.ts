@@ -16,7 +16,11 @@ import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { findRequests, type RequestRecord } from "@argus/escrow/escrow-reads";
-import { packFulfillment } from "@argus/escrow/request-terms";
+import { PredictionRefundedError, WaitTimeoutError } from "@argus/escrow/errors";
+import { quote } from "@argus/escrow/quote";
+import { requestPrediction } from "@argus/escrow/request-prediction";
+import { packFulfillment, RejectReason } from "@argus/escrow/request-terms";
+import { waitForResult } from "@argus/escrow/wait-for-result";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "@argus/devchain";
 import { createIpfsClient, pinResult } from "@argus/ipfs-node/client";
 import { type EmbeddedIpfs, startEmbeddedIpfs } from "@argus/ipfs-node/embedded";
@@ -146,5 +150,45 @@ describe("SDK quick start (contracts/client/README.md)", function () {
     // It prints the result only when verifyResult accepted it (else the problem).
     expect(run.stdout).to.include(`requestId: '${request.terms.requestId}'`);
     expect(run.stdout).to.include("classIndex: 281");
+  });
+
+  it("waitForResult: WaitTimeoutError while unsettled, PredictionRefundedError once rejected; requestPrediction pays the quote", async function () {
+    const model = deployed.models.find((registered) => registered.name === CLASSIFIER)!;
+    const client = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
+    const wallet = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(6)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const argus = { client, wallet, escrow: deployed.escrow, deployBlock: BigInt(deployed.deployBlock), logRangeBlocks: 2n };
+    const { fee } = await quote(argus, model.modelId);
+    const imageCid = (
+      await createIpfsClient(ipfs.apiUrl).add(randomBytes(64), { cidVersion: 1, rawLeaves: true, pin: true })
+    ).cid.toString();
+    const request = await requestPrediction(argus, { modelId: model.modelId, imageCid });
+    expect(request.terms.fee).to.equal(fee);
+    expect(request.model.name).to.equal(CLASSIFIER);
+
+    const unsettled = await waitForResult(argus, request, { timeoutMs: 300, pollMs: 100 }).catch((error: unknown) => error);
+    expect(unsettled).to.be.instanceOf(WaitTimeoutError);
+    expect((unsettled as WaitTimeoutError).requestId).to.equal(request.terms.requestId);
+
+    const oracle = createWalletClient({
+      account: privateKeyToAccount(hardhatAccountKey(1)),
+      chain: hardhat,
+      transport: http(chain.rpcUrl),
+    });
+    const hash = await oracle.writeContract({
+      address: deployed.escrow,
+      abi: predictionEscrowAbi,
+      functionName: "rejectBatch",
+      args: [[{ terms: { ...request.terms, deadline: Number(request.terms.deadline) }, reason: RejectReason.NotAnImage }]],
+    });
+    expect((await client.waitForTransactionReceipt({ hash })).status).to.equal("success");
+    // Some blocks later, so the bounded log ranges (2 blocks each) are really walked.
+    for (let i = 0; i < 5; i++) await client.request({ method: "evm_mine" as never, params: [] as never });
+    const refused = await waitForResult(argus, request, { timeoutMs: 5_000, pollMs: 100 }).catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(PredictionRefundedError);
+    expect((refused as PredictionRefundedError).settlement).to.deep.include({ kind: "rejected", reasonName: "NotAnImage" });
   });
 });
