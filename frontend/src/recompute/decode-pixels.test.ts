@@ -74,7 +74,8 @@ describe("exifRotation: EXIF orientation as sharp applies it", () => {
   });
 });
 
-describe("decodePixels", () => {
+// The first decode compiles libvips' operations: slow on a loaded machine.
+describe("decodePixels", { timeout: 30_000 }, () => {
   it("gives input.width × input.height × 3 bytes and the source's size and format", () => {
     const decoded = decodePixels(vips, solidImage(40, 20, [10, 120, 240], ".png"), TARGET, MAX_PIXELS);
     expect(decoded.pixels.length).toBe(8 * 8 * 3);

@@ -12,6 +12,9 @@ import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 
+/** Kubo's block size limit: no UnixFS node a node made is larger. */
+const MAX_NODE_BYTES = 1024 * 1024;
+
 export interface BlockReadOptions {
   signal?: AbortSignal | undefined;
   /** Called as bytes arrive: the bytes read so far of this block and its announced length (0 when unknown). */
@@ -51,7 +54,9 @@ export async function readVerifiedFile(
   const parts: Uint8Array[] = [];
   let size = 0;
   const visit = async (node: CID): Promise<void> => {
-    const block = await readVerifiedBlock(gatewayUrl, node, maxBytes - size, { signal: options.signal });
+    // A leaf's bytes count towards the file; a UnixFS node (links, and perhaps some data) may be up to a block.
+    const limit = node.code === raw.code ? maxBytes - size : MAX_NODE_BYTES;
+    const block = await readVerifiedBlock(gatewayUrl, node, limit, { signal: options.signal });
     if (node.code === raw.code) {
       append(block);
       return;
