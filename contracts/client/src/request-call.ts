@@ -1,10 +1,11 @@
 /**
- * The one place a prediction request's contract call is built: the payment paths
- * (`actions.ts`) and the network-cost estimate (`PayPanel`) all take it from here, so a
- * change to the request's arguments (e.g. a fee bound) is made once.
+ * The one place a prediction request's contract call is built: the SDK's
+ * `requestPrediction`, and the web UI's payment paths and network-cost estimate, all take
+ * it from here, so a change to the request's arguments (e.g. a fee bound) is made once.
+ * Browser-safe.
  */
 import type { Hex } from "viem";
-import { predictionEscrowAbi } from "./escrow.ts";
+import { predictionEscrowAbi } from "./abi.generated.ts";
 
 /**
  * The most a request pays and the latest deadline it accepts (`requestBounds` in
@@ -30,6 +31,15 @@ export function nativeRequestCall(modelId: number, imageCid: Hex, fee: bigint, b
     functionName: "requestPrediction",
     args: [modelId, imageCid, bounds.maxFee, bounds.latestDeadline],
     value: fee,
+  } as const;
+}
+
+/** What a token-priced request sends when the escrow's allowance already covers the fee: it is pulled with `transferFrom`. */
+export function tokenRequestCall(modelId: number, imageCid: Hex, bounds: RequestBoundArgs) {
+  return {
+    abi: predictionEscrowAbi,
+    functionName: "requestPrediction",
+    args: [modelId, imageCid, bounds.maxFee, bounds.latestDeadline],
   } as const;
 }
 

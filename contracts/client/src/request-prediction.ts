@@ -4,10 +4,10 @@
  */
 import { type Account, type Chain, type Hex, toHex, type Transport, type WalletClient, zeroAddress } from "viem";
 import { imageCidToBytes } from "@argus/protocol/cid";
-import { predictionEscrowAbi } from "./abi.generated.ts";
 import { ModelNotActiveError, TransactionFailedError } from "./errors.ts";
 import { chainTime, type EscrowReader, type ModelInfo, type RequestRecord, readModel, requestsInLogs } from "./escrow-reads.ts";
 import { quote } from "./quote.ts";
+import { nativeRequestCall, tokenRequestCall } from "./request-call.ts";
 import { requestBounds } from "./request-terms.ts";
 
 /** A wallet with its account: it signs and pays. */
@@ -48,14 +48,11 @@ export async function requestPrediction(reader: EscrowReader & { wallet: PayingW
   if (!model.active) throw new ModelNotActiveError(model.id);
   const fee = request.fee ?? quoted!.fee;
   const { maxFee, latestDeadline } = requestBounds(fee, model.responseWindow, now);
-  const hash = await reader.wallet.writeContract({
-    address: reader.escrow,
-    abi: predictionEscrowAbi,
-    functionName: "requestPrediction",
-    args: [model.id, toHex(imageCidToBytes(request.imageCid)), maxFee, latestDeadline],
-    chain: reader.wallet.chain,
-    ...(model.feeToken === zeroAddress ? { value: fee } : {}),
-  });
+  const imageCid = toHex(imageCidToBytes(request.imageCid));
+  const bounds = { maxFee, latestDeadline };
+  const call =
+    model.feeToken === zeroAddress ? nativeRequestCall(model.id, imageCid, fee, bounds) : tokenRequestCall(model.id, imageCid, bounds);
+  const hash = await reader.wallet.writeContract({ address: reader.escrow, chain: reader.wallet.chain, ...call });
   return { ...(await requestFromTransaction(reader, hash)), model };
 }
 

@@ -14,7 +14,7 @@ import { type Currency, formatAmount } from "@argus/escrow/format";
 import { InsufficientBalanceError } from "../lib/errors.ts";
 import type { TokenInfo } from "@argus/escrow/escrow-reads";
 import { predictionEscrowAbi } from "./escrow.ts";
-import { nativeRequestCall, permitRequestCall } from "./request-call.ts";
+import { nativeRequestCall, permitRequestCall } from "@argus/escrow/request-call";
 
 export interface Target {
   config: Config;

@@ -10,7 +10,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type Address, bytesToHex, erc20Abi, zeroAddress } from "viem";
 import { usePublicClient } from "wagmi";
 import { useCurrency, useDeployment, useEscrowAddress, useWallet } from "../hooks.ts";
-import { nativeRequestCall } from "./request-call.ts";
+import { nativeRequestCall } from "@argus/escrow/request-call";
 
 /** A `latestDeadline` that accepts any deadline (uint40's maximum): the estimate must not depend on the clock. */
 const ANY_DEADLINE = 2 ** 40 - 1;
