@@ -70,11 +70,18 @@ describe("web UI end to end (headless Chromium)", function () {
   /** Whether the oracle runs models now; it keeps picking requests up (and fetching their images) either way. */
   const oracleAnswers = (answers: boolean) => e2e.oracle.pauseExecution(!answers);
 
-  async function open(viewport = DESKTOP, startChainId?: number, appUrl = e2e.appUrl): Promise<Page> {
+  /**
+   * A fresh session with the test wallet on the app's start page (`devServer`: Vite's dev
+   * server, which compiles the app on the first visit: slow on a busy machine).
+   */
+  async function open(viewport = DESKTOP, options: { startChainId?: number; devServer?: string } = {}): Promise<Page> {
+    const { startChainId, devServer } = options;
     wallet = new TestWallet(USER, e2e.chain, e2e.stack.chain.rpcUrl, startChainId === undefined ? {} : { startChainId });
     session = await openSession(browser, viewport, (context) => wallet.install(context));
-    await session.page.goto(appUrl);
-    await session.page.getByRole("heading", { name: "Choose a model" }).waitFor();
+    const timeout = devServer === undefined ? 30_000 : 180_000;
+    session.page.setDefaultNavigationTimeout(timeout); // reloads too
+    await session.page.goto(devServer ?? e2e.appUrl);
+    await session.page.getByRole("heading", { name: "Choose a model" }).waitFor({ timeout });
     return session.page;
   }
 
@@ -171,7 +178,7 @@ describe("web UI end to end (headless Chromium)", function () {
   }
 
   it("prompts a switch when the wallet is on another network, and switches", async function () {
-    const page = await open(DESKTOP, 1);
+    const page = await open(DESKTOP, { startChainId: 1 });
     await connect(page);
     const banner = page.getByRole("alert").filter({ hasText: "Wrong network" });
     await banner.waitFor();
@@ -569,17 +576,16 @@ describe("web UI end to end (headless Chromium)", function () {
   });
 
   it("reconnects the wallet on every reload of the dev server's page (npm start -- --ui dev)", async function () {
-    this.timeout(300_000);
+    this.timeout(420_000);
     const devUrl = await e2e.startDevServer();
-    // The first visit makes Vite bundle the app's dependencies, which may reload the page: wait it out.
-    const page = await open(DESKTOP, undefined, devUrl);
+    const page = await open(DESKTOP, { devServer: devUrl });
     await connect(page);
     for (let reload = 1; reload <= DEV_RELOADS; reload++) {
       await page.reload();
       await page.getByRole("heading", { name: "Choose a model" }).waitFor({ timeout: 60_000 });
       await page
         .getByRole("button", { name: "Disconnect" })
-        .waitFor({ timeout: 10_000 })
+        .waitFor({ timeout: 15_000 })
         .catch(() => expect.fail(`reload ${reload} of ${DEV_RELOADS}: the wallet did not reconnect`));
     }
     await screenshot(page, "dev-server-reconnected");

@@ -168,7 +168,8 @@ async function startDevServer(port: number, cacheDir: string, deploymentJson: st
     cacheDir,
     clearScreen: false,
     logLevel: "warn",
-    server: { host: "127.0.0.1", port, strictPort: true },
+    // No file watching: the app's sources must not change under the flow (edits in the working tree would hot-reload it).
+    server: { host: "127.0.0.1", port, strictPort: true, watch: null },
     plugins: [
       {
         name: "argus-e2e-deployment-record",
