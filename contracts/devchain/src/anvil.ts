@@ -18,13 +18,17 @@ const START_TIMEOUT_MS = 30_000;
 
 const ARCHES: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 
-/** The anvil binary of this platform's @foundry-rs/anvil-<os>-<arch> package. */
-export function anvilBinary(): string {
+/**
+ * The binary of a Foundry tool (`anvil`, `forge`) from this platform's
+ * @foundry-rs/<tool>-<os>-<arch> package. Run it directly, not through the npm
+ * package's `bin` wrapper: that wrapper exits 0 whatever the tool's exit code.
+ */
+export function foundryBinary(tool: "anvil" | "forge"): string {
   const arch = ARCHES[process.arch];
-  if (arch === undefined) throw new Error(`anvil has no build for ${process.platform} on ${process.arch}`);
-  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  if (arch === undefined) throw new Error(`${tool} has no build for ${process.platform} on ${process.arch}`);
+  const pkg = `@foundry-rs/${tool}-${process.platform}-${arch}`;
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? `${tool}.exe` : tool);
 }
 
 /** An anvil node on `host:port` (port 0: any free port), automining, chain id 31337. */
@@ -32,7 +36,7 @@ export async function startAnvil(options: { host?: string; port?: number } = {})
   const host = options.host ?? "127.0.0.1";
   const args = ["--host", host, "--port", String(options.port ?? 0), "--mnemonic", MNEMONIC];
   args.push("--accounts", String(ACCOUNTS), "--balance", String(BALANCE_ETH), "--chain-id", "31337");
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(foundryBinary("anvil"), args, { stdio: ["ignore", "pipe", "pipe"] });
   const port = await listeningPort(child);
   return {
     rpcUrl: `http://${host}:${port}`,
