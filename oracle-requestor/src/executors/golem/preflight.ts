@@ -7,9 +7,8 @@
  * - **funds**: an account sends on the configured network and driver, and yagna grants an
  *   allocation of the whole `budgetGlm` (it refuses one the wallet cannot cover); the
  *   trial allocation is released at once, and expires on its own within 10 min anyway.
- * - **image**: every image the oracle may order resolves: a hash or tag through the
- *   registry golem-js asks (`GOLEM_REGISTRY_URL`), and the file it names downloads; with
- *   `imageUrl`, that URL.
+ * - **image**: every image the oracle may order resolves in the registry golem-js asks
+ *   (`GOLEM_REGISTRY_URL`), or at `imageUrl`, and its file downloads.
  * - **offers**: the executor's own demand (image, threads, memory, disk, price limits) is
  *   published and at least one offer arrives within `offerWaitMs` that the spending
  *   bounds accept (spending.ts); the demand is withdrawn after.
@@ -80,7 +79,10 @@ export async function golemPreflight(options: PreflightOptions): Promise<Preflig
     else if (image.status !== "ok") checks.push({ check: "offers", status: "skipped", line: "not checked: no image resolves" });
     else checks.push(await checkOffers(glm, allocation, options));
   } catch (error) {
-    checks.push({ check: "funds", status: "failed", line: `yagna failed while checking: ${describeReason(error)}` });
+    // The check under way failed (the image check is pushed with the funds one); later ones were not reached.
+    const failed = { status: "failed" as const, line: `yagna failed while checking: ${describeReason(error)}` };
+    if (checks.length === 1) checks.push({ check: "funds", ...failed }, image, { check: "offers", status: "skipped", line: "not checked" });
+    else checks.push({ check: "offers", ...failed });
   } finally {
     if (allocation) await glm.payment.releaseAllocation(allocation).catch(() => undefined);
     await glm.disconnect().catch(() => undefined);
