@@ -56,8 +56,8 @@ describe("npm start -- --golem-devnet: the stack with its chunks on emulated Gol
       this.skip();
     }
     stateDir = await mkdtemp(join(tmpdir(), "argus-golem-stack-"));
-    ports = await freePorts(5);
-    const [chain, api, gateway, oracle, devnet] = ports.map(String);
+    ports = await freePorts(6);
+    const [chain, api, gateway, oracle, devnet, httpGateway] = ports.map(String);
     env = cleanEnv({
       ARGUS_MODELS_DIR: SHARED_MODELS_DIR,
       ARGUS_STATE_DIR: stateDir,
@@ -67,6 +67,7 @@ describe("npm start -- --golem-devnet: the stack with its chunks on emulated Gol
       ARGUS_IPFS_GATEWAY_PORT: gateway,
       ARGUS_ORACLE_PORT: oracle,
       ARGUS_GOLEM_DEVNET_PORT: devnet,
+      ARGUS_GATEWAY_PORT: httpGateway,
       ARGUS_UI: "off",
     });
   });

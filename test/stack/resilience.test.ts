@@ -33,7 +33,7 @@ const ORACLE_MAIN = "oracle-requestor/src/main.ts";
 /** A local stack under `npm start` on free ports, with its own state folder. */
 async function startLocalStack(name: string, extra: NodeJS.ProcessEnv = {}) {
   const stateDir = await mkdtemp(join(tmpdir(), `argus-${name}-`));
-  const [chain, api, gateway, oracle] = (await freePorts(4)).map(String);
+  const [chain, api, gateway, oracle, httpGateway] = (await freePorts(5)).map(String);
   const deploymentId = `test-${name}-${process.pid}`;
   const stack = npmStart(
     cleanEnv({
@@ -44,6 +44,7 @@ async function startLocalStack(name: string, extra: NodeJS.ProcessEnv = {}) {
       ARGUS_IPFS_API_PORT: api,
       ARGUS_IPFS_GATEWAY_PORT: gateway,
       ARGUS_ORACLE_PORT: oracle,
+      ARGUS_GATEWAY_PORT: httpGateway,
       ARGUS_UI: "off",
       ...extra,
     }),

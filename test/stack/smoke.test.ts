@@ -39,8 +39,8 @@ describe("npm start: the whole local stack", function () {
   before(async function () {
     requireSharedData(this);
     stateDir = await mkdtemp(join(tmpdir(), "argus-stack-"));
-    ports = await freePorts(5);
-    const [chain, api, gateway, oracle, ui] = ports.map(String);
+    ports = await freePorts(6);
+    const [chain, api, gateway, oracle, ui, httpGateway] = ports.map(String);
     env = cleanEnv({
       ARGUS_MODELS_DIR: SHARED_MODELS_DIR,
       ARGUS_STATE_DIR: stateDir,
@@ -50,6 +50,7 @@ describe("npm start: the whole local stack", function () {
       ARGUS_IPFS_GATEWAY_PORT: gateway,
       ARGUS_ORACLE_PORT: oracle,
       ARGUS_UI_PORT: ui,
+      ARGUS_GATEWAY_PORT: httpGateway,
     });
   });
 
@@ -77,6 +78,15 @@ describe("npm start: the whole local stack", function () {
     expect(record.ipfs).to.deep.equal({ apiUrl: `http://127.0.0.1:${ports[1]}`, gatewayUrl: `http://127.0.0.1:${ports[2]}` });
     expect(record.oracle?.statusUrl).to.equal(`http://127.0.0.1:${ports[3]}`);
     expect(output).to.include(record.contracts.predictionEscrow.address);
+
+    // The HTTP gateway is up, on the record's escrow, selling the tUSDC model over x402.
+    expect(output).to.match(new RegExp(`gateway\\s+http://127\\.0\\.0\\.1:${ports[5]}`));
+    const sold = (await (await fetch(`http://127.0.0.1:${ports[5]}/v1/models`)).json()) as {
+      escrow: string;
+      models: { payOverHttp: boolean }[];
+    };
+    expect(sold.escrow).to.equal(record.contracts.predictionEscrow.address);
+    expect(sold.models.some((model) => model.payOverHttp)).to.equal(true);
 
     // The UI is up and serves the same record.
     const uiUrl = `http://127.0.0.1:${ports[4]}`;

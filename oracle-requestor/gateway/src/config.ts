@@ -23,13 +23,15 @@ import { MAX_IMAGE_BYTES } from "@argus/protocol/limits";
 export { ConfigError };
 
 /**
- * Node flags the gateway runs with (`npm run gateway`, `npm start`, bench:gateway). As
- * for the oracle, V8 grows its young generation to 128 MB of semi-spaces under a burst
- * while the live heap stays small: 8 MB caps it. `--optimize-for-size` trades some
- * compiled-code speed for a smaller heap; the gateway waits on the chain and IPFS, not
- * the CPU. Together they take an idle gateway from ~160 MB resident to ~120 MB.
+ * Node flags the gateway is started with (`npm run gateway`, `npm start`, bench:gateway;
+ * allowed in NODE_OPTIONS). As for the oracle, V8 grows its young generation to 128 MB of
+ * semi-spaces under a burst while the live heap stays small: 8 MB caps it. main.ts also
+ * sets `--optimize-for-size` itself before loading anything (Node refuses it in
+ * NODE_OPTIONS): it trades some compiled-code speed for a smaller heap, and the gateway
+ * waits on the chain and IPFS, not the CPU. Together they take an idle gateway from
+ * ~160 MB resident to ~120 MB.
  */
-export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--optimize-for-size"];
+export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
 /** The port issue 19 gives the gateway (x402's 402, plus 8000). */
 export const DEFAULT_GATEWAY_PORT = 8402;

@@ -4,8 +4,12 @@
  * settings from the environment (see the README's table, `--print-config-table`), prints
  * one JSON ready line with its URL and relayer, and stops on SIGINT / SIGTERM.
  */
-import { ConfigError, describeGatewaySettings, loadGatewayConfig } from "./config.ts";
-import { startGateway } from "./gateway.ts";
+import { setFlagsFromString } from "node:v8";
+
+// Before anything is loaded: a smaller heap for an I/O-bound server (see GATEWAY_NODE_FLAGS).
+setFlagsFromString("--optimize-for-size");
+const { ConfigError, describeGatewaySettings, loadGatewayConfig } = await import("./config.ts");
+const { startGateway } = await import("./gateway.ts");
 
 if (process.argv.includes("--print-config-table")) {
   process.stdout.write(`${describeGatewaySettings()}\n`);
