@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
+import { expectClose } from "../support/close-to.ts";
 import sharp from "sharp";
 import type { BatchRequest } from "@argus/protocol/batch";
 import { MAX_BATCH_SIZE, MAX_IMAGE_BYTES } from "@argus/protocol/limits";
@@ -167,9 +168,13 @@ describe("golem-devnet acceptance: the oracle's Golem executor on the devnet", f
     expect(invoices.filter((invoice) => invoice.status !== "ACCEPTED")).to.deep.equal([]);
     const invoiced = invoices.reduce((sum, invoice) => sum + Number(invoice.amount), 0);
     const spent = devnet.view.allocations().reduce((sum, allocation) => sum + Number(allocation.spentAmount), 0);
-    expect(spent).to.be.closeTo(invoiced, 1e-15);
+    expectClose(spent, invoiced, 1e-15);
     expect(devnet.status().glmSpent).to.equal(devnet.status().invoicedGlm);
-    expect(costs.reduce((sum, cost) => sum + cost.amount, 0)).to.be.closeTo(invoiced, 1e-12);
+    expectClose(
+      costs.reduce((sum, cost) => sum + cost.amount, 0),
+      invoiced,
+      1e-12,
+    );
     expect(devnet.view.allocations().every((allocation) => allocation.released)).to.equal(true);
   }
 

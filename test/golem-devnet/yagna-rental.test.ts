@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { expectClose } from "../support/close-to.ts";
 import { ensureProviderImage, type Harness, order, PRICES, startHarness } from "./support/yagna-harness.ts";
 
 describe("golem-devnet yagna: a rental through golem-js", function () {
@@ -55,11 +56,11 @@ describe("golem-devnet yagna: a rental through golem-js", function () {
       const [cpuSec, durationSec] = devnet.view.activities()[0]!.usage;
       expect(durationSec).to.be.at.least(usageBefore[1]!);
       const expected = PRICES.start + (cpuSec! * PRICES.cpuPerHour) / 3600 + (durationSec! * PRICES.envPerHour) / 3600;
-      expect(Number(invoice!.amount)).to.be.closeTo(expected, 1e-12);
+      expectClose(Number(invoice!.amount), expected, 1e-12);
 
       const [allocation] = devnet.view.allocations();
       const spentOnInvoices = devnet.view.invoices().reduce((sum, entry) => sum + Number(entry.amount), 0);
-      expect(Number(allocation!.spentAmount)).to.be.closeTo(spentOnInvoices, 1e-15);
+      expectClose(Number(allocation!.spentAmount), spentOnInvoices, 1e-15);
       expect(allocation!.spentAmount).to.equal(invoice!.amount);
       expect(devnet.view.agreements()[0]).to.include({ state: "Terminated", terminator: "Requestor" });
       expect(devnet.violations()).to.deep.equal([]);
