@@ -375,10 +375,20 @@ export class LocalStack {
       modelsDir === undefined
         ? []
         : [...new Set(models.filter((manifest) => manifest.task === "classification").map((manifest) => manifest.weights.file))];
-    for (const file of weightFiles) await pinModelFile(client, await readFile(join(modelsDir!, file)));
+    let weightsPinned = 0;
+    for (const file of weightFiles) {
+      try {
+        await pinModelFile(client, await readFile(join(modelsDir!, file)));
+        weightsPinned++;
+      } catch (error) {
+        // A Kubo node refuses blocks over its limit (1 MiB unless it allows big blocks): the
+        // browser recompute then downloads the weights from the manifest's URL, hash-checked.
+        this.log.line("ipfs", `did not pin ${file} as one block (${(error as Error).message}): the browser recompute will use its URL`);
+      }
+    }
     this.log.line(
       "ipfs",
-      `pinned ${models.length} model manifests, ${labelFiles.length} label files and ${weightFiles.length} classifiers' weights`,
+      `pinned ${models.length} model manifests, ${labelFiles.length} label files and ${weightsPinned} of ${weightFiles.length} classifiers' weights`,
     );
   }
 
