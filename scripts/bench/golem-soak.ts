@@ -5,7 +5,7 @@
  * 2,000) spread over H hours of the devnet's emulated clock (default 24), so that
  * demands are rebuilt, agreements end and are replaced, and the allocation is renewed
  * along the way. The devnet runs in this process (with the providers' sandboxes) and the
- * executor in a child, so the figures are the executor's own:
+ * executor in a child (with the oracle's Node flags), so the figures are the executor's own:
  *
  * - RSS at the start, its peak (sampled every 25 chunks) and at the end, in MiB;
  * - the share of a core the process uses while idle between chunks (10 s windows after
@@ -19,6 +19,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ORACLE_NODE_FLAGS } from "@argus/oracle/node-flags";
 import { executorOn } from "../../test/golem-devnet/support/executor-run.ts";
 import { shiftWallClock } from "../../test/golem-devnet/support/wall-clock.ts";
 import type { DevnetHandle } from "../../test/golem-devnet/support/yagna-harness.ts";
@@ -48,7 +49,14 @@ if (flags.child === undefined) {
     const { url, appKey } = devnet.ready;
     const child = spawn(
       process.execPath,
-      [fileURLToPath(import.meta.url), ...process.argv.slice(2), "--child", JSON.stringify({ url, appKey, hash: devnet.imageHash })],
+      // With the oracle's own Node flags (main.ts adds them to every oracle process): its memory is what is measured.
+      [
+        ...ORACLE_NODE_FLAGS,
+        fileURLToPath(import.meta.url),
+        ...process.argv.slice(2),
+        "--child",
+        JSON.stringify({ url, appKey, hash: devnet.imageHash }),
+      ],
       { stdio: "inherit" },
     );
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
