@@ -20,6 +20,7 @@ const FILES = [
   "oracle-requestor/ipfs-node/README.md",
   "provider-image/README.md",
   "oracle-requestor/golem-devnet/README.md",
+  "oracle-requestor/gateway/README.md",
 ];
 
 function check(root: string): Promise<{ code: number; stderr: string }> {
