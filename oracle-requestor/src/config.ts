@@ -9,7 +9,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { DEFAULT_DEPLOYMENT_FILE, DEFAULT_STATE_DIR, DEPLOYMENT_FILE_ENV } from "@argus/escrow/deployment-file";
+import { CHAIN_SETTINGS, privateKeySchema } from "@argus/escrow/chain-settings";
+import { DEFAULT_STATE_DIR } from "@argus/escrow/deployment-file";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API } from "@argus/ipfs-node/client";
 import {
@@ -30,8 +31,7 @@ import { IMAGE_LIMITS_ENV } from "@argus/provider-image/image-limits";
 
 export { ConfigError };
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x followed by 40 hex digits");
-const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
+const privateKey = privateKeySchema;
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The `golem` section: GolemConfigSchema's fields, its variables and cross-field rules. */
@@ -65,20 +65,7 @@ const GOLEM_SECTION: Section = {
 export const DEFAULT_SETTLE_LINGER_MS = 4_000;
 
 const FIELDS = {
-  rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
-  escrowAddress: {
-    schema: address.optional(),
-    default: undefined,
-    env: "ARGUS_ESCROW_ADDRESS",
-    help: "the PredictionEscrow (default: the deployment record)",
-  },
-  deploymentFile: {
-    schema: z.string(),
-    default: DEFAULT_DEPLOYMENT_FILE,
-    shownDefault: "./.argus/deployment.json",
-    env: DEPLOYMENT_FILE_ENV,
-    help: "deployment record giving the escrow address and start block",
-  },
+  ...CHAIN_SETTINGS,
   privateKey: {
     schema: privateKey.optional(),
     default: undefined,

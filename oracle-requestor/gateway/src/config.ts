@@ -6,7 +6,8 @@
  * hands in the environment.
  */
 import { z } from "zod";
-import { DEFAULT_DEPLOYMENT_FILE, DEFAULT_STATE_DIR, DEPLOYMENT_FILE_ENV } from "@argus/escrow/deployment-file";
+import { CHAIN_SETTINGS, privateKeySchema } from "@argus/escrow/chain-settings";
+import { DEFAULT_STATE_DIR } from "@argus/escrow/deployment-file";
 import { DEFAULT_LOG_RANGE_BLOCKS } from "@argus/escrow/deployment-record";
 import { DEFAULT_IPFS_API, IPFS_API_AUTHORIZATION_ENV, IPFS_API_ENV } from "@argus/ipfs-node/client";
 import {
@@ -36,8 +37,7 @@ export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"]
 /** The port issue 19 gives the gateway (x402's 402, plus 8000). */
 export const DEFAULT_GATEWAY_PORT = 8402;
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x followed by 40 hex digits");
-const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a private key is 0x followed by 64 hex digits");
+const privateKey = privateKeySchema;
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const FIELDS = {
@@ -49,20 +49,7 @@ const FIELDS = {
     env: "ARGUS_GATEWAY_PUBLIC_URL",
     help: "the URL clients reach it at, for the statusUrl and resource of each answer (default: the request's own origin)",
   },
-  rpcUrl: { schema: z.url(), default: "http://127.0.0.1:8545", env: "ARGUS_RPC_URL", help: "JSON-RPC endpoint of the chain" },
-  escrowAddress: {
-    schema: address.optional(),
-    default: undefined,
-    env: "ARGUS_ESCROW_ADDRESS",
-    help: "the PredictionEscrow (default: the deployment record)",
-  },
-  deploymentFile: {
-    schema: z.string(),
-    default: DEFAULT_DEPLOYMENT_FILE,
-    shownDefault: "./.argus/deployment.json",
-    env: DEPLOYMENT_FILE_ENV,
-    help: "deployment record giving the escrow address, chain id and deployment block",
-  },
+  ...CHAIN_SETTINGS,
   relayerPrivateKey: {
     schema: privateKey.optional(),
     default: undefined,
