@@ -7,9 +7,8 @@
  * `argus verify --recompute`'s test posts it, recomputes to "mismatch" with the classes
  * named. The WASM runtimes must load only on the click.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { bytesToHex, createWalletClient, http } from "viem";
@@ -19,7 +18,19 @@ import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { packFulfillment } from "@argus/escrow/request-terms";
 import { hardhatAccountKey } from "@argus/devchain";
 import { pinResult } from "@argus/ipfs-node/client";
-import { type InferenceResult, isErrorResult, onChainSummary, resultBytes, resultSha256 } from "@argus/protocol/result";
+import { compareResults } from "@argus/protocol/compare-results";
+import { parseLabels } from "@argus/protocol/manifest";
+import {
+  type ClassificationResult,
+  type ClassScore,
+  type InferenceResult,
+  isErrorResult,
+  onChainSummary,
+  resultBytes,
+  resultSha256,
+} from "@argus/protocol/result";
+import { BUILTIN_MANIFESTS_DIR, listManifests } from "@argus/provider-image/catalog";
+import { rawCidOfFile } from "@argus/provider-image/file-cid";
 import { createEngine } from "@argus/provider-image/engine";
 import { pinImageFile, requestPrediction, waitForSettlements } from "../oracle/support/stack.ts";
 import { requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
@@ -30,6 +41,29 @@ const MODEL = "mobilenetv2-12-int8";
 const PHOTO = "wml_cat.jpg";
 /** Another photo for the lie: the oracle would answer a repeated image from its earlier result, paused or not. */
 const LIED_ABOUT = "mlg_kitten.jpg";
+
+/**
+ * Runs in the page (as source text: the test's own transpiler would wrap functions in
+ * helpers the page does not have): the app's recompute modules from Vite's dev server,
+ * each photo decoded by wasm-vips and classified by onnxruntime-web.
+ */
+const CLASSIFY_IN_PAGE = `async ({ manifest, weights, labels, photos }) => {
+  const bytes = (text) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+  const [{ loadBrowserRuntimes }, { decodePixels }, { classifyPixels, createClassifierSession }] = await Promise.all([
+    import("/src/recompute/load-runtimes.ts"),
+    import("/src/recompute/decode-pixels.ts"),
+    import("/src/recompute/classify-pixels.ts"),
+  ]);
+  const { vips, ort } = await loadBrowserRuntimes({ avif: false });
+  const session = await createClassifierSession(ort, bytes(weights));
+  const answers = [];
+  for (const photo of photos) {
+    const { pixels } = decodePixels(vips, bytes(photo), manifest, 40000000);
+    answers.push(await classifyPixels(ort, session, manifest, pixels, labels));
+  }
+  await session.release();
+  return answers;
+}`;
 
 describe("web UI end to end: recompute in the browser", function () {
   this.timeout(300_000);
@@ -138,5 +172,43 @@ describe("web UI end to end: recompute in the browser", function () {
     } finally {
       app.oracle.pauseExecution(false);
     }
+  });
+  it("in Chromium, every shared photo and every registered classifier: the browser's pipeline gives the engine's answers", async function () {
+    // The app's own modules, as Vite's dev server serves them to a cross-origin isolated page.
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(await app.startDevServer());
+    expect(await page.evaluate("crossOriginIsolated"), "the dev server is cross-origin isolated").to.equal(true);
+    const photos = (await readdir(SHARED_IMAGES_DIR)).filter((name) => !name.endsWith(".json")).sort();
+    const base64 = async (path: string) => (await readFile(path)).toString("base64");
+    const photoBytes = await Promise.all(photos.map((photo) => base64(join(SHARED_IMAGES_DIR, photo))));
+    const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR });
+    const requests = await Promise.all(
+      photos.map(async (photo, index) => ({
+        requestId: String(index + 1),
+        imageCid: await rawCidOfFile(join(SHARED_IMAGES_DIR, photo)),
+        image: { path: join(SHARED_IMAGES_DIR, photo) },
+      })),
+    );
+    const classifiers = (await listManifests([BUILTIN_MANIFESTS_DIR])).filter((manifest) => manifest.task === "classification");
+    expect(classifiers.length).to.be.at.least(2);
+    for (const manifest of classifiers) {
+      const labels = parseLabels(await readFile(join(SHARED_MODELS_DIR, manifest.labels.file), "utf8"), manifest.labels.format);
+      const args = { manifest, weights: await base64(join(SHARED_MODELS_DIR, manifest.weights.file)), labels, photos: photoBytes };
+      const inBrowser = (await page.evaluate(`(${CLASSIFY_IN_PAGE})(${JSON.stringify(args)})`)) as ClassScore[][];
+      const recorded = (await engine.run(manifest.id, requests)) as ClassificationResult[];
+      for (const [index, photo] of photos.entries()) {
+        const expected = recorded[index]!;
+        const browserResult: ClassificationResult = { ...expected, top5: inBrowser[index]! };
+        expect(compareResults(browserResult, expected).differences, `${manifest.id} ${photo}`).to.deep.equal([]);
+        // The int8 network's answers are exact here, as in Node (browser-recompute.test.ts).
+        if (expected.runtime.inferencePath !== "native-float")
+          expect(inBrowser[index], `${manifest.id} ${photo}`).to.deep.equal(expected.top5);
+      }
+      console.log(`      ${manifest.id}: ${photos.length} photos recomputed in Chromium, all agree with the engine`);
+    }
+    expect(errors).to.deep.equal([]);
+    await page.context().close();
   });
 });
