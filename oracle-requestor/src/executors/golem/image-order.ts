@@ -2,6 +2,7 @@
  * The provider image a chunk orders: its model's registry image hash, else the
  * configured hash, else the configured tag. Chunks that order the same image share a pool.
  */
+import type { MarketOrderSpec } from "@golem-sdk/golem-js";
 import type { Chunk } from "../executor.ts";
 import { ExecutorError } from "../executor.ts";
 import type { GolemExecutorConfig } from "./config.ts";
@@ -39,4 +40,38 @@ export function imageOrderOf(registryHash: string | undefined, settings: ImageSe
   }
   if (settings.imageTag) return { key: `tag:${settings.imageTag}`, workload: { imageTag: settings.imageTag } };
   return undefined;
+}
+
+type OrderSettings = Pick<
+  GolemExecutorConfig,
+  "subnetTag" | "minCpuThreads" | "minMemGib" | "minStorageGib" | "rentHours" | "maxStartPriceGlm" | "maxCpuPerHourGlm" | "maxEnvPerHourGlm"
+>;
+
+/**
+ * What the executor asks the market for an image: a VM of at least the configured size,
+ * for `rentHours`, within the price limits. The rental pools publish it and the start-up
+ * preflight scans the market with it, so the preflight finds what a chunk would.
+ */
+export function marketOrderFor(image: ImageOrder, settings: OrderSettings): Omit<MarketOrderSpec, "payment"> {
+  return {
+    demand: {
+      subnetTag: settings.subnetTag,
+      workload: {
+        ...image.workload,
+        runtime: { name: "vm" },
+        minCpuThreads: settings.minCpuThreads,
+        minMemGib: settings.minMemGib,
+        minStorageGib: settings.minStorageGib,
+      },
+    },
+    market: {
+      rentHours: settings.rentHours,
+      pricing: {
+        model: "linear",
+        maxStartPrice: settings.maxStartPriceGlm,
+        maxCpuPerHourPrice: settings.maxCpuPerHourGlm,
+        maxEnvPerHourPrice: settings.maxEnvPerHourGlm,
+      },
+    },
+  };
 }

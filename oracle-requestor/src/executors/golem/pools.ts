@@ -15,7 +15,7 @@ import type { Allocation, GolemNetwork, MarketOrderSpec, OfferProposal, Resource
 import type { GolemExecutorConfig } from "./config.ts";
 import { chunkTimeMs, demandRefreshMs } from "./limits.ts";
 import type { CostLedger, ProviderRef } from "./costs.ts";
-import type { ImageOrder } from "./image-order.ts";
+import { type ImageOrder, marketOrderFor } from "./image-order.ts";
 import type { OfferStream } from "./offer-stream.ts";
 import { keepOffersFlowing } from "./offer-stream.ts";
 import { PendingWork } from "./promises.ts";
@@ -177,28 +177,8 @@ export class ImagePools {
       notePricing(ledger, proposal);
       return !bans.isBanned(proposal.provider.id);
     };
-    const order: Omit<MarketOrderSpec, "payment"> = {
-      demand: {
-        subnetTag: settings.subnetTag,
-        workload: {
-          ...image.workload,
-          runtime: { name: "vm" },
-          minCpuThreads: settings.minCpuThreads,
-          minMemGib: settings.minMemGib,
-          minStorageGib: settings.minStorageGib,
-        },
-      },
-      market: {
-        rentHours: settings.rentHours,
-        pricing: {
-          model: "linear",
-          maxStartPrice: settings.maxStartPriceGlm,
-          maxCpuPerHourPrice: settings.maxCpuPerHourGlm,
-          maxEnvPerHourPrice: settings.maxEnvPerHourGlm,
-        },
-        offerProposalFilter: offerFilter,
-      },
-    };
+    const asked = marketOrderFor(image, settings);
+    const order: Omit<MarketOrderSpec, "payment"> = { ...asked, market: { ...asked.market, offerProposalFilter: offerFilter } };
     // What glm.manyOf does, by hand: manyOf keeps its demand published until disconnect,
     // while a closed period (or a replaced pool) must withdraw its own. An agreement's
     // length is the demand's golem.srv.comp.expiration (providers end it then), not

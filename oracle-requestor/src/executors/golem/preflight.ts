@@ -18,7 +18,7 @@
 import type { Allocation, GolemNetwork, OfferProposal } from "@golem-sdk/golem-js";
 import { GolemNetwork as Network, YagnaApi } from "@golem-sdk/golem-js";
 import type { GolemExecutorConfig } from "./config.ts";
-import type { ImageOrder } from "./image-order.ts";
+import { type ImageOrder, marketOrderFor } from "./image-order.ts";
 import { describeReason as reasonText } from "./promises.ts";
 import type { ExecutorLogger } from "./reporting.ts";
 import { golemLogger, SILENT_LOGGER } from "./reporting.ts";
@@ -198,28 +198,9 @@ async function checkOffers(glm: GolemNetwork, allocation: Allocation, options: P
   const { settings } = options;
   const waitMs = options.offerWaitMs ?? DEFAULT_OFFER_WAIT_MS;
   const image = options.images[0]!;
-  const demand = await glm.market.buildDemandDetails(
-    {
-      subnetTag: settings.subnetTag,
-      workload: {
-        ...image.workload,
-        runtime: { name: "vm" },
-        minCpuThreads: settings.minCpuThreads,
-        minMemGib: settings.minMemGib,
-        minStorageGib: settings.minStorageGib,
-      },
-    },
-    {
-      rentHours: settings.rentHours,
-      pricing: {
-        model: "linear",
-        maxStartPrice: settings.maxStartPriceGlm,
-        maxCpuPerHourPrice: settings.maxCpuPerHourGlm,
-        maxEnvPerHourPrice: settings.maxEnvPerHourGlm,
-      },
-    },
-    allocation,
-  );
+  // The very order a chunk's pool publishes, so what this scan finds is what a chunk would.
+  const order = marketOrderFor(image, settings);
+  const demand = await glm.market.buildDemandDetails(order.demand, order.market, allocation);
   const refused = new Map<string, string>();
   const accepted = await new Promise<OfferProposal | undefined>((resolve) => {
     const subscriptions: { unsubscribe(): void }[] = [];
