@@ -116,6 +116,13 @@ export const SkipReason = {
 } as const;
 
 /** Where a request stands, as the escrow's `statusOf` says (IPredictionEscrow.RequestStatus). */
+/** A request id written as people and URLs carry it (decimal or 0x-hex, a uint256, not 0); undefined otherwise. */
+export function parseRequestIdText(text: string): bigint | undefined {
+  if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(text)) return undefined;
+  const id = BigInt(text);
+  return id > 0n && id < 1n << 256n ? id : undefined;
+}
+
 export const RequestStatus = { None: 0, Pending: 1, Fulfilled: 2, Rejected: 3, Expired: 4 } as const;
 
 /**

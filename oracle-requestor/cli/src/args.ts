@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { getAddress, isAddress, parseUnits, type Address } from "viem";
+import { parseRequestIdText } from "@argus/escrow/request-terms";
 import { UsageError } from "@argus/provider-image/cli";
 
 export { UsageError };
@@ -33,9 +34,8 @@ export function parseCommand<const O extends OptionsConfig>(argv: string[], opti
 /** A request id as the escrow issues it: decimal or 0x-hex, up to 256 bits. */
 export function parseRequestId(text: string | undefined): bigint {
   if (text === undefined) throw new UsageError("give a request id");
-  if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(text)) throw new UsageError(`"${text}" is not a request id (decimal or 0x-hex)`);
-  const id = BigInt(text);
-  if (id >= 1n << 256n) throw new UsageError(`"${text}" is larger than 256 bits`);
+  const id = parseRequestIdText(text);
+  if (id === undefined) throw new UsageError(`"${text}" is not a request id (decimal or 0x-hex, 1 to 2^256 − 1)`);
   return id;
 }
 

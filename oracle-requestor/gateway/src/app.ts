@@ -19,7 +19,7 @@ import type { PaymentRequired } from "@x402/core/types";
 import type { KuboRPCClient } from "@argus/ipfs-node/client";
 import { imageCidToBytes } from "@argus/protocol/cid";
 import type { ModelInfo } from "@argus/escrow/escrow-reads";
-import { requestBounds } from "@argus/escrow/request-terms";
+import { parseRequestIdText, requestBounds } from "@argus/escrow/request-terms";
 import { Busy, ConcurrencyGate, RateLimiter } from "./admission.ts";
 import type { ChainView } from "./chain.ts";
 import { RelayRefused } from "./chain.ts";
@@ -27,7 +27,7 @@ import type { GatewayConfig } from "./config.ts";
 import { openApiDocument } from "./openapi.ts";
 import { checkPayment, PaymentError, parsePaymentPayload } from "./payment-check.ts";
 import { paymentRequirement, X402_VERSION } from "./payment-terms.ts";
-import { parseRequestId, PredictionStatusReader, predictedClasses } from "./prediction-status.ts";
+import { PredictionStatusReader, predictedClasses } from "./prediction-status.ts";
 import { readUpload, UploadError } from "./upload.ts";
 
 export interface GatewayDeps {
@@ -218,8 +218,8 @@ export function createGatewayApp(deps: GatewayDeps) {
   app.post("/requestPrediction/:model", (c) => predict(c, c.req.param("model")));
 
   async function status(c: Context) {
-    const id = parseRequestId(c.req.param("requestId") ?? "");
-    if (id === undefined) throw new HttpError(400, "bad_request_id", "a request id is a decimal number (or 0x hex) below 2^128");
+    const id = parseRequestIdText(c.req.param("requestId") ?? "");
+    if (id === undefined) throw new HttpError(400, "bad_request_id", "a request id is a non-zero uint256, decimal or 0x hex");
     const found = await statuses.read(id);
     if (!found) throw new HttpError(404, "unknown_request", `the escrow ${chain.escrow} has no request ${id}`);
     return found;

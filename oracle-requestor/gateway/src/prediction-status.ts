@@ -41,13 +41,6 @@ export interface PredictionStatus {
   result?: InferenceResult;
 }
 
-/** Parses a request id (decimal or 0x hex); undefined when it is not one. */
-export function parseRequestId(text: string): bigint | undefined {
-  if (!/^(\d{1,40}|0x[0-9a-fA-F]{1,32})$/.test(text)) return undefined;
-  const id = BigInt(text);
-  return id > 0n && id < 2n ** 128n ? id : undefined;
-}
-
 export class PredictionStatusReader {
   private readonly final = new Map<bigint, PredictionStatus>();
 
