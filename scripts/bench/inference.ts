@@ -59,10 +59,10 @@ const model = await engine.load(modelId);
 const prepared = allocateInputData(model.manifest, BATCH);
 const perImage = prepared.length / BATCH;
 let placed = 0;
-for (const chunk of await engine.decodeOnly(modelId, batch)) {
+await engine.decodeOnly(modelId, batch, (chunk) => {
   prepared.set(chunk.data.subarray(0, chunk.slots.length * perImage), placed * perImage);
   placed += chunk.slots.length;
-}
+});
 const runSize = model.fixedBatchSize ?? BATCH;
 const inferenceRuns = Array.from({ length: BATCH / runSize }, (_, run) => ({
   [model.inputName]: toOrtTensor(

@@ -168,4 +168,27 @@ describe("provider-image: chunks and session runs", function () {
       expect(Math.max(...sizes), `runs ${sizes.join(", ")}`).to.equal(largestRun);
     }
   });
+  it("reuses a chunk's input memory in the next batch, and a reused fixed batch is still zero-padded", async function () {
+    requireSharedData(this);
+    const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg"].map(readSharedImage));
+    const options = { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 2, maxChunk: 16 };
+    const perImage = 3 * manifest.input.width * manifest.input.height;
+    const buffersOf = async (fixedBatchSize: number | null, sources: { bytes: Uint8Array }[]) => {
+      const seen: { buffer: ArrayBufferLike; padding: number[] }[] = [];
+      await decodeIntoChunks(standInNetwork(manifest, fixedBatchSize, []), sources, options, async (chunk) => {
+        const padding = chunk.data.subarray(chunk.slots.length * perImage, chunk.runSize * perImage);
+        seen.push({ buffer: chunk.data.buffer, padding: [...new Set(padding)] });
+      });
+      return seen;
+    };
+    // A batch of 3 on a model that runs 4 at a time: one run, its 4th slot padding.
+    const first = await buffersOf(4, photos.map((bytes) => ({ bytes })));
+    const second = await buffersOf(4, photos.slice(0, 2).map((bytes) => ({ bytes })));
+    expect(second[0]!.buffer, "the second batch runs in the first one's memory").to.equal(first[0]!.buffer);
+    expect(second[0]!.padding, "slots 3 and 4 held the first batch's images, and must be zeros now").to.deep.equal([0]);
+    // A dynamic batch: every run of the second batch reads the first batch's memory.
+    const dynamicFirst = await buffersOf(null, photos.map((bytes) => ({ bytes })));
+    const dynamicSecond = await buffersOf(null, photos.map((bytes) => ({ bytes })));
+    expect(new Set(dynamicSecond.map((run) => run.buffer))).to.deep.equal(new Set([dynamicFirst[0]!.buffer]));
+  });
 });

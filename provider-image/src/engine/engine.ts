@@ -73,8 +73,11 @@ export interface Engine {
   run(modelId: string, requests: readonly ImageRequest[]): Promise<InferenceResult[]>;
   /** `run` for a batch description whose image files are in `inputDir`. */
   runBatch(batch: BatchDescription, inputDir: string): Promise<InferenceResult[]>;
-  /** Decodes the images into input chunks without running the network (what `run` costs before inference). */
-  decodeOnly(modelId: string, images: readonly ImageSource[]): Promise<InputChunk[]>;
+  /**
+   * Decodes the images into input chunks without running the network (what `run` costs
+   * before inference), handing each to `onChunk`, whose data is valid only during the call.
+   */
+  decodeOnly(modelId: string, images: readonly ImageSource[], onChunk?: (chunk: InputChunk) => void): Promise<void>;
 }
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -152,11 +155,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
           image: { path: join(inputDir, request.imageFile) },
         })),
       ),
-    decodeOnly: async (modelId, images) => {
+    decodeOnly: async (modelId, images, onChunk) => {
       const model = await load(modelId);
-      const chunks: InputChunk[] = [];
-      await decodeIntoChunks(model, images, chunking, async (chunk) => void chunks.push(chunk));
-      return chunks;
+      await decodeIntoChunks(model, images, chunking, async (chunk) => onChunk?.(chunk));
     },
   };
 }

@@ -12,15 +12,17 @@
  *   few images, so the tail where nothing else is left to overlap stays short.
  *
  * Images take slots in the order they finish decoding and are written straight into
- * one preallocated tensor (per fixed-size chunk, or for the whole batch when the batch
- * dimension is dynamic, each run taking a contiguous range of it). A rejected image
- * only records its rejection; it never stops the others.
+ * one tensor (per fixed-size chunk, or for the whole batch when the batch dimension is
+ * dynamic, each run taking a contiguous range of it), whose memory is reused from
+ * batch to batch (input-buffers.ts). A rejected image only records its rejection; it
+ * never stops the others.
  */
 import type { DecodedImage } from "../image/decode-image.ts";
 import { decodeOnThread, type ImageSource } from "../image/decoder-thread.ts";
 import type { ImageLimits } from "../image/image-limits.ts";
 import type { ImageRejection } from "../image/image-rejection.ts";
-import { allocateInputData, createPixelWriter, type InputSpec, type InputTensorData } from "./input-tensor.ts";
+import { returnInputData, takeInputData } from "./input-buffers.ts";
+import { createPixelWriter, type InputSpec, type InputTensorData } from "./input-tensor.ts";
 
 export type { ImageSource };
 
@@ -32,7 +34,10 @@ export interface ChunkSlot {
 }
 
 export interface InputChunk {
-  /** Tensor data for `runSize` images; slots beyond `slots.length` are zero padding. */
+  /**
+   * Tensor data for `runSize` images; slots beyond `slots.length` are zero padding.
+   * Valid only until `consume` returns: the memory then goes to the next chunk.
+   */
   data: InputTensorData;
   runSize: number;
   slots: ChunkSlot[];
@@ -85,7 +90,11 @@ export async function decodeIntoChunks(
   let consumed = Promise.resolve();
   let consumerFailure: { error: unknown } | undefined;
 
-  const run = (chunk: InputChunk) => {
+  const held = new Set<InputTensorData>(); // taken from input-buffers.ts, not yet returned
+  const release = (data: InputTensorData) => {
+    if (held.delete(data)) returnInputData(data);
+  };
+  const run = (chunk: InputChunk, lastOf?: Filling) => {
     running = true;
     // Caught at once (an unobserved rejection would end the process); rethrown at the end.
     consumed = consumed
@@ -95,6 +104,7 @@ export async function decodeIntoChunks(
       })
       .finally(() => {
         running = false;
+        if (lastOf !== undefined) release(lastOf.data); // its earlier runs were consumed before this one
         decoding.release(chunk.slots.length); // as many more may decode
         submitWaiting(false); // what decoded during this run goes next
       });
@@ -107,15 +117,18 @@ export async function decodeIntoChunks(
     if (fixed !== null) {
       if (filling.slots.length < filling.capacity && !final) return;
       fillings.shift();
-      // A fixed batch runs its full size, zero-padded.
-      run({ data: filling.data.subarray(0, fixed * valuesPerImage), runSize: fixed, slots: filling.slots });
+      // A fixed batch runs its full size, zero-padded (reused memory holds an earlier batch).
+      filling.data.fill(0, filling.slots.length * valuesPerImage);
+      run({ data: filling.data, runSize: fixed, slots: filling.slots }, filling);
     } else {
       if (running && !final) return;
       const from = filling.submitted;
       filling.submitted = filling.slots.length;
-      if (filling.slots.length === filling.capacity) fillings.shift();
+      const complete = filling.slots.length === filling.capacity;
+      if (complete) fillings.shift();
       const slots = filling.slots.slice(from);
-      run({ data: filling.data.subarray(from * valuesPerImage, filling.submitted * valuesPerImage), runSize: slots.length, slots });
+      const data = filling.data.subarray(from * valuesPerImage, filling.submitted * valuesPerImage);
+      run({ data, runSize: slots.length, slots }, complete ? filling : undefined);
     }
     submitWaiting(final);
   };
@@ -125,7 +138,8 @@ export async function decodeIntoChunks(
     if (filling === undefined || filling.slots.length === filling.capacity) {
       // Sized for the images that can still arrive, so a small batch gets a small tensor.
       const capacity = fixed ?? Math.min(options.maxChunk, unplaced);
-      filling = { data: allocateInputData(spec, capacity), capacity, slots: [], submitted: 0 };
+      filling = { data: takeInputData(spec, capacity), capacity, slots: [], submitted: 0 };
+      held.add(filling.data);
       fillings.push(filling);
     }
     writePixels(decoded.pixels, filling.data, filling.slots.length);
@@ -156,6 +170,7 @@ export async function decodeIntoChunks(
   await decoding.done;
   submitWaiting(true); // the last, partly filled chunk
   await consumed;
+  for (const data of held) release(data); // fillings that never filled up (rejections, the last one)
   if (consumerFailure !== undefined) throw consumerFailure.error;
   return rejections;
 }
