@@ -182,13 +182,25 @@ describe("provider-image: chunks and session runs", function () {
       return seen;
     };
     // A batch of 3 on a model that runs 4 at a time: one run, its 4th slot padding.
-    const first = await buffersOf(4, photos.map((bytes) => ({ bytes })));
-    const second = await buffersOf(4, photos.slice(0, 2).map((bytes) => ({ bytes })));
+    const first = await buffersOf(
+      4,
+      photos.map((bytes) => ({ bytes })),
+    );
+    const second = await buffersOf(
+      4,
+      photos.slice(0, 2).map((bytes) => ({ bytes })),
+    );
     expect(second[0]!.buffer, "the second batch runs in the first one's memory").to.equal(first[0]!.buffer);
     expect(second[0]!.padding, "slots 3 and 4 held the first batch's images, and must be zeros now").to.deep.equal([0]);
     // A dynamic batch: every run of the second batch reads the first batch's memory.
-    const dynamicFirst = await buffersOf(null, photos.map((bytes) => ({ bytes })));
-    const dynamicSecond = await buffersOf(null, photos.map((bytes) => ({ bytes })));
+    const dynamicFirst = await buffersOf(
+      null,
+      photos.map((bytes) => ({ bytes })),
+    );
+    const dynamicSecond = await buffersOf(
+      null,
+      photos.map((bytes) => ({ bytes })),
+    );
     expect(new Set(dynamicSecond.map((run) => run.buffer))).to.deep.equal(new Set([dynamicFirst[0]!.buffer]));
   });
 });
