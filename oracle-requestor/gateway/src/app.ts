@@ -34,7 +34,7 @@ export interface GatewayDeps {
   config: GatewayConfig;
   chain: ChainView;
   ipfs: KuboRPCClient;
-  /** The client's address (rate limiting); the socket's remote address in production. */
+  /** The client's address (rate limiting): in production client-address.ts's pick of the socket and X-Forwarded-For. */
   clientAddress(c: Context): string;
   log(event: Record<string, unknown>): void;
 }

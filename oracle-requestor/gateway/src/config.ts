@@ -81,6 +81,12 @@ const FIELDS = {
     env: "ARGUS_GATEWAY_READ_RATE_LIMIT",
     help: "other requests (status polls, models) one client IP address may make per minute, a tenth of them at once",
   },
+  trustedProxyHops: {
+    schema: count(0, 10),
+    default: 0,
+    env: "ARGUS_GATEWAY_TRUSTED_PROXY_HOPS",
+    help: "reverse proxies in front of the gateway that append to X-Forwarded-For; the client IP the rate limits count is the entry this many from the right (0: the socket's address)",
+  },
   maxConcurrentPayments: {
     schema: count(1, 1_024),
     // Images held in memory are at most 2 × this × imageMaxBytes (64 MiB at 16 and 2 MiB).

@@ -10,6 +10,7 @@ import { readDeploymentFile } from "@argus/escrow/deployment-file";
 import { createIpfsClient } from "@argus/ipfs-node/client";
 import { createGatewayApp } from "./app.ts";
 import { connectChain } from "./chain.ts";
+import { clientAddressOf } from "./client-address.ts";
 import { ConfigError, type GatewayConfig } from "./config.ts";
 
 export interface RunningGateway {
@@ -49,7 +50,13 @@ export async function startGateway(
     relayerPrivateKey: config.relayerPrivateKey as Hex,
   });
   const ipfs = createIpfsClient(config.ipfsApi, { authorization: config.ipfsApiAuthorization });
-  const app = createGatewayApp({ config, chain, ipfs, log, clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown" });
+  const app = createGatewayApp({
+    config,
+    chain,
+    ipfs,
+    log,
+    clientAddress: (c) => clientAddressOf(getConnInfo(c).remote.address, c.req.header("x-forwarded-for"), config.trustedProxyHops),
+  });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
   // Longer than clients' idle keep-alive (undici: 4 s), so the server never closes a socket a
   // client is starting a request on (an EPIPE on the client's side, under load).
