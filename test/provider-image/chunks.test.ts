@@ -117,7 +117,7 @@ describe("provider-image: chunks and session runs", function () {
       });
       const sizes = chunks.map((chunk) => chunk.runSize);
       if (fixedBatchSize === 1) expect(sizes).to.deep.equal([1, 1, 1]);
-      else expect(sizes[0]).to.equal(1); // the first image decoded runs at once, while the others decode
+      else expect(sizes[0]).to.be.below(3); // the first images decoded run at once, while the others decode
       expect(chunks.flatMap((chunk) => chunk.slots.map((slot) => slot.imageIndex)).sort()).to.deep.equal([0, 1, 2]);
       expect([...rejections.keys()]).to.deep.equal([3]);
       expect(rejections.get(3)!.code).to.equal("NOT_AN_IMAGE");
@@ -127,7 +127,7 @@ describe("provider-image: chunks and session runs", function () {
   it("a dynamic batch: while the network runs, the next images decode, and the next run takes them all", async function () {
     requireSharedData(this);
     const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg", "glow_dog_207.png"].map(readSharedImage));
-    const sources = [...photos, ...photos].map((bytes) => ({ bytes }));
+    const sources = [...photos, ...photos, ...photos, ...photos].map((bytes) => ({ bytes }));
     const runs: { size: number; imageIndexes: number[] }[] = [];
     let running = 0;
     await decodeIntoChunks(
@@ -141,17 +141,17 @@ describe("provider-image: chunks and session runs", function () {
         running--;
       },
     );
-    expect(runs[0]!.size).to.equal(1);
+    expect(runs[0]!.size).to.be.below(8); // what had decoded when the network was first free, not the batch
     expect(runs.length).to.be.below(sources.length); // later runs carried several images
-    expect(runs.flatMap((run) => run.imageIndexes).sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(runs.flatMap((run) => run.imageIndexes).sort((a, b) => a - b)).to.deep.equal([...sources.keys()]);
   });
 
-  it("decoding stays within a window ahead of a slow network, so the network is never left a long tail", async function () {
+  it("decoding goes on while a run holds the thread, within a window ahead of the network, so it is never left a long tail", async function () {
     requireSharedData(this);
     const photo = await readSharedImage("glow_dog_207.png");
     const sources = Array.from({ length: 12 }, () => ({ bytes: photo }));
     for (const [decodeAhead, largestRun] of [
-      [1, 2], // 2 decoding + 1 ahead = 3 images in flight, one of them in the network: runs of at most 2
+      [1, 3], // 2 decoding + 1 ahead: while a run holds the network, 3 more decode, and the next run takes them
       [100, 11], // unbounded: everything after the first image decodes during the first run
     ] as const) {
       const sizes: number[] = [];
@@ -161,13 +161,15 @@ describe("provider-image: chunks and session runs", function () {
         { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 2, decodeAhead, maxChunk: 16 },
         async (chunk) => {
           sizes.push(chunk.runSize);
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          // A slow network that, like onnxruntime-node's session.run, holds this thread while it runs.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
         },
       );
       expect(sizes.reduce((sum, size) => sum + size, 0)).to.equal(12);
       expect(Math.max(...sizes), `runs ${sizes.join(", ")}`).to.equal(largestRun);
     }
   });
+
   it("reuses a chunk's input memory in the next batch, and a reused fixed batch is still zero-padded", async function () {
     requireSharedData(this);
     const photos = await Promise.all(["wml_cat.jpg", "ortx_pineapple.png", "detect_bus.jpg"].map(readSharedImage));

@@ -7,9 +7,13 @@
  *   image at a time for SqueezeNet and FastestDet).
  * - Dynamic batch dimension (MobileNetV2): whenever the network is idle, everything
  *   decoded since its last run goes through it as one chunk. The first run takes the
- *   first image ready; while it runs the next ones decode, and the next run takes them
+ *   first images ready; while it runs the next ones decode, and the next run takes them
  *   all — batches grow to what decoding delivers, and the last run holds only the last
  *   few images, so the tail where nothing else is left to overlap stays short.
+ *
+ * onnxruntime-node runs the network on this thread, so decoding is told it may go on
+ * before each run starts, and decoded images wait in the decoder's messages until the
+ * run ends; they are all placed before the next run is formed.
  *
  * Images take slots in the order they finish decoding and are written straight into
  * one tensor (per fixed-size chunk, or for the whole batch when the batch dimension is
@@ -98,16 +102,34 @@ export async function decodeIntoChunks(
     running = true;
     // Caught at once (an unobserved rejection would end the process); rethrown at the end.
     consumed = consumed
-      .then(() => (consumerFailure === undefined ? consume(chunk) : undefined))
+      .then(() => {
+        // The network takes these images now, so as many more may decode during the run.
+        // Told before the run, not after: the run holds this thread (onnxruntime-node
+        // computes on it), and the decoder must not wait for its end to go on.
+        decoding.release(chunk.slots.length);
+        return consumerFailure === undefined ? consume(chunk) : undefined;
+      })
       .catch((error: unknown) => {
         consumerFailure = { error };
       })
       .finally(() => {
         running = false;
         if (lastOf !== undefined) release(lastOf.data); // its earlier runs were consumed before this one
-        decoding.release(chunk.slots.length); // as many more may decode
-        submitWaiting(false); // what decoded during this run goes next
+        submitSoon(); // what decoded during this run goes next
       });
+  };
+
+  // Submission waits for the end of the event loop's turn: decoded images that arrived
+  // while a run held the thread are all queued then, and are all placed before the
+  // next run starts, so that it takes them together instead of one at a time.
+  let submitScheduled = false;
+  const submitSoon = () => {
+    if (submitScheduled) return;
+    submitScheduled = true;
+    setImmediate(() => {
+      submitScheduled = false;
+      submitWaiting(false);
+    });
   };
 
   /** Sends waiting slots to the network: a fixed batch once full, a dynamic one whenever the network is idle; everything at the end. */
@@ -145,7 +167,7 @@ export async function decodeIntoChunks(
     writePixels(decoded.pixels, filling.data, filling.slots.length);
     filling.slots.push({ imageIndex, decoded, decodeMs });
     unplaced--;
-    submitWaiting(false);
+    submitSoon();
   };
 
   // Decoding runs on its own thread, so it goes on while the network holds this one, but
