@@ -125,6 +125,8 @@ CREATE TABLE IF NOT EXISTS audit_answers (
   cid TEXT,                             -- set once pinned
   PRIMARY KEY (disagreement_id, answer_index)
 ) STRICT;
+-- The pin stage asks for unpinned answers on every pass: this finds them without reading the others.
+CREATE INDEX IF NOT EXISTS audit_answers_unpinned ON audit_answers (disagreement_id, answer_index) WHERE cid IS NULL;
 
 -- The prediction part of recent results, to answer the same image for the same model again.
 CREATE TABLE IF NOT EXISTS result_cache (
