@@ -1,5 +1,6 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
+import { prerenderShell } from "./scripts/prerender-shell.ts";
 
 /**
  * The browser recompute's libvips (wasm-vips) runs on threads, which need SharedArrayBuffer,
@@ -18,7 +19,7 @@ const CROSS_ORIGIN_ISOLATION = {
  * run time from next to index.html, so one build serves any deployment.
  */
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), prerenderShell()],
   build: {
     target: "es2022",
     sourcemap: true,

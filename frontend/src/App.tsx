@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import type { ModelInfo, RequestRecord } from "@argus/escrow/escrow-reads";
 import { Activity } from "./components/Activity.tsx";
 import { LiveRegion } from "./components/LiveRegion.tsx";
+import { Brand } from "./components/StartupShell.tsx";
 import { NetworkGuard, WalletButton } from "./components/WalletBar.tsx";
 import { useDeployment, useWallet } from "./hooks.ts";
 import { requestIdHex } from "./lib/format.ts";
@@ -40,14 +41,7 @@ export function App() {
         Skip to content
       </a>
       <header className="topbar">
-        <a className="brand" href="/" onClick={(event) => onLinkClick(event, "/")}>
-          <span className="logo" aria-hidden="true">
-            ◉
-          </span>
-          <span>
-            <strong>Argus</strong> <span className="muted">verifiable image inference</span>
-          </span>
-        </a>
+        <Brand />
         <span className={`chain-badge${wrongNetwork ? " chain-wrong" : ""}`} title={deployment.chain.rpcUrl}>
           {deployment.chain.name}
           {wrongNetwork && <span className="visually-hidden"> (your wallet is on another network)</span>}

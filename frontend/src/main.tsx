@@ -1,36 +1,25 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+/**
+ * The entry chunk: React and the pre-rendered start-up shell only. The app, with wagmi, viem
+ * and react-query, is a lazy chunk (app-root.tsx) so its download and evaluation come after
+ * the first paint instead of before it; the shell (already in index.html from the build)
+ * stays on screen until the app is ready.
+ */
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { type Config, WagmiProvider } from "wagmi";
-import { App } from "./App.tsx";
-import { type Deployment, loadDeployment } from "./deployment.ts";
-import { DeploymentContext } from "./hooks.ts";
-import { createWagmiConfig } from "./wallet/config.ts";
+import type { Booted } from "./app-root.tsx";
+import { StartupShell } from "./components/StartupShell.tsx";
 import "./styles.css";
 
-const queryClient = new QueryClient({
-  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
-});
+// Started at once, and only once per page load (see bootApp). The record sits beside
+// index.html whatever the page's path (a request page is /r/<id>).
+const appModule = import("./app-root.tsx");
+const boot = appModule.then(({ bootApp }) => bootApp(`${import.meta.env.BASE_URL}deployment.json`));
 
-/**
- * The deployment record and the wagmi config built from it, made once per page load, before
- * React renders. Not in an effect: React's StrictMode (development builds) runs effects
- * twice, which fetched the record twice and built a second config while the first was
- * reconnecting the wallet; wagmi's `reconnect` lets one run at a time per page, so the
- * second config's was dropped and the wallet showed as disconnected after some dev-server
- * reloads (a race with the wallet's `eth_accounts` answer). One load also starts the fetch
- * as early as possible.
- */
-// Beside index.html whatever the page's path (a request page is /r/<id>).
-const boot: Promise<{ deployment: Deployment; config: Config }> = loadDeployment(`${import.meta.env.BASE_URL}deployment.json`).then(
-  (deployment) => ({ deployment, config: createWagmiConfig(deployment) }),
-);
-
-/** How long the record may take before the page says it is waiting for it (a placeholder shown at once only moved the page when replaced). */
+/** How long the record may take before the page says it is waiting for it. */
 const SLOW_BOOT_MS = 1_000;
 
 function Boot() {
-  const [state, setState] = useState<{ deployment?: Deployment; config?: Config; error?: Error }>({});
+  const [state, setState] = useState<{ booted?: Booted; AppRoot?: typeof import("./app-root.tsx")["AppRoot"]; error?: Error }>({});
   const [slow, setSlow] = useState(false);
   useEffect(() => {
     const timer = setTimeout(() => setSlow(true), SLOW_BOOT_MS);
@@ -39,10 +28,13 @@ function Boot() {
       clearTimeout(timer);
       setState(next);
     };
-    boot.then(settle, (error: Error) => settle({ error }));
+    Promise.all([boot, appModule]).then(
+      ([booted, { AppRoot }]) => settle({ booted, AppRoot }),
+      (error: Error) => settle({ error }),
+    );
     return () => clearTimeout(timer);
   }, []);
-  const { config } = state;
+  const { booted, AppRoot } = state;
   if (state.error) {
     return (
       <main id="main" className="boot">
@@ -60,21 +52,17 @@ function Boot() {
       </main>
     );
   }
-  if (!state.deployment || !config)
-    return slow ? (
-      <p className="boot muted" aria-busy="true">
-        Loading the deployment record…
-      </p>
-    ) : null;
-  return (
-    <DeploymentContext.Provider value={state.deployment}>
-      <WagmiProvider config={config}>
-        <QueryClientProvider client={queryClient}>
-          <App />
-        </QueryClientProvider>
-      </WagmiProvider>
-    </DeploymentContext.Provider>
-  );
+  if (!booted || !AppRoot)
+    return (
+      <StartupShell>
+        {slow && (
+          <p className="boot muted" aria-busy="true">
+            Loading the deployment record…
+          </p>
+        )}
+      </StartupShell>
+    );
+  return <AppRoot booted={booted} />;
 }
 
 createRoot(document.getElementById("root")!).render(

@@ -5,6 +5,7 @@ import { History } from "../components/History.tsx";
 import { type ChosenImage, ImagePicker } from "../components/ImagePicker.tsx";
 import { ModelPicker } from "../components/ModelPicker.tsx";
 import { PayPanel } from "../components/PayPanel.tsx";
+import { Intro } from "../components/StartupShell.tsx";
 import { useModels } from "../hooks.ts";
 
 export function HomePage({
@@ -22,24 +23,7 @@ export function HomePage({
   const model = models.data?.find((candidate) => candidate.id === modelId);
   return (
     <>
-      <section className="intro" aria-labelledby="intro-title">
-        <h1 id="intro-title">Ask a neural network about your image, and check its answer</h1>
-        <p className="lead">Pay a small fee on-chain; the answer comes back in seconds with proof that it is the one recorded.</p>
-        <ol className="how">
-          <li>
-            <strong>Choose a model and an image.</strong> The image is pinned to <abbr title="the InterPlanetary File System">IPFS</abbr>, a
-            public network that names files by their content.
-          </li>
-          <li>
-            <strong>Pay the escrow.</strong> Your wallet sends the fee to a contract that holds it until an answer is posted, and refunds it
-            if none comes in time.
-          </li>
-          <li>
-            <strong>Get a verified answer.</strong> The oracle runs the model and records the result's hash on-chain; your browser checks
-            the result against it. That is what <em>Verified</em> means.
-          </li>
-        </ol>
-      </section>
+      <Intro />
       <section aria-labelledby="step-model" className="card">
         <h2 id="step-model">
           <span className="step-number">1</span> Choose a model
