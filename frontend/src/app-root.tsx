@@ -25,10 +25,11 @@ export interface Booted {
  * twice, which fetched the record twice and built a second config while the first was
  * reconnecting the wallet; wagmi's `reconnect` lets one run at a time per page, so the
  * second config's was dropped and the wallet showed as disconnected after some dev-server
- * reloads (a race with the wallet's `eth_accounts` answer).
+ * reloads (a race with the wallet's `eth_accounts` answer). `response` is the record's fetch,
+ * started by the entry chunk so it does not wait for this chunk.
  */
-export async function bootApp(deploymentUrl: string): Promise<Booted> {
-  const deployment = await loadDeployment(deploymentUrl);
+export async function bootApp(deploymentUrl: string, response: Promise<Response>): Promise<Booted> {
+  const deployment = await loadDeployment(deploymentUrl, () => response);
   return { deployment, config: createWagmiConfig(deployment) };
 }
 

@@ -12,8 +12,12 @@ import "./styles.css";
 
 // Started at once, and only once per page load (see bootApp). The record sits beside
 // index.html whatever the page's path (a request page is /r/<id>).
+const DEPLOYMENT_URL = `${import.meta.env.BASE_URL}deployment.json`;
+// The same request loadDeployment makes, fetched alongside the app chunk rather than after it.
+const deploymentResponse = fetch(DEPLOYMENT_URL, { cache: "no-store" });
+deploymentResponse.catch(() => {}); // reported by loadDeployment, which may attach only after the fetch has failed
 const appModule = import("./app-root.tsx");
-const boot = appModule.then(({ bootApp }) => bootApp(`${import.meta.env.BASE_URL}deployment.json`));
+const boot = appModule.then(({ bootApp }) => bootApp(DEPLOYMENT_URL, deploymentResponse));
 
 /** How long the record may take before the page says it is waiting for it. */
 const SLOW_BOOT_MS = 1_000;
