@@ -2,7 +2,7 @@ import { useCallback, useState } from "react";
 import type { ModelInfo, RequestRecord } from "@argus/escrow/escrow-reads";
 import { Activity } from "./components/Activity.tsx";
 import { LiveRegion } from "./components/LiveRegion.tsx";
-import { Brand } from "./components/StartupShell.tsx";
+import { PageTop } from "./components/StartupShell.tsx";
 import { NetworkGuard, WalletButton } from "./components/WalletBar.tsx";
 import { useDeployment, useWallet } from "./hooks.ts";
 import { requestIdHex } from "./lib/format.ts";
@@ -37,18 +37,14 @@ export function App() {
 
   return (
     <>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <Brand />
+      <PageTop>
         <span className={`chain-badge${wrongNetwork ? " chain-wrong" : ""}`} title={deployment.chain.rpcUrl}>
           {deployment.chain.name}
           {wrongNetwork && <span className="visually-hidden"> (your wallet is on another network)</span>}
         </span>
         <Activity />
         <WalletButton />
-      </header>
+      </PageTop>
       <NetworkGuard />
       <main id="main" tabIndex={-1}>
         {route.page === "home" && <HomePage previews={previews} onPinned={onPinned} onRequested={onRequested} />}

@@ -1,13 +1,28 @@
 /**
  * What a first visit sees before any JavaScript runs: the skip link, the header's brand and
  * the value statement with how it works. The build renders `StartupShell` into index.html
- * (build/prerender-shell.ts) so the page paints at once; the client shows the same markup
- * while the deployment record and the wallet code load, then the app replaces it. `Brand`
- * and `Intro` are the app's own header brand and start-page intro: one definition of the copy.
+ * (scripts/prerender-shell.ts) so the page paints at once; the client shows the same markup
+ * while the deployment record and the wallet code load, then the app replaces it. `PageTop`
+ * and `Intro` are the app's own header and start-page intro: one definition of the copy.
  */
 import { onLinkClick } from "../lib/route.ts";
 
-export function Brand() {
+/** The skip link and the header with the brand; the app adds the network badge, activity and wallet. */
+export function PageTop({ children }: { children?: React.ReactNode }) {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Brand />
+        {children}
+      </header>
+    </>
+  );
+}
+
+function Brand() {
   return (
     <a className="brand" href="/" onClick={(event) => onLinkClick(event, "/")}>
       <span className="logo" aria-hidden="true">
@@ -51,12 +66,7 @@ export function Intro() {
 export function StartupShell({ children }: { children?: React.ReactNode }) {
   return (
     <>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <Brand />
-      </header>
+      <PageTop />
       <main id="main" tabIndex={-1} data-startup="">
         <Intro />
         {children}
