@@ -18,7 +18,6 @@ import { allocateInputData, type InputSpec, type InputTensorData } from "./input
 const MAX_RETAINED_BYTES = 64 * 1024 * 1024;
 
 const idle: InputTensorData[] = []; // oldest first
-let retainedBytes = 0;
 
 const dtypeOf = (data: InputTensorData) => (data instanceof Float32Array ? "float32" : "float16");
 
@@ -26,16 +25,12 @@ const dtypeOf = (data: InputTensorData) => (data instanceof Float32Array ? "floa
 export function takeInputData(spec: InputSpec, images: number): InputTensorData {
   const length = images * 3 * spec.input.width * spec.input.height;
   const index = idle.findLastIndex((data) => data.length === length && dtypeOf(data) === spec.input.dtype);
-  if (index < 0) return allocateInputData(spec, images);
-  const [kept] = idle.splice(index, 1);
-  retainedBytes -= kept!.byteLength;
-  return kept!;
+  return index < 0 ? allocateInputData(spec, images) : idle.splice(index, 1)[0]!;
 }
 
-/** Gives back data from `takeInputData` that nothing reads any more (the network has returned). */
+/** Gives back data from `takeInputData`, once, when nothing reads it any more (the network has returned). */
 export function returnInputData(data: InputTensorData): void {
-  if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || idle.includes(data)) return; // a view, or already back
   idle.push(data);
-  retainedBytes += data.byteLength;
+  let retainedBytes = idle.reduce((sum, kept) => sum + kept.byteLength, 0);
   while (retainedBytes > MAX_RETAINED_BYTES) retainedBytes -= idle.shift()!.byteLength;
 }
