@@ -119,7 +119,7 @@ const cpuPerImage = (stage: Stage) => median(stage.cpuMs) / BATCH;
 console.log(
   `${modelId}: ${BATCH} photos (${photoNames.length} distinct), median of ${runs} rounds, ` +
     `${model.fixedBatchSize === null ? "dynamic batch" : `fixed batch of ${model.fixedBatchSize}`}, ${cores} cores, ` +
-    `inference path ${model.inferencePath}`,
+    `inference path ${model.inferencePath}, ${model.intraOpThreads} onnxruntime thread${model.intraOpThreads === 1 ? "" : "s"}`,
 );
 for (const stage of stages) {
   const wall = median(stage.wallMs);
@@ -165,6 +165,7 @@ console.log(
     batch: BATCH,
     cores,
     inferencePath: model.inferencePath,
+    intraOpThreads: model.intraOpThreads,
     imagesPerSecond: perSecond(fullMs),
     fullMs: round2(fullMs),
     floorMs: round2(floorMs),

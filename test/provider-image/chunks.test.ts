@@ -46,6 +46,7 @@ function standInNetwork(manifest: ModelManifest, fixedBatchSize: number | null, 
     outputDims: [2],
     outputValuesPerImage: 2,
     inferencePath: "native-float",
+    intraOpThreads: 1,
   };
 }
 

@@ -45,7 +45,7 @@ export interface EngineOptions {
   limits?: Partial<ImageLimits>;
   /** Images decoding at once. Default: two per core, at most libuv's default pool size. */
   decodeConcurrency?: number;
-  /** onnxruntime intra-op threads. Default: one per core. */
+  /** onnxruntime intra-op threads. Default: one, or one per core for a network dearer than decoding (intra-op-threads.ts). */
   intraOpThreads?: number;
   /** How to compute int8 networks. Default: the fastest path that gives the reference's bits on this CPU. */
   int8Path?: Int8Path;

@@ -24,6 +24,7 @@ import type { ReferencePhotosSource } from "../models/reference-set.ts";
 import { canonicalJson } from "@argus/protocol/canonical-json";
 import { resultCidForBytes } from "@argus/protocol/cid";
 import { manifestBytes, type ModelManifest, parseLabels } from "@argus/protocol/manifest";
+import { chooseIntraOpThreads, costMeter } from "./intra-op-threads.ts";
 import { hasQuantizedOperators } from "./reference-graph.ts";
 import { sha256Hex } from "../models/sha256-file.ts";
 import { runSelfTest, SelfTestFailedError, type SelfTestReport } from "./self-test.ts";
@@ -47,6 +48,8 @@ export interface LoadedModel {
   outputValuesPerImage: number;
   /** How the network is computed here (see inference-path.ts); recorded in every result. */
   inferencePath: InferencePath;
+  /** onnxruntime's intra-op threads for this session. */
+  intraOpThreads: number;
 }
 
 /** A model that passed its self-test, with the report. */
@@ -60,7 +63,10 @@ export class ModelMismatchError extends Error {
 }
 
 export interface SessionOptions {
-  /** onnxruntime intra-op threads; default: every core. */
+  /**
+   * onnxruntime intra-op threads. Default: `loadModel` chooses one or every core from
+   * the self-test (intra-op-threads.ts); `loadModelUntested` takes every core.
+   */
   intraOpThreads?: number;
   /** How to compute an int8 network; default: the fastest path that is exact on this CPU. */
   int8Path?: Int8Path;
@@ -80,7 +86,7 @@ export interface LoadOptions extends SessionOptions {
  */
 export function loadModel(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
   // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
-  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? "all"}\n${canonicalJson(manifest)}`;
+  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? "auto"}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
   if (loading === undefined) {
     loading = loadAndTest(manifest, modelsDir, options);
@@ -91,11 +97,18 @@ export function loadModel(manifest: ModelManifest, modelsDir: string, options: L
 }
 
 async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
-  const model = await loadModelUntested(manifest, modelsDir, options);
-  const report = await runSelfTest(model, options.referencePhotos);
+  // Unless told, the self-test runs on one onnxruntime thread and measures whether that is enough.
+  let model = await loadModelUntested(manifest, modelsDir, { ...options, intraOpThreads: options.intraOpThreads ?? 1 });
+  const cost = costMeter();
+  const report = await runSelfTest(model, options.referencePhotos, cost.onRun);
   if (!report.passed) {
     await model.session.release();
     throw new SelfTestFailedError(report);
+  }
+  const threads = options.intraOpThreads ?? chooseIntraOpThreads(cost.read());
+  if (threads !== model.intraOpThreads) {
+    await model.session.release();
+    model = await loadModelUntested(manifest, modelsDir, { ...options, intraOpThreads: threads });
   }
   return { ...model, selfTest: report };
 }
@@ -115,6 +128,7 @@ export async function loadModelUntested(manifest: ModelManifest, files: ModelFil
   const labelBytes = await readVerified(path(manifest.labels, "labels"), manifest.labels, `labels of model ${manifest.id}`);
   const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
 
+  const intraOpThreads = options.intraOpThreads ?? availableParallelism();
   let session: InferenceSession;
   let inferencePath: InferencePath = "native-float";
   try {
@@ -130,7 +144,7 @@ export async function loadModelUntested(manifest: ModelManifest, files: ModelFil
     session = await InferenceSession.create(graph.bytes, {
       ...graph.options,
       executionProviders: ["cpu"],
-      intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
+      intraOpNumThreads: intraOpThreads,
       logSeverityLevel: 3,
       // Idle onnxruntime threads would otherwise busy-wait after each run and steal
       // the cores that sharp needs to decode the next images.
@@ -143,7 +157,19 @@ export async function loadModelUntested(manifest: ModelManifest, files: ModelFil
   const { name: outputName, dims: outputDims } = checkOutput(manifest, session, labels.length);
   const outputValuesPerImage = outputDims.reduce((product, dim) => product * dim, 1);
   const manifestCid = (await resultCidForBytes(manifestBytes(manifest))).toString();
-  return { manifest, manifestCid, session, inputName, outputName, labels, fixedBatchSize, outputDims, outputValuesPerImage, inferencePath };
+  return {
+    manifest,
+    manifestCid,
+    session,
+    inputName,
+    outputName,
+    labels,
+    fixedBatchSize,
+    outputDims,
+    outputValuesPerImage,
+    inferencePath,
+    intraOpThreads,
+  };
 }
 
 async function readVerified(path: string, pinned: { sha256: string }, what: string): Promise<Uint8Array> {

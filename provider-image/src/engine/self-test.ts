@@ -56,7 +56,15 @@ export class SelfTestFailedError extends Error {
   }
 }
 
-export async function runSelfTest(model: LoadedModel, referencePhotosSource: ReferencePhotosSource): Promise<SelfTestReport> {
+/**
+ * Runs `model` on its reference set and judges the answers. `onRun`, when given, hears
+ * the CPU time of each network run (loaded-model.ts weighs the network against decoding with it).
+ */
+export async function runSelfTest(
+  model: LoadedModel,
+  referencePhotosSource: ReferencePhotosSource,
+  onRun?: (cpuMs: number, images: number) => void,
+): Promise<SelfTestReport> {
   const { manifest } = model;
   const { referenceSet, minimumCorrect } = manifest.selfTest;
   const photos = photosOf(await referencePhotos(referencePhotosSource), referenceSet);
@@ -75,7 +83,12 @@ export async function runSelfTest(model: LoadedModel, referencePhotosSource: Ref
     photos.map((photo) => ({ bytes: photo.bytes })),
     chunking,
     async (chunk) => {
-      for (const [slotIndex, outcome] of (await inferChunk(model, chunk)).entries()) {
+      // onnxruntime-node computes on this thread: its CPU time over the run is the network's.
+      const cpuBefore = process.threadCpuUsage();
+      const outcomes = await inferChunk(model, chunk);
+      const cpu = process.threadCpuUsage(cpuBefore);
+      onRun?.((cpu.user + cpu.system) / 1000, chunk.slots.length);
+      for (const [slotIndex, outcome] of outcomes.entries()) {
         const slot = chunk.slots[slotIndex]!;
         if ("rejection" in outcome) {
           problems.add(`${photos[slot.imageIndex]!.file}: ${outcome.rejection.message}`);

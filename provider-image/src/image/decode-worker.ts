@@ -10,6 +10,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { decodeImage } from "./decode-image.ts";
+import { lowerDecodingPriority } from "./decode-priority.ts";
 import { ImageRejection } from "./image-rejection.ts";
 import { readImageFile } from "./read-image.ts";
 import type { DecodeJob, DecodeReply } from "./decoder-thread.ts";
@@ -28,6 +29,7 @@ port.on("message", (message: { jobs: DecodeJob[]; concurrency: number }) => {
 });
 
 function pump(): void {
+  if (running < concurrency && queue.length > 0) lowerDecodingPriority();
   while (running < concurrency && queue.length > 0) {
     const job = queue.shift()!;
     running++;

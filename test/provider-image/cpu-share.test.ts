@@ -1,0 +1,49 @@
+/**
+ * How the engine shares the cores between decoding and the network: decoding threads
+ * yield to the network's (decode-priority.ts), and a network cheaper per image than
+ * decoding runs on one onnxruntime thread, a dearer one on every core (intra-op-threads.ts).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism, getPriority } from "node:os";
+import { expect } from "chai";
+import { DECODE_NICE } from "@argus/provider-image/decode-priority";
+import { chooseIntraOpThreads } from "@argus/provider-image/intra-op-threads";
+import { requireSharedData } from "../support/shared.ts";
+import { MOBILENET, predict, readSharedImage, sharedEngine } from "./support/engine.ts";
+
+function threadsNamed(pattern: RegExp): { tid: number; nice: number }[] {
+  return readdirSync("/proc/self/task")
+    .map(Number)
+    .filter((tid) => pattern.test(readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim()))
+    .map((tid) => ({ tid, nice: getPriority(tid) }));
+}
+
+describe("provider-image: decoding and the network share the cores", function () {
+  this.timeout(120_000);
+  before(function () {
+    requireSharedData(this);
+  });
+
+  it("after a batch, libuv's pool and libvips' workers run at the decoding nice value and the main thread at its own", async function () {
+    if (process.platform !== "linux") this.skip();
+    await predict(sharedEngine(), MOBILENET, [await readSharedImage("wml_cat.jpg"), await readSharedImage("detect_bus.jpg")]);
+    const decoding = threadsNamed(/^(libuv-worker|libvips worker)$/);
+    expect(decoding.map((thread) => thread.nice)).to.have.length.greaterThan(0);
+    expect(new Set(decoding.map((thread) => thread.nice))).to.deep.equal(new Set([DECODE_NICE]));
+    expect(getPriority(process.pid)).to.equal(0);
+  });
+
+  it("one onnxruntime thread while the network costs less per image than the other cores decode; every core otherwise", function () {
+    expect(chooseIntraOpThreads({ inferenceMs: 20, otherCpuMs: 60 }, 2)).to.equal(1);
+    expect(chooseIntraOpThreads({ inferenceMs: 70, otherCpuMs: 60 }, 2)).to.equal(2);
+    expect(chooseIntraOpThreads({ inferenceMs: 30, otherCpuMs: 60 }, 4)).to.equal(4);
+    expect(chooseIntraOpThreads({ inferenceMs: 70, otherCpuMs: 60 }, 1)).to.equal(1);
+  });
+
+  it("MobileNetV2-int8 gets one thread on its native path and every core on the 8× dearer reference path", async function () {
+    const native = await sharedEngine({ int8Path: "native-int8" }).load(MOBILENET);
+    expect(native.intraOpThreads).to.equal(1);
+    const reference = await sharedEngine({ int8Path: "qdq-reference" }).load(MOBILENET);
+    expect(reference.intraOpThreads).to.equal(availableParallelism());
+  });
+});
