@@ -20,13 +20,13 @@ export interface WorkerJob {
 
 export type WorkerReply = { job: number; ok: true } | { job: number; ok: false; error: string };
 
-const [modelsDir, threads] = [process.argv[2] || undefined, Number(process.argv[3]) || undefined];
-// Several workers share the cores: each gets its share of onnxruntime threads.
+const [modelsDir, cores] = [process.argv[2] || undefined, Number(process.argv[3]) || undefined];
+// Several workers share the machine: each network gets its share of the cores.
 // A worker is a program of its own: the engine's settings (ARGUS_MANIFESTS_DIR, the image
 // caps, ARGUS_MODELS_MIRROR) come from the environment it inherits, the models folder from the oracle.
 const engine = createEngine({
   ...engineOptions(loadProviderConfig(process.env), modelsDir),
-  ...(threads ? { intraOpThreads: threads } : {}),
+  ...(cores ? { cores } : {}),
 });
 
 async function runJob({ input, output }: WorkerJob): Promise<void> {

@@ -66,8 +66,8 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   let jobs = 0;
 
   function startWorker(): Worker {
-    const threads = Math.max(1, Math.floor(availableParallelism() / options.concurrency));
-    const child = fork(WORKER, [options.modelsDir ?? "", String(threads)], { execArgv: [], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    const cores = Math.max(1, Math.floor(availableParallelism() / options.concurrency));
+    const child = fork(WORKER, [options.modelsDir ?? "", String(cores)], { execArgv: [], stdio: ["ignore", "ignore", "pipe", "ipc"] });
     const worker = { child, busy: false };
     workers.add(worker);
     child

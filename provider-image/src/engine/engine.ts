@@ -45,8 +45,10 @@ export interface EngineOptions {
   limits?: Partial<ImageLimits>;
   /** Images decoding at once. Default: two per core, at most libuv's default pool size. */
   decodeConcurrency?: number;
-  /** onnxruntime intra-op threads. Default: one, or one per core for a network dearer than decoding (intra-op-threads.ts). */
+  /** onnxruntime intra-op threads. Default: one, or `cores` for a network dearer than decoding (intra-op-threads.ts). */
   intraOpThreads?: number;
+  /** The cores this engine's network may share (several engines on one machine each get their share). Default: every core. */
+  cores?: number;
   /** How to compute int8 networks. Default: the fastest path that gives the reference's bits on this CPU. */
   int8Path?: Int8Path;
   /** The self-test's photos; a string is taken as explicitly chosen. Default: their download cache under ~/.cache. */
@@ -108,6 +110,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     await ensureModelFiles(modelManifest, modelsDir, download);
     return loadModel(modelManifest, modelsDir.path, {
       intraOpThreads: options.intraOpThreads,
+      cores: options.cores,
       int8Path: options.int8Path,
       referencePhotos,
     });

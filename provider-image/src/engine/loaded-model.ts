@@ -65,9 +65,11 @@ export class ModelMismatchError extends Error {
 export interface SessionOptions {
   /**
    * onnxruntime intra-op threads. Default: `loadModel` chooses one or every core from
-   * the self-test (intra-op-threads.ts); `loadModelUntested` takes every core.
+   * the self-test (intra-op-threads.ts); `loadModelUntested` takes `cores`.
    */
   intraOpThreads?: number;
+  /** The cores the network may share. Default: every core. */
+  cores?: number;
   /** How to compute an int8 network; default: the fastest path that is exact on this CPU. */
   int8Path?: Int8Path;
 }
@@ -86,7 +88,7 @@ export interface LoadOptions extends SessionOptions {
  */
 export function loadModel(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
   // The whole manifest is part of the key: an edited manifest must be checked against the graph again.
-  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? "auto"}\n${canonicalJson(manifest)}`;
+  const key = `${resolve(modelsDir)}\n${options.int8Path ?? "auto"}\n${options.intraOpThreads ?? `auto/${options.cores ?? "all"}`}\n${canonicalJson(manifest)}`;
   let loading = cache.get(key);
   if (loading === undefined) {
     loading = loadAndTest(manifest, modelsDir, options);
@@ -105,7 +107,7 @@ async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: 
     await model.session.release();
     throw new SelfTestFailedError(report);
   }
-  const threads = options.intraOpThreads ?? chooseIntraOpThreads(cost.read());
+  const threads = options.intraOpThreads ?? chooseIntraOpThreads(cost.read(), options.cores);
   if (threads !== model.intraOpThreads) {
     await model.session.release();
     model = await loadModelUntested(manifest, modelsDir, { ...options, intraOpThreads: threads });
@@ -128,7 +130,7 @@ export async function loadModelUntested(manifest: ModelManifest, files: ModelFil
   const labelBytes = await readVerified(path(manifest.labels, "labels"), manifest.labels, `labels of model ${manifest.id}`);
   const labels = parseLabels(new TextDecoder().decode(labelBytes), manifest.labels.format);
 
-  const intraOpThreads = options.intraOpThreads ?? availableParallelism();
+  const intraOpThreads = options.intraOpThreads ?? options.cores ?? availableParallelism();
   let session: InferenceSession;
   let inferencePath: InferencePath = "native-float";
   try {
