@@ -85,18 +85,33 @@ export interface RequestView extends TrackedRequest {
  * request on this escrow.
  */
 export async function fetchRequest(reader: EventReader, requestId: bigint, known?: RequestView): Promise<RequestView | null> {
-  let view = known;
-  if (view === undefined) {
-    const block = requestBlock(requestId);
-    const latest = await reader.client.getBlockNumber({ cacheTime: 0 });
-    if (block > latest || block < reader.deployBlock) return null;
-    const [record] = await findRequests(reader, { requestId }, block, block);
-    if (record === undefined) return null;
-    const { timestamp } = await reader.client.getBlock({ blockNumber: record.blockNumber });
-    view = { ...record, requestedAt: timestamp };
+  if (known !== undefined) {
+    if (known.settlement !== undefined) return known;
+    const settlement = (await findSettlements(reader, [requestId], known.blockNumber)).get(requestId);
+    return settlement === undefined ? known : { ...known, settlement };
   }
-  if (view.settlement !== undefined) return view;
-  const settlement = (await findSettlements(reader, [requestId], view.blockNumber)).get(requestId);
+  const block = requestBlock(requestId);
+  if (block < reader.deployBlock) return null;
+  // Reads that do not depend on each other go out together: over a slow link each
+  // round trip delays the page's photo and answer. A block past the chain's head holds
+  // no request yet (and some nodes refuse to search it), whatever its query says.
+  const [latest, found] = await Promise.all([
+    reader.client.getBlockNumber({ cacheTime: 0 }),
+    findRequests(reader, { requestId }, block, block).then(
+      (records) => ({ records }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
+  if (block > latest) return null;
+  if ("error" in found) throw found.error;
+  const [record] = found.records;
+  if (record === undefined) return null;
+  const [{ timestamp }, settlements] = await Promise.all([
+    reader.client.getBlock({ blockNumber: record.blockNumber }),
+    findSettlements(reader, [requestId], record.blockNumber),
+  ]);
+  const view = { ...record, requestedAt: timestamp };
+  const settlement = settlements.get(requestId);
   return settlement === undefined ? view : { ...view, settlement };
 }
 
