@@ -29,7 +29,7 @@ export interface Booted {
  * started by the entry chunk so it does not wait for this chunk.
  */
 export async function bootApp(deploymentUrl: string, response: Promise<Response>): Promise<Booted> {
-  const deployment = await loadDeployment(deploymentUrl, () => response);
+  const deployment = await loadDeployment(deploymentUrl, response);
   return { deployment, config: createWagmiConfig(deployment) };
 }
 

@@ -28,7 +28,9 @@ describe("deployment record", () => {
   });
 
   it("says when no record is served", async () => {
-    const notFound = (async () => new Response("missing", { status: 404 })) as typeof fetch;
-    await expect(loadDeployment("deployment.json", notFound)).rejects.toThrow(/HTTP 404/);
+    await expect(loadDeployment("deployment.json", Promise.resolve(new Response("missing", { status: 404 })))).rejects.toThrow(/HTTP 404/);
+    await expect(loadDeployment("deployment.json", Promise.reject(new TypeError("Failed to fetch")))).rejects.toThrow(
+      /could not fetch deployment.json: Failed to fetch/,
+    );
   });
 });

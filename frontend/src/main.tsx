@@ -6,6 +6,7 @@
  */
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
+import { requestDeploymentRecord } from "@argus/escrow/deployment-request";
 import type { Booted } from "./app-root.tsx";
 import { StartupShell } from "./components/StartupShell.tsx";
 import "./styles.css";
@@ -13,8 +14,8 @@ import "./styles.css";
 // Started at once, and only once per page load (see bootApp). The record sits beside
 // index.html whatever the page's path (a request page is /r/<id>).
 const DEPLOYMENT_URL = `${import.meta.env.BASE_URL}deployment.json`;
-// The same request loadDeployment makes, fetched alongside the app chunk rather than after it.
-const deploymentResponse = fetch(DEPLOYMENT_URL, { cache: "no-store" });
+// Fetched alongside the app chunk rather than after it; the app validates it (loadDeployment).
+const deploymentResponse = requestDeploymentRecord(DEPLOYMENT_URL);
 deploymentResponse.catch(() => {}); // reported by loadDeployment, which may attach only after the fetch has failed
 const appModule = import("./app-root.tsx");
 const boot = appModule.then(({ bootApp }) => bootApp(DEPLOYMENT_URL, deploymentResponse));

@@ -17,6 +17,7 @@
  * disk: deployment-file.ts.
  */
 import { z } from "zod";
+import { requestDeploymentRecord } from "./deployment-request.ts";
 
 export const DEPLOYMENT_SCHEMA_VERSION = 1;
 
@@ -82,11 +83,14 @@ export function parseDeployment(json: unknown, origin = "deployment.json"): Depl
   return parsed.data;
 }
 
-/** Fetches and validates the record, by default `deployment.json` beside the page. */
-export async function loadDeployment(url = "deployment.json", fetcher: typeof fetch = fetch): Promise<Deployment> {
+/**
+ * Fetches and validates the record, by default `deployment.json` beside the page;
+ * `request` is its fetch when the caller has already started it.
+ */
+export async function loadDeployment(url = "deployment.json", request = requestDeploymentRecord(url)): Promise<Deployment> {
   let response: Response;
   try {
-    response = await fetcher(url, { cache: "no-store" });
+    response = await request;
   } catch (error) {
     throw new DeploymentError(`could not fetch ${url}: ${(error as Error).message}`);
   }
