@@ -5,9 +5,9 @@
  * onnxruntime, so whenever the network has images to run it gets a core at once, and
  * decoding fills every moment it leaves. Without this the scheduler shares the cores
  * evenly among the four or more decoding threads and the network, the network falls
- * behind, and its backlog runs at the end with nothing left to overlap it (measured
- * with `npm run bench:inference`: the pipeline's wall time over the CPU floor went
- * from about 1.21 to 1.14–1.18 on two cores).
+ * behind, and its backlog runs at the end with nothing left to overlap it. With the
+ * network on one thread (intra-op-threads.ts), this took `npm run bench:inference`'s
+ * floorRatio on two cores from 1.22 to 1.14 (means of six interleaved runs each).
  *
  * Linux only (per-thread nice values through /proc); elsewhere it does nothing.
  * Raising a nice value needs no privilege. The decoder thread calls this before each
@@ -16,7 +16,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 
-/** The nice value of decoding threads: low enough that the network always wins a core, and decoding still gets what it leaves. */
+/** The nice value of decoding threads: far enough below the network's priority that it always wins a core; decoding gets the rest. */
 export const DECODE_NICE = 10;
 
 const DECODING_THREAD = /^(libuv-worker|libvips worker)$/;
