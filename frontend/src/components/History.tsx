@@ -15,6 +15,7 @@ import { useCurrency, useDeployment, useModels, useRequests, useWallet } from ".
 import { ErrorNotice } from "./ErrorNotice.tsx";
 import { Refunds } from "./Refunds.tsx";
 import { StatusBadge, useRequestStatus } from "./RequestTracker.tsx";
+import { gatewayFileUrl } from "../ipfs/gateway-url.ts";
 
 /** Rows shown at first, and added by "Show more". */
 export const HISTORY_PAGE = 10;
@@ -82,7 +83,7 @@ function HistoryRow({
     <li className="history-row" data-request-id={id} data-phase={status.phase}>
       <img
         className="thumb"
-        src={previewUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${record.imageCid}`}
+        src={previewUrl ?? gatewayFileUrl(deployment.ipfs.gatewayUrl, record.imageCid)}
         alt=""
         width={48}
         height={48}

@@ -12,6 +12,7 @@ import { ErrorNotice } from "./ErrorNotice.tsx";
 import { useAnnouncement } from "./LiveRegion.tsx";
 import { CopyableValue } from "./CopyButton.tsx";
 import { ChainValue } from "./TxLink.tsx";
+import { gatewayFileUrl } from "../ipfs/gateway-url.ts";
 
 const ResultPanel = lazy(() => import("./ResultPanel.tsx"));
 
@@ -74,7 +75,7 @@ export function RequestTracker({
         {model?.task !== "detection" && (
           <img
             className="request-image"
-            src={previewUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${record.imageCid}`}
+            src={previewUrl ?? gatewayFileUrl(deployment.ipfs.gatewayUrl, record.imageCid)}
             alt="What the model was asked about"
           />
         )}

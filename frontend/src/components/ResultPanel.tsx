@@ -25,6 +25,7 @@ import { useDeployment } from "../hooks.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
 import { RecomputeInBrowser } from "./RecomputeInBrowser.tsx";
 import { detectionLayout, detectionPngFromUrl, LABEL_FONT_FAMILY, LABEL_PLATE_OPACITY, saveBlob } from "../lib/detection-drawing.ts";
+import { gatewayFileUrl } from "../ipfs/gateway-url.ts";
 
 export interface ResultPanelProps {
   /** What was requested: the result must be about exactly this request, model and image. */
@@ -74,7 +75,7 @@ export default function ResultPanel({ request, answer, imageUrl, arrivedLive = f
       {outcome.result && (
         <ResultView
           result={outcome.result}
-          imageUrl={imageUrl ?? `${deployment.ipfs.gatewayUrl}/ipfs/${request.imageCid}`}
+          imageUrl={imageUrl ?? gatewayFileUrl(deployment.ipfs.gatewayUrl, request.imageCid)}
           // Only a verified answer is offered as a file.
           pngFileName={outcome.verified ? `argus-${requestIdHex(request.requestId)}.png` : undefined}
         />
@@ -122,7 +123,7 @@ export function answerSummary(verification: ResultVerification): string {
 
 export function VerificationMark({ verification, cid, gatewayUrl }: { verification: ResultVerification; cid: string; gatewayUrl: string }) {
   const link = (
-    <a href={`${gatewayUrl}/ipfs/${cid}`} target="_blank" rel="noreferrer">
+    <a href={gatewayFileUrl(gatewayUrl, cid)} target="_blank" rel="noreferrer">
       <code className="cid">{cid}</code>
     </a>
   );

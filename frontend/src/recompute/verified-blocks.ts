@@ -11,6 +11,7 @@ import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
+import { gatewayFileUrl } from "../ipfs/gateway-url.ts";
 
 /** Kubo's block size limit: no UnixFS node a node made is larger. */
 const MAX_NODE_BYTES = 1024 * 1024;
@@ -29,7 +30,7 @@ export async function readVerifiedBlock(
   options: BlockReadOptions = {},
 ): Promise<Uint8Array> {
   if (cid.multihash.code !== sha256.code) throw new Error(`${cid} is not a sha2-256 CID; only those can be checked here`);
-  const url = `${gatewayUrl.replace(/\/$/, "")}/ipfs/${cid}?format=raw`;
+  const url = `${gatewayFileUrl(gatewayUrl, cid.toString())}?format=raw`;
   const response = await fetch(url, { headers: { accept: "application/vnd.ipld.raw" }, signal: options.signal ?? null });
   if (!response.ok) throw new Error(`the IPFS gateway answered HTTP ${response.status} for ${cid}`);
   const total = Number(response.headers.get("content-length") ?? 0);
