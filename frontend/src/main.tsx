@@ -8,7 +8,10 @@ import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { requestDeploymentRecord } from "@argus/escrow/deployment-request";
 import type { Booted } from "./app-root.tsx";
-import { StartupShell } from "./components/StartupShell.tsx";
+import { BackLink, RequestLoading, RequestTitle } from "./components/RequestHeading.tsx";
+import { PageTop, StartupShell } from "./components/StartupShell.tsx";
+import { afterImagePainted, lookUpRequestImage } from "./lib/early-request-image.ts";
+import { parseRoute } from "./lib/route.ts";
 import "./styles.css";
 
 // Started at once, and only once per page load (see bootApp). The record sits beside
@@ -17,7 +20,14 @@ const DEPLOYMENT_URL = `${import.meta.env.BASE_URL}deployment.json`;
 // Fetched alongside the app chunk rather than after it; the app validates it (loadDeployment).
 const deploymentResponse = requestDeploymentRecord(DEPLOYMENT_URL);
 deploymentResponse.catch(() => {}); // reported by loadDeployment, which may attach only after the fetch has failed
-const appModule = import("./app-root.tsx");
+// A request page's photo, its largest paint, is looked up and shown now rather than once the
+// app has loaded; the app chunk waits for it (a bounded wait: afterImagePainted), because its
+// download and start-up would take the network and the main thread from the photo.
+const route = parseRoute(location.pathname);
+const earlyImage = route.page === "request" ? lookUpRequestImage(route.requestId, deploymentResponse) : undefined;
+const appModule = (earlyImage ?? Promise.resolve(undefined))
+  .then((url) => (url === undefined ? undefined : afterImagePainted(url)))
+  .then(() => import("./app-root.tsx"));
 const boot = appModule.then(({ bootApp }) => bootApp(DEPLOYMENT_URL, deploymentResponse));
 
 /** How long the record may take before the page says it is waiting for it. */
@@ -26,6 +36,10 @@ const SLOW_BOOT_MS = 1_000;
 function Boot() {
   const [state, setState] = useState<{ booted?: Booted; AppRoot?: typeof import("./app-root.tsx")["AppRoot"]; error?: Error }>({});
   const [slow, setSlow] = useState(false);
+  const [imageUrl, setImageUrl] = useState<string>();
+  useEffect(() => {
+    void earlyImage?.then(setImageUrl);
+  }, []);
   useEffect(() => {
     const timer = setTimeout(() => setSlow(true), SLOW_BOOT_MS);
     // Once booted, Boot must not render again: wagmi's provider starts a reconnect on every render.
@@ -57,6 +71,19 @@ function Boot() {
       </main>
     );
   }
+  if ((!booted || !AppRoot) && route.page === "request")
+    return (
+      <>
+        <PageTop />
+        <main id="main" tabIndex={-1} data-startup="">
+          <BackLink />
+          <section className="card" aria-labelledby="request-title">
+            <RequestTitle requestId={route.requestId} />
+            <RequestLoading imageUrl={imageUrl} />
+          </section>
+        </main>
+      </>
+    );
   if (!booted || !AppRoot)
     return (
       <StartupShell>

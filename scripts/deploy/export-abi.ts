@@ -5,9 +5,13 @@
  * build:contracts` and `npm install` produce it). Everything that talks to the chain
  * imports the ABIs from there (`@argus/escrow/abi`). Production contracts only: the
  * test mocks' types come from Hardhat's typechain output.
+ *
+ * Each contract's event topics (topic0, keccak of the signature) are written beside its
+ * ABI, so code that filters logs without viem (the web UI's entry chunk) need not hash.
  */
 import { readFile, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
+import { type AbiEvent, toEventSelector } from "viem";
 
 const ROOT = join(import.meta.dirname, "../..");
 const OUTPUT = join(ROOT, "contracts/client/src/abi.generated.ts");
@@ -27,6 +31,11 @@ for (const { exportName, artifact } of CONTRACTS) {
     }),
   ) as { abi: unknown[]; bytecode: string };
   source += `\nexport const ${exportName} = ${JSON.stringify(abi, null, 2)} as const;\n`;
+  const events = (abi as { type: string }[]).filter((item): item is AbiEvent => item.type === "event");
+  if (events.length > 0) {
+    const topics = Object.fromEntries(events.map((event) => [event.name, toEventSelector(event)]));
+    source += `\nexport const ${exportName.replace(/Abi$/, "EventTopics")} = ${JSON.stringify(topics, null, 2)} as const;\n`;
+  }
   if (bytecode !== "0x") source += `\nexport const ${exportName.replace(/Abi$/, "Bytecode")} = "${bytecode}" as const;\n`;
 }
 await writeFile(`${OUTPUT}.tmp`, source);

@@ -6,6 +6,7 @@
  */
 import { predictionEscrowAbi } from "@argus/escrow/abi";
 import { type EventReader, findRequests, findSettlements, type RequestRecord, type Settlement } from "@argus/escrow/escrow-reads";
+import { requestBlock } from "@argus/escrow/request-image";
 import { type Address, type PublicClient, zeroAddress } from "viem";
 
 export { predictionEscrowAbi };
@@ -62,15 +63,6 @@ export async function fetchRequests(reader: EventReader, requester: Address, kno
     }),
     readTo: toBlock,
   };
-}
-
-/**
- * The block a request was made in: the escrow puts it in the id's top bits
- * (`requestId = block.number << 96 | …`, PredictionEscrow._newRequestId), so one request
- * is found by reading a single block rather than the whole history.
- */
-export function requestBlock(requestId: bigint): bigint {
-  return requestId >> 96n;
 }
 
 /** One request as its page shows it: its record, settlement, and when it was made. */

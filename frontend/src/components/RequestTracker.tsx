@@ -159,7 +159,7 @@ export function RequestTracker({
                   value={record.settlement.resultCid}
                   label="result CID"
                   short={shortHex(record.settlement.resultCid, 10, 8)}
-                  href={`${deployment.ipfs.gatewayUrl}/ipfs/${record.settlement.resultCid}`}
+                  href={gatewayFileUrl(deployment.ipfs.gatewayUrl, record.settlement.resultCid)}
                   className="cid"
                   testId="result-cid"
                 />

@@ -5,12 +5,12 @@
  */
 import { useEffect, useRef } from "react";
 import { useModels, useRequest, useDeployment, useWallet } from "../hooks.ts";
+import { earlyRequestImage } from "../lib/early-request-image.ts";
 import { requestIdHex, shortHex } from "../lib/format.ts";
 import { pendingStore } from "../lib/pending.ts";
-import { onLinkClick } from "../lib/route.ts";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
+import { BackLink, RequestLoading, RequestTitle } from "../components/RequestHeading.tsx";
 import { RequestTracker } from "../components/RequestTracker.tsx";
-import { CopyButton } from "../components/CopyButton.tsx";
 
 export function RequestPage({ requestId, previews }: { requestId: bigint; previews: ReadonlyMap<string, string> }) {
   const deployment = useDeployment();
@@ -37,24 +37,15 @@ export function RequestPage({ requestId, previews }: { requestId: bigint; previe
   const record = request.data ?? undefined;
   const model = record ? models.data?.find((candidate) => candidate.id === record.terms.modelId) : undefined;
   const preview = record ? previews.get(record.imageCid) : undefined;
+  // The photo the entry chunk found before the app loaded, kept on screen while the app reads.
+  const earlyImage = earlyRequestImage(requestId);
   return (
     <>
-      <p className="back">
-        <a href="/" onClick={(event) => onLinkClick(event, "/")}>
-          ← New request
-        </a>
-      </p>
+      <BackLink />
       <section className="card" aria-labelledby="request-title" data-testid="request-page" data-request-id={id}>
-        <div className="title-row">
-          <h1 id="request-title">
-            Request <code title={id}>{shortHex(id, 8, 6)}</code>
-          </h1>
-          <CopyButton value={id} label="request ID" />
-        </div>
+        <RequestTitle requestId={requestId} />
         {request.isPending ? (
-          <p className="muted request-loading" aria-busy="true">
-            Reading the request from the chain…
-          </p>
+          <RequestLoading imageUrl={earlyImage} />
         ) : request.error ? (
           <ErrorNotice error={request.error} onRetry={() => void request.refetch()} />
         ) : record === undefined ? (
