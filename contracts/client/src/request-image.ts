@@ -4,8 +4,7 @@
  * paint) before the app chunk, which holds viem, has even arrived. Everything else about
  * a request is read by escrow-reads.ts.
  */
-import { imageCidText } from "@argus/protocol/cid";
-import { predictionEscrowEventTopics } from "./abi.generated.ts";
+import { predictionEscrowEventTopics } from "./event-topics.generated.ts";
 
 /**
  * The block a request was made in: the escrow puts it in the id's top bits
@@ -49,6 +48,9 @@ export async function findRequestImageCid({ rpcUrl, escrow, requestId, signal }:
   const data = answer.result[0]?.data;
   if (data === undefined) return undefined;
   if (typeof data !== "string") throw new Error("eth_getLogs: a log without data");
+  // Loaded here, not with this module: the CID codecs (multiformats' bases) are as large as
+  // everything else in the UI's entry chunk, and only a request page needs them this early.
+  const { imageCidText } = await import("@argus/protocol/cid");
   return imageCidText(firstBytesField(data));
 }
 
