@@ -1,15 +1,15 @@
 /**
  * A Vite build plugin: renders the start-up shell (src/components/StartupShell.tsx) with
  * react-dom/server into index.html's #root, so a first visit paints the header and the
- * value statement before any JavaScript has loaded (the client then shows the same markup
- * until the app is ready). The dev server keeps the empty #root: hot reload renders anyway.
+ * value statement before any JavaScript has loaded; on the start page the client hydrates
+ * that markup (keeps its nodes) and shows it until the app is ready. The dev server keeps the empty #root: hot reload renders anyway.
  *
  * Also adds one line of script to the head that marks a deep link (any path but the start
  * page) so CSS hides the pre-rendered intro there: every path is served the same index.html.
  */
 import { join } from "node:path";
 import { createElement } from "react";
-import { renderToStaticMarkup } from "react-dom/server";
+import { renderToString } from "react-dom/server";
 import { type Plugin, runnerImport } from "vite";
 
 const SHELL_MODULE = "src/components/StartupShell.tsx";
@@ -31,7 +31,8 @@ export function prerenderShell(): Plugin {
         root,
         logLevel: "error",
       });
-      const markup = renderToStaticMarkup(createElement(module.StartupShell));
+      // renderToString, not renderToStaticMarkup: the client hydrates this markup on the start page (main.tsx).
+      const markup = renderToString(createElement(module.StartupShell));
       const emptyRoot = '<div id="root"></div>';
       if (!html.includes(emptyRoot)) throw new Error(`index.html has no ${emptyRoot} to pre-render into`);
       const deepLinkMark = `<script>if(!["${base}","${base}index.html"].includes(location.pathname))document.documentElement.classList.add("deep-link")</script>`;

@@ -5,7 +5,7 @@
  * stays on screen until the app is ready.
  */
 import { StrictMode, useEffect, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, hydrateRoot } from "react-dom/client";
 import { requestDeploymentRecord } from "@argus/escrow/deployment-request";
 import type { Booted } from "./app-root.tsx";
 import { BackLink, RequestLoading, RequestTitle } from "./components/RequestHeading.tsx";
@@ -97,8 +97,15 @@ function Boot() {
   return <AppRoot booted={booted} />;
 }
 
-createRoot(document.getElementById("root")!).render(
+const container = document.getElementById("root")!;
+const page = (
   <StrictMode>
     <Boot />
-  </StrictMode>,
+  </StrictMode>
 );
+// The build pre-renders the start page's shell into #root (scripts/prerender-shell.ts). There
+// it is hydrated, not rendered again: new nodes would be painted anew, moving the page's
+// largest paint from the HTML's first paint to after this script. Elsewhere (a request's
+// page, the dev server's empty #root) the shell is not this page's, so it is replaced.
+if (route.page === "home" && container.firstElementChild !== null) hydrateRoot(container, page);
+else createRoot(container).render(page);
