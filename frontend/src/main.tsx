@@ -4,7 +4,8 @@
  * the first paint instead of before it; the shell (already in index.html from the build)
  * stays on screen until the app is ready.
  */
-import { StrictMode, useEffect, useState } from "react";
+import { StrictMode, startTransition, useEffect, useState } from "react";
+import { config as zodConfig } from "zod";
 import { createRoot, hydrateRoot } from "react-dom/client";
 import { requestDeploymentRecord } from "@argus/escrow/deployment-request";
 import type { Booted } from "./app-root.tsx";
@@ -13,6 +14,12 @@ import { PageTop, StartupShell } from "./components/StartupShell.tsx";
 import { afterImagePainted, lookUpRequestImage } from "./lib/early-request-image.ts";
 import { parseRoute } from "./lib/route.ts";
 import "./styles.css";
+
+// zod compiles a parser for each object schema the first time it parses (new Function). The UI
+// parses each schema a few times, so compiling costs more than it saves (twice the first
+// parse's time, measured), and without it a CSP need not allow `unsafe-eval`. Set here, in the
+// entry: schemas read the setting when they are built, as the app chunk's modules load.
+zodConfig({ jitless: true });
 
 // Started at once, and only once per page load (see bootApp). The record sits beside
 // index.html whatever the page's path (a request page is /r/<id>).
@@ -43,9 +50,11 @@ function Boot() {
   useEffect(() => {
     const timer = setTimeout(() => setSlow(true), SLOW_BOOT_MS);
     // Once booted, Boot must not render again: wagmi's provider starts a reconnect on every render.
+    // A transition: React renders the app in slices, yielding to the browser between them,
+    // instead of one long task that blocks input while the page is already on screen.
     const settle = (next: typeof state) => {
       clearTimeout(timer);
-      setState(next);
+      startTransition(() => setState(next));
     };
     Promise.all([boot, appModule]).then(
       ([booted, { AppRoot }]) => settle({ booted, AppRoot }),

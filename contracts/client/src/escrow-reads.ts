@@ -150,7 +150,8 @@ const EVENT_ITEMS = predictionEscrowAbi.filter(
 /** Decodes the escrow's lifecycle events in `logs`, in log order. */
 export function decodeEvents(logs: readonly Log[]): EscrowEvent[] {
   const events: EscrowEvent[] = [];
-  for (const log of parseEventLogs({ abi: predictionEscrowAbi, logs: logs as Log[] })) {
+  // The lifecycle events only: viem hashes every event signature of the ABI it is given, on every call.
+  for (const log of parseEventLogs({ abi: EVENT_ITEMS, logs: logs as Log[] })) {
     const place: EventPlace = { blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash!, logIndex: log.logIndex! };
     switch (log.eventName) {
       case "PredictionRequested":
