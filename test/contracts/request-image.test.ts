@@ -3,13 +3,13 @@ import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from "viem";
+import { createPublicClient, type Hex, http, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { findRequests, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { findRequests } from "@argus/escrow/escrow-reads";
 import { findRequestImageCid, requestBlock } from "@argus/escrow/request-image";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
+import { requestWithRawImage } from "../support/raw-request.ts";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "@argus/devchain";
 
 /**
@@ -25,24 +25,7 @@ describe("a request's image CID from one eth_getLogs without viem", function () 
   const deploymentId = `test-request-image-${process.pid}`;
   const user = privateKeyToAccount(hardhatAccountKey(6));
 
-  async function request(imageCid: Hex): Promise<bigint> {
-    const wallet = createWalletClient({ account: user, chain: hardhat, transport: http(chain.rpcUrl) });
-    const modelId = Number(deployed.models[0]!.modelId);
-    const [, fee] = await client.readContract({
-      address: deployed.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "quote",
-      args: [modelId, 0],
-    });
-    const hash = await wallet.writeContract({
-      address: deployed.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "requestPrediction",
-      args: [modelId, imageCid, fee, 2 ** 40 - 1],
-      value: fee,
-    });
-    return requestsInLogs((await client.waitForTransactionReceipt({ hash })).logs)[0]!.terms.requestId;
-  }
+  const request = (imageCid: Hex) => requestWithRawImage(chain.rpcUrl, deployed, user, imageCid);
 
   /** What the full decoder (the app's and the CLI's) reads as the request's image. */
   async function decodedImageCid(requestId: bigint): Promise<string> {

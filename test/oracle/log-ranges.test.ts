@@ -15,8 +15,9 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { predictionEscrowAbi } from "@argus/escrow/abi";
-import { type EventReader, findRequests, isRangeRefusal, queryEvents, requestsInLogs } from "@argus/escrow/escrow-reads";
+import { type EventReader, findRequests, isRangeRefusal, queryEvents } from "@argus/escrow/escrow-reads";
 import { BUILTIN_MANIFESTS_DIR } from "@argus/provider-image/catalog";
+import { requestWithRawImage } from "../support/raw-request.ts";
 import { deployArgus, type DeployedArgus, hardhatAccountKey, IGNITION_DEPLOYMENTS_DIR, type LocalChain, startChain } from "@argus/devchain";
 import { fetchRequests } from "@argus/frontend/chain/escrow";
 import { RequestIntake } from "@argus/oracle/intake/request-events";
@@ -66,25 +67,8 @@ describe("event history over an endpoint that caps eth_getLogs ranges", function
   let requestIds: bigint[] = [];
 
   async function request(): Promise<bigint> {
-    const wallet = createWalletClient({ account: user, chain: hardhat, transport: http(chain.rpcUrl) });
-    const publicClient = createPublicClient({ chain: hardhat, transport: http(chain.rpcUrl) });
-    const modelId = Number(deployed.models[0]!.modelId);
-    const [, fee] = await publicClient.readContract({
-      address: deployed.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "quote",
-      args: [modelId, 0],
-    });
     const imageCid = `0x01701220${(requestIds.length + 1).toString(16).padStart(64, "0")}` as Hex;
-    const hash = await wallet.writeContract({
-      address: deployed.escrow,
-      abi: predictionEscrowAbi,
-      functionName: "requestPrediction",
-      args: [modelId, imageCid, fee, 2 ** 40 - 1],
-      value: fee,
-    });
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    return requestsInLogs(receipt.logs)[0]!.terms.requestId;
+    return requestWithRawImage(chain.rpcUrl, deployed, user, imageCid);
   }
 
   async function mine(blocks: number): Promise<void> {
