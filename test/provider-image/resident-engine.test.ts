@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { rawCidOfBytes } from "@argus/provider-image/file-cid";
 import type { BatchDescription } from "@argus/protocol/batch";
-import { REPO_ROOT, requireSharedData, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
+import { REPO_ROOT, requireSharedData, SHARED_IMAGES_DIR, SHARED_MODELS_DIR, sharedImage } from "../support/shared.ts";
 import { MOBILENET } from "./support/engine.ts";
 import { isAlive } from "../stack/support/npm-start.ts";
 
@@ -45,6 +45,9 @@ describe("provider image: the resident engine (entry.ts --resident)", function (
             PATH: process.env.PATH,
             HOME: process.env.HOME,
             ARGUS_MODELS_DIR: SHARED_MODELS_DIR,
+            // The engine self-tests each model before serving it: its reference photos are
+            // in the shared data. Unset, it would download them (no network in CI).
+            ARGUS_REFERENCE_PHOTOS_DIR: SHARED_IMAGES_DIR,
             ARGUS_RESIDENT_DIR: residentDir,
             ...env,
           },
