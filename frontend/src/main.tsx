@@ -1,8 +1,10 @@
 /**
- * The entry chunk: React and the pre-rendered start-up shell only. The app, with wagmi, viem
- * and react-query, is a lazy chunk (app-root.tsx) so its download and evaluation come after
- * the first paint instead of before it; the shell (already in index.html from the build)
- * stays on screen until the app is ready.
+ * The entry chunk: React, the start-up shell and a request page's photo. The app, with
+ * wagmi, viem and react-query, is a lazy chunk (app-root.tsx) so its download and evaluation
+ * come after the first paint instead of before it. On the start page the shell is already
+ * in index.html (pre-rendered by the build) and is hydrated; on a request's page the entry
+ * shows the title and, as soon as one eth_getLogs has named it, the photo
+ * (lib/early-request-image.ts). Either stays on screen until the app is ready.
  */
 import { StrictMode, startTransition, useEffect, useState } from "react";
 import { config as zodConfig } from "zod";
