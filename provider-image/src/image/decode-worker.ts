@@ -14,7 +14,7 @@ import { decodeImage } from "./decode-image.ts";
 import { lowerDecodingPriority } from "./decode-priority.ts";
 import { ImageRejection } from "./image-rejection.ts";
 import { readImageFile } from "./read-image.ts";
-import type { DecodeJob, DecodeReply } from "./decoder-thread.ts";
+import type { DecodeJob, DecodeReply, DecodeRequest } from "./decoder-thread.ts";
 
 if (parentPort === null) throw new Error("decode-worker.ts runs as a worker thread (decoder-thread.ts)");
 const port = parentPort;
@@ -27,9 +27,9 @@ const queue: DecodeJob[] = [];
 let running = 0;
 let concurrency = 4;
 
-port.on("message", (message: { jobs: DecodeJob[]; concurrency: number }) => {
+port.on("message", (message: DecodeRequest) => {
   concurrency = message.concurrency;
-  queue.push(...message.jobs);
+  queue.push(message.job);
   pump();
 });
 
