@@ -176,6 +176,40 @@ describe("provider-image: model files", function () {
       await expectRejection(engine.load("squeezenet-variant"), ModelMismatchError, "1000 classes", "names 80");
     });
 
+    it("an engine that has loaded a model sees its manifest edited, shadowed or removed afterwards", async function () {
+      const dir = await mkdtemp(join(tmpdir(), "argus-manifests-"));
+      const other = await mkdtemp(join(tmpdir(), "argus-manifests-"));
+      scratch.push(dir, other);
+      const manifest = JSON.parse(await readFile(join(BUILTIN_MANIFESTS_DIR, `${SQUEEZENET}.json`), "utf8"));
+      const path = join(dir, "squeezenet-variant.json");
+      const write = (name: string, edit: (json: typeof manifest) => void = () => {}) => {
+        const json = structuredClone({ ...manifest, id: "squeezenet-variant", name });
+        edit(json);
+        return writeFile(path, JSON.stringify(json));
+      };
+      await write("Variant AAAA");
+      const engine = createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR, manifestsDirs: [dir, other] });
+      const first = await engine.load("squeezenet-variant");
+      expect(first.manifest.name).to.equal("Variant AAAA");
+      expect(await engine.load("squeezenet-variant"), "an unchanged manifest reuses the loaded model").to.equal(first);
+
+      await write("Variant BBBB"); // the same size: the edit shows in the file's times, not its length
+      const [result] = await predict(engine, "squeezenet-variant", [await readSharedImage("wml_cat.jpg")]);
+      expect(expectClassification(result).manifestCid).to.not.equal(first.manifestCid);
+      expect((await engine.load("squeezenet-variant")).manifest.name).to.equal("Variant BBBB");
+
+      await write("Variant CCCC", (json) => (json.input.name = "data"));
+      await expectRejection(engine.load("squeezenet-variant"), ModelMismatchError, 'no input tensor "data"');
+
+      await write("Variant DDDD");
+      await writeFile(join(other, "squeezenet-variant.json"), JSON.stringify({ ...manifest, id: "squeezenet-variant", name: "impostor" }));
+      await expectRejection(engine.load("squeezenet-variant"), UnknownModelError, "defined differently");
+
+      await rm(join(other, "squeezenet-variant.json"));
+      await rm(path);
+      await expectRejection(engine.run("squeezenet-variant", []), UnknownModelError, 'no manifest for model "squeezenet-variant"');
+    });
+
     it("an unknown model id lists the known ones", async function () {
       await expectRejection(
         createEngine({ referencePhotosDir: SHARED_IMAGES_DIR, modelsDir: SHARED_MODELS_DIR }).load("resnet50"),

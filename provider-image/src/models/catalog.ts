@@ -8,7 +8,7 @@
  * its manifest into a served folder. A model id must be defined once: two different
  * manifests for one id is an error, never a silent choice.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ModelManifest, parseManifest } from "@argus/protocol/manifest";
@@ -58,6 +58,27 @@ export async function loadManifest(id: string, dirs: readonly string[] = default
   const conflicting = others.find((other) => canonicalJson(other.manifest) !== canonicalJson(first.manifest));
   if (conflicting) throw new UnknownModelError(`model "${id}" is defined differently in ${first.path} and ${conflicting.path}`);
   return first.manifest;
+}
+
+/**
+ * A fingerprint of the files `loadManifest(id, dirs)` reads — one `stat` per folder,
+ * none read or parsed — so that whoever holds what it loaded can tell cheaply whether a
+ * manifest of `id` has since been added, edited (ctime changes with any write) or removed.
+ */
+export async function manifestStamp(id: string, dirs: readonly string[] = defaultManifestsDirs()): Promise<string> {
+  if (!ModelIdSchema.safeParse(id).success) throw new UnknownModelError(`"${id}" is not a valid model id`);
+  const stamps = await Promise.all(
+    dirs.map(async (dir) => {
+      try {
+        const file = await stat(join(dir, `${id}.json`), { bigint: true });
+        return `${file.dev}:${file.ino}:${file.size}:${file.mtimeNs}:${file.ctimeNs}`;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return "none";
+        throw error;
+      }
+    }),
+  );
+  return stamps.join(" ");
 }
 
 /** Every manifest in `dirs`, sorted by id. */
