@@ -10,7 +10,11 @@ import { availableParallelism, getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { DECODE_NICE } from "@argus/provider-image/decode-priority";
+import { decoderReady } from "@argus/provider-image/decoder-thread";
+import { decodingCpuMs } from "@argus/provider-image/decoding-threads";
 import { chooseIntraOpThreads } from "@argus/provider-image/intra-op-threads";
 import { REPO_ROOT, requireSharedData } from "../support/shared.ts";
 import { MOBILENET, predict, readSharedImage, sharedEngine } from "./support/engine.ts";
@@ -37,6 +41,25 @@ describe("provider-image: decoding and the network share the cores", function ()
     expect(getPriority(process.pid)).to.equal(0);
   });
 
+  it("decoding's CPU time is that of the decoding threads, not of other threads of the process", async function () {
+    if (process.platform !== "linux") this.skip();
+    await decoderReady();
+    const busyFor = async (ms: number) => {
+      const busy = new Worker(`const end = Date.now() + ${ms}; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1);`, { eval: true });
+      await once(busy, "exit");
+    };
+    const before = decodingCpuMs()!;
+    const processBefore = process.cpuUsage();
+    await busyFor(300);
+    const used = process.cpuUsage(processBefore);
+    expect((used.user + used.system) / 1000, "the busy thread's CPU time is the process's").to.be.greaterThan(250);
+    expect(decodingCpuMs()! - before).to.be.lessThan(30);
+
+    const decodingBefore = decodingCpuMs()!;
+    await predict(sharedEngine(), MOBILENET, [await readSharedImage("ortx_pineapple.png"), await readSharedImage("wml_cat.jpg")]);
+    expect(decodingCpuMs()! - decodingBefore, "two decodes take some CPU time").to.be.greaterThan(2);
+  });
+
   it("one onnxruntime thread while the network costs less per image than the other cores decode; every core otherwise", function () {
     expect(chooseIntraOpThreads({ inferenceMs: 20, otherCpuMs: 60 }, 2)).to.equal(1);
     expect(chooseIntraOpThreads({ inferenceMs: 70, otherCpuMs: 60 }, 2)).to.equal(2);
@@ -44,15 +67,18 @@ describe("provider-image: decoding and the network share the cores", function ()
     expect(chooseIntraOpThreads({ inferenceMs: 70, otherCpuMs: 60 }, 1)).to.equal(1);
   });
 
-  it("MobileNetV2-int8 gets one thread on its native path and every core on the 8× dearer reference path", async function () {
-    // In a process of its own, as on a provider: the choice weighs the self-test's inference
-    // against the process's other CPU time, and this test process also carries whatever the
-    // suites before it left running (a full `npm test` once tipped the reference path to 1).
+  it("MobileNetV2-int8 gets one thread on its native path and every core on the 8× dearer reference path, whatever else its process runs", async function () {
+    // In a process of its own, whose model cache is empty, with another thread of that
+    // process busy all along: the choice weighs the self-test's inference against the CPU
+    // time of decoding only (weighed against the whole process's, such a thread tipped the
+    // reference path to one thread).
     const script = join(await mkdtemp(join(tmpdir(), "argus-cpu-share-")), "threads.mjs");
     await writeFile(
       script,
       [
+        'import { Worker } from "node:worker_threads";',
         `import { MOBILENET, sharedEngine } from ${JSON.stringify(join(import.meta.dirname, "support/engine.ts"))};`,
+        'new Worker("let x = 0; for (;;) x += Math.sqrt(x + 1);", { eval: true }).unref();',
         "const threads = async (int8Path) => (await sharedEngine({ int8Path }).load(MOBILENET)).intraOpThreads;",
         'console.log(JSON.stringify([await threads("native-int8"), await threads("qdq-reference")]));',
         "process.exit(0);",

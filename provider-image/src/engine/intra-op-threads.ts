@@ -11,6 +11,7 @@
  * other cores decode meanwhile, the network gets every core.
  */
 import { availableParallelism } from "node:os";
+import { decodingCpuMs } from "../image/decoding-threads.ts";
 
 export interface MeasuredCost {
   /** CPU time of the network's runs (on one thread). */
@@ -26,19 +27,35 @@ export function chooseIntraOpThreads(cost: MeasuredCost, cores = availableParall
 
 /**
  * Measures a piece of work for `chooseIntraOpThreads`: `onRun` hears the CPU time of each
- * network run, `read` ends the measurement. CPU time, not wall time, so that a machine
- * busy with something else does not make the network look dearer than it is.
+ * network run (on the calling thread, which runs the network), `read` ends the
+ * measurement. CPU time, not wall time, so that a machine busy with something else does
+ * not make the network look dearer than it is. Where Linux tells the threads apart, the
+ * rest is the CPU time of this thread and of the decoding threads (decoding-threads.ts)
+ * only, so that whatever else the process runs meanwhile — an oracle's chain watcher,
+ * the suites of a test run — is not taken for decoding; elsewhere it is the whole
+ * process's. Start it with the decoder thread ready (`decoderReady`), or its start-up
+ * counts as decoding.
  */
 export function costMeter(): { onRun: (cpuMs: number) => void; read: () => MeasuredCost } {
-  const cpuBefore = process.cpuUsage();
+  const processBefore = process.cpuUsage();
+  const threadBefore = process.threadCpuUsage();
+  const decodingBefore = decodingCpuMs();
   let inferenceMs = 0;
   return {
     onRun: (cpuMs) => {
       inferenceMs += cpuMs;
     },
     read: () => {
-      const cpu = process.cpuUsage(cpuBefore);
-      return { inferenceMs, otherCpuMs: Math.max(0, (cpu.user + cpu.system) / 1000 - inferenceMs) };
+      const decodingAfter = decodingCpuMs();
+      let spentMs: number;
+      if (decodingBefore !== undefined && decodingAfter !== undefined) {
+        const thread = process.threadCpuUsage(threadBefore);
+        spentMs = (thread.user + thread.system) / 1000 + decodingAfter - decodingBefore;
+      } else {
+        const cpu = process.cpuUsage(processBefore);
+        spentMs = (cpu.user + cpu.system) / 1000;
+      }
+      return { inferenceMs, otherCpuMs: Math.max(0, spentMs - inferenceMs) };
     },
   };
 }

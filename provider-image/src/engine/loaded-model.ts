@@ -25,6 +25,7 @@ import { canonicalJson } from "@argus/protocol/canonical-json";
 import { resultCidForBytes } from "@argus/protocol/cid";
 import { manifestBytes, type ModelManifest, parseLabels } from "@argus/protocol/manifest";
 import { chooseIntraOpThreads, costMeter } from "./intra-op-threads.ts";
+import { decoderReady } from "../image/decoder-thread.ts";
 import { hasQuantizedOperators } from "./reference-graph.ts";
 import { sha256Hex } from "../models/sha256-file.ts";
 import { runSelfTest, SelfTestFailedError, type SelfTestReport } from "./self-test.ts";
@@ -101,6 +102,7 @@ export function loadModel(manifest: ModelManifest, modelsDir: string, options: L
 async function loadAndTest(manifest: ModelManifest, modelsDir: string, options: LoadOptions): Promise<ServableModel> {
   // Unless told, the self-test runs on one onnxruntime thread and measures whether that is enough.
   let model = await loadModelUntested(manifest, modelsDir, { ...options, intraOpThreads: options.intraOpThreads ?? 1 });
+  await decoderReady();
   const cost = costMeter();
   const report = await runSelfTest(model, options.referencePhotos, cost.onRun);
   if (!report.passed) {

@@ -13,44 +13,19 @@
  * Raising a nice value needs no privilege. The decoder thread calls this before each
  * decode it starts, since libvips starts workers as it needs them.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
+import { forgetThread, poolThreadIds } from "./decoding-threads.ts";
 
 /** The nice value of decoding threads: far enough below the network's priority that it always wins a core; decoding gets the rest. */
 export const DECODE_NICE = 10;
 
-const DECODING_THREAD = /^(libuv-worker|libvips worker)$/;
-/** Thread ids already looked at, and whether each one decodes. */
-const known = new Map<number, boolean>();
-
 export function lowerDecodingPriority(): void {
   if (process.platform !== "linux") return;
-  let tids: string[];
-  try {
-    tids = readdirSync("/proc/self/task");
-  } catch {
-    return;
-  }
-  for (const entry of tids) {
-    const tid = Number(entry);
-    let decodes = known.get(tid);
-    if (decodes === undefined) {
-      decodes = DECODING_THREAD.test(threadName(tid));
-      known.set(tid, decodes);
-    }
-    if (!decodes) continue;
+  for (const tid of poolThreadIds()) {
     try {
       if (getPriority(tid) !== DECODE_NICE) setPriority(tid, DECODE_NICE);
     } catch {
-      known.delete(tid); // it has ended; its id may come back as another thread
+      forgetThread(tid); // it has ended; its id may come back as another thread
     }
-  }
-}
-
-function threadName(tid: number): string {
-  try {
-    return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
-  } catch {
-    return "";
   }
 }

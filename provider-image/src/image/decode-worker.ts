@@ -14,10 +14,13 @@ import { decodeImage } from "./decode-image.ts";
 import { lowerDecodingPriority } from "./decode-priority.ts";
 import { ImageRejection } from "./image-rejection.ts";
 import { readImageFile } from "./read-image.ts";
-import type { DecodeJob, DecodeReply, DecodeRequest } from "./decoder-thread.ts";
+import type { DecodeJob, DecodeReply, DecoderStarted, DecodeRequest } from "./decoder-thread.ts";
+import { currentThreadId } from "./decoding-threads.ts";
 
 if (parentPort === null) throw new Error("decode-worker.ts runs as a worker thread (decoder-thread.ts)");
 const port = parentPort;
+// Ready (sharp loaded); the main thread counts this thread's CPU time as decoding from now on.
+port.postMessage({ started: true, threadId: currentThreadId() } satisfies DecoderStarted);
 // libvips keeps recent operations' results (up to 50 MB, process-wide) for reuse; every
 // image that comes here is a new one, so the cache only costs memory and bookkeeping
 // (bench:inference, interleaved A/B: floorRatio 1.04–1.09 without it, 1.12–1.14 with).

@@ -10,6 +10,7 @@ import type { ErrorCode } from "@argus/protocol/result";
 import type { DecodedImage, DecodeTarget } from "./decode-image.ts";
 import type { ImageLimits } from "./image-limits.ts";
 import { ImageRejection } from "./image-rejection.ts";
+import { registerDecodingThread, unregisterDecodingThread } from "./decoding-threads.ts";
 
 export type ImageSource = { path: string } | { bytes: Uint8Array };
 
@@ -30,9 +31,16 @@ export type DecodeReply =
   | { id: number; decoded: DecodedImage; decodeMs: number }
   | { id: number; error: { code: ErrorCode | undefined; message: string } };
 
+/** The decoder thread's first message, once it is ready: its id, where the platform has one to give. */
+export interface DecoderStarted {
+  started: true;
+  threadId: number | undefined;
+}
+
 type Outcome = { decoded: DecodedImage; decodeMs: number } | { rejection: ImageRejection };
 
 let worker: Worker | undefined;
+let ready: Promise<void> | undefined;
 let nextId = 0;
 const pending = new Map<number, (outcome: Outcome) => void>();
 
@@ -40,7 +48,16 @@ function decoder(): Worker {
   if (worker !== undefined) return worker;
   const started = new Worker(new URL("./decode-worker.ts", import.meta.url));
   started.unref();
-  started.on("message", (reply: DecodeReply) => {
+  let threadId: number | undefined;
+  let markReady = () => {};
+  ready = new Promise((resolve) => (markReady = resolve));
+  started.on("message", (reply: DecodeReply | DecoderStarted) => {
+    if ("started" in reply) {
+      threadId = reply.threadId;
+      if (threadId !== undefined) registerDecodingThread(threadId);
+      markReady();
+      return;
+    }
     const settle = pending.get(reply.id);
     if (settle === undefined) return;
     pending.delete(reply.id);
@@ -58,6 +75,8 @@ function decoder(): Worker {
   });
   const fail = (error: Error) => {
     if (worker === started) worker = undefined;
+    if (threadId !== undefined) unregisterDecodingThread(threadId);
+    markReady(); // whoever waits for it finds out from the next decode
     for (const [id, settle] of pending) {
       pending.delete(id);
       settle({ rejection: new ImageRejection("DECODE_FAILED", `the decoder stopped: ${error.message}`, { cause: error }) });
@@ -67,6 +86,20 @@ function decoder(): Worker {
   started.on("exit", (code) => fail(new Error(`exit code ${code}`)));
   worker = started;
   return started;
+}
+
+/**
+ * Starts the decoder thread if it is not running, and resolves once it is ready to
+ * decode: for measuring decoding's CPU time without the thread's start-up in it.
+ */
+export async function decoderReady(): Promise<void> {
+  const thread = decoder();
+  thread.ref(); // an unreferenced thread would let the process exit while this waits
+  try {
+    await ready;
+  } finally {
+    if (pending.size === 0) thread.unref();
+  }
 }
 
 function rejectionOf(code: ErrorCode | undefined, message: string): ImageRejection {
