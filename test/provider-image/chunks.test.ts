@@ -3,7 +3,8 @@
  * the rare paths can be forced: a batched run that fails and is retried image by
  * image, and a fixed-batch model fed one image per run as each finishes decoding.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { InferenceSession } from "onnxruntime-node";
@@ -168,6 +169,33 @@ describe("provider-image: chunks and session runs", function () {
       );
       expect(sizes.reduce((sum, size) => sum + size, 0)).to.equal(12);
       expect(Math.max(...sizes), `runs ${sizes.join(", ")}`).to.be.within(largestRun[0], largestRun[1]);
+    }
+  });
+
+  it("the largest files decode first, given as bytes or as files, so that a batch never ends on its dearest image", async function () {
+    requireSharedData(this);
+    const names = ["ortx_cat_224x224.jpg", "wml_kitten.jpg", "ortx_pineapple.png", "dlb_ILSVRC2012_val_00000023.JPEG", "wml_cat.jpg"];
+    const photos = await Promise.all(names.map(readSharedImage));
+    const bySize = [...names.keys()].sort((a, b) => photos[b]!.length - photos[a]!.length);
+    const dir = await mkdtemp(join(tmpdir(), "argus-order-"));
+    try {
+      await Promise.all(names.map((name, index) => writeFile(join(dir, name), photos[index]!)));
+      const missing = { path: join(dir, "missing.jpg") };
+      for (const sources of [photos.map((bytes) => ({ bytes })), [...names.map((name) => ({ path: join(dir, name) })), missing]]) {
+        const order: number[] = [];
+        // One decode at a time: images finish in the order they are started.
+        await decodeIntoChunks(
+          standInNetwork(manifest, 1, []),
+          sources,
+          { limits: DEFAULT_IMAGE_LIMITS, decodeConcurrency: 1, maxChunk: 16 },
+          async (chunk) => {
+            order.push(...chunk.slots.map((slot) => slot.imageIndex));
+          },
+        );
+        expect(order).to.deep.equal(bySize);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

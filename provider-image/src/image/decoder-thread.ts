@@ -5,6 +5,7 @@
  * process alive when idle; if it dies, the images it held are rejected and the next use
  * starts a new one.
  */
+import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import type { ErrorCode } from "@argus/protocol/result";
 import type { DecodedImage, DecodeTarget } from "./decode-image.ts";
@@ -102,6 +103,30 @@ export async function decoderReady(): Promise<void> {
   }
 }
 
+/**
+ * The jobs, largest file first: the biggest images, which decode longest, start while
+ * there is other work to overlap them, and the batch ends on small ones (a 1.6 MB PNG
+ * decoded last among 15 photos made the batch 13% slower than decoded first). Byte size
+ * is the estimate that needs no decoding; a file whose size cannot be read keeps its place
+ * at the end, and its decode reports why.
+ */
+async function largestFirst(jobs: readonly DecodeJob[]): Promise<DecodeJob[]> {
+  const sizes = await Promise.all(
+    jobs.map(({ source }) =>
+      "bytes" in source
+        ? source.bytes.length
+        : stat(source.path).then(
+            (file) => file.size,
+            () => -1,
+          ),
+    ),
+  );
+  return jobs
+    .map((job, index) => ({ job, size: sizes[index]! }))
+    .sort((a, b) => b.size - a.size)
+    .map(({ job }) => job);
+}
+
 function rejectionOf(code: ErrorCode | undefined, message: string): ImageRejection {
   // Anything else escaping the decoder is still this image's problem, not the batch's.
   return code === undefined
@@ -161,18 +186,23 @@ export function decodeOnThread(
       ),
     );
   }
+  let order: DecodeJob[] | undefined; // the jobs in the order they go, once their sizes are known
   let sent = 0;
   let allowed = flow.window;
   const send = () => {
-    const count = Math.min(jobs.length - sent, allowed - sent);
+    if (order === undefined) return;
+    const count = Math.min(order.length - sent, allowed - sent);
     if (count <= 0) return;
     // One message per image: the decoder starts on the first as soon as its bytes are
     // across, instead of after copying every image of the batch (a megabyte takes it
     // about a millisecond, with the cores idle).
-    for (const job of jobs.slice(sent, sent + count)) thread.postMessage({ job, concurrency: flow.concurrency } satisfies DecodeRequest);
+    for (const job of order.slice(sent, sent + count)) thread.postMessage({ job, concurrency: flow.concurrency } satisfies DecodeRequest);
     sent += count;
   };
-  send();
+  void largestFirst(jobs).then((sorted) => {
+    order = sorted;
+    send();
+  });
   return {
     done: Promise.all(done).then(() => undefined),
     release: (count) => {
