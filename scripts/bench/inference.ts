@@ -12,6 +12,13 @@
  * / cores. `floorRatio` is the full pipeline's wall time over that floor — 1.0 means
  * every core was busy with useful work the whole time, whatever the CPU.
  *
+ * A shared host makes the same work cost more CPU in some rounds than in others, and
+ * such a round moves the floor and the pipeline alike. So the JSON also gives each
+ * round's own ratio (its pipeline over its own floor: quartiles) and how far the
+ * batch's CPU cost drifted between rounds (`cpuDrift`: interquartile range of the full
+ * pipeline's CPU time over its median). A run with a wide drift says more about the
+ * host than about the engine.
+ *
  * (The memory a chunk of the largest images needs is `npm run bench:engine-memory`.)
  * For an int8 model it names the inference path this CPU uses and the inference CPU
  * time of every path that is exact here. The last line is one JSON object (with the
@@ -111,9 +118,12 @@ for (let round = -1; round < runs; round++) {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)]!;
+const median = (values: number[]) => quantile(values, 0.5);
 const cores = availableParallelism();
 const [full, decode, inference] = stages as [Stage, Stage, Stage];
+const roundRatios = full.wallMs.map((wallMs, round) => wallMs / ((decode.cpuMs[round]! + inference.cpuMs[round]!) / cores));
+const cpuDrift = (quantile(full.cpuMs, 0.75) - quantile(full.cpuMs, 0.25)) / median(full.cpuMs);
 const perSecond = (ms: number) => Math.round((BATCH * 1000 * 10) / ms) / 10;
 const cpuPerImage = (stage: Stage) => median(stage.cpuMs) / BATCH;
 console.log(
@@ -133,6 +143,10 @@ const floorMs = ((cpuPerImage(decode) + cpuPerImage(inference)) * BATCH) / cores
 console.log(
   `  CPU floor: (decode ${cpuPerImage(decode).toFixed(2)} + inference ${cpuPerImage(inference).toFixed(2)} CPU-ms) × ${BATCH} photos / ` +
     `${cores} cores = ${floorMs.toFixed(1)} ms; the full pipeline took ${(fullMs / floorMs).toFixed(2)}× that`,
+);
+console.log(
+  `  each round against its own floor: ${quantile(roundRatios, 0.25).toFixed(2)}–${quantile(roundRatios, 0.75).toFixed(2)}× ` +
+    `(quartiles); the batch's CPU cost drifted ${(100 * cpuDrift).toFixed(0)}% between rounds (interquartile range over median)`,
 );
 
 // Every int8 path that gives the reference's bits on this CPU, inference only, same batch.
@@ -170,6 +184,12 @@ console.log(
     fullMs: round2(fullMs),
     floorMs: round2(floorMs),
     floorRatio: round2(fullMs / floorMs),
+    roundFloorRatio: {
+      p25: round2(quantile(roundRatios, 0.25)),
+      median: round2(median(roundRatios)),
+      p75: round2(quantile(roundRatios, 0.75)),
+    },
+    cpuDrift: round2(cpuDrift),
     decodeCpuMsPerImage: round2(cpuPerImage(decode)),
     inferenceCpuMsPerImage: round2(cpuPerImage(inference)),
     fullCpuMsPerImage: round2(cpuPerImage(full)),
