@@ -19,6 +19,12 @@
  * pipeline's CPU time over its median). A run with a wide drift says more about the
  * host than about the engine.
  *
+ * A round's ratio is the product of two factors, which the JSON gives apart (medians
+ * over rounds): `cpuOverhead`, the full pipeline's CPU time over decode + inference CPU
+ * time (work the stages alone do not do, and the cost of running them side by side on
+ * shared caches), and `coreUse`, the full pipeline's CPU time over cores × its wall
+ * time (how busy it kept the cores). A round's ratio is the one over the other.
+ *
  * (The memory a chunk of the largest images needs is `npm run bench:engine-memory`.)
  * For an int8 model it names the inference path this CPU uses and the inference CPU
  * time of every path that is exact here. The last line is one JSON object (with the
@@ -123,6 +129,8 @@ const median = (values: number[]) => quantile(values, 0.5);
 const cores = availableParallelism();
 const [full, decode, inference] = stages as [Stage, Stage, Stage];
 const roundRatios = full.wallMs.map((wallMs, round) => wallMs / ((decode.cpuMs[round]! + inference.cpuMs[round]!) / cores));
+const cpuOverheads = full.cpuMs.map((cpuMs, round) => cpuMs / (decode.cpuMs[round]! + inference.cpuMs[round]!));
+const coreUses = full.cpuMs.map((cpuMs, round) => cpuMs / (cores * full.wallMs[round]!));
 const cpuDrift = (quantile(full.cpuMs, 0.75) - quantile(full.cpuMs, 0.25)) / median(full.cpuMs);
 const perSecond = (ms: number) => Math.round((BATCH * 1000 * 10) / ms) / 10;
 const cpuPerImage = (stage: Stage) => median(stage.cpuMs) / BATCH;
@@ -147,6 +155,10 @@ console.log(
 console.log(
   `  each round against its own floor: ${quantile(roundRatios, 0.25).toFixed(2)}–${quantile(roundRatios, 0.75).toFixed(2)}× ` +
     `(quartiles); the batch's CPU cost drifted ${(100 * cpuDrift).toFixed(0)}% between rounds (interquartile range over median)`,
+);
+console.log(
+  `  that ratio is CPU overhead ${median(cpuOverheads).toFixed(2)}× (full pipeline's CPU over decode + inference CPU) ` +
+    `over core use ${median(coreUses).toFixed(2)} (its CPU over cores × wall time); medians of rounds`,
 );
 
 // Every int8 path that gives the reference's bits on this CPU, inference only, same batch.
@@ -189,6 +201,8 @@ console.log(
       median: round2(median(roundRatios)),
       p75: round2(quantile(roundRatios, 0.75)),
     },
+    cpuOverhead: round2(median(cpuOverheads)),
+    coreUse: round2(median(coreUses)),
     cpuDrift: round2(cpuDrift),
     decodeCpuMsPerImage: round2(cpuPerImage(decode)),
     inferenceCpuMsPerImage: round2(cpuPerImage(inference)),
