@@ -16,7 +16,7 @@ import { decodingCpuMs } from "../image/decoding-threads.ts";
 export interface MeasuredCost {
   /** CPU time of the network's runs (on one thread). */
   inferenceMs: number;
-  /** CPU time of everything else in the same work: decoding, preparing the input, reading the answers. */
+  /** CPU time the other cores spend on the same work: decoding (where it cannot be told apart, everything but the runs). */
   otherCpuMs: number;
 }
 
@@ -30,15 +30,16 @@ export function chooseIntraOpThreads(cost: MeasuredCost, cores = availableParall
  * network run (on the calling thread, which runs the network), `read` ends the
  * measurement. CPU time, not wall time, so that a machine busy with something else does
  * not make the network look dearer than it is. Where Linux tells the threads apart, the
- * rest is the CPU time of this thread and of the decoding threads (decoding-threads.ts)
- * only, so that whatever else the process runs meanwhile — an oracle's chain watcher,
- * the suites of a test run — is not taken for decoding; elsewhere it is the whole
- * process's. Start it with the decoder thread ready (`decoderReady`), or its start-up
- * counts as decoding.
+ * rest is the CPU time of the decoding threads only (decoding-threads.ts): what the other
+ * cores must do while the network runs. The calling thread's own work beside the runs
+ * (placing pixels, reading answers) is left out — it takes turns with the network on
+ * that one thread, so it is no work for the other cores — and so is whatever else the
+ * process runs meanwhile, on that thread or another: an oracle's chain watcher, the
+ * suites of a test run. Elsewhere it is the whole process's. Start it with the decoder
+ * thread ready (`decoderReady`), or its start-up counts as decoding.
  */
 export function costMeter(): { onRun: (cpuMs: number) => void; read: () => MeasuredCost } {
   const processBefore = process.cpuUsage();
-  const threadBefore = process.threadCpuUsage();
   const decodingBefore = decodingCpuMs();
   let inferenceMs = 0;
   return {
@@ -47,15 +48,11 @@ export function costMeter(): { onRun: (cpuMs: number) => void; read: () => Measu
     },
     read: () => {
       const decodingAfter = decodingCpuMs();
-      let spentMs: number;
       if (decodingBefore !== undefined && decodingAfter !== undefined) {
-        const thread = process.threadCpuUsage(threadBefore);
-        spentMs = (thread.user + thread.system) / 1000 + decodingAfter - decodingBefore;
-      } else {
-        const cpu = process.cpuUsage(processBefore);
-        spentMs = (cpu.user + cpu.system) / 1000;
+        return { inferenceMs, otherCpuMs: decodingAfter - decodingBefore };
       }
-      return { inferenceMs, otherCpuMs: Math.max(0, spentMs - inferenceMs) };
+      const cpu = process.cpuUsage(processBefore);
+      return { inferenceMs, otherCpuMs: Math.max(0, (cpu.user + cpu.system) / 1000 - inferenceMs) };
     },
   };
 }

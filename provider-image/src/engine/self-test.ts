@@ -83,11 +83,9 @@ export async function runSelfTest(
     photos.map((photo) => ({ bytes: photo.bytes })),
     chunking,
     async (chunk) => {
-      // onnxruntime-node computes on this thread: its CPU time over the run is the network's.
-      const cpuBefore = process.threadCpuUsage();
       const outcomes = await inferChunk(model, chunk);
-      const cpu = process.threadCpuUsage(cpuBefore);
-      onRun?.((cpu.user + cpu.system) / 1000, chunk.slots.length);
+      // Each run once, from its first image's outcome (a retried chunk runs image by image).
+      for (const outcome of outcomes) if ("cpuMs" in outcome && outcome.offset === 0) onRun?.(outcome.cpuMs, outcome.imagesInRun);
       for (const [slotIndex, outcome] of outcomes.entries()) {
         const slot = chunk.slots[slotIndex]!;
         if ("rejection" in outcome) {
