@@ -19,11 +19,11 @@
  * pipeline's CPU time over its median). A run with a wide drift says more about the
  * host than about the engine.
  *
- * A round's ratio is the product of two factors, which the JSON gives apart (medians
- * over rounds): `cpuOverhead`, the full pipeline's CPU time over decode + inference CPU
- * time (work the stages alone do not do, and the cost of running them side by side on
- * shared caches), and `coreUse`, the full pipeline's CPU time over cores × its wall
- * time (how busy it kept the cores). A round's ratio is the one over the other.
+ * A round's ratio is `cpuOverhead / coreUse`, which the JSON gives apart (medians over
+ * rounds): `cpuOverhead`, the full pipeline's CPU time over decode + inference CPU time
+ * (work the stages alone do not do, and the cost of running them side by side on shared
+ * caches), and `coreUse`, the full pipeline's CPU time over cores × its wall time (how
+ * busy it kept the cores).
  *
  * (The memory a chunk of the largest images needs is `npm run bench:engine-memory`.)
  * For an int8 model it names the inference path this CPU uses and the inference CPU
@@ -128,8 +128,9 @@ const quantile = (values: number[], q: number) => [...values].sort((a, b) => a -
 const median = (values: number[]) => quantile(values, 0.5);
 const cores = availableParallelism();
 const [full, decode, inference] = stages as [Stage, Stage, Stage];
-const roundRatios = full.wallMs.map((wallMs, round) => wallMs / ((decode.cpuMs[round]! + inference.cpuMs[round]!) / cores));
-const cpuOverheads = full.cpuMs.map((cpuMs, round) => cpuMs / (decode.cpuMs[round]! + inference.cpuMs[round]!));
+const floorCpuMs = decode.cpuMs.map((decodeMs, round) => decodeMs + inference.cpuMs[round]!); // per round
+const roundRatios = full.wallMs.map((wallMs, round) => wallMs / (floorCpuMs[round]! / cores));
+const cpuOverheads = full.cpuMs.map((cpuMs, round) => cpuMs / floorCpuMs[round]!);
 const coreUses = full.cpuMs.map((cpuMs, round) => cpuMs / (cores * full.wallMs[round]!));
 const cpuDrift = (quantile(full.cpuMs, 0.75) - quantile(full.cpuMs, 0.25)) / median(full.cpuMs);
 const perSecond = (ms: number) => Math.round((BATCH * 1000 * 10) / ms) / 10;

@@ -84,8 +84,10 @@ export async function runSelfTest(
     chunking,
     async (chunk) => {
       const outcomes = await inferChunk(model, chunk);
-      // Each run once, from its first image's outcome (a retried chunk runs image by image).
-      for (const outcome of outcomes) if ("cpuMs" in outcome && outcome.offset === 0) onRun?.(outcome.cpuMs, outcome.imagesInRun);
+      // Each run once: its first image's outcome (a retried chunk ran image by image, each at offset 0).
+      for (const outcome of outcomes) {
+        if ("cpuMs" in outcome && outcome.offset === 0) onRun?.(outcome.cpuMs, outcome.imagesInRun);
+      }
       for (const [slotIndex, outcome] of outcomes.entries()) {
         const slot = chunk.slots[slotIndex]!;
         if ("rejection" in outcome) {
